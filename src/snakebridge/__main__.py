@@ -1,0 +1,3 @@
+from snakebridge.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,256 @@
+"""The introspection model: what Python told us about a library, as plain frozen data.
+
+Introspection produces it (in a child process), the emitter renders it, and the
+generator bench loads it from saved data. Nothing here imports the library it
+describes, so a model can be built, saved and rendered without Python objects.
+
+``to_data`` / ``from_data`` convert to and from JSON-compatible dicts and lists; the
+round trip is exact (tested), which is what makes saved introspection usable as the
+offline doc source.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+# ----------------------------------------------------------------------------- types
+
+
+class TypeKind(enum.StrEnum):
+    """The small type model annotations are normalized into."""
+
+    ANY = "any"
+    NONE = "none"
+    INT = "int"
+    FLOAT = "float"
+    COMPLEX = "complex"
+    STR = "str"
+    BOOL = "bool"
+    BYTES = "bytes"
+    LIST = "list"  # args: (item,)
+    TUPLE = "tuple"  # args: items; variadic=True means tuple[item, ...]
+    DICT = "dict"  # args: (key, value)
+    SET = "set"  # args: (item,)
+    UNION = "union"  # args: members (Optional[X] is union(X, none))
+    CALLABLE = "callable"
+    ITERATOR = "iterator"  # args: (item,)
+    LITERAL = "literal"  # values: printable reprs of the literal values
+    ARRAY = "array"  # numpy ArrayLike / ndarray and friends
+    DTYPE = "dtype"  # numpy DTypeLike
+    CLASS = "class"  # name: qualified Python name of a class ("numpy.ndarray")
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRef:
+    kind: TypeKind
+    args: tuple[TypeRef, ...] = ()
+    name: str | None = None
+    values: tuple[str, ...] = ()
+    variadic: bool = False
+
+
+ANY = TypeRef(TypeKind.ANY)
+
+# ------------------------------------------------------------------------ signatures
+
+
+class ParamKind(enum.StrEnum):
+    POSITIONAL_ONLY = "positional_only"
+    POSITIONAL_OR_KEYWORD = "positional_or_keyword"
+    VAR_POSITIONAL = "var_positional"
+    KEYWORD_ONLY = "keyword_only"
+    VAR_KEYWORD = "var_keyword"
+
+
+SignatureSource = Literal["inspect", "text_signature", "stub", "docstring", "ufunc", "fallback"]
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    kind: ParamKind
+    has_default: bool = False
+    default: str | None = None  # a safe, printable representation, never evaluated
+    annotation: TypeRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    params: tuple[Param, ...]
+    returns: TypeRef | None = None
+    source: SignatureSource = "inspect"
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.source == "fallback"
+
+
+FALLBACK_SIGNATURE = Signature(
+    params=(
+        Param("args", ParamKind.VAR_POSITIONAL),
+        Param("kwargs", ParamKind.VAR_KEYWORD),
+    ),
+    source="fallback",
+)
+
+# ------------------------------------------------------------------------------ docs
+
+
+@dataclass(frozen=True, slots=True)
+class DocParam:
+    name: str
+    type: str | None = None
+    description: str = ""
+    default: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocRaise:
+    type: str | None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    raw: str = ""
+    style: Literal["numpydoc", "google", "rest", "plain", "none"] = "none"
+    summary: str = ""
+    description: str = ""
+    params: tuple[DocParam, ...] = ()
+    returns: tuple[DocParam, ...] = ()
+    raises: tuple[DocRaise, ...] = ()
+    examples: tuple[str, ...] = ()  # each a block of ``>>>`` lines and their output
+    notes: str = ""
+    see_also: tuple[str, ...] = ()
+
+
+EMPTY_DOC = Doc()
+
+# --------------------------------------------------------------------------- symbols
+
+FunctionKind = Literal[
+    "function", "builtin", "ufunc", "method", "staticmethod", "classmethod"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    name: str  # the Python name as looked up
+    qualname: str  # dotted path inside ``module`` ("Symbol.simplify")
+    module: str  # the module it is reached through (the binding's python_module)
+    kind: FunctionKind
+    signature: Signature
+    doc: Doc = EMPTY_DOC
+    overloads: tuple[Signature, ...] = ()
+    defined_in: str | None = None  # module where the object is actually defined
+    deprecated: str | None = None  # the library's deprecation message, when it says so
+    is_generator: bool = False
+
+
+AttributeKind = Literal["property", "data", "constant"]
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    name: str
+    kind: AttributeKind
+    type: TypeRef | None = None
+    readable: bool = True
+    writable: bool = False
+    doc: Doc = EMPTY_DOC
+    value_repr: str | None = None  # for constants: a safe, short printable value
+
+
+ClassFlavor = Literal["class", "enum", "dataclass", "namedtuple"]
+
+
+@dataclass(frozen=True, slots=True)
+class Class:
+    name: str
+    qualname: str
+    module: str
+    constructor: Signature
+    doc: Doc = EMPTY_DOC
+    methods: tuple[Function, ...] = ()  # kind is method, staticmethod or classmethod
+    attributes: tuple[Attribute, ...] = ()
+    flavor: ClassFlavor = "class"
+    enum_members: tuple[str, ...] = ()
+    bases: tuple[str, ...] = ()
+    defined_in: str | None = None
+    deprecated: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    name: str  # dotted Python module name
+    doc: Doc = EMPTY_DOC
+    functions: tuple[Function, ...] = ()
+    classes: tuple[Class, ...] = ()
+    attributes: tuple[Attribute, ...] = ()
+    submodules: tuple[Module, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    name: str  # the name declared in mix.exs ("numpy", "json")
+    version: str  # resolved version; the Python version for :stdlib
+    python_module: str  # root import name
+    elixir_module: str  # root Elixir module ("Numpy")
+    root: Module = field(default_factory=lambda: Module(""))
+
+
+# ------------------------------------------------------------------- plain-data form
+
+
+def to_data(value: Any) -> Any:
+    """Convert a model value to JSON-compatible data (dicts, lists, str, bool, None)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: to_data(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if getattr(value, f.name) != _default_of(f)
+        }
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [to_data(v) for v in value]
+    return value
+
+
+def from_data(cls: type[Any], data: Any) -> Any:
+    """Inverse of ``to_data`` for a dataclass ``cls`` of this module."""
+    hints = typing.get_type_hints(cls)
+    kwargs = {name: _convert(hints[name], raw) for name, raw in data.items()}
+    return cls(**kwargs)
+
+
+def _default_of(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return dataclasses.MISSING
+
+
+def _convert(hint: Any, raw: Any) -> Any:
+    if raw is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _convert(members[0], raw) if len(members) == 1 else raw
+    if origin is tuple:
+        (item, _ellipsis) = typing.get_args(hint)
+        return tuple(_convert(item, v) for v in raw)
+    if origin is Literal:
+        return raw
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return from_data(hint, raw)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(raw)
+    return raw

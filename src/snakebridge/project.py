@@ -1,0 +1,175 @@
+"""A user's project as the Python half sees it: the context the Mix side sends.
+
+The Elixir side reads ``mix.exs`` (``SnakeBridge.Config``) and sends a plain map
+(see ``docs/internals.md``); this module turns it into typed, validated values.
+Every path a command touches is derived here, so there is one place that knows
+where a project's files live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class ProjectError(ValueError):
+    """The project declaration is invalid; the message says what to change in mix.exs."""
+
+
+@dataclass(frozen=True, slots=True)
+class LibrarySpec:
+    name: str  # as declared in mix.exs: the allowlist key and the pip distribution name
+    requirement: str | None  # Elixir-style requirement ("~> 2.0"); None for :stdlib
+    module_name: str  # root Elixir module ("Numpy")
+    python_module: str  # root import name ("numpy")
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    streaming: tuple[str, ...] = ()
+    idempotent: bool | tuple[str, ...] = False
+
+    @property
+    def stdlib(self) -> bool:
+        return self.requirement is None
+
+    def is_idempotent(self, python_name: str) -> bool:
+        if isinstance(self.idempotent, bool):
+            return self.idempotent
+        return python_name in self.idempotent
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One static call the scanner found: an Elixir module, function and arity."""
+
+    module: str  # "Numpy.Linalg"
+    function: str  # Elixir name as written, bang stripped ("solve")
+    arity: int
+    file: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    root: Path
+    libraries: tuple[LibrarySpec, ...]
+    generated_dir: Path
+    python: str
+    mix_env: str = "dev"
+    snakebridge_version: str = ""
+    strict: bool = False
+    verbose: bool = False
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".snakebridge"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.state_dir / "manifest.json"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.state_dir / "ledger.json"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / "snakebridge.lock"
+
+    @property
+    def venv_dir(self) -> Path:
+        return self.state_dir / "venv"
+
+    def generated_file(self, library: LibrarySpec) -> Path:
+        return self.generated_dir / f"{library.name}.ex"
+
+    def library(self, name: str) -> LibrarySpec:
+        for lib in self.libraries:
+            if lib.name == name:
+                return lib
+        declared = ", ".join(lib.name for lib in self.libraries) or "none"
+        raise ProjectError(
+            f"library {name!r} is not declared in mix.exs (declared: {declared}); "
+            f"add it under `snakebridge: [libraries: [...]]`"
+        )
+
+    def library_for_module(self, elixir_module: str) -> LibrarySpec | None:
+        """The library whose root Elixir module is ``elixir_module`` or a prefix of it."""
+        best: LibrarySpec | None = None
+        for lib in self.libraries:
+            root = lib.module_name
+            if elixir_module == root or elixir_module.startswith(root + "."):
+                if best is None or len(root) > len(best.module_name):
+                    best = lib
+        return best
+
+
+def _strings(value: Any, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ProjectError(f"{what} must be a list of strings, got {value!r}")
+    return tuple(sorted(str(v) for v in value))
+
+
+def library_from_payload(raw: Mapping[str, Any]) -> LibrarySpec:
+    name = str(raw["name"])
+    stdlib = bool(raw.get("stdlib", False))
+    idempotent_raw = raw.get("idempotent", False)
+    idempotent: bool | tuple[str, ...]
+    if isinstance(idempotent_raw, bool):
+        idempotent = idempotent_raw
+    else:
+        idempotent = _strings(idempotent_raw, f"{name}: idempotent")
+    return LibrarySpec(
+        name=name,
+        requirement=None if stdlib else str(raw.get("version") or ">= 0.0.0"),
+        module_name=str(raw["module_name"]),
+        python_module=str(raw.get("python_module") or name),
+        include=_strings(raw.get("include"), f"{name}: include"),
+        exclude=_strings(raw.get("exclude"), f"{name}: exclude"),
+        streaming=_strings(raw.get("streaming"), f"{name}: streaming"),
+        idempotent=idempotent,
+    )
+
+
+def project_from_payload(payload: Mapping[str, Any]) -> Project:
+    root = Path(str(payload["root"])).resolve()
+    libraries = tuple(
+        sorted((library_from_payload(raw) for raw in payload.get("libraries", [])),
+               key=lambda lib: lib.name)
+    )
+    seen: dict[str, str] = {}
+    for lib in libraries:
+        if lib.module_name in seen:
+            raise ProjectError(
+                f"libraries {seen[lib.module_name]!r} and {lib.name!r} both map to Elixir module "
+                f"{lib.module_name}; give one of them `module_name:` in mix.exs"
+            )
+        seen[lib.module_name] = lib.name
+    generated = Path(str(payload.get("generated_dir") or "lib/snakebridge_generated"))
+    return Project(
+        root=root,
+        libraries=libraries,
+        generated_dir=generated if generated.is_absolute() else root / generated,
+        python=str(payload.get("python") or ""),
+        mix_env=str(payload.get("mix_env") or "dev"),
+        snakebridge_version=str(payload.get("snakebridge_version") or ""),
+        strict=bool(payload.get("strict", False)),
+        verbose=bool(payload.get("verbose", False)),
+    )
+
+
+def detections_from_payload(raw: Sequence[Mapping[str, Any]]) -> tuple[Detection, ...]:
+    found = {
+        Detection(
+            module=str(d["module"]),
+            function=str(d["function"]).removesuffix("!"),
+            arity=int(d["arity"]),
+            file=None if d.get("file") is None else str(d["file"]),
+            line=None if d.get("line") is None else int(d["line"]),
+        )
+        for d in raw
+    }
+    return tuple(sorted(found, key=lambda d: (d.module, d.function, d.arity, d.file or "", d.line or 0)))
