@@ -1,0 +1,24 @@
+defmodule Demo.MixProject do
+  use Mix.Project
+
+  def project do
+    [
+      app: :demo,
+      version: "0.1.0",
+      elixir: "~> 1.14",
+      compilers: [:snakebridge] ++ Mix.compilers(),
+      deps: [{:snakebridge, path: "../../elixir"}],
+      snakebridge: [
+        libraries: [
+          numpy: "~> 2.0",
+          sympy: "~> 1.13",
+          json: :stdlib
+        ]
+      ]
+    ]
+  end
+
+  def application do
+    [extra_applications: [:logger]]
+  end
+end

@@ -1,0 +1,54 @@
+"""Helpers for end-to-end tests: real Mix projects in temp dirs, compiled and run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ELIXIR_PROJECT = REPO / "elixir"
+DEV_PYTHON = REPO / ".venv" / "bin" / "python"
+
+# Copying an example must not drag its build output or managed environment along.
+_IGNORED = shutil.ignore_patterns("_build", "deps", "venv", "ledger.json", "scan_cache*")
+
+
+def copy_example(name: str, dest: Path) -> Path:
+    """Copy ``examples/<name>`` to ``dest`` with its snakebridge dep pointing at this repo."""
+    target = dest / name
+    shutil.copytree(REPO / "examples" / name, target, ignore=_IGNORED)
+    mix_exs = target / "mix.exs"
+    text = mix_exs.read_text()
+    assert 'path: "../../elixir"' in text, "example mix.exs must use the repo-relative dep"
+    mix_exs.write_text(text.replace('path: "../../elixir"', f'path: "{ELIXIR_PROJECT}"'))
+    return target
+
+
+def mix(
+    project: Path, *args: str, env: Mapping[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "MIX_ENV": "dev", **(env or {})}
+    proc = subprocess.run(
+        ["mix", *args], cwd=project, env=full_env, capture_output=True, text=True, timeout=900
+    )
+    if check and proc.returncode != 0:
+        pytest.fail(
+            f"mix {' '.join(args)} exited {proc.returncode}\n"
+            f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+        )
+    return proc
+
+
+def python_spy(tmp: Path, python: Path) -> tuple[Path, Path]:
+    """A wrapper interpreter that logs each start, so a test can count Python processes."""
+    log = tmp / "python-starts.log"
+    log.touch()
+    wrapper = tmp / "python-spy"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\nexec "{python}" "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper, log
