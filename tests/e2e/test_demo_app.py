@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, copy_example, mix, python_spy
+from tests.e2e.mixproject import REPO, copy_example, mix, python_spy
 
 pytestmark = pytest.mark.e2e
 
