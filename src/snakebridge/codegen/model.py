@@ -133,8 +133,10 @@ EMPTY_DOC = Doc()
 
 # --------------------------------------------------------------------------- symbols
 
+# "class": a class called like a function (``Numpy.float64(x)``); its signature is the
+# constructor's. Added by the introspector (issue 4).
 FunctionKind = Literal[
-    "function", "builtin", "ufunc", "method", "staticmethod", "classmethod"
+    "function", "builtin", "ufunc", "method", "staticmethod", "classmethod", "class"
 ]
 
 
@@ -183,6 +185,10 @@ class Class:
     bases: tuple[str, ...] = ()
     defined_in: str | None = None
     deprecated: str | None = None
+    # False when the class is present only to hold requested methods/attributes: the
+    # constructor was not asked for (no ``new`` call), so no ``new`` should be generated.
+    # The constructor signature is still the real one.
+    constructor_requested: bool = True
 
 
 @dataclass(frozen=True, slots=True)
