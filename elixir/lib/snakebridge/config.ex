@@ -1,0 +1,544 @@
+defmodule SnakeBridge.Config do
+  @moduledoc """
+  The project's `snakebridge:` declaration from `mix.exs`, validated and normalized.
+
+  Every Elixir-side consumer (the pre-pass compiler, the Mix tasks, the runtime) reads
+  the project through this module so there is one place that knows the option names,
+  the defaults and the error messages. `context/1` is the map sent to the Python CLI
+  (see `docs/internals.md`, "Project context"); `runtime/0` is the slice the runtime
+  client needs.
+
+  Accepted options under `snakebridge:`:
+
+    * `libraries:` (required) — keyword list; each value is a version requirement
+      string, `:stdlib`, or a keyword list with `version`, `module_name`,
+      `python_module`, `include`, `exclude`, `streaming`, `idempotent`, `stdlib`
+    * `python:` — interpreter path (relative paths are relative to the project root)
+    * `strict:` — boolean, also `SNAKEBRIDGE_STRICT=1`
+    * `verbose:` — boolean, also `SNAKEBRIDGE_VERBOSE=1`
+    * `generated_dir:` — default `"lib/snakebridge_generated"`
+    * `scan:` — keyword list: `paths:` (default `["lib"]`), `exclude:` (glob patterns
+      relative to the root), `exs:` (also scan `.exs` files, default `false`)
+  """
+
+  defmodule Library do
+    @moduledoc "One declared Python library, normalized."
+    @enforce_keys [:name, :module_name, :python_module]
+    defstruct name: nil,
+              version: nil,
+              stdlib: false,
+              module_name: nil,
+              python_module: nil,
+              include: [],
+              exclude: [],
+              streaming: [],
+              idempotent: false
+
+    @type t :: %__MODULE__{
+            name: String.t(),
+            version: String.t() | nil,
+            stdlib: boolean,
+            module_name: String.t(),
+            python_module: String.t(),
+            include: [String.t()],
+            exclude: [String.t()],
+            streaming: [String.t()],
+            idempotent: boolean | [String.t()]
+          }
+  end
+
+  defmodule Error do
+    @moduledoc "The `snakebridge:` declaration in mix.exs is invalid; the message says how to fix it."
+    defexception [:message]
+  end
+
+  @default_generated_dir "lib/snakebridge_generated"
+  @version Mix.Project.config()[:version]
+  @top_keys [:libraries, :python, :strict, :verbose, :generated_dir, :scan]
+  @library_keys [
+    :version,
+    :module_name,
+    :python_module,
+    :include,
+    :exclude,
+    :streaming,
+    :idempotent,
+    :stdlib
+  ]
+  @scan_keys [:paths, :exclude, :exs]
+
+  defstruct root: nil,
+            libraries: [],
+            generated_dir: @default_generated_dir,
+            python: nil,
+            python_source: :default,
+            strict: false,
+            verbose: false,
+            skip: false,
+            scan_paths: ["lib"],
+            scan_exclude: [],
+            scan_exs: false,
+            mix_env: :dev,
+            snakebridge_version: nil,
+            raw_libraries: []
+
+  @type t :: %__MODULE__{
+          root: String.t(),
+          libraries: [Library.t()],
+          generated_dir: String.t(),
+          python: String.t(),
+          python_source: :env | :config | :default,
+          strict: boolean,
+          verbose: boolean,
+          skip: boolean,
+          scan_paths: [String.t()],
+          scan_exclude: [String.t()],
+          scan_exs: boolean,
+          mix_env: atom,
+          snakebridge_version: String.t(),
+          raw_libraries: term
+        }
+
+  @doc """
+  Loads the current Mix project's configuration. Raises `SnakeBridge.Config.Error` with
+  a message naming the offending option and the fix.
+  """
+  @spec load!() :: t
+  def load! do
+    load!(Mix.Project.config(), project_root())
+  end
+
+  @doc "Like `load!/0` for an explicit project keyword list and root (used by tests)."
+  @spec load!(keyword, String.t(), map) :: t
+  def load!(project, root, env \\ System.get_env()) do
+    case load(project, root, env) do
+      {:ok, config} -> config
+      {:error, message} -> raise Error, message
+    end
+  end
+
+  @spec load(keyword, String.t(), map) :: {:ok, t} | {:error, String.t()}
+  def load(project, root, env \\ System.get_env()) do
+    raw = Keyword.get(project, :snakebridge)
+    root = Path.expand(root)
+
+    with {:ok, opts} <- top_level(raw),
+         {:ok, libraries} <- libraries(Keyword.get(opts, :libraries)),
+         :ok <- unique_modules(libraries),
+         {:ok, strict} <- flag(opts, :strict, env, "SNAKEBRIDGE_STRICT"),
+         {:ok, verbose} <- flag(opts, :verbose, env, "SNAKEBRIDGE_VERBOSE"),
+         {:ok, generated_dir} <- relative_dir(Keyword.get(opts, :generated_dir)),
+         {:ok, scan} <- scan(Keyword.get(opts, :scan, [])),
+         {:ok, {python, source}} <- python(Keyword.get(opts, :python), root, env) do
+      {:ok,
+       %__MODULE__{
+         root: root,
+         libraries: libraries,
+         generated_dir: generated_dir,
+         python: python,
+         python_source: source,
+         strict: strict,
+         verbose: verbose,
+         skip: env_true?(env, "SNAKEBRIDGE_SKIP"),
+         scan_paths: scan.paths,
+         scan_exclude: scan.exclude,
+         scan_exs: scan.exs,
+         mix_env: mix_env(),
+         snakebridge_version: snakebridge_version(),
+         raw_libraries: Keyword.get(opts, :libraries)
+       }}
+    end
+  end
+
+  @doc """
+  The project context sent with every Python CLI request (string keys, plain values).
+  """
+  @spec context(t) :: map
+  def context(%__MODULE__{} = config) do
+    %{
+      "root" => config.root,
+      "libraries" => Enum.map(config.libraries, &library_context/1),
+      "generated_dir" => config.generated_dir,
+      "python" => config.python,
+      "mix_env" => Atom.to_string(config.mix_env),
+      "elixir_version" => System.version(),
+      "snakebridge_version" => config.snakebridge_version,
+      "strict" => config.strict,
+      "verbose" => config.verbose
+    }
+  end
+
+  defp library_context(%Library{} = lib) do
+    %{
+      "name" => lib.name,
+      "version" => lib.version,
+      "stdlib" => lib.stdlib,
+      "module_name" => lib.module_name,
+      "python_module" => lib.python_module,
+      "include" => lib.include,
+      "exclude" => lib.exclude,
+      "streaming" => lib.streaming,
+      "idempotent" => lib.idempotent
+    }
+  end
+
+  @doc """
+  What the runtime client needs, derived from the current Mix project:
+  `%{python:, root:, mix_env:, libraries: %{name => %{python_module:, idempotent:}}}`.
+
+  `python` is the resolved interpreter path (env, then `python:`, then the managed venv),
+  whether or not it exists yet; it is `nil` only when Mix is not loaded.
+  """
+  @spec runtime() :: %{
+          python: String.t() | nil,
+          root: String.t(),
+          mix_env: atom,
+          libraries: %{
+            String.t() => %{python_module: String.t(), idempotent: boolean | [String.t()]}
+          }
+        }
+  def runtime do
+    if Code.ensure_loaded?(Mix.Project) and Mix.Project.get() != nil do
+      config = load!()
+
+      %{
+        python: config.python,
+        root: config.root,
+        mix_env: config.mix_env,
+        libraries:
+          Map.new(config.libraries, fn lib ->
+            {lib.name, %{python_module: lib.python_module, idempotent: lib.idempotent}}
+          end)
+      }
+    else
+      %{python: nil, root: File.cwd!(), mix_env: :prod, libraries: %{}}
+    end
+  end
+
+  @doc """
+  The interpreter `mix snakebridge.setup` builds the managed venv with:
+  `SNAKEBRIDGE_BOOTSTRAP_PYTHON`, else `python3.11`, else `python3` on PATH.
+  """
+  @spec bootstrap_python(map) :: {:ok, String.t()} | {:error, String.t()}
+  def bootstrap_python(env \\ System.get_env()) do
+    case Map.get(env, "SNAKEBRIDGE_BOOTSTRAP_PYTHON") do
+      path when is_binary(path) and path != "" ->
+        path = Path.expand(path)
+
+        if File.regular?(path) do
+          {:ok, path}
+        else
+          {:error,
+           "SNAKEBRIDGE_BOOTSTRAP_PYTHON=#{path} does not exist; point it at a Python 3.11+ interpreter"}
+        end
+
+      _ ->
+        case System.find_executable("python3.11") || System.find_executable("python3") do
+          nil ->
+            {:error,
+             "no python3.11 or python3 on PATH; install Python 3.11+ or set SNAKEBRIDGE_BOOTSTRAP_PYTHON"}
+
+          path ->
+            {:ok, path}
+        end
+    end
+  end
+
+  @doc "The Elixir root module names of the declared libraries (`[\"Numpy\", \"Pd\"]`)."
+  @spec library_modules(t) :: [String.t()]
+  def library_modules(%__MODULE__{libraries: libs}), do: Enum.map(libs, & &1.module_name)
+
+  @doc "The project root: the directory of the current `mix.exs`."
+  @spec project_root() :: String.t()
+  def project_root do
+    case Mix.Project.project_file() do
+      nil -> File.cwd!()
+      file -> Path.dirname(file)
+    end
+  end
+
+  # -- validation ------------------------------------------------------------------
+
+  @example ~s(snakebridge: [libraries: [numpy: "~> 2.0", json: :stdlib]])
+
+  defp top_level(nil),
+    do: {:error, "mix.exs has no `snakebridge:` entry in project/0; add e.g. `#{@example}`"}
+
+  defp top_level(opts) do
+    cond do
+      not Keyword.keyword?(opts) ->
+        {:error,
+         "`snakebridge:` in mix.exs must be a keyword list, e.g. `#{@example}`; got #{inspect(opts)}"}
+
+      (unknown = Keyword.keys(opts) -- @top_keys) != [] ->
+        {:error,
+         "unknown option(s) #{inspect(unknown)} under `snakebridge:` in mix.exs; " <>
+           "known options: #{Enum.map_join(@top_keys, ", ", &inspect/1)}"}
+
+      true ->
+        {:ok, opts}
+    end
+  end
+
+  defp libraries(nil),
+    do: {:error, "`snakebridge:` in mix.exs has no `libraries:`; add e.g. `#{@example}`"}
+
+  defp libraries(libs) when is_list(libs) do
+    Enum.reduce_while(libs, {:ok, []}, fn
+      {name, spec}, {:ok, acc} when is_atom(name) or is_binary(name) ->
+        case library(to_string(name), spec) do
+          {:ok, lib} ->
+            {:cont, {:ok, [lib | acc]}}
+
+          {:error, msg} ->
+            {:halt, {:error, "snakebridge library #{inspect(to_string(name))}: " <> msg}}
+        end
+
+      other, _ ->
+        {:halt,
+         {:error,
+          "`snakebridge: [libraries: ...]` entries must be `name: spec`, got #{inspect(other)}"}}
+    end)
+    |> case do
+      {:ok, acc} -> {:ok, Enum.sort_by(acc, & &1.name)}
+      error -> error
+    end
+  end
+
+  defp libraries(other),
+    do: {:error, "`snakebridge: [libraries: ...]` must be a keyword list, got #{inspect(other)}"}
+
+  defp library(name, version) when is_binary(version), do: library(name, version: version)
+  defp library(name, :stdlib), do: library(name, stdlib: true)
+
+  defp library(name, opts) when is_list(opts) do
+    unknown = if Keyword.keyword?(opts), do: Keyword.keys(opts) -- @library_keys, else: nil
+
+    cond do
+      unknown == nil ->
+        {:error, "options must be a keyword list, got #{inspect(opts)}"}
+
+      unknown != [] ->
+        {:error,
+         "unknown option(s) #{inspect(unknown)}; known: #{Enum.map_join(@library_keys, ", ", &inspect/1)}"}
+
+      true ->
+        build_library(name, opts)
+    end
+  end
+
+  defp library(_name, other) do
+    {:error,
+     ~s[expected a version requirement ("~> 2.0"), :stdlib or a keyword list, got #{inspect(other)}]}
+  end
+
+  defp build_library(name, opts) do
+    stdlib = Keyword.get(opts, :stdlib, false) == true or Keyword.get(opts, :version) == :stdlib
+    python_module = Keyword.get(opts, :python_module, String.replace(name, "-", "_"))
+
+    with {:ok, version} <- version(Keyword.get(opts, :version), stdlib),
+         {:ok, python_module} <- python_module(python_module),
+         {:ok, module_name} <-
+           module_name(Keyword.get(opts, :module_name, default_module(python_module))),
+         {:ok, include} <- names(opts, :include),
+         {:ok, exclude} <- names(opts, :exclude),
+         {:ok, streaming} <- names(opts, :streaming),
+         {:ok, idempotent} <- idempotent(Keyword.get(opts, :idempotent, false)) do
+      {:ok,
+       %Library{
+         name: name,
+         version: version,
+         stdlib: stdlib,
+         module_name: module_name,
+         python_module: python_module,
+         include: include,
+         exclude: exclude,
+         streaming: streaming,
+         idempotent: idempotent
+       }}
+    end
+  end
+
+  defp version(nil, true), do: {:ok, nil}
+  defp version(:stdlib, true), do: {:ok, nil}
+  defp version(nil, false), do: {:ok, ">= 0.0.0"}
+
+  defp version(req, _stdlib) when is_binary(req) do
+    case Version.parse_requirement(req) do
+      {:ok, _} ->
+        {:ok, req}
+
+      :error ->
+        {:error, ~s(version #{inspect(req)} is not a valid requirement; write e.g. "~> 2.0")}
+    end
+  end
+
+  defp version(other, _),
+    do: {:error, ~s(version must be a requirement string like "~> 2.0", got #{inspect(other)})}
+
+  defp python_module(mod) when is_binary(mod) do
+    if Regex.match?(~r/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, mod),
+      do: {:ok, mod},
+      else: {:error, "python_module #{inspect(mod)} is not a dotted Python module name"}
+  end
+
+  defp python_module(other),
+    do: {:error, ~s(python_module must be a string like "numpy", got #{inspect(other)})}
+
+  # Same rule as snakebridge.codegen.names.module_segment: capitalize each part between
+  # underscores, keep the rest of the part as written.
+  @doc false
+  def default_module(python_module) do
+    python_module
+    |> String.split(".")
+    |> Enum.map_join(".", fn segment ->
+      segment
+      |> String.split("_", trim: true)
+      |> Enum.map_join(fn <<first::utf8, rest::binary>> ->
+        String.upcase(<<first::utf8>>) <> rest
+      end)
+    end)
+  end
+
+  defp module_name(mod) when is_atom(mod) and mod not in [nil, true, false] do
+    module_name(mod |> Atom.to_string() |> String.replace_prefix("Elixir.", ""))
+  end
+
+  defp module_name(mod) when is_binary(mod) do
+    if Regex.match?(~r/^[A-Z][A-Za-z0-9_]*(\.[A-Z][A-Za-z0-9_]*)*$/, mod),
+      do: {:ok, mod},
+      else: {:error, "module_name #{inspect(mod)} is not an Elixir module alias like Numpy or Pd"}
+  end
+
+  defp module_name(other),
+    do: {:error, "module_name must be an alias like `Pd`, got #{inspect(other)}"}
+
+  defp names(opts, key) do
+    case Keyword.get(opts, key, []) do
+      list when is_list(list) ->
+        if Enum.all?(list, &(is_binary(&1) or is_atom(&1))),
+          do: {:ok, list |> Enum.map(&to_string/1) |> Enum.uniq() |> Enum.sort()},
+          else: {:error, "#{key} must be a list of names, got #{inspect(list)}"}
+
+      other ->
+        {:error, "#{key} must be a list of names, got #{inspect(other)}"}
+    end
+  end
+
+  defp idempotent(flag) when flag in [true, :all], do: {:ok, true}
+  defp idempotent(flag) when flag in [false, :none, nil], do: {:ok, false}
+
+  defp idempotent(list) when is_list(list) do
+    case names([idempotent: list], :idempotent) do
+      {:ok, names} -> {:ok, names}
+      error -> error
+    end
+  end
+
+  defp idempotent(other),
+    do:
+      {:error,
+       "idempotent must be true, false, :all or a list of function names, got #{inspect(other)}"}
+
+  defp unique_modules(libs) do
+    libs
+    |> Enum.group_by(& &1.module_name, & &1.name)
+    |> Enum.find(fn {_mod, names} -> length(names) > 1 end)
+    |> case do
+      nil ->
+        :ok
+
+      {mod, names} ->
+        {:error,
+         "snakebridge libraries #{Enum.map_join(names, " and ", &inspect/1)} both map to the " <>
+           "Elixir module #{mod}; give one of them `module_name:` in mix.exs"}
+    end
+  end
+
+  defp flag(opts, key, env, var) do
+    case Keyword.get(opts, key, false) do
+      value when is_boolean(value) ->
+        {:ok, value or env_true?(env, var)}
+
+      other ->
+        {:error, "`snakebridge: [#{key}: ...]` must be true or false, got #{inspect(other)}"}
+    end
+  end
+
+  defp env_true?(env, var), do: Map.get(env, var, "") in ["1", "true", "yes"]
+
+  defp relative_dir(nil), do: {:ok, @default_generated_dir}
+
+  defp relative_dir(dir) when is_binary(dir) do
+    if Path.type(dir) == :relative and not String.contains?(dir, ".."),
+      do: {:ok, dir |> Path.split() |> Path.join()},
+      else: {:error, "generated_dir must be a path inside the project, got #{inspect(dir)}"}
+  end
+
+  defp relative_dir(other),
+    do: {:error, "generated_dir must be a string, got #{inspect(other)}"}
+
+  defp scan(opts) do
+    cond do
+      not Keyword.keyword?(opts) ->
+        {:error, "`snakebridge: [scan: ...]` must be a keyword list, got #{inspect(opts)}"}
+
+      (unknown = Keyword.keys(opts) -- @scan_keys) != [] ->
+        {:error,
+         "unknown option(s) #{inspect(unknown)} under `snakebridge: [scan: ...]`; known: " <>
+           Enum.map_join(@scan_keys, ", ", &inspect/1)}
+
+      true ->
+        paths = Keyword.get(opts, :paths, ["lib"])
+        exclude = Keyword.get(opts, :exclude, [])
+        exs = Keyword.get(opts, :exs, false)
+
+        cond do
+          not string_list?(paths) ->
+            {:error, "`scan: [paths: ...]` must be a list of directories, got #{inspect(paths)}"}
+
+          not string_list?(exclude) ->
+            {:error,
+             "`scan: [exclude: ...]` must be a list of glob patterns, got #{inspect(exclude)}"}
+
+          not is_boolean(exs) ->
+            {:error, "`scan: [exs: ...]` must be true or false, got #{inspect(exs)}"}
+
+          true ->
+            {:ok, %{paths: paths, exclude: exclude, exs: exs}}
+        end
+    end
+  end
+
+  defp string_list?(list), do: is_list(list) and Enum.all?(list, &is_binary/1)
+
+  defp python(configured, root, env) do
+    case Map.get(env, "SNAKEBRIDGE_PYTHON") do
+      path when is_binary(path) and path != "" ->
+        {:ok, {Path.expand(path, root), :env}}
+
+      _ ->
+        case configured do
+          nil ->
+            {:ok, {Path.join([root, ".snakebridge", "venv", "bin", "python"]), :default}}
+
+          path when is_binary(path) ->
+            {:ok, {Path.expand(path, root), :config}}
+
+          other ->
+            {:error, "`snakebridge: [python: ...]` must be a path string, got #{inspect(other)}"}
+        end
+    end
+  end
+
+  defp mix_env do
+    if Code.ensure_loaded?(Mix), do: Mix.env(), else: :prod
+  end
+
+  defp snakebridge_version do
+    case Application.spec(:snakebridge, :vsn) do
+      nil -> @version
+      vsn -> to_string(vsn)
+    end
+  end
+end

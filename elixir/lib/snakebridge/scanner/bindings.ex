@@ -1,0 +1,66 @@
+defmodule SnakeBridge.Scanner.Bindings do
+  @moduledoc """
+  Which bindings the committed generated source defines, read from the source itself.
+
+  The pre-pass needs to know whether `Numpy.Linalg.solve/2` already has a binding
+  without starting Python and without reading JSON (the manifest is Python's), so it
+  parses `lib/snakebridge_generated/*.ex` with Elixir's parser and collects the public
+  functions of every (nested) module. A detection is covered when the generated source
+  defines that module, function and arity.
+  """
+
+  alias SnakeBridge.Scanner.Defs
+
+  @type binding :: {module :: String.t(), function :: String.t(), arity :: non_neg_integer}
+
+  @doc "Every `.ex` file under the generated directory, relative to the root."
+  @spec files(String.t(), String.t()) :: [String.t()]
+  def files(root, generated_dir) do
+    root
+    |> Path.join(generated_dir)
+    |> Path.join("**/*.ex")
+    |> Path.wildcard()
+    |> Enum.map(&Path.relative_to(&1, root))
+    |> Enum.sort()
+  end
+
+  @doc """
+  The bindings one generated source defines, or `{:error, message}` when it does not
+  parse (someone edited it by hand, or a merge left conflict markers).
+  """
+  @spec parse(String.t(), String.t()) :: {:ok, [binding]} | {:error, String.t()}
+  def parse(source, file) do
+    case Code.string_to_quoted(source, file: file, emit_warnings: false) do
+      {:ok, ast} ->
+        {:ok, ast |> modules(nil, []) |> Enum.sort()}
+
+      {:error, {meta, message, token}} ->
+        line = if is_list(meta), do: Keyword.get(meta, :line, 1), else: meta
+        {:error, "line #{line}: #{IO.iodata_to_binary([format(message), token])}"}
+    end
+  end
+
+  defp format({prefix, suffix}), do: [prefix, suffix]
+  defp format(message), do: message
+
+  defp modules(ast, outer, acc) do
+    Enum.reduce(Defs.statements(ast), acc, fn
+      {:defmodule, _, [{:__aliases__, _, segments}, [{:do, body} | _]]}, acc ->
+        name =
+          Enum.join(
+            if(outer, do: [outer], else: []) ++ Enum.map(segments, &Atom.to_string/1),
+            "."
+          )
+
+        acc =
+          for {fun, arity} <- Defs.in_body(body, public: true), reduce: acc do
+            acc -> [{name, Atom.to_string(fun), arity} | acc]
+          end
+
+        modules(body, name, acc)
+
+      _other, acc ->
+        acc
+    end)
+  end
+end

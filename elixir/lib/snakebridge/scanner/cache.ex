@@ -1,0 +1,164 @@
+defmodule SnakeBridge.Scanner.Cache do
+  @moduledoc """
+  The pre-pass's own cache under the project's build directory: per-file scan results
+  keyed by file stat and content hash, parsed generated bindings, and the stamp of the
+  last generation.
+
+  A file is re-read only when its stat (mtime, size, inode) changed, and re-parsed only
+  when its content hash changed too. A file whose mtime is not older than the moment
+  the cache was written is treated as changed ("racy" entries, as git does), because
+  mtimes have one-second resolution here and an edit in that second would be missed.
+  Stored with `:erlang.term_to_binary/1`; a cache from another format version, or one
+  that cannot be read, is simply discarded.
+  """
+
+  @version 2
+
+  defstruct version: @version,
+            key: nil,
+            written_at: 0,
+            sources: %{},
+            generated: %{},
+            stamp: nil,
+            last_missing: [],
+            last_diagnostics: []
+
+  @type entry :: {stat :: tuple, hash :: binary, value :: term}
+
+  @type t :: %__MODULE__{
+          version: pos_integer,
+          key: term,
+          written_at: integer,
+          sources: %{String.t() => entry},
+          generated: %{String.t() => entry},
+          stamp: {binary, binary} | nil,
+          last_missing: [tuple],
+          last_diagnostics: [map]
+        }
+
+  @doc "The cache file of the current Mix project."
+  @spec path() :: String.t()
+  def path, do: Path.join([Mix.Project.app_path(), "snakebridge", "prepass.cache"])
+
+  @doc """
+  Loads the cache; `key` is what per-file results depend on (the library roots). A
+  different key keeps the stamp but drops every per-file result.
+  """
+  @spec load(String.t(), term) :: t
+  def load(path, key) do
+    with {:ok, binary} <- File.read(path),
+         %__MODULE__{version: @version} = cache <- safe_decode(binary) do
+      if cache.key == key, do: cache, else: %{cache | key: key, sources: %{}}
+    else
+      _ -> %__MODULE__{key: key}
+    end
+  end
+
+  defp safe_decode(binary) do
+    :erlang.binary_to_term(binary)
+  rescue
+    ArgumentError -> nil
+  end
+
+  @spec save(t, String.t()) :: :ok
+  def save(%__MODULE__{} = cache, path) do
+    File.mkdir_p!(Path.dirname(path))
+    cache = %{cache | written_at: System.os_time(:second)}
+    tmp = path <> ".tmp"
+    File.write!(tmp, :erlang.term_to_binary(cache))
+    File.rename!(tmp, path)
+  end
+
+  @doc "Removes the cache directory (what `mix clean` calls)."
+  @spec clean(String.t()) :: :ok
+  def clean(path) do
+    File.rm_rf!(Path.dirname(path))
+    :ok
+  end
+
+  @doc """
+  Refreshes the entries for `files` (relative to `root`) in `table`, calling
+  `compute.(relative_path, content)` for each file whose content changed.
+
+  Returns `{table, changed_paths, rechecked}` where `rechecked` counts the files that
+  were read again (so the caller knows the cache is worth saving); entries of files no
+  longer listed are dropped.
+  `compute` runs in parallel when many files changed.
+  """
+  @spec refresh(
+          %{String.t() => entry},
+          [String.t()],
+          String.t(),
+          integer,
+          (String.t(), binary ->
+             term)
+        ) ::
+          {%{String.t() => entry}, [String.t()], non_neg_integer}
+  def refresh(table, files, root, written_at, compute) do
+    {kept, stale} =
+      Enum.reduce(files, {%{}, []}, fn rel, {kept, stale} ->
+        stat = stat(Path.join(root, rel))
+
+        case Map.get(table, rel) do
+          {^stat, _hash, _value} = entry when stat != nil ->
+            if racy?(stat, written_at),
+              do: {kept, [{rel, stat, entry} | stale]},
+              else: {Map.put(kept, rel, entry), stale}
+
+          entry ->
+            {kept, [{rel, stat, entry} | stale]}
+        end
+      end)
+
+    results = map(stale, &recompute(&1, root, compute))
+
+    Enum.reduce(results, {kept, []}, fn
+      {rel, :gone}, {table, changed} -> {table, [rel | changed]}
+      {rel, {:same, entry}}, {table, changed} -> {Map.put(table, rel, entry), changed}
+      {rel, {:new, entry}}, {table, changed} -> {Map.put(table, rel, entry), [rel | changed]}
+    end)
+    |> then(fn {table, changed} -> {table, Enum.sort(changed), length(stale)} end)
+  end
+
+  defp recompute({rel, _stat, old}, root, compute) do
+    path = Path.join(root, rel)
+
+    with {:ok, content} <- File.read(path),
+         stat when stat != nil <- stat(path) do
+      hash = :erlang.md5(content)
+
+      case old do
+        {_, ^hash, value} -> {rel, {:same, {stat, hash, value}}}
+        _ -> {rel, {:new, {stat, hash, compute.(rel, content)}}}
+      end
+    else
+      _ -> {rel, :gone}
+    end
+  end
+
+  defp map(items, fun) when length(items) < 32, do: Enum.map(items, fun)
+
+  defp map(items, fun) do
+    items
+    |> Task.async_stream(fun,
+      ordered: false,
+      timeout: :infinity,
+      max_concurrency: System.schedulers_online()
+    )
+    |> Enum.map(fn {:ok, result} -> result end)
+  end
+
+  defp stat(path) do
+    case :file.read_file_info(String.to_charlist(path), time: :posix) do
+      {:ok,
+       {:file_info, size, :regular, _access, _atime, mtime, _ctime, _mode, _links, _major, _minor,
+        inode, _uid, _gid}} ->
+        {mtime, size, inode}
+
+      _ ->
+        nil
+    end
+  end
+
+  defp racy?({mtime, _size, _inode}, written_at), do: mtime >= written_at - 1
+end

@@ -1,0 +1,60 @@
+defmodule SnakeBridge.Scanner.Stamp do
+  @moduledoc """
+  A fingerprint of everything outside the scanned source that can make the generated
+  bindings stale, computed without starting Python.
+
+  It covers the library declarations in mix.exs, the generated directory setting, the
+  snakebridge version, the exact bytes of `snakebridge.lock`, the interpreter file's
+  stat, and the modification time of the interpreter's `site-packages` directories
+  (installing or upgrading a library changes that directory). When the stamp differs
+  from the one recorded after the last generation, the pre-pass asks Python to
+  regenerate; Python then decides what actually changed.
+  """
+
+  alias SnakeBridge.Config
+
+  @spec compute(Config.t()) :: binary
+  def compute(%Config{} = config) do
+    context = Config.context(config)
+
+    parts = [
+      context["libraries"],
+      context["generated_dir"],
+      context["snakebridge_version"],
+      file_digest(Path.join(config.root, "snakebridge.lock")),
+      config.python,
+      stat(config.python),
+      site_packages(config.python)
+    ]
+
+    :crypto.hash(:sha256, :erlang.term_to_binary(parts))
+  end
+
+  @doc "A short human-readable explanation of what the stamp covers (for verbose output)."
+  def describe(%Config{} = config) do
+    "library declarations, snakebridge #{config.snakebridge_version}, snakebridge.lock, " <>
+      "interpreter #{config.python} and its site-packages"
+  end
+
+  defp file_digest(path) do
+    case File.read(path) do
+      {:ok, bytes} -> :erlang.md5(bytes)
+      {:error, _} -> :missing
+    end
+  end
+
+  defp stat(path) do
+    case File.stat(path, time: :posix) do
+      {:ok, %File.Stat{mtime: mtime, size: size, inode: inode}} -> {mtime, size, inode}
+      {:error, _} -> :missing
+    end
+  end
+
+  defp site_packages(python) do
+    venv = python |> Path.dirname() |> Path.dirname()
+
+    for dir <- Path.wildcard(Path.join(venv, "lib/python*/site-packages")) do
+      {dir, stat(dir)}
+    end
+  end
+end

@@ -1,0 +1,400 @@
+defmodule SnakeBridge.Scanner.Walker do
+  @moduledoc """
+  Walks one file's AST and collects every static call into a declared library.
+
+  Resolution follows Elixir's own lexical rules (see `SnakeBridge.Scanner.Env`): remote
+  calls through full names and aliases, unqualified calls through imports (local
+  functions win), pipes add the piped argument, captures carry their arity. Calls inside
+  `quote` are not followed (they run in someone else's module at expansion time), nor
+  are `apply/3` and modules computed at runtime: those go through `SnakeBridge.call/4`.
+
+  Results are accumulated as:
+
+    * `{:call, module, function, arity, line, column}` — a definite library call
+    * `{:import_all, module, function, arity, line, column, blockers}` — an unqualified
+      call that is a library call only if none of the `blockers` (other modules imported
+      wholesale in the same scope) defines it; `SnakeBridge.Scanner` settles it.
+  """
+
+  alias SnakeBridge.Scanner.{Defs, Env}
+
+  @kernel for(
+            mod <- [Kernel, Kernel.SpecialForms],
+            kind <- [:functions, :macros],
+            {name, arity} <- mod.__info__(kind),
+            into: MapSet.new(),
+            do: {name, arity}
+          )
+          |> MapSet.union(
+            MapSet.new(
+              for name <- [:when, :"::", :->, :\\, :|, :<-, :__cursor__, :super],
+                  arity <- 0..3,
+                  do: {name, arity}
+            )
+          )
+
+  @def_kinds Defs.def_kinds()
+
+  @module_kinds [:defmodule, :defprotocol]
+  @typespec_attrs [:spec, :type, :typep, :opaque, :callback, :macrocallback]
+
+  @doc "Walks `ast` with the library `roots`; returns the raw findings in source order."
+  @spec walk(Macro.t(), [String.t()]) :: [tuple]
+  def walk(ast, roots) do
+    {_env, acc} = node(ast, Env.new(roots), [])
+    Enum.reverse(acc)
+  end
+
+  # -- sequencing: only statements in the same block see each other's alias/import --
+
+  defp node({:__block__, _, exprs}, env, acc) when is_list(exprs) do
+    Enum.reduce(exprs, {env, acc}, fn expr, {env, acc} -> node(expr, env, acc) end)
+  end
+
+  # -- modules ------------------------------------------------------------------------
+
+  defp node({kind, _, [name_ast, [{:do, body} | _]]}, env, acc) when kind in @module_kinds do
+    {full, outer} = module_name(name_ast, env)
+    inner_env = module_env(env, full, body)
+    {_, acc} = node(body, inner_env, acc)
+    {outer, acc}
+  end
+
+  defp node({:defimpl, _, [proto | rest]}, env, acc) do
+    {opts, body} =
+      case rest do
+        [opts, [{:do, body} | _]] -> {opts, body}
+        [opts] when is_list(opts) -> {opts, Keyword.get(opts, :do)}
+        _ -> {[], nil}
+      end
+
+    proto_name = Env.expand(proto, env) || "Protocol"
+
+    full =
+      case Keyword.get(opts, :for) do
+        nil -> Enum.join([proto_name, env.module || "Any"], ".")
+        target -> Enum.join([proto_name, Env.expand(target, env) || "Any"], ".")
+      end
+
+    {_, acc} = node(body, module_env(env, full, body), acc)
+    {env, acc}
+  end
+
+  # -- definitions: the head is not a call; the body is a new scope -------------------
+
+  defp node({:defdelegate, meta, [head, opts]}, env, acc) when is_list(opts) do
+    acc = delegate(head, opts, meta, env, acc)
+    {_, acc} = node(opts, env, acc)
+    {env, acc}
+  end
+
+  defp node({kind, _, [head | body]}, env, acc) when kind in @def_kinds do
+    acc = head_defaults(head, env, acc)
+    {_, acc} = node(body, env, acc)
+    {env, acc}
+  end
+
+  # -- environment changes --------------------------------------------------------------
+
+  defp node({:alias, _, [target | opts]}, env, acc) do
+    {alias_target(target, List.first(opts) || [], env), acc}
+  end
+
+  defp node({:require, _, [target, opts]}, env, acc) when is_list(opts) do
+    case {Env.expand(target, env), Keyword.get(opts, :as)} do
+      {full, {:__aliases__, _, [short]}} when is_binary(full) ->
+        {Env.put_alias(env, short, full), acc}
+
+      _ ->
+        {env, acc}
+    end
+  end
+
+  defp node({:import, _, [target | opts]}, env, acc) do
+    {import_target(target, List.first(opts) || [], env), acc}
+  end
+
+  # -- not followed, by design ---------------------------------------------------------
+
+  defp node({:quote, _, _}, env, acc), do: {env, acc}
+
+  defp node({:@, _, [{name, _, args}]}, env, acc) when is_atom(name) do
+    cond do
+      name in @typespec_attrs -> {env, acc}
+      is_list(args) -> {env, walk_all(args, env, acc)}
+      true -> {env, acc}
+    end
+  end
+
+  # Binary segments: `x::size(8)` — the type side holds modifiers, not calls.
+  defp node({:<<>>, _, segments}, env, acc) when is_list(segments) do
+    acc =
+      Enum.reduce(segments, acc, fn
+        {:"::", _, [expr, _type]}, acc -> walk_one(expr, env, acc)
+        expr, acc -> walk_one(expr, env, acc)
+      end)
+
+    {env, acc}
+  end
+
+  # -- pipes and captures ---------------------------------------------------------------
+
+  defp node({:|>, _, [left, right]}, env, acc) do
+    acc = walk_one(left, env, acc)
+
+    case right do
+      {{:., _, [_, _]} = dot, meta, args} when is_list(args) ->
+        remote(dot, meta, args, env, acc, 1)
+
+      {name, meta, args} when is_atom(name) and is_list(args) ->
+        {env, acc} = call(name, args, meta, env, acc, 1)
+        {env, acc}
+
+      {name, meta, ctx} when is_atom(name) and is_atom(ctx) ->
+        call(name, [], meta, env, acc, 1)
+
+      other ->
+        {env, walk_one(other, env, acc)}
+    end
+  end
+
+  defp node({:&, _, [{:/, _, [callee, arity]}]}, env, acc) when is_integer(arity) do
+    case callee do
+      {{:., meta, [target, fun]}, _, []} when is_atom(fun) ->
+        {env, found(Env.expand(target, env), fun, arity, meta, env, acc)}
+
+      {name, meta, ctx} when is_atom(name) and (is_atom(ctx) or ctx == []) ->
+        {env, local(name, arity, meta, env, acc)}
+
+      _ ->
+        {env, acc}
+    end
+  end
+
+  # -- calls ----------------------------------------------------------------------------
+
+  defp node({{:., _, [_, fun]} = dot, meta, args}, env, acc)
+       when is_atom(fun) and is_list(args) do
+    remote(dot, meta, args, env, acc, 0)
+  end
+
+  defp node({{:., _, _} = dot, _meta, args}, env, acc) when is_list(args) do
+    {env, walk_all([dot | args], env, acc)}
+  end
+
+  defp node({:->, _, [params, body]}, env, acc) do
+    acc = walk_one(params, env, acc)
+    {env, walk_one(body, env, acc)}
+  end
+
+  defp node({name, meta, args}, env, acc) when is_atom(name) and is_list(args) do
+    call(name, args, meta, env, acc, 0)
+  end
+
+  defp node({name, _meta, ctx}, env, acc) when is_atom(name) and is_atom(ctx), do: {env, acc}
+
+  defp node({left, right}, env, acc) do
+    {env, acc |> then(&walk_one(left, env, &1)) |> then(&walk_one(right, env, &1))}
+  end
+
+  defp node(list, env, acc) when is_list(list), do: {env, walk_all(list, env, acc)}
+
+  defp node({fun, _meta, args}, env, acc) when is_list(args) do
+    {env, walk_all([fun | args], env, acc)}
+  end
+
+  defp node(_literal, env, acc), do: {env, acc}
+
+  # -- helpers --------------------------------------------------------------------------
+
+  defp walk_one(ast, env, acc) do
+    {_, acc} = node(ast, env, acc)
+    acc
+  end
+
+  defp walk_all(list, env, acc), do: Enum.reduce(list, acc, &walk_one(&1, env, &2))
+
+  defp remote({:., dot_meta, [target, fun]}, meta, args, env, acc, extra) do
+    meta = if Keyword.has_key?(meta, :line), do: meta, else: dot_meta
+    acc = found(Env.expand(target, env), fun, length(args) + extra, meta, env, acc)
+    acc = if match?({:__aliases__, _, _}, target), do: acc, else: walk_one(target, env, acc)
+    {env, walk_all(args, env, acc)}
+  end
+
+  defp found(module, fun, arity, meta, env, acc) do
+    if Env.library?(module, env) do
+      [{:call, module, strip_bang(fun), arity, meta[:line], meta[:column]} | acc]
+    else
+      acc
+    end
+  end
+
+  defp call(name, args, meta, env, acc, extra) do
+    acc = local(name, length(args) + extra, meta, env, acc)
+    {env, walk_all(args, env, acc)}
+  end
+
+  # An unqualified call: a local function wins; then an import that names it (`only:`);
+  # then a wholesale import of a library, unless Kernel or another wholesale import
+  # could be the one that provides it.
+  defp local(name, arity, meta, env, acc) do
+    key = {name, arity}
+
+    cond do
+      env.imports == [] -> acc
+      MapSet.member?(env.locals, key) -> acc
+      true -> imported(key, meta, env, acc)
+    end
+  end
+
+  defp imported({name, arity} = key, meta, env, acc) do
+    candidates = Enum.filter(env.imports, &offers?(&1, key))
+
+    case Enum.find(candidates, &(&1.library and &1.only != nil)) do
+      %{module: module} ->
+        [{:call, module, strip_bang(name), arity, meta[:line], meta[:column]} | acc]
+
+      nil ->
+        case Enum.find(candidates, & &1.library) do
+          nil ->
+            acc
+
+          %{module: module} ->
+            if MapSet.member?(@kernel, key) do
+              acc
+            else
+              blockers = for %{library: false, module: m} <- candidates, do: m
+
+              [
+                {:import_all, module, strip_bang(name), arity, meta[:line], meta[:column],
+                 blockers}
+                | acc
+              ]
+            end
+        end
+    end
+  end
+
+  defp offers?(%{only: nil, except: except}, key), do: not MapSet.member?(except, key)
+  defp offers?(%{only: only}, key), do: MapSet.member?(only, key)
+
+  defp strip_bang(fun) do
+    name = Atom.to_string(fun)
+    if String.ends_with?(name, "!"), do: binary_part(name, 0, byte_size(name) - 1), else: name
+  end
+
+  defp module_name(name_ast, env) do
+    case {name_ast, env.module} do
+      {{:__aliases__, _, [first | _] = segments}, outer} when is_atom(first) and outer != nil ->
+        if Map.has_key?(env.aliases, first) do
+          {Env.expand(name_ast, env), env}
+        else
+          # `defmodule Bar` inside `Foo` is `Foo.Bar`, and `Bar` becomes an alias of it.
+          nested = Enum.join([outer | Enum.map(segments, &Atom.to_string/1)], ".")
+          {nested, Env.put_alias(env, first, outer <> "." <> Atom.to_string(first))}
+        end
+
+      _ ->
+        {Env.expand(name_ast, env) || env.module, env}
+    end
+  end
+
+  defp module_env(env, full, body) do
+    %{env | module: full, locals: Defs.in_body(body)}
+  end
+
+  defp head_defaults({:when, _, [head | guards]}, env, acc) do
+    acc = head_defaults(head, env, acc)
+    walk_all(guards, env, acc)
+  end
+
+  defp head_defaults({_name, _, args}, env, acc) when is_list(args) do
+    Enum.reduce(args, acc, fn
+      {:\\, _, [_pattern, default]}, acc -> walk_one(default, env, acc)
+      _pattern, acc -> acc
+    end)
+  end
+
+  defp head_defaults(_, _env, acc), do: acc
+
+  defp delegate(head, opts, meta, env, acc) do
+    with target when is_binary(target) <- Env.expand(Keyword.get(opts, :to), env),
+         true <- Env.library?(target, env) do
+      as = Keyword.get(opts, :as)
+
+      for {name, arity} <- Defs.head_arities(head), reduce: acc do
+        acc ->
+          fun = if is_atom(as) and as != nil, do: as, else: name
+          [{:call, target, strip_bang(fun), arity, meta[:line], meta[:column]} | acc]
+      end
+    else
+      _ -> acc
+    end
+  end
+
+  defp alias_target({{:., _, [base, :{}]}, _, children}, _opts, env) do
+    case Env.expand(base, env) do
+      nil ->
+        env
+
+      base ->
+        Enum.reduce(children, env, fn
+          {:__aliases__, _, segs}, env when is_list(segs) ->
+            if Enum.all?(segs, &is_atom/1) do
+              full = Enum.join([base | Enum.map(segs, &Atom.to_string/1)], ".")
+              Env.put_alias(env, List.last(segs), full)
+            else
+              env
+            end
+
+          _, env ->
+            env
+        end)
+    end
+  end
+
+  defp alias_target(target, opts, env) do
+    with full when is_binary(full) <- Env.expand(target, env) do
+      case Keyword.get(opts, :as) do
+        {:__aliases__, _, [short]} when is_atom(short) -> Env.put_alias(env, short, full)
+        nil -> Env.put_alias(env, Env.last_segment(full), full)
+        _ -> env
+      end
+    else
+      _ -> env
+    end
+  end
+
+  defp import_target(target, opts, env) do
+    with module when is_binary(module) <- Env.expand(target, env) do
+      opts = if Keyword.keyword?(opts), do: opts, else: []
+
+      only =
+        case Keyword.get(opts, :only) do
+          list when is_list(list) -> pairs(list)
+          _ -> nil
+        end
+
+      spec = %{
+        module: module,
+        library: Env.library?(module, env),
+        only: only,
+        except: pairs(Keyword.get(opts, :except, []))
+      }
+
+      Env.put_import(env, spec)
+    else
+      _ -> env
+    end
+  end
+
+  defp pairs(list) when is_list(list) do
+    for {name, arity} <- list,
+        is_atom(name),
+        is_integer(arity),
+        into: MapSet.new(),
+        do: {name, arity}
+  end
+
+  defp pairs(_), do: MapSet.new()
+end
