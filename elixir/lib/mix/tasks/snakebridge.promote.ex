@@ -1,0 +1,21 @@
+defmodule Mix.Tasks.Snakebridge.Promote do
+  @shortdoc "Generates bindings for recorded dynamic calls"
+  @moduledoc """
+  Turns dynamic calls recorded in `.snakebridge/ledger.json` into generated bindings:
+  adds them to the manifest, regenerates the affected library files and the lock, and
+  removes the promoted entries from the ledger. Promotion is always explicit (seed
+  decision 6): CI uses the committed manifest only.
+
+      mix snakebridge.promote --all
+      mix snakebridge.promote --library numpy
+
+  A thin shell over the Python command `snakebridge promote`.
+  """
+  use Mix.Task
+
+  @impl Mix.Task
+  def run(argv) do
+    SnakeBridge.CLIPort.run_task("promote", argv)
+    :ok
+  end
+end

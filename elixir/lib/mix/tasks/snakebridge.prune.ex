@@ -1,0 +1,33 @@
+defmodule Mix.Tasks.Snakebridge.Prune do
+  @shortdoc "Removes generated bindings the code no longer calls (explicit only)"
+  @moduledoc """
+  Removes generated bindings that no scanned source calls any more. Bindings are never
+  removed automatically (seed decision 5); this task is the only way.
+
+      mix snakebridge.prune [--dry-run] [--library L] [--pattern P] [--keep a,b]
+
+    * `--dry-run` — print what would be removed and change nothing
+    * `--library L` — only this library (repeatable)
+    * `--pattern P` — only symbols whose Elixir name (`Numpy.Linalg.solve`) or Python
+      name (`numpy.linalg.solve`) matches the glob `P` (repeatable)
+    * `--keep a,b` — never remove these (Elixir or Python names, globs allowed)
+
+  A symbol still called from `test/` is reported with the file and line of the call.
+  Before changing anything the manifest, the lock and the generated files are copied to
+  `.snakebridge/backups/<id>/`; `mix snakebridge.restore` brings them back.
+
+  The scan happens here, in Elixir; the Python command `snakebridge prune` decides,
+  backs up, and re-renders the affected library files.
+  """
+  use Mix.Task
+
+  alias SnakeBridge.Config
+
+  @impl Mix.Task
+  def run(argv) do
+    Mix.Project.get!()
+    payload = Mix.Tasks.Snakebridge.Analyze.detection_payload(Config.load!())
+    SnakeBridge.CLIPort.run_task("prune", argv, payload)
+    :ok
+  end
+end

@@ -1,0 +1,19 @@
+defmodule Mix.Tasks.Snakebridge.Repair do
+  @shortdoc "Regenerates whatever verify found missing or changed"
+  @moduledoc """
+  Runs the same checks as `mix snakebridge.verify`, then regenerates every library
+  with a missing or changed binding (in the managed Python environment) and rewrites
+  the manifest and the lock. Exits non-zero if something could not be repaired.
+
+      mix snakebridge.repair [--dry-run]
+
+  A thin shell over the Python command `snakebridge repair`.
+  """
+  use Mix.Task
+
+  @impl Mix.Task
+  def run(argv) do
+    SnakeBridge.CLIPort.run_task("repair", argv)
+    :ok
+  end
+end

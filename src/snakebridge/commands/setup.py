@@ -1,0 +1,276 @@
+"""``mix snakebridge.setup``: build or update the managed Python environment.
+
+Runs under the bootstrap interpreter (stdlib only, ``src/`` on PYTHONPATH): see
+``snakebridge.state.environment`` for what it does and why. The Mix shell adds
+``"python_source"`` (``"default"`` | ``"config"`` | ``"env"``, where the project's
+interpreter came from) and ``"bootstrap_python"`` to the context.
+
+Which environment it manages:
+
+- default: ``<root>/.snakebridge/venv``, created on the located base interpreter;
+- ``snakebridge: [python: ".../bin/python"]`` in mix.exs: that virtual environment
+  (created there when missing); an interpreter that is not a venv is only checked,
+  never installed into;
+- ``SNAKEBRIDGE_PYTHON``: a developer override, only checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from snakebridge.cli import Output, Reply, command
+from snakebridge.project import Project, ProjectError
+from snakebridge.state import environment as env
+from snakebridge.state.files import project_lock, write_atomic
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # never sys.exit inside the port
+        raise ProjectError(f"mix snakebridge.setup: {message}\n{self.format_usage()}")
+
+
+def _parser() -> _Parser:
+    p = _Parser(prog="mix snakebridge.setup", add_help=False)
+    p.add_argument("--python", help="base interpreter to build the venv on")
+    p.add_argument("--force", action="store_true", help="recreate the venv and reinstall")
+    p.add_argument(
+        "--no-git-files", action="store_true", help="do not touch .gitignore / .gitattributes"
+    )
+    return p
+
+
+def _run(cmd: Sequence[str], output: Output, what: str) -> None:
+    output.log("debug", "$ " + " ".join(cmd))
+    proc = subprocess.run(
+        list(cmd),
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": os.environ.get("UV_PYTHON_DOWNLOADS", "never")},
+    )
+    if proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout).strip()[-3000:]
+        raise env.SetupError(f"{what} failed (exit {proc.returncode}):\n{detail}")
+
+
+def _is_venv_python(python: Path) -> bool:
+    return (python.parent.parent / "pyvenv.cfg").is_file()
+
+
+def _target(project: Project, payload: Mapping[str, Any]) -> tuple[Path, bool, str]:
+    """(interpreter to provision, whether we may create/install into it, description)."""
+    source = str(payload.get("python_source") or "default")
+    python = Path(project.python) if project.python else env.venv_python(project.venv_dir)
+    if source == "env":
+        return python, False, f"SNAKEBRIDGE_PYTHON={python} (checked only; unset it to manage)"
+    if source == "config":
+        if not python.exists() or _is_venv_python(python):
+            return python, True, f"{python.parent.parent} (from `python:` in mix.exs)"
+        return python, False, f"{python} (from `python:` in mix.exs; not a venv, checked only)"
+    return env.venv_python(project.venv_dir), True, str(project.venv_dir)
+
+
+def _ensure_venv(
+    venv_dir: Path, base: Path, uv: Sequence[str], force: bool, output: Output
+) -> bool:
+    python = env.venv_python(venv_dir)
+    if python.exists() and not force:
+        try:
+            info = env.interpreter_info(python)
+        except env.SetupError:
+            info = {}
+        if info.get("base") == str(base):
+            return False
+        output.log(
+            "info",
+            f"the venv was built on {info.get('base', 'an unusable interpreter')}; "
+            f"rebuilding it on {base}",
+        )
+    elif force and venv_dir.exists():
+        output.log("info", f"--force: rebuilding {venv_dir}")
+    if venv_dir.exists() and not (venv_dir / "pyvenv.cfg").exists() and any(venv_dir.iterdir()):
+        raise env.SetupError(
+            f"{venv_dir} exists but is not a virtual environment; move it away and rerun "
+            f"`mix snakebridge.setup`"
+        )
+    output.log("info", f"creating {venv_dir} on {base}")
+    _run(
+        [*uv, "venv", "--quiet", "--clear", "--no-project", "--python", str(base), str(venv_dir)],
+        output,
+        "uv venv",
+    )
+    return True
+
+
+def _install(
+    python: Path,
+    installs: Sequence[env.Install],
+    source: Path | None,
+    uv: Sequence[str],
+    output: Output,
+) -> None:
+    pip = [*uv, "pip", "install", "--quiet", "--python", str(python)]
+    first = [i.specs[0] for i in installs if len(i.specs) == 1]
+    editable = ["-e", str(source)] if source is not None else []
+    output.log("info", "installing " + ", ".join(["snakebridge", *first]))
+    _run([*pip, *editable, *first], output, "uv pip install")
+    # PEP 440 cannot say "or": try each branch of an `or` requirement in order.
+    for install in (i for i in installs if len(i.specs) > 1):
+        errors = []
+        for spec in install.specs:
+            try:
+                _run([*pip, spec], output, f"installing {spec}")
+                break
+            except env.SetupError as exc:
+                errors.append(str(exc))
+        else:
+            raise env.SetupError(
+                f"no branch of {install.library} {install.requirement!r} could be installed:\n"
+                + "\n".join(errors)
+            )
+
+
+def _git_files(project: Project) -> list[str]:
+    generated = project.generated_dir
+    try:
+        rel = generated.relative_to(project.root).as_posix()
+    except ValueError:
+        rel = "lib/snakebridge_generated"
+    added = [
+        f".gitignore: {line}"
+        for line in env.ensure_lines(project.root / ".gitignore", env.GITIGNORE_LINES)
+    ]
+    added += [
+        f".gitattributes: {line}"
+        for line in env.ensure_lines(project.root / ".gitattributes", env.gitattributes_lines(rel))
+    ]
+    return added
+
+
+def _locked_versions(project: Project) -> dict[str, str]:
+    from snakebridge.state import lock
+
+    try:
+        current = lock.read(project.lock_path)
+    except ProjectError as exc:
+        raise env.SetupError(str(exc)) from exc
+    if current is None:
+        return {}
+    return {
+        name: lib.resolved
+        for name, lib in current.libraries.items()
+        if lib.requested != lock.STDLIB_REQUESTED
+    }
+
+
+@command("setup")
+def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
+    args = _parser().parse_args([str(a) for a in payload.get("argv") or []])
+    try:
+        return _setup(project, payload, args, output)
+    except env.SetupError as exc:
+        return Reply(exit_code=1, data={"error": str(exc)})
+
+
+def _setup(
+    project: Project, payload: Mapping[str, Any], args: argparse.Namespace, output: Output
+) -> Reply:
+    python, managed, where = _target(project, payload)
+    libraries = [(lib.name, lib.requirement or "") for lib in project.libraries if not lib.stdlib]
+    locked = _locked_versions(project)
+    installs = env.plan_installs(libraries, locked)
+    lines = [f"environment: {where}"]
+    problems: list[str] = []
+
+    if managed:
+        base, base_source = env.locate_interpreter(args.python)
+        uv = env.find_uv()
+        lines.append(f"base interpreter: {base} ({base_source})")
+        lines.append(f"uv: {env.uv_version(uv) or ' '.join(uv)}")
+        venv_dir = python.parent.parent
+        source = env.source_checkout()
+        if source is None:
+            raise env.SetupError(
+                "cannot find the snakebridge source checkout to install the worker from; "
+                "run setup through the snakebridge Mix dependency (its path: dep)"
+            )
+        # Two setups at once would fight over the venv: take the project lock.
+        with project_lock(project, timeout=600):
+            created = _ensure_venv(venv_dir, base, uv, args.force, output)
+            specs = [spec for i in installs for spec in i.specs]
+            stamp = env.stamp_value(base, specs, source)
+            stamped = env.read_stamp(venv_dir).get("stamp") == stamp
+            names = ["snakebridge", *(i.library for i in installs)]
+            versions = env.installed_versions(python, names) if stamped and not created else {}
+            up_to_date = (
+                bool(versions)
+                and versions.get("snakebridge") is not None
+                and all(env.satisfied(i, versions.get(i.library)) for i in installs)
+            )
+            if up_to_date and not args.force:
+                lines.append("packages: already up to date")
+            else:
+                _install(python, installs, source, uv, output)
+                versions = env.installed_versions(python, names)
+                write_atomic(
+                    env.stamp_path(venv_dir),
+                    (json.dumps({"stamp": stamp}, sort_keys=True) + "\n").encode(),
+                )
+                lines.append("packages: installed")
+    else:
+        if not python.exists():
+            raise env.SetupError(
+                f"{python} does not exist. {where}. Fix the path, or unset it to let "
+                f"`mix snakebridge.setup` build the managed .snakebridge/venv."
+            )
+        versions = env.installed_versions(python, ["snakebridge", *(i.library for i in installs)])
+        if versions.get("snakebridge") is None:
+            problems.append(
+                f"snakebridge is not installed in {python}: `uv pip install --python "
+                f"{python} -e {env.source_checkout() or '<snakebridge checkout>'}`"
+            )
+
+    for install in installs:
+        got = versions.get(install.library)
+        if got is None:
+            problems.append(
+                f"{install.library} is not installed in {python}: "
+                f"`uv pip install --python {python} '{install.specs[0]}'`"
+            )
+            continue
+        note = (
+            "(pinned by snakebridge.lock)"
+            if install.source == "snakebridge.lock"
+            else f"(newest matching {install.requirement!r} in mix.exs)"
+        )
+        if not env.satisfied(install, got):
+            problems.append(f"{install.library} {got} does not satisfy {install.specs[0]}")
+        elif install.source == "mix.exs" and install.library in locked:
+            note = (
+                f"(snakebridge.lock had {locked[install.library]}, which no "
+                f"longer satisfies {install.requirement!r}; the next `mix compile` "
+                f"regenerates {install.library})"
+            )
+        lines.append(f"  {install.library} {got} {note}")
+    for lib in project.libraries:
+        if lib.stdlib:
+            lines.append(f"  {lib.name} (stdlib)")
+
+    if not args.no_git_files:
+        added = _git_files(project)
+        lines += [f"added {line}" for line in added] or ["git files: up to date"]
+
+    for line in lines:
+        output.out(line)
+    for problem in problems:
+        output.log("error", problem)
+    return Reply(
+        exit_code=1 if problems else 0,
+        data={"python": str(python), "versions": dict(versions), "problems": problems},
+    )
