@@ -1,0 +1,358 @@
+"""Live Python objects → model values (runs in the child, next to the library).
+
+Every describer takes the object plus where it was reached (``module``, ``qualname``)
+and returns frozen model data; docstrings are carried raw and parsed later by the
+parent (``docstrings``), so the child needs nothing beyond the standard library.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import dataclasses
+import enum
+import functools
+import inspect
+import re
+import sys
+import types as pytypes
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from snakebridge.codegen import model
+from snakebridge.codegen.introspect import signatures as G
+from snakebridge.codegen.introspect import stubs as S
+from snakebridge.codegen.introspect import types as T
+from snakebridge.codegen.model import Attribute, Class, Doc, Function, Signature, TypeKind, TypeRef
+
+_SIMPLE = (int, float, complex, str, bytes, bool, type(None))
+_DEPRECATED_DIRECTIVE = re.compile(r"^\s*\.\. deprecated::\s*(.*(?:\n[ \t]+\S.*)*)", re.M)
+
+
+def raw_doc(obj: Any, inherit: bool = True) -> Doc:
+    try:
+        text = inspect.getdoc(obj) if inherit else obj.__doc__
+    except Exception:
+        text = None
+    if not isinstance(text, str) or not text.strip():
+        return model.EMPTY_DOC
+    return Doc(raw=inspect.cleandoc(text), style="plain")
+
+
+def deprecation(obj: Any, doc: Doc) -> str | None:
+    """The library's own deprecation word: PEP 702 ``__deprecated__`` or a doc directive."""
+    try:
+        marker = getattr(obj, "__deprecated__", None)
+    except Exception:
+        marker = None
+    if isinstance(marker, str) and marker:
+        return marker
+    m = _DEPRECATED_DIRECTIVE.search(doc.raw)
+    if m:
+        return " ".join(m.group(1).split()) or "deprecated"
+    first_paragraph = doc.raw.split("\n\n", 1)[0]
+    if re.search(r"\bis deprecated\b|^deprecated\b|\bDEPRECATED\b", first_paragraph, re.I | re.M):
+        return " ".join(first_paragraph.split())
+    return None
+
+
+def namespace_of(obj: Any) -> Mapping[str, Any]:
+    """The globals annotations of ``obj`` are written in (for string annotations)."""
+    target = obj
+    with contextlib.suppress(Exception):
+        target = inspect.unwrap(obj)
+    g = getattr(target, "__globals__", None)
+    if isinstance(g, dict):
+        return g
+    module = sys.modules.get(getattr(target, "__module__", "") or "")
+    return vars(module) if module is not None else {}
+
+
+def defining_module(obj: Any, fallback: str) -> str:
+    try:
+        mod = getattr(obj, "__module__", None)
+    except Exception:
+        mod = None
+    return mod if isinstance(mod, str) and mod else fallback
+
+
+def function_kind(obj: Any) -> model.FunctionKind:
+    if G.is_ufunc(obj):
+        return "ufunc"
+    if isinstance(obj, type):
+        return "class"
+    if isinstance(obj, pytypes.BuiltinFunctionType | pytypes.BuiltinMethodType):
+        return "builtin"
+    return "function"
+
+
+def value_type(value: Any) -> TypeRef:
+    if isinstance(value, type):
+        return TypeRef(TypeKind.CLASS, name="type")
+    return T._from_class(type(value))
+
+
+class Describer:
+    def __init__(self, stubs: S.StubIndex | None = None) -> None:
+        self.stubs = stubs or S.StubIndex()
+
+    # ------------------------------------------------------------------ functions
+
+    def _stub_hit(self, places: Iterable[tuple[str, str]]) -> S.StubHit | None:
+        seen = set()
+        for module, qualname in places:
+            if not module or not qualname or (module, qualname) in seen:
+                continue
+            seen.add((module, qualname))
+            hit = self.stubs.lookup(module, qualname)
+            if hit is not None:
+                return hit
+        return None
+
+    def signature(self, obj: Any, *, names: tuple[str, ...], places: list[tuple[str, str]],
+                  drop_first: bool = False, stub_drop_first: bool | None = None,
+                  constructor: bool = False) -> tuple[Signature, tuple[Signature, ...]]:
+        """Run the cascade for one callable; returns (signature, overloads)."""
+        namespace = namespace_of(obj)
+        hit_cache: list[tuple[Signature | None, tuple[Signature, ...]]] = []
+
+        def stub() -> tuple[Signature | None, tuple[Signature, ...]]:
+            if not hit_cache:
+                hit = self._stub_hit(places)
+                hit_cache.append(G.stub_signatures(
+                    hit, self.stubs, constructor=constructor,
+                    drop_first=drop_first if stub_drop_first is None else stub_drop_first))
+            return hit_cache[0]
+
+        sources: list[Callable[[], Signature | None]] = [
+            lambda: G.runtime_signature(obj, namespace, drop_first),
+            lambda: G.text_signature(obj),
+            lambda: stub()[0],
+            lambda: G.docstring_signature(obj, names),
+            lambda: G.ufunc_signature(obj),
+        ]
+        if constructor:
+            sources.append(lambda: _exception_signature(obj))
+            sources.append(lambda: _scipy_distribution_signature(obj, namespace))
+        else:
+            sources.insert(1, lambda: _scipy_distribution_signature(obj, namespace))
+        sig = G.cascade(sources)
+        primary_stub, overloads = stub()
+        sig = G.enrich(sig, primary_stub)
+        if G.is_ufunc(obj) and sig.returns is None:
+            sig = replace(sig, returns=G.ufunc_returns(obj))
+        return sig, overloads
+
+    def function(self, obj: Any, *, name: str, qualname: str, module: str,
+                 kind: model.FunctionKind | None = None, drop_first: bool = False,
+                 stub_places: list[tuple[str, str]] | None = None) -> Function:
+        kind = kind or function_kind(obj)
+        defined = defining_module(obj, module)
+        own_qualname = getattr(obj, "__qualname__", None)
+        places = [*(stub_places or []), (module, qualname)]
+        if isinstance(own_qualname, str):
+            places.append((defined, own_qualname))
+        names = (name, getattr(obj, "__name__", name) or name)
+        if kind == "class":
+            sig, overloads = self.constructor(obj, module=module, qualname=qualname)
+        else:
+            sig, overloads = self.signature(obj, names=names, places=places,
+                                            drop_first=drop_first)
+        doc = raw_doc(obj)
+        target = obj
+        with contextlib.suppress(Exception):
+            target = inspect.unwrap(obj)
+        return Function(
+            name=name,
+            qualname=qualname,
+            module=module,
+            kind=kind,
+            signature=sig,
+            doc=doc,
+            overloads=overloads,
+            defined_in=defined,
+            deprecated=deprecation(obj, doc),
+            is_generator=inspect.isgeneratorfunction(target),
+        )
+
+    # -------------------------------------------------------------------- classes
+
+    def constructor(self, cls: type, *, module: str, qualname: str
+                    ) -> tuple[Signature, tuple[Signature, ...]]:
+        places = [(module, qualname), (defining_module(cls, module), cls.__qualname__)]
+        sig, overloads = self.signature(cls, names=(cls.__name__,), places=places,
+                                        constructor=True)
+        own = TypeRef(TypeKind.CLASS, name=f"{defining_module(cls, module)}.{cls.__qualname__}")
+        if sig.returns is None or sig.returns.kind in (TypeKind.NONE, TypeKind.ANY):
+            sig = replace(sig, returns=own)
+        return sig, overloads
+
+    def klass(self, cls: type, *, name: str, qualname: str, module: str,
+              members: Iterable[str] | None = None, constructor_requested: bool = True
+              ) -> Class:
+        """Describe ``cls``; ``members`` None means every public member."""
+        doc = raw_doc(cls)
+        sig, _overloads = self.constructor(cls, module=module, qualname=qualname)
+        flavor: model.ClassFlavor = "class"
+        enum_members: tuple[str, ...] = ()
+        attributes: dict[str, Attribute] = {}
+        if isinstance(cls, enum.EnumMeta):
+            flavor = "enum"
+            enum_members = tuple(cls.__members__)
+        elif dataclasses.is_dataclass(cls):
+            flavor = "dataclass"
+            frozen = bool(getattr(getattr(cls, "__dataclass_params__", None), "frozen", False))
+            ns = namespace_of(cls)
+            for f in dataclasses.fields(cls):
+                if members is None or f.name in members:
+                    attributes[f.name] = Attribute(
+                        f.name, "data", type=T.from_runtime(f.type, ns), writable=not frozen)
+        elif issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple):
+            flavor = "namedtuple"
+            hints = getattr(cls, "__annotations__", {}) or {}
+            ns = namespace_of(cls)
+            field_names: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
+            for fname in field_names:
+                if members is None or fname in members:
+                    ann = hints.get(fname)
+                    attributes[fname] = Attribute(
+                        fname, "property", type=None if ann is None else T.from_runtime(ann, ns),
+                        writable=False)
+        methods: dict[str, Function] = {}
+        wanted = public_names(cls) if members is None else list(members)
+        for member in wanted:
+            if member in attributes or (flavor == "enum" and member in enum_members):
+                continue
+            described = self.member(cls, member, module=module, qualname=qualname)
+            if isinstance(described, Function):
+                methods[member] = described
+            elif isinstance(described, Attribute):
+                attributes[member] = described
+        bases = tuple(
+            f"{b.__module__}.{b.__qualname__}" if b.__module__ != "builtins" else b.__qualname__
+            for b in cls.__bases__ if b is not object
+        )
+        defined = defining_module(cls, module)
+        return Class(
+            name=name,
+            qualname=qualname,
+            module=module,
+            constructor=sig,
+            doc=doc,
+            methods=tuple(methods[k] for k in sorted(methods)),
+            attributes=tuple(attributes[k] for k in sorted(attributes)),
+            flavor=flavor,
+            enum_members=enum_members,
+            bases=bases,
+            defined_in=defined,
+            deprecated=deprecation(cls, doc),
+            constructor_requested=constructor_requested,
+        )
+
+    def member(self, cls: type, name: str, *, module: str, qualname: str
+               ) -> Function | Attribute | None:
+        """One class member, classified by how the class stores it."""
+        try:
+            raw = inspect.getattr_static(cls, name)
+        except AttributeError:
+            return None
+        owner = next((k for k in cls.__mro__ if name in vars(k)), cls)
+        member_qualname = f"{qualname}.{name}"
+        places = [(module, member_qualname),
+                  (defining_module(owner, module), f"{owner.__qualname__}.{name}")]
+        if isinstance(raw, property | functools.cached_property | pytypes.GetSetDescriptorType):
+            return self._property(cls, name, raw, places)
+        if isinstance(raw, pytypes.MemberDescriptorType):
+            return Attribute(name, "data", doc=raw_doc(raw, inherit=False), writable=True)
+        if isinstance(raw, staticmethod):
+            return self.function(raw.__func__, name=name, qualname=member_qualname,
+                                 module=module, kind="staticmethod", stub_places=places)
+        if isinstance(raw, classmethod | pytypes.ClassMethodDescriptorType):
+            bound = getattr(cls, name)
+            fn = self.function(bound, name=name, qualname=member_qualname, module=module,
+                               kind="classmethod", stub_places=places)
+            return fn
+        if isinstance(raw, type):
+            return None  # nested classes are reached as Elixir module segments
+        if callable(raw):
+            is_descriptor = isinstance(raw, pytypes.FunctionType | pytypes.MethodDescriptorType
+                                       | pytypes.WrapperDescriptorType)
+            target = raw if is_descriptor else getattr(cls, name)
+            return self.function(target, name=name, qualname=member_qualname, module=module,
+                                 kind="method", drop_first=is_descriptor, stub_places=places)
+        return self.attribute(raw, name=name, writable=True)
+
+    def _property(self, cls: type, name: str, raw: Any,
+                  places: list[tuple[str, str]]) -> Attribute:
+        getter = raw.fget if isinstance(raw, property) else getattr(raw, "func", None)
+        writable = (raw.fset is not None) if isinstance(raw, property) else isinstance(
+            raw, functools.cached_property)
+        type_ref: TypeRef | None = None
+        if getter is not None:
+            try:
+                ret = inspect.signature(getter).return_annotation
+            except (TypeError, ValueError):
+                ret = inspect.Signature.empty
+            if ret is not inspect.Signature.empty:
+                type_ref = T.from_runtime(ret, namespace_of(getter))
+        hit = self._stub_hit(places)
+        if hit is not None:
+            nodes = [n for n in hit.nodes if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+            getter_nodes = [n for n in nodes if "setter" not in S.decorator_names(n)]
+            if type_ref is None and getter_nodes and getter_nodes[0].returns is not None:
+                type_ref = T.from_ast(getter_nodes[0].returns, self.stubs.namespace(hit.module))
+            if any("setter" in S.decorator_names(n) for n in nodes):
+                writable = True
+        doc = raw_doc(raw, inherit=False)
+        return Attribute(name, "property", type=type_ref, readable=True, writable=writable,
+                         doc=doc)
+
+    # ------------------------------------------------------------------ attributes
+
+    def attribute(self, value: Any, *, name: str, writable: bool = False) -> Attribute:
+        if isinstance(value, (*_SIMPLE, enum.Enum)):
+            return Attribute(name, "constant", type=value_type(value), writable=writable,
+                             value_repr=G.safe_repr(value))
+        doc = model.EMPTY_DOC
+        # Instances carry their class's docstring; only a value with its own doc is
+        # worth showing (e.g. numpy.newaxis has none, numpy.pi has none).
+        if isinstance(value, pytypes.ModuleType):
+            doc = raw_doc(value)
+        return Attribute(name, "data", type=value_type(value), writable=writable, doc=doc)
+
+
+def public_names(obj: Any) -> list[str]:
+    try:
+        names = dir(obj)
+    except Exception:
+        return []
+    return sorted(n for n in names if not n.startswith("_"))
+
+
+def _exception_signature(cls: Any) -> Signature | None:
+    """Exceptions without a Python ``__init__`` take positional message arguments only."""
+    if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+        return None
+    for klass in cls.__mro__:
+        init = vars(klass).get("__init__")
+        if isinstance(init, pytypes.FunctionType):
+            return None  # a Python __init__: inspect would have read it
+        if klass is BaseException:
+            break
+    return Signature(params=(model.Param("args", model.ParamKind.VAR_POSITIONAL),),
+                     source="text_signature")
+
+
+def _scipy_distribution_signature(obj: Any, namespace: Mapping[str, Any]) -> Signature | None:
+    """scipy.stats distribution objects: ``norm(loc=0, scale=1)`` freezes a distribution.
+
+    Their ``__call__`` is ``(*args, **kwds)``, but scipy builds ``_parse_args`` from the
+    distribution's shape parameters, so its signature is the real one.
+    """
+    if isinstance(obj, type) or not hasattr(obj, "shapes"):
+        return None
+    parse = getattr(obj, "_parse_args", None)
+    if parse is None or not callable(parse):
+        return None
+    return G.runtime_signature(parse, namespace, drop_first=False)

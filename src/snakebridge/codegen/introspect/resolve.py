@@ -1,0 +1,300 @@
+"""Elixir names → Python objects, inside the child process.
+
+``Numpy.Linalg.solve/2`` is resolved segment by segment from the library's root
+module: each Elixir segment must equal ``names.module_segment`` of a public attribute
+or submodule of the current object (submodules are imported only when a segment asks
+for them), and the function must equal ``names.function_name`` of a public member.
+The naming rules live in ``names``; this module only applies them, so the resolver and
+the emitter can never disagree.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+import inspect
+import pkgutil
+import types as pytypes
+from dataclasses import dataclass, field
+from typing import Any
+
+from snakebridge.codegen import model, names
+from snakebridge.codegen.introspect.objects import Describer, public_names
+
+
+@dataclass(frozen=True)
+class LibraryInfo:
+    name: str
+    python_module: str
+    module_name: str  # root Elixir module
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Request:
+    module: str
+    function: str
+    arity: int
+
+
+class ResolveError(Exception):
+    """A request that cannot be resolved; the message names the closest existing names."""
+
+
+# ---------------------------------------------------------------------- tree builder
+
+
+@dataclass
+class ClassNode:
+    cls: type
+    name: str
+    qualname: str
+    module: str
+    members: set[str] = field(default_factory=set)
+    constructor_requested: bool = False
+
+
+@dataclass
+class ModuleNode:
+    name: str
+    obj: pytypes.ModuleType
+    functions: dict[str, model.Function] = field(default_factory=dict)
+    attributes: dict[str, model.Attribute] = field(default_factory=dict)
+    classes: dict[str, ClassNode] = field(default_factory=dict)
+    submodules: dict[str, ModuleNode] = field(default_factory=dict)
+    requested: bool = False  # the module itself was named (its doc is wanted)
+
+
+class Resolver:
+    def __init__(self, lib: LibraryInfo, root: pytypes.ModuleType,
+                 describer: Describer | None = None) -> None:
+        self.lib = lib
+        self.root = ModuleNode(lib.python_module, root, requested=True)
+        self.describer = describer or Describer()
+        self.resolved: dict[tuple[str, str], str] = {}
+
+    # ------------------------------------------------------------------- walking
+
+    def resolve(self, req: Request) -> str:
+        """Add ``req`` to the tree; returns the dotted Python path. Raises ResolveError."""
+        key = (req.module, req.function)
+        if key in self.resolved:
+            return self.resolved[key]
+        node, container, qual = self._walk(req.module)
+        path = self._member(node, container, qual, req)
+        self.resolved[key] = path
+        return path
+
+    def _walk(self, elixir_module: str) -> tuple[ModuleNode, Any, list[str]]:
+        root_segments = self.lib.module_name.split(".")
+        segments = elixir_module.split(".")
+        if segments[: len(root_segments)] != root_segments:
+            raise ResolveError(
+                f"{elixir_module} is not under {self.lib.module_name}, the root module of "
+                f"library {self.lib.name!r}")
+        node = self.root
+        current: Any = node.obj
+        qual: list[str] = []
+        for seg in segments[len(root_segments):]:
+            is_module = isinstance(current, pytypes.ModuleType)
+            attrs = public_names(current)
+            candidates = set(attrs)
+            if is_module and not qual:
+                candidates.update(_submodule_names(current))
+            matches = sorted((n for n in candidates if _segment(n) == seg),
+                             key=lambda n: (n != seg, n not in attrs, n))
+            where = node.name + "".join("." + q for q in qual)
+            if not matches:
+                raise ResolveError(
+                    f"{elixir_module}: {where} has no submodule or class matching {seg}"
+                    + _closest(seg, [_segment(n) for n in candidates if _segment(n)]))
+            pick = matches[0]
+            self._check_allowed(qual_path(node, [*qual, pick], self.lib))
+            if is_module and not qual and pick not in attrs:
+                obj: Any = importlib.import_module(f"{current.__name__}.{pick}")
+            else:
+                obj = getattr(current, pick)
+            if isinstance(obj, pytypes.ModuleType) and not qual:
+                sub = node.submodules.get(pick)
+                if sub is None:
+                    sub = ModuleNode(f"{node.name}.{pick}", obj)
+                    node.submodules[pick] = sub
+                node = sub
+            elif isinstance(obj, pytypes.ModuleType):
+                raise ResolveError(f"{elixir_module}: {where}.{pick} is a module reached "
+                                   f"through a class; use its own module path")
+            else:
+                qual.append(pick)
+            current = obj
+        return node, current, qual
+
+    def _member(self, node: ModuleNode, container: Any, qual: list[str], req: Request) -> str:
+        where = node.name + "".join("." + q for q in qual)
+        if req.function == "new" and isinstance(container, type):
+            cnode = self._class_node(node, container, qual)
+            cnode.constructor_requested = True
+            return f"{where}.__init__"
+        candidates = public_names(container)
+        matches = sorted((n for n in candidates if _function(n) == req.function),
+                         key=lambda n: (n != req.function, n))
+        if not matches:
+            hint = ""
+            if req.function == "new":
+                hint = f" ({where} is not a class, so `new` has no constructor to call)"
+            raise ResolveError(
+                f"{req.module}.{req.function}/{req.arity}: {where} has no public member "
+                f"named {req.function}{hint}"
+                + _closest(req.function, [f for f in map(_function, candidates) if f]))
+        pick = matches[0]
+        rel = qual_path(node, [*qual, pick], self.lib)
+        self._check_allowed(rel)
+        path = f"{where}.{pick}"
+        if not qual:
+            return self._module_member(node, pick, req, path)
+        if isinstance(container, type):
+            cnode = self._class_node(node, container, qual)
+            member = self.describer.member(container, pick, module=node.name,
+                                           qualname=".".join(qual))
+            if member is None:
+                value = getattr(container, pick)
+                if isinstance(value, type):
+                    fn = self.describer.function(value, name=pick,
+                                                 qualname=".".join([*qual, pick]),
+                                                 module=node.name, kind="class")
+                    node.functions[fn.qualname] = fn
+                    return path
+                raise ResolveError(f"{req.module}.{req.function}: cannot describe {path}")
+            if isinstance(member, model.Attribute) and req.arity > 1 and \
+                    not callable(getattr(container, pick, None)):
+                raise ResolveError(
+                    f"{req.module}.{req.function}/{req.arity}: {path} is an attribute, not "
+                    f"callable; read it with {req.module}.{req.function}/1 on an instance")
+            cnode.members.add(pick)
+            return path
+        # an object reached as a segment (e.g. scipy.stats.norm): its members are bound
+        value = getattr(container, pick)
+        qualname = ".".join([*qual, pick])
+        if callable(value):
+            fn = self.describer.function(value, name=pick, qualname=qualname, module=node.name)
+            node.functions[qualname] = fn
+        else:
+            node.attributes[qualname] = self.describer.attribute(value, name=qualname)
+        return path
+
+    def _module_member(self, node: ModuleNode, pick: str, req: Request, path: str) -> str:
+        value = getattr(node.obj, pick)
+        if isinstance(value, pytypes.ModuleType):
+            node.submodules.setdefault(pick, ModuleNode(f"{node.name}.{pick}", value))
+            node.submodules[pick].requested = True
+            if req.arity == 0:
+                return path
+            raise ResolveError(
+                f"{req.module}.{req.function}/{req.arity}: {path} is a module; call its "
+                f"functions as {req.module}.{names.module_segment(pick)}.<function>")
+        if callable(value):
+            fn = self.describer.function(value, name=pick, qualname=pick, module=node.name)
+            node.functions[pick] = fn
+            return path
+        if req.arity != 0:
+            raise ResolveError(
+                f"{req.module}.{req.function}/{req.arity}: {path} is a "
+                f"{type(value).__name__} value, not callable; read it with "
+                f"{req.module}.{req.function}()")
+        node.attributes[pick] = self.describer.attribute(value, name=pick)
+        return path
+
+    def _class_node(self, node: ModuleNode, cls: type, qual: list[str]) -> ClassNode:
+        qualname = ".".join(qual)
+        cnode = node.classes.get(qualname)
+        if cnode is None:
+            cnode = ClassNode(cls, qual[-1], qualname, node.name)
+            node.classes[qualname] = cnode
+        return cnode
+
+    def _check_allowed(self, rel: str) -> None:
+        prefixes = _prefixes(rel)
+        full = [f"{self.lib.python_module}.{p}" for p in prefixes]
+        for pattern in self.lib.exclude:
+            if any(fnmatch.fnmatchcase(p, pattern) for p in prefixes + full):
+                raise ResolveError(
+                    f"{self.lib.python_module}.{rel} is excluded in mix.exs "
+                    f"(library {self.lib.name!r}, exclude: {pattern!r}); remove it from "
+                    f"`exclude:` to use it")
+        if self.lib.include and not any(
+            fnmatch.fnmatchcase(p, pattern)
+            for pattern in self.lib.include for p in prefixes + full
+        ):
+            raise ResolveError(
+                f"{self.lib.python_module}.{rel} is not in the `include:` list of library "
+                f"{self.lib.name!r} in mix.exs; add it there to use it")
+
+    # ------------------------------------------------------------------ assembly
+
+    def library_root(self) -> model.Module:
+        return self._assemble(self.root)
+
+    def _assemble(self, node: ModuleNode) -> model.Module:
+        classes = [
+            self.describer.klass(c.cls, name=c.name, qualname=c.qualname, module=c.module,
+                                 members=sorted(c.members),
+                                 constructor_requested=c.constructor_requested)
+            for c in node.classes.values()
+        ]
+        from snakebridge.codegen.introspect.objects import raw_doc
+
+        return model.Module(
+            name=node.name,
+            doc=raw_doc(node.obj) if node.requested else model.EMPTY_DOC,
+            functions=tuple(node.functions[k] for k in sorted(node.functions)),
+            classes=tuple(sorted(classes, key=lambda c: c.qualname)),
+            attributes=tuple(node.attributes[k] for k in sorted(node.attributes)),
+            submodules=tuple(self._assemble(node.submodules[k]) for k in sorted(node.submodules)),
+        )
+
+
+def qual_path(node: ModuleNode, parts: list[str], lib: LibraryInfo) -> str:
+    """Dotted path relative to the library root: ``linalg.solve``, ``Symbol.simplify``."""
+    module_rel = node.name[len(lib.python_module) + 1:] if node.name != lib.python_module else ""
+    return ".".join(p for p in [module_rel, *parts] if p)
+
+
+def _prefixes(rel: str) -> list[str]:
+    parts = rel.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _segment(python_name: str) -> str:
+    try:
+        return names.module_segment(python_name)
+    except ValueError:
+        return ""
+
+
+def _function(python_name: str) -> str:
+    try:
+        return names.function_name(python_name)
+    except ValueError:  # names.NamingError: this name has no Elixir spelling
+        return ""
+
+
+def _submodule_names(module: pytypes.ModuleType) -> list[str]:
+    paths = getattr(module, "__path__", None)
+    if paths is None:
+        return []
+    try:
+        return [m.name for m in pkgutil.iter_modules(list(paths)) if not m.name.startswith("_")]
+    except Exception:
+        return []
+
+
+def _closest(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(set(options)), n=5, cutoff=0.6)
+    if not close:
+        return ""
+    return "; closest existing names: " + ", ".join(close)
+
+
+def _is_class(obj: Any) -> bool:
+    return inspect.isclass(obj)
