@@ -1,0 +1,88 @@
+"""Elixir literals from untrusted text: every string the generator writes goes through here.
+
+Docstrings, names and versions come from the library being wrapped, so they are data:
+nothing in them may end a string, start an interpolation, or otherwise become code.
+
+* ``string`` writes a one-line ``"..."`` literal: backslash, quote and ``#{`` are
+  escaped; control characters and every non-ASCII character are written as
+  ``\\u{...}`` escapes, so the literal is pure ASCII and the formatter's width
+  measure equals ``len()``.
+* ``heredoc`` writes a ``\"\"\"`` block for ``@doc``: backslash, ``#{`` and
+  ``\"\"\"`` are escaped, control characters except newline and tab become ``\\u{...}``
+  escapes, and every line is indented to the closing delimiter (an outdented line
+  would warn). Non-ASCII text stays readable; the formatter never reflows heredocs.
+* Lone surrogates (not encodable in UTF-8) become U+FFFD; that is the only lossy case.
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNSAFE_ONE_LINE = re.compile(r'[\\"]|#\{|[^\x20-\x7e]')
+# Bidirectional controls are escaped too: Elixir rejects them in source (Trojan Source).
+_UNSAFE_HEREDOC = re.compile(
+    r'\\|#\{|"""|[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f\u2028\u2029]'
+    r"|[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]|[\ud800-\udfff]"
+)
+_TRAILING_BLANKS = re.compile(r"[ \t]+\Z")
+_IDENT = re.compile(r"[a-z_][A-Za-z0-9_]*[?!]?\Z")
+
+
+def _codepoint(ch: str) -> str:
+    if 0xD800 <= ord(ch) <= 0xDFFF:
+        return "\\u{FFFD}"
+    return f"\\u{{{ord(ch):X}}}"
+
+
+def _one_line(match: re.Match[str]) -> str:
+    text = match.group(0)
+    if text in ("\\", '"'):
+        return "\\" + text
+    if text == "#{":
+        return "\\#{"
+    if text == "\n":
+        return "\\n"
+    if text == "\t":
+        return "\\t"
+    return _codepoint(text)
+
+
+def string(text: str) -> str:
+    """A double-quoted, pure-ASCII Elixir string literal whose value is ``text``."""
+    return '"' + _UNSAFE_ONE_LINE.sub(_one_line, text) + '"'
+
+
+def _heredoc(match: re.Match[str]) -> str:
+    text = match.group(0)
+    if text == "\\":
+        return "\\\\"
+    if text == "#{":
+        return "\\#{"
+    if text == '"""':
+        return '\\"""'
+    return _codepoint(text)
+
+
+def heredoc(text: str, indent: str) -> str:
+    """A ``\"\"\"`` heredoc whose value is exactly ``text`` plus a final newline.
+
+    Returns the lines from the opening delimiter to the closing one; the caller puts
+    ``@doc `` (or similar) in front.
+    """
+    lines = []
+    for line in text.split("\n"):
+        escaped = _UNSAFE_HEREDOC.sub(_heredoc, line)
+        blanks = _TRAILING_BLANKS.search(escaped)
+        if blanks:
+            tail = "".join(_codepoint(ch) for ch in blanks.group(0))
+            escaped = escaped[: blanks.start()] + tail
+        lines.append(escaped)
+    body = "\n".join((indent + line) if line else "" for line in lines)
+    return f'"""\n{body}\n{indent}"""'
+
+
+def atom(name: str) -> str:
+    """``:name`` for an identifier-shaped name, otherwise a quoted atom ``:"..."``."""
+    if _IDENT.match(name):
+        return ":" + name
+    return ":" + string(name)

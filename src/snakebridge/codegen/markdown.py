@@ -1,0 +1,256 @@
+"""Python docstrings (already parsed into ``model.Doc``) → Markdown for ``@doc``.
+
+ExDoc and IEx render Markdown, so numpydoc / Google / reST sections become ``##``
+headings and bullet lists, ``>>>`` sessions become fenced ``python`` blocks, reST
+roles (``:func:`x```) become inline code, ``.. math::`` becomes a fenced ``math``
+block and ``:math:`x``` inline code, so formulas stay readable as plain text.
+
+The output is data, not code: the emitter escapes it into an Elixir string literal.
+Everything here is a pure function of its input (no locale, no environment).
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Iterable
+
+from snakebridge.codegen import model
+
+_ROLE = re.compile(r":(?:[a-zA-Z0-9_+-]+:)*([a-zA-Z0-9_+-]+):`([^`]*)`")
+_DOUBLE_BACKTICK = re.compile(r"``([^`]+?)``")
+_DIRECTIVE = re.compile(r"^(\s*)\.\. ([a-zA-Z0-9_-]+)::\s*(.*)$")
+_PROMPT = re.compile(r"^\s*(>>>|\.\.\.)( |$)")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+_ADMONITIONS = {
+    "note": "Note",
+    "warning": "Warning",
+    "attention": "Attention",
+    "caution": "Caution",
+    "danger": "Danger",
+    "important": "Important",
+    "tip": "Tip",
+    "hint": "Hint",
+    "seealso": "See also",
+    "admonition": "Note",
+}
+_VERSIONS = {
+    "versionadded": "New in version",
+    "versionchanged": "Changed in version",
+    "deprecated": "Deprecated since version",
+}
+
+
+def inline(text: str) -> str:
+    """reST inline markup → Markdown inline code (``:func:`np.mean``` → `` `np.mean` ``)."""
+
+    def role(match: re.Match[str]) -> str:
+        target = match.group(2)
+        # :func:`title <target>` shows the target, which is what a reader can look up.
+        explicit = re.match(r"^(.*?)\s*<([^<>]+)>$", target)
+        if explicit:
+            target = explicit.group(2)
+        return "`" + target.lstrip("~!") + "`"
+
+    text = _DOUBLE_BACKTICK.sub(lambda m: "`" + m.group(1) + "`", text)
+    return _ROLE.sub(role, text)
+
+
+def _fence_for(lines: Iterable[str]) -> str:
+    longest = 2
+    for line in lines:
+        for run in re.findall(r"`+", line):
+            longest = max(longest, len(run))
+    return "`" * (longest + 1)
+
+
+def _fenced(lang: str, lines: list[str]) -> list[str]:
+    body = textwrap.dedent("\n".join(lines)).strip("\n").split("\n")
+    fence = _fence_for(body)
+    return [fence + lang, *body, fence]
+
+
+def free_text(text: str) -> str:
+    """A docstring section's free text → Markdown (directives, doctests, inline roles)."""
+    lines = textwrap.dedent(text.expandtabs(4)).strip("\n").split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _FENCE.match(line):  # already Markdown: copy the fenced block untouched
+            marker = _FENCE.match(line).group(1)  # type: ignore[union-attr]
+            out.append(line)
+            i += 1
+            while i < len(lines):
+                out.append(lines[i])
+                i += 1
+                if lines[i - 1].strip().startswith(marker):
+                    break
+            continue
+        if _PROMPT.match(line) and line.lstrip().startswith(">>>"):
+            block = []
+            while i < len(lines) and lines[i].strip():
+                block.append(lines[i])
+                i += 1
+            out += ["", *_fenced("python", block), ""]
+            continue
+        directive = _DIRECTIVE.match(line)
+        if directive:
+            indent, name, arg = directive.groups()
+            i += 1
+            body: list[str] = []
+            while i < len(lines) and (
+                not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > len(indent)
+            ):
+                body.append(lines[i])
+                i += 1
+            while body and not body[-1].strip():
+                body.pop()
+            out += ["", *_directive(name.lower(), arg, body), ""]
+            continue
+        if line.rstrip().endswith("::") and not line.strip().startswith(".."):
+            # reST literal block marker: the indented block after it is code.
+            stripped = line.rstrip()[:-2].rstrip()
+            out.append(inline(stripped + ":") if stripped else "")
+            i += 1
+            block = []
+            while i < len(lines) and (not lines[i].strip() or lines[i].startswith((" ", "\t"))):
+                block.append(lines[i])
+                i += 1
+            while block and not block[-1].strip():
+                block.pop()
+            if block:
+                out += ["", *_fenced("", block), ""]
+            continue
+        out.append(inline(line))
+        i += 1
+    return _squeeze(out)
+
+
+def _directive(name: str, arg: str, body: list[str]) -> list[str]:
+    content = free_text("\n".join(body)) if body else ""
+    if name == "math":
+        return _fenced("math", [arg, *body] if arg else body)
+    if name in ("code-block", "code", "sourcecode", "doctest"):
+        lang = "python" if name == "doctest" else arg.strip()
+        return _fenced(lang, body)
+    if name in _VERSIONS:
+        version, _, rest = arg.partition(" ")
+        head = f"*{_VERSIONS[name]} {version}.*"
+        tail = " ".join(x for x in (inline(rest), content) if x)
+        return [f"{head} {tail}".rstrip()]
+    if name in _ADMONITIONS:
+        title = _ADMONITIONS[name]
+        text = " ".join(x for x in (inline(arg), content) if x)
+        return [f"> **{title}:** " + line if k == 0 else "> " + line
+                for k, line in enumerate(text.split("\n"))]
+    # Unknown directive (autosummary, plot, ...): keep what it says, drop the markup.
+    return [x for x in (inline(arg), content) if x]
+
+
+def _squeeze(lines: list[str]) -> str:
+    """Trim trailing spaces, collapse runs of blank lines, drop leading/trailing blanks."""
+    result: list[str] = []
+    for line in lines:
+        line = line.rstrip()
+        if not line and (not result or not result[-1]):
+            continue
+        result.append(line)
+    while result and not result[-1]:
+        result.pop()
+    return "\n".join(result)
+
+
+def _item(head: str, description: str) -> list[str]:
+    text = free_text(description) if description.strip() else ""
+    if not text:
+        return [f"  * {head}"]
+    first, *rest = text.split("\n")
+    return [f"  * {head} - {first}", *[("    " + r) if r else "" for r in rest]]
+
+
+def _param_head(p: model.DocParam) -> str:
+    head = f"`{p.name}`" if p.name else ""
+    if p.type:
+        head += f" (`{_one_line(p.type)}`)" if head else f"`{_one_line(p.type)}`"
+    if p.default:
+        head += f", default: `{_one_line(p.default)}`"
+    return head or "value"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.replace("`", "'").split())
+
+
+def summary(doc: model.Doc) -> str:
+    """One line for listings (``__functions__``, search results)."""
+    text = doc.summary or next(
+        (line for line in doc.raw.strip().split("\n") if line.strip()), ""
+    )
+    text = " ".join(inline(text).split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def render_doc(
+    doc: model.Doc,
+    *,
+    signature: str | None = None,
+    signature_source: str | None = None,
+    deprecated: str | None = None,
+) -> str:
+    """The full Markdown for one symbol's ``@doc`` (or a module's ``@moduledoc`` body)."""
+    parts: list[str] = []
+    if deprecated:
+        parts.append(f"> **Deprecated:** {_one_line(inline(deprecated))}")
+    parsed = doc.style not in ("plain", "none") or bool(doc.summary or doc.params)
+    if parsed:
+        head = "\n\n".join(x for x in (doc.summary.strip(), doc.description.strip()) if x)
+        if head:
+            parts.append(free_text(head))
+    elif doc.raw.strip():
+        parts.append(free_text(doc.raw))
+    if signature:
+        parts.append("Python signature:\n\n" + "\n".join(_fenced("python", [signature])))
+    if signature_source == "fallback":
+        parts.append(
+            "> **Note:** Python did not reveal a signature for this callable, so the "
+            "binding accepts positional arguments as a list and passes every option in "
+            "`opts` through unchecked."
+        )
+    elif signature_source in ("docstring", "stub", "text_signature"):
+        where = {
+            "docstring": "the first line of its docstring",
+            "stub": "the library's type stubs (`.pyi`)",
+            "text_signature": "its `__text_signature__`",
+        }[signature_source]
+        parts.append(f"*Signature taken from {where}.*")
+    if parsed:
+        if doc.params:
+            section = ["## Parameters", ""]
+            for p in doc.params:
+                section += _item(_param_head(p), p.description)
+            parts.append("\n".join(section))
+        if doc.returns:
+            section = ["## Returns", ""]
+            for r in doc.returns:
+                section += _item(_param_head(r), r.description)
+            parts.append("\n".join(section))
+        if doc.raises:
+            section = ["## Raises", ""]
+            for e in doc.raises:
+                section += _item(f"`{_one_line(e.type)}`" if e.type else "error", e.description)
+            parts.append("\n".join(section))
+        if doc.see_also:
+            section = ["## See also", ""]
+            section += [f"  * {inline(_one_line(s))}" for s in doc.see_also]
+            parts.append("\n".join(section))
+        if doc.notes.strip():
+            parts.append("## Notes\n\n" + free_text(doc.notes))
+        if doc.examples:
+            section = ["## Examples", ""]
+            for example in doc.examples:
+                section += [free_text(example) if not example.lstrip().startswith(">>>")
+                            else "\n".join(_fenced("python", example.split("\n"))), ""]
+            parts.append(_squeeze(section))
+    return _squeeze("\n\n".join(p for p in parts if p.strip()).split("\n"))
