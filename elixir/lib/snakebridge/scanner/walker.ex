@@ -33,6 +33,14 @@ defmodule SnakeBridge.Scanner.Walker do
             )
           )
 
+  # Special forms are never imported from anywhere, whatever their arity.
+  @special_forms for(
+                   {name, _} <- Kernel.SpecialForms.__info__(:macros),
+                   into: MapSet.new(),
+                   do: name
+                 )
+                 |> MapSet.union(MapSet.new([:{}, :%{}, :<<>>, :__block__, :__aliases__]))
+
   @def_kinds Defs.def_kinds()
 
   @module_kinds [:defmodule, :defprotocol]
@@ -215,7 +223,13 @@ defmodule SnakeBridge.Scanner.Walker do
   defp walk_all(list, env, acc), do: Enum.reduce(list, acc, &walk_one(&1, env, &2))
 
   defp remote({:., dot_meta, [target, fun]}, meta, args, env, acc, extra) do
-    meta = if Keyword.has_key?(meta, :line), do: meta, else: dot_meta
+    # Report where the expression starts (the module alias), as an editor would mark it.
+    meta =
+      case target do
+        {:__aliases__, alias_meta, _} -> if(alias_meta[:line], do: alias_meta, else: meta)
+        _ -> if Keyword.has_key?(meta, :line), do: meta, else: dot_meta
+      end
+
     acc = found(Env.expand(target, env), fun, length(args) + extra, meta, env, acc)
     acc = if match?({:__aliases__, _, _}, target), do: acc, else: walk_one(target, env, acc)
     {env, walk_all(args, env, acc)}
@@ -260,7 +274,7 @@ defmodule SnakeBridge.Scanner.Walker do
             acc
 
           %{module: module} ->
-            if MapSet.member?(@kernel, key) do
+            if MapSet.member?(@kernel, key) or MapSet.member?(@special_forms, name) do
               acc
             else
               blockers = for %{library: false, module: m} <- candidates, do: m

@@ -1,0 +1,329 @@
+Code.require_file("project_helper.exs", __DIR__)
+
+defmodule Mix.Tasks.Compile.SnakebridgeTest do
+  @moduledoc """
+  The pre-pass compiler against real temp Mix projects and the real CLI port: when it
+  starts Python and when it must not, strict mode, diagnostics, --force, clean, and the
+  stamp (declarations, lock, interpreter environment).
+  """
+  use ExUnit.Case, async: false
+
+  alias Mix.Task.Compiler.Diagnostic
+  alias SnakeBridge.Test.Project
+
+  @app """
+  defmodule MyApp.Stats do
+    alias Numpy.Linalg
+
+    def run(x, y) do
+      {Numpy.mean(x), Linalg.solve(x, y), x |> Numpy.std!(ddof: 1)}
+    end
+  end
+  """
+
+  setup do
+    Mix.shell(Mix.Shell.Process)
+    vars = ~w(SNAKEBRIDGE_STRICT SNAKEBRIDGE_SKIP SNAKEBRIDGE_VERBOSE SNAKEBRIDGE_PYTHON)
+    saved = Map.new(vars, &{&1, System.get_env(&1)})
+    Enum.each(vars, &System.delete_env/1)
+
+    on_exit(fn ->
+      Mix.shell(Mix.Shell.IO)
+
+      Enum.each(saved, fn
+        {k, nil} -> System.delete_env(k)
+        {k, v} -> System.put_env(k, v)
+      end)
+    end)
+
+    :ok
+  end
+
+  defp project(files \\ %{"lib/stats.ex" => @app}, opts \\ []) do
+    root = Project.create("compiler", files, opts)
+    on_exit(fn -> File.rm_rf!(root) end)
+    root
+  end
+
+  defp generated(root), do: File.read!(Path.join(root, "lib/snakebridge_generated/numpy.ex"))
+
+  test "missing bindings: one generate request with every detection, then a no-op" do
+    root = project()
+
+    assert {:ok, []} = Project.compile(root)
+    assert Project.python_starts(root) == 1
+
+    request = Project.last_request(root)
+    assert request["root"] == root
+    assert request["force"] == false
+    assert [%{"name" => "numpy", "module_name" => "Numpy"}] = request["libraries"]
+
+    assert Enum.sort_by(request["detections"], & &1["module"]) == [
+             %{
+               "module" => "Numpy",
+               "function" => "mean",
+               "arity" => 1,
+               "file" => "lib/stats.ex",
+               "line" => 5
+             },
+             %{
+               "module" => "Numpy",
+               "function" => "std",
+               "arity" => 2,
+               "file" => "lib/stats.ex",
+               "line" => 5
+             },
+             %{
+               "module" => "Numpy.Linalg",
+               "function" => "solve",
+               "arity" => 2,
+               "file" => "lib/stats.ex",
+               "line" => 5
+             }
+           ]
+
+    assert generated(root) =~ "def solve(_a0, _a1)"
+    # Output frames and stray prints from Python reach the Mix shell.
+    assert_received {:mix_shell, :info, ["generated 2 modules"]}
+    assert_received {:mix_shell, :info, ["[python] a stray print from an imported library"]}
+
+    # Nothing changed: no OS process at all.
+    {result, ports} = Project.count_open_ports(fn -> Project.compile(root) end)
+    assert result == {:noop, []}
+    assert ports == 0
+    assert Project.python_starts(root) == 1
+  end
+
+  test "a new call in an edited file triggers generation; an unrelated edit does not" do
+    root = project()
+    assert {:ok, _} = Project.compile(root)
+
+    Project.write(root, "lib/other.ex", "defmodule MyApp.Other do\n  def f, do: 1\nend\n")
+    assert {:noop, []} = Project.compile(root)
+    assert Project.python_starts(root) == 1
+
+    Project.write(
+      root,
+      "lib/other.ex",
+      "defmodule MyApp.Other do\n  def f(x), do: Numpy.median(x)\nend\n"
+    )
+
+    assert {:ok, []} = Project.compile(root)
+    assert Project.python_starts(root) == 2
+    assert generated(root) =~ "def median(_a0)"
+  end
+
+  test "python diagnostics become Mix diagnostics with file:line, and are not retried" do
+    root =
+      project(%{
+        "lib/stats.ex" => @app,
+        "lib/bad.ex" => "defmodule B do\n  def f(x),\n    do: Numpy.bogus(x)\nend\n"
+      })
+
+    assert {:ok, [diagnostic]} = Project.compile(root)
+
+    assert %Diagnostic{
+             compiler_name: "snakebridge",
+             severity: :warning,
+             position: 3,
+             message: "Numpy has no attribute 'bogus'"
+           } = diagnostic
+
+    assert diagnostic.file == Path.join(root, "lib/bad.ex")
+    # Python said it cannot bind it: the next compile does not ask again.
+    assert {:noop, _} = Project.compile(root)
+    assert Project.python_starts(root) == 1
+  end
+
+  test "a crash in Python is an error diagnostic with the exception, and is retried" do
+    root = project()
+    Project.set_mode(root, "crash")
+    assert {:error, [diagnostic]} = Project.compile(root)
+    assert diagnostic.severity == :error
+    assert diagnostic.message =~ "RuntimeError: generator exploded"
+    assert diagnostic.message =~ "Traceback"
+
+    Project.set_mode(root, "ok")
+    assert {:ok, []} = Project.compile(root)
+    assert Project.python_starts(root) == 2
+  end
+
+  test "a missing interpreter is an error naming the path and mix snakebridge.setup" do
+    root = project()
+    File.rm_rf!(Path.join(root, ".snakebridge/venv"))
+    assert {:error, [diagnostic]} = Project.compile(root)
+    assert diagnostic.message =~ Path.join(root, ".snakebridge/venv/bin/python")
+    assert diagnostic.message =~ "mix snakebridge.setup"
+  end
+
+  test "--force rescans and asks Python to regenerate even when nothing is missing" do
+    root = project()
+    assert {:ok, _} = Project.compile(root)
+    assert {:ok, []} = Project.compile(root, ["--force"])
+    assert Project.python_starts(root) == 2
+    assert Project.last_request(root)["force"] == true
+  end
+
+  test "mix clean removes the cache; complete bindings then need no Python" do
+    root = project()
+    assert {:ok, _} = Project.compile(root)
+    cache = Project.in_project(root, &SnakeBridge.Scanner.Cache.path/0)
+    assert File.exists?(cache)
+
+    Project.in_project(root, fn -> Mix.Tasks.Compile.Snakebridge.clean() end)
+    refute File.exists?(cache)
+    assert Project.in_project(root, &Mix.Tasks.Compile.Snakebridge.manifests/0) == [cache]
+
+    assert {:noop, []} = Project.compile(root)
+    assert Project.python_starts(root) == 1
+  end
+
+  test "changed library declarations in mix.exs trigger generation" do
+    root = project()
+    assert {:ok, _} = Project.compile(root)
+    Project.write_mix_exs(root, libraries: [numpy: [version: "~> 2.0", exclude: ["eval"]]])
+    assert {:ok, _} = Project.compile(root)
+    assert Project.python_starts(root) == 2
+    assert [%{"exclude" => ["eval"]}] = Project.last_request(root)["libraries"]
+  end
+
+  test "a changed lock file or site-packages directory triggers generation" do
+    root = project()
+    assert {:ok, _} = Project.compile(root)
+
+    File.write!(Path.join(root, "snakebridge.lock"), "edited by hand\n")
+    assert {:ok, _} = Project.compile(root)
+    assert Project.python_starts(root) == 2
+
+    # A library upgrade adds and removes entries in site-packages.
+    site = Path.join(root, ".snakebridge/venv/lib/python3.11/site-packages")
+    File.touch!(site, System.os_time(:second) + 5)
+    assert {:ok, _} = Project.compile(root)
+    assert Project.python_starts(root) == 3
+    assert {:noop, []} = Project.compile(root)
+  end
+
+  test "a file that does not parse is a warning with file:line and is skipped" do
+    root =
+      project(%{
+        "lib/stats.ex" => @app,
+        "lib/broken.ex" => "Numpy.mean(x)\n\ndef f do\n  )\nend\n"
+      })
+
+    assert {:ok, [warning]} = Project.compile(root)
+    assert warning.severity == :warning
+    assert warning.file == Path.join(root, "lib/broken.ex")
+    assert {4, _col} = warning.position
+    assert warning.message =~ "does not parse"
+  end
+
+  test "the generated directory is never scanned, and excludes/paths are honoured" do
+    root =
+      project(
+        %{
+          "lib/stats.ex" => @app,
+          "lib/legacy/old.ex" => "Numpy.old(1)",
+          "src/extra.ex" => "Numpy.extra(1)",
+          "lib/snakebridge_generated/numpy.ex" =>
+            "defmodule Numpy do\n  def x, do: Numpy.inner(1)\nend\n"
+        },
+        scan: [paths: ["lib", "src"], exclude: ["lib/legacy"]]
+      )
+
+    assert {:ok, _} = Project.compile(root)
+    functions = Enum.map(Project.last_request(root)["detections"], & &1["function"])
+    assert Enum.sort(functions) == ["extra", "mean", "solve", "std"]
+  end
+
+  test "SNAKEBRIDGE_SKIP=1 skips the pre-pass" do
+    root = project()
+    System.put_env("SNAKEBRIDGE_SKIP", "1")
+    assert {:noop, []} = Project.compile(root)
+    assert Project.python_starts(root) == 0
+  end
+
+  test "SNAKEBRIDGE_VERBOSE=1 explains the decision" do
+    root = project()
+    System.put_env("SNAKEBRIDGE_VERBOSE", "1")
+    assert {:ok, _} = Project.compile(root)
+
+    assert_received {:mix_shell, :info,
+                     ["snakebridge: scanned 1 files (1 parsed), 3 calls, 3 without a binding"]}
+
+    assert_received {:mix_shell, :info,
+                     ["snakebridge: generating: 3 call(s) without a binding" <> _]}
+
+    assert {:noop, _} = Project.compile(root)
+    assert_received {:mix_shell, :info, ["snakebridge: nothing to generate; Python not started"]}
+  end
+
+  describe "strict mode" do
+    test "fails with one diagnostic per missing symbol, never starting Python" do
+      root =
+        project(
+          %{
+            "lib/stats.ex" => @app,
+            "lib/more.ex" => "defmodule M do\n  def f(x), do: Numpy.mean(x)\nend\n"
+          },
+          strict: true
+        )
+
+      Project.write(
+        root,
+        "lib/snakebridge_generated/numpy.ex",
+        "defmodule Numpy do\n  def std(a, b), do: {a, b}\nend\n"
+      )
+
+      {result, ports} = Project.count_open_ports(fn -> Project.compile(root) end)
+      assert ports == 0
+      assert Project.python_starts(root) == 0
+      assert {:error, diagnostics} = result
+
+      assert [mean, solve] = diagnostics
+      assert mean.severity == :error
+
+      assert mean.file == Path.join(root, "lib/more.ex") or
+               mean.file == Path.join(root, "lib/stats.ex")
+
+      assert mean.message =~ "Numpy.mean/1 has no committed binding (also used at"
+      assert mean.message =~ "mix snakebridge.generate"
+      assert mean.message =~ "lib/snakebridge_generated/numpy.ex"
+      assert solve.file == Path.join(root, "lib/stats.ex")
+      assert {5, _} = solve.position
+      assert solve.message =~ "Numpy.Linalg.solve/2"
+    end
+
+    test "passes when every call has a committed binding (SNAKEBRIDGE_STRICT=1)" do
+      root = project()
+      assert {:ok, _} = Project.compile(root)
+      File.rm_rf!(Project.in_project(root, &SnakeBridge.Scanner.Cache.path/0) |> Path.dirname())
+      File.rm_rf!(Path.join(root, ".snakebridge/venv"))
+      System.put_env("SNAKEBRIDGE_STRICT", "1")
+      assert {:noop, []} = Project.compile(root)
+    end
+
+    test "a file that does not parse is an error" do
+      root = project(%{"lib/broken.ex" => "Numpy.mean(x\n"}, strict: true)
+      assert {:error, [error]} = Project.compile(root)
+      assert error.severity == :error
+      assert error.message =~ "cannot parse"
+    end
+
+    test "changed library declarations fail instead of regenerating" do
+      root = project()
+      assert {:ok, _} = Project.compile(root)
+      Project.write_mix_exs(root, strict: true, libraries: [numpy: "~> 2.1"])
+      assert {:error, [error]} = Project.compile(root)
+      assert error.file == Path.join(root, "mix.exs")
+      assert error.message =~ "declarations in mix.exs changed"
+      assert Project.python_starts(root) == 1
+    end
+  end
+
+  test "invalid configuration is an error diagnostic on mix.exs" do
+    root = project(%{}, libraries: [numpy: [verion: "~> 2.0"]])
+    assert {:error, [error]} = Project.compile(root)
+    assert error.file == Path.join(root, "mix.exs")
+    assert error.message =~ "unknown option(s) [:verion]"
+  end
+end
