@@ -22,7 +22,8 @@ defmodule Mix.Tasks.Snakebridge.Doctor do
     config = Config.load!()
 
     if File.exists?(config.python) do
-      SnakeBridge.CLIPort.run_task("doctor", argv)
+      payload = Mix.Tasks.Snakebridge.Verify.bindings_payload(config)
+      SnakeBridge.CLIPort.run_task("doctor", argv, payload)
       :ok
     else
       shell = Mix.shell()

@@ -11,9 +11,19 @@ defmodule Mix.Tasks.Snakebridge.Repair do
   """
   use Mix.Task
 
+  alias SnakeBridge.Config
+
   @impl Mix.Task
   def run(argv) do
-    SnakeBridge.CLIPort.run_task("repair", argv)
+    Mix.Project.get!()
+    config = Config.load!()
+
+    payload =
+      config
+      |> Mix.Tasks.Snakebridge.Verify.bindings_payload()
+      |> Map.merge(Mix.Tasks.Snakebridge.Analyze.detection_payload(config))
+
+    SnakeBridge.CLIPort.run_task("repair", argv, payload)
     :ok
   end
 end

@@ -1,0 +1,145 @@
+"""``mix snakebridge.prune``: remove bindings nothing calls. Explicit only (seed decision 5).
+
+Candidates are the manifest symbols that no detection from the scan paths names,
+narrowed by ``--library`` and ``--pattern`` and minus ``--keep``. A candidate still
+called from ``test/`` is reported with its call sites (it is pruned all the same unless
+kept: the tests then need it generated again). Before anything changes, the manifest,
+lock and generated files are backed up (``mix snakebridge.restore`` undoes the prune);
+then the manifest loses the symbols and each affected library's file is re-rendered
+from what remains (or deleted when nothing remains). If re-rendering fails, the backup
+is put back and nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from snakebridge.cli import Output, Reply, command
+from snakebridge.project import Project, detections_from_payload
+from snakebridge.state import backup, manifest, usage
+from snakebridge.state.argv import Parser, csv
+from snakebridge.state.files import project_lock, remove_file
+
+
+def _parser() -> Parser:
+    p = Parser("prune")
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--library", action="append", default=[])
+    p.add_argument("--pattern", action="append", default=[])
+    p.add_argument("--keep", action="append", default=[])
+    return p
+
+
+@command("prune")
+def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
+    args = _parser().parse_payload(payload)
+    keep = csv(args.keep)
+    libraries = csv(args.library)
+    detections = detections_from_payload(payload.get("detections") or [])
+    tests = detections_from_payload(payload.get("test_detections") or [])
+
+    with project_lock(project):
+        current = manifest.read(project.manifest_path)
+        unknown = sorted(
+            set(libraries) - {lib.name for lib in project.libraries} - current.libraries()
+        )
+        if unknown:
+            output.log(
+                "warning",
+                f"--library {', '.join(unknown)}: no such library in mix.exs or the manifest",
+            )
+        report = usage.analyze(project, current, detections, tests)
+        candidates = [
+            e
+            for u in report
+            if not libraries or u.library in libraries
+            for e in u.unused
+            if (not args.pattern or usage.matches(e, args.pattern))
+            and not (keep and usage.matches(e, keep))
+        ]
+        test_sites = {k: v for u in report for k, v in u.test_sites.items()}
+        for e in candidates:
+            if e.key in test_sites:
+                output.log(
+                    "warning",
+                    f"{e.key} is still called from test/ ({usage.where(test_sites[e.key])}); "
+                    f"pruning it will break those tests unless you pass --keep {e.key}",
+                )
+        data: dict[str, Any] = {"pruned": [e.key for e in candidates], "dry_run": args.dry_run}
+        if not candidates:
+            output.out(
+                "nothing to prune: every generated symbol is called"
+                + (" (within the given filters)" if args.library or args.pattern else "")
+            )
+            return Reply(data=data)
+        verb = "would prune" if args.dry_run else "pruning"
+        for e in candidates:
+            output.out(f"{verb} {e.key}/{','.join(map(str, e.arities))} ({e.python})")
+        if args.dry_run:
+            return Reply(data=data)
+
+        saved = backup.create(project, "prune: " + ", ".join(e.key for e in candidates))
+        data["backup"] = saved.id
+        try:
+            written = _apply(project, current, candidates, output)
+        except BaseException:
+            backup.restore(project, saved)
+            output.log(
+                "error", f"prune failed; the previous state was restored from backup {saved.id}"
+            )
+            raise
+        if written is None:
+            backup.restore(project, saved)
+            return Reply(
+                exit_code=1,
+                data={
+                    **data,
+                    "error": "re-rendering failed; nothing was pruned (see the diagnostics above)",
+                },
+            )
+    data["written"] = written
+    output.out(
+        f"pruned {len(candidates)} symbol(s); backup {saved.id} "
+        f"(`mix snakebridge.restore` undoes this)"
+    )
+    return Reply(data=data)
+
+
+def _apply(
+    project: Project,
+    current: manifest.Manifest,
+    candidates: list[manifest.SymbolEntry],
+    output: Output,
+) -> list[str] | None:
+    by_library: dict[str, list[str]] = defaultdict(list)
+    for e in candidates:
+        by_library[e.library].append(e.key)
+    remaining = manifest.without(current, [e.key for e in candidates])
+    written: list[str] = []
+    if manifest.write(project.manifest_path, remaining):
+        written.append(project.manifest_path.relative_to(project.root).as_posix())
+    declared = {lib.name: lib for lib in project.libraries}
+    rerender = set()
+    for name in sorted(by_library):
+        path = (
+            project.generated_file(declared[name])
+            if name in declared
+            else project.generated_dir / f"{name}.ex"
+        )
+        if not remaining.for_library(name) or name not in declared:
+            if remove_file(path):
+                written.append(path.relative_to(project.root).as_posix())
+        else:
+            rerender.add(name)
+    if rerender:
+        from snakebridge.commands.generate import generate
+
+        outcome = generate(project, [], force=True, only_libraries=rerender, output=output)
+        for d in outcome.diagnostics:
+            output.log(d.severity, d.message)
+        if not outcome.ok:
+            return None
+        written += outcome.written
+    return sorted(set(written))

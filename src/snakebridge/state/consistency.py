@@ -1,0 +1,261 @@
+"""The checks behind ``verify``, ``repair`` and ``doctor``: manifest <-> source <-> lock.
+
+Each problem is a ``Finding`` with the library it concerns (when there is one), a
+one-line message, and the command that fixes it. ``repair`` regenerates the libraries
+``Report.to_regenerate`` names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from snakebridge.project import Project, ProjectError
+from snakebridge.state import bindings as bindings_mod
+from snakebridge.state import lock as lock_mod
+from snakebridge.state import manifest as manifest_mod
+from snakebridge.state.bindings import Binding
+from snakebridge.state.errors import StateError
+
+REPAIR = "mix snakebridge.repair"
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    message: str
+    fix: str
+    library: str | None = None
+    regenerate: bool = False  # repair fixes it by regenerating `library` (or everything)
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    manifest: manifest_mod.Manifest | None = None
+    lock: lock_mod.Lock | None = None
+    current: lock_mod.Lock | None = None
+    staleness: lock_mod.Staleness | None = None
+    drift: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def to_regenerate(self, project: Project) -> set[str]:
+        declared = {lib.name for lib in project.libraries}
+        out = {f.library for f in self.findings if f.regenerate and f.library in declared}
+        if any(f.regenerate and f.library is None for f in self.findings):
+            assert self.manifest is not None
+            out |= self.manifest.libraries() & declared
+        return {name for name in out if name is not None}
+
+
+def _rel(project: Project, path: Path) -> str:
+    try:
+        return path.relative_to(project.root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def generated_bindings(
+    project: Project, supplied: Mapping[str, set[Binding]] | None
+) -> dict[str, set[Binding]]:
+    """file (relative) -> bindings, from the Mix shell's parse or, failing that, our own."""
+    if supplied is not None:
+        return {k: set(v) for k, v in supplied.items()}
+    files = sorted(project.generated_dir.rglob("*.ex")) if project.generated_dir.is_dir() else []
+    return bindings_mod.read_files(project.root, files)
+
+
+def check(
+    project: Project,
+    supplied_bindings: Mapping[str, set[Binding]] | None = None,
+    *,
+    environment: bool = True,
+) -> Report:
+    report = Report()
+    add = report.findings.append
+    try:
+        report.manifest = manifest_mod.read(project.manifest_path)
+    except StateError as exc:
+        add(
+            Finding(
+                "manifest_unreadable",
+                str(exc),
+                REPAIR + " (rebuilds it from the source)",
+                regenerate=False,
+            )
+        )
+        return report
+    try:
+        report.lock = lock_mod.read(project.lock_path)
+    except StateError as exc:
+        add(Finding("lock_unreadable", str(exc), "mix snakebridge.lock --rebuild"))
+
+    manifest = report.manifest
+    declared = {lib.name: lib for lib in project.libraries}
+    by_file = generated_bindings(project, supplied_bindings)
+
+    for name in sorted(manifest.libraries() - set(declared)):
+        count = len(manifest.for_library(name))
+        add(
+            Finding(
+                "undeclared_library",
+                f"{count} symbol(s) of {name!r} are in the manifest but {name!r} is not declared "
+                f"in mix.exs",
+                f"declare {name} under `snakebridge: [libraries: ...]` again, or remove them with "
+                f"`mix snakebridge.prune --library {name}`",
+                library=name,
+            )
+        )
+
+    for name, spec in sorted(declared.items()):
+        entries = manifest.for_library(name)
+        path = project.generated_file(spec)
+        rel = _rel(project, path)
+        if not entries:
+            if path.exists():
+                add(
+                    Finding(
+                        "orphan_file",
+                        f"{rel} exists but the manifest has no {name} symbol",
+                        f"{REPAIR} (removes it), or `git checkout` the manifest",
+                        library=name,
+                    )
+                )
+            continue
+        if not path.exists():
+            add(
+                Finding(
+                    "missing_file",
+                    f"{rel} is missing ({len(entries)} symbol(s) of {name} are in the manifest)",
+                    REPAIR,
+                    library=name,
+                    regenerate=True,
+                )
+            )
+            continue
+        defined = by_file.get(rel, set())
+        for entry in entries:
+            missing = [
+                a for a in entry.arities if (entry.elixir_module, entry.name, a) not in defined
+            ]
+            if missing:
+                arities = ", ".join(str(a) for a in missing)
+                add(
+                    Finding(
+                        "missing_binding",
+                        f"{entry.key}/{arities} ({entry.python}) is in the manifest but not "
+                        f"defined in {rel}",
+                        REPAIR,
+                        library=name,
+                        regenerate=True,
+                    )
+                )
+        listed = {(e.elixir_module, e.name) for e in entries}
+        extra = sorted(
+            {
+                (m, f.removesuffix("!"))
+                for m, f, _ in defined
+                if not f.startswith("_") and (m, f.removesuffix("!")) not in listed
+            }
+        )
+        for module, fun in extra:
+            add(
+                Finding(
+                    "unlisted_binding",
+                    f"{rel} defines {module}.{fun}, which is not in the manifest",
+                    f"{REPAIR} (re-renders {rel} from the manifest), or `mix snakebridge.promote`"
+                    f" if it was added on purpose",
+                    library=name,
+                    regenerate=True,
+                )
+            )
+
+    generated_files = {project.generated_file(spec) for spec in declared.values()}
+    for rel in sorted(by_file):
+        path = project.root / rel
+        if path not in generated_files and path.parent == project.generated_dir:
+            stem = path.stem
+            if stem not in declared and stem not in manifest.libraries():
+                add(
+                    Finding(
+                        "orphan_file",
+                        f"{rel} belongs to no declared library",
+                        f"delete {rel}, or declare {stem} in mix.exs",
+                    )
+                )
+
+    if (
+        report.lock is None
+        and manifest.symbols
+        and not any(f.kind == "lock_unreadable" for f in report.findings)
+    ):
+        add(
+            Finding(
+                "lock_missing",
+                "snakebridge.lock is missing but the manifest lists "
+                f"{len(manifest.symbols)} symbol(s)",
+                f"{REPAIR} (regenerates and records the environment)",
+                regenerate=True,
+            )
+        )
+    elif report.lock is not None:
+        for name in sorted(manifest.libraries() & set(declared)):
+            if name not in report.lock.libraries:
+                add(
+                    Finding(
+                        "lock_library_missing",
+                        f"snakebridge.lock has no entry for {name}, which has generated symbols",
+                        REPAIR,
+                        library=name,
+                        regenerate=True,
+                    )
+                )
+
+    if environment:
+        _check_environment(project, report)
+    return report
+
+
+def _check_environment(project: Project, report: Report) -> None:
+    add = report.findings.append
+    try:
+        report.current = lock_mod.current(project)
+    except ProjectError as exc:
+        add(Finding("not_installed", str(exc), "mix snakebridge.setup"))
+        return
+    if report.lock is None or report.manifest is None or not report.manifest.symbols:
+        return
+    stale = lock_mod.staleness(report.lock, report.current)
+    report.staleness = stale
+    report.drift = lock_mod.drift(report.lock, report.current)
+    with_symbols = report.manifest.libraries()
+    if stale.everything:
+        for reason in stale.reasons:
+            if "regenerating everything" in reason:
+                add(
+                    Finding(
+                        "environment",
+                        "the environment differs from snakebridge.lock: "
+                        + reason.replace(": regenerating everything", ""),
+                        f"`mix compile` or {REPAIR} regenerates every library",
+                        regenerate=True,
+                    )
+                )
+    for name in sorted(stale.libraries & with_symbols):
+        before = report.lock.libraries.get(name)
+        after = report.current.libraries[name]
+        was = before.resolved if before else "none"
+        add(
+            Finding(
+                "environment",
+                f"{name} is {after.resolved} in the environment but snakebridge.lock has {was}",
+                f"`mix compile` or {REPAIR} regenerates {name}; or `mix snakebridge.setup` "
+                f"to install the locked {was}",
+                library=name,
+                regenerate=True,
+            )
+        )
