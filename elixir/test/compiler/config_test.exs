@@ -1,0 +1,166 @@
+defmodule SnakeBridge.ConfigTest do
+  @moduledoc "The `snakebridge:` declaration: normalization, the context map, and clear errors."
+  use ExUnit.Case, async: true
+
+  alias SnakeBridge.Config
+
+  @root "/tmp/sb_config_app"
+
+  defp load(opts, env \\ %{}), do: Config.load([snakebridge: opts], @root, env)
+
+  test "the forms of a library declaration normalize into the documented context" do
+    {:ok, config} =
+      load(
+        libraries: [
+          numpy: "~> 2.0",
+          sympy: [version: "~> 1.13", idempotent: :all],
+          pandas: [version: "~> 2.2", module_name: Pd, exclude: ["eval"], streaming: [:read_csv]],
+          json: :stdlib,
+          scikit_learn: [python_module: "sklearn", idempotent: [:fit, "predict"]]
+        ]
+      )
+
+    context = Config.context(config)
+    assert context["root"] == @root
+    assert context["generated_dir"] == "lib/snakebridge_generated"
+    assert context["python"] == Path.join(@root, ".snakebridge/venv/bin/python")
+    assert context["strict"] == false and context["verbose"] == false
+    assert context["snakebridge_version"] == Mix.Project.config()[:version]
+    assert context["elixir_version"] == System.version()
+
+    by_name = Map.new(context["libraries"], &{&1["name"], &1})
+    assert Enum.map(context["libraries"], & &1["name"]) == Enum.sort(Map.keys(by_name))
+
+    assert by_name["numpy"] == %{
+             "name" => "numpy",
+             "version" => "~> 2.0",
+             "stdlib" => false,
+             "module_name" => "Numpy",
+             "python_module" => "numpy",
+             "include" => [],
+             "exclude" => [],
+             "streaming" => [],
+             "idempotent" => false
+           }
+
+    assert by_name["sympy"]["idempotent"] == true
+    assert by_name["pandas"]["module_name"] == "Pd"
+    assert by_name["pandas"]["exclude"] == ["eval"]
+    assert by_name["pandas"]["streaming"] == ["read_csv"]
+    assert %{"stdlib" => true, "version" => nil, "module_name" => "Json"} = by_name["json"]
+    assert by_name["scikit_learn"]["module_name"] == "Sklearn"
+    assert by_name["scikit_learn"]["idempotent"] == ["fit", "predict"]
+    assert Config.library_modules(config) == ["Json", "Numpy", "Pd", "Sklearn", "Sympy"]
+  end
+
+  test "interpreter resolution: env, then python:, then the managed venv" do
+    {:ok, c} = load(libraries: [numpy: "~> 2.0"], python: "py/bin/python")
+    assert {c.python, c.python_source} == {Path.join(@root, "py/bin/python"), :config}
+
+    {:ok, c} =
+      load([libraries: [numpy: "~> 2.0"], python: "py/bin/python"], %{
+        "SNAKEBRIDGE_PYTHON" => "/opt/py"
+      })
+
+    assert {c.python, c.python_source} == {"/opt/py", :env}
+
+    {:ok, c} = load(libraries: [numpy: "~> 2.0"])
+    assert c.python_source == :default
+  end
+
+  test "environment flags" do
+    {:ok, c} =
+      load([libraries: [], strict: false], %{
+        "SNAKEBRIDGE_STRICT" => "1",
+        "SNAKEBRIDGE_SKIP" => "1",
+        "SNAKEBRIDGE_VERBOSE" => "true"
+      })
+
+    assert {c.strict, c.skip, c.verbose} == {true, true, true}
+    {:ok, c} = load(libraries: [], strict: true)
+    assert {c.strict, c.skip, c.verbose} == {true, false, false}
+  end
+
+  test "scan options" do
+    {:ok, c} =
+      load(libraries: [], scan: [paths: ["lib", "apps"], exclude: ["lib/old/**"], exs: true])
+
+    assert {c.scan_paths, c.scan_exclude, c.scan_exs} == {["lib", "apps"], ["lib/old/**"], true}
+  end
+
+  errors = [
+    {nil, "no `snakebridge:` entry"},
+    {[librarys: []], "unknown option(s) [:librarys] under `snakebridge:`"},
+    {[], "has no `libraries:`"},
+    {[libraries: [numpy: 2]], ~s(snakebridge library "numpy": expected a version requirement)},
+    {[libraries: [numpy: "2.0"]], ~s(version "2.0" is not a valid requirement)},
+    {[libraries: [numpy: [versoin: "~> 2.0"]]], "unknown option(s) [:versoin]; known: :version"},
+    {[libraries: [numpy: [module_name: "numpy"]]],
+     "module_name \"numpy\" is not an Elixir module alias"},
+    {[libraries: [numpy: [exclude: "eval"]]], "exclude must be a list of names"},
+    {[libraries: [numpy: [idempotent: :sometimes]]], "idempotent must be true, false, :all"},
+    {[libraries: [numpy: "~> 2.0", np: [python_module: "numpy", module_name: Numpy]]],
+     ~s(libraries "np" and "numpy" both map to the Elixir module Numpy)},
+    {[libraries: [], strict: "yes"], "`snakebridge: [strict: ...]` must be true or false"},
+    {[libraries: [], generated_dir: "/abs"], "generated_dir must be a path inside the project"},
+    {[libraries: [], scan: [path: ["lib"]]],
+     "unknown option(s) [:path] under `snakebridge: [scan: ...]`"},
+    {[libraries: [], python: 3], "`snakebridge: [python: ...]` must be a path string"}
+  ]
+
+  for {{opts, message}, i} <- Enum.with_index(errors) do
+    @opts opts
+    @message message
+    test "error #{i}: #{message}" do
+      project = if @opts == nil, do: [], else: [snakebridge: @opts]
+      assert {:error, error} = Config.load(project, @root, %{})
+      assert error =~ @message
+    end
+  end
+
+  test "load!/3 raises Config.Error with the message" do
+    assert_raise Config.Error, ~r/has no `libraries:`/, fn ->
+      Config.load!([snakebridge: []], @root, %{})
+    end
+  end
+
+  test "bootstrap interpreter: env first, then python3.11/python3 on PATH" do
+    assert {:error, msg} =
+             Config.bootstrap_python(%{"SNAKEBRIDGE_BOOTSTRAP_PYTHON" => "/nope/python"})
+
+    assert msg =~ "/nope/python"
+    python = Path.expand("../../../.venv/bin/python", __DIR__)
+    assert Config.bootstrap_python(%{"SNAKEBRIDGE_BOOTSTRAP_PYTHON" => python}) == {:ok, python}
+    assert {:ok, found} = Config.bootstrap_python(%{})
+    assert Path.basename(found) in ["python3.11", "python3"]
+  end
+
+  test "runtime/0 for the current Mix project" do
+    # The snakebridge project itself declares no libraries, so point at a temp project.
+    root = Path.join(System.tmp_dir!(), "sb_runtime_cfg_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(root)
+    on_exit(fn -> File.rm_rf!(root) end)
+
+    File.write!(Path.join(root, "mix.exs"), """
+    defmodule SbRuntimeCfg#{System.unique_integer([:positive])}.MixProject do
+      use Mix.Project
+      def project, do: [app: :sb_runtime_cfg, version: "0.1.0",
+        snakebridge: [libraries: [numpy: "~> 2.0", sympy: [version: "~> 1.13", idempotent: ["simplify"]]]]]
+    end
+    """)
+
+    runtime = Mix.Project.in_project(:sb_runtime_cfg, root, fn _ -> Config.runtime() end)
+
+    assert runtime == %{
+             python: Path.join(runtime.root, ".snakebridge/venv/bin/python"),
+             root: runtime.root,
+             mix_env: Mix.env(),
+             libraries: %{
+               "numpy" => %{python_module: "numpy", idempotent: false},
+               "sympy" => %{python_module: "sympy", idempotent: ["simplify"]}
+             }
+           }
+
+    assert Path.basename(runtime.root) == Path.basename(root)
+  end
+end
