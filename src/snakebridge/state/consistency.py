@@ -13,6 +13,7 @@ from pathlib import Path
 
 from snakebridge.project import Project, ProjectError
 from snakebridge.state import bindings as bindings_mod
+from snakebridge.state import checksums
 from snakebridge.state import lock as lock_mod
 from snakebridge.state import manifest as manifest_mod
 from snakebridge.state.bindings import Binding
@@ -57,6 +58,19 @@ def _rel(project: Project, path: Path) -> str:
         return path.relative_to(project.root).as_posix()
     except ValueError:
         return str(path)
+
+
+# Functions the emitter defines in every generated module besides the symbols themselves.
+_GENERATOR_DEFINED = frozenset({"doc"})
+
+
+def _base_name(function: str, streaming: tuple[str, ...]) -> str | None:
+    """The manifest name a generated function belongs to; None for generator helpers."""
+    if function.startswith("_") or function in _GENERATOR_DEFINED:
+        return None
+    base = function.removesuffix("!")
+    stem = base.removesuffix("_stream")
+    return stem if stem != base and stem in streaming else base
 
 
 def generated_bindings(
@@ -138,6 +152,7 @@ def check(
             )
             continue
         defined = by_file.get(rel, set())
+        source = path.read_text(encoding="utf-8", errors="replace")
         for entry in entries:
             missing = [
                 a for a in entry.arities if (entry.elixir_module, entry.name, a) not in defined
@@ -154,12 +169,23 @@ def check(
                         regenerate=True,
                     )
                 )
+            elif not checksums.matches(source, entry.elixir_module, entry.name, entry.checksum):
+                add(
+                    Finding(
+                        "changed_binding",
+                        f"{entry.key} in {rel} differs from what was generated (edited by "
+                        f"hand, or damaged by a merge): its checksum does not match the manifest",
+                        REPAIR,
+                        library=name,
+                        regenerate=True,
+                    )
+                )
         listed = {(e.elixir_module, e.name) for e in entries}
         extra = sorted(
             {
-                (m, f.removesuffix("!"))
+                (m, base)
                 for m, f, _ in defined
-                if not f.startswith("_") and (m, f.removesuffix("!")) not in listed
+                if (base := _base_name(f, spec.streaming)) is not None and (m, base) not in listed
             }
         )
         for module, fun in extra:
