@@ -51,9 +51,9 @@ def test_compiles_clean_formats_clean_and_discovers(elixir_project: ElixirProjec
     assert result["missing"] is None
     exported = dict.fromkeys(f"{n}/{a}" for n, a in result["exported"])
     for fa in ("new/1", "new/2", "new!/2", "tolist/1", "tolist!/2", "reshape/2", "reshape/3",
-               "fromfile/1", "shape/1", "set_shape/2", "set_shape/3", "ndim/2"):
+               "fromfile/1", "shape/1", "put_shape/2", "put_shape/3", "ndim/2"):
         assert fa in exported, fa
-    assert "set_ndim/2" not in exported  # read-only property: no setter
+    assert "put_ndim/2" not in exported  # read-only property: no setter
     assert ("solve", 2) in result["linalg"] and ("solve!", 3) in result["linalg"]
 
 
@@ -78,7 +78,7 @@ def test_descriptors_follow_the_argument_rules() -> None:
     assert "SnakeBridge.Runtime.call(@d_reshape, [ref | shape], opts)" in source
     assert "call_type: :new" in descriptor(source, "d_new")
     assert "def new(shape, opts \\\\ []) do" in source  # self dropped
-    assert "call_type: :set_attr" in descriptor(source, "d_set_shape")
+    assert "call_type: :set_attr" in descriptor(source, "d_put_shape")
     assert 'function: "ndarray.fromfile"' in descriptor(source, "d_fromfile")
     assert "@type t :: SnakeBridge.Ref.t()" in source
     assert "@spec solve(term(), term(), keyword()) :: result(Numpy.Ndarray.t())" in source

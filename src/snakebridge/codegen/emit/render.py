@@ -19,14 +19,15 @@ Wrapper rules (documented for users in the moduledoc of every module, and here):
   so it accepts arities ``n`` and ``n + 1``; overloads are documented, not emitted. Each
   Elixir name belongs to exactly one Python symbol, whatever the arity: when two
   symbols meet on one name (after ``names.function_name``, or on a generated name such as
-  ``set_x`` / ``x_stream``) generation fails, naming both and the ``exclude:`` entry
+  ``put_x`` / ``x_stream``) generation fails, naming both and the ``exclude:`` entry
   that resolves it.
 * Variants. ``f!`` returns the value or raises; ``f_stream`` (for names declared in
   ``streaming:``) returns an Elixir ``Stream``.
 * Classes. ``new`` wraps the constructor; instance methods take the ref first; static
   and class methods are plain functions; attributes get a getter taking the ref and,
-  when writable, ``set_<name>(ref, value)``; enum members are zero-arity getters; the
-  module declares ``@type t`` for the class's refs.
+  when writable, ``put_<name>(ref, value)`` (``put_``, not ``set_``: Python classes
+  often have ``set_<name>`` methods of their own, e.g. pandas ``DataFrame.set_index``);
+  enum members are zero-arity getters; the module declares ``@type t`` for the refs.
 * Discovery. Every module defines ``__functions__/0``, ``__classes__/0``,
   ``__search__/1`` and ``doc/1``, answered from data written into the module.
 """
@@ -371,7 +372,7 @@ def _attribute_wrappers(
         )
     ]
     if attr.writable and receiver:
-        setter_name = "set_" + getter
+        setter_name = "put_" + getter
         wrappers.append(_Wrapper(
             name=setter_name, python=python, python_name=attr.name, kind="setter",
             call_type="set_attr", python_module=python_module, function=function,
