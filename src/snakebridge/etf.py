@@ -25,6 +25,14 @@ pid, port, reference, fun     ``Opaque`` (kept, never interpreted)
 
 Encoding ``bytes`` yields a plain binary; wrapping user bytes in the explicit
 ``%SnakeBridge.Bytes{}`` struct is the caller's choice (see ``runtime``).
+
+The runtime worker needs more than the plain mapping, and needs it fast (every call
+crosses this module twice), so :func:`make_decoder` builds a decoder with hooks:
+``struct_hook`` sees every map that has a ``__struct__`` key while it is decoded
+(refs and bytes wrappers are replaced in the same pass, no second walk), and
+``numeric_list`` turns homogeneous numeric lists into arrays straight from the
+frame bytes (the numpy fast path). Both are closures over local names because
+attribute and global lookups dominate a pure-Python codec's cost.
 """
 
 from __future__ import annotations
@@ -91,6 +99,23 @@ class Opaque:
     def __repr__(self) -> str:
         return f"Opaque({self.tag}, {self.data!r})"
 
+    @property
+    def kind(self) -> str:
+        """What the term is, in Elixir words (for error messages)."""
+        if self.tag in (88, 103):
+            return "pid"
+        if self.tag in (89, 102, 120):
+            return "port"
+        if self.tag in (90, 101, 114):
+            return "reference"
+        return "function"
+
+
+class Binary(bytes):
+    """Bytes that always encode as a plain binary, even when a ``bytes_hook`` is set."""
+
+    __slots__ = ()
+
 
 class DecodeError(ValueError):
     """The bytes are not a well-formed ETF term."""
@@ -104,29 +129,12 @@ NAN = Atom("nan")
 INFINITY = Atom("infinity")
 NEG_INFINITY = Atom("neg_infinity")
 
+StructHook = Callable[[dict[Any, Any]], Any]
+# (element tag, count, buffer, start offset) -> replacement, or None to decode normally
+NumericListHook = Callable[[int, int, bytes, int], Any]
+Decoder = Callable[[bytes | bytearray | memoryview], Any]
 
 # --------------------------------------------------------------------------- decode
-
-
-def decode(data: bytes | bytearray | memoryview) -> Any:
-    """Decode one complete ETF term (with its leading version byte)."""
-    buf = bytes(data)
-    if not buf or buf[0] != VERSION:
-        raise DecodeError("missing ETF version byte 131")
-    if len(buf) > 1 and buf[1] == _COMPRESSED:
-        if len(buf) < 6:
-            raise DecodeError("truncated compressed term")
-        (size,) = _U32.unpack_from(buf, 2)
-        buf = bytes([VERSION]) + zlib.decompress(buf[6:])
-        if len(buf) - 1 != size:
-            raise DecodeError("compressed term has the wrong size")
-    try:
-        value, pos = _decode(buf, 1)
-    except (IndexError, struct.error) as exc:
-        raise DecodeError(f"truncated ETF term: {exc}") from None
-    if pos != len(buf):
-        raise DecodeError(f"{len(buf) - pos} trailing bytes after the term")
-    return value
 
 
 def _atom(name: str) -> Any:
@@ -139,143 +147,380 @@ def _atom(name: str) -> Any:
     return Atom(name)
 
 
-def _decode(buf: bytes, pos: int) -> tuple[Any, int]:
-    tag = buf[pos]
-    pos += 1
-    if tag == _SMALL_INT:
-        return buf[pos], pos + 1
-    if tag == _INT:
-        return _I32.unpack_from(buf, pos)[0], pos + 4
-    if tag == _NEW_FLOAT:
-        return _F64.unpack_from(buf, pos)[0], pos + 8
-    if tag == _BINARY:
-        (size,) = _U32.unpack_from(buf, pos)
-        pos += 4
-        end = pos + size
-        if end > len(buf):
-            raise DecodeError("binary runs past the end of the term")
-        raw = buf[pos:end]
-        try:
-            return raw.decode("utf-8"), end
-        except UnicodeDecodeError:
-            return raw, end
-    if tag == _SMALL_ATOM_UTF8:
-        size = buf[pos]
+def make_decoder(
+    struct_hook: StructHook | None = None,
+    numeric_list: NumericListHook | None = None,
+    atom_values: dict[str, Any] | None = None,
+    opaque_seen: Callable[[Opaque], None] | None = None,
+) -> Decoder:
+    """Build a decoder.
+
+    ``struct_hook(map)`` replaces every decoded map with a ``__struct__`` key.
+    ``numeric_list(tag, n, buf, start)`` is offered every list of ``n >= 2`` elements
+    whose elements all share the tag ``tag`` (70 float, 97 small int, 98 int, or 107
+    for a byte string); a non-None answer replaces the list.
+    ``atom_values`` maps atom names to the Python values they decode to (overriding
+    the default ``Atom``), e.g. ``nan`` to ``float('nan')``.
+    ``opaque_seen`` is told about every pid, port, reference or fun decoded.
+    """
+    atom_cache: dict[bytes, Any] = {}
+    extra_atoms = dict(atom_values or {})
+
+    def atom(raw: bytes, encoding: str) -> Any:
+        name = raw.decode(encoding)
+        value = extra_atoms[name] if name in extra_atoms else _atom(name)
+        if len(atom_cache) < 4096:
+            atom_cache[raw] = value
+        return value
+
+    u16 = _U16.unpack_from
+    u32 = _U32.unpack_from
+    i32 = _I32.unpack_from
+    f64 = _F64.unpack_from
+    from_bytes = int.from_bytes
+    cache_get = atom_cache.get
+    strides = {_NEW_FLOAT: 9, _SMALL_INT: 2, _INT: 5}
+
+    def dec(buf: bytes, pos: int) -> tuple[Any, int]:
+        tag = buf[pos]
         pos += 1
-        return _atom(buf[pos : pos + size].decode("utf-8")), pos + size
-    if tag == _ATOM_UTF8:
-        (size,) = _U16.unpack_from(buf, pos)
-        pos += 2
-        return _atom(buf[pos : pos + size].decode("utf-8")), pos + size
-    if tag in (_ATOM, _SMALL_ATOM):
-        if tag == _ATOM:
-            (size,) = _U16.unpack_from(buf, pos)
-            pos += 2
-        else:
-            size = buf[pos]
-            pos += 1
-        return _atom(buf[pos : pos + size].decode("latin-1")), pos + size
-    if tag == _NIL:
-        return [], pos
-    if tag == _LIST:
-        (size,) = _U32.unpack_from(buf, pos)
-        pos += 4
-        items = []
-        append = items.append
-        for _ in range(size):
-            item, pos = _decode(buf, pos)
-            append(item)
-        tail, pos = _decode(buf, pos)
-        if tail != []:
-            raise DecodeError("improper lists cannot cross to Python")
-        return items, pos
-    if tag == _STRING:
-        (size,) = _U16.unpack_from(buf, pos)
-        pos += 2
-        if pos + size > len(buf):
-            raise DecodeError("string runs past the end of the term")
-        return list(buf[pos : pos + size]), pos + size
-    if tag in (_SMALL_TUPLE, _LARGE_TUPLE):
-        if tag == _SMALL_TUPLE:
-            size = buf[pos]
-            pos += 1
-        else:
-            (size,) = _U32.unpack_from(buf, pos)
+        if tag in (_SMALL_ATOM_UTF8, _SMALL_ATOM):
+            end = pos + 1 + buf[pos]
+            raw = buf[pos + 1 : end]
+            value = cache_get(raw, atom_cache)
+            if value is atom_cache:
+                value = atom(raw, "utf-8" if tag == _SMALL_ATOM_UTF8 else "latin-1")
+            return value, end
+        if tag in (_ATOM, _ATOM_UTF8):
+            end = pos + 2 + u16(buf, pos)[0]
+            raw = buf[pos + 2 : end]
+            value = cache_get(raw, atom_cache)
+            if value is atom_cache:
+                value = atom(raw, "utf-8" if tag == _ATOM_UTF8 else "latin-1")
+            return value, end
+        if tag == _BINARY:
             pos += 4
-        elems = []
-        for _ in range(size):
-            item, pos = _decode(buf, pos)
-            elems.append(item)
-        return tuple(elems), pos
-    if tag == _MAP:
-        (size,) = _U32.unpack_from(buf, pos)
-        pos += 4
-        out: dict[Any, Any] = {}
-        for _ in range(size):
-            key, pos = _decode(buf, pos)
-            val, pos = _decode(buf, pos)
+            end = pos + u32(buf, pos - 4)[0]
+            if end > len(buf):
+                raise DecodeError("binary runs past the end of the term")
+            raw = buf[pos:end]
             try:
-                out[key] = val
-            except TypeError:
-                raise DecodeError(f"map key of type {type(key).__name__} is not hashable") from None
-        return out, pos
-    if tag in (_SMALL_BIG, _LARGE_BIG):
-        if tag == _SMALL_BIG:
-            size = buf[pos]
-            pos += 1
-        else:
-            (size,) = _U32.unpack_from(buf, pos)
+                return raw.decode("utf-8"), end
+            except UnicodeDecodeError:
+                return raw, end
+        if tag == _SMALL_INT:
+            return buf[pos], pos + 1
+        if tag == _MAP:
+            size = u32(buf, pos)[0]
             pos += 4
-        sign = buf[pos]
-        pos += 1
-        if pos + size > len(buf):
-            raise DecodeError("bignum runs past the end of the term")
-        num = int.from_bytes(buf[pos : pos + size], "little")
-        return (-num if sign else num), pos + size
-    if tag == _BIT_BINARY:
-        raise DecodeError("bitstrings that are not whole bytes cannot cross to Python")
-    if tag in _OPAQUE_TAGS:
-        end = _skip(buf, pos - 1)
-        return Opaque(tag, buf[pos - 1 : end]), end
-    raise DecodeError(f"unknown ETF tag {tag}")
+            out: dict[Any, Any] = {}
+            for _ in range(size):
+                key, pos = dec(buf, pos)
+                val, pos = dec(buf, pos)
+                try:
+                    out[key] = val
+                except TypeError:
+                    raise DecodeError(
+                        f"map key of type {type(key).__name__} is not hashable"
+                    ) from None
+            if struct_hook is not None and "__struct__" in out:
+                return struct_hook(out), pos
+            return out, pos
+        if tag == _NIL:
+            return [], pos
+        if tag == _LIST:
+            size = u32(buf, pos)[0]
+            pos += 4
+            if numeric_list is not None and size >= 2:
+                first = buf[pos]
+                stride = strides.get(first)
+                if stride is not None:
+                    end = pos + stride * size
+                    if (
+                        end < len(buf)
+                        and buf[end] == _NIL
+                        and buf[pos:end:stride] == bytes((first,)) * size
+                    ):
+                        replaced = numeric_list(first, size, buf, pos)
+                        if replaced is not None:
+                            return replaced, end + 1
+            items: list[Any] = []
+            append = items.append
+            for _ in range(size):
+                item, pos = dec(buf, pos)
+                append(item)
+            if buf[pos] != _NIL:
+                raise DecodeError("improper lists cannot cross to Python")
+            return items, pos + 1
+        if tag == _NEW_FLOAT:
+            return f64(buf, pos)[0], pos + 8
+        if tag == _INT:
+            return i32(buf, pos)[0], pos + 4
+        if tag in (_SMALL_TUPLE, _LARGE_TUPLE):
+            if tag == _SMALL_TUPLE:
+                size = buf[pos]
+                pos += 1
+            else:
+                size = u32(buf, pos)[0]
+                pos += 4
+            elems = []
+            for _ in range(size):
+                item, pos = dec(buf, pos)
+                elems.append(item)
+            return tuple(elems), pos
+        if tag == _STRING:
+            size = u16(buf, pos)[0]
+            pos += 2
+            if pos + size > len(buf):
+                raise DecodeError("string runs past the end of the term")
+            if numeric_list is not None and size >= 2:
+                replaced = numeric_list(_STRING, size, buf, pos)
+                if replaced is not None:
+                    return replaced, pos + size
+            return list(buf[pos : pos + size]), pos + size
+        if tag in (_SMALL_BIG, _LARGE_BIG):
+            if tag == _SMALL_BIG:
+                size = buf[pos]
+                pos += 1
+            else:
+                size = u32(buf, pos)[0]
+                pos += 4
+            sign = buf[pos]
+            pos += 1
+            if pos + size > len(buf):
+                raise DecodeError("bignum runs past the end of the term")
+            num = from_bytes(buf[pos : pos + size], "little")
+            return (-num if sign else num), pos + size
+        if tag == _BIT_BINARY:
+            raise DecodeError("bitstrings that are not whole bytes cannot cross to Python")
+        if tag in _OPAQUE_TAGS:
+            end = _skip(buf, pos - 1, dec)
+            opaque = Opaque(tag, buf[pos - 1 : end])
+            if opaque_seen is not None:
+                opaque_seen(opaque)
+            return opaque, end
+        raise DecodeError(f"unknown ETF tag {tag}")
+
+    def decode_term(data: bytes | bytearray | memoryview) -> Any:
+        buf = data if type(data) is bytes else bytes(data)
+        if not buf or buf[0] != VERSION:
+            raise DecodeError("missing ETF version byte 131")
+        if len(buf) > 1 and buf[1] == _COMPRESSED:
+            if len(buf) < 6:
+                raise DecodeError("truncated compressed term")
+            (size,) = _U32.unpack_from(buf, 2)
+            try:
+                buf = bytes([VERSION]) + zlib.decompress(buf[6:])
+            except zlib.error as exc:
+                raise DecodeError(f"bad compressed term: {exc}") from None
+            if len(buf) - 1 != size:
+                raise DecodeError("compressed term has the wrong size")
+        try:
+            value, pos = dec(buf, 1)
+        except (IndexError, struct.error) as exc:
+            raise DecodeError(f"truncated ETF term: {exc}") from None
+        except RecursionError:
+            raise DecodeError("term nests too deeply to decode") from None
+        if pos != len(buf):
+            raise DecodeError(f"{len(buf) - pos} trailing bytes after the term")
+        return value
+
+    return decode_term
 
 
-def _skip(buf: bytes, pos: int) -> int:
+def _skip(buf: bytes, pos: int, dec: Callable[[bytes, int], tuple[Any, int]]) -> int:
     """Return the position just past the term at ``pos`` (used for opaque terms)."""
     tag = buf[pos]
     pos += 1
     if tag == 88:  # NEW_PID_EXT: node, id u32, serial u32, creation u32
-        return _skip(buf, pos) + 12
+        return _skip(buf, pos, dec) + 12
     if tag == 103:  # PID_EXT
-        return _skip(buf, pos) + 9
+        return _skip(buf, pos, dec) + 9
     if tag == 89:  # NEW_PORT_EXT
-        return _skip(buf, pos) + 8
+        return _skip(buf, pos, dec) + 8
     if tag == 120:  # V4_PORT_EXT
-        return _skip(buf, pos) + 12
+        return _skip(buf, pos, dec) + 12
     if tag == 102:  # PORT_EXT
-        return _skip(buf, pos) + 5
+        return _skip(buf, pos, dec) + 5
     if tag in (90, 114):  # NEWER_REFERENCE_EXT / NEW_REFERENCE_EXT
-        (n,) = _U16.unpack_from(buf, pos)
-        pos = _skip(buf, pos + 2)
+        n: int = _U16.unpack_from(buf, pos)[0]
+        pos = _skip(buf, pos + 2, dec)
         return pos + (4 if tag == 90 else 1) + 4 * n
     if tag == 101:  # REFERENCE_EXT
-        return _skip(buf, pos) + 5
+        return _skip(buf, pos, dec) + 5
     if tag == 112:  # NEW_FUN_EXT: total size includes itself
-        (size,) = _U32.unpack_from(buf, pos)
+        size: int = _U32.unpack_from(buf, pos)[0]
         return pos + size
     if tag == 113:  # EXPORT_EXT: module, function, arity
-        pos = _skip(buf, pos)
-        pos = _skip(buf, pos)
-        return _skip(buf, pos)
+        pos = _skip(buf, pos, dec)
+        pos = _skip(buf, pos, dec)
+        return _skip(buf, pos, dec)
     if tag in _OPAQUE_TAGS:
         raise DecodeError(f"unsupported opaque tag {tag}")
-    _, end = _decode(buf, pos - 1)
+    _, end = dec(buf, pos - 1)
     return end
+
+
+decode: Decoder = make_decoder()
+decode.__doc__ = "Decode one complete ETF term (with its leading version byte)."
 
 
 # --------------------------------------------------------------------------- encode
 
 Default = Callable[[Any], Any]
+
+_ATOM_BYTES: dict[str, bytes] = {}
+
+
+def _atom_bytes(name: str) -> bytes:
+    cached = _ATOM_BYTES.get(name)
+    if cached is not None:
+        return cached
+    raw = name.encode("utf-8")
+    if len(name) > 255:
+        raise EncodeError(f"atom too long ({len(name)} characters, at most 255)")
+    if len(raw) < 256:
+        out = bytes((_SMALL_ATOM_UTF8, len(raw))) + raw
+    else:
+        out = bytes((_ATOM_UTF8,)) + _U16.pack(len(raw)) + raw
+    if len(_ATOM_BYTES) < 4096:
+        _ATOM_BYTES[name] = out
+    return out
+
+
+_TRUE = _atom_bytes("true")
+_FALSE = _atom_bytes("false")
+_NIL_ATOM = _atom_bytes("nil")
+_NAN_B = _atom_bytes(NAN)
+_INF_B = _atom_bytes(INFINITY)
+_NINF_B = _atom_bytes(NEG_INFINITY)
+_SMALL_INTS = [bytes((_SMALL_INT, i)) for i in range(256)]
+
+
+def make_encoder(
+    default: Default | None = None,
+    bytes_hook: Callable[[bytes], Any] | None = None,
+) -> Callable[[Any], bytes]:
+    """Build an encoder.
+
+    ``default(value)`` is called for values with no ETF form and returns an encodable
+    replacement. ``bytes_hook(raw)`` (when given) replaces every ``bytes`` /
+    ``bytearray`` / ``memoryview`` value, e.g. with a ``%SnakeBridge.Bytes{}`` map.
+    """
+    u32 = _U32.pack
+    i32 = _I32.pack
+    f64 = _F64.pack
+    small_ints = _SMALL_INTS
+    isfinite = math.isfinite
+    atom_bytes = _atom_bytes
+
+    def enc(value: Any, out: bytearray) -> None:
+        cls = type(value)
+        if cls is str:
+            raw = value.encode("utf-8", "surrogatepass")
+            out += b"m"  # BINARY_EXT (109)
+            out += u32(len(raw))
+            out += raw
+        elif cls is int:
+            if 0 <= value < 256:
+                out += small_ints[value]
+            elif -2147483648 <= value < 2147483648:
+                out += b"b"  # INTEGER_EXT (98)
+                out += i32(value)
+            else:
+                mag = -value if value < 0 else value
+                raw = mag.to_bytes((mag.bit_length() + 7) // 8, "little")
+                if len(raw) < 256:
+                    out += bytes((_SMALL_BIG, len(raw)))
+                else:
+                    out.append(_LARGE_BIG)
+                    out += u32(len(raw))
+                out.append(1 if value < 0 else 0)
+                out += raw
+        elif cls is float:
+            if isfinite(value):
+                out += b"F"  # NEW_FLOAT_EXT (70)
+                out += f64(value)
+            elif value != value:
+                out += _NAN_B
+            else:
+                out += _INF_B if value > 0 else _NINF_B
+        elif value is None:
+            out += _NIL_ATOM
+        elif cls is bool:
+            out += _TRUE if value else _FALSE
+        elif cls is dict:
+            out += b"t"  # MAP_EXT (116)
+            out += u32(len(value))
+            for key, val in value.items():
+                enc(key, out)
+                enc(val, out)
+        elif cls is list:
+            if value:
+                out += b"l"  # LIST_EXT (108)
+                out += u32(len(value))
+                for item in value:
+                    enc(item, out)
+            out += b"j"  # NIL_EXT (106)
+        elif cls is tuple:
+            if len(value) < 256:
+                out += bytes((_SMALL_TUPLE, len(value)))
+            else:
+                out.append(_LARGE_TUPLE)
+                out += u32(len(value))
+            for item in value:
+                enc(item, out)
+        elif cls is Atom:
+            out += atom_bytes(value)
+        elif cls is bytes or cls is bytearray or cls is memoryview:
+            if bytes_hook is not None:
+                enc(bytes_hook(bytes(value)), out)
+                return
+            out += b"m"
+            out += u32(len(value) if cls is not memoryview else value.nbytes)
+            out += value
+        elif cls is Opaque:
+            out += value.data
+        elif cls is Binary:
+            out += b"m"
+            out += u32(len(value))
+            out += value
+        elif isinstance(value, Atom):
+            out += atom_bytes(value)
+        elif isinstance(value, tuple):  # namedtuples cross as tuples
+            enc(tuple(value), out)
+        elif isinstance(value, list):
+            enc(list(value), out)
+        elif isinstance(value, dict):  # OrderedDict, defaultdict, ...
+            enc(dict(value), out)
+        elif isinstance(value, bool):
+            out += _TRUE if value else _FALSE
+        elif isinstance(value, int):
+            enc(int(value), out)
+        elif isinstance(value, float):
+            enc(float(value), out)
+        elif isinstance(value, str):
+            enc(str(value), out)
+        elif default is not None:
+            replacement = default(value)
+            if type(replacement) is cls:
+                raise EncodeError(f"default hook returned another {cls.__qualname__}")
+            enc(replacement, out)
+        else:
+            raise EncodeError(f"cannot encode {cls.__qualname__} as an Erlang term")
+
+    def encode_term(value: Any) -> bytes:
+        out = bytearray(b"\x83")
+        try:
+            enc(value, out)
+        except RecursionError:
+            raise EncodeError("value nests too deeply to encode") from None
+        return bytes(out)
+
+    return encode_term
+
+
+_plain_encode = make_encoder()
 
 
 def encode(value: Any, default: Default | None = None) -> bytes:
@@ -284,103 +529,6 @@ def encode(value: Any, default: Default | None = None) -> bytes:
     ``default`` is called for values with no ETF form; it returns an encodable
     replacement (for example a ref struct for a live Python object).
     """
-    out = bytearray([VERSION])
-    _encode(value, out, default)
-    return bytes(out)
-
-
-def _encode_atom(name: str, out: bytearray) -> None:
-    raw = name.encode("utf-8")
-    if len(raw) > 255 * 4 or len(name) > 255:
-        raise EncodeError(f"atom too long ({len(name)} characters, at most 255)")
-    if len(raw) < 256:
-        out += bytes((_SMALL_ATOM_UTF8, len(raw)))
-    else:
-        out.append(_ATOM_UTF8)
-        out += _U16.pack(len(raw))
-    out += raw
-
-
-def _encode(value: Any, out: bytearray, default: Default | None) -> None:
-    # Ordered by how often each type crosses; bool before int (bool is an int).
-    cls = type(value)
-    if cls is str:
-        raw = value.encode("utf-8", "surrogatepass")
-        out.append(_BINARY)
-        out += _U32.pack(len(raw))
-        out += raw
-    elif cls is bool:
-        _encode_atom("true" if value else "false", out)
-    elif cls is int:
-        if 0 <= value < 256:
-            out += bytes((_SMALL_INT, value))
-        elif -(2**31) <= value < 2**31:
-            out.append(_INT)
-            out += _I32.pack(value)
-        else:
-            mag = -value if value < 0 else value
-            raw = mag.to_bytes((mag.bit_length() + 7) // 8, "little")
-            if len(raw) < 256:
-                out += bytes((_SMALL_BIG, len(raw)))
-            else:
-                out.append(_LARGE_BIG)
-                out += _U32.pack(len(raw))
-            out.append(1 if value < 0 else 0)
-            out += raw
-    elif cls is float:
-        if math.isfinite(value):
-            out.append(_NEW_FLOAT)
-            out += _F64.pack(value)
-        elif math.isnan(value):
-            _encode_atom(NAN, out)
-        else:
-            _encode_atom(INFINITY if value > 0 else NEG_INFINITY, out)
-    elif value is None:
-        _encode_atom("nil", out)
-    elif cls is Atom:
-        _encode_atom(value, out)
-    elif cls is list:
-        if value:
-            out.append(_LIST)
-            out += _U32.pack(len(value))
-            for item in value:
-                _encode(item, out, default)
-        out.append(_NIL)
-    elif cls is tuple:
-        if len(value) < 256:
-            out += bytes((_SMALL_TUPLE, len(value)))
-        else:
-            out.append(_LARGE_TUPLE)
-            out += _U32.pack(len(value))
-        for item in value:
-            _encode(item, out, default)
-    elif cls is dict:
-        out.append(_MAP)
-        out += _U32.pack(len(value))
-        for key, val in value.items():
-            _encode(key, out, default)
-            _encode(val, out, default)
-    elif cls in (bytes, bytearray, memoryview):
-        raw = bytes(value)
-        out.append(_BINARY)
-        out += _U32.pack(len(raw))
-        out += raw
-    elif cls is Opaque:
-        out += value.data
-    elif isinstance(value, Atom):
-        _encode_atom(value, out)
-    elif isinstance(value, bool):
-        _encode_atom("true" if value else "false", out)
-    elif isinstance(value, int):
-        _encode(int(value), out, default)
-    elif isinstance(value, float):
-        _encode(float(value), out, default)
-    elif isinstance(value, str):
-        _encode(str(value), out, default)
-    elif default is not None:
-        replacement = default(value)
-        if type(replacement) is cls:
-            raise EncodeError(f"default hook returned another {cls.__qualname__}")
-        _encode(replacement, out, default)
-    else:
-        raise EncodeError(f"cannot encode {cls.__qualname__} as an Erlang term")
+    if default is None:
+        return _plain_encode(value)
+    return make_encoder(default)(value)

@@ -1,0 +1,144 @@
+defmodule SnakeBridge do
+  @moduledoc """
+  Call Python libraries from Elixir.
+
+  Most code uses the generated modules (`Numpy.mean(xs)`); this module is the dynamic
+  surface for what the compile-time scanner cannot see (`apply/3`, names built at
+  runtime). It obeys the same allowlist (only libraries declared in mix.exs can be
+  reached) and, in development, records each call in `.snakebridge/ledger.json` so
+  `mix snakebridge.promote` can turn it into a generated binding.
+
+      {:ok, 2.0} = SnakeBridge.call("numpy", "mean", [[1, 2, 3]])
+      {:ok, ref} = SnakeBridge.call("numpy", "array", [[1.0, 2.0]])
+      {:ok, 3.0} = SnakeBridge.method(ref, "sum")
+      {:ok, {2}} = SnakeBridge.attr(ref, "shape")
+      {:ok, pi} = SnakeBridge.get("math", "pi")
+      SnakeBridge.stream("itertools", "count", [1]) |> Enum.take(3)  #=> [1, 2, 3]
+
+  `module` is a dotted Python module (`"numpy.linalg"`); `function` may be dotted
+  inside it (`"Symbol.simplify"`). `opts` works as in generated code: Python keyword
+  arguments, plus runtime options under `snakebridge: [timeout: ms, session: id,
+  pool: name]`.
+
+  Values: numbers, strings, lists, tuples, maps, `nil` and booleans cross by value;
+  `SnakeBridge.bytes/1` marks Python `bytes`; NaN and ±infinity are `:nan`,
+  `:infinity`, `:neg_infinity`; anything else comes back as a `SnakeBridge.Ref`.
+  Results are `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`; bang variants raise.
+  """
+
+  alias SnakeBridge.{Bytes, Ref, Runtime}
+
+  @doc "Calls `module.function(*args, **opts)`."
+  @spec call(String.t() | atom, String.t() | atom, list, keyword) ::
+          {:ok, term} | {:error, SnakeBridge.Error.t()}
+  def call(module, function, args \\ [], opts \\ []) do
+    Runtime.call(descriptor(:call, module, function), args, opts)
+  end
+
+  @doc "Like `call/4`, returning the value or raising."
+  @spec call!(String.t() | atom, String.t() | atom, list, keyword) :: term
+  def call!(module, function, args \\ [], opts \\ []) do
+    Runtime.call!(descriptor(:call, module, function), args, opts)
+  end
+
+  @doc "Reads a module attribute (`SnakeBridge.get(\"math\", \"pi\")`)."
+  @spec get(String.t() | atom, String.t() | atom, keyword) ::
+          {:ok, term} | {:error, SnakeBridge.Error.t()}
+  def get(module, attribute, opts \\ []) do
+    Runtime.call(descriptor(:get_attr, module, attribute), [], opts)
+  end
+
+  @doc "Calls method `name` on the object behind `ref`."
+  @spec method(Ref.t(), String.t() | atom, list, keyword) ::
+          {:ok, term} | {:error, SnakeBridge.Error.t()}
+  def method(%Ref{} = ref, name, args \\ [], opts \\ []) do
+    Runtime.ref_call(ref, :method, to_string(name), args, [ledger: true] ++ opts)
+  end
+
+  @doc "Like `method/4`, returning the value or raising."
+  @spec method!(Ref.t(), String.t() | atom, list, keyword) :: term
+  def method!(%Ref{} = ref, name, args \\ [], opts \\ []) do
+    Runtime.ref_call!(ref, :method, to_string(name), args, [ledger: true] ++ opts)
+  end
+
+  @doc "Reads attribute `name` of the object behind `ref`."
+  @spec attr(Ref.t(), String.t() | atom, keyword) :: {:ok, term} | {:error, SnakeBridge.Error.t()}
+  def attr(%Ref{} = ref, name, opts \\ []),
+    do: Runtime.ref_call(ref, :get_attr, to_string(name), [], opts)
+
+  @doc "Sets attribute `name` of the object behind `ref`."
+  @spec set_attr(Ref.t(), String.t() | atom, term, keyword) ::
+          :ok | {:error, SnakeBridge.Error.t()}
+  def set_attr(%Ref{} = ref, name, value, opts \\ []) do
+    case Runtime.ref_call(ref, :set_attr, to_string(name), [value], opts) do
+      {:ok, _} -> :ok
+      error -> error
+    end
+  end
+
+  @doc "Releases the Python object behind `ref` now, instead of when its session ends."
+  @spec release(Ref.t()) :: :ok | {:error, SnakeBridge.Error.t()}
+  def release(%Ref{} = ref), do: Runtime.release(ref)
+
+  @doc """
+  Streams the items of the iterable `module.function(*args, **opts)` returns, lazily
+  (`snakebridge: [batch: n]` fetches n per round trip). Halting early closes the
+  Python generator.
+  """
+  @spec stream(String.t() | atom, String.t() | atom, list, keyword) :: Enumerable.t()
+  def stream(module, function, args \\ [], opts \\ []) do
+    Runtime.stream(descriptor(:stream, module, function), args, opts)
+  end
+
+  @doc """
+  Marks a binary as Python `bytes`. With `dtype:` (and `shape:`) it becomes a numpy
+  array in the worker without per-element conversion.
+  """
+  @spec bytes(binary, keyword) :: Bytes.t()
+  def bytes(data, opts \\ []) when is_binary(data) do
+    dtype = opts[:dtype] && to_string(opts[:dtype])
+    %Bytes{data: data, dtype: dtype, shape: opts[:shape]}
+  end
+
+  @doc """
+  Runs `fun` in a session of its own (or the one named `id`); every ref created inside
+  is released when `fun` returns or raises.
+  """
+  @spec with_session(String.t() | nil, (() -> result)) :: result when result: var
+  def with_session(id \\ nil, fun) when is_function(fun, 0) do
+    SnakeBridge.Runtime.Session.with_session(id || SnakeBridge.Runtime.Session.new_id(), fun)
+  end
+
+  defp descriptor(call_type, module, function) do
+    module = to_string(module)
+
+    %{
+      call_type: call_type,
+      library: library_for(module),
+      python_module: module,
+      function: to_string(function),
+      kwargs: :any,
+      optional_positional: [],
+      idempotent: false,
+      ledger: true
+    }
+  end
+
+  # The declared library whose Python module is `module` or a parent of it. Unknown
+  # modules keep their root name; the worker then refuses them (allowlist).
+  defp library_for(module) do
+    libraries = :persistent_term.get({SnakeBridge.Runtime, :libraries}, %{})
+
+    found =
+      libraries
+      |> Enum.filter(fn {_name, %{python_module: py}} ->
+        module == py or String.starts_with?(module, py <> ".")
+      end)
+      |> Enum.max_by(fn {_name, %{python_module: py}} -> byte_size(py) end, fn -> nil end)
+
+    case found do
+      {name, _} -> name
+      nil -> module |> String.split(".") |> hd()
+    end
+  end
+end

@@ -1,0 +1,13 @@
+defmodule SnakeBridge.Application do
+  @moduledoc """
+  Starts the runtime: the supervised pools of Python workers. Starting never needs
+  Python; see `SnakeBridge.Runtime.Supervisor`.
+  """
+  use Application
+
+  @impl true
+  def start(_type, _args) do
+    children = [SnakeBridge.Runtime.Supervisor]
+    Supervisor.start_link(children, strategy: :one_for_one, name: SnakeBridge.Supervisor)
+  end
+end

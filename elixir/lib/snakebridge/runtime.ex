@@ -1,0 +1,374 @@
+defmodule SnakeBridge.Runtime do
+  @moduledoc """
+  The runtime API generated code calls (see `docs/internals.md`):
+
+      SnakeBridge.Runtime.call(descriptor, args, opts)   # {:ok, term} | {:error, %SnakeBridge.Error{}}
+      SnakeBridge.Runtime.call!(descriptor, args, opts)  # term, or raises
+      SnakeBridge.Runtime.stream(descriptor, args, opts) # lazy Stream
+
+  `descriptor` is the literal map the generator emits (`call_type`, `library`,
+  `python_module`, `function`, `kwargs`, `optional_positional`, `idempotent`). `opts`
+  is a keyword list: every key but `:snakebridge` is a Python keyword argument, checked
+  against `descriptor.kwargs` before anything is sent; runtime options sit under
+  `:snakebridge`:
+
+    * `timeout:` ms the Python call may run (default 30_000, `config :snakebridge, timeout:`)
+    * `session:` a session id (default: the calling process's session)
+    * `pool:` the pool name (default `:default`)
+    * `batch:` items fetched per round trip by streams (default 1)
+    * `numeric_lists:` force (`true`) or forbid (`false`) turning numeric lists into
+      numpy arrays in the worker (default: on for numpy, scipy, pandas, sklearn, statsmodels)
+
+  Idempotent calls (`descriptor.idempotent`) are retried once on a fresh worker when
+  their worker crashed.
+  """
+
+  alias SnakeBridge.{Error, Ref}
+  alias SnakeBridge.Runtime.{Pool, Session, Telemetry}
+
+  @runtime_keys [:timeout, :session, :pool, :batch, :numeric_lists]
+
+  @type descriptor :: %{
+          required(:call_type) => atom,
+          required(:library) => String.t() | nil,
+          required(:python_module) => String.t() | nil,
+          required(:function) => String.t() | nil,
+          optional(:kwargs) => [String.t()] | :any,
+          optional(:optional_positional) => [String.t()],
+          optional(:idempotent) => boolean,
+          optional(:ledger) => boolean
+        }
+
+  @doc "Runs a call. See the module doc for `descriptor` and `opts`."
+  @spec call(descriptor, list, keyword) :: {:ok, term} | {:error, Error.t()}
+  def call(descriptor, args, opts \\ []) do
+    with {:ok, args, kwargs, sb} <- prepare(descriptor, args, opts) do
+      run(descriptor, descriptor.call_type, args, kwargs, sb)
+    end
+  end
+
+  @doc "Like `call/3` but returns the value or raises (`SnakeBridge.ValueError`, ...)."
+  @spec call!(descriptor, list, keyword) :: term
+  def call!(descriptor, args, opts \\ []) do
+    case call(descriptor, args, opts) do
+      {:ok, value} -> value
+      {:error, error} -> raise Error.to_exception(error)
+    end
+  end
+
+  @doc """
+  Calls a function whose result is iterable and streams the items lazily: one round
+  trip per `batch` items, so consumption is the backpressure; halting early closes the
+  Python generator. Errors raise (a stream has no `{:error, _}` channel).
+  """
+  @spec stream(descriptor, list, keyword) :: Enumerable.t()
+  def stream(descriptor, args, opts \\ []) do
+    Stream.resource(
+      fn ->
+        with {:ok, args, kwargs, sb} <- prepare(descriptor, args, opts),
+             {:ok, %Ref{} = ref} <- run(descriptor, :stream, args, kwargs, sb) do
+          {ref, false, sb}
+        else
+          {:error, error} -> raise Error.to_exception(error)
+        end
+      end,
+      &next_items/1,
+      &close_stream/1
+    )
+  end
+
+  @doc false
+  # Streams an existing ref's iteration (Enumerable for refs).
+  def iterate(%Ref{} = ref, opts) do
+    sb = Keyword.get(opts, :snakebridge, [])
+
+    Stream.resource(
+      fn ->
+        case ref_call(ref, :iter, nil, [], snakebridge: sb) do
+          {:ok, %Ref{} = iterator} -> {iterator, false, sb}
+          {:error, error} -> raise Error.to_exception(error)
+        end
+      end,
+      &next_items/1,
+      &close_stream/1
+    )
+  end
+
+  defp next_items({ref, true, sb}), do: {:halt, {ref, true, sb}}
+
+  defp next_items({ref, false, sb}) do
+    case ref_call(ref, :stream_next, nil, [Keyword.get(sb, :batch, 1)], snakebridge: sb) do
+      {:ok, {items, done}} when is_list(items) -> {items, {ref, done == true, sb}}
+      {:error, error} -> raise Error.to_exception(error)
+    end
+  end
+
+  defp close_stream({ref, _done, sb}) do
+    _ = ref_call(ref, :stream_close, nil, [], snakebridge: sb)
+    :ok
+  end
+
+  @doc false
+  # Calls that act on a ref: :method, :get_attr, :set_attr, :to_string, :iter, ...
+  def ref_call(%Ref{} = ref, call_type, name, args, opts \\ []) do
+    descriptor = %{
+      call_type: call_type,
+      library: nil,
+      python_module: ref.type,
+      function: name,
+      kwargs: :any,
+      idempotent: false,
+      ledger: Keyword.get(opts, :ledger, false)
+    }
+
+    opts = Keyword.delete(opts, :ledger)
+    sb = Keyword.get(opts, :snakebridge, [])
+    opts = Keyword.put(opts, :snakebridge, Keyword.put_new(sb, :pool, ref.pool || :default))
+    call(descriptor, [ref | args], opts)
+  end
+
+  @doc false
+  def ref_call!(ref, call_type, name, args, opts \\ []) do
+    case ref_call(ref, call_type, name, args, opts) do
+      {:ok, value} -> value
+      {:error, error} -> raise Error.to_exception(error)
+    end
+  end
+
+  @doc "Releases a ref now (idempotent). Its worker drops the Python object."
+  @spec release(Ref.t()) :: :ok | {:error, Error.t()}
+  def release(%Ref{} = ref) do
+    request = %{call_type: :release, args: [ref], kwargs: %{}, session: ref.session}
+    request_id = :erlang.unique_integer([:positive])
+    frame = :erlang.term_to_binary({request_id, request})
+
+    case Pool.request(ref.pool || :default, {:worker, ref.worker}, request_id, frame, nil) do
+      {:reply, _data, _worker} -> :ok
+      # The worker is gone, and the object with it: released either way.
+      {:error, %Error{type: :ref_lost}} -> :ok
+      {:error, error} -> {:error, error}
+    end
+  end
+
+  @doc "Worker statistics (refs held, RSS in KiB, OS pid) of the worker serving this process."
+  def stats(opts \\ []) do
+    call(
+      %{call_type: :stats, library: nil, python_module: nil, function: nil, kwargs: :any},
+      [],
+      opts
+    )
+  end
+
+  @doc "The names of the running pools."
+  @spec pools() :: [atom]
+  def pools, do: :persistent_term.get({__MODULE__, :pools}, [])
+
+  @doc false
+  def register_pool(name) do
+    :persistent_term.put({__MODULE__, :pools}, Enum.uniq([name | pools()]))
+  end
+
+  @doc false
+  def unregister_pool(name) do
+    :persistent_term.put({__MODULE__, :pools}, List.delete(pools(), name))
+  end
+
+  # ---------------------------------------------------------------- preparation
+
+  defp prepare(descriptor, args, opts) do
+    call = call_info(descriptor)
+
+    cond do
+      not is_list(args) ->
+        bad(call, "positional arguments must be a list, got #{inspect(args, limit: 5)}")
+
+      not is_list(opts) or not Keyword.keyword?(opts) ->
+        bad(
+          call,
+          "opts must be a keyword list (Python keyword arguments), got #{inspect(opts, limit: 5)}"
+        )
+
+      true ->
+        {sb, kwargs} = Keyword.pop(opts, :snakebridge, [])
+
+        with :ok <- check_runtime_opts(sb, call),
+             {:ok, args, kwargs} <- move_optional_positional(descriptor, args, kwargs, call),
+             :ok <- check_kwargs(descriptor, kwargs, call) do
+          {:ok, args, kwargs, sb}
+        end
+    end
+  end
+
+  defp check_runtime_opts(sb, call) do
+    if is_list(sb) and Keyword.keyword?(sb) do
+      case Keyword.keys(sb) -- @runtime_keys do
+        [] ->
+          :ok
+
+        unknown ->
+          bad(
+            call,
+            "unknown runtime option(s) #{inspect(unknown)} under :snakebridge; known: #{inspect(@runtime_keys)}"
+          )
+      end
+    else
+      bad(call, "`snakebridge:` runtime options must be a keyword list, e.g. [timeout: 5000]")
+    end
+  end
+
+  defp move_optional_positional(descriptor, args, kwargs, call) do
+    names = Map.get(descriptor, :optional_positional, [])
+
+    if names == [] do
+      {:ok, args, kwargs}
+    else
+      {moved, gap, kwargs} =
+        Enum.reduce(names, {[], nil, kwargs}, fn name, {moved, gap, kwargs} ->
+          key = String.to_atom(name)
+
+          case Keyword.fetch(kwargs, key) do
+            {:ok, value} when gap == nil -> {[value | moved], nil, Keyword.delete(kwargs, key)}
+            {:ok, _value} -> {moved, {gap, name}, kwargs}
+            :error -> {moved, gap || name, kwargs}
+          end
+        end)
+
+      case gap do
+        {missing, given} ->
+          bad(
+            call,
+            "#{given}: is positional-only and comes after #{missing}:, which was not given; pass #{missing}: too"
+          )
+
+        _ ->
+          {:ok, args ++ Enum.reverse(moved), kwargs}
+      end
+    end
+  end
+
+  defp check_kwargs(%{kwargs: :any}, _kwargs, _call), do: :ok
+  defp check_kwargs(%{kwargs: accepted}, [], _call) when is_list(accepted), do: :ok
+
+  defp check_kwargs(%{kwargs: accepted}, kwargs, call) when is_list(accepted) do
+    case Enum.reject(Keyword.keys(kwargs), &(Atom.to_string(&1) in accepted)) do
+      [] ->
+        :ok
+
+      unknown ->
+        valid =
+          if accepted == [],
+            do: "it takes no keyword arguments",
+            else: "valid: " <> Enum.join(accepted, ", ")
+
+        bad(
+          call,
+          "unknown keyword argument(s) #{Enum.map_join(unknown, ", ", &"#{&1}:")} for " <>
+            "#{call.python_module}.#{call.function}; #{valid}. Runtime options go under `snakebridge: [...]`"
+        )
+    end
+  end
+
+  defp check_kwargs(_descriptor, _kwargs, _call), do: :ok
+
+  defp bad(call, message), do: {:error, %{Error.runtime(:bad_argument, message) | call: call}}
+
+  defp call_info(descriptor) do
+    %{
+      call_type: descriptor.call_type,
+      library: descriptor.library,
+      python_module: descriptor.python_module,
+      function: descriptor.function
+    }
+  end
+
+  # ---------------------------------------------------------------- execution
+
+  defp run(descriptor, call_type, args, kwargs, sb) do
+    pool = Keyword.get(sb, :pool, :default)
+
+    {session, route} =
+      case Keyword.get(sb, :session) do
+        nil ->
+          {session, owner} = Session.current()
+          {session, {:session, session, owner}}
+
+        session when is_binary(session) ->
+          {session, {:session, session, nil}}
+      end
+
+    request = %{
+      call_type: call_type,
+      library: descriptor.library,
+      python_module: descriptor.python_module,
+      function: descriptor.function,
+      args: args,
+      kwargs: Map.new(kwargs, fn {key, value} -> {Atom.to_string(key), value} end),
+      idempotent: Map.get(descriptor, :idempotent, false) == true,
+      session: session
+    }
+
+    request = if Map.get(descriptor, :ledger), do: Map.put(request, :ledger, true), else: request
+
+    request =
+      case Keyword.fetch(sb, :numeric_lists) do
+        {:ok, flag} -> Map.put(request, :numeric, flag == true)
+        :error -> request
+      end
+
+    call = %{call_info(descriptor) | call_type: call_type}
+    meta = Map.put(call, :pool, pool)
+    started = Telemetry.start(meta)
+
+    {result, worker} =
+      send_request(pool, route, request, call, Keyword.get(sb, :timeout), request.idempotent)
+
+    Telemetry.stop(started, meta, worker, result)
+    result
+  end
+
+  defp send_request(pool, route, request, call, timeout, retry?) do
+    request_id = :erlang.unique_integer([:positive])
+    frame = :erlang.term_to_binary({request_id, request})
+
+    case Pool.request(pool, route, request_id, frame, timeout) do
+      {:reply, data, worker} ->
+        {decode_reply(data, request_id, call, worker), worker}
+
+      {:error, %Error{type: :worker_crash}} when retry? ->
+        send_request(pool, route, request, call, timeout, false)
+
+      {:error, error} ->
+        {{:error, %{error | call: call}}, nil}
+    end
+  end
+
+  @doc false
+  # Every atom the worker may send. Naming them here puts them in the atom table when
+  # this module loads, which `binary_to_term(.., [:safe])` requires; Python can never
+  # name any other atom.
+  def known_atoms do
+    [SnakeBridge.Ref, SnakeBridge.Bytes, :__struct__, :id, :session, :worker, :pool, :type, :repr] ++
+      [:data, :dtype, :shape, :nan, :infinity, :neg_infinity, :ok, :error, :log, :ready, :default]
+  end
+
+  defp decode_reply(data, request_id, call, worker) do
+    case :erlang.binary_to_term(data, [:safe]) do
+      {^request_id, {:ok, value}} ->
+        {:ok, value}
+
+      {^request_id, {:error, map}} when is_map(map) ->
+        {:error, Error.from_worker(map, call, worker)}
+    end
+  rescue
+    ArgumentError ->
+      {:error,
+       %{
+         Error.runtime(
+           :encode_error,
+           "the worker's reply could not be decoded safely (it named an atom unknown to this node)"
+         )
+         | call: call,
+           worker: worker
+       }}
+  end
+end

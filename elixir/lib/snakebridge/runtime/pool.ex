@@ -1,0 +1,716 @@
+defmodule SnakeBridge.Runtime.Pool do
+  @moduledoc """
+  One named pool of Python worker OS processes, each an Erlang port this process owns.
+
+  Why one process owns every port of a pool: a call then costs two message hops
+  (caller -> pool -> port, port -> pool -> caller) and the pool never decodes a reply
+  (it recognizes it by its `{request_id, ...}` prefix and forwards the bytes; the caller
+  decodes). Encoding happens in the caller, so large payloads never occupy the pool.
+
+  Scheduling: each worker slot runs one request at a time. A session (see
+  `SnakeBridge.Runtime.Session`) is pinned to the slot it first landed on, because the
+  refs it creates live in that worker; new sessions go to the least loaded slot. Calls
+  wait in their slot's queue; the pool's queues are bounded (`max_queue`) and a call
+  that cannot be queued, or waits longer than `checkout_timeout`, gets
+  `:pool_overloaded` instead of piling up.
+
+  Timeouts: a call that runs past its timeout is answered with `:timeout`, and its
+  worker is killed and replaced, so no late reply can reach a later caller (request ids
+  are also unique per node and checked on every reply).
+
+  Lifecycle: ports are linked to the pool; workers exit on stdin EOF or when their parent
+  disappears, so stopping the pool or the VM leaves no Python process behind. A worker
+  that fails to start is retried with backoff; while it keeps failing, calls get an
+  error that says why instead of waiting.
+  """
+  use GenServer
+  require Logger
+
+  alias SnakeBridge.Error
+
+  @log_prefix <<131, 104, 3, 100, 0, 3, "log">>
+  @log_prefix_utf8 <<131, 104, 3, 119, 3, "log">>
+  @max_backoff 5_000
+
+  defstruct name: nil,
+            settings: nil,
+            size: 1,
+            env: [],
+            timeout: 30_000,
+            checkout_timeout: 5_000,
+            max_queue: 1_000,
+            slots: %{},
+            ports: %{},
+            instances: %{},
+            sessions: %{},
+            monitors: %{},
+            queued: 0,
+            unavailable: nil
+
+  # ---------------------------------------------------------------- client API
+
+  @doc false
+  def child_spec(opts) do
+    %{
+      id: {__MODULE__, Keyword.fetch!(opts, :name)},
+      start: {__MODULE__, :start_link, [opts]},
+      type: :worker,
+      shutdown: 5_000
+    }
+  end
+
+  @doc """
+  Starts a pool. Options: `:name` (atom, required), `:size`, `:env` (map or keyword of
+  extra environment variables for the workers), `:python`, `:libraries`, `:ledger_path`,
+  `:timeout`, `:checkout_timeout`, `:max_queue`, `:settings` (a map from
+  `SnakeBridge.Runtime.Settings.load/0`, default: loaded now).
+  """
+  def start_link(opts) do
+    name = Keyword.fetch!(opts, :name)
+    GenServer.start_link(__MODULE__, opts, name: process_name(name))
+  end
+
+  @doc "The registered process name of pool `name`."
+  @spec process_name(atom) :: atom
+  def process_name(name) when is_atom(name), do: :"Elixir.SnakeBridge.Runtime.Pool.#{name}"
+
+  @doc """
+  Sends one encoded request and waits for its reply. `route` is `{:session, id, owner}`
+  (owner pid or nil) or `{:worker, worker_id}`. Returns `{:reply, binary, worker_id}` or
+  `{:error, %SnakeBridge.Error{}}`.
+  """
+  def request(pool, route, request_id, frame, timeout) do
+    server = process_name(pool)
+
+    try do
+      GenServer.call(server, {:call, route, request_id, frame, timeout}, :infinity)
+    catch
+      :exit, {:noproc, _} ->
+        {:error,
+         Error.runtime(
+           :worker_crash,
+           "SnakeBridge pool #{inspect(pool)} is not running; start the :snakebridge " <>
+             "application, or configure the pool under `config :snakebridge, pools: [...]`"
+         )}
+
+      :exit, reason ->
+        {:error,
+         Error.runtime(
+           :worker_crash,
+           "SnakeBridge pool #{inspect(pool)} stopped during the call: #{inspect(reason)}"
+         )}
+    end
+  end
+
+  @doc "Ends a session in this pool: its refs are released in the worker that holds them."
+  def end_session(pool, session), do: GenServer.cast(process_name(pool), {:end_session, session})
+
+  @doc "Pool state for tests and diagnostics: worker ids, OS pids, queue lengths."
+  def info(pool), do: GenServer.call(process_name(pool), :info)
+
+  # ---------------------------------------------------------------- server
+
+  @impl true
+  def init(opts) do
+    Process.flag(:trap_exit, true)
+    SnakeBridge.Runtime.register_pool(Keyword.fetch!(opts, :name))
+    settings = Keyword.get_lazy(opts, :settings, &SnakeBridge.Runtime.Settings.load/0)
+
+    settings =
+      settings
+      |> maybe_put(:python, opts[:python] && {:ok, opts[:python]})
+      |> maybe_put(
+        :libraries,
+        opts[:libraries] && SnakeBridge.Runtime.Settings.normalize_libraries(opts[:libraries])
+      )
+      |> maybe_put(:ledger_path, opts[:ledger_path])
+
+    state = %__MODULE__{
+      name: Keyword.fetch!(opts, :name),
+      settings: settings,
+      size: max(Keyword.get(opts, :size, System.schedulers_online()), 1),
+      env:
+        opts
+        |> Keyword.get(:env, [])
+        |> Enum.map(fn {k, v} -> {to_charlist(k), to_charlist(v)} end),
+      timeout: Keyword.get(opts, :timeout, 30_000),
+      checkout_timeout: Keyword.get(opts, :checkout_timeout, 5_000),
+      max_queue: Keyword.get(opts, :max_queue, 1_000)
+    }
+
+    case settings.python do
+      {:ok, _python} ->
+        slots = Map.new(1..state.size, fn index -> {index, new_slot()} end)
+        state = %{state | slots: slots}
+        # All workers are spawned now and become ready concurrently (ports are async).
+        state = Enum.reduce(1..state.size, state, fn index, acc -> start_worker(acc, index) end)
+        {:ok, state}
+
+      {:error, message} ->
+        {:ok, %{state | unavailable: message}}
+    end
+  end
+
+  defp maybe_put(map, _key, nil), do: map
+  defp maybe_put(map, key, value), do: Map.put(map, key, value)
+
+  defp new_slot do
+    %{
+      port: nil,
+      worker: nil,
+      os_pid: nil,
+      status: :down,
+      current: nil,
+      queue: :queue.new(),
+      failures: 0,
+      last_error: nil,
+      sessions: 0
+    }
+  end
+
+  @impl true
+  def handle_call({:call, route, request_id, frame, timeout}, from, state) do
+    cond do
+      state.unavailable ->
+        {:reply, {:error, Error.runtime(:python_unavailable, state.unavailable)}, state}
+
+      true ->
+        case pick_slot(state, route) do
+          {:ok, index, state} ->
+            submit(state, index, {from, request_id, frame, timeout || state.timeout})
+
+          {:error, error, state} ->
+            {:reply, {:error, error}, state}
+        end
+    end
+  end
+
+  def handle_call(:info, _from, state) do
+    workers =
+      for {index, slot} <- Enum.sort(state.slots) do
+        %{
+          index: index,
+          worker: slot.worker,
+          os_pid: slot.os_pid,
+          status: slot.status,
+          busy: slot.current != nil,
+          queued: :queue.len(slot.queue),
+          sessions: slot.sessions
+        }
+      end
+
+    {:reply,
+     %{
+       name: state.name,
+       size: state.size,
+       workers: workers,
+       sessions: map_size(state.sessions),
+       unavailable: state.unavailable
+     }, state}
+  end
+
+  @impl true
+  def handle_cast({:end_session, session}, state) do
+    {:noreply, drop_session(state, session)}
+  end
+
+  @impl true
+  def handle_info({port, {:data, data}}, state) when is_port(port) do
+    case Map.fetch(state.ports, port) do
+      {:ok, index} -> {:noreply, handle_frame(state, index, data)}
+      :error -> {:noreply, state}
+    end
+  end
+
+  def handle_info({port, {:exit_status, status}}, state) when is_port(port) do
+    {:noreply, worker_exited(state, port, "exited with status #{status}")}
+  end
+
+  def handle_info({:EXIT, port, reason}, state) when is_port(port) do
+    {:noreply, worker_exited(state, port, "port closed: #{inspect(reason)}")}
+  end
+
+  def handle_info({:EXIT, _pid, reason}, state) when reason in [:normal, :shutdown] do
+    {:noreply, state}
+  end
+
+  def handle_info({:EXIT, _pid, reason}, state), do: {:stop, reason, state}
+
+  def handle_info({:call_timeout, index, request_id}, state) do
+    slot = state.slots[index]
+
+    case slot.current do
+      {from, ^request_id, _prefix, _timer, timeout} ->
+        reply(
+          from,
+          {:error,
+           Error.runtime(
+             :timeout,
+             "the Python call did not finish within #{timeout} ms; its worker #{slot.worker} " <>
+               "was stopped and replaced (refs it held are gone). Raise the limit with " <>
+               "`snakebridge: [timeout: ms]` in the call's opts or `config :snakebridge, timeout: ms`"
+           )}
+        )
+
+        state = kill_worker(state, index)
+        {:noreply, start_worker(state, index)}
+
+      _ ->
+        {:noreply, state}
+    end
+  end
+
+  def handle_info({:checkout_timeout, index, request_id}, state) do
+    slot = state.slots[index]
+
+    {expired, rest} =
+      slot.queue
+      |> :queue.to_list()
+      |> Enum.split_with(fn {_from, id, _f, _t, _timer} -> id == request_id end)
+
+    case expired do
+      [{from, _, _, _, _}] ->
+        reply(
+          from,
+          {:error,
+           Error.runtime(
+             :pool_overloaded,
+             "no Python worker of pool #{inspect(state.name)} became free within " <>
+               "#{state.checkout_timeout} ms (#{length(rest)} calls still queued for it); " <>
+               "raise `size:` or `checkout_timeout:` of the pool, or send fewer concurrent calls"
+           )}
+        )
+
+        slots = Map.put(state.slots, index, %{slot | queue: :queue.from_list(rest)})
+        {:noreply, %{state | slots: slots, queued: state.queued - 1}}
+
+      [] ->
+        {:noreply, state}
+    end
+  end
+
+  def handle_info({:restart_worker, index}, state) do
+    slot = state.slots[index]
+    if slot.status == :down, do: {:noreply, start_worker(state, index)}, else: {:noreply, state}
+  end
+
+  def handle_info({:DOWN, monitor, :process, _pid, _reason}, state) do
+    case Map.pop(state.monitors, monitor) do
+      {nil, _} -> {:noreply, state}
+      {session, monitors} -> {:noreply, drop_session(%{state | monitors: monitors}, session)}
+    end
+  end
+
+  def handle_info(_other, state), do: {:noreply, state}
+
+  @impl true
+  def terminate(_reason, state) do
+    SnakeBridge.Runtime.unregister_pool(state.name)
+    for {index, _slot} <- state.slots, do: kill_worker(state, index)
+    :ok
+  end
+
+  # ---------------------------------------------------------------- routing
+
+  defp pick_slot(state, {:worker, worker}) do
+    case Map.fetch(state.instances, worker) do
+      {:ok, index} ->
+        {:ok, index, state}
+
+      :error ->
+        {:error,
+         Error.runtime(
+           :ref_lost,
+           "worker #{worker} no longer exists (it crashed, timed out or its pool restarted); " <>
+             "refs die with their worker, so create the object again"
+         ), state}
+    end
+  end
+
+  defp pick_slot(state, {:session, session, owner}) do
+    case Map.fetch(state.sessions, session) do
+      {:ok, %{slot: index}} ->
+        {:ok, index, state}
+
+      :error ->
+        index = least_loaded(state)
+
+        monitor = if is_pid(owner), do: Process.monitor(owner)
+        sessions = Map.put(state.sessions, session, %{slot: index, monitor: monitor})
+        monitors = if monitor, do: Map.put(state.monitors, monitor, session), else: state.monitors
+        slots = Map.update!(state.slots, index, &%{&1 | sessions: &1.sessions + 1})
+        {:ok, index, %{state | sessions: sessions, monitors: monitors, slots: slots}}
+    end
+  end
+
+  defp least_loaded(state) do
+    {index, _slot} =
+      Enum.min_by(state.slots, fn {index, slot} ->
+        {if(slot.status == :ready, do: 0, else: 1),
+         if(slot.current, do: 1, else: 0) + :queue.len(slot.queue), slot.sessions, index}
+      end)
+
+    index
+  end
+
+  defp drop_session(state, session) do
+    case Map.pop(state.sessions, session) do
+      {nil, _} ->
+        state
+
+      {%{slot: index, monitor: monitor}, sessions} ->
+        if monitor, do: Process.demonitor(monitor, [:flush])
+        monitors = if monitor, do: Map.delete(state.monitors, monitor), else: state.monitors
+        slots = Map.update!(state.slots, index, &%{&1 | sessions: max(&1.sessions - 1, 0)})
+        state = %{state | sessions: sessions, monitors: monitors, slots: slots}
+        release_frame = release_session_frame(session)
+
+        if state.slots[index].status == :ready or state.slots[index].current != nil or
+             state.slots[index].status == :starting do
+          enqueue_internal(state, index, release_frame)
+        else
+          state
+        end
+    end
+  end
+
+  defp release_session_frame(session) do
+    request_id = :erlang.unique_integer([:positive])
+
+    {request_id,
+     :erlang.term_to_binary(
+       {request_id, %{call_type: :release_session, session: session, args: [], kwargs: %{}}}
+     )}
+  end
+
+  # ---------------------------------------------------------------- queueing
+
+  defp submit(state, index, {from, request_id, frame, timeout} = job) do
+    slot = state.slots[index]
+
+    cond do
+      slot.status == :ready and slot.current == nil and :queue.is_empty(slot.queue) ->
+        {:noreply, dispatch(state, index, job)}
+
+      slot.status == :down and slot.failures >= 2 and slot.last_error != nil ->
+        {:reply, {:error, Error.runtime(:worker_crash, slot.last_error)}, state}
+
+      state.queued >= state.max_queue ->
+        {:reply,
+         {:error,
+          Error.runtime(
+            :pool_overloaded,
+            "pool #{inspect(state.name)} already has #{state.queued} calls waiting " <>
+              "(max_queue: #{state.max_queue}); the call was refused at once instead of piling up. " <>
+              "Raise the pool's `size:` or `max_queue:`, or apply backpressure upstream"
+          )}, state}
+
+      true ->
+        timer =
+          Process.send_after(
+            self(),
+            {:checkout_timeout, index, request_id},
+            state.checkout_timeout
+          )
+
+        queue = :queue.in({from, request_id, frame, timeout, timer}, slot.queue)
+        slots = Map.put(state.slots, index, %{slot | queue: queue})
+        {:noreply, %{state | slots: slots, queued: state.queued + 1}}
+    end
+  end
+
+  # Internal requests (session releases) need no caller and are never refused.
+  defp enqueue_internal(state, index, {request_id, frame}) do
+    slot = state.slots[index]
+
+    if slot.status == :ready and slot.current == nil and :queue.is_empty(slot.queue) do
+      dispatch(state, index, {nil, request_id, frame, state.timeout})
+    else
+      queue = :queue.in({nil, request_id, frame, state.timeout, nil}, slot.queue)
+      slots = Map.put(state.slots, index, %{slot | queue: queue})
+      %{state | slots: slots, queued: state.queued + 1}
+    end
+  end
+
+  defp dispatch(state, index, {from, request_id, frame, timeout}) do
+    slot = state.slots[index]
+    true = Port.command(slot.port, frame)
+    timer = Process.send_after(self(), {:call_timeout, index, request_id}, timeout)
+
+    prefix =
+      <<131, 104, 2>> <>
+        binary_part(
+          :erlang.term_to_binary(request_id),
+          1,
+          byte_size(:erlang.term_to_binary(request_id)) - 1
+        )
+
+    current = {from, request_id, prefix, timer, timeout}
+    %{state | slots: Map.put(state.slots, index, %{slot | current: current})}
+  end
+
+  defp next_job(state, index) do
+    slot = state.slots[index]
+
+    case :queue.out(slot.queue) do
+      {{:value, {from, request_id, frame, timeout, timer}}, queue} ->
+        if timer, do: Process.cancel_timer(timer)
+
+        state = %{
+          state
+          | slots: Map.put(state.slots, index, %{slot | queue: queue}),
+            queued: state.queued - 1
+        }
+
+        dispatch(state, index, {from, request_id, frame, timeout})
+
+      {:empty, _} ->
+        state
+    end
+  end
+
+  # ---------------------------------------------------------------- frames
+
+  defp handle_frame(state, index, <<@log_prefix, _::binary>> = data),
+    do: log_frame(state, index, data)
+
+  defp handle_frame(state, index, <<@log_prefix_utf8, _::binary>> = data),
+    do: log_frame(state, index, data)
+
+  defp handle_frame(state, index, data) do
+    slot = state.slots[index]
+
+    case slot.current do
+      {from, _request_id, prefix, timer, _timeout}
+      when binary_part(data, 0, byte_size(prefix)) == prefix ->
+        Process.cancel_timer(timer)
+        reply(from, {:reply, data, slot.worker})
+        state = %{state | slots: Map.put(state.slots, index, %{slot | current: nil})}
+        next_job(state, index)
+
+      _ ->
+        other_frame(state, index, data)
+    end
+  rescue
+    ArgumentError -> other_frame(state, index, data)
+  end
+
+  defp other_frame(state, index, data) do
+    slot = state.slots[index]
+
+    case safe_decode(data) do
+      {:ready, info} when is_map(info) ->
+        slot = %{slot | status: :ready, os_pid: info["pid"], failures: 0, last_error: nil}
+        state = %{state | slots: Map.put(state.slots, index, slot)}
+        if slot.current == nil, do: next_job(state, index), else: state
+
+      other ->
+        Logger.warning(
+          "SnakeBridge worker #{slot.worker} sent an unexpected frame: #{inspect(other, limit: 20)}",
+          snakebridge_worker: slot.worker
+        )
+
+        state
+    end
+  end
+
+  defp log_frame(state, index, data) do
+    worker = state.slots[index].worker
+
+    case safe_decode(data) do
+      {:log, level, message} when is_binary(message) ->
+        Logger.log(log_level(level), fn -> "[python #{worker}] " <> message end,
+          snakebridge_worker: worker,
+          snakebridge_pool: state.name
+        )
+
+      _ ->
+        :ok
+    end
+
+    state
+  end
+
+  defp log_level("debug"), do: :debug
+  defp log_level("info"), do: :info
+  defp log_level("warning"), do: :warning
+  defp log_level("error"), do: :error
+  defp log_level(_), do: :info
+
+  defp safe_decode(data) do
+    :erlang.binary_to_term(data, [:safe])
+  rescue
+    ArgumentError -> :undecodable
+  end
+
+  # ---------------------------------------------------------------- workers
+
+  defp start_worker(state, index) do
+    {:ok, python} = state.settings.python
+    slot = state.slots[index]
+    worker = "#{state.name}:#{index}:#{Base.encode16(:crypto.strong_rand_bytes(3), case: :lower)}"
+
+    env =
+      case state.settings[:python_path] do
+        nil ->
+          state.env
+
+        dir ->
+          {given, rest} = List.keytake(state.env, ~c"PYTHONPATH", 0) || {nil, state.env}
+          base = if given, do: to_string(elem(given, 1)), else: System.get_env("PYTHONPATH")
+          [{~c"PYTHONPATH", to_charlist(python_path(dir, base))} | rest]
+      end
+
+    port =
+      Port.open({:spawn_executable, python}, [
+        :binary,
+        {:packet, 4},
+        :exit_status,
+        :use_stdio,
+        {:args, ["-m", "snakebridge.runtime.worker"]},
+        {:env, env}
+      ])
+
+    init = %{
+      worker_id: worker,
+      pool: state.name,
+      libraries:
+        Map.new(state.settings.libraries, fn {name, lib} -> {name, lib.python_module} end),
+      ledger_path: state.settings[:ledger_path]
+    }
+
+    Port.command(port, :erlang.term_to_binary({:init, init}))
+    slot = %{slot | port: port, worker: worker, status: :starting, os_pid: nil, current: nil}
+
+    %{
+      state
+      | slots: Map.put(state.slots, index, slot),
+        ports: Map.put(state.ports, port, index),
+        instances: Map.put(state.instances, worker, index)
+    }
+  end
+
+  defp python_path(dir, nil), do: dir
+  defp python_path(dir, ""), do: dir
+  defp python_path(dir, existing), do: dir <> ":" <> existing
+
+  defp kill_worker(state, index) do
+    slot = state.slots[index]
+
+    if slot.port do
+      os_pid = slot.os_pid || port_os_pid(slot.port)
+
+      try do
+        Port.close(slot.port)
+      rescue
+        ArgumentError -> :ok
+      end
+
+      # An idle worker exits on stdin EOF; a busy one may be stuck in C code holding the
+      # GIL and never look, so it is killed.
+      if is_integer(os_pid) and slot.current != nil, do: :os.cmd(~c"kill -9 #{os_pid}")
+    end
+
+    %{
+      state
+      | ports: Map.delete(state.ports, slot.port),
+        instances: Map.delete(state.instances, slot.worker),
+        slots:
+          Map.put(state.slots, index, %{
+            slot
+            | port: nil,
+              status: :down,
+              current: nil,
+              os_pid: nil
+          })
+    }
+  end
+
+  defp port_os_pid(port) do
+    case Port.info(port, :os_pid) do
+      {:os_pid, pid} -> pid
+      _ -> nil
+    end
+  end
+
+  defp worker_exited(state, port, why) do
+    case Map.fetch(state.ports, port) do
+      :error ->
+        state
+
+      {:ok, index} ->
+        slot = state.slots[index]
+        was_ready = slot.status == :ready
+
+        message =
+          if was_ready do
+            "Python worker #{slot.worker} #{why} while running this call " <>
+              "(refs it held are gone; the worker is being replaced)"
+          else
+            "Python worker #{slot.worker} #{why} before it was ready; check that " <>
+              "#{elem(state.settings.python, 1)} can run `python -m snakebridge.runtime.worker` " <>
+              "(run `mix snakebridge.setup`), and see the worker's stderr above"
+          end
+
+        case slot.current do
+          {from, _id, _prefix, timer, _timeout} ->
+            Process.cancel_timer(timer)
+            reply(from, {:error, Error.runtime(:worker_crash, message)})
+
+          nil ->
+            :ok
+        end
+
+        Logger.warning("SnakeBridge: " <> message, snakebridge_worker: slot.worker)
+
+        failures = if was_ready, do: 0, else: slot.failures + 1
+
+        slot = %{
+          slot
+          | port: nil,
+            status: :down,
+            current: nil,
+            os_pid: nil,
+            failures: failures,
+            last_error: message
+        }
+
+        state = %{
+          state
+          | ports: Map.delete(state.ports, port),
+            instances: Map.delete(state.instances, slot.worker),
+            slots: Map.put(state.slots, index, slot)
+        }
+
+        state = if failures >= 2, do: fail_queue(state, index, message), else: state
+
+        if failures == 0 do
+          start_worker(state, index)
+        else
+          backoff = min(100 * Integer.pow(2, failures), @max_backoff)
+          Process.send_after(self(), {:restart_worker, index}, backoff)
+          state
+        end
+    end
+  end
+
+  defp fail_queue(state, index, message) do
+    slot = state.slots[index]
+
+    for {from, _id, _frame, _timeout, timer} <- :queue.to_list(slot.queue) do
+      if timer, do: Process.cancel_timer(timer)
+      reply(from, {:error, Error.runtime(:worker_crash, message)})
+    end
+
+    count = :queue.len(slot.queue)
+
+    %{
+      state
+      | slots: Map.put(state.slots, index, %{slot | queue: :queue.new()}),
+        queued: state.queued - count
+    }
+  end
+
+  defp reply(nil, _message), do: :ok
+  defp reply(from, message), do: GenServer.reply(from, message)
+end

@@ -1,0 +1,203 @@
+"""Executes one decoded request against the allowlisted libraries.
+
+One handler per ``call_type``; resolution of ``python_module`` + dotted function
+name is checked by the allowlist once and then cached, so a hot call costs one
+dict lookup before the Python function runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from snakebridge.runtime.allowlist import Allowlist, NotAllowed
+from snakebridge.runtime.store import RefStore
+from snakebridge.runtime.values import K_ID, Codec
+
+Request = dict[Any, Any]
+Handler = Callable[[Request, list[Any], dict[str, Any]], Any]
+
+_RESOLVE_CACHE_MAX = 10_000
+
+
+class BadRequest(Exception):
+    """The request itself is malformed (a bug in the caller, not in user code)."""
+
+
+def _rss_kb() -> int:
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            pages = int(fh.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") // 1024
+    except (OSError, ValueError, IndexError):  # pragma: no cover - non-Linux
+        import resource
+
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+class Dispatcher:
+    def __init__(self, allowlist: Allowlist, store: RefStore, codec: Codec) -> None:
+        self.allowlist = allowlist
+        self.store = store
+        self.codec = codec
+        self.ledger: dict[tuple[str, str, str, int], int] = {}
+        self._resolved: dict[tuple[str, str, str], Any] = {}
+        self.handlers: dict[str, Handler] = {
+            "call": self._call,
+            "new": self._call,
+            "method": self._method,
+            "get_attr": self._get_attr,
+            "set_attr": self._set_attr,
+            "stream": self._stream,
+            "iter": self._iter,
+            "stream_next": self._stream_next,
+            "stream_close": self._stream_close,
+            "release": self._release,
+            "release_session": self._release_session,
+            "to_string": lambda _r, a, _k: str(self._target(a)),
+            "repr": lambda _r, a, _k: repr(self._target(a)),
+            "stats": self._stats,
+            "ping": lambda _r, _a, _k: "pong",
+        }
+
+    def run(self, call_type: str, request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        handler = self.handlers.get(call_type)
+        if handler is None:
+            known = ", ".join(sorted(self.handlers))
+            raise BadRequest(f"unknown call_type {call_type!r}; known: {known}")
+        if request.get("ledger") is True:
+            self._record(call_type, request, args)
+        return handler(request, args, kwargs)
+
+    # ------------------------------------------------------------------ helpers
+
+    def resolve(self, request: Request) -> Any:
+        key = (
+            str(request.get("library")),
+            str(request.get("python_module")),
+            str(request.get("function")),
+        )
+        fn = self._resolved.get(key)
+        if fn is None:
+            fn = self.allowlist.resolve(*key)
+            if len(self._resolved) >= _RESOLVE_CACHE_MAX:
+                self._resolved.clear()
+            self._resolved[key] = fn
+        return fn
+
+    @staticmethod
+    def _target(args: list[Any]) -> Any:
+        if not args:
+            raise BadRequest("this call needs a ref as its first argument")
+        return args[0]
+
+    def _record(self, call_type: str, request: Request, args: list[Any]) -> None:
+        if call_type in ("call", "new", "get_attr", "stream"):
+            key = (
+                str(request.get("library")),
+                str(request.get("python_module")),
+                str(request.get("function")),
+                len(args),
+            )
+        elif call_type == "method" and args:
+            cls = type(args[0])
+            module = cls.__module__
+            library = self._library_of(module)
+            if library is None:
+                return
+            key = (library, module, f"{cls.__qualname__}.{request.get('function')}", len(args))
+        else:
+            return
+        self.ledger[key] = self.ledger.get(key, 0) + 1
+
+    def _library_of(self, module: str) -> str | None:
+        root = module.split(".")[0]
+        for name, python_root in self.allowlist.libraries.items():
+            if python_root.split(".")[0] == root:
+                return name
+        return None
+
+    # ------------------------------------------------------------------ handlers
+
+    def _call(self, request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        fn = self.resolve(request)
+        if not callable(fn):
+            raise TypeError(
+                f"{request.get('python_module')}.{request.get('function')} is a "
+                f"{type(fn).__name__}, not a callable; use SnakeBridge.get/2 to read it"
+            )
+        return fn(*args, **kwargs)
+
+    def _method(self, request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        obj = self._target(args)
+        name = str(request.get("function"))
+        if name == "__call__":
+            self.allowlist.check_value(obj, f"calling a {type(obj).__qualname__}")
+            return obj(*args[1:], **kwargs)
+        fn = self.allowlist.attribute(obj, name)
+        return fn(*args[1:], **kwargs)
+
+    def _get_attr(self, request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
+        if args:
+            return self.allowlist.attribute(args[0], str(request.get("function")))
+        return self.resolve(request)
+
+    def _set_attr(self, request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
+        name = str(request.get("function"))
+        self.allowlist.check_name(name)
+        if len(args) == 2:
+            setattr(args[0], name, args[1])
+            return None
+        if len(args) == 1:
+            module = self.allowlist.import_module(
+                str(request.get("library")), str(request.get("python_module"))
+            )
+            setattr(module, name, args[0])
+            self._resolved.clear()
+            return None
+        raise BadRequest("set_attr takes [ref, value] or [value] (module attribute)")
+
+    def _stream(self, request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        return iter(self._call(request, args, kwargs))
+
+    def _iter(self, _request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
+        return iter(self._target(args))
+
+    def _stream_next(self, _request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
+        iterator = self._target(args)
+        count = int(args[1]) if len(args) > 1 else 1
+        items = list(itertools.islice(iterator, max(count, 1)))
+        return (items, len(items) < max(count, 1))
+
+    def _stream_close(self, _request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
+        iterator = self._target(args)
+        close = getattr(iterator, "close", None)
+        if callable(close):
+            close()
+        for term, _entry in self.codec.state.refs_in:
+            self.store.release(str(term.get(K_ID)))
+        return None
+
+    def _release(self, _request: Request, _args: list[Any], _kwargs: dict[str, Any]) -> Any:
+        released = 0
+        for term, _entry in self.codec.state.refs_in:
+            released += self.store.release(str(term.get(K_ID)))
+        return released
+
+    def _release_session(self, request: Request, _args: list[Any], _k: dict[str, Any]) -> Any:
+        return self.store.release_session(str(request.get("session")))
+
+    def _stats(self, _request: Request, _args: list[Any], _kwargs: dict[str, Any]) -> Any:
+        return {
+            "refs": len(self.store),
+            "sessions": self.store.session_count,
+            "rss_kb": _rss_kb(),
+            "pid": os.getpid(),
+            "modules": len(sys.modules),
+        }
+
+
+__all__ = ["BadRequest", "Dispatcher", "NotAllowed"]

@@ -1,0 +1,285 @@
+"""Python values <-> wire terms for one worker.
+
+Inbound (one decoding pass, no second walk over the arguments):
+- ``%SnakeBridge.Ref{}`` maps become the stored object (validated after decoding,
+  once the request's session is known);
+- ``%SnakeBridge.Bytes{}`` maps become ``bytes``, or a numpy array when they carry a
+  ``dtype`` (the explicit typed-binary fast path);
+- homogeneous numeric lists of at least ``NUMERIC_MIN`` elements become numpy
+  arrays straight from the frame bytes when the call targets a numeric library
+  (the implicit fast path); for other libraries they stay lists;
+- ``:nan``, ``:infinity``, ``:neg_infinity`` become floats.
+
+Outbound: scalars, strings, lists, tuples, dicts, None and booleans by value;
+``bytes`` as ``%SnakeBridge.Bytes{}``; numpy scalars as Python scalars; every other
+leaf as a ``%SnakeBridge.Ref{}`` bound to the request's session and this worker.
+Struct atoms already exist on the Elixir side, so ``binary_to_term(.., [:safe])``
+accepts them; nothing here ever asks Elixir to create an atom.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from snakebridge.etf import Atom, Binary, Opaque, make_decoder, make_encoder
+from snakebridge.runtime.allowlist import Allowlist
+from snakebridge.runtime.errors import qualified_name
+from snakebridge.runtime.store import Entry, RefError, RefStore
+
+STRUCT = Atom("__struct__")
+REF_STRUCT = Atom("Elixir.SnakeBridge.Ref")
+BYTES_STRUCT = Atom("Elixir.SnakeBridge.Bytes")
+K_ID, K_SESSION, K_WORKER, K_POOL = Atom("id"), Atom("session"), Atom("worker"), Atom("pool")
+K_TYPE, K_REPR, K_DATA = Atom("type"), Atom("repr"), Atom("data")
+K_DTYPE, K_SHAPE = Atom("dtype"), Atom("shape")
+
+NUMERIC_ROOTS = frozenset({"numpy", "scipy", "pandas", "sklearn", "statsmodels"})
+NUMERIC_MIN = 16
+REPR_LIMIT = 200
+
+_FLOAT_ATOMS = {"nan": math.nan, "infinity": math.inf, "neg_infinity": -math.inf}
+
+
+class EncodeRefused(Exception):
+    """A value cannot cross (an Elixir pid/fun/reference in the arguments)."""
+
+
+@dataclass(slots=True)
+class RequestState:
+    session: str = ""
+    refs_in: list[tuple[dict[Any, Any], Entry | None]] = field(default_factory=list)
+    numeric_made: list[int] = field(default_factory=list)
+    opaques: int = 0
+    created: list[str] = field(default_factory=list)
+
+
+def _short_repr(value: Any) -> str:
+    np = sys.modules.get("numpy")
+    try:
+        if np is not None and isinstance(value, np.ndarray) and value.size > 64:
+            return f"array(shape={value.shape}, dtype={value.dtype})"
+        text = repr(value)
+    except Exception:
+        return f"<{type(value).__qualname__}>"
+    if len(text) > REPR_LIMIT:
+        text = text[: REPR_LIMIT - 3] + "..."
+    return text
+
+
+class Codec:
+    def __init__(self, store: RefStore, allowlist: Allowlist, worker_id: str, pool: str) -> None:
+        self.store = store
+        self.allowlist = allowlist
+        self.worker_id = worker_id
+        self.pool = Atom(pool)
+        self.state = RequestState()
+        self._np: Any = None
+        # numpy is imported only when the user declared it: the allowlist is the contract.
+        if "numpy" in allowlist.roots:
+            try:
+                import numpy
+
+                self._np = numpy
+                self._f64 = numpy.dtype([("t", "u1"), ("v", ">f8")])
+                self._u8 = numpy.dtype([("t", "u1"), ("v", "u1")])
+                self._i32 = numpy.dtype([("t", "u1"), ("v", ">i4")])
+            except ImportError:
+                self._np = None
+        self._decode = make_decoder(
+            struct_hook=self._struct_in,
+            numeric_list=self._numeric_in if self._np is not None else None,
+            atom_values=_FLOAT_ATOMS,
+            opaque_seen=self._opaque_in,
+        )
+        self._encode = make_encoder(default=self._to_ref, bytes_hook=self._bytes_out)
+
+    @property
+    def numpy_version(self) -> str | None:
+        return None if self._np is None else str(self._np.__version__)
+
+    # ------------------------------------------------------------------ inbound
+
+    def decode(self, data: bytes) -> Any:
+        self.state = RequestState()
+        return self._decode(data)
+
+    def _struct_in(self, term: dict[Any, Any]) -> Any:
+        kind = term[STRUCT]
+        if kind == REF_STRUCT:
+            entry = self.store.lookup(str(term.get(K_ID)))
+            self.state.refs_in.append((term, entry))
+            return None if entry is None else entry.obj
+        if kind == BYTES_STRUCT:
+            data = term.get(K_DATA, b"")
+            raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+            dtype = term.get(K_DTYPE)
+            if dtype is None:
+                return raw
+            if self._np is None:
+                raise EncodeRefused(
+                    "a typed binary (SnakeBridge.bytes/2 with :dtype) needs numpy in the "
+                    "allowlist; declare numpy in mix.exs"
+                )
+            array = self._np.frombuffer(raw, dtype=str(dtype))
+            shape = term.get(K_SHAPE)
+            if shape is not None:
+                array = array.reshape(tuple(shape) if isinstance(shape, (list, tuple)) else shape)
+            return array
+        return term
+
+    def _numeric_in(self, tag: int, count: int, buf: bytes, start: int) -> Any:
+        if count < NUMERIC_MIN:
+            return None
+        np = self._np
+        if tag == 70:
+            array = np.frombuffer(buf, dtype=self._f64, count=count, offset=start)["v"]
+            out = array.astype(np.float64)
+        elif tag == 97:
+            out = np.frombuffer(buf, dtype=self._u8, count=count, offset=start)["v"].astype(
+                np.int64
+            )
+        elif tag == 98:
+            out = np.frombuffer(buf, dtype=self._i32, count=count, offset=start)["v"].astype(
+                np.int64
+            )
+        elif tag == 107:
+            out = np.frombuffer(buf, dtype=np.uint8, count=count, offset=start).astype(np.int64)
+        else:
+            return None
+        self.state.numeric_made.append(id(out))
+        return out
+
+    def _opaque_in(self, _opaque: Opaque) -> None:
+        self.state.opaques += 1
+
+    def begin(self, session: str, library: str | None, numeric: bool | None) -> None:
+        """Called once the request map is decoded: bind the session, settle fast paths."""
+        self.state.session = session
+
+    def check_refs(self) -> None:
+        session = self.state.session
+        for term, entry in self.state.refs_in:
+            ref_session = str(term.get(K_SESSION))
+            ref_type = term.get(K_TYPE)
+            label = f"ref {str(term.get(K_ID))[:8]}... ({ref_type})"
+            if entry is not None and entry.session == session:
+                continue
+            if entry is not None or ref_session != session:
+                raise RefError(
+                    "ref_lost",
+                    f"{label} belongs to session {ref_session!r}, but this call runs in "
+                    f"session {session!r}; refs are bound to their session: make the call "
+                    "inside the same SnakeBridge.with_session/2 block or process, or pass "
+                    "`snakebridge: [session: ref.session]`",
+                )
+            if str(term.get(K_WORKER)) != self.worker_id:
+                raise RefError(
+                    "ref_lost",
+                    f"{label} lived in worker {term.get(K_WORKER)}, which has stopped or been "
+                    "replaced (after a crash or timeout); refs die with their worker, so "
+                    "create the object again",
+                )
+            raise RefError(
+                "ref_lost",
+                f"{label} was released (release/1, or its session ended) and can no longer be used",
+            )
+
+    def settle_numeric(self, value: Any, keep_arrays: bool) -> Any:
+        """Turn fast-path arrays back into lists when the target is not numeric."""
+        if keep_arrays or not self.state.numeric_made:
+            return value
+        made = set(self.state.numeric_made)
+
+        def walk(v: Any) -> Any:
+            if id(v) in made:
+                return v.tolist()
+            if type(v) is list:
+                return [walk(x) for x in v]
+            if type(v) is tuple:
+                return tuple(walk(x) for x in v)
+            if type(v) is dict:
+                return {k: walk(x) for k, x in v.items()}
+            return v
+
+        return walk(value)
+
+    @staticmethod
+    def find_opaque(args: list[Any], kwargs: dict[Any, Any]) -> str:
+        def walk(v: Any) -> Opaque | None:
+            if isinstance(v, Opaque):
+                return v
+            if isinstance(v, (list, tuple)):
+                for x in v:
+                    found = walk(x)
+                    if found is not None:
+                        return found
+            if isinstance(v, dict):
+                for x in (*v.keys(), *v.values()):
+                    found = walk(x)
+                    if found is not None:
+                        return found
+            return None
+
+        for index, arg in enumerate(args, start=1):
+            found = walk(arg)
+            if found is not None:
+                return (
+                    f"argument {index} contains an Elixir {found.kind}, which cannot cross to "
+                    "Python; pass plain data (numbers, strings, lists, tuples, maps, refs)"
+                )
+        for key, arg in kwargs.items():
+            found = walk(arg)
+            if found is not None:
+                return (
+                    f"keyword argument {key!s} contains an Elixir {found.kind}, which cannot "
+                    "cross to Python; pass plain data (numbers, strings, lists, tuples, maps, "
+                    "refs)"
+                )
+        return "the request contains an Elixir pid, port, reference or function"
+
+    # ------------------------------------------------------------------ outbound
+
+    def encode(self, term: Any) -> bytes:
+        self.state.created = []
+        try:
+            return self._encode(term)
+        except BaseException:
+            for ref_id in self.state.created:
+                self.store.release(ref_id)
+            raise
+
+    def encode_plain(self, term: Any) -> bytes:
+        return make_encoder(bytes_hook=self._bytes_out)(term)
+
+    def _bytes_out(self, raw: bytes) -> Any:
+        return {STRUCT: BYTES_STRUCT, K_DATA: Binary(raw), K_DTYPE: None, K_SHAPE: None}
+
+    def _to_ref(self, value: Any) -> Any:
+        np = self._np
+        if (
+            np is not None
+            and isinstance(value, np.generic)
+            and not isinstance(value, (np.void, np.datetime64, np.timedelta64))
+        ):
+            item = value.item()
+            if isinstance(item, (int, float, bool, str, bytes)):
+                return item
+        self.allowlist.check_value(value, f"a result of type {type(value).__qualname__}")
+        return self.make_ref(value)
+
+    def make_ref(self, value: Any) -> dict[Any, Any]:
+        session = self.state.session
+        ref_id = self.store.put(session, value)
+        self.state.created.append(ref_id)
+        return {
+            STRUCT: REF_STRUCT,
+            K_ID: ref_id,
+            K_SESSION: session,
+            K_WORKER: self.worker_id,
+            K_POOL: self.pool,
+            K_TYPE: qualified_name(type(value)),
+            K_REPR: _short_repr(value),
+        }

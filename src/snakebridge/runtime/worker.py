@@ -1,0 +1,215 @@
+"""Worker entry point: ``python -m snakebridge.runtime.worker``.
+
+Lifecycle: move the protocol off fds 0/1 (before anything else can print), capture
+user output, read one ``{:init, config}`` frame, answer ``{:ready, info}``, then
+serve ``{request_id, request}`` frames until the port closes. The worker exits when
+stdin reaches EOF (the pool closed the port or the BEAM exited) and, if it is busy in
+a long call when that happens, when its parent process goes away (checked each
+second), so no Python process outlives its BEAM.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from snakebridge import etf
+from snakebridge.etf import Atom
+from snakebridge.runtime.allowlist import Allowlist, NotAllowed
+from snakebridge.runtime.dispatch import BadRequest, Dispatcher
+from snakebridge.runtime.errors import exception_map, runtime_error
+from snakebridge.runtime.frames import FrameIO
+from snakebridge.runtime.output import OutputCapture
+from snakebridge.runtime.store import RefError, RefStore
+from snakebridge.runtime.values import NUMERIC_ROOTS, Codec, EncodeRefused
+
+OK = Atom("ok")
+ERROR = Atom("error")
+LOG = Atom("log")
+READY = Atom("ready")
+
+LEDGER_FLUSH_SECONDS = 2.0
+_RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _watch_parent() -> None:
+    parent = os.getppid()
+
+    def loop() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=loop, name="snakebridge-parent-watch", daemon=True).start()
+
+
+def _user_traceback_skip(exc: BaseException) -> int:
+    """How many leading traceback frames are the worker's own (hidden from users)."""
+    skip = 0
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_RUNTIME_DIR):
+        skip += 1
+        tb = tb.tb_next
+    return skip
+
+
+class Worker:
+    def __init__(self, config: dict[Any, Any], frames: FrameIO, capture: OutputCapture) -> None:
+        self.worker_id = str(config.get("worker_id", "worker"))
+        libraries = config.get("libraries") or {}
+        self.allowlist = Allowlist({str(k): str(v) for k, v in libraries.items()})
+        self.store = RefStore()
+        self.codec = Codec(
+            self.store, self.allowlist, self.worker_id, str(config.get("pool", "default"))
+        )
+        self.dispatcher = Dispatcher(self.allowlist, self.store, self.codec)
+        ledger_path = config.get("ledger_path")
+        self.ledger_path = Path(str(ledger_path)) if ledger_path else None
+        self.frames = frames
+        self.capture = capture
+        self._last_flush = time.monotonic()
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "python": sys.version.split()[0],
+            "numpy": self.codec.numpy_version,
+            "worker_id": self.worker_id,
+        }
+
+    def serve(self) -> None:
+        try:
+            while True:
+                frame = self.frames.read()
+                if frame is None:
+                    return
+                self.frames.write(self.handle(frame))
+                if self.dispatcher.ledger and (
+                    time.monotonic() - self._last_flush > LEDGER_FLUSH_SECONDS
+                ):
+                    self.flush_ledger()
+        finally:
+            self.flush_ledger()
+
+    def handle(self, frame: bytes) -> bytes:
+        codec = self.codec
+        try:
+            request_id, request = codec.decode(frame)
+        except (etf.DecodeError, ValueError, TypeError, EncodeRefused) as exc:
+            return self._undecodable(frame, exc)
+        try:
+            result = self._execute(request)
+            reply: Any = (request_id, (OK, result))
+        except NotAllowed as exc:
+            reply = (request_id, (ERROR, runtime_error("not_allowed", str(exc))))
+        except RefError as exc:
+            reply = (request_id, (ERROR, runtime_error(exc.kind, str(exc))))
+        except (BadRequest, EncodeRefused) as exc:
+            kind = "encode_error" if isinstance(exc, EncodeRefused) else "bad_request"
+            reply = (request_id, (ERROR, runtime_error(kind, str(exc))))
+        except BaseException as exc:
+            if isinstance(exc, (KeyboardInterrupt,)) and not isinstance(exc, Exception):
+                pass  # reported like any other exception: user code raised it
+            reply = (request_id, (ERROR, exception_map(exc, skip_frames=_user_traceback_skip(exc))))
+        self.capture.drain()
+        try:
+            return codec.encode(reply)
+        except NotAllowed as exc:
+            return codec.encode_plain((request_id, (ERROR, runtime_error("not_allowed", str(exc)))))
+        except BaseException as exc:
+            message = f"the result could not be sent back to Elixir: {exc}"
+            return codec.encode_plain((request_id, (ERROR, runtime_error("encode_error", message))))
+
+    def _execute(self, request: dict[Any, Any]) -> Any:
+        codec = self.codec
+        call_type = str(request.get("call_type"))
+        codec.begin(str(request.get("session") or ""), None, None)
+        args = request.get("args") or []
+        kwargs = request.get("kwargs") or {}
+        if not isinstance(args, list) or not isinstance(kwargs, dict):
+            raise BadRequest("args must be a list and kwargs a map")
+        if codec.state.opaques:
+            raise EncodeRefused(codec.find_opaque(args, kwargs))
+        if call_type not in ("release", "release_session"):
+            codec.check_refs()
+        if codec.state.numeric_made:
+            numeric = request.get("numeric")
+            if numeric is None:
+                root = str(request.get("python_module") or "").split(".")[0]
+                numeric = root in NUMERIC_ROOTS or call_type in ("method", "iter")
+            args = codec.settle_numeric(args, bool(numeric))
+            kwargs = codec.settle_numeric(kwargs, bool(numeric))
+        return self.dispatcher.run(call_type, request, args, {str(k): v for k, v in kwargs.items()})
+
+    def _undecodable(self, frame: bytes, exc: BaseException) -> bytes:
+        request_id: Any = None
+        try:
+            decoded = etf.decode(frame)
+            if isinstance(decoded, tuple) and decoded:
+                request_id = decoded[0]
+        except Exception:
+            pass
+        kind = "encode_error" if isinstance(exc, EncodeRefused) else "bad_request"
+        return self.codec.encode_plain(
+            (request_id, (ERROR, runtime_error(kind, f"the request could not be decoded: {exc}")))
+        )
+
+    def flush_ledger(self) -> None:
+        records = self.dispatcher.ledger
+        self._last_flush = time.monotonic()
+        if not records or self.ledger_path is None:
+            records.clear()
+            return
+        self.dispatcher.ledger = {}
+        try:
+            from snakebridge.state.ledger import merge_records
+
+            merge_records(ledger_path=self.ledger_path, records=records)
+        except Exception as exc:  # the ledger is a development aid; never fail calls
+            self.frames.write(
+                etf.encode((LOG, "warning", f"could not record dynamic calls in the ledger: {exc}"))
+            )
+
+
+def main() -> int:
+    # Protocol fds first: nothing (not even an import's warning) may write to them.
+    proto_in = os.dup(0)
+    proto_out = os.dup(1)
+    fatal = os.fdopen(os.dup(2), "w")
+    faulthandler.enable(file=fatal)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    frames = FrameIO(proto_in, proto_out)
+
+    def send_log(level: str, text: str) -> None:
+        frames.write(etf.encode((LOG, level, text)))
+
+    capture = OutputCapture(send_log)
+    capture.install()
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
+    _watch_parent()
+
+    first = frames.read()
+    if first is None:
+        return 0
+    tag, config = etf.decode(first)
+    if tag != "init" or not isinstance(config, dict):
+        send_log("error", f"expected an {{:init, config}} frame first, got {tag!r}")
+        return 2
+    worker = Worker(config, frames, capture)
+    frames.write(etf.encode((READY, worker.info())))
+    worker.serve()
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    os._exit(code)

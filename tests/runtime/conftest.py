@@ -1,0 +1,138 @@
+"""A real worker process driven over its pipes, as the Elixir pool drives it."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import struct
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from snakebridge import etf
+from snakebridge.etf import Atom
+
+REF = Atom("Elixir.SnakeBridge.Ref")
+BYTES = Atom("Elixir.SnakeBridge.Bytes")
+
+
+class Worker:
+    def __init__(self, libraries: dict[str, str], *, ledger_path: str | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "snakebridge.runtime.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self.ids = itertools.count(1)
+        self.logs: list[tuple[str, str]] = []
+        self.send(
+            (
+                Atom("init"),
+                {
+                    Atom("worker_id"): "test:1:abc",
+                    Atom("pool"): Atom("default"),
+                    Atom("libraries"): libraries,
+                    Atom("ledger_path"): ledger_path,
+                },
+            )
+        )
+        tag, info = self.recv()
+        assert tag == "ready"
+        self.info = info
+
+    def send(self, term: Any) -> None:
+        data = etf.encode(term)
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(struct.pack(">I", len(data)) + data)
+        self.proc.stdin.flush()
+
+    def send_raw(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(struct.pack(">I", len(data)) + data)
+        self.proc.stdin.flush()
+
+    def recv(self) -> Any:
+        assert self.proc.stdout is not None
+        header = self.proc.stdout.read(4)
+        assert len(header) == 4, "worker closed its channel"
+        (size,) = struct.unpack(">I", header)
+        return etf.decode(self.proc.stdout.read(size))
+
+    def reply(self) -> Any:
+        while True:
+            frame = self.recv()
+            if isinstance(frame, tuple) and len(frame) == 3 and frame[0] == "log":
+                self.logs.append((frame[1], frame[2]))
+                continue
+            return frame
+
+    def request(self, call_type: str, session: str = "s1", **fields: Any) -> Any:
+        rid = next(self.ids)
+        request = {Atom("call_type"): Atom(call_type), Atom("session"): session}
+        for key, value in fields.items():
+            request[Atom(key)] = value
+        request.setdefault(Atom("args"), [])
+        request.setdefault(Atom("kwargs"), {})
+        self.send((rid, request))
+        got_id, result = self.reply()
+        assert got_id == rid
+        return result
+
+    def call(
+        self,
+        module: str,
+        function: str,
+        *args: Any,
+        session: str = "s1",
+        library: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        return self.request(
+            "call",
+            session=session,
+            library=library or module.split(".")[0],
+            python_module=module,
+            function=function,
+            args=list(args),
+            kwargs=kwargs,
+        )
+
+    def close(self) -> int:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        return self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def worker() -> Iterator[Worker]:
+    w = Worker(
+        {
+            "numpy": "numpy",
+            "json": "json",
+            "math": "math",
+            "sympy": "sympy",
+            "operator": "operator",
+            "ctypes": "ctypes",
+            "itertools": "itertools",
+        }
+    )
+    yield w
+    w.close()
+
+
+def ok(result: Any) -> Any:
+    assert result[0] == "ok", result
+    return result[1]
+
+
+def error(result: Any) -> dict[Any, Any]:
+    assert result[0] == "error", result
+    assert isinstance(result[1], dict)
+    return result[1]
+
+
+def env_pythonpath() -> dict[str, str]:
+    return dict(os.environ)
