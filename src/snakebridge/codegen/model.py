@@ -67,7 +67,12 @@ class ParamKind(enum.StrEnum):
     VAR_KEYWORD = "var_keyword"
 
 
-SignatureSource = Literal["inspect", "text_signature", "stub", "docstring", "ufunc", "fallback"]
+# "source": read from the callable's own Python source with ``ast`` when its runtime
+# signature is only ``(*args, **kwargs)`` — the call it forwards them to, or the keyword
+# names it reads from ``**kwargs`` (added by the introspector, issue 4).
+SignatureSource = Literal[
+    "inspect", "text_signature", "stub", "docstring", "ufunc", "source", "fallback"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +84,17 @@ class Param:
     annotation: TypeRef | None = None
 
 
+# Where ``Signature.returns`` came from (added by the introspector, issue 4): a runtime
+# annotation, a stub, or the type named in the docstring's Returns section (weaker).
+ReturnsSource = Literal["annotation", "stub", "docstring", "ufunc", "class"]
+
+
 @dataclass(frozen=True, slots=True)
 class Signature:
     params: tuple[Param, ...]
     returns: TypeRef | None = None
     source: SignatureSource = "inspect"
+    returns_source: ReturnsSource | None = None
 
     @property
     def is_fallback(self) -> bool:
@@ -230,9 +241,21 @@ def to_data(value: Any) -> Any:
 
 def from_data(cls: type[Any], data: Any) -> Any:
     """Inverse of ``to_data`` for a dataclass ``cls`` of this module."""
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     kwargs = {name: _convert(hints[name], raw) for name, raw in data.items()}
     return cls(**kwargs)
+
+
+_HINTS: dict[type[Any], dict[str, Any]] = {}
+
+
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    # get_type_hints re-evaluates every annotation string on each call; a whole-library
+    # model has tens of thousands of nodes, so resolve each class once.
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    return hints
 
 
 def _default_of(f: dataclasses.Field[Any]) -> Any:

@@ -140,7 +140,10 @@ def introspect_surface(python: str, module_name: str, *, timeout: float = 300.0,
         from snakebridge.codegen.introspect import docstrings
 
         entries = tuple(docstrings.parse_all(e) for e in entries)
+    from snakebridge.codegen.introspect.surface import coverage
+
     stats = dict(reply["stats"])
+    stats.update(coverage(list(entries)))
     stats["child_wall_seconds"] = t_child
     stats["doc_parse_seconds"] = time.perf_counter() - t1
     stats["total_seconds"] = time.perf_counter() - t0

@@ -10,14 +10,25 @@ style-independent and exactly what the generator renders as iex-like blocks.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import fields, is_dataclass, replace
 from typing import Any, Literal
 
 import docstring_parser as dp
 
 from snakebridge.codegen import model
+from snakebridge.codegen.introspect import signatures as G
+from snakebridge.codegen.introspect import types as T
 from snakebridge.codegen.introspect.signatures import parse_signature_line
-from snakebridge.codegen.model import Doc, DocParam, DocRaise, Param, ParamKind, Signature
+from snakebridge.codegen.model import (
+    Doc,
+    DocParam,
+    DocRaise,
+    Param,
+    ParamKind,
+    Signature,
+    TypeKind,
+    TypeRef,
+)
 
 _NUMPY_SECTIONS = (
     "Parameters|Other Parameters|Returns|Yields|Receives|Raises|Warns|Warnings|See Also|"
@@ -164,13 +175,8 @@ def _see_also(text: str) -> list[str]:
 
 
 def parse_all(value: Any) -> Any:
-    """Replace every raw ``Doc`` inside a model value with its parsed form.
-
-    Also the last cascade step that needs a doc parser: a callable whose signature is
-    still the fallback gets one from its documented parameters (source "docstring").
-    """
-    from dataclasses import fields, is_dataclass
-
+    """Replace every raw ``Doc`` inside a model value with its parsed form, then let the
+    parsed docs complete what the runtime could not say (see ``complete``)."""
     if isinstance(value, Doc):
         return parse(value.raw) if value.raw and value.style == "plain" else value
     if isinstance(value, tuple):
@@ -185,24 +191,115 @@ def parse_all(value: Any) -> Any:
                 if new is not current:
                     changes[f.name] = new
         out = replace(value, **changes) if changes else value
-        if isinstance(out, model.Function) and out.signature.is_fallback:
-            out = replace(out, signature=signature_from_doc(out.doc) or out.signature)
-        if isinstance(out, model.Class) and out.constructor.is_fallback:
-            sig = signature_from_doc(out.doc)
-            if sig is not None:
-                returns = out.constructor.returns
-                out = replace(out, constructor=replace(sig, returns=returns))
+        if isinstance(out, model.Function):
+            out = replace(out, signature=complete(out.signature, out.doc))
+        elif isinstance(out, model.Class):
+            out = replace(out, constructor=complete(out.constructor, out.doc))
         return out
     return value
 
 
+def complete(sig: Signature, doc: Doc) -> Signature:
+    """The last cascade step, which needs a parsed doc.
+
+    - a fallback or ``(*args, **kwargs)`` signature takes the documented parameter list
+      (source "docstring"), keeping a real ``**kwargs`` so no keyword is refused;
+    - a missing return type takes the type named in the Returns section;
+    - a parameter without annotation takes its documented type, when that type is one
+      the type model knows (``array_like`` → ARRAY, ``int or None``, ``{'a', 'b'}``).
+    """
+    if G.is_generic(sig):
+        documented = signature_from_doc(doc)
+        if documented is not None:
+            extra = [p for p in sig.params if p.kind is ParamKind.VAR_KEYWORD
+                     and all(q.kind is not ParamKind.VAR_KEYWORD for q in documented.params)
+                     and all(q.name != p.name for q in documented.params)]
+            sig = replace(sig, params=documented.params + tuple(extra), source="docstring",
+                          returns=sig.returns or documented.returns,
+                          returns_source=sig.returns_source or documented.returns_source)
+    if sig.returns is None and doc.returns:
+        refs = [doc_type(r.type) for r in doc.returns]
+        if all(r is not None for r in refs):
+            known = [r for r in refs if r is not None]
+            returns = known[0] if len(known) == 1 else TypeRef(TypeKind.TUPLE, tuple(known))
+            sig = replace(sig, returns=returns, returns_source="docstring")
+    if any(p.annotation is None for p in sig.params) and doc.params:
+        documented_types = {p.name: p.type for p in doc.params}
+        params = []
+        for p in sig.params:
+            if p.annotation is None and documented_types.get(p.name):
+                ref = doc_type(documented_types[p.name])
+                if ref is not None:
+                    p = replace(p, annotation=ref)
+            params.append(p)
+        sig = replace(sig, params=tuple(params))
+    return sig
+
+
+_DOC_TYPES: dict[str, TypeKind] = {
+    "array_like": TypeKind.ARRAY, "array-like": TypeKind.ARRAY, "arraylike": TypeKind.ARRAY,
+    "ndarray": TypeKind.ARRAY, "array": TypeKind.ARRAY, "matrix": TypeKind.ARRAY,
+    "numpy.ndarray": TypeKind.ARRAY, "np.ndarray": TypeKind.ARRAY,
+    "sparse matrix": TypeKind.ARRAY, "sparse array": TypeKind.ARRAY,
+    "int": TypeKind.INT, "integer": TypeKind.INT, "ints": TypeKind.INT,
+    "float": TypeKind.FLOAT, "floats": TypeKind.FLOAT, "real": TypeKind.FLOAT,
+    "complex": TypeKind.COMPLEX, "bool": TypeKind.BOOL, "boolean": TypeKind.BOOL,
+    "str": TypeKind.STR, "string": TypeKind.STR, "none": TypeKind.NONE,
+    "dtype": TypeKind.DTYPE, "data-type": TypeKind.DTYPE, "data type": TypeKind.DTYPE,
+    "dtype_like": TypeKind.DTYPE, "callable": TypeKind.CALLABLE, "function": TypeKind.CALLABLE,
+    "dict": TypeKind.DICT, "mapping": TypeKind.DICT, "list": TypeKind.LIST,
+    "sequence": TypeKind.LIST, "tuple": TypeKind.TUPLE, "set": TypeKind.SET,
+    "bytes": TypeKind.BYTES, "iterator": TypeKind.ITERATOR, "generator": TypeKind.ITERATOR,
+    "iterable": TypeKind.ITERATOR,
+}
+_SHAPE_PREFIX = re.compile(r"^\s*[({][^)}]*[)}]\s*,?\s*(?=[A-Za-z])")
+_OF = re.compile(r"^(list|tuple|sequence|set|ndarray|array|iterator|iterable|dict)\s+of\s+.*$")
+
+
+def doc_type(text: str | None) -> TypeRef | None:
+    """A documented type ("int or None, optional") in the type model, or None if unsure."""
+    if not text:
+        return None
+    t = text.strip().rstrip(".")
+    t = re.sub(r",?\s*(optional|default[:=]?\s*.*)$", "", t, flags=re.I).strip()
+    if t.startswith("{") and t.endswith("}") and ("'" in t or '"' in t):
+        values = [v.strip() for v in t[1:-1].split(",") if v.strip()]
+        if all(v[:1] in "'\"" or v in ("None", "True", "False") or _is_number(v)
+               for v in values):
+            return TypeRef(TypeKind.LITERAL, values=tuple(values))
+        return None
+    t = _SHAPE_PREFIX.sub("", t)
+    parts = [p.strip() for p in re.split(r"\s+or\s+|\s*\|\s*|,\s*", t) if p.strip()]
+    if not parts:
+        return None
+    refs: list[TypeRef] = []
+    for part in parts:
+        low = part.lower().strip("`")
+        m = _OF.match(low)
+        if m:
+            low = m.group(1)
+        kind = _DOC_TYPES.get(low)
+        if kind is None:
+            return None
+        refs.append(TypeRef(kind))
+    return T.union(refs)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def signature_from_doc(doc: Doc) -> Signature | None:
-    """A parameter list from the documented parameters (or a signature line)."""
+    """A parameter list from a signature line or the documented parameters."""
     first = doc.raw.strip().split("\n", 1)[0] if doc.raw else ""
     if first:
         names = (first.split("(", 1)[0].rsplit(".", 1)[-1].strip(),)
         line_sig = parse_signature_line(first, names)
-        if line_sig is not None:
+        if line_sig is not None and not G.is_generic(line_sig):
             return line_sig
     if not doc.params:
         return None
@@ -214,11 +311,12 @@ def signature_from_doc(doc: Doc) -> Signature | None:
         if not name.isidentifier() or name in seen:
             continue
         seen.add(name)
-        optional = p.default is not None or "optional" in (p.type or "")
+        optional = p.default is not None or "optional" in (p.type or "").lower()
         if optional:
             keyword_only = True
         kind = ParamKind.KEYWORD_ONLY if keyword_only else ParamKind.POSITIONAL_OR_KEYWORD
-        params.append(Param(name, kind, has_default=optional, default=p.default))
+        params.append(Param(name, kind, has_default=optional, default=p.default,
+                            annotation=doc_type(p.type)))
     if not params:
         return None
     return Signature(params=tuple(params), source="docstring")

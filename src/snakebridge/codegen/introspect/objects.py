@@ -22,6 +22,7 @@ from typing import Any
 
 from snakebridge.codegen import model
 from snakebridge.codegen.introspect import signatures as G
+from snakebridge.codegen.introspect import sourcecode as SC
 from snakebridge.codegen.introspect import stubs as S
 from snakebridge.codegen.introspect import types as T
 from snakebridge.codegen.model import Attribute, Class, Doc, Function, Signature, TypeKind, TypeRef
@@ -131,6 +132,7 @@ class Describer:
             lambda: stub()[0],
             lambda: G.docstring_signature(obj, names),
             lambda: G.ufunc_signature(obj),
+            lambda: SC.signature_from_source(obj, self._plain_signature, namespace_of),
         ]
         if constructor:
             sources.append(lambda: _exception_signature(obj))
@@ -141,8 +143,12 @@ class Describer:
         primary_stub, overloads = stub()
         sig = G.enrich(sig, primary_stub)
         if G.is_ufunc(obj) and sig.returns is None:
-            sig = replace(sig, returns=G.ufunc_returns(obj))
+            sig = replace(sig, returns=G.ufunc_returns(obj), returns_source="ufunc")
         return sig, overloads
+
+    @staticmethod
+    def _plain_signature(obj: Any) -> Signature | None:
+        return G.runtime_signature(obj, namespace_of(obj), False)
 
     def function(self, obj: Any, *, name: str, qualname: str, module: str,
                  kind: model.FunctionKind | None = None, drop_first: bool = False,
@@ -185,7 +191,7 @@ class Describer:
                                         constructor=True)
         own = TypeRef(TypeKind.CLASS, name=f"{defining_module(cls, module)}.{cls.__qualname__}")
         if sig.returns is None or sig.returns.kind in (TypeKind.NONE, TypeKind.ANY):
-            sig = replace(sig, returns=own)
+            sig = replace(sig, returns=own, returns_source="class")
         return sig, overloads
 
     def klass(self, cls: type, *, name: str, qualname: str, module: str,

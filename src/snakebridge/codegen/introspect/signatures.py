@@ -132,7 +132,8 @@ def from_inspect(sig: inspect.Signature, namespace: Mapping[str, Any], *,
     returns = None
     if sig.return_annotation is not inspect.Signature.empty:
         returns = T.from_runtime(sig.return_annotation, namespace)
-    return Signature(params=tuple(params), returns=returns, source=source)
+    return Signature(params=tuple(params), returns=returns, source=source,
+                     returns_source="annotation" if returns is not None else None)
 
 
 def runtime_signature(obj: Any, namespace: Mapping[str, Any], drop_first: bool
@@ -171,7 +172,8 @@ def _parse_def(params_text: str) -> ast.FunctionDef | None:
     return node if isinstance(node, ast.FunctionDef) else None
 
 
-_DOC_SIG = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*\((.*)\)\s*(?:->\s*(.+?))?\s*$")
+# "name(params)", optionally "-> type" or CPython's "--> description" after it.
+_DOC_SIG = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*\((.*)\)\s*(?:(-->?)\s*(.+?))?\s*$")
 
 
 def docstring_signature(obj: Any, names: tuple[str, ...]) -> Signature | None:
@@ -215,8 +217,9 @@ def parse_signature_line(line: str, names: tuple[str, ...]) -> Signature | None:
         has_default = bool(eq) or optional
         params.append(Param(_ident(name, index, seen), kind, has_default=has_default,
                             default=default.strip() or None if eq else None))
-    returns = T.from_source(m.group(3)) if m.group(3) else None
-    return Signature(params=tuple(params), returns=returns, source="docstring")
+    returns = T.from_source(m.group(4)) if m.group(3) == "->" and m.group(4) else None
+    return Signature(params=tuple(params), returns=returns, source="docstring",
+                     returns_source="docstring" if returns is not None else None)
 
 
 def _ident(raw: str, index: int, seen: set[str]) -> str:
@@ -300,7 +303,8 @@ def ufunc_signature(obj: Any) -> Signature | None:
                         default="None"))
     params.extend(Param(n, ParamKind.KEYWORD_ONLY, has_default=True, default=d)
                   for n, d in UFUNC_KEYWORDS)
-    return Signature(params=tuple(params), returns=ufunc_returns(obj), source="ufunc")
+    return Signature(params=tuple(params), returns=ufunc_returns(obj), source="ufunc",
+                     returns_source="ufunc")
 
 
 # ------------------------------------------------------------------------ stubs
@@ -358,7 +362,8 @@ def merge_overloads(overloaded: list[Signature]) -> Signature:
                               has_default=has_default))
     returns = T.union([s.returns for s in overloaded if s.returns is not None]) if all(
         s.returns is not None for s in overloaded) else None
-    return replace(widest, params=tuple(params), returns=returns)
+    return replace(widest, params=tuple(params), returns=returns,
+                   returns_source="stub" if returns is not None else None)
 
 
 def enrich(sig: Signature, stub: Signature | None) -> Signature:
@@ -372,8 +377,9 @@ def enrich(sig: Signature, stub: Signature | None) -> Signature:
         else p
         for p in sig.params
     )
-    returns = sig.returns if sig.returns is not None else stub.returns
-    return replace(sig, params=params, returns=returns)
+    if sig.returns is None and stub.returns is not None:
+        return replace(sig, params=params, returns=stub.returns, returns_source="stub")
+    return replace(sig, params=params)
 
 
 # ------------------------------------------------------------------------ cascade

@@ -357,7 +357,8 @@ def signature_of(node: ast.FunctionDef | ast.AsyncFunctionDef, ns: T.Namespace,
     if a.kwarg is not None:
         params.append(_param(a.kwarg.arg, ParamKind.VAR_KEYWORD, a.kwarg.annotation, None, ns))
     returns = T.from_ast(node.returns, ns) if node.returns is not None else None
-    return Signature(params=tuple(params), returns=returns, source="stub")
+    return Signature(params=tuple(params), returns=returns, source="stub",
+                     returns_source="stub" if returns is not None else None)
 
 
 def _param(name: str, kind: ParamKind, annotation: ast.expr | None,

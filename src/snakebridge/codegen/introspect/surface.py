@@ -29,12 +29,10 @@ def public_surface(module: pytypes.ModuleType) -> list[str]:
 
 def describe_module(module: pytypes.ModuleType, module_name: str, *, deep: bool = False
                     ) -> tuple[list[Entry], dict[str, Any]]:
+    """Every public name as model values (docs raw), plus timings and the baseline."""
     describer = Describer()
     entries: list[Entry] = []
     missing: list[str] = []
-    generic: list[str] = []
-    sources: dict[str, int] = {}
-    callables = with_returns = 0
     t0 = time.perf_counter()
     for name in public_surface(module):
         try:
@@ -45,40 +43,47 @@ def describe_module(module: pytypes.ModuleType, module_name: str, *, deep: bool 
         if isinstance(value, pytypes.ModuleType):
             entries.append(("module", model.Module(name=f"{module_name}.{name}",
                                                    doc=raw_doc(value))))
-            continue
-        if isinstance(value, type):
-            cls = describer.klass(value, name=name, qualname=name, module=module_name,
-                                  members=None if deep else ())
-            entries.append(("class", cls))
-            sig = cls.constructor
+        elif isinstance(value, type):
+            entries.append(("class", describer.klass(
+                value, name=name, qualname=name, module=module_name,
+                members=None if deep else ())))
         elif callable(value):
-            fn = describer.function(value, name=name, qualname=name, module=module_name)
-            entries.append(("function", fn))
-            sig = fn.signature
+            entries.append(("function", describer.function(
+                value, name=name, qualname=name, module=module_name)))
         else:
             entries.append(("attribute", describer.attribute(value, name=name)))
+    stats: dict[str, Any] = {
+        "module": module_name,
+        "missing": missing,
+        "seconds": time.perf_counter() - t0,
+        "baseline": _baseline(module),
+    }
+    return entries, stats
+
+
+def coverage(entries: list[Any]) -> dict[str, Any]:
+    """Signature and return-type coverage of described entries (functions and classes)."""
+    callables = 0
+    generic: list[str] = []
+    sources: dict[str, int] = {}
+    returns: dict[str, int] = {}
+    for entry in entries:
+        if isinstance(entry, model.Function):
+            sig, name = entry.signature, entry.name
+        elif isinstance(entry, model.Class):
+            sig, name = entry.constructor, entry.name
+        else:
             continue
         callables += 1
         sources[sig.source] = sources.get(sig.source, 0) + 1
         if G.is_generic(sig):
             generic.append(name)
         if sig.returns is not None:
-            with_returns += 1
-    ours_seconds = time.perf_counter() - t0
-    baseline = _baseline(module)
-    stats: dict[str, Any] = {
-        "module": module_name,
-        "surface": len(entries),
-        "callables": callables,
-        "real": callables - len(generic),
-        "with_returns": with_returns,
-        "not_real": generic,
-        "sources": sources,
-        "missing": missing,
-        "seconds": ours_seconds,
-        "baseline": baseline,
-    }
-    return entries, stats
+            key = sig.returns_source or "annotation"
+            returns[key] = returns.get(key, 0) + 1
+    return {"callables": callables, "real": callables - len(generic), "not_real": generic,
+            "sources": sources, "returns": returns,
+            "with_returns": sum(returns.values())}
 
 
 def _baseline(module: pytypes.ModuleType) -> dict[str, Any]:

@@ -1,0 +1,216 @@
+"""Signatures read from a callable's own source, for ``(*args, **kwargs)`` wrappers.
+
+Many libraries (sympy above all) define ``def eye(*args, **kwargs): return
+Matrix.eye(*args, **kwargs)`` or ``def __new__(cls, *args, **kwargs): evaluate =
+kwargs.get('evaluate', ...)``. The runtime signature says nothing, but the source says
+exactly what is accepted: the signature of the callable the arguments are forwarded to,
+or the keyword names read out of ``**kwargs``. The source is read with ``inspect`` and
+parsed with ``ast``; nothing is executed and nothing is imported (a name is resolved
+only through the function's globals and modules already loaded).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import sys
+import textwrap
+import types as pytypes
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from snakebridge.codegen.model import Param, ParamKind, Signature
+
+_MAX_DEPTH = 4
+Describe = Callable[[Any], Signature | None]
+
+
+def _python_function(obj: Any) -> tuple[pytypes.FunctionType | None, Any, bool]:
+    """(function, the object its first parameter is bound to, drop_first)."""
+    if isinstance(obj, type):
+        for klass in obj.__mro__:
+            for special in ("__new__", "__init__"):
+                raw = vars(klass).get(special)
+                fn = getattr(raw, "__func__", raw)
+                if isinstance(fn, pytypes.FunctionType):
+                    return fn, obj, True
+            if klass is not obj and "__new__" in vars(klass) and "__init__" in vars(klass):
+                break
+        return None, None, False
+    if isinstance(obj, pytypes.MethodType) and isinstance(obj.__func__, pytypes.FunctionType):
+        return obj.__func__, obj.__self__, True
+    try:
+        target = inspect.unwrap(obj)
+    except Exception:
+        target = obj
+    if isinstance(target, pytypes.FunctionType):
+        return target, None, False
+    return None, None, False
+
+
+def _parse(fn: pytypes.FunctionType) -> ast.FunctionDef | None:
+    try:
+        source = textwrap.dedent(inspect.getsource(fn))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError, IndentationError, ValueError):
+        return None
+    node = tree.body[0] if tree.body else None
+    return node if isinstance(node, ast.FunctionDef) else None
+
+
+def signature_from_source(obj: Any, describe: Describe, namespace_of: Callable[[Any],
+                          Mapping[str, Any]], _depth: int = 0) -> Signature | None:
+    fn, bound, drop_first = _python_function(obj)
+    if fn is None or _depth > _MAX_DEPTH:
+        return None
+    node = _parse(fn)
+    if node is None:
+        return None
+    args = node.args
+    var_pos = args.vararg.arg if args.vararg else None
+    var_kw = args.kwarg.arg if args.kwarg else None
+    if var_kw is None and var_pos is None:
+        return None
+    first = (args.posonlyargs + args.args)[0].arg if (args.posonlyargs + args.args) else None
+    forwarded = _forwarded_call(node, var_pos, var_kw)
+    if forwarded is not None:
+        target = _resolve(forwarded.func, fn, bound if drop_first else None, first, node)
+        if target is not None and target is not obj:
+            sig = describe(target)
+            if sig is None or _generic(sig):
+                sig = signature_from_source(target, describe, namespace_of, _depth + 1)
+            if sig is not None and not _generic(sig):
+                explicit = [a for a in forwarded.args if not isinstance(a, ast.Starred)]
+                leading = _leading_explicit(forwarded)
+                if leading and isinstance(explicit[0], ast.Name) and explicit[0].id == first:
+                    # Base.__new__(cls, *args, **kwargs): the target is unbound
+                    sig = replace(sig, params=_drop_positional(sig.params, leading))
+                elif leading:
+                    sig = replace(sig, params=_drop_positional(sig.params, leading))
+                return replace(sig, source="source")
+    keywords = _keyword_reads(node, var_kw) if var_kw else []
+    if not keywords:
+        return None
+    base = describe(fn)
+    if base is None:
+        return None
+    params = list(base.params[1:] if drop_first and base.params and base.params[0].kind
+                  not in (ParamKind.VAR_POSITIONAL, ParamKind.VAR_KEYWORD) else base.params)
+    names = {p.name for p in params}
+    extra = [k for k in keywords if k.name not in names]
+    at = next((i for i, p in enumerate(params) if p.kind is ParamKind.VAR_KEYWORD), len(params))
+    params[at:at] = extra
+    return replace(base, params=tuple(params), source="source")
+
+
+def _generic(sig: Signature) -> bool:
+    kinds = [p.kind for p in sig.params]
+    return sig.is_fallback or (bool(kinds) and ParamKind.VAR_KEYWORD in kinds and all(
+        k in (ParamKind.VAR_POSITIONAL, ParamKind.VAR_KEYWORD) for k in kinds))
+
+
+def _leading_explicit(call: ast.Call) -> int:
+    n = 0
+    for a in call.args:
+        if isinstance(a, ast.Starred):
+            break
+        n += 1
+    return n
+
+
+def _drop_positional(params: tuple[Param, ...], n: int) -> tuple[Param, ...]:
+    out = list(params)
+    while n and out and out[0].kind in (ParamKind.POSITIONAL_ONLY,
+                                         ParamKind.POSITIONAL_OR_KEYWORD):
+        out.pop(0)
+        n -= 1
+    return tuple(out)
+
+
+def _forwarded_call(node: ast.FunctionDef, var_pos: str | None, var_kw: str | None
+                    ) -> ast.Call | None:
+    """``return target(*args, **kwargs)`` among the function's top-level statements."""
+    for stmt in node.body:
+        if not isinstance(stmt, ast.Return) or not isinstance(stmt.value, ast.Call):
+            continue
+        call = stmt.value
+        passes_pos = var_pos is None or any(
+            isinstance(a, ast.Starred) and isinstance(a.value, ast.Name) and a.value.id == var_pos
+            for a in call.args)
+        passes_kw = var_kw is None or any(
+            k.arg is None and isinstance(k.value, ast.Name) and k.value.id == var_kw
+            for k in call.keywords)
+        if passes_pos and passes_kw:
+            return call
+    return None
+
+
+def _local_imports(node: ast.FunctionDef) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for stmt in ast.walk(node):
+        if isinstance(stmt, ast.ImportFrom) and stmt.module and stmt.level == 0:
+            for alias in stmt.names:
+                found[alias.asname or alias.name] = f"{stmt.module}.{alias.name}"
+    return found
+
+
+def _resolve(func: ast.expr, fn: pytypes.FunctionType, bound: Any, first: str | None,
+             node: ast.FunctionDef) -> Any:
+    parts: list[str] = []
+    cur = func
+    while isinstance(cur, ast.Attribute):
+        parts.append(cur.attr)
+        cur = cur.value
+    if not isinstance(cur, ast.Name):
+        return None
+    parts.append(cur.id)
+    parts.reverse()
+    head = parts[0]
+    if head == first and bound is not None:
+        obj: Any = bound
+    elif head in fn.__globals__:
+        obj = fn.__globals__[head]
+    elif head in _local_imports(node):
+        module, _, attr = _local_imports(node)[head].rpartition(".")
+        loaded = sys.modules.get(module)  # never import here
+        if loaded is None or not hasattr(loaded, attr):
+            return None
+        obj = getattr(loaded, attr)
+    elif hasattr(builtins, head):
+        obj = getattr(builtins, head)
+    else:
+        return None
+    for part in parts[1:]:
+        try:
+            obj = inspect.getattr_static(obj, part) if part in ("__new__", "__init__") \
+                else getattr(obj, part)
+        except AttributeError:
+            return None
+        obj = getattr(obj, "__func__", obj) if isinstance(obj, staticmethod) else obj
+    return obj
+
+
+def _keyword_reads(node: ast.FunctionDef, var_kw: str) -> list[Param]:
+    """``kwargs.get('x', d)`` / ``kwargs.pop('x', d)`` / ``kwargs['x']``, in source order."""
+    found: dict[str, Param] = {}
+    for sub in ast.walk(node):
+        if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
+                and isinstance(sub.func.value, ast.Name) and sub.func.value.id == var_kw
+                and sub.func.attr in ("get", "pop", "setdefault") and sub.args
+                and isinstance(sub.args[0], ast.Constant) and isinstance(sub.args[0].value, str)):
+            name = sub.args[0].value
+            default = ast.unparse(sub.args[1]) if len(sub.args) > 1 else "None"
+            if name.isidentifier() and name not in found:
+                found[name] = Param(name, ParamKind.KEYWORD_ONLY, has_default=True,
+                                    default=default)
+        elif (isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name)
+              and sub.value.id == var_kw and isinstance(sub.slice, ast.Constant)
+              and isinstance(sub.slice.value, str)):
+            name = sub.slice.value
+            if name.isidentifier() and name not in found:
+                found[name] = Param(name, ParamKind.KEYWORD_ONLY, has_default=True,
+                                    default=None)
+    return sorted(found.values(), key=lambda p: p.name)
+
