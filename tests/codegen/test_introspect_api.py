@@ -130,7 +130,8 @@ def test_sympy_class_constructor_and_method(results: dict[str, IntrospectionResu
     (symbol,) = root.classes
     assert symbol.constructor_requested
     assert [p.name for p in symbol.constructor.params] == ["name", "assumptions"]
-    assert symbol.constructor.returns == model.TypeRef(TypeKind.CLASS, name="sympy.core.symbol.Symbol")
+    assert symbol.constructor.returns == model.TypeRef(TypeKind.CLASS,
+                                                       name="sympy.core.symbol.Symbol")
     assert symbol.doc.summary
     (simplify,) = symbol.methods
     assert simplify.kind == "method" and simplify.defined_in

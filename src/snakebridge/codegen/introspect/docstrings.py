@@ -211,7 +211,8 @@ def complete(sig: Signature, doc: Doc) -> Signature:
     if G.is_generic(sig):
         documented = signature_from_doc(doc)
         if documented is not None:
-            extra = [p for p in sig.params if p.kind is ParamKind.VAR_KEYWORD
+            extra = [p for p in sig.params if not sig.is_fallback
+                     and p.kind is ParamKind.VAR_KEYWORD
                      and all(q.kind is not ParamKind.VAR_KEYWORD for q in documented.params)
                      and all(q.name != p.name for q in documented.params)]
             sig = replace(sig, params=documented.params + tuple(extra), source="docstring",

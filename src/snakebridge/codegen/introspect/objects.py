@@ -262,7 +262,7 @@ class Describer:
         try:
             raw = inspect.getattr_static(cls, name)
         except AttributeError:
-            return None
+            return self._declared_attribute(cls, name)
         owner = next((k for k in cls.__mro__ if name in vars(k)), cls)
         member_qualname = f"{qualname}.{name}"
         places = [(module, member_qualname),
@@ -288,6 +288,15 @@ class Describer:
             return self.function(target, name=name, qualname=member_qualname, module=module,
                                  kind="method", drop_first=is_descriptor, stub_places=places)
         return self.attribute(raw, name=name, writable=True)
+
+    def _declared_attribute(self, cls: type, name: str) -> Attribute | None:
+        """An instance attribute declared only by a class-level annotation."""
+        for klass in cls.__mro__:
+            hints = vars(klass).get("__annotations__") or {}
+            if name in hints:
+                return Attribute(name, "data", type=T.from_runtime(
+                    hints[name], namespace_of(klass)), writable=True)
+        return None
 
     def _property(self, cls: type, name: str, raw: Any,
                   places: list[tuple[str, str]]) -> Attribute:
@@ -329,10 +338,17 @@ class Describer:
 
 
 def public_names(obj: Any) -> list[str]:
+    """Public attribute names; for classes also attributes declared by annotation only
+    (dataclass fields without defaults are not class attributes)."""
     try:
-        names = dir(obj)
+        names = set(dir(obj))
     except Exception:
         return []
+    if isinstance(obj, type):
+        for klass in obj.__mro__:
+            hints = vars(klass).get("__annotations__")
+            if isinstance(hints, dict):
+                names.update(n for n in hints if isinstance(n, str))
     return sorted(n for n in names if not n.startswith("_"))
 
 
