@@ -153,14 +153,28 @@ defmodule SnakeBridge.Runtime.Settings do
         apply(config, :runtime, [])
       rescue
         _ -> %{}
+      catch
+        # Mix is loaded but not running (an escript, `elixir -e`, a release with Mix).
+        :exit, _ -> %{}
       end
     else
       %{}
     end
   end
 
+  # Mix.env/0 only works while Mix runs; anywhere else (a release) this is :prod.
   defp mix_env do
-    if Code.ensure_loaded?(Mix) and function_exported?(Mix, :env, 0), do: Mix.env(), else: :prod
+    if Code.ensure_loaded?(Mix) and function_exported?(Mix, :env, 0) do
+      try do
+        Mix.env()
+      rescue
+        _ -> :prod
+      catch
+        :exit, _ -> :prod
+      end
+    else
+      :prod
+    end
   end
 
   # The worker's Python source ships beside this Mix project (src/snakebridge); putting it

@@ -1,0 +1,173 @@
+defmodule SnakeBridge.Runtime.PoolTest do
+  use SnakeBridge.RuntimeCase, async: true
+
+  alias SnakeBridge.{Error, Runtime}
+  alias SnakeBridge.Runtime.Pool
+
+  defp pool_name, do: :"pool_#{System.unique_integer([:positive])}"
+
+  test "a call past its timeout errors, its worker is replaced, no late reply leaks" do
+    pool = start_pool(pool_name())
+    [%{os_pid: old_pid, worker: old_worker}] = Pool.info(pool).workers
+
+    assert {:error, %Error{type: :timeout, message: message}} =
+             SnakeBridge.call("sbtest", "sleep", [5], snakebridge: [pool: pool, timeout: 200])
+
+    assert message =~ "within 200 ms"
+    assert message =~ "snakebridge: [timeout: ms]"
+    # The busy worker is killed, not left running the call.
+    eventually(fn -> not alive?(old_pid) end)
+    %{workers: [%{worker: new_worker}]} = wait_ready(pool)
+    assert new_worker != old_worker
+
+    # The next caller gets its own answer.
+    assert {:ok, [[42], %{}]} =
+             SnakeBridge.call("sbtest", "echo", [42], snakebridge: [pool: pool])
+
+    refute_received {_, {:reply, _, _}}
+  end
+
+  test "a crashing worker is reported and replaced" do
+    pool = start_pool(pool_name())
+
+    assert {:error, %Error{type: :worker_crash, message: message}} =
+             SnakeBridge.call("sbtest", "crash", [], snakebridge: [pool: pool])
+
+    assert message =~ "exited with status 3"
+    wait_ready(pool)
+    assert {:ok, _} = SnakeBridge.call("sbtest", "echo", [1], snakebridge: [pool: pool])
+  end
+
+  test "an overloaded pool answers :pool_overloaded at once" do
+    pool = start_pool(pool_name(), max_queue: 1, checkout_timeout: 60_000)
+    parent = self()
+    # One call runs, one waits; the pool is then full.
+    busy =
+      for seconds <- [1.0, 0.01] do
+        Task.async(fn ->
+          SnakeBridge.with_session("s", fn ->
+            send(parent, :started)
+            SnakeBridge.call("sbtest", "sleep", [seconds], snakebridge: [pool: pool])
+          end)
+        end)
+      end
+
+    assert_receive :started
+    assert_receive :started
+    eventually(fn -> Enum.map(Pool.info(pool).workers, & &1.queued) == [1] end)
+
+    assert {:error, %Error{type: :pool_overloaded, message: message}} =
+             SnakeBridge.call("sbtest", "echo", [1], snakebridge: [pool: pool])
+
+    assert message =~ "max_queue: 1"
+    assert [{:ok, _}, {:ok, _}] = Task.await_many(busy, 10_000)
+  end
+
+  test "a call that waits past checkout_timeout gets :pool_overloaded" do
+    pool = start_pool(pool_name(), checkout_timeout: 100)
+    parent = self()
+
+    busy =
+      Task.async(fn ->
+        SnakeBridge.with_session("s", fn ->
+          send(parent, :started)
+          SnakeBridge.call("sbtest", "sleep", [1.5], snakebridge: [pool: pool])
+        end)
+      end)
+
+    assert_receive :started
+    eventually(fn -> hd(Pool.info(pool).workers).busy end)
+
+    assert {:error, %Error{type: :pool_overloaded, message: message}} =
+             SnakeBridge.call("sbtest", "echo", [1], snakebridge: [pool: pool, session: "s"])
+
+    assert message =~ "within 100 ms"
+    assert {:ok, 1.5} = Task.await(busy, 10_000)
+  end
+
+  test "idempotent calls are retried once when their worker crashed" do
+    pool = start_pool(pool_name())
+
+    crash = %{
+      call_type: :call,
+      library: "sbtest",
+      python_module: "sbtest",
+      function: "crash",
+      kwargs: [],
+      idempotent: true
+    }
+
+    # crash() always crashes: the retry crashes too, and the error is reported.
+    assert {:error, %Error{type: :worker_crash}} =
+             Runtime.call(crash, [], snakebridge: [pool: pool])
+
+    wait_ready(pool)
+  end
+
+  test "named pools carry their own environment variables" do
+    pool =
+      start_pool(pool_name(),
+        env: %{"PYTHONPATH" => support_python(), "SB_POOL_FLAG" => "gpu-0"},
+        libraries: [os: :stdlib, sbtest: :stdlib]
+      )
+
+    assert {:ok, "gpu-0"} =
+             SnakeBridge.call("os", "getenv", ["SB_POOL_FLAG"], snakebridge: [pool: pool])
+  end
+
+  test "workers start concurrently and all become ready" do
+    pool = start_pool(pool_name(), size: 3)
+    info = wait_ready(pool)
+    assert length(info.workers) == 3
+    assert info.workers |> Enum.map(& &1.os_pid) |> Enum.uniq() |> length() == 3
+  end
+
+  test "stopping a pool leaves no Python process behind, even a busy one" do
+    pool = start_pool(pool_name(), size: 2)
+    pids = Enum.map(Pool.info(pool).workers, & &1.os_pid)
+    assert Enum.all?(pids, &alive?/1)
+    Task.start(fn -> SnakeBridge.call("sbtest", "sleep", [30], snakebridge: [pool: pool]) end)
+    eventually(fn -> Enum.any?(Pool.info(pool).workers, & &1.busy) end)
+    :ok = stop_supervised({Pool, pool})
+    eventually(fn -> not Enum.any?(pids, &alive?/1) end)
+  end
+
+  test "with no Python the pool still starts and calls name the fix" do
+    settings = %{
+      python: {:error, "no Python interpreter is configured; run `mix snakebridge.setup`"},
+      libraries: %{}
+    }
+
+    pool = pool_name()
+    start_supervised!({Pool, name: pool, settings: settings})
+
+    assert {:error, %Error{type: :python_unavailable, message: message}} =
+             SnakeBridge.call("numpy", "mean", [[1]], snakebridge: [pool: pool])
+
+    assert message =~ "mix snakebridge.setup"
+  end
+
+  test "a broken interpreter is reported instead of hanging callers" do
+    settings = %{python: {:ok, "/bin/false"}, libraries: %{}, python_path: nil}
+    pool = pool_name()
+    start_supervised!({Pool, name: pool, settings: settings, checkout_timeout: 60_000})
+
+    result =
+      eventually(fn ->
+        case SnakeBridge.call("numpy", "mean", [[1]], snakebridge: [pool: pool]) do
+          {:error, %Error{type: :worker_crash} = error} -> error
+          _ -> false
+        end
+      end)
+
+    assert result.message =~ "before it was ready"
+    assert result.message =~ "mix snakebridge.setup"
+  end
+
+  test "calls to a pool that does not exist error clearly" do
+    assert {:error, %Error{type: :worker_crash, message: message}} =
+             SnakeBridge.call("json", "dumps", [1], snakebridge: [pool: :nope])
+
+    assert message =~ "pool :nope is not running"
+  end
+end
