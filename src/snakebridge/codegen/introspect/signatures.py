@@ -173,7 +173,7 @@ def _parse_def(params_text: str) -> ast.FunctionDef | None:
 
 
 # "name(params)", optionally "-> type" or CPython's "--> description" after it.
-_DOC_SIG = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*\((.*)\)\s*(?:(-->?)\s*(.+?))?\s*$")
+_DOC_SIG = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*\((.*)\)\s*(?:(--?>)\s*(.+?))?\s*$")
 
 
 def docstring_signature(obj: Any, names: tuple[str, ...]) -> Signature | None:
