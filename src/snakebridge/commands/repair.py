@@ -37,10 +37,12 @@ def _from_bindings(
     out = []
     for defined in report_bindings.values():
         for module, fun, arity in defined:
-            if fun.startswith("_") or fun.endswith("!"):
+            spec = project.library_for_module(module)
+            if spec is None:
                 continue
-            if project.library_for_module(module) is not None:
-                out.append(Detection(module, fun, arity))
+            base = consistency.base_name(fun, spec.streaming)
+            if base is not None and base == fun:  # bang and stream variants come along
+                out.append(Detection(module, base, arity))
     return out
 
 

@@ -175,7 +175,10 @@ def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
     try:
         return _setup(project, payload, args, output)
     except env.SetupError as exc:
-        return Reply(exit_code=1, data={"error": str(exc)})
+        # As a log frame, not data["error"]: the message reaches the user once either way
+        # (the Mix task prints log frames; `snakebridge setup` prints them on stderr).
+        output.log("error", f"setup failed: {exc}")
+        return Reply(exit_code=1, data={"failed": True})
 
 
 def _setup(

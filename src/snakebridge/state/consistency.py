@@ -64,7 +64,7 @@ def _rel(project: Project, path: Path) -> str:
 _GENERATOR_DEFINED = frozenset({"doc"})
 
 
-def _base_name(function: str, streaming: tuple[str, ...]) -> str | None:
+def base_name(function: str, streaming: tuple[str, ...]) -> str | None:
     """The manifest name a generated function belongs to; None for generator helpers."""
     if function.startswith("_") or function in _GENERATOR_DEFINED:
         return None
@@ -185,7 +185,7 @@ def check(
             {
                 (m, base)
                 for m, f, _ in defined
-                if (base := _base_name(f, spec.streaming)) is not None and (m, base) not in listed
+                if (base := base_name(f, spec.streaming)) is not None and (m, base) not in listed
             }
         )
         for module, fun in extra:

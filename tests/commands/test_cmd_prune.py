@@ -1,0 +1,136 @@
+"""analyze, prune and restore on a real generated project."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from snakebridge.state import manifest
+
+from .helpers import cmd, det, generate, snapshot
+
+ALL = [
+    det("Numpy", "mean", 1),
+    det("Numpy", "std", 1),
+    det("Numpy.Linalg", "solve", 2),
+    det("Json", "dumps", 1),
+]
+USED = [det("Numpy", "mean", 1, "lib/stats.ex", 4), det("Json", "dumps", 1, "lib/io.ex", 9)]
+TESTS = [det("Numpy", "std", 1, "test/stats_test.exs", 12)]
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("pristine")
+    generate(root, ALL)
+    return root
+
+
+@pytest.fixture
+def root(pristine: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "app"
+    shutil.copytree(pristine, target)
+    return target
+
+
+def keys(root: Path) -> list[str]:
+    return list(manifest.read(root / ".snakebridge/manifest.json").symbols)
+
+
+def test_analyze_text(root: Path) -> None:
+    reply, out = cmd(
+        root,
+        "analyze",
+        detections=[*USED, det("Numpy", "zeros", 1, "lib/z.ex", 2)],
+        test_detections=TESTS,
+    )
+    assert reply.exit_code == 0
+    assert "numpy: 3 generated, 1 used, 2 unused" in out.text
+    assert "unused  Numpy.Linalg.solve/2,3  (numpy.linalg.solve)" in out.text
+    assert "unused  Numpy.std/1,2  (numpy.std)  used in test/: test/stats_test.exs:12" in out.text
+    assert "missing Numpy.zeros/1  (lib/z.ex:2)" in out.text
+    assert "json: 1 generated, 1 used, 0 unused" in out.text
+
+
+def test_analyze_json(root: Path) -> None:
+    _, out = cmd(
+        root,
+        "analyze",
+        "--format",
+        "json",
+        "--library",
+        "numpy",
+        detections=USED,
+        test_detections=TESTS,
+    )
+    data = json.loads(out.text)["libraries"]
+    assert list(data) == ["numpy"]
+    assert [e["elixir"] for e in data["numpy"]["unused"]] == ["Numpy.Linalg.solve", "Numpy.std"]
+    assert data["numpy"]["test_only"][0]["sites"] == ["test/stats_test.exs:12"]
+
+
+def test_dry_run_changes_nothing(root: Path) -> None:
+    before = snapshot(root)
+    reply, out = cmd(root, "prune", "--dry-run", detections=USED)
+    assert reply.data["pruned"] == ["Numpy.Linalg.solve", "Numpy.std"]
+    assert "would prune Numpy.std/1,2 (numpy.std)" in out.text
+    assert snapshot(root) == before
+    assert not (root / ".snakebridge/backups").exists()
+
+
+def test_prune_warns_about_test_usage_backs_up_and_rerenders(root: Path, tmp_path: Path) -> None:
+    before = snapshot(root)
+    reply, out = cmd(root, "prune", detections=USED, test_detections=TESTS)
+    assert reply.exit_code == 0, out.text
+    assert "Numpy.std is still called from test/ (test/stats_test.exs:12)" in out.logged("warning")
+    assert keys(root) == ["Json.dumps", "Numpy.mean"]
+    # The re-rendered file is byte-identical to a fresh generation of what remains.
+    fresh = tmp_path / "fresh"
+    generate(fresh, USED)
+    assert snapshot(root) == snapshot(fresh)
+    # restore brings the previous bytes back, and can itself be undone.
+    reply, out = cmd(root, "restore")
+    assert reply.exit_code == 0, out.text
+    assert snapshot(root) == before
+    reply, _ = cmd(root, "restore")
+    assert snapshot(root) == snapshot(fresh)
+
+
+def test_library_pattern_and_keep_filters(root: Path) -> None:
+    reply, _ = cmd(root, "prune", "--dry-run", "--library", "json", detections=[])
+    assert reply.data["pruned"] == ["Json.dumps"]
+    reply, _ = cmd(root, "prune", "--dry-run", "--pattern", "numpy.linalg.*", detections=[])
+    assert reply.data["pruned"] == ["Numpy.Linalg.solve"]
+    reply, _ = cmd(root, "prune", "--dry-run", "--keep", "Numpy.std,Json.*", detections=[])
+    assert reply.data["pruned"] == ["Numpy.Linalg.solve", "Numpy.mean"]
+
+
+def test_pruning_a_whole_library_removes_its_file(root: Path) -> None:
+    reply, out = cmd(root, "prune", "--library", "json", detections=[])
+    assert reply.exit_code == 0, out.text
+    assert not (root / "lib/snakebridge_generated/json.ex").exists()
+    assert "Json.dumps" not in keys(root)
+    assert cmd(root, "verify")[0].exit_code == 0
+
+
+def test_nothing_to_prune(root: Path) -> None:
+    reply, out = cmd(root, "prune", detections=ALL)
+    assert reply.data["pruned"] == [] and "nothing to prune" in out.text
+
+
+def test_restore_list_and_unknown_id(root: Path) -> None:
+    reply, out = cmd(root, "restore", "--list")
+    assert reply.data["backups"] == [] and "no backups yet" in out.text
+    cmd(root, "prune", "--library", "json", detections=[])
+    reply, out = cmd(root, "restore", "--list")
+    assert len(reply.data["backups"]) == 1 and "prune: Json.dumps" in out.text
+    with pytest.raises(Exception, match="no backup 'nope'; known backups"):
+        cmd(root, "restore", "--id", "nope")
+
+
+def test_bad_argument_is_a_clear_error(root: Path) -> None:
+    with pytest.raises(Exception, match=r"mix snakebridge.prune: unrecognized arguments: --frob"):
+        cmd(root, "prune", "--frob")

@@ -1,0 +1,137 @@
+"""mix snakebridge.setup's Python half, for real: uv builds a venv and installs into it.
+
+Runs the command the way the Mix task does: on a bootstrap interpreter with no site
+packages (``-S``) and only ``src/`` on PYTHONPATH. Uses the tiny ``six`` package so
+the lock pin (1.16.0) differs from the newest release.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+SIX = [
+    {"name": "six", "version": "~> 1.16", "module_name": "Six", "python_module": "six"},
+    {"name": "json", "stdlib": True, "module_name": "Json", "python_module": "json"},
+]
+
+
+def setup(
+    root: Path, libraries: list[dict[str, object]], *argv: str
+) -> subprocess.CompletedProcess[str]:
+    context = {
+        "root": str(root),
+        "libraries": libraries,
+        "generated_dir": "lib/snakebridge_generated",
+        "python": str(root / ".snakebridge/venv/bin/python"),
+        "python_source": "default",
+    }
+    ctx = root / "ctx.json"
+    ctx.write_text(json.dumps(context))
+    base = getattr(sys, "_base_executable", sys.executable)
+    environ = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
+    environ["PYTHONPATH"] = str(SRC)
+    environ.pop("SNAKEBRIDGE_BOOTSTRAP_PYTHON", None)
+    return subprocess.run(
+        [base, "-S", "-m", "snakebridge", "--context", str(ctx), "setup", *argv],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=600,
+        cwd=root,
+    )
+
+
+def venv_version(root: Path, dist: str) -> str:
+    python = root / ".snakebridge/venv/bin/python"
+    return subprocess.run(
+        [str(python), "-c", f"import importlib.metadata as m; print(m.version({dist!r}))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+@pytest.mark.e2e
+def test_setup_builds_pins_is_idempotent_and_follows_mix_exs(tmp_path: Path) -> None:
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / ".gitignore").write_text("/_build\n")
+    (root / "snakebridge.lock").write_text(
+        json.dumps(
+            {
+                "snakebridge_lock": 1,
+                "environment": {
+                    "generator_hash": "",
+                    "interpreter_hash": "",
+                    "python_platform": "",
+                    "python_version": "",
+                    "snakebridge_version": "",
+                },
+                "libraries": {
+                    "six": {"files_hash": "", "requested": "~> 1.16", "resolved": "1.16.0"}
+                },
+            }
+        )
+    )
+
+    first = setup(root, SIX)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "six 1.16.0 (pinned by snakebridge.lock)" in first.stdout
+    assert "packages: installed" in first.stdout
+    assert venv_version(root, "six") == "1.16.0"
+    # The worker package is importable in the venv, from this checkout.
+    proc = subprocess.run(
+        [
+            str(root / ".snakebridge/venv/bin/python"),
+            "-c",
+            "import snakebridge, sys; print(snakebridge.__file__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout.strip() == str(SRC / "snakebridge" / "__init__.py")
+    gitignore = (root / ".gitignore").read_text()
+    assert gitignore.startswith("/_build\n") and "/.snakebridge/venv/" in gitignore
+    assert "merge=union" in (root / ".gitattributes").read_text()
+    # The lock is never written by setup.
+    assert (
+        json.loads((root / "snakebridge.lock").read_text())["libraries"]["six"]["resolved"]
+        == "1.16.0"
+    )
+
+    git_files = {p: (root / p).read_bytes() for p in (".gitignore", ".gitattributes")}
+    second = setup(root, SIX)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "packages: already up to date" in second.stdout
+    assert "git files: up to date" in second.stdout
+    assert {p: (root / p).read_bytes() for p in git_files} == git_files
+
+    # mix.exs now asks for something the lock's version does not satisfy.
+    newer = [{**SIX[0], "version": "~> 1.17"}, SIX[1]]
+    third = setup(root, newer)
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert venv_version(root, "six").startswith("1.17")
+    assert "snakebridge.lock had 1.16.0, which no longer satisfies '~> 1.17'" in third.stdout
+
+
+@pytest.mark.e2e
+def test_setup_reports_an_uninstallable_library(tmp_path: Path) -> None:
+    libs = [{"name": "six", "version": "~> 99.0", "module_name": "Six", "python_module": "six"}]
+    proc = setup(tmp_path, libs, "--no-git-files")
+    assert proc.returncode == 1
+    assert "uv pip install failed" in proc.stderr + proc.stdout
+    assert not (tmp_path / ".gitignore").exists()
+
+
+def test_setup_rejects_unknown_flags(tmp_path: Path) -> None:
+    proc = setup(tmp_path, SIX, "--frobnicate")
+    assert proc.returncode == 2
+    assert "mix snakebridge.setup: unrecognized arguments: --frobnicate" in proc.stderr
