@@ -1,0 +1,145 @@
+"""The worker process over its real pipes, as the Elixir pool drives it."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from snakebridge.etf import Atom
+
+from .conftest import BYTES, REF, Worker, error, ok
+
+
+def test_ready_info(worker: Worker) -> None:
+    assert worker.info["numpy"] is not None
+    assert worker.info["worker_id"] == "test:1:abc"
+
+
+def test_call_and_values(worker: Worker) -> None:
+    assert ok(worker.call("operator", "add", 1, 2)) == 3
+    assert ok(worker.call("json", "dumps", {"a": [1, None]})) == '{"a": [1, null]}'
+    assert ok(worker.call("math", "fsum", [Atom("infinity"), 1.0])) == Atom("infinity")
+    assert ok(worker.call("json", "loads", "1e999")) == Atom("infinity")
+
+
+def test_bytes_cross_as_struct(worker: Worker) -> None:
+    bytes_term = {Atom("__struct__"): BYTES, Atom("data"): b"\xff\x00"}
+    result = ok(worker.call("operator", "add", bytes_term, bytes_term))
+    assert result[Atom("__struct__")] == BYTES
+    assert result[Atom("data")] == b"\xff\x00\xff\x00"
+
+
+def test_numpy_fast_path_only_for_numeric_libraries(worker: Worker) -> None:
+    floats = [float(i) for i in range(100)]
+    assert ok(worker.call("numpy", "sum", floats)) == 4950.0
+    ref = ok(worker.call("numpy", "asarray", list(range(1000))))
+    assert ref[Atom("type")] == "numpy.ndarray"
+    # A list for json stays a list even though it decoded on the fast path.
+    assert ok(worker.call("json", "dumps", floats[:20])).startswith("[0.0, 1.0")
+    typed = {
+        Atom("__struct__"): BYTES,
+        Atom("data"): (1.5).hex().encode() and bytes(8 * 4),
+        Atom("dtype"): "float64",
+        Atom("shape"): (2, 2),
+    }
+    assert ok(worker.call("numpy", "shape", typed)) == (2, 2)
+
+
+def test_refs_sessions_and_release(worker: Worker) -> None:
+    ref = ok(worker.call("numpy", "array", [1.0, 2.0]))
+    assert ref[Atom("__struct__")] == REF
+    assert ref[Atom("session")] == "s1"
+    assert ok(worker.call("numpy", "mean", ref)) == 1.5
+    other = error(worker.call("numpy", "mean", ref, session="s2"))
+    assert other["type"] == "ref_lost"
+    assert "belongs to session 's1'" in other["message"]
+    foreign = dict(ref)
+    foreign[Atom("worker")] = "test:9:dead"
+    foreign[Atom("id")] = "nope"
+    lost = error(worker.call("numpy", "mean", foreign))
+    assert "stopped or been replaced" in lost["message"]
+    assert ok(worker.request("release", args=[ref])) == 1
+    released = error(worker.call("numpy", "mean", ref))
+    assert "was released" in released["message"]
+
+
+def test_release_session(worker: Worker) -> None:
+    for _ in range(3):
+        ok(worker.call("numpy", "zeros", 3, session="gone"))
+    assert ok(worker.request("stats"))["refs"] == 3
+    assert ok(worker.request("release_session", session="gone")) == 3
+    assert ok(worker.request("stats"))["refs"] == 0
+
+
+def test_allowlist(worker: Worker) -> None:
+    assert error(worker.call("os", "system", "true"))["type"] == "not_allowed"
+    assert error(worker.call("json", "codecs.open", "x"))["type"] == "not_allowed"
+    assert error(worker.call("json", "__builtins__"))["type"] == "not_allowed"
+    refused = worker.request(
+        "call", library="json", python_module="os", function="system", args=["true"]
+    )
+    assert error(refused)["type"] == "not_allowed"
+
+
+def test_exceptions(worker: Worker) -> None:
+    err = error(worker.call("numpy", "linalg.solve", [[1.0, 2.0], [2.0, 4.0]], [1.0, 2.0]))
+    assert err["python_type"] == "numpy.linalg.LinAlgError"
+    assert "ValueError" in err["bases"]
+    assert "Traceback" in err["traceback"]
+    assert "snakebridge/runtime" not in err["traceback"]
+
+
+def test_bad_requests(worker: Worker) -> None:
+    assert error(worker.request("nonsense"))["type"] == "bad_request"
+    worker.send_raw(b"\x83garbage")
+    got_id, result = worker.reply()
+    assert got_id is None
+    assert result[1]["type"] == "bad_request"
+    assert ok(worker.call("operator", "add", 1, 1)) == 2
+
+
+def test_streams(worker: Worker) -> None:
+    it = ok(
+        worker.request("stream", library="itertools", python_module="itertools", function="count")
+    )
+    assert ok(worker.request("stream_next", args=[it, 3])) == ([0, 1, 2], False)
+    assert ok(worker.request("stream_close", args=[it])) is None
+    assert error(worker.request("stream_next", args=[it, 1]))["type"] == "ref_lost"
+
+
+def test_output_is_captured_and_precedes_the_reply(worker: Worker) -> None:
+    # C code writing through libc's stdio to fd 1, the hardest case for the channel.
+    libc = ok(worker.call("ctypes", "CDLL", None))
+    printf = ok(worker.request("get_attr", function="printf", args=[libc]))
+    fmt = {Atom("__struct__"): BYTES, Atom("data"): b"from C %d\n"}
+    worker.logs.clear()
+    ok(worker.request("method", function="__call__", args=[printf, fmt, 42]))
+    # reply() gathers log frames until the reply: the output arrived first.
+    assert ("info", "from C 42") in worker.logs
+    assert ok(worker.call("operator", "add", 1, 1)) == 2
+
+
+def test_ledger_flush(tmp_path: Path) -> None:
+    path = tmp_path / ".snakebridge" / "ledger.json"
+    w = Worker({"json": "json"}, ledger_path=str(path))
+    try:
+        w.request(
+            "call", library="json", python_module="json", function="dumps", args=[1], ledger=True
+        )
+        w.request("call", library="json", python_module="json", function="loads", args=["1"])
+    finally:
+        assert w.close() == 0
+    text = path.read_text()
+    data = json.loads(text)
+    assert "dumps" in text
+    assert "loads" not in text
+    assert data
+
+
+def test_worker_exits_on_eof_promptly() -> None:
+    w = Worker({"json": "json"})
+    start = time.monotonic()
+    assert w.close() == 0
+    assert w.proc.poll() == 0
+    assert time.monotonic() - start < 30  # generous: only guards against a hang
