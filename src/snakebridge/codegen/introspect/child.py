@@ -27,6 +27,10 @@ def main() -> int:
     import json
     import traceback
 
+    # The child is short-lived and allocates many small, acyclic objects (ASTs of stubs,
+    # model nodes); the cyclic collector only costs time here. Off after the library
+    # import (see _import), which runs with the collector on as usual.
+
     try:
         request = json.loads(sys.stdin.read())
         reply = handle(request)
@@ -63,6 +67,9 @@ def _import(python_module: str) -> tuple[object | None, dict[str, object] | None
         return None, {"ok": False, "error": "import_failed",
                       "message": f"{type(exc).__name__}: {exc}",
                       "traceback": traceback.format_exc(), **_environment()}
+    import gc
+
+    gc.disable()
     return module, None
 
 

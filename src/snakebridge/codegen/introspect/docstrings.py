@@ -10,7 +10,7 @@ style-independent and exactly what the generator renders as iex-like blocks.
 from __future__ import annotations
 
 import re
-from dataclasses import fields, is_dataclass, replace
+from dataclasses import replace
 from typing import Any, Literal
 
 import docstring_parser as dp
@@ -174,6 +174,17 @@ def _see_also(text: str) -> list[str]:
 # ------------------------------------------------------------- model post-processing
 
 
+# The model fields that can hold a Doc (directly or further down); nothing below a
+# Signature holds one, so the walk never descends into parameters or types.
+_DOC_FIELDS: dict[type, tuple[str, ...]] = {
+    model.Library: ("root",),
+    model.Module: ("doc", "functions", "classes", "attributes", "submodules"),
+    model.Class: ("doc", "methods", "attributes"),
+    model.Function: ("doc",),
+    model.Attribute: ("doc",),
+}
+
+
 def parse_all(value: Any) -> Any:
     """Replace every raw ``Doc`` inside a model value with its parsed form, then let the
     parsed docs complete what the runtime could not say (see ``complete``)."""
@@ -181,22 +192,21 @@ def parse_all(value: Any) -> Any:
         return parse(value.raw) if value.raw and value.style == "plain" else value
     if isinstance(value, tuple):
         return tuple(parse_all(v) for v in value)
-    if is_dataclass(value) and not isinstance(value, type):
-        changes = {}
-        for f in fields(value):
-            current = getattr(value, f.name)
-            if isinstance(current, Doc | tuple) or (is_dataclass(current)
-                                                    and not isinstance(current, type)):
-                new = parse_all(current)
-                if new is not current:
-                    changes[f.name] = new
-        out = replace(value, **changes) if changes else value
-        if isinstance(out, model.Function):
-            out = replace(out, signature=complete(out.signature, out.doc))
-        elif isinstance(out, model.Class):
-            out = replace(out, constructor=complete(out.constructor, out.doc))
-        return out
-    return value
+    names = _DOC_FIELDS.get(type(value))
+    if names is None:
+        return value
+    changes = {}
+    for name in names:
+        current = getattr(value, name)
+        new = parse_all(current)
+        if new is not current:
+            changes[name] = new
+    out = replace(value, **changes) if changes else value
+    if isinstance(out, model.Function):
+        out = replace(out, signature=complete(out.signature, out.doc))
+    elif isinstance(out, model.Class):
+        out = replace(out, constructor=complete(out.constructor, out.doc))
+    return out
 
 
 def complete(sig: Signature, doc: Doc) -> Signature:

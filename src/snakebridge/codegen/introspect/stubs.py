@@ -199,8 +199,11 @@ def _find_stub_file(module_name: str) -> tuple[str, bool] | None:
 
 
 def _find_source_file(module_name: str) -> tuple[str, bool] | None:
-    if module_name.split(".")[0] not in sys.modules:
+    top = module_name.split(".")[0]
+    if top not in sys.modules:
         return None  # never import a package just to read an alias
+    if top in sys.stdlib_module_names:
+        return None  # typing & co: their names are known to the type model already
     spec = _spec(module_name)
     origin = getattr(spec, "origin", None)
     if isinstance(origin, str) and origin.endswith(".py") and os.path.isfile(origin):

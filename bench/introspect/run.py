@@ -1,0 +1,144 @@
+"""Introspection coverage and speed benchmark (issue 4).
+
+For each module: the public surface (``__all__``, else public names), the share of
+callables (functions, ufuncs, classes' constructors) with a real parameter list — not
+``(*args, **kwargs)``, not the fallback — and the share with a return type, for the
+SnakeBridge introspector and for plain ``inspect.signature`` measured in the same child
+process over the same objects. Wall times: the in-process introspection of the whole
+surface (``ours``) vs the ``inspect.signature`` loop (``inspect``), and the end-to-end
+time of one ``introspect_surface`` call (spawn the child, import the module, introspect,
+send JSON back, parse every docstring in the parent).
+
+Run:  .venv/bin/python bench/introspect/run.py [--repeat 3] [modules...]
+Writes bench/introspect/results.md and results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from snakebridge.codegen.introspect import introspect_surface
+
+MODULES = ["numpy", "numpy.linalg", "numpy.fft", "scipy.linalg", "scipy.optimize",
+           "scipy.stats", "sympy", "pandas"]
+HERE = Path(__file__).resolve().parent
+
+
+def versions(python: str) -> dict[str, str]:
+    code = ("import importlib.metadata as m, platform, json;"
+            "print(json.dumps({d: m.version(d) for d in ['numpy','scipy','sympy','pandas']}"
+            " | {'python': platform.python_version()}))")
+    return dict(json.loads(subprocess.check_output([python, "-c", code], text=True)))
+
+
+def cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def run(module: str, repeat: int, python: str) -> dict[str, Any]:
+    runs = [introspect_surface(python, module).stats for _ in range(repeat)]
+    first = runs[0]
+    med = {key: statistics.median(r[key] for r in runs)
+           for key in ("seconds", "total_seconds", "import_seconds", "child_wall_seconds",
+                       "doc_parse_seconds")}
+    med["baseline_seconds"] = statistics.median(r["baseline"]["seconds"] for r in runs)
+    return {"module": module, "callables": first["callables"], "real": first["real"],
+            "with_returns": first["with_returns"], "returns": first["returns"],
+            "sources": first["sources"], "not_real": first["not_real"],
+            "baseline": {k: first["baseline"][k] for k in ("callables", "real",
+                                                            "with_returns", "failed")},
+            "timing": med}
+
+
+def pct(n: int, d: int) -> str:
+    return f"{100 * n / d:.1f}%" if d else "-"
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    out = [
+        "| module | callables | real signature: ours | inspect.signature | return type: ours "
+        "| inspect.signature | ours (s) | inspect (s) | ratio | end-to-end (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        b, t = r["baseline"], r["timing"]
+        ratio = t["seconds"] / t["baseline_seconds"] if t["baseline_seconds"] else 0.0
+        out.append(
+            f"| {r['module']} | {r['callables']} | {pct(r['real'], r['callables'])} "
+            f"| {pct(b['real'], b['callables'])} | {pct(r['with_returns'], r['callables'])} "
+            f"| {pct(b['with_returns'], b['callables'])} | {t['seconds']:.2f} "
+            f"| {t['baseline_seconds']:.3f} | {ratio:.0f}x | {t['total_seconds']:.2f} |")
+    return "\n".join(out)
+
+
+def detail(rows: list[dict[str, Any]]) -> str:
+    out = ["| module | signature sources | return-type sources | not real (ours) |",
+           "|---|---|---|---|"]
+    for r in rows:
+        src = ", ".join(f"{k} {v}" for k, v in sorted(r["sources"].items()))
+        ret = ", ".join(f"{k} {v}" for k, v in sorted(r["returns"].items()))
+        missing = ", ".join(r["not_real"]) or "—"
+        out.append(f"| {r['module']} | {src} | {ret} | {missing} |")
+    return "\n".join(out)
+
+
+def timing(rows: list[dict[str, Any]]) -> str:
+    out = ["| module | spawn+import+introspect (child wall, s) | of which import (s) "
+           "| doc parsing in parent (s) | end-to-end (s) |", "|---|---:|---:|---:|---:|"]
+    for r in rows:
+        t = r["timing"]
+        out.append(f"| {r['module']} | {t['child_wall_seconds']:.2f} | {t['import_seconds']:.2f}"
+                   f" | {t['doc_parse_seconds']:.2f} | {t['total_seconds']:.2f} |")
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("modules", nargs="*", default=MODULES)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--python", default=sys.executable)
+    args = parser.parse_args()
+    rows = [run(m, args.repeat, args.python) for m in args.modules]
+    env = versions(args.python)
+    header = (
+        "# Introspection benchmark (issue 4)\n\n"
+        f"Machine: {cpu()}, {os.cpu_count()} cores (shared with other jobs while measured); "
+        f"Python {env['python']}, numpy {env['numpy']}, scipy {env['scipy']}, "
+        f"sympy {env['sympy']}, pandas {env['pandas']}.\n\n"
+        f"Method: `bench/introspect/run.py --repeat {args.repeat}`; each module introspected "
+        f"{args.repeat} times in a fresh child process, times are medians. Callables are the "
+        "public functions, ufuncs, callable objects and classes (constructor) of the surface "
+        "(`__all__`, else public names). *Real signature*: a parameter list that is not only "
+        "`(*args, **kwargs)` and not the fallback. *Return type*: any return type — runtime "
+        "annotation, stub, ufunc arity, the class for constructors, or the type named in the "
+        "docstring's Returns section (see the sources table). The baseline is plain "
+        "`inspect.signature` over the same objects in the same process. *ours (s)* / "
+        "*inspect (s)*: in-process time for the whole surface; *end-to-end*: one "
+        "`introspect_surface` call (spawn, import, introspect, JSON, parse every docstring "
+        "in the parent).\n\n"
+    )
+    text = (header + "## Coverage and speed\n\n" + table(rows)
+            + "\n\n## Where the answers came from\n\n" + detail(rows)
+            + "\n\n## End-to-end time\n\n" + timing(rows) + "\n")
+    (HERE / "results.md").write_text(text)
+    (HERE / "results.json").write_text(json.dumps({"environment": env, "rows": rows},
+                                                  indent=1, sort_keys=True) + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
