@@ -83,8 +83,8 @@ defmodule SnakeBridge.Scanner do
         detection != nil do
       detection
     end
-    |> Enum.uniq()
     |> Enum.sort_by(&{&1.file, &1.line, &1.column, &1.module, &1.function, &1.arity})
+    |> Enum.dedup()
   end
 
   defp detection({:call, module, fun, arity, line, column}, file, _exports) do

@@ -12,14 +12,16 @@ defmodule SnakeBridge.Scanner.Cache do
   that cannot be read, is simply discarded.
   """
 
-  @version 2
+  @version 4
 
   defstruct version: @version,
             key: nil,
             written_at: 0,
             sources: %{},
+            dirs: %{},
             generated: %{},
             stamp: nil,
+            summary: nil,
             last_missing: [],
             last_diagnostics: []
 
@@ -30,8 +32,10 @@ defmodule SnakeBridge.Scanner.Cache do
           key: term,
           written_at: integer,
           sources: %{String.t() => entry},
+          dirs: map,
           generated: %{String.t() => entry},
           stamp: {binary, binary} | nil,
+          summary: [map] | nil,
           last_missing: [tuple],
           last_diagnostics: [map]
         }
@@ -48,7 +52,7 @@ defmodule SnakeBridge.Scanner.Cache do
   def load(path, key) do
     with {:ok, binary} <- File.read(path),
          %__MODULE__{version: @version} = cache <- safe_decode(binary) do
-      if cache.key == key, do: cache, else: %{cache | key: key, sources: %{}}
+      if cache.key == key, do: cache, else: %{cache | key: key, sources: %{}, dirs: %{}}
     else
       _ -> %__MODULE__{key: key}
     end
@@ -96,9 +100,9 @@ defmodule SnakeBridge.Scanner.Cache do
           {%{String.t() => entry}, [String.t()], non_neg_integer}
   def refresh(table, files, root, written_at, compute) do
     {kept, stale} =
-      Enum.reduce(files, {%{}, []}, fn rel, {kept, stale} ->
-        stat = stat(Path.join(root, rel))
-
+      files
+      |> stats(root)
+      |> Enum.reduce({%{}, []}, fn {rel, stat}, {kept, stale} ->
         case Map.get(table, rel) do
           {^stat, _hash, _value} = entry when stat != nil ->
             if racy?(stat, written_at),
@@ -118,6 +122,20 @@ defmodule SnakeBridge.Scanner.Cache do
       {rel, {:new, entry}}, {table, changed} -> {Map.put(table, rel, entry), [rel | changed]}
     end)
     |> then(fn {table, changed} -> {table, Enum.sort(changed), length(stale)} end)
+  end
+
+  # One stat per file is most of a no-op compile. The calls block on the file system,
+  # not on the CPU, so a few processes overlapping them pays even on two cores.
+  defp stats(files, root) when length(files) < 200,
+    do: Enum.map(files, &{&1, stat(Path.join(root, &1))})
+
+  defp stats(files, root) do
+    files
+    |> Enum.chunk_every(div(length(files), 16) + 1)
+    |> Enum.map(fn chunk ->
+      Task.async(fn -> Enum.map(chunk, &{&1, stat(Path.join(root, &1))}) end)
+    end)
+    |> Enum.flat_map(&Task.await(&1, :infinity))
   end
 
   defp recompute({rel, _stat, old}, root, compute) do
@@ -149,7 +167,7 @@ defmodule SnakeBridge.Scanner.Cache do
   end
 
   defp stat(path) do
-    case :file.read_file_info(String.to_charlist(path), time: :posix) do
+    case :prim_file.read_file_info(path, [{:time, :posix}]) do
       {:ok,
        {:file_info, size, :regular, _access, _atime, mtime, _ctime, _mode, _links, _major, _minor,
         inode, _uid, _gid}} ->

@@ -19,7 +19,8 @@ defmodule SnakeBridge.Scanner.Prepass do
 
   @type status :: :ok | :noop | :error
   @type scan :: %{
-          detections: [Scanner.detection()],
+          detections: [Scanner.detection()] | nil,
+          findings: [{String.t(), [Scanner.finding()]}],
           problems: [map],
           reparsed: [String.t()],
           files: non_neg_integer
@@ -64,15 +65,24 @@ defmodule SnakeBridge.Scanner.Prepass do
       cache_path = Keyword.get_lazy(opts, :cache_path, &Cache.path/0)
       cache = Cache.load(cache_path, cache_key(config))
       cache = if force, do: %{cache | sources: %{}, generated: %{}}, else: cache
-      {scan, cache, scan_dirty} = scan(config, cache)
+      {scan, cache, scan_dirty} = scan(config, cache, resolve: false)
       {bindings, binding_problems, cache, gen_dirty} = bindings(config, cache)
-      missing = uncovered(scan.detections, bindings)
+
+      # Same sources, same bindings: the uncovered calls are the ones found last time,
+      # and resolving every call again would be most of the cost of a no-op.
+      {scan, missing} =
+        if scan_dirty or gen_dirty or force or cache.summary == nil or mode == :always do
+          scan = resolved(scan)
+          {scan, uncovered(scan.detections, bindings)}
+        else
+          {scan, cache.summary}
+        end
 
       state = %{
         config: config,
-        cache: cache,
+        cache: %{cache | summary: missing},
         cache_path: cache_path,
-        dirty: scan_dirty or gen_dirty,
+        dirty: scan_dirty or gen_dirty or cache.summary != missing,
         scan: scan,
         missing: missing,
         problems: binding_problems,
@@ -81,23 +91,29 @@ defmodule SnakeBridge.Scanner.Prepass do
         stamp: stamps(config)
       }
 
-      say(
-        config,
-        "scanned #{scan.files} files (#{length(scan.reparsed)} parsed), " <>
-          "#{length(scan.detections)} calls, #{length(missing_keys(missing))} without a binding"
-      )
+      if config.verbose do
+        scan = resolved(scan)
+
+        say(
+          config,
+          "scanned #{scan.files} files (#{length(scan.reparsed)} parsed), " <>
+            "#{length(scan.detections)} calls, #{length(missing_keys(missing))} without a binding"
+        )
+      end
 
       if config.strict and mode == :auto, do: strict(state), else: decide(state)
     end
   end
 
   @doc """
-  Scans the project's sources incrementally. Returns `{scan, cache, cache_changed?}`.
+  Scans the project's sources incrementally. Returns `{scan, cache, cache_changed?}`;
+  `scan.detections` holds every resolved call (see `SnakeBridge.Scanner`).
+  With `resolve: false` the detections are left for `resolved/1` to compute.
   """
-  @spec scan(Config.t(), Cache.t()) :: {scan, Cache.t(), boolean}
-  def scan(%Config{} = config, %Cache{} = cache) do
+  @spec scan(Config.t(), Cache.t(), keyword) :: {scan, Cache.t(), boolean}
+  def scan(%Config{} = config, %Cache{} = cache, opts \\ []) do
     roots = Config.library_modules(config)
-    files = Files.list(config)
+    {files, dirs} = Files.list(config, cache.dirs, cache.written_at)
 
     {sources, reparsed, rechecked} =
       Cache.refresh(cache.sources, files, config.root, cache.written_at, fn rel, content ->
@@ -107,6 +123,7 @@ defmodule SnakeBridge.Scanner.Prepass do
     {ok, problems} =
       Enum.reduce(files, {[], []}, fn rel, {ok, problems} ->
         case Map.get(sources, rel) do
+          {_, _, {:ok, []}} -> {ok, problems}
           {_, _, {:ok, findings}} -> {[{rel, findings} | ok], problems}
           {_, _, {:error, error}} -> {ok, [Map.put(error, :file, rel) | problems]}
           nil -> {ok, problems}
@@ -114,15 +131,24 @@ defmodule SnakeBridge.Scanner.Prepass do
       end)
 
     scan = %{
-      detections: Scanner.resolve(Enum.reverse(ok)),
+      detections: nil,
+      findings: Enum.reverse(ok),
       problems: Enum.reverse(problems),
       reparsed: reparsed,
       files: length(files)
     }
 
-    dirty = rechecked > 0 or map_size(sources) != map_size(cache.sources)
-    {scan, %{cache | sources: sources}, dirty}
+    scan = if Keyword.get(opts, :resolve, true), do: resolved(scan), else: scan
+    dirty = rechecked > 0 or map_size(sources) != map_size(cache.sources) or dirs != cache.dirs
+    {scan, %{cache | sources: sources, dirs: dirs}, dirty}
   end
+
+  @doc "The scan with `detections` computed from its per-file findings."
+  @spec resolved(scan) :: scan
+  def resolved(%{detections: nil, findings: findings} = scan),
+    do: %{scan | detections: Scanner.resolve(findings)}
+
+  def resolved(scan), do: scan
 
   defp bindings(config, cache) do
     files = Bindings.files(config.root, config.generated_dir)
@@ -291,6 +317,7 @@ defmodule SnakeBridge.Scanner.Prepass do
   end
 
   defp generate(state) do
+    state = %{state | scan: resolved(state.scan)}
     %{config: config, cache: cache} = state
 
     payload =
@@ -352,6 +379,7 @@ defmodule SnakeBridge.Scanner.Prepass do
       %{
         cache
         | stamp: stamps(state.config),
+          summary: uncovered(state.scan.detections, bindings),
           last_missing: state.scan.detections |> uncovered(bindings) |> missing_keys(),
           last_diagnostics: Enum.filter(diagnostics, &(&1["severity"] != "error"))
       }
@@ -379,11 +407,7 @@ defmodule SnakeBridge.Scanner.Prepass do
   defp stamps(config) do
     context = Config.context(config)
 
-    decl =
-      :crypto.hash(
-        :sha256,
-        :erlang.term_to_binary([context["libraries"], context["generated_dir"]])
-      )
+    decl = :erlang.md5(:erlang.term_to_binary([context["libraries"], context["generated_dir"]]))
 
     {decl, Stamp.compute(config)}
   end

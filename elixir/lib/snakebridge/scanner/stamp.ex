@@ -27,7 +27,8 @@ defmodule SnakeBridge.Scanner.Stamp do
       site_packages(config.python)
     ]
 
-    :crypto.hash(:sha256, :erlang.term_to_binary(parts))
+    # md5 is plenty to notice a change, and needs no crypto NIF loaded on a no-op compile.
+    :erlang.md5(:erlang.term_to_binary(parts))
   end
 
   @doc "A short human-readable explanation of what the stamp covers (for verbose output)."
