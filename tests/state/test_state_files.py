@@ -174,3 +174,113 @@ def test_file_lock_excludes_other_threads(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert errors == []
+
+
+# ------------------------------------------------------------------ transactions
+
+
+def _files(project: Project) -> dict[str, bytes]:
+    return {
+        p.relative_to(project.root).as_posix(): p.read_bytes()
+        for p in sorted(project.root.rglob("*"))
+        if p.is_file() and p.name != ".lock"
+    }
+
+
+def _seed(project: Project) -> None:
+    write_atomic(project.manifest_path, b"old manifest")
+    write_atomic(project.lock_path, b"old lock")
+    write_atomic(project.generated_dir / "numpy.ex", b"old numpy")
+
+
+def test_transaction_commits_together_and_reads_its_own_writes(project: Project) -> None:
+    from snakebridge.state.files import read_bytes, remove_file
+
+    _seed(project)
+    with project_lock(project):
+        assert write_atomic(project.manifest_path, b"new manifest") is True
+        assert write_atomic(project.manifest_path, b"new manifest") is False
+        assert remove_file(project.generated_dir / "numpy.ex") is True
+        assert read_bytes(project.manifest_path) == b"new manifest"
+        assert project.manifest_path.read_bytes() == b"old manifest"  # not visible yet
+        with pytest.raises(FileNotFoundError):
+            read_bytes(project.generated_dir / "numpy.ex")
+    assert _files(project) == {
+        ".snakebridge/manifest.json": b"new manifest",
+        "snakebridge.lock": b"old lock",
+    }
+
+
+def test_exception_discards_every_staged_write(project: Project) -> None:
+    _seed(project)
+    before = _files(project)
+    with pytest.raises(RuntimeError), project_lock(project):
+        write_atomic(project.manifest_path, b"new manifest")
+        write_atomic(project.lock_path, b"new lock")
+        raise RuntimeError("introspection failed")
+    assert _files(project) == before
+
+
+def _run_and_kill(project: Project, body: str) -> None:
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from pathlib import Path
+        from snakebridge.project import project_from_payload
+        from snakebridge.state import files
+        project = project_from_payload({{"root": {str(project.root)!r}, "libraries": []}})
+        """
+    ) + textwrap.dedent(body)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+def test_run_killed_before_commit_leaves_previous_state(project: Project) -> None:
+    _seed(project)
+    before = _files(project)
+    _run_and_kill(
+        project,
+        """
+        with files.project_lock(project):
+            files.write_atomic(project.manifest_path, b"new manifest")
+            files.write_atomic(project.generated_dir / "numpy.ex", b"new numpy")
+            os.kill(os.getpid(), signal.SIGKILL)
+        """,
+    )
+    after = _files(project)
+    # Only the killed run's temp files differ; the state files are untouched.
+    assert {k: v for k, v in after.items() if not k.endswith(".sbtmp")} == before
+    assert any(k.endswith(".sbtmp") for k in after)
+    with project_lock(project):  # the next run sweeps them
+        pass
+    assert _files(project) == before
+
+
+def test_run_killed_during_commit_is_rolled_forward(project: Project) -> None:
+    _seed(project)
+    _run_and_kill(
+        project,
+        """
+        real_replace = os.replace
+        renames = []
+        def dying_replace(src, dst):
+            real_replace(src, dst)
+            if not str(dst).endswith(".journal"):
+                renames.append(dst)
+                if len(renames) == 1:
+                    os.kill(os.getpid(), signal.SIGKILL)
+        os.replace = dying_replace
+        with files.project_lock(project):
+            files.write_atomic(project.manifest_path, b"new manifest")
+            files.write_atomic(project.lock_path, b"new lock")
+            files.write_atomic(project.generated_dir / "numpy.ex", b"new numpy")
+        """,
+    )
+    assert (project.state_dir / ".journal").exists()
+    with project_lock(project):
+        pass
+    assert _files(project) == {
+        ".snakebridge/manifest.json": b"new manifest",
+        "lib/snakebridge_generated/numpy.ex": b"new numpy",
+        "snakebridge.lock": b"new lock",
+    }

@@ -6,8 +6,8 @@ called from ``test/`` is reported with its call sites (it is pruned all the same
 kept: the tests then need it generated again). Before anything changes, the manifest,
 lock and generated files are backed up (``mix snakebridge.restore`` undoes the prune);
 then the manifest loses the symbols and each affected library's file is re-rendered
-from what remains (or deleted when nothing remains). If re-rendering fails, the backup
-is put back and nothing is lost.
+from what remains (or deleted when nothing remains). All of it is one transaction
+(``project_lock``): if re-rendering fails, nothing changes.
 """
 
 from __future__ import annotations
@@ -40,65 +40,56 @@ def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
     detections = detections_from_payload(payload.get("detections") or [])
     tests = detections_from_payload(payload.get("test_detections") or [])
 
-    with project_lock(project):
-        current = manifest.read(project.manifest_path)
-        unknown = sorted(
-            set(libraries) - {lib.name for lib in project.libraries} - current.libraries()
-        )
-        if unknown:
-            output.log(
-                "warning",
-                f"--library {', '.join(unknown)}: no such library in mix.exs or the manifest",
+    try:
+        with project_lock(project):
+            current = manifest.read(project.manifest_path)
+            unknown = sorted(
+                set(libraries) - {lib.name for lib in project.libraries} - current.libraries()
             )
-        report = usage.analyze(project, current, detections, tests)
-        candidates = [
-            e
-            for u in report
-            if not libraries or u.library in libraries
-            for e in u.unused
-            if (not args.pattern or usage.matches(e, args.pattern))
-            and not (keep and usage.matches(e, keep))
-        ]
-        test_sites = {k: v for u in report for k, v in u.test_sites.items()}
-        for e in candidates:
-            if e.key in test_sites:
+            if unknown:
                 output.log(
                     "warning",
-                    f"{e.key} is still called from test/ ({usage.where(test_sites[e.key])}); "
-                    f"pruning it will break those tests unless you pass --keep {e.key}",
+                    f"--library {', '.join(unknown)}: no such library in mix.exs or the manifest",
                 )
-        data: dict[str, Any] = {"pruned": [e.key for e in candidates], "dry_run": args.dry_run}
-        if not candidates:
-            output.out(
-                "nothing to prune: every generated symbol is called"
-                + (" (within the given filters)" if args.library or args.pattern else "")
-            )
-            return Reply(data=data)
-        verb = "would prune" if args.dry_run else "pruning"
-        for e in candidates:
-            output.out(f"{verb} {e.key}/{','.join(map(str, e.arities))} ({e.python})")
-        if args.dry_run:
-            return Reply(data=data)
+            report = usage.analyze(project, current, detections, tests)
+            candidates = [
+                e
+                for u in report
+                if not libraries or u.library in libraries
+                for e in u.unused
+                if (not args.pattern or usage.matches(e, args.pattern))
+                and not (keep and usage.matches(e, keep))
+            ]
+            test_sites = {k: v for u in report for k, v in u.test_sites.items()}
+            for e in candidates:
+                if e.key in test_sites:
+                    output.log(
+                        "warning",
+                        f"{e.key} is still called from test/ ({usage.where(test_sites[e.key])}); "
+                        f"pruning it will break those tests unless you pass --keep {e.key}",
+                    )
+            data: dict[str, Any] = {"pruned": [e.key for e in candidates], "dry_run": args.dry_run}
+            if not candidates:
+                output.out(
+                    "nothing to prune: every generated symbol is called"
+                    + (" (within the given filters)" if args.library or args.pattern else "")
+                )
+                return Reply(data=data)
+            verb = "would prune" if args.dry_run else "pruning"
+            for e in candidates:
+                output.out(f"{verb} {e.key}/{','.join(map(str, e.arities))} ({e.python})")
+            if args.dry_run:
+                return Reply(data=data)
 
-        saved = backup.create(project, "prune: " + ", ".join(e.key for e in candidates))
-        data["backup"] = saved.id
-        try:
+            saved = backup.create(project, "prune: " + ", ".join(e.key for e in candidates))
+            data["backup"] = saved.id
             written = _apply(project, current, candidates, output)
-        except BaseException:
-            backup.restore(project, saved)
-            output.log(
-                "error", f"prune failed; the previous state was restored from backup {saved.id}"
-            )
-            raise
-        if written is None:
-            backup.restore(project, saved)
-            return Reply(
-                exit_code=1,
-                data={
-                    **data,
-                    "error": "re-rendering failed; nothing was pruned (see the diagnostics above)",
-                },
-            )
+            if written is None:
+                # Raising out of the project lock discards its transaction: nothing changes.
+                raise _NothingPruned(data)
+    except _NothingPruned as failed:
+        output.log("error", "re-rendering failed, so nothing was pruned (see above)")
+        return Reply(exit_code=1, data={**failed.data, "error": "nothing was pruned"})
     data["written"] = written
     output.out(
         f"pruned {len(candidates)} symbol(s); backup {saved.id} "
@@ -107,12 +98,19 @@ def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
     return Reply(data=data)
 
 
+class _NothingPruned(Exception):
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__("nothing pruned")
+        self.data = data
+
+
 def _apply(
     project: Project,
     current: manifest.Manifest,
     candidates: list[manifest.SymbolEntry],
     output: Output,
 ) -> list[str] | None:
+    """Prune inside the caller's transaction; None (after discarding it) if rendering failed."""
     by_library: dict[str, list[str]] = defaultdict(list)
     for e in candidates:
         by_library[e.library].append(e.key)

@@ -97,7 +97,8 @@ def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
                 where = f" ({d.file}:{d.line})" if d.file else ""
                 output.log(d.severity, d.message + where)
 
-        after = consistency.check(project, None)
+    # After the transaction committed: check what is now on disk.
+    after = consistency.check(project, None)
     if after.ok:
         output.out(f"repaired: verify passes now (backup of the previous state: {saved.id})")
     else:

@@ -66,7 +66,12 @@ def create(project: Project, reason: str) -> Backup:
         shutil.copy2(path, target)
         files.append(rel)
     index = {"id": backup_id, "reason": reason, "files": files}
-    write_atomic(staging / INDEX, (json.dumps(index, indent=2, sort_keys=True) + "\n").encode())
+    # Not part of the caller's transaction: the backup must exist before anything changes.
+    write_atomic(
+        staging / INDEX,
+        (json.dumps(index, indent=2, sort_keys=True) + "\n").encode(),
+        transactional=False,
+    )
     # The backup appears under its final name only once complete.
     staging.rename(root / backup_id)
     return Backup(backup_id, root / backup_id, reason, tuple(files))
@@ -118,7 +123,10 @@ def find(project: Project, backup_id: str | None) -> Backup:
 
 
 def restore(project: Project, backup: Backup) -> list[str]:
-    """Make the backup's files current again; return the relative paths that changed."""
+    """Make the backup's files current again; return the relative paths that changed.
+
+    Inside a ``project_lock`` this is part of its transaction, like every state write.
+    """
     changed = []
     keep = set(backup.files)
     for rel in backup.files:

@@ -313,6 +313,7 @@ GITIGNORE_LINES = (
     "/.snakebridge/scan_cache*",
     "/.snakebridge/backups/",
     "/.snakebridge/.lock",
+    "/.snakebridge/.journal",
 )
 
 

@@ -8,7 +8,16 @@ changed" when nothing did.
 
 ``project_lock`` serialises the commands that write a project's state (generate,
 repair, prune, restore, promote, lock --rebuild): two ``mix compile`` runs started at
-once in the same project take turns instead of interleaving their writes.
+once in the same project take turns instead of interleaving their writes. It is also a
+transaction: while a thread holds it, ``write_atomic`` and ``remove_file`` on paths
+inside the project are staged (new bytes fsynced to a temp file beside the target) and
+only made current together when the outermost ``project_lock`` exits normally. An
+exception discards them; a process killed before the commit leaves the previous state
+untouched (its temp files are swept by the next run); a process killed during the
+commit leaves a journal (``.snakebridge/.journal``) that the next run takes the lock
+rolls forward. So the manifest, the lock and the generated files always describe the
+same generation. ``read_bytes`` sees staged content, so code inside the transaction
+reads what it wrote.
 
 Stdlib only: the bootstrap interpreter (``mix snakebridge.setup``) and the worker
 import this module.
@@ -19,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import os
 import tempfile
 import threading
@@ -35,27 +45,28 @@ class LockTimeout(RuntimeError):
     """Another SnakeBridge run held the project lock for longer than we were willing to wait."""
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
-    """Replace ``path`` with ``data`` atomically; return False (and write nothing) if unchanged."""
+def write_atomic(path: Path, data: bytes, *, transactional: bool = True) -> bool:
+    """Replace ``path`` with ``data`` atomically; return False (and write nothing) if unchanged.
+
+    Inside a ``project_lock`` of the project holding ``path`` the write is staged and
+    becomes visible when the lock's transaction commits (unless ``transactional=False``:
+    files with their own lock, like the ledger, are written at once).
+    """
     path = Path(path)
     try:
-        if path.read_bytes() == data:
+        current = read_bytes(path) if transactional else path.read_bytes()
+        if current == data:
             return False
     except FileNotFoundError:
         pass
     except IsADirectoryError as exc:
         raise OSError(f"cannot write {path}: it is a directory; move it out of the way") from exc
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # The temp file lives next to the target so the rename never crosses a filesystem.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
+    txn = _transaction_for(path) if transactional else None
+    tmp = _write_temp(path, data)
+    if txn is not None:
+        txn.stage(path, tmp)
+        return True
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        # mkstemp creates 0600; state files should look like any other file the user writes.
-        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -65,13 +76,66 @@ def write_atomic(path: Path, data: bytes) -> bool:
     return True
 
 
-def remove_file(path: Path) -> bool:
-    """Delete ``path`` if it exists; return whether anything was removed."""
+TEMP_SUFFIX = ".sbtmp"
+
+
+def _write_temp(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # The temp file lives next to the target so the rename never crosses a filesystem.
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    tmp = Path(tmp_name)
     try:
-        Path(path).unlink()
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        # mkstemp creates 0600; state files should look like any other file the user writes.
+        os.chmod(tmp, 0o666 & ~_umask())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    return tmp
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of ``path`` as this thread's open transaction (if any) would leave them."""
+    path = Path(path)
+    txn = _transaction_for(path)
+    if txn is not None:
+        key = txn.key(path)
+        if key in txn.staged:
+            staged = txn.staged[key]
+            if staged is None:
+                raise FileNotFoundError(str(path))
+            return staged.read_bytes()
+    return path.read_bytes()
+
+
+def exists(path: Path) -> bool:
+    try:
+        read_bytes(path)
     except FileNotFoundError:
         return False
-    _fsync_dir(Path(path).parent)
+    except IsADirectoryError:
+        return True
+    return True
+
+
+def remove_file(path: Path) -> bool:
+    """Delete ``path`` if it exists (staged inside a transaction); return whether it did."""
+    path = Path(path)
+    txn = _transaction_for(path)
+    if txn is not None:
+        if not exists(path):
+            return False
+        txn.stage(path, None)
+        return True
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    _fsync_dir(path.parent)
     return True
 
 
@@ -172,8 +236,136 @@ def _read_holder(fd: int) -> str:
     return f" (pid {pid})" if pid.isdigit() else ""
 
 
+# ----------------------------------------------------------------------------- transactions
+
+
+class _Transaction:
+    def __init__(self, root: Path, journal: Path) -> None:
+        self.root = root
+        self.journal = journal
+        self.staged: dict[Path, Path | None] = {}  # target -> temp file, or None to delete
+
+    @staticmethod
+    def key(path: Path) -> Path:
+        return Path(os.path.abspath(path))
+
+    def covers(self, path: Path) -> bool:
+        return self.key(path).is_relative_to(self.root)
+
+    def stage(self, path: Path, tmp: Path | None) -> None:
+        key = self.key(path)
+        previous = self.staged.get(key)
+        if previous is not None:
+            with contextlib.suppress(FileNotFoundError):
+                previous.unlink()
+        self.staged[key] = tmp
+
+    def discard(self) -> None:
+        for tmp in self.staged.values():
+            if tmp is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+        self.staged.clear()
+
+    def commit(self) -> None:
+        if not self.staged:
+            return
+        entries = [
+            [str(t), None if tmp is None else str(tmp)] for t, tmp in sorted(self.staged.items())
+        ]
+        # The journal makes the renames below one step: once it exists, the next run
+        # completes them even if this process dies half-way. Before it exists, failing
+        # means discarding; after, the staged files belong to the journal.
+        try:
+            journal_tmp = _write_temp(self.journal, json.dumps(entries).encode())
+            os.replace(journal_tmp, self.journal)
+        except BaseException:
+            self.discard()
+            raise
+        self.staged.clear()
+        _fsync_dir(self.journal.parent)
+        _apply_journal(entries)
+        self.journal.unlink()
+        _fsync_dir(self.journal.parent)
+
+
+def _apply_journal(entries: list[list[str | None]]) -> None:
+    dirs = set()
+    for target, tmp in entries:
+        assert target is not None
+        if tmp is None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(target)
+        elif os.path.exists(tmp):
+            os.replace(tmp, target)
+        dirs.add(os.path.dirname(target))
+    for d in sorted(dirs):
+        _fsync_dir(Path(d))
+
+
+def recover(state_dir: Path, root: Path, sweep: tuple[Path, ...] = ()) -> bool:
+    """Finish a commit a killed run left half-done; sweep its temp files. Call under the lock.
+
+    Returns whether a journal was rolled forward.
+    """
+    journal = state_dir / ".journal"
+    rolled = False
+    try:
+        entries = json.loads(journal.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        entries = None
+    except (OSError, ValueError):
+        entries = None  # a torn journal cannot exist (it is renamed into place); be safe
+        journal.unlink()
+    if isinstance(entries, list):
+        _apply_journal([[str(t), None if tmp is None else str(tmp)] for t, tmp in entries])
+        journal.unlink()
+        _fsync_dir(state_dir)
+        rolled = True
+    # Temp files of a run killed before its commit: never part of the state, remove them.
+    # Only our own names, in our own directories (the ledger's writers use other names).
+    for directory in (root, state_dir, *sweep):
+        if not directory.is_dir():
+            continue
+        for tmp in directory.glob(f".*{TEMP_SUFFIX}"):
+            if not tmp.name.startswith(".ledger.json."):
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+    return rolled
+
+
+_ACTIVE = threading.local()
+
+
+def _transaction_for(path: Path) -> _Transaction | None:
+    stack: list[_Transaction] = getattr(_ACTIVE, "stack", [])
+    for txn in reversed(stack):
+        if txn.covers(path):
+            return txn
+    return None
+
+
 @contextlib.contextmanager
 def project_lock(project: Project, timeout: float = 60.0) -> Iterator[None]:
-    """Exclusive lock on ``<root>/.snakebridge/.lock`` for the duration of a state-changing run."""
+    """Exclusive lock on ``<root>/.snakebridge/.lock`` and one transaction over the project.
+
+    Re-entrant in one thread: only the outermost block commits.
+    """
+    root = Path(os.path.abspath(project.root))
+    stack: list[_Transaction] = _ACTIVE.__dict__.setdefault("stack", [])
+    if any(t.root == root for t in stack):
+        with file_lock(project.state_dir / ".lock", timeout=timeout, what="SnakeBridge"):
+            yield
+        return
     with file_lock(project.state_dir / ".lock", timeout=timeout, what="SnakeBridge"):
-        yield
+        recover(project.state_dir, root, (Path(os.path.abspath(project.generated_dir)),))
+        txn = _Transaction(root, project.state_dir / ".journal")
+        stack.append(txn)
+        try:
+            yield
+        except BaseException:
+            stack.remove(txn)
+            txn.discard()
+            raise
+        stack.remove(txn)
+        txn.commit()

@@ -139,7 +139,7 @@ def render(ledger: Ledger) -> bytes:
 
 
 def write(ledger_path: Path, ledger: Ledger) -> bool:
-    return write_atomic(Path(ledger_path), render(ledger))
+    return write_atomic(Path(ledger_path), render(ledger), transactional=False)
 
 
 def merge_records(ledger_path: Path, records: Mapping[RecordKey, int]) -> None:

@@ -36,7 +36,7 @@ from typing import Any
 
 from snakebridge.project import LibrarySpec, Project, ProjectError
 from snakebridge.state.errors import StateError
-from snakebridge.state.files import write_atomic
+from snakebridge.state.files import read_bytes, write_atomic
 
 FORMAT = 1
 STDLIB_REQUESTED = "stdlib"
@@ -308,7 +308,7 @@ def write(path: Path, lock: Lock) -> bool:
 def read(path: Path) -> Lock | None:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bytes(path).decode("utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:

@@ -29,7 +29,7 @@ from types import MappingProxyType
 from typing import Any
 
 from snakebridge.state.errors import StateError
-from snakebridge.state.files import write_atomic
+from snakebridge.state.files import read_bytes, write_atomic
 
 FORMAT = 1
 _SENTINEL = "~"
@@ -134,7 +134,7 @@ def read(path: Path) -> Manifest:
     """The manifest at ``path``; an empty one when the file does not exist."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bytes(path).decode("utf-8")
     except FileNotFoundError:
         return Manifest()
     except (OSError, UnicodeDecodeError) as exc:
