@@ -20,6 +20,15 @@ defmodule SnakeBridge.Scanner.Files do
   def list(%Config{} = config), do: config |> list(%{}, 0) |> elem(0)
 
   @doc """
+  Whether a listing may be stale if trusted later: some directory was modified within
+  a second of `written_at` (the cache should be saved again so the next run trusts it).
+  """
+  @spec racy?(dirs, integer) :: boolean
+  def racy?(dirs, written_at) do
+    Enum.any?(dirs, fn {_rel, {{mtime, _inode}, _names, _subdirs}} -> mtime >= written_at - 1 end)
+  end
+
+  @doc """
   The files to scan, using and refreshing `dirs` (directory → `{stat, files, subdirs}`).
   Directories modified at or after `written_at - 1` (one-second mtimes) are re-listed.
   """

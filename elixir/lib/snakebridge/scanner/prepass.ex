@@ -139,7 +139,11 @@ defmodule SnakeBridge.Scanner.Prepass do
     }
 
     scan = if Keyword.get(opts, :resolve, true), do: resolved(scan), else: scan
-    dirty = rechecked > 0 or map_size(sources) != map_size(cache.sources) or dirs != cache.dirs
+
+    dirty =
+      rechecked > 0 or map_size(sources) != map_size(cache.sources) or dirs != cache.dirs or
+        Files.racy?(dirs, cache.written_at)
+
     {scan, %{cache | sources: sources, dirs: dirs}, dirty}
   end
 
