@@ -197,10 +197,10 @@ defmodule SnakeBridge.CLIPort do
   defp shell(opts), do: Keyword.get_lazy(opts, :shell, &Mix.shell/0)
 
   defp log("debug", message, opts) do
-    if Keyword.get(opts, :verbose, false), do: shell(opts).info("[python] " <> message)
+    if Keyword.get(opts, :verbose, false), do: shell(opts).info("[debug] " <> message)
   end
 
-  defp log("info", message, opts), do: shell(opts).info("[python] " <> message)
+  defp log("info", message, opts), do: shell(opts).info(message)
 
   defp log("warning", message, opts),
     do: shell(opts).info([:yellow, "warning: ", :reset, message])

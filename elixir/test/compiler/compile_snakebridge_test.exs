@@ -85,7 +85,7 @@ defmodule Mix.Tasks.Compile.SnakebridgeTest do
     assert generated(root) =~ "def solve(_a0, _a1)"
     # Output frames and stray prints from Python reach the Mix shell.
     assert_received {:mix_shell, :info, ["generated 2 modules"]}
-    assert_received {:mix_shell, :info, ["[python] a stray print from an imported library"]}
+    assert_received {:mix_shell, :info, ["a stray print from an imported library"]}
 
     # Nothing changed: no OS process at all.
     {result, ports} = Project.count_open_ports(fn -> Project.compile(root) end)
