@@ -27,15 +27,25 @@ from typing import Any
 
 from snakebridge.codegen.introspect import introspect_surface
 
-MODULES = ["numpy", "numpy.linalg", "numpy.fft", "scipy.linalg", "scipy.optimize",
-           "scipy.stats", "sympy", "pandas"]
+MODULES = [
+    "numpy",
+    "numpy.linalg",
+    "numpy.fft",
+    "scipy.linalg",
+    "scipy.optimize",
+    "scipy.stats",
+    "sympy",
+    "pandas",
+]
 HERE = Path(__file__).resolve().parent
 
 
 def versions(python: str) -> dict[str, str]:
-    code = ("import importlib.metadata as m, platform, json;"
-            "print(json.dumps({d: m.version(d) for d in ['numpy','scipy','sympy','pandas']}"
-            " | {'python': platform.python_version()}))")
+    code = (
+        "import importlib.metadata as m, platform, json;"
+        "print(json.dumps({d: m.version(d) for d in ['numpy','scipy','sympy','pandas']}"
+        " | {'python': platform.python_version()}))"
+    )
     return dict(json.loads(subprocess.check_output([python, "-c", code], text=True)))
 
 
@@ -52,16 +62,30 @@ def cpu() -> str:
 def run(module: str, repeat: int, python: str) -> dict[str, Any]:
     runs = [introspect_surface(python, module).stats for _ in range(repeat)]
     first = runs[0]
-    med = {key: statistics.median(r[key] for r in runs)
-           for key in ("seconds", "total_seconds", "import_seconds", "child_wall_seconds",
-                       "doc_parse_seconds")}
+    med = {
+        key: statistics.median(r[key] for r in runs)
+        for key in (
+            "seconds",
+            "total_seconds",
+            "import_seconds",
+            "child_wall_seconds",
+            "doc_parse_seconds",
+        )
+    }
     med["baseline_seconds"] = statistics.median(r["baseline"]["seconds"] for r in runs)
-    return {"module": module, "callables": first["callables"], "real": first["real"],
-            "with_returns": first["with_returns"], "returns": first["returns"],
-            "sources": first["sources"], "not_real": first["not_real"],
-            "baseline": {k: first["baseline"][k] for k in ("callables", "real",
-                                                            "with_returns", "failed")},
-            "timing": med}
+    return {
+        "module": module,
+        "callables": first["callables"],
+        "real": first["real"],
+        "with_returns": first["with_returns"],
+        "returns": first["returns"],
+        "sources": first["sources"],
+        "not_real": first["not_real"],
+        "baseline": {
+            k: first["baseline"][k] for k in ("callables", "real", "with_returns", "failed")
+        },
+        "timing": med,
+    }
 
 
 def pct(n: int, d: int) -> str:
@@ -81,13 +105,16 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"| {r['module']} | {r['callables']} | {pct(r['real'], r['callables'])} "
             f"| {pct(b['real'], b['callables'])} | {pct(r['with_returns'], r['callables'])} "
             f"| {pct(b['with_returns'], b['callables'])} | {t['seconds']:.2f} "
-            f"| {t['baseline_seconds']:.3f} | {ratio:.0f}x | {t['total_seconds']:.2f} |")
+            f"| {t['baseline_seconds']:.3f} | {ratio:.0f}x | {t['total_seconds']:.2f} |"
+        )
     return "\n".join(out)
 
 
 def detail(rows: list[dict[str, Any]]) -> str:
-    out = ["| module | signature sources | return-type sources | not real (ours) |",
-           "|---|---|---|---|"]
+    out = [
+        "| module | signature sources | return-type sources | not real (ours) |",
+        "|---|---|---|---|",
+    ]
     for r in rows:
         src = ", ".join(f"{k} {v}" for k, v in sorted(r["sources"].items()))
         ret = ", ".join(f"{k} {v}" for k, v in sorted(r["returns"].items()))
@@ -97,12 +124,17 @@ def detail(rows: list[dict[str, Any]]) -> str:
 
 
 def timing(rows: list[dict[str, Any]]) -> str:
-    out = ["| module | spawn+import+introspect (child wall, s) | of which import (s) "
-           "| doc parsing in parent (s) | end-to-end (s) |", "|---|---:|---:|---:|---:|"]
+    out = [
+        "| module | spawn+import+introspect (child wall, s) | of which import (s) "
+        "| doc parsing in parent (s) | end-to-end (s) |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for r in rows:
         t = r["timing"]
-        out.append(f"| {r['module']} | {t['child_wall_seconds']:.2f} | {t['import_seconds']:.2f}"
-                   f" | {t['doc_parse_seconds']:.2f} | {t['total_seconds']:.2f} |")
+        out.append(
+            f"| {r['module']} | {t['child_wall_seconds']:.2f} | {t['import_seconds']:.2f}"
+            f" | {t['doc_parse_seconds']:.2f} | {t['total_seconds']:.2f} |"
+        )
     return "\n".join(out)
 
 
@@ -131,12 +163,20 @@ def main() -> None:
         "`introspect_surface` call (spawn, import, introspect, JSON, parse every docstring "
         "in the parent).\n\n"
     )
-    text = (header + "## Coverage and speed\n\n" + table(rows)
-            + "\n\n## Where the answers came from\n\n" + detail(rows)
-            + "\n\n## End-to-end time\n\n" + timing(rows) + "\n")
+    text = (
+        header
+        + "## Coverage and speed\n\n"
+        + table(rows)
+        + "\n\n## Where the answers came from\n\n"
+        + detail(rows)
+        + "\n\n## End-to-end time\n\n"
+        + timing(rows)
+        + "\n"
+    )
     (HERE / "results.md").write_text(text)
-    (HERE / "results.json").write_text(json.dumps({"environment": env, "rows": rows},
-                                                  indent=1, sort_keys=True) + "\n")
+    (HERE / "results.json").write_text(
+        json.dumps({"environment": env, "rows": rows}, indent=1, sort_keys=True) + "\n"
+    )
     print(text)
 
 

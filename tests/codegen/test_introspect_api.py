@@ -20,8 +20,12 @@ D = Detection
 
 
 def project(*libs: LibrarySpec, python: str = "") -> Project:
-    return Project(Path("/tmp/sb-introspect-test"), tuple(libs),
-                   Path("/tmp/sb-introspect-test/lib/snakebridge_generated"), python)
+    return Project(
+        Path("/tmp/sb-introspect-test"),
+        tuple(libs),
+        Path("/tmp/sb-introspect-test/lib/snakebridge_generated"),
+        python,
+    )
 
 
 NUMPY = LibrarySpec("numpy", "~> 2.0", "Numpy", "numpy")
@@ -34,14 +38,30 @@ def results() -> dict[str, IntrospectionResult]:
     return introspect(
         project(NUMPY, SYMPY, JSON),
         {
-            "numpy": [D("Numpy", "mean", 1), D("Numpy", "mean", 2), D("Numpy.Linalg", "solve", 2),
-                      D("Numpy", "add", 2), D("Numpy", "pi", 0), D("Numpy", "meen", 1),
-                      D("Numpy", "float64", 1), D("Numpy.Fft", "fft", 1),
-                      D("Numpy.Ndarray", "sum", 1), D("Numpy.Ndarray", "shape", 1)],
-            "sympy": [D("Sympy.Symbol", "new", 1), D("Sympy.Symbol", "simplify", 1),
-                      D("Sympy", "py_N", 1), D("Sympy", "sympify", 1)],
-            "json": [D("Json", "dumps", 1), D("Json", "loads", 1),
-                     D("Json.JSONDecoder", "new", 0), D("Json.JSONDecoder", "decode", 2)],
+            "numpy": [
+                D("Numpy", "mean", 1),
+                D("Numpy", "mean", 2),
+                D("Numpy.Linalg", "solve", 2),
+                D("Numpy", "add", 2),
+                D("Numpy", "pi", 0),
+                D("Numpy", "meen", 1),
+                D("Numpy", "float64", 1),
+                D("Numpy.Fft", "fft", 1),
+                D("Numpy.Ndarray", "sum", 1),
+                D("Numpy.Ndarray", "shape", 1),
+            ],
+            "sympy": [
+                D("Sympy.Symbol", "new", 1),
+                D("Sympy.Symbol", "simplify", 1),
+                D("Sympy", "py_N", 1),
+                D("Sympy", "sympify", 1),
+            ],
+            "json": [
+                D("Json", "dumps", 1),
+                D("Json", "loads", 1),
+                D("Json.JSONDecoder", "new", 0),
+                D("Json.JSONDecoder", "decode", 2),
+            ],
         },
     )
 
@@ -130,8 +150,9 @@ def test_sympy_class_constructor_and_method(results: dict[str, IntrospectionResu
     (symbol,) = root.classes
     assert symbol.constructor_requested
     assert [p.name for p in symbol.constructor.params] == ["name", "assumptions"]
-    assert symbol.constructor.returns == model.TypeRef(TypeKind.CLASS,
-                                                       name="sympy.core.symbol.Symbol")
+    assert symbol.constructor.returns == model.TypeRef(
+        TypeKind.CLASS, name="sympy.core.symbol.Symbol"
+    )
     assert symbol.doc.summary
     (simplify,) = symbol.methods
     assert simplify.kind == "method" and simplify.defined_in

@@ -24,8 +24,12 @@ SBFIX = LibrarySpec("sbfix", ">= 0", "Sbfix", "sbfix")
 
 
 def project(*libs: LibrarySpec) -> Project:
-    return Project(Path("/tmp/sb-fixture-app"), tuple(libs),
-                   Path("/tmp/sb-fixture-app/lib/snakebridge_generated"), "")
+    return Project(
+        Path("/tmp/sb-fixture-app"),
+        tuple(libs),
+        Path("/tmp/sb-fixture-app/lib/snakebridge_generated"),
+        "",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,20 +47,48 @@ def fixture_env(marker: Path):  # type: ignore[no-untyped-def]
 
 
 CALLS = [
-    ("Sbfix", "annotated", 1), ("Sbfix", "defaults", 0), ("Sbfix", "forward", 2),
-    ("Sbfix", "gen_numbers", 1), ("Sbfix", "old_function", 1), ("Sbfix", "pep702", 1),
-    ("Sbfix", "google_doc", 1), ("Sbfix", "rest_doc", 2), ("Sbfix", "sympy_style", 1),
-    ("Sbfix", "text_sig", 2), ("Sbfix", "stubbed", 1), ("Sbfix", "doc_line", 2),
-    ("Sbfix", "no_signature", 0), ("Sbfix", "documented_only", 1),
-    ("Sbfix", "divmod_like", 2), ("Sbfix", "with_stub_return", 1), ("Sbfix", "wrapper", 1),
-    ("Sbfix", "reads_keywords", 0), ("Sbfix", "py_PI", 0), ("Sbfix", "py_DATA", 0),
-    ("Sbfix", "py_NAME", 1), ("Sbfix", "nope", 0), ("Sbfix", "py_Shape", 1),
-    ("Sbfix.Shape", "new", 1), ("Sbfix.Shape", "area", 1), ("Sbfix.Shape", "unit_square", 0),
-    ("Sbfix.Shape", "from_name", 1), ("Sbfix.Shape", "name", 1),
-    ("Sbfix.Shape", "perimeter", 1), ("Sbfix.Shape", "cached", 1), ("Sbfix.Shape", "py_UNIT", 0),
-    ("Sbfix.Color", "new", 1), ("Sbfix.Point", "new", 2), ("Sbfix.Point", "x", 1),
-    ("Sbfix.Pair", "new", 2), ("Sbfix.Pair", "left", 1), ("Sbfix.SbError", "new", 1),
-    ("Sbfix.CsrMatrix", "area", 1), ("Sbfix.Sub", "helper", 1), ("Sbfix.Missing", "f", 0),
+    ("Sbfix", "annotated", 1),
+    ("Sbfix", "defaults", 0),
+    ("Sbfix", "forward", 2),
+    ("Sbfix", "gen_numbers", 1),
+    ("Sbfix", "old_function", 1),
+    ("Sbfix", "pep702", 1),
+    ("Sbfix", "google_doc", 1),
+    ("Sbfix", "rest_doc", 2),
+    ("Sbfix", "sympy_style", 1),
+    ("Sbfix", "text_sig", 2),
+    ("Sbfix", "stubbed", 1),
+    ("Sbfix", "doc_line", 2),
+    ("Sbfix", "no_signature", 0),
+    ("Sbfix", "documented_only", 1),
+    ("Sbfix", "divmod_like", 2),
+    ("Sbfix", "with_stub_return", 1),
+    ("Sbfix", "wrapper", 1),
+    ("Sbfix", "reads_keywords", 0),
+    ("Sbfix", "py_PI", 0),
+    ("Sbfix", "py_DATA", 0),
+    ("Sbfix", "py_NAME", 1),
+    ("Sbfix", "nope", 0),
+    ("Sbfix", "py_Shape", 1),
+    ("Sbfix.Shape", "new", 1),
+    ("Sbfix.Shape", "area", 1),
+    ("Sbfix.Shape", "unit_square", 0),
+    ("Sbfix.Shape", "from_name", 1),
+    ("Sbfix.Shape", "name", 1),
+    ("Sbfix.Shape", "perimeter", 1),
+    ("Sbfix.Shape", "cached", 1),
+    ("Sbfix.Shape", "py_UNIT", 0),
+    ("Sbfix.Color", "new", 1),
+    ("Sbfix.Point", "new", 2),
+    ("Sbfix.Point", "x", 1),
+    ("Sbfix.Pair", "new", 2),
+    ("Sbfix.Pair", "left", 1),
+    ("Sbfix.SbError", "new", 1),
+    ("Sbfix.CsrMatrix", "area", 1),
+    ("Sbfix.Sub", "helper", 1),
+    ("Sbfix.Missing", "f", 0),
+    ("Sbfix.Frame", "copy", 1),
+    ("Sbfix.Frame", "columns", 1),
 ]
 
 
@@ -78,7 +110,8 @@ def names(sig: model.Signature) -> list[str]:
 
 
 def test_prints_on_import_do_not_corrupt_and_only_used_modules_load(
-        result: IntrospectionResult, marker: Path) -> None:
+    result: IntrospectionResult, marker: Path
+) -> None:
     assert result.library.version == "unknown" or result.library.version
     loaded = marker.read_text().split()
     assert "sbfix" in loaded and "sbfix.sub" in loaded
@@ -89,24 +122,36 @@ def test_inspect_source_kinds_defaults_annotations(result: IntrospectionResult) 
     f = fn(result, "annotated")
     assert f.kind == "function" and f.signature.source == "inspect"
     kinds = {p.name: p.kind for p in f.signature.params}
-    assert kinds == {"a": ParamKind.POSITIONAL_ONLY, "b": ParamKind.POSITIONAL_OR_KEYWORD,
-                     "rest": ParamKind.VAR_POSITIONAL, "mode": ParamKind.KEYWORD_ONLY,
-                     "cb": ParamKind.KEYWORD_ONLY, "kind": ParamKind.KEYWORD_ONLY,
-                     "opts": ParamKind.KEYWORD_ONLY, "extra": ParamKind.VAR_KEYWORD}
+    assert kinds == {
+        "a": ParamKind.POSITIONAL_ONLY,
+        "b": ParamKind.POSITIONAL_OR_KEYWORD,
+        "rest": ParamKind.VAR_POSITIONAL,
+        "mode": ParamKind.KEYWORD_ONLY,
+        "cb": ParamKind.KEYWORD_ONLY,
+        "kind": ParamKind.KEYWORD_ONLY,
+        "opts": ParamKind.KEYWORD_ONLY,
+        "extra": ParamKind.VAR_KEYWORD,
+    }
     p = {p.name: p for p in f.signature.params}
     assert p["a"].annotation == TypeRef(TypeKind.INT)
-    assert p["b"].annotation == TypeRef(TypeKind.UNION, (
-        TypeRef(TypeKind.LIST, (TypeRef(TypeKind.INT),)), TypeRef(TypeKind.NONE)))
+    assert p["b"].annotation == TypeRef(
+        TypeKind.UNION, (TypeRef(TypeKind.LIST, (TypeRef(TypeKind.INT),)), TypeRef(TypeKind.NONE))
+    )
     assert p["mode"].default == "Mode.FAST"
     assert p["mode"].annotation == TypeRef(TypeKind.CLASS, name="sbfix.Mode")
-    assert p["cb"].annotation == TypeRef(TypeKind.UNION, (
-        TypeRef(TypeKind.CALLABLE, (TypeRef(TypeKind.STR),)), TypeRef(TypeKind.NONE)))
+    assert p["cb"].annotation == TypeRef(
+        TypeKind.UNION,
+        (TypeRef(TypeKind.CALLABLE, (TypeRef(TypeKind.STR),)), TypeRef(TypeKind.NONE)),
+    )
     assert p["kind"].annotation == TypeRef(TypeKind.LITERAL, values=("'x'", "'y'"))
-    assert p["opts"].annotation == TypeRef(TypeKind.UNION, (
-        TypeRef(TypeKind.DICT, (TypeRef(TypeKind.STR), TypeRef(TypeKind.FLOAT))),
-        TypeRef(TypeKind.NONE)))
-    assert f.signature.returns == TypeRef(TypeKind.TUPLE, (TypeRef(TypeKind.INT),),
-                                          variadic=True)
+    assert p["opts"].annotation == TypeRef(
+        TypeKind.UNION,
+        (
+            TypeRef(TypeKind.DICT, (TypeRef(TypeKind.STR), TypeRef(TypeKind.FLOAT))),
+            TypeRef(TypeKind.NONE),
+        ),
+    )
+    assert f.signature.returns == TypeRef(TypeKind.TUPLE, (TypeRef(TypeKind.INT),), variadic=True)
     assert f.signature.returns_source == "annotation"
     assert f.doc.style == "numpydoc" and f.doc.examples == (">>> annotated(1)\n(1,)",)
 
@@ -123,8 +168,7 @@ def test_safe_defaults(result: IntrospectionResult) -> None:
 def test_forward_refs_generator_deprecation(result: IntrospectionResult) -> None:
     f = fn(result, "forward")
     shape = TypeRef(TypeKind.CLASS, name="sbfix.Shape")
-    assert [p.annotation for p in f.signature.params] == [
-        shape, TypeRef(TypeKind.LIST, (shape,))]
+    assert [p.annotation for p in f.signature.params] == [shape, TypeRef(TypeKind.LIST, (shape,))]
     assert f.signature.returns == TypeRef(TypeKind.ITERATOR, (shape,))
     assert fn(result, "gen_numbers").is_generator
     assert fn(result, "old_function").deprecated == "1.2 Use `annotated` instead."
@@ -148,13 +192,17 @@ def test_doc_styles(result: IntrospectionResult) -> None:
 def test_cascade_sources(result: IntrospectionResult) -> None:
     t = fn(result, "text_sig").signature
     assert t.source == "text_signature" and names(t) == ["a", "b", "c"]
-    assert [p.kind for p in t.params] == [ParamKind.POSITIONAL_ONLY,
-                                          ParamKind.POSITIONAL_ONLY, ParamKind.KEYWORD_ONLY]
+    assert [p.kind for p in t.params] == [
+        ParamKind.POSITIONAL_ONLY,
+        ParamKind.POSITIONAL_ONLY,
+        ParamKind.KEYWORD_ONLY,
+    ]
     stubbed = fn(result, "stubbed")
     assert stubbed.signature.source == "stub" and names(stubbed.signature) == ["x", "flag"]
     assert len(stubbed.overloads) == 2
-    assert stubbed.signature.returns == TypeRef(TypeKind.UNION, (
-        TypeRef(TypeKind.INT), TypeRef(TypeKind.STR)))
+    assert stubbed.signature.returns == TypeRef(
+        TypeKind.UNION, (TypeRef(TypeKind.INT), TypeRef(TypeKind.STR))
+    )
     line = fn(result, "doc_line").signature
     assert line.source == "docstring" and names(line) == ["a", "b", "c", "axis", "out"]
     assert [p.has_default for p in line.params] == [False, False, True, True, True]
@@ -241,11 +289,26 @@ def test_submodule(result: IntrospectionResult) -> None:
 
 
 def test_include_exclude(fixture_env: None) -> None:
-    lib = LibrarySpec("sbfix", ">= 0", "Sbfix", "sbfix", include=("annotated", "Shape*", "sub"),
-                      exclude=("Shape.area", "sub.helper"))
-    res = introspect(project(lib), {"sbfix": [
-        D("Sbfix", "annotated", 1), D("Sbfix", "defaults", 0), D("Sbfix.Shape", "area", 1),
-        D("Sbfix.Shape", "new", 1), D("Sbfix.Sub", "helper", 1)]})["sbfix"]
+    lib = LibrarySpec(
+        "sbfix",
+        ">= 0",
+        "Sbfix",
+        "sbfix",
+        include=("annotated", "Shape*", "sub"),
+        exclude=("Shape.area", "sub.helper"),
+    )
+    res = introspect(
+        project(lib),
+        {
+            "sbfix": [
+                D("Sbfix", "annotated", 1),
+                D("Sbfix", "defaults", 0),
+                D("Sbfix.Shape", "area", 1),
+                D("Sbfix.Shape", "new", 1),
+                D("Sbfix.Sub", "helper", 1),
+            ]
+        },
+    )["sbfix"]
     messages = {(u.module, u.function): u.message for u in res.unresolved}
     assert set(res.resolved) == {("Sbfix", "annotated"), ("Sbfix.Shape", "new")}
     assert "excluded in mix.exs" in messages[("Sbfix.Shape", "area")]
@@ -283,3 +346,11 @@ def test_surface_of_fixture(fixture_env: None) -> None:
     assert surface.stats["callables"] > 20
     assert "no_signature" in surface.stats["not_real"]
     assert surface.stats["baseline"]["callables"] == surface.stats["callables"]
+
+
+def test_self_and_custom_descriptors(result: IntrospectionResult) -> None:
+    frame = cls(result, "Frame")
+    (copy,) = frame.methods
+    assert copy.signature.returns == TypeRef(TypeKind.CLASS, name="sbfix.Frame")
+    (columns,) = frame.attributes
+    assert (columns.kind, columns.readable, columns.writable) == ("property", True, True)

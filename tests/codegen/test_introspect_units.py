@@ -16,8 +16,12 @@ from snakebridge.codegen.introspect import signatures as G
 from snakebridge.codegen.introspect import types as T
 from snakebridge.codegen.model import ANY, ParamKind, TypeKind, TypeRef
 
-INT, STR, NONE, FLOAT = (TypeRef(TypeKind.INT), TypeRef(TypeKind.STR), TypeRef(TypeKind.NONE),
-                         TypeRef(TypeKind.FLOAT))
+INT, STR, NONE, FLOAT = (
+    TypeRef(TypeKind.INT),
+    TypeRef(TypeKind.STR),
+    TypeRef(TypeKind.NONE),
+    TypeRef(TypeKind.FLOAT),
+)
 ARRAY, DTYPE = TypeRef(TypeKind.ARRAY), TypeRef(TypeKind.DTYPE)
 
 
@@ -34,8 +38,7 @@ def test_runtime_annotations() -> None:
     assert T.from_runtime(tuple[int, str]) == TypeRef(TypeKind.TUPLE, (INT, STR))
     assert T.from_runtime(typing.Dict[str, int]) == TypeRef(TypeKind.DICT, (STR, INT))  # noqa: UP006
     assert T.from_runtime(typing.Any) == ANY
-    assert T.from_runtime(typing.Literal["a", 1]) == TypeRef(TypeKind.LITERAL,
-                                                              values=("'a'", "1"))
+    assert T.from_runtime(typing.Literal["a", 1]) == TypeRef(TypeKind.LITERAL, values=("'a'", "1"))
     assert T.from_runtime(typing.Annotated[int, "meta"]) == INT
     assert T.from_runtime(Thing) == TypeRef(TypeKind.CLASS, name=f"{__name__}.Thing")
     assert T.from_runtime(int | typing.Any) == ANY
@@ -58,10 +61,12 @@ def test_numpy_aliases() -> None:
 
 def test_source_annotations_never_evaluate() -> None:
     ns = T.runtime_namespace({"Thing": Thing})
-    assert T.from_source("Thing | None", ns) == TypeRef(TypeKind.UNION, (
-        TypeRef(TypeKind.CLASS, name=f"{__name__}.Thing"), NONE))
-    assert T.from_source("'list[Thing]'", ns) == TypeRef(TypeKind.LIST, (
-        TypeRef(TypeKind.CLASS, name=f"{__name__}.Thing"),))
+    assert T.from_source("Thing | None", ns) == TypeRef(
+        TypeKind.UNION, (TypeRef(TypeKind.CLASS, name=f"{__name__}.Thing"), NONE)
+    )
+    assert T.from_source("'list[Thing]'", ns) == TypeRef(
+        TypeKind.LIST, (TypeRef(TypeKind.CLASS, name=f"{__name__}.Thing"),)
+    )
     assert T.from_source("Optional[int]") == TypeRef(TypeKind.UNION, (INT, NONE))
     assert T.from_source("__import__('os').system('false')") == ANY
     assert T.from_source("Unknown.Name") == TypeRef(TypeKind.CLASS, name="Unknown.Name")
@@ -86,10 +91,13 @@ class Loud:
         raise AssertionError("repr called")
 
 
-@given(st.recursive(st.none() | st.integers() | st.floats() | st.text() | st.binary()
-                    | st.builds(Loud),
-                    lambda inner: st.lists(inner) | st.tuples(inner, inner)
-                    | st.dictionaries(st.text(), inner), max_leaves=20))
+@given(
+    st.recursive(
+        st.none() | st.integers() | st.floats() | st.text() | st.binary() | st.builds(Loud),
+        lambda inner: st.lists(inner) | st.tuples(inner, inner) | st.dictionaries(st.text(), inner),
+        max_leaves=20,
+    )
+)
 def test_safe_repr_is_total_and_short(value: object) -> None:
     text = G.safe_repr(value)
     assert isinstance(text, str) and len(text) < 2000
@@ -102,20 +110,23 @@ def test_signature_line_parser_is_total(line: str) -> None:
 
 def test_signature_line_forms() -> None:
     sig = G.parse_signature_line(
-        "arange([start,] stop[, step,], dtype=None, *, like=None)", ("arange",))
+        "arange([start,] stop[, step,], dtype=None, *, like=None)", ("arange",)
+    )
     assert sig is not None and sig.source == "docstring"
     assert [(p.name, p.has_default, p.kind) for p in sig.params] == [
         ("start", True, ParamKind.POSITIONAL_OR_KEYWORD),
         ("stop", False, ParamKind.POSITIONAL_OR_KEYWORD),
         ("step", True, ParamKind.POSITIONAL_OR_KEYWORD),
         ("dtype", True, ParamKind.POSITIONAL_OR_KEYWORD),
-        ("like", True, ParamKind.KEYWORD_ONLY)]
+        ("like", True, ParamKind.KEYWORD_ONLY),
+    ]
     tup = G.parse_signature_line("concatenate((a1, a2, ...), axis=0)", ("concatenate",))
     assert tup is not None and [p.name for p in tup.params] == ["arg0", "axis"]
-    cpy = G.parse_signature_line("product(*iterables, repeat=1) --> product object",
-                                 ("product",))
+    cpy = G.parse_signature_line("product(*iterables, repeat=1) --> product object", ("product",))
     assert cpy is not None and [p.kind for p in cpy.params] == [
-        ParamKind.VAR_POSITIONAL, ParamKind.KEYWORD_ONLY]
+        ParamKind.VAR_POSITIONAL,
+        ParamKind.KEYWORD_ONLY,
+    ]
     assert G.parse_signature_line("other(a)", ("f",)) is None
 
 
@@ -131,7 +142,8 @@ def test_docstring_numpydoc_with_signature_line() -> None:
         "a, b : array_like\n    Inputs.\n\nReturns\n-------\nx : ndarray\n    Out.\n\n"
         "Raises\n------\nLinAlgError\n    If singular.\n\nNotes\n-----\nA note.\n\n"
         "See Also\n--------\nlstsq : Least squares.\n\nExamples\n--------\n"
-        ">>> solve(1, 2)\n3\n\n>>> x = 1\n")
+        ">>> solve(1, 2)\n3\n\n>>> x = 1\n"
+    )
     assert doc.style == "numpydoc" and doc.summary == "Solve it."
     assert doc.description == "Longer."
     assert [(p.name, p.type) for p in doc.params] == [("a", "array_like"), ("b", "array_like")]
@@ -145,10 +157,11 @@ def test_doc_types() -> None:
     assert docstrings.doc_type("array_like") == ARRAY
     assert docstrings.doc_type("(M, N) ndarray") == ARRAY
     assert docstrings.doc_type("int or None, optional") == TypeRef(TypeKind.UNION, (INT, NONE))
-    assert docstrings.doc_type("{'fro', 'nuc'}") == TypeRef(TypeKind.LITERAL,
-                                                           values=("'fro'", "'nuc'"))
+    assert docstrings.doc_type("{'fro', 'nuc'}") == TypeRef(
+        TypeKind.LITERAL, values=("'fro'", "'nuc'")
+    )
     assert docstrings.doc_type("list of int") == TypeRef(TypeKind.LIST)
-    assert docstrings.doc_type("SomeClass") is None
+    assert docstrings.doc_type("some words here") is None
     assert docstrings.doc_type(None) is None
 
 
@@ -162,7 +175,8 @@ def test_stub_index_resolves_relative_reexports(tmp_path: Path, monkeypatch) -> 
         "from typing import TypeAlias, TypeVar\nimport numpy as np\n"
         "_T = TypeVar('_T', bound=int)\nIntList: TypeAlias = list[int]\n"
         "def f(__x: _T, y: IntList = ..., *, z: np.ndarray) -> IntList: ...\n"
-        "def g() -> None: ...\n")
+        "def g() -> None: ...\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     index = stubs.StubIndex()
     hit = index.lookup("stubpkg_sb", "f")
@@ -173,7 +187,26 @@ def test_stub_index_resolves_relative_reexports(tmp_path: Path, monkeypatch) -> 
     assert [(p.name, p.kind, p.annotation) for p in sig.params] == [
         ("x", ParamKind.POSITIONAL_ONLY, INT),
         ("y", ParamKind.POSITIONAL_OR_KEYWORD, TypeRef(TypeKind.LIST, (INT,))),
-        ("z", ParamKind.KEYWORD_ONLY, ARRAY)]
+        ("z", ParamKind.KEYWORD_ONLY, ARRAY),
+    ]
     assert sig.returns == TypeRef(TypeKind.LIST, (INT,))
     assert index.lookup("stubpkg_sb", "g") is not None  # through the star re-export
     assert index.lookup("stubpkg_sb", "missing") is None
+
+
+def test_names_mean_what_their_module_says() -> None:
+    assert T._classify_dotted("numpy.random._generator.Generator") == TypeRef(
+        TypeKind.CLASS, name="numpy.random._generator.Generator"
+    )
+    assert T._classify_dotted("collections.abc.Generator") == TypeRef(TypeKind.ITERATOR)
+    assert T._classify_dotted("numpy.float64") == FLOAT
+
+
+def test_section_headers_are_normalized() -> None:
+    doc = docstrings.parse(
+        "Minimize.\n\nReturns\n-------\nres : OptimizeResult\n    Result.\n\n"
+        "See also\n--------\nroot : Find roots.\n"
+    )
+    assert [r.type for r in doc.returns] == ["OptimizeResult"]
+    assert doc.see_also == ("root",)
+    assert docstrings.doc_type("OptimizeResult") == TypeRef(TypeKind.CLASS, name="OptimizeResult")

@@ -122,18 +122,32 @@ def introspect(
     return {name: o for name, o in outcomes.items() if isinstance(o, IntrospectionResult)}
 
 
-def introspect_surface(python: str, module_name: str, *, timeout: float = 300.0,
-                       deep: bool = False, parse_docs: bool = True) -> SurfaceResult:
+def introspect_surface(
+    python: str,
+    module_name: str,
+    *,
+    timeout: float = 300.0,
+    deep: bool = False,
+    parse_docs: bool = True,
+) -> SurfaceResult:
     """Every public name of ``module_name`` as model values, with coverage statistics."""
     t0 = time.perf_counter()
     with _child_path() as pythonpath:
-        reply = _run_child(python or sys.executable, pythonpath,
-                           {"mode": "surface", "module": module_name, "deep": deep},
-                           library=module_name, timeout=timeout)
+        reply = _run_child(
+            python or sys.executable,
+            pythonpath,
+            {"mode": "surface", "module": module_name, "deep": deep},
+            library=module_name,
+            timeout=timeout,
+        )
     t_child = time.perf_counter() - t0
     _raise_for(reply, module_name, module_name, python or sys.executable)
-    kinds: dict[str, type[Any]] = {"function": model.Function, "class": model.Class,
-                                   "attribute": model.Attribute, "module": model.Module}
+    kinds: dict[str, type[Any]] = {
+        "function": model.Function,
+        "class": model.Class,
+        "attribute": model.Attribute,
+        "module": model.Module,
+    }
     entries = tuple(model.from_data(kinds[k], v) for k, v in reply["entries"])
     t1 = time.perf_counter()
     if parse_docs:
@@ -159,8 +173,7 @@ def _timeout(default: float) -> float:
         try:
             return float(raw)
         except ValueError:
-            raise IntrospectionError(
-                f"{TIMEOUT_ENV}={raw!r} is not a number of seconds") from None
+            raise IntrospectionError(f"{TIMEOUT_ENV}={raw!r} is not a number of seconds") from None
     return default
 
 
@@ -182,8 +195,9 @@ class _child_path:
         self._tmp.cleanup()
 
 
-def _run_child(python: str, pythonpath: str, request: Mapping[str, Any], *, library: str,
-               timeout: float) -> dict[str, Any]:
+def _run_child(
+    python: str, pythonpath: str, request: Mapping[str, Any], *, library: str, timeout: float
+) -> dict[str, Any]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (pythonpath, env.get("PYTHONPATH")) if p)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -244,15 +258,19 @@ def _raise_for(reply: Mapping[str, Any], library: str, python_module: str, pytho
     )
 
 
-def _introspect_one(python: str, pythonpath: str, spec: LibrarySpec,
-                    detections: Sequence[Detection], timeout: float) -> IntrospectionResult:
+def _introspect_one(
+    python: str, pythonpath: str, spec: LibrarySpec, detections: Sequence[Detection], timeout: float
+) -> IntrospectionResult:
     unique = sorted({(d.module, d.function, d.arity) for d in detections})
     request = {
         "mode": "resolve",
         "library": {
-            "name": spec.name, "python_module": spec.python_module,
-            "module_name": spec.module_name, "include": list(spec.include),
-            "exclude": list(spec.exclude), "stdlib": spec.stdlib,
+            "name": spec.name,
+            "python_module": spec.python_module,
+            "module_name": spec.module_name,
+            "include": list(spec.include),
+            "exclude": list(spec.exclude),
+            "stdlib": spec.stdlib,
         },
         "requests": [{"module": m, "function": f, "arity": a} for m, f, a in unique],
     }

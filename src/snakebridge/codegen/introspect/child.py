@@ -35,9 +35,12 @@ def main() -> int:
         request = json.loads(sys.stdin.read())
         reply = handle(request)
     except BaseException as exc:  # the reply must always be written, even on SystemExit
-        reply = {"ok": False, "error": "internal",
-                 "message": f"{type(exc).__name__}: {exc}",
-                 "traceback": traceback.format_exc()}
+        reply = {
+            "ok": False,
+            "error": "internal",
+            "message": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+        }
     data = json.dumps(reply, separators=(",", ":"), default=str).encode("utf-8")
     with os.fdopen(reply_fd, "wb") as out:
         out.write(data)
@@ -45,8 +48,11 @@ def main() -> int:
 
 
 def _environment() -> dict[str, str]:
-    return {"python": sys.executable, "prefix": sys.prefix,
-            "python_version": ".".join(map(str, sys.version_info[:3]))}
+    return {
+        "python": sys.executable,
+        "prefix": sys.prefix,
+        "python_version": ".".join(map(str, sys.version_info[:3])),
+    }
 
 
 def _import(python_module: str) -> tuple[object | None, dict[str, object] | None]:
@@ -64,9 +70,13 @@ def _import(python_module: str) -> tuple[object | None, dict[str, object] | None
     try:
         module = importlib.import_module(python_module)
     except BaseException as exc:  # a library may raise anything, even SystemExit
-        return None, {"ok": False, "error": "import_failed",
-                      "message": f"{type(exc).__name__}: {exc}",
-                      "traceback": traceback.format_exc(), **_environment()}
+        return None, {
+            "ok": False,
+            "error": "import_failed",
+            "message": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+            **_environment(),
+        }
     import gc
 
     gc.disable()
@@ -114,9 +124,12 @@ def _resolve(request: dict[str, object]) -> dict[str, object]:
     raw_lib = request["library"]
     assert isinstance(raw_lib, dict)
     lib = LibraryInfo(
-        name=str(raw_lib["name"]), python_module=str(raw_lib["python_module"]),
+        name=str(raw_lib["name"]),
+        python_module=str(raw_lib["python_module"]),
         module_name=str(raw_lib["module_name"]),
-        include=tuple(raw_lib.get("include", ())), exclude=tuple(raw_lib.get("exclude", ())))
+        include=tuple(raw_lib.get("include", ())),
+        exclude=tuple(raw_lib.get("exclude", ())),
+    )
     module, error = _import(lib.python_module)
     if error is not None:
         return error
@@ -132,9 +145,14 @@ def _resolve(request: dict[str, object]) -> dict[str, object]:
         except ResolveError as exc:
             unresolved.append([req.module, req.function, str(exc)])
         except Exception as exc:  # the library raised while being looked at
-            unresolved.append([req.module, req.function,
-                               f"{req.module}.{req.function}: looking it up raised "
-                               f"{type(exc).__name__}: {exc}"])
+            unresolved.append(
+                [
+                    req.module,
+                    req.function,
+                    f"{req.module}.{req.function}: looking it up raised "
+                    f"{type(exc).__name__}: {exc}",
+                ]
+            )
     library = model.Library(
         name=lib.name,
         version=_version(lib.name, lib.python_module, bool(raw_lib.get("stdlib")), module),
@@ -142,12 +160,18 @@ def _resolve(request: dict[str, object]) -> dict[str, object]:
         elixir_module=lib.module_name,
         root=resolver.library_root(),
     )
-    return {"ok": True, "library": model.to_data(library), "resolved": resolved,
-            "unresolved": unresolved, **_environment()}
+    return {
+        "ok": True,
+        "library": model.to_data(library),
+        "resolved": resolved,
+        "unresolved": unresolved,
+        **_environment(),
+    }
 
 
 def _surface(request: dict[str, object]) -> dict[str, object]:
     import time
+    import types
 
     from snakebridge.codegen import model
     from snakebridge.codegen.introspect import surface
@@ -158,11 +182,17 @@ def _surface(request: dict[str, object]) -> dict[str, object]:
     import_seconds = time.perf_counter() - t0
     if error is not None:
         return error
-    entries, stats = surface.describe_module(module, module_name,  # type: ignore[arg-type]
-                                             deep=bool(request.get("deep", False)))
+    assert isinstance(module, types.ModuleType)
+    entries, stats = surface.describe_module(
+        module, module_name, deep=bool(request.get("deep", False))
+    )
     stats["import_seconds"] = import_seconds
-    return {"ok": True, "entries": [[kind, model.to_data(v)] for kind, v in entries],
-            "stats": stats, **_environment()}
+    return {
+        "ok": True,
+        "entries": [[kind, model.to_data(v)] for kind, v in entries],
+        "stats": stats,
+        **_environment(),
+    }
 
 
 if __name__ == "__main__":

@@ -34,13 +34,19 @@ _NUMPY_SECTIONS = (
     "Parameters|Other Parameters|Returns|Yields|Receives|Raises|Warns|Warnings|See Also|"
     "Notes|References|Examples|Attributes|Methods"
 )
-_NUMPY_HEADER = re.compile(rf"^[ \t]*({_NUMPY_SECTIONS})[ \t]*\n[ \t]*([-=~])\2{{2,}}[ \t]*$",
-                           re.M)
+_NUMPY_HEADER = re.compile(
+    rf"^[ \t]*({_NUMPY_SECTIONS})[ \t]*\n[ \t]*([-=~])\2{{2,}}[ \t]*$", re.M | re.I
+)
 _GOOGLE_HEADER = re.compile(
     r"^[ \t]*(Args|Arguments|Parameters|Params|Keyword Args|Keyword Arguments|Returns|Return|"
-    r"Raises|Yields|Examples?|Attributes|Notes?|See Also|Todo):[ \t]*\n[ \t]+\S", re.M)
-_REST_FIELD = re.compile(r"^[ \t]*:(param|parameter|arg|argument|key|keyword|type|returns?|"
-                         r"rtype|raises?|except|exception)\b[^:]*:", re.M)
+    r"Raises|Yields|Examples?|Attributes|Notes?|See Also|Todo):[ \t]*\n[ \t]+\S",
+    re.M,
+)
+_REST_FIELD = re.compile(
+    r"^[ \t]*:(param|parameter|arg|argument|key|keyword|type|returns?|"
+    r"rtype|raises?|except|exception)\b[^:]*:",
+    re.M,
+)
 _SIGNATURE_LINE = re.compile(r"^\s*[A-Za-z_][\w.]*\s*\(.*\)\s*(->.*)?$")
 
 
@@ -66,11 +72,18 @@ def _strip_signature_line(text: str) -> str:
     return text
 
 
+_CANONICAL = {name.lower(): name for name in _NUMPY_SECTIONS.split("|")}
+
+
 def _normalize_numpy(text: str) -> str:
-    """sympy underlines section headers with '='; docstring_parser expects '-'."""
+    """Canonical section headers for docstring_parser: sympy underlines with '=' and
+    scipy sometimes writes "See also"; the parser expects "See Also" over dashes."""
     return re.sub(
-        rf"^([ \t]*(?:{_NUMPY_SECTIONS})[ \t]*\n[ \t]*)([=~]{{3,}})[ \t]*$",
-        lambda m: m.group(1) + "-" * len(m.group(2)), text, flags=re.M)
+        rf"^([ \t]*)({_NUMPY_SECTIONS})([ \t]*\n[ \t]*)([-=~]{{3,}})[ \t]*$",
+        lambda m: m.group(1) + _CANONICAL[m.group(2).lower()] + m.group(3) + "-" * len(m.group(4)),
+        text,
+        flags=re.M | re.I,
+    )
 
 
 def examples(text: str) -> tuple[str, ...]:
@@ -110,12 +123,15 @@ def parse(raw: str) -> Doc:
     style = detect_style(body)
     doc = Doc(raw=raw, style=style, examples=examples(body))
     try:
-        parsed = dp.parse(_normalize_numpy(body) if style == "numpydoc" else body,
-                          style=_STYLES.get(style, dp.Style.AUTO))
+        parsed = dp.parse(
+            _normalize_numpy(body) if style == "numpydoc" else body,
+            style=_STYLES.get(style, dp.Style.AUTO),
+        )
     except Exception:  # docstring_parser.ParseError and friends: keep the raw text
         summary, _, rest = body.partition("\n\n")
-        return replace(doc, style="plain", summary=" ".join(summary.split()),
-                       description=rest.strip())
+        return replace(
+            doc, style="plain", summary=" ".join(summary.split()), description=rest.strip()
+        )
     params: list[DocParam] = []
     returns: list[DocParam] = []
     raises: list[DocRaise] = []
@@ -125,15 +141,26 @@ def parse(raw: str) -> Doc:
         key = meta.args[0] if meta.args else ""
         if isinstance(meta, dp.DocstringParam):
             for name in _split_names(meta.arg_name):
-                params.append(DocParam(name=name, type=meta.type_name,
-                                       description=(meta.description or "").strip(),
-                                       default=meta.default))
+                params.append(
+                    DocParam(
+                        name=name,
+                        type=meta.type_name,
+                        description=(meta.description or "").strip(),
+                        default=meta.default,
+                    )
+                )
         elif isinstance(meta, dp.DocstringReturns):
-            returns.append(DocParam(name=meta.return_name or "", type=meta.type_name,
-                                    description=(meta.description or "").strip()))
+            returns.append(
+                DocParam(
+                    name=meta.return_name or "",
+                    type=meta.type_name,
+                    description=(meta.description or "").strip(),
+                )
+            )
         elif isinstance(meta, dp.DocstringRaises):
-            raises.append(DocRaise(type=meta.type_name,
-                                   description=(meta.description or "").strip()))
+            raises.append(
+                DocRaise(type=meta.type_name, description=(meta.description or "").strip())
+            )
         elif key in ("notes", "note"):
             notes.append((meta.description or "").strip())
         elif key == "see_also":
@@ -221,13 +248,21 @@ def complete(sig: Signature, doc: Doc) -> Signature:
     if G.is_generic(sig):
         documented = signature_from_doc(doc)
         if documented is not None:
-            extra = [p for p in sig.params if not sig.is_fallback
-                     and p.kind is ParamKind.VAR_KEYWORD
-                     and all(q.kind is not ParamKind.VAR_KEYWORD for q in documented.params)
-                     and all(q.name != p.name for q in documented.params)]
-            sig = replace(sig, params=documented.params + tuple(extra), source="docstring",
-                          returns=sig.returns or documented.returns,
-                          returns_source=sig.returns_source or documented.returns_source)
+            extra = [
+                p
+                for p in sig.params
+                if not sig.is_fallback
+                and p.kind is ParamKind.VAR_KEYWORD
+                and all(q.kind is not ParamKind.VAR_KEYWORD for q in documented.params)
+                and all(q.name != p.name for q in documented.params)
+            ]
+            sig = replace(
+                sig,
+                params=documented.params + tuple(extra),
+                source="docstring",
+                returns=sig.returns or documented.returns,
+                returns_source=sig.returns_source or documented.returns_source,
+            )
     if sig.returns is None and doc.returns:
         refs = [doc_type(r.type) for r in doc.returns]
         if all(r is not None for r in refs):
@@ -248,21 +283,48 @@ def complete(sig: Signature, doc: Doc) -> Signature:
 
 
 _DOC_TYPES: dict[str, TypeKind] = {
-    "array_like": TypeKind.ARRAY, "array-like": TypeKind.ARRAY, "arraylike": TypeKind.ARRAY,
-    "ndarray": TypeKind.ARRAY, "array": TypeKind.ARRAY, "matrix": TypeKind.ARRAY,
-    "numpy.ndarray": TypeKind.ARRAY, "np.ndarray": TypeKind.ARRAY,
-    "sparse matrix": TypeKind.ARRAY, "sparse array": TypeKind.ARRAY,
-    "int": TypeKind.INT, "integer": TypeKind.INT, "ints": TypeKind.INT,
-    "float": TypeKind.FLOAT, "floats": TypeKind.FLOAT, "real": TypeKind.FLOAT,
-    "complex": TypeKind.COMPLEX, "bool": TypeKind.BOOL, "boolean": TypeKind.BOOL,
-    "str": TypeKind.STR, "string": TypeKind.STR, "none": TypeKind.NONE,
-    "dtype": TypeKind.DTYPE, "data-type": TypeKind.DTYPE, "data type": TypeKind.DTYPE,
-    "dtype_like": TypeKind.DTYPE, "callable": TypeKind.CALLABLE, "function": TypeKind.CALLABLE,
-    "dict": TypeKind.DICT, "mapping": TypeKind.DICT, "list": TypeKind.LIST,
-    "sequence": TypeKind.LIST, "tuple": TypeKind.TUPLE, "set": TypeKind.SET,
-    "bytes": TypeKind.BYTES, "iterator": TypeKind.ITERATOR, "generator": TypeKind.ITERATOR,
+    "array_like": TypeKind.ARRAY,
+    "array-like": TypeKind.ARRAY,
+    "arraylike": TypeKind.ARRAY,
+    "ndarray": TypeKind.ARRAY,
+    "array": TypeKind.ARRAY,
+    "matrix": TypeKind.ARRAY,
+    "numpy.ndarray": TypeKind.ARRAY,
+    "np.ndarray": TypeKind.ARRAY,
+    "sparse matrix": TypeKind.ARRAY,
+    "sparse array": TypeKind.ARRAY,
+    "int": TypeKind.INT,
+    "integer": TypeKind.INT,
+    "ints": TypeKind.INT,
+    "float": TypeKind.FLOAT,
+    "floats": TypeKind.FLOAT,
+    "real": TypeKind.FLOAT,
+    "complex": TypeKind.COMPLEX,
+    "bool": TypeKind.BOOL,
+    "boolean": TypeKind.BOOL,
+    "str": TypeKind.STR,
+    "string": TypeKind.STR,
+    "none": TypeKind.NONE,
+    "dtype": TypeKind.DTYPE,
+    "data-type": TypeKind.DTYPE,
+    "data type": TypeKind.DTYPE,
+    "dtype_like": TypeKind.DTYPE,
+    "callable": TypeKind.CALLABLE,
+    "function": TypeKind.CALLABLE,
+    "dict": TypeKind.DICT,
+    "mapping": TypeKind.DICT,
+    "list": TypeKind.LIST,
+    "sequence": TypeKind.LIST,
+    "tuple": TypeKind.TUPLE,
+    "set": TypeKind.SET,
+    "bytes": TypeKind.BYTES,
+    "iterator": TypeKind.ITERATOR,
+    "generator": TypeKind.ITERATOR,
     "iterable": TypeKind.ITERATOR,
+    "object": TypeKind.ANY,
+    "any": TypeKind.ANY,
 }
+_CLASS_NAME = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*$")
 _SHAPE_PREFIX = re.compile(r"^\s*[({][^)}]*[)}]\s*,?\s*(?=[A-Za-z])")
 _OF = re.compile(r"^(list|tuple|sequence|set|ndarray|array|iterator|iterable|dict)\s+of\s+.*$")
 
@@ -275,8 +337,7 @@ def doc_type(text: str | None) -> TypeRef | None:
     t = re.sub(r",?\s*(optional|default[:=]?\s*.*)$", "", t, flags=re.I).strip()
     if t.startswith("{") and t.endswith("}") and ("'" in t or '"' in t):
         values = [v.strip() for v in t[1:-1].split(",") if v.strip()]
-        if all(v[:1] in "'\"" or v in ("None", "True", "False") or _is_number(v)
-               for v in values):
+        if all(v[:1] in "'\"" or v in ("None", "True", "False") or _is_number(v) for v in values):
             return TypeRef(TypeKind.LITERAL, values=tuple(values))
         return None
     t = _SHAPE_PREFIX.sub("", t)
@@ -290,9 +351,14 @@ def doc_type(text: str | None) -> TypeRef | None:
         if m:
             low = m.group(1)
         kind = _DOC_TYPES.get(low)
-        if kind is None:
+        if kind is not None:
+            refs.append(TypeRef(kind))
+        elif len(parts) == 1 and _CLASS_NAME.match(part.strip("`~")):
+            # "res : OptimizeResult": a class named by the docs; at the Elixir boundary
+            # any such object is a ref, which is what CLASS maps to.
+            refs.append(TypeRef(TypeKind.CLASS, name=part.strip("`~")))
+        else:
             return None
-        refs.append(TypeRef(kind))
     return T.union(refs)
 
 
@@ -326,8 +392,9 @@ def signature_from_doc(doc: Doc) -> Signature | None:
         if optional:
             keyword_only = True
         kind = ParamKind.KEYWORD_ONLY if keyword_only else ParamKind.POSITIONAL_OR_KEYWORD
-        params.append(Param(name, kind, has_default=optional, default=p.default,
-                            annotation=doc_type(p.type)))
+        params.append(
+            Param(name, kind, has_default=optional, default=p.default, annotation=doc_type(p.type))
+        )
     if not params:
         return None
     return Signature(params=tuple(params), source="docstring")

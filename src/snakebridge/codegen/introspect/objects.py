@@ -28,7 +28,9 @@ from snakebridge.codegen.introspect import types as T
 from snakebridge.codegen.model import Attribute, Class, Doc, Function, Signature, TypeKind, TypeRef
 
 _SIMPLE = (int, float, complex, str, bytes, bool, type(None))
-_DEPRECATED_DIRECTIVE = re.compile(r"^\s*\.\. deprecated::\s*(.*(?:\n[ \t]+\S.*)*)", re.M)
+# Only a directive at the docstring's own level: an indented one belongs to a parameter
+# ("float_precision is deprecated"), not to the callable.
+_DEPRECATED_DIRECTIVE = re.compile(r"^\.\. deprecated::\s*(.*(?:\n[ \t]+\S.*)*)", re.M)
 
 
 def raw_doc(obj: Any, inherit: bool = True) -> Doc:
@@ -111,9 +113,16 @@ class Describer:
                 return hit
         return None
 
-    def signature(self, obj: Any, *, names: tuple[str, ...], places: list[tuple[str, str]],
-                  drop_first: bool = False, stub_drop_first: bool | None = None,
-                  constructor: bool = False) -> tuple[Signature, tuple[Signature, ...]]:
+    def signature(
+        self,
+        obj: Any,
+        *,
+        names: tuple[str, ...],
+        places: list[tuple[str, str]],
+        drop_first: bool = False,
+        stub_drop_first: bool | None = None,
+        constructor: bool = False,
+    ) -> tuple[Signature, tuple[Signature, ...]]:
         """Run the cascade for one callable; returns (signature, overloads)."""
         namespace = namespace_of(obj)
         hit_cache: list[tuple[Signature | None, tuple[Signature, ...]]] = []
@@ -121,9 +130,14 @@ class Describer:
         def stub() -> tuple[Signature | None, tuple[Signature, ...]]:
             if not hit_cache:
                 hit = self._stub_hit(places)
-                hit_cache.append(G.stub_signatures(
-                    hit, self.stubs, constructor=constructor,
-                    drop_first=drop_first if stub_drop_first is None else stub_drop_first))
+                hit_cache.append(
+                    G.stub_signatures(
+                        hit,
+                        self.stubs,
+                        constructor=constructor,
+                        drop_first=drop_first if stub_drop_first is None else stub_drop_first,
+                    )
+                )
             return hit_cache[0]
 
         sources: list[Callable[[], Signature | None]] = [
@@ -150,9 +164,17 @@ class Describer:
     def _plain_signature(obj: Any) -> Signature | None:
         return G.runtime_signature(obj, namespace_of(obj), False)
 
-    def function(self, obj: Any, *, name: str, qualname: str, module: str,
-                 kind: model.FunctionKind | None = None, drop_first: bool = False,
-                 stub_places: list[tuple[str, str]] | None = None) -> Function:
+    def function(
+        self,
+        obj: Any,
+        *,
+        name: str,
+        qualname: str,
+        module: str,
+        kind: model.FunctionKind | None = None,
+        drop_first: bool = False,
+        stub_places: list[tuple[str, str]] | None = None,
+    ) -> Function:
         kind = kind or function_kind(obj)
         defined = defining_module(obj, module)
         own_qualname = getattr(obj, "__qualname__", None)
@@ -163,8 +185,7 @@ class Describer:
         if kind == "class":
             sig, overloads = self.constructor(obj, module=module, qualname=qualname)
         else:
-            sig, overloads = self.signature(obj, names=names, places=places,
-                                            drop_first=drop_first)
+            sig, overloads = self.signature(obj, names=names, places=places, drop_first=drop_first)
         doc = raw_doc(obj)
         target = obj
         with contextlib.suppress(Exception):
@@ -184,19 +205,30 @@ class Describer:
 
     # -------------------------------------------------------------------- classes
 
-    def constructor(self, cls: type, *, module: str, qualname: str
-                    ) -> tuple[Signature, tuple[Signature, ...]]:
+    def constructor(
+        self, cls: type, *, module: str, qualname: str
+    ) -> tuple[Signature, tuple[Signature, ...]]:
         places = [(module, qualname), (defining_module(cls, module), cls.__qualname__)]
-        sig, overloads = self.signature(cls, names=(cls.__name__,), places=places,
-                                        constructor=True)
+        sig, overloads = self.signature(cls, names=(cls.__name__,), places=places, constructor=True)
         own = TypeRef(TypeKind.CLASS, name=f"{defining_module(cls, module)}.{cls.__qualname__}")
-        if sig.returns is None or sig.returns.kind in (TypeKind.NONE, TypeKind.ANY):
+        if (
+            sig.returns is None
+            or sig.returns.kind in (TypeKind.NONE, TypeKind.ANY)
+            or (sig.returns == T.SELF)
+        ):
             sig = replace(sig, returns=own, returns_source="class")
         return sig, overloads
 
-    def klass(self, cls: type, *, name: str, qualname: str, module: str,
-              members: Iterable[str] | None = None, constructor_requested: bool = True
-              ) -> Class:
+    def klass(
+        self,
+        cls: type,
+        *,
+        name: str,
+        qualname: str,
+        module: str,
+        members: Iterable[str] | None = None,
+        constructor_requested: bool = True,
+    ) -> Class:
         """Describe ``cls``; ``members`` None means every public member."""
         doc = raw_doc(cls)
         sig, _overloads = self.constructor(cls, module=module, qualname=qualname)
@@ -213,7 +245,8 @@ class Describer:
             for f in dataclasses.fields(cls):
                 if members is None or f.name in members:
                     attributes[f.name] = Attribute(
-                        f.name, "data", type=T.from_runtime(f.type, ns), writable=not frozen)
+                        f.name, "data", type=T.from_runtime(f.type, ns), writable=not frozen
+                    )
         elif issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple):
             flavor = "namedtuple"
             hints = getattr(cls, "__annotations__", {}) or {}
@@ -223,8 +256,11 @@ class Describer:
                 if members is None or fname in members:
                     ann = hints.get(fname)
                     attributes[fname] = Attribute(
-                        fname, "property", type=None if ann is None else T.from_runtime(ann, ns),
-                        writable=False)
+                        fname,
+                        "property",
+                        type=None if ann is None else T.from_runtime(ann, ns),
+                        writable=False,
+                    )
         methods: dict[str, Function] = {}
         wanted = public_names(cls) if members is None else list(members)
         for member in wanted:
@@ -237,7 +273,8 @@ class Describer:
                 attributes[member] = described
         bases = tuple(
             f"{b.__module__}.{b.__qualname__}" if b.__module__ != "builtins" else b.__qualname__
-            for b in cls.__bases__ if b is not object
+            for b in cls.__bases__
+            if b is not object
         )
         defined = defining_module(cls, module)
         return Class(
@@ -256,37 +293,96 @@ class Describer:
             constructor_requested=constructor_requested,
         )
 
-    def member(self, cls: type, name: str, *, module: str, qualname: str
-               ) -> Function | Attribute | None:
-        """One class member, classified by how the class stores it."""
+    def member(
+        self, cls: type, name: str, *, module: str, qualname: str
+    ) -> Function | Attribute | None:
+        """One class member, classified by how the class stores it; ``Self`` in its
+        types becomes the class."""
+        found = self._member(cls, name, module=module, qualname=qualname)
+        owner = TypeRef(TypeKind.CLASS, name=f"{defining_module(cls, module)}.{cls.__qualname__}")
+        if isinstance(found, Function):
+            sig = found.signature
+            return replace(
+                found,
+                signature=replace(sig, returns=T.replace_self(sig.returns, owner)),
+                overloads=tuple(
+                    replace(o, returns=T.replace_self(o.returns, owner)) for o in found.overloads
+                ),
+            )
+        if isinstance(found, Attribute) and found.type is not None:
+            return replace(found, type=T.replace_self(found.type, owner))
+        return found
+
+    def _member(
+        self, cls: type, name: str, *, module: str, qualname: str
+    ) -> Function | Attribute | None:
         try:
             raw = inspect.getattr_static(cls, name)
         except AttributeError:
             return self._declared_attribute(cls, name)
         owner = next((k for k in cls.__mro__ if name in vars(k)), cls)
         member_qualname = f"{qualname}.{name}"
-        places = [(module, member_qualname),
-                  (defining_module(owner, module), f"{owner.__qualname__}.{name}")]
+        places = [
+            (module, member_qualname),
+            (defining_module(owner, module), f"{owner.__qualname__}.{name}"),
+        ]
         if isinstance(raw, property | functools.cached_property | pytypes.GetSetDescriptorType):
             return self._property(cls, name, raw, places)
         if isinstance(raw, pytypes.MemberDescriptorType):
             return Attribute(name, "data", doc=raw_doc(raw, inherit=False), writable=True)
         if isinstance(raw, staticmethod):
-            return self.function(raw.__func__, name=name, qualname=member_qualname,
-                                 module=module, kind="staticmethod", stub_places=places)
+            return self.function(
+                raw.__func__,
+                name=name,
+                qualname=member_qualname,
+                module=module,
+                kind="staticmethod",
+                stub_places=places,
+            )
         if isinstance(raw, classmethod | pytypes.ClassMethodDescriptorType):
             bound = getattr(cls, name)
-            fn = self.function(bound, name=name, qualname=member_qualname, module=module,
-                               kind="classmethod", stub_places=places)
+            fn = self.function(
+                bound,
+                name=name,
+                qualname=member_qualname,
+                module=module,
+                kind="classmethod",
+                stub_places=places,
+            )
             return fn
         if isinstance(raw, type):
             return None  # nested classes are reached as Elixir module segments
+        if not callable(raw) and hasattr(type(raw), "__get__") and not isinstance(raw, _SIMPLE):
+            # a custom descriptor (pandas' AxisProperty for DataFrame.columns): an
+            # attribute of instances, writable when the descriptor defines __set__
+            return Attribute(
+                name,
+                "property",
+                readable=True,
+                writable=hasattr(type(raw), "__set__"),
+                doc=raw_doc(raw, inherit=False),
+            )
         if callable(raw):
-            is_descriptor = isinstance(raw, pytypes.FunctionType | pytypes.MethodDescriptorType
-                                       | pytypes.WrapperDescriptorType)
+            is_descriptor = isinstance(
+                raw,
+                pytypes.FunctionType | pytypes.MethodDescriptorType | pytypes.WrapperDescriptorType,
+            )
             target = raw if is_descriptor else getattr(cls, name)
-            return self.function(target, name=name, qualname=member_qualname, module=module,
-                                 kind="method", drop_first=is_descriptor, stub_places=places)
+            # Looked up on the class, a method is unbound (Cython methods too) and its
+            # first parameter is the instance — unless the lookup bound it already.
+            bound_self = getattr(target, "__self__", None)
+            unbound = (
+                is_descriptor or bound_self is None or isinstance(bound_self, pytypes.ModuleType)
+            )
+            return self.function(
+                target,
+                name=name,
+                qualname=member_qualname,
+                module=module,
+                kind="method",
+                drop_first=unbound,
+                stub_places=places,
+            )
         return self.attribute(raw, name=name, writable=True)
 
     def _declared_attribute(self, cls: type, name: str) -> Attribute | None:
@@ -294,15 +390,21 @@ class Describer:
         for klass in cls.__mro__:
             hints = vars(klass).get("__annotations__") or {}
             if name in hints:
-                return Attribute(name, "data", type=T.from_runtime(
-                    hints[name], namespace_of(klass)), writable=True)
+                return Attribute(
+                    name,
+                    "data",
+                    type=T.from_runtime(hints[name], namespace_of(klass)),
+                    writable=True,
+                )
         return None
 
-    def _property(self, cls: type, name: str, raw: Any,
-                  places: list[tuple[str, str]]) -> Attribute:
+    def _property(self, cls: type, name: str, raw: Any, places: list[tuple[str, str]]) -> Attribute:
         getter = raw.fget if isinstance(raw, property) else getattr(raw, "func", None)
-        writable = (raw.fset is not None) if isinstance(raw, property) else isinstance(
-            raw, functools.cached_property)
+        writable = (
+            (raw.fset is not None)
+            if isinstance(raw, property)
+            else isinstance(raw, functools.cached_property)
+        )
         type_ref: TypeRef | None = None
         if getter is not None:
             try:
@@ -320,15 +422,19 @@ class Describer:
             if any("setter" in S.decorator_names(n) for n in nodes):
                 writable = True
         doc = raw_doc(raw, inherit=False)
-        return Attribute(name, "property", type=type_ref, readable=True, writable=writable,
-                         doc=doc)
+        return Attribute(name, "property", type=type_ref, readable=True, writable=writable, doc=doc)
 
     # ------------------------------------------------------------------ attributes
 
     def attribute(self, value: Any, *, name: str, writable: bool = False) -> Attribute:
         if isinstance(value, (*_SIMPLE, enum.Enum)):
-            return Attribute(name, "constant", type=value_type(value), writable=writable,
-                             value_repr=G.safe_repr(value))
+            return Attribute(
+                name,
+                "constant",
+                type=value_type(value),
+                writable=writable,
+                value_repr=G.safe_repr(value),
+            )
         doc = model.EMPTY_DOC
         # Instances carry their class's docstring; only a value with its own doc is
         # worth showing (e.g. numpy.newaxis has none, numpy.pi has none).
@@ -362,8 +468,9 @@ def _exception_signature(cls: Any) -> Signature | None:
             return None  # a Python __init__: inspect would have read it
         if klass is BaseException:
             break
-    return Signature(params=(model.Param("args", model.ParamKind.VAR_POSITIONAL),),
-                     source="text_signature")
+    return Signature(
+        params=(model.Param("args", model.ParamKind.VAR_POSITIONAL),), source="text_signature"
+    )
 
 
 def _scipy_distribution_signature(obj: Any, namespace: Mapping[str, Any]) -> Signature | None:

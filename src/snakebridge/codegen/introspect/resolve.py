@@ -68,8 +68,9 @@ class ModuleNode:
 
 
 class Resolver:
-    def __init__(self, lib: LibraryInfo, root: pytypes.ModuleType,
-                 describer: Describer | None = None) -> None:
+    def __init__(
+        self, lib: LibraryInfo, root: pytypes.ModuleType, describer: Describer | None = None
+    ) -> None:
         self.lib = lib
         self.root = ModuleNode(lib.python_module, root, requested=True)
         self.describer = describer or Describer()
@@ -93,23 +94,27 @@ class Resolver:
         if segments[: len(root_segments)] != root_segments:
             raise ResolveError(
                 f"{elixir_module} is not under {self.lib.module_name}, the root module of "
-                f"library {self.lib.name!r}")
+                f"library {self.lib.name!r}"
+            )
         node = self.root
         current: Any = node.obj
         qual: list[str] = []
-        for seg in segments[len(root_segments):]:
+        for seg in segments[len(root_segments) :]:
             is_module = isinstance(current, pytypes.ModuleType)
             attrs = public_names(current)
             candidates = set(attrs)
             if is_module and not qual:
                 candidates.update(_submodule_names(current))
-            matches = sorted((n for n in candidates if _segment(n) == seg),
-                             key=lambda n: (n != seg, n not in attrs, n))
+            matches = sorted(
+                (n for n in candidates if _segment(n) == seg),
+                key=lambda n: (n != seg, n not in attrs, n),
+            )
             where = node.name + "".join("." + q for q in qual)
             if not matches:
                 raise ResolveError(
                     f"{elixir_module}: {where} has no submodule or class matching {seg}"
-                    + _closest(seg, [_segment(n) for n in candidates if _segment(n)]))
+                    + _closest(seg, [_segment(n) for n in candidates if _segment(n)])
+                )
             pick = matches[0]
             self._check_allowed(qual_path(node, [*qual, pick], self.lib))
             if is_module and not qual and pick not in attrs:
@@ -123,8 +128,10 @@ class Resolver:
                     node.submodules[pick] = sub
                 node = sub
             elif isinstance(obj, pytypes.ModuleType):
-                raise ResolveError(f"{elixir_module}: {where}.{pick} is a module reached "
-                                   f"through a class; use its own module path")
+                raise ResolveError(
+                    f"{elixir_module}: {where}.{pick} is a module reached "
+                    f"through a class; use its own module path"
+                )
             else:
                 qual.append(pick)
             current = obj
@@ -137,8 +144,10 @@ class Resolver:
             cnode.constructor_requested = True
             return f"{where}.__init__"
         candidates = public_names(container)
-        matches = sorted((n for n in candidates if _function(n) == req.function),
-                         key=lambda n: (n != req.function, n))
+        matches = sorted(
+            (n for n in candidates if _function(n) == req.function),
+            key=lambda n: (n != req.function, n),
+        )
         if not matches:
             hint = ""
             if req.function == "new":
@@ -146,7 +155,8 @@ class Resolver:
             raise ResolveError(
                 f"{req.module}.{req.function}/{req.arity}: {where} has no public member "
                 f"named {req.function}{hint}"
-                + _closest(req.function, [f for f in map(_function, candidates) if f]))
+                + _closest(req.function, [f for f in map(_function, candidates) if f])
+            )
         pick = matches[0]
         rel = qual_path(node, [*qual, pick], self.lib)
         self._check_allowed(rel)
@@ -155,22 +165,31 @@ class Resolver:
             return self._module_member(node, pick, req, path)
         if isinstance(container, type):
             cnode = self._class_node(node, container, qual)
-            member = self.describer.member(container, pick, module=node.name,
-                                           qualname=".".join(qual))
+            member = self.describer.member(
+                container, pick, module=node.name, qualname=".".join(qual)
+            )
             if member is None:
                 value = getattr(container, pick)
                 if isinstance(value, type):
-                    fn = self.describer.function(value, name=pick,
-                                                 qualname=".".join([*qual, pick]),
-                                                 module=node.name, kind="class")
+                    fn = self.describer.function(
+                        value,
+                        name=pick,
+                        qualname=".".join([*qual, pick]),
+                        module=node.name,
+                        kind="class",
+                    )
                     node.functions[fn.qualname] = fn
                     return path
                 raise ResolveError(f"{req.module}.{req.function}: cannot describe {path}")
-            if isinstance(member, model.Attribute) and req.arity > 1 and \
-                    not callable(getattr(container, pick, None)):
+            if (
+                isinstance(member, model.Attribute)
+                and req.arity > 1
+                and not callable(getattr(container, pick, None))
+            ):
                 raise ResolveError(
                     f"{req.module}.{req.function}/{req.arity}: {path} is an attribute, not "
-                    f"callable; read it with {req.module}.{req.function}/1 on an instance")
+                    f"callable; read it with {req.module}.{req.function}/1 on an instance"
+                )
             cnode.members.add(pick)
             return path
         # an object reached as a segment (e.g. scipy.stats.norm): its members are bound
@@ -192,7 +211,8 @@ class Resolver:
                 return path
             raise ResolveError(
                 f"{req.module}.{req.function}/{req.arity}: {path} is a module; call its "
-                f"functions as {req.module}.{names.module_segment(pick)}.<function>")
+                f"functions as {req.module}.{names.module_segment(pick)}.<function>"
+            )
         if callable(value):
             fn = self.describer.function(value, name=pick, qualname=pick, module=node.name)
             node.functions[pick] = fn
@@ -201,7 +221,8 @@ class Resolver:
             raise ResolveError(
                 f"{req.module}.{req.function}/{req.arity}: {path} is a "
                 f"{type(value).__name__} value, not callable; read it with "
-                f"{req.module}.{req.function}()")
+                f"{req.module}.{req.function}()"
+            )
         node.attributes[pick] = self.describer.attribute(value, name=pick)
         return path
 
@@ -221,14 +242,15 @@ class Resolver:
                 raise ResolveError(
                     f"{self.lib.python_module}.{rel} is excluded in mix.exs "
                     f"(library {self.lib.name!r}, exclude: {pattern!r}); remove it from "
-                    f"`exclude:` to use it")
+                    f"`exclude:` to use it"
+                )
         if self.lib.include and not any(
-            fnmatch.fnmatchcase(p, pattern)
-            for pattern in self.lib.include for p in prefixes + full
+            fnmatch.fnmatchcase(p, pattern) for pattern in self.lib.include for p in prefixes + full
         ):
             raise ResolveError(
                 f"{self.lib.python_module}.{rel} is not in the `include:` list of library "
-                f"{self.lib.name!r} in mix.exs; add it there to use it")
+                f"{self.lib.name!r} in mix.exs; add it there to use it"
+            )
 
     # ------------------------------------------------------------------ assembly
 
@@ -237,9 +259,14 @@ class Resolver:
 
     def _assemble(self, node: ModuleNode) -> model.Module:
         classes = [
-            self.describer.klass(c.cls, name=c.name, qualname=c.qualname, module=c.module,
-                                 members=sorted(c.members),
-                                 constructor_requested=c.constructor_requested)
+            self.describer.klass(
+                c.cls,
+                name=c.name,
+                qualname=c.qualname,
+                module=c.module,
+                members=sorted(c.members),
+                constructor_requested=c.constructor_requested,
+            )
             for c in node.classes.values()
         ]
         from snakebridge.codegen.introspect.objects import raw_doc
@@ -256,7 +283,7 @@ class Resolver:
 
 def qual_path(node: ModuleNode, parts: list[str], lib: LibraryInfo) -> str:
     """Dotted path relative to the library root: ``linalg.solve``, ``Symbol.simplify``."""
-    module_rel = node.name[len(lib.python_module) + 1:] if node.name != lib.python_module else ""
+    module_rel = node.name[len(lib.python_module) + 1 :] if node.name != lib.python_module else ""
     return ".".join(p for p in [module_rel, *parts] if p)
 
 

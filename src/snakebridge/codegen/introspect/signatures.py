@@ -111,33 +111,46 @@ def safe_repr(value: Any, _depth: int = 0) -> str:
 # ------------------------------------------------------------------------ sources
 
 
-def from_inspect(sig: inspect.Signature, namespace: Mapping[str, Any], *,
-                 drop_first: bool = False, source: model.SignatureSource = "inspect"
-                 ) -> Signature:
+def from_inspect(
+    sig: inspect.Signature,
+    namespace: Mapping[str, Any],
+    *,
+    drop_first: bool = False,
+    source: model.SignatureSource = "inspect",
+) -> Signature:
     params: list[Param] = []
     for index, p in enumerate(sig.parameters.values()):
-        if drop_first and index == 0 and p.kind in (
-            inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD
+        if (
+            drop_first
+            and index == 0
+            and p.kind
+            in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         ):
             continue
         has_default = p.default is not inspect.Parameter.empty
-        params.append(Param(
-            name=p.name,
-            kind=_KIND[p.kind],
-            has_default=has_default,
-            default=safe_repr(p.default) if has_default else None,
-            annotation=None if p.annotation is inspect.Parameter.empty
-            else T.from_runtime(p.annotation, namespace),
-        ))
+        params.append(
+            Param(
+                name=p.name,
+                kind=_KIND[p.kind],
+                has_default=has_default,
+                default=safe_repr(p.default) if has_default else None,
+                annotation=None
+                if p.annotation is inspect.Parameter.empty
+                else T.from_runtime(p.annotation, namespace),
+            )
+        )
     returns = None
     if sig.return_annotation is not inspect.Signature.empty:
         returns = T.from_runtime(sig.return_annotation, namespace)
-    return Signature(params=tuple(params), returns=returns, source=source,
-                     returns_source="annotation" if returns is not None else None)
+    return Signature(
+        params=tuple(params),
+        returns=returns,
+        source=source,
+        returns_source="annotation" if returns is not None else None,
+    )
 
 
-def runtime_signature(obj: Any, namespace: Mapping[str, Any], drop_first: bool
-                      ) -> Signature | None:
+def runtime_signature(obj: Any, namespace: Mapping[str, Any], drop_first: bool) -> Signature | None:
     try:
         sig = inspect.signature(obj)
     except (ValueError, TypeError, RuntimeError, AttributeError, NameError):
@@ -153,14 +166,13 @@ def text_signature(obj: Any) -> Signature | None:
         return None
     # "$self"/"$module"/"$type" mark the bound first parameter of a C function.
     bound = re.match(r"\(\s*\$\w+\s*,?\s*", text)
-    body = "(" + text[bound.end():] if bound else text
+    body = "(" + text[bound.end() :] if bound else text
     if body.startswith("(/"):  # only the bound parameter was positional-only
         body = "(" + body[2:].lstrip(", ")
     node = _parse_def(body)
     if node is None:
         return None
-    return replace(S.signature_of(node, lambda _n: None, drop_first=False),
-                   source="text_signature")
+    return replace(S.signature_of(node, lambda _n: None, drop_first=False), source="text_signature")
 
 
 def _parse_def(params_text: str) -> ast.FunctionDef | None:
@@ -199,8 +211,12 @@ def parse_signature_line(line: str, names: tuple[str, ...]) -> Signature | None:
         if token in ("", "...", "…"):
             continue
         if token == "/":
-            params = [replace(p, kind=ParamKind.POSITIONAL_ONLY)
-                      if p.kind is ParamKind.POSITIONAL_OR_KEYWORD else p for p in params]
+            params = [
+                replace(p, kind=ParamKind.POSITIONAL_ONLY)
+                if p.kind is ParamKind.POSITIONAL_OR_KEYWORD
+                else p
+                for p in params
+            ]
             continue
         if token == "*":
             keyword_only = True
@@ -215,11 +231,21 @@ def parse_signature_line(line: str, names: tuple[str, ...]) -> Signature | None:
         name, eq, default = token.partition("=")
         kind = ParamKind.KEYWORD_ONLY if keyword_only else ParamKind.POSITIONAL_OR_KEYWORD
         has_default = bool(eq) or optional
-        params.append(Param(_ident(name, index, seen), kind, has_default=has_default,
-                            default=default.strip() or None if eq else None))
+        params.append(
+            Param(
+                _ident(name, index, seen),
+                kind,
+                has_default=has_default,
+                default=default.strip() or None if eq else None,
+            )
+        )
     returns = T.from_source(m.group(4)) if m.group(3) == "->" and m.group(4) else None
-    return Signature(params=tuple(params), returns=returns, source="docstring",
-                     returns_source="docstring" if returns is not None else None)
+    return Signature(
+        params=tuple(params),
+        returns=returns,
+        source="docstring",
+        returns_source="docstring" if returns is not None else None,
+    )
 
 
 def _ident(raw: str, index: int, seen: set[str]) -> str:
@@ -297,21 +323,24 @@ def ufunc_signature(obj: Any) -> Signature | None:
         return None
     nin = int(obj.nin)
     names = [f"x{i + 1}" for i in range(nin)] if nin > 1 else ["x"]
-    params = [Param(n, ParamKind.POSITIONAL_ONLY, annotation=TypeRef(TypeKind.ARRAY))
-              for n in names]
-    params.append(Param("out", ParamKind.POSITIONAL_OR_KEYWORD, has_default=True,
-                        default="None"))
-    params.extend(Param(n, ParamKind.KEYWORD_ONLY, has_default=True, default=d)
-                  for n, d in UFUNC_KEYWORDS)
-    return Signature(params=tuple(params), returns=ufunc_returns(obj), source="ufunc",
-                     returns_source="ufunc")
+    params = [
+        Param(n, ParamKind.POSITIONAL_ONLY, annotation=TypeRef(TypeKind.ARRAY)) for n in names
+    ]
+    params.append(Param("out", ParamKind.POSITIONAL_OR_KEYWORD, has_default=True, default="None"))
+    params.extend(
+        Param(n, ParamKind.KEYWORD_ONLY, has_default=True, default=d) for n, d in UFUNC_KEYWORDS
+    )
+    return Signature(
+        params=tuple(params), returns=ufunc_returns(obj), source="ufunc", returns_source="ufunc"
+    )
 
 
 # ------------------------------------------------------------------------ stubs
 
 
-def stub_signatures(hit: S.StubHit | None, index: S.StubIndex, *, constructor: bool,
-                    drop_first: bool) -> tuple[Signature | None, tuple[Signature, ...]]:
+def stub_signatures(
+    hit: S.StubHit | None, index: S.StubIndex, *, constructor: bool, drop_first: bool
+) -> tuple[Signature | None, tuple[Signature, ...]]:
     """(primary, overloads) declared by a stub hit, or (None, ())."""
     if hit is None:
         return None, ()
@@ -322,8 +351,11 @@ def stub_signatures(hit: S.StubHit | None, index: S.StubIndex, *, constructor: b
             return None, ()
         body = S._flatten(cls.body)
         for special in ("__init__", "__new__"):
-            nodes = [s for s in body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)
-                     and s.name == special]
+            nodes = [
+                s
+                for s in body
+                if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef) and s.name == special
+            ]
             if nodes:
                 break
         drop_first = True
@@ -353,17 +385,29 @@ def merge_overloads(overloaded: list[Signature]) -> Signature:
     widest = max(overloaded, key=lambda s: (len(s.params), -overloaded.index(s)))
     params = []
     for p in widest.params:
-        anns = [q.annotation for s in overloaded for q in s.params
-                if q.name == p.name and q.annotation is not None]
+        anns = [
+            q.annotation
+            for s in overloaded
+            for q in s.params
+            if q.name == p.name and q.annotation is not None
+        ]
         optional = any(q.has_default for s in overloaded for q in s.params if q.name == p.name)
         absent = any(all(q.name != p.name for q in s.params) for s in overloaded)
         has_default = p.has_default or optional or (absent and p.kind not in _VARIADIC)
-        params.append(replace(p, annotation=T.union(anns) if anns else None,
-                              has_default=has_default))
-    returns = T.union([s.returns for s in overloaded if s.returns is not None]) if all(
-        s.returns is not None for s in overloaded) else None
-    return replace(widest, params=tuple(params), returns=returns,
-                   returns_source="stub" if returns is not None else None)
+        params.append(
+            replace(p, annotation=T.union(anns) if anns else None, has_default=has_default)
+        )
+    returns = (
+        T.union([s.returns for s in overloaded if s.returns is not None])
+        if all(s.returns is not None for s in overloaded)
+        else None
+    )
+    return replace(
+        widest,
+        params=tuple(params),
+        returns=returns,
+        returns_source="stub" if returns is not None else None,
+    )
 
 
 def enrich(sig: Signature, stub: Signature | None) -> Signature:

@@ -60,8 +60,9 @@ def _parse(fn: pytypes.FunctionType) -> ast.FunctionDef | None:
     return node if isinstance(node, ast.FunctionDef) else None
 
 
-def signature_from_source(obj: Any, describe: Describe, namespace_of: Callable[[Any],
-                          Mapping[str, Any]], _depth: int = 0) -> Signature | None:
+def signature_from_source(
+    obj: Any, describe: Describe, namespace_of: Callable[[Any], Mapping[str, Any]], _depth: int = 0
+) -> Signature | None:
     fn, bound, drop_first = _python_function(obj)
     if fn is None or _depth > _MAX_DEPTH:
         return None
@@ -96,8 +97,13 @@ def signature_from_source(obj: Any, describe: Describe, namespace_of: Callable[[
     base = describe(fn)
     if base is None:
         return None
-    params = list(base.params[1:] if drop_first and base.params and base.params[0].kind
-                  not in (ParamKind.VAR_POSITIONAL, ParamKind.VAR_KEYWORD) else base.params)
+    params = list(
+        base.params[1:]
+        if drop_first
+        and base.params
+        and base.params[0].kind not in (ParamKind.VAR_POSITIONAL, ParamKind.VAR_KEYWORD)
+        else base.params
+    )
     names = {p.name for p in params}
     extra = [k for k in keywords if k.name not in names]
     at = next((i for i, p in enumerate(params) if p.kind is ParamKind.VAR_KEYWORD), len(params))
@@ -107,8 +113,11 @@ def signature_from_source(obj: Any, describe: Describe, namespace_of: Callable[[
 
 def _generic(sig: Signature) -> bool:
     kinds = [p.kind for p in sig.params]
-    return sig.is_fallback or (bool(kinds) and ParamKind.VAR_KEYWORD in kinds and all(
-        k in (ParamKind.VAR_POSITIONAL, ParamKind.VAR_KEYWORD) for k in kinds))
+    return sig.is_fallback or (
+        bool(kinds)
+        and ParamKind.VAR_KEYWORD in kinds
+        and all(k in (ParamKind.VAR_POSITIONAL, ParamKind.VAR_KEYWORD) for k in kinds)
+    )
 
 
 def _leading_explicit(call: ast.Call) -> int:
@@ -122,15 +131,15 @@ def _leading_explicit(call: ast.Call) -> int:
 
 def _drop_positional(params: tuple[Param, ...], n: int) -> tuple[Param, ...]:
     out = list(params)
-    while n and out and out[0].kind in (ParamKind.POSITIONAL_ONLY,
-                                         ParamKind.POSITIONAL_OR_KEYWORD):
+    while n and out and out[0].kind in (ParamKind.POSITIONAL_ONLY, ParamKind.POSITIONAL_OR_KEYWORD):
         out.pop(0)
         n -= 1
     return tuple(out)
 
 
-def _forwarded_call(node: ast.FunctionDef, var_pos: str | None, var_kw: str | None
-                    ) -> ast.Call | None:
+def _forwarded_call(
+    node: ast.FunctionDef, var_pos: str | None, var_kw: str | None
+) -> ast.Call | None:
     """``return target(*args, **kwargs)`` among the function's top-level statements."""
     for stmt in node.body:
         if not isinstance(stmt, ast.Return) or not isinstance(stmt.value, ast.Call):
@@ -138,10 +147,12 @@ def _forwarded_call(node: ast.FunctionDef, var_pos: str | None, var_kw: str | No
         call = stmt.value
         passes_pos = var_pos is None or any(
             isinstance(a, ast.Starred) and isinstance(a.value, ast.Name) and a.value.id == var_pos
-            for a in call.args)
+            for a in call.args
+        )
         passes_kw = var_kw is None or any(
             k.arg is None and isinstance(k.value, ast.Name) and k.value.id == var_kw
-            for k in call.keywords)
+            for k in call.keywords
+        )
         if passes_pos and passes_kw:
             return call
     return None
@@ -156,8 +167,9 @@ def _local_imports(node: ast.FunctionDef) -> dict[str, str]:
     return found
 
 
-def _resolve(func: ast.expr, fn: pytypes.FunctionType, bound: Any, first: str | None,
-             node: ast.FunctionDef) -> Any:
+def _resolve(
+    func: ast.expr, fn: pytypes.FunctionType, bound: Any, first: str | None, node: ast.FunctionDef
+) -> Any:
     parts: list[str] = []
     cur = func
     while isinstance(cur, ast.Attribute):
@@ -184,8 +196,11 @@ def _resolve(func: ast.expr, fn: pytypes.FunctionType, bound: Any, first: str | 
         return None
     for part in parts[1:]:
         try:
-            obj = inspect.getattr_static(obj, part) if part in ("__new__", "__init__") \
+            obj = (
+                inspect.getattr_static(obj, part)
+                if part in ("__new__", "__init__")
                 else getattr(obj, part)
+            )
         except AttributeError:
             return None
         obj = getattr(obj, "__func__", obj) if isinstance(obj, staticmethod) else obj
@@ -196,21 +211,28 @@ def _keyword_reads(node: ast.FunctionDef, var_kw: str) -> list[Param]:
     """``kwargs.get('x', d)`` / ``kwargs.pop('x', d)`` / ``kwargs['x']``, in source order."""
     found: dict[str, Param] = {}
     for sub in ast.walk(node):
-        if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
-                and isinstance(sub.func.value, ast.Name) and sub.func.value.id == var_kw
-                and sub.func.attr in ("get", "pop", "setdefault") and sub.args
-                and isinstance(sub.args[0], ast.Constant) and isinstance(sub.args[0].value, str)):
+        if (
+            isinstance(sub, ast.Call)
+            and isinstance(sub.func, ast.Attribute)
+            and isinstance(sub.func.value, ast.Name)
+            and sub.func.value.id == var_kw
+            and sub.func.attr in ("get", "pop", "setdefault")
+            and sub.args
+            and isinstance(sub.args[0], ast.Constant)
+            and isinstance(sub.args[0].value, str)
+        ):
             name = sub.args[0].value
             default = ast.unparse(sub.args[1]) if len(sub.args) > 1 else "None"
             if name.isidentifier() and name not in found:
-                found[name] = Param(name, ParamKind.KEYWORD_ONLY, has_default=True,
-                                    default=default)
-        elif (isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name)
-              and sub.value.id == var_kw and isinstance(sub.slice, ast.Constant)
-              and isinstance(sub.slice.value, str)):
+                found[name] = Param(name, ParamKind.KEYWORD_ONLY, has_default=True, default=default)
+        elif (
+            isinstance(sub, ast.Subscript)
+            and isinstance(sub.value, ast.Name)
+            and sub.value.id == var_kw
+            and isinstance(sub.slice, ast.Constant)
+            and isinstance(sub.slice.value, str)
+        ):
             name = sub.slice.value
             if name.isidentifier() and name not in found:
-                found[name] = Param(name, ParamKind.KEYWORD_ONLY, has_default=True,
-                                    default=None)
+                found[name] = Param(name, ParamKind.KEYWORD_ONLY, has_default=True, default=None)
     return sorted(found.values(), key=lambda p: p.name)
-

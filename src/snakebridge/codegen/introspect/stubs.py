@@ -334,8 +334,9 @@ def decorator_names(node: Def) -> set[str]:
     return names
 
 
-def signature_of(node: ast.FunctionDef | ast.AsyncFunctionDef, ns: T.Namespace,
-                 drop_first: bool) -> Signature:
+def signature_of(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, ns: T.Namespace, drop_first: bool
+) -> Signature:
     a = node.args
     positional = [(p, ParamKind.POSITIONAL_ONLY) for p in a.posonlyargs] + [
         (p, ParamKind.POSITIONAL_OR_KEYWORD) for p in a.args
@@ -360,16 +361,27 @@ def signature_of(node: ast.FunctionDef | ast.AsyncFunctionDef, ns: T.Namespace,
     if a.kwarg is not None:
         params.append(_param(a.kwarg.arg, ParamKind.VAR_KEYWORD, a.kwarg.annotation, None, ns))
     returns = T.from_ast(node.returns, ns) if node.returns is not None else None
-    return Signature(params=tuple(params), returns=returns, source="stub",
-                     returns_source="stub" if returns is not None else None)
+    return Signature(
+        params=tuple(params),
+        returns=returns,
+        source="stub",
+        returns_source="stub" if returns is not None else None,
+    )
 
 
-def _param(name: str, kind: ParamKind, annotation: ast.expr | None,
-           default: ast.expr | None, ns: T.Namespace) -> Param:
+def _param(
+    name: str,
+    kind: ParamKind,
+    annotation: ast.expr | None,
+    default: ast.expr | None,
+    ns: T.Namespace,
+) -> Param:
     default_text: str | None = None
-    if default is not None and not (isinstance(default, ast.Constant)
-                                    and default.value is Ellipsis):
+    if default is not None and not (
+        isinstance(default, ast.Constant) and default.value is Ellipsis
+    ):
         default_text = ast.unparse(default)
     ann: TypeRef | None = T.from_ast(annotation, ns) if annotation is not None else None
-    return Param(name=name, kind=kind, has_default=default is not None,
-                 default=default_text, annotation=ann)
+    return Param(
+        name=name, kind=kind, has_default=default is not None, default=default_text, annotation=ann
+    )

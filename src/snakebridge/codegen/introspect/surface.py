@@ -29,8 +29,9 @@ def public_surface(module: pytypes.ModuleType) -> list[str]:
     return sorted(n for n in dir(module) if not n.startswith("_"))
 
 
-def describe_module(module: pytypes.ModuleType, module_name: str, *, deep: bool = False
-                    ) -> tuple[list[Entry], dict[str, Any]]:
+def describe_module(
+    module: pytypes.ModuleType, module_name: str, *, deep: bool = False
+) -> tuple[list[Entry], dict[str, Any]]:
     """Every public name as model values (docs raw), plus timings and the baseline."""
     describer = Describer()
     entries: list[Entry] = []
@@ -48,15 +49,29 @@ def describe_module(module: pytypes.ModuleType, module_name: str, *, deep: bool 
             missing.append(name)
             continue
         if isinstance(value, pytypes.ModuleType):
-            entries.append(("module", model.Module(name=f"{module_name}.{name}",
-                                                   doc=raw_doc(value))))
+            entries.append(
+                ("module", model.Module(name=f"{module_name}.{name}", doc=raw_doc(value)))
+            )
         elif isinstance(value, type):
-            entries.append(("class", describer.klass(
-                value, name=name, qualname=name, module=module_name,
-                members=None if deep else ())))
+            entries.append(
+                (
+                    "class",
+                    describer.klass(
+                        value,
+                        name=name,
+                        qualname=name,
+                        module=module_name,
+                        members=None if deep else (),
+                    ),
+                )
+            )
         elif callable(value):
-            entries.append(("function", describer.function(
-                value, name=name, qualname=name, module=module_name)))
+            entries.append(
+                (
+                    "function",
+                    describer.function(value, name=name, qualname=name, module=module_name),
+                )
+            )
         else:
             entries.append(("attribute", describer.attribute(value, name=name)))
     stats: dict[str, Any] = {
@@ -88,9 +103,14 @@ def coverage(entries: list[Any]) -> dict[str, Any]:
         if sig.returns is not None:
             key = sig.returns_source or "annotation"
             returns[key] = returns.get(key, 0) + 1
-    return {"callables": callables, "real": callables - len(generic), "not_real": generic,
-            "sources": sources, "returns": returns,
-            "with_returns": sum(returns.values())}
+    return {
+        "callables": callables,
+        "real": callables - len(generic),
+        "not_real": generic,
+        "sources": sources,
+        "returns": returns,
+        "with_returns": sum(returns.values()),
+    }
 
 
 def _unloaded_submodule(module: pytypes.ModuleType, name: str) -> bool:
@@ -102,8 +122,11 @@ def _unloaded_submodule(module: pytypes.ModuleType, name: str) -> bool:
     paths = getattr(module, "__path__", None)
     if not paths:
         return False
-    return any(os.path.exists(os.path.join(p, name, "__init__.py"))
-               or os.path.exists(os.path.join(p, name + ".py")) for p in paths)
+    return any(
+        os.path.exists(os.path.join(p, name, "__init__.py"))
+        or os.path.exists(os.path.join(p, name + ".py"))
+        for p in paths
+    )
 
 
 def _baseline(module: pytypes.ModuleType) -> dict[str, Any]:
@@ -128,10 +151,16 @@ def _baseline(module: pytypes.ModuleType) -> dict[str, Any]:
             continue
         kinds = [p.kind for p in sig.parameters.values()]
         variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-        if not (kinds and all(k in variadic for k in kinds)
-                and inspect.Parameter.VAR_KEYWORD in kinds):
+        if not (
+            kinds and all(k in variadic for k in kinds) and inspect.Parameter.VAR_KEYWORD in kinds
+        ):
             real += 1
         if sig.return_annotation is not inspect.Signature.empty:
             returns += 1
-    return {"callables": callables, "real": real, "with_returns": returns,
-            "failed": failed, "seconds": time.perf_counter() - t0}
+    return {
+        "callables": callables,
+        "real": real,
+        "with_returns": returns,
+        "failed": failed,
+        "seconds": time.perf_counter() - t0,
+    }

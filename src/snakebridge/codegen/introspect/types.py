@@ -26,6 +26,8 @@ from typing import Any
 from snakebridge.codegen.model import ANY, TypeKind, TypeRef
 
 NONE = TypeRef(TypeKind.NONE)
+# ``typing.Self``: replaced by the owning class where the owner is known (``replace_self``).
+SELF = TypeRef(TypeKind.CLASS, name="typing.Self")
 
 # Last segment of a dotted name → kind, for names that take no type arguments.
 _SCALARS: dict[str, TypeKind] = {
@@ -116,8 +118,17 @@ _GENERICS: dict[str, TypeKind] = {
 }
 
 _UNION_NAMES = {"Union", "Optional"}
-_TRANSPARENT = {"Annotated", "Final", "ClassVar", "Required", "NotRequired", "ReadOnly",
-                "TypeGuard", "TypeIs", "Unpack"}
+_TRANSPARENT = {
+    "Annotated",
+    "Final",
+    "ClassVar",
+    "Required",
+    "NotRequired",
+    "ReadOnly",
+    "TypeGuard",
+    "TypeIs",
+    "Unpack",
+}
 _MAX_DEPTH = 12
 
 
@@ -164,8 +175,9 @@ def _container(kind: TypeKind, args: list[TypeRef], ellipsis: bool = False) -> T
 # --------------------------------------------------------------------------- runtime
 
 
-def from_runtime(annotation: Any, namespace: Mapping[str, Any] | None = None,
-                 _depth: int = 0) -> TypeRef:
+def from_runtime(
+    annotation: Any, namespace: Mapping[str, Any] | None = None, _depth: int = 0
+) -> TypeRef:
     """Normalize a runtime annotation object (never evaluates strings)."""
     if _depth > _MAX_DEPTH:
         return ANY
@@ -174,8 +186,9 @@ def from_runtime(annotation: Any, namespace: Mapping[str, Any] | None = None,
     if isinstance(annotation, str):
         return from_source(annotation, runtime_namespace(namespace or {}), _depth + 1)
     if isinstance(annotation, typing.ForwardRef):
-        return from_source(annotation.__forward_arg__, runtime_namespace(namespace or {}),
-                           _depth + 1)
+        return from_source(
+            annotation.__forward_arg__, runtime_namespace(namespace or {}), _depth + 1
+        )
     special = _numpy_alias(annotation)
     if special is not None:
         return special
@@ -184,11 +197,14 @@ def from_runtime(annotation: Any, namespace: Mapping[str, Any] | None = None,
         if bound is not None:
             return from_runtime(bound, namespace, _depth + 1)
         if annotation.__constraints__:
-            return union([from_runtime(c, namespace, _depth + 1)
-                          for c in annotation.__constraints__])
+            return union(
+                [from_runtime(c, namespace, _depth + 1) for c in annotation.__constraints__]
+            )
         return ANY
     if annotation is Any or annotation is typing.Any:
         return ANY
+    if getattr(annotation, "_name", None) == "Self":
+        return SELF
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is not None:
@@ -209,8 +225,11 @@ def from_runtime(annotation: Any, namespace: Mapping[str, Any] | None = None,
             if kind in (TypeKind.ARRAY, TypeKind.DTYPE):
                 return TypeRef(kind)
             ellipsis = len(args) == 2 and args[1] is Ellipsis
-            items = [from_runtime(a, namespace, _depth + 1) for a in args if a is not Ellipsis
-                     and not isinstance(a, list)]
+            items = [
+                from_runtime(a, namespace, _depth + 1)
+                for a in args
+                if a is not Ellipsis and not isinstance(a, list)
+            ]
             return _container(kind, items, ellipsis)
         return from_runtime(origin, namespace, _depth + 1)
     if isinstance(annotation, type):
@@ -353,8 +372,7 @@ def from_ast(node: ast.expr, namespace: Namespace | None = None, _depth: int = 0
                 members.append(NONE)
             return union(members)
         if last == "Literal":
-            return TypeRef(TypeKind.LITERAL, values=tuple(
-                _literal_text(a) for a in args))
+            return TypeRef(TypeKind.LITERAL, values=tuple(_literal_text(a) for a in args))
         if last in _TRANSPARENT:
             return from_ast(args[0], ns, _depth + 1)
         if last in ("type", "Type"):
@@ -370,10 +388,14 @@ def from_ast(node: ast.expr, namespace: Namespace | None = None, _depth: int = 0
         if kind is TypeKind.CALLABLE:
             ret = from_ast(args[-1], ns, _depth + 1) if args else ANY
             return TypeRef(kind, (ret,))
-        ellipsis = (len(args) == 2 and isinstance(args[1], ast.Constant)
-                    and args[1].value is Ellipsis)
-        items = [from_ast(a, ns, _depth + 1) for a in args
-                 if not (isinstance(a, ast.Constant) and a.value is Ellipsis)]
+        ellipsis = (
+            len(args) == 2 and isinstance(args[1], ast.Constant) and args[1].value is Ellipsis
+        )
+        items = [
+            from_ast(a, ns, _depth + 1)
+            for a in args
+            if not (isinstance(a, ast.Constant) and a.value is Ellipsis)
+        ]
         if kind in _SCALARS.values() and kind not in (TypeKind.LIST, TypeKind.TUPLE):
             return TypeRef(kind)
         return _container(kind, items, ellipsis)
@@ -415,34 +437,84 @@ def _literal_text(node: ast.expr) -> str:
     return ast.unparse(node)
 
 
+# Modules whose names mean the typing vocabulary (``Generator`` there is an iterator;
+# ``numpy.random.Generator`` is a class).
+_TYPING_MODULES = frozenset(
+    {
+        "typing",
+        "typing_extensions",
+        "collections.abc",
+        "collections",
+        "builtins",
+        "_typeshed",
+        "types",
+        "",
+    }
+)
+_PATTERN_KINDS = (TypeKind.ARRAY, TypeKind.DTYPE)
+
+
 def _resolve_name(dotted: str, ns: Namespace, depth: int) -> TypeRef | None:
     last = dotted.rsplit(".", 1)[-1]
-    if last in _GENERICS:
-        return _container(_GENERICS[last], [])
     if last in _UNION_NAMES or last in _TRANSPARENT:
         return ANY
+    if last == "Self":
+        return SELF
+    pattern = _classify_name(last)
+    if pattern in _PATTERN_KINDS:  # numpy's alias families: the name says it all
+        return TypeRef(pattern)
     target = ns(dotted)
     if isinstance(target, ast.expr):  # a stub type alias: expand it
         return from_ast(target, ns, depth + 1)
     if isinstance(target, TypeRef):
         return target
-    kind = _classify_name(last)
-    if kind is not None:
-        return TypeRef(kind)
     if isinstance(target, str):  # a dotted name from a stub import
         return _classify_dotted(target)
     if target is not None:
         return from_runtime(target, None, depth + 1)
+    if last in _GENERICS:
+        return _container(_GENERICS[last], [])
+    if pattern is not None:
+        return TypeRef(pattern)
     if hasattr(builtins, dotted) and isinstance(getattr(builtins, dotted), type):
         return _from_class(getattr(builtins, dotted))
     return TypeRef(TypeKind.CLASS, name=dotted)
 
 
 def _classify_dotted(dotted: str) -> TypeRef:
-    last = dotted.rsplit(".", 1)[-1]
-    kind = _classify_name(last)
+    module, _, last = dotted.rpartition(".")
+    if last == "Self":
+        return SELF
+    if module in _TYPING_MODULES:
+        if last in _GENERICS:
+            return _container(_GENERICS[last], [])
+        if last in _SCALARS:
+            return TypeRef(_SCALARS[last])
+    kind = (
+        _classify_name(last)
+        if module.split(".")[0] in ("numpy", "") or module in _TYPING_MODULES
+        else None
+    )
     if kind is not None:
         return TypeRef(kind)
-    if last in _GENERICS:
-        return _container(_GENERICS[last], [])
+    pattern = _classify_name(last)
+    if pattern in _PATTERN_KINDS:
+        return TypeRef(pattern)
     return TypeRef(TypeKind.CLASS, name=dotted.removeprefix("builtins."))
+
+
+def replace_self(ref: TypeRef | None, owner: TypeRef) -> TypeRef | None:
+    """``Self`` inside ``ref`` → ``owner`` (the class a method or constructor belongs to)."""
+    if ref is None:
+        return None
+    if ref == SELF:
+        return owner
+    if not ref.args:
+        return ref
+    return TypeRef(
+        ref.kind,
+        tuple(replace_self(a, owner) or a for a in ref.args),
+        ref.name,
+        ref.values,
+        ref.variadic,
+    )
