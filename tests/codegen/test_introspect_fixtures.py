@@ -113,6 +113,8 @@ def test_prints_on_import_do_not_corrupt_and_only_used_modules_load(
     result: IntrospectionResult, marker: Path
 ) -> None:
     assert result.library.version == "unknown" or result.library.version
+    assert "sbfix prints on import" in result.output
+    assert "and writes to sys.stdout" in result.output
     loaded = marker.read_text().split()
     assert "sbfix" in loaded and "sbfix.sub" in loaded
     assert "sbfix.unused" not in loaded

@@ -75,6 +75,9 @@ class IntrospectionResult:
     library: model.Library
     resolved: Mapping[tuple[str, str], str]  # (elixir module, function) → dotted python path
     unresolved: tuple[Unresolved, ...]
+    # What the library printed or warned while imported and inspected (the child's
+    # stdout and stderr, both routed away from the reply channel), for the caller to log.
+    output: str = ""
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,7 @@ def _run_child(
         ) from None
     if not isinstance(reply, dict):
         raise IntrospectionError(f"introspection child for {library!r} sent {reply!r}")
+    reply["_output"] = proc.stderr.decode("utf-8", "replace")
     return reply
 
 
@@ -281,4 +285,9 @@ def _introspect_one(
     library = docstrings.parse_all(model.from_data(model.Library, reply["library"]))
     resolved = {(m, f): path for m, f, path in reply["resolved"]}
     unresolved = tuple(Unresolved(m, f, msg) for m, f, msg in reply["unresolved"])
-    return IntrospectionResult(library=library, resolved=resolved, unresolved=unresolved)
+    return IntrospectionResult(
+        library=library,
+        resolved=resolved,
+        unresolved=unresolved,
+        output=str(reply.get("_output", "")),
+    )
