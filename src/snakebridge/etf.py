@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 import struct
+import threading
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -111,10 +112,26 @@ class Opaque:
         return "function"
 
 
-class Binary(bytes):
-    """Bytes that always encode as a plain binary, even when a ``bytes_hook`` is set."""
+class Binary:
+    """Bytes that always encode as a plain binary, even when a ``bytes_hook`` is set.
 
-    __slots__ = ()
+    A wrapper rather than a ``bytes`` subclass: constructing a subclass copies the data,
+    and the worker wraps every (possibly 10 MB) bytes result.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        self.data = data
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Binary) and bytes(self.data) == bytes(other.data)
+
+    def __hash__(self) -> int:
+        return hash(bytes(self.data))
+
+    def __repr__(self) -> str:
+        return f"Binary({bytes(self.data)!r})"
 
 
 class DecodeError(ValueError):
@@ -147,12 +164,29 @@ def _atom(name: str) -> Any:
     return Atom(name)
 
 
+Reader = Callable[[bytes, int], tuple[Any, int]]
+
+
 def make_decoder(
     struct_hook: StructHook | None = None,
     numeric_list: NumericListHook | None = None,
     atom_values: dict[str, Any] | None = None,
     opaque_seen: Callable[[Opaque], None] | None = None,
+    raw_binary_structs: frozenset[str] = frozenset(),
 ) -> Decoder:
+    """Build a decoder; see :func:`make_reader` for the hooks."""
+    return whole_term(
+        make_reader(struct_hook, numeric_list, atom_values, opaque_seen, raw_binary_structs)
+    )
+
+
+def make_reader(
+    struct_hook: StructHook | None = None,
+    numeric_list: NumericListHook | None = None,
+    atom_values: dict[str, Any] | None = None,
+    opaque_seen: Callable[[Opaque], None] | None = None,
+    raw_binary_structs: frozenset[str] = frozenset(),
+) -> Reader:
     """Build a decoder.
 
     ``struct_hook(map)`` replaces every decoded map with a ``__struct__`` key.
@@ -162,6 +196,11 @@ def make_decoder(
     ``atom_values`` maps atom names to the Python values they decode to (overriding
     the default ``Atom``), e.g. ``nan`` to ``float('nan')``.
     ``opaque_seen`` is told about every pid, port, reference or fun decoded.
+    ``raw_binary_structs`` names structs whose binary fields are bytes, never text:
+    they skip the UTF-8 attempt (a 10 MB payload would otherwise be scanned).
+
+    The reader decodes the term at an offset and returns ``(value, next_offset)``;
+    :func:`whole_term` turns it into a checked decoder of complete terms.
     """
     atom_cache: dict[bytes, Any] = {}
     extra_atoms = dict(atom_values or {})
@@ -180,6 +219,7 @@ def make_decoder(
     from_bytes = int.from_bytes
     cache_get = atom_cache.get
     strides = {_NEW_FLOAT: 9, _SMALL_INT: 2, _INT: 5}
+    raw_structs = raw_binary_structs
 
     def dec(buf: bytes, pos: int) -> tuple[Any, int]:
         tag = buf[pos]
@@ -214,9 +254,19 @@ def make_decoder(
             size = u32(buf, pos)[0]
             pos += 4
             out: dict[Any, Any] = {}
-            for _ in range(size):
+            raw_fields = False
+            for index in range(size):
                 key, pos = dec(buf, pos)
-                val, pos = dec(buf, pos)
+                if raw_fields and buf[pos] == _BINARY:
+                    start = pos + 5
+                    pos = start + u32(buf, pos + 1)[0]
+                    if pos > len(buf):
+                        raise DecodeError("binary runs past the end of the term")
+                    val = buf[start:pos]
+                else:
+                    val, pos = dec(buf, pos)
+                    if index == 0 and raw_structs and key == "__struct__" and val in raw_structs:
+                        raw_fields = True
                 try:
                     out[key] = val
                 except TypeError:
@@ -300,6 +350,12 @@ def make_decoder(
                 opaque_seen(opaque)
             return opaque, end
         raise DecodeError(f"unknown ETF tag {tag}")
+
+    return dec
+
+
+def whole_term(dec: Reader) -> Decoder:
+    """A decoder of one complete term (version byte, optional compression, no trailer)."""
 
     def decode_term(data: bytes | bytearray | memoryview) -> Any:
         buf = data if type(data) is bytes else bytes(data)
@@ -397,11 +453,20 @@ _NINF_B = _atom_bytes(NEG_INFINITY)
 _SMALL_INTS = [bytes((_SMALL_INT, i)) for i in range(256)]
 
 
-def make_encoder(
+LARGE_BINARY = 1 << 16
+
+PartsEncoder = Callable[[Any], list[bytes | bytearray | memoryview]]
+
+
+def make_parts_encoder(
     default: Default | None = None,
-    bytes_hook: Callable[[bytes], Any] | None = None,
-) -> Callable[[Any], bytes]:
-    """Build an encoder.
+    bytes_hook: Callable[[bytes | bytearray | memoryview], Any] | None = None,
+) -> PartsEncoder:
+    """Build an encoder that returns the term as a list of byte pieces.
+
+    Binaries of ``LARGE_BINARY`` bytes or more are returned as their own pieces,
+    uncopied, so a writer can hand them to ``os.writev``; join the pieces for one
+    ``bytes``.
 
     ``default(value)`` is called for values with no ETF form and returns an encodable
     replacement. ``bytes_hook(raw)`` (when given) replaces every ``bytes`` /
@@ -413,6 +478,19 @@ def make_encoder(
     small_ints = _SMALL_INTS
     isfinite = math.isfinite
     atom_bytes = _atom_bytes
+
+    # Large binaries are not copied into the output: their offset is noted and the
+    # writer sends them as separate pieces (``encode_parts``).
+    large: list[tuple[int, bytes | bytearray | memoryview]] = []
+
+    def enc_raw(raw: bytes | bytearray | memoryview, out: bytearray) -> None:
+        size = raw.nbytes if type(raw) is memoryview else len(raw)
+        out += b"m"
+        out += u32(size)
+        if size >= LARGE_BINARY:
+            large.append((len(out), raw))
+        else:
+            out += raw
 
     def enc(value: Any, out: bytearray) -> None:
         cls = type(value)
@@ -474,17 +552,13 @@ def make_encoder(
             out += atom_bytes(value)
         elif cls is bytes or cls is bytearray or cls is memoryview:
             if bytes_hook is not None:
-                enc(bytes_hook(bytes(value)), out)
+                enc(bytes_hook(value), out)
                 return
-            out += b"m"
-            out += u32(len(value) if cls is not memoryview else value.nbytes)
-            out += value
+            enc_raw(value, out)
         elif cls is Opaque:
             out += value.data
         elif cls is Binary:
-            out += b"m"
-            out += u32(len(value))
-            out += value
+            enc_raw(value.data, out)
         elif isinstance(value, Atom):
             out += atom_bytes(value)
         elif isinstance(value, tuple):  # namedtuples cross as tuples
@@ -509,18 +583,48 @@ def make_encoder(
         else:
             raise EncodeError(f"cannot encode {cls.__qualname__} as an Erlang term")
 
-    def encode_term(value: Any) -> bytes:
+    def encode_parts(value: Any) -> list[bytes | bytearray | memoryview]:
         out = bytearray(b"\x83")
+        large.clear()
         try:
             enc(value, out)
         except RecursionError:
             raise EncodeError("value nests too deeply to encode") from None
-        return bytes(out)
+        finally:
+            pieces = list(large)
+            large.clear()
+        if not pieces:
+            return [out]
+        parts: list[bytes | bytearray | memoryview] = []
+        view = memoryview(out)
+        previous = 0
+        for offset, raw in pieces:
+            parts.append(view[previous:offset])
+            parts.append(raw)
+            previous = offset
+        parts.append(view[previous:])
+        return parts
+
+    return encode_parts
+
+
+def make_encoder(
+    default: Default | None = None,
+    bytes_hook: Callable[[bytes | bytearray | memoryview], Any] | None = None,
+) -> Callable[[Any], bytes]:
+    """Build an encoder returning one ``bytes`` (see :func:`make_parts_encoder`)."""
+    parts = make_parts_encoder(default, bytes_hook)
+
+    def encode_term(value: Any) -> bytes:
+        pieces = parts(value)
+        return bytes(pieces[0]) if len(pieces) == 1 else b"".join(pieces)
 
     return encode_term
 
 
-_plain_encode = make_encoder()
+# An encoder keeps per-call state, so each thread gets its own (the worker encodes log
+# frames on its output thread while the main thread encodes replies).
+_local = threading.local()
 
 
 def encode(value: Any, default: Default | None = None) -> bytes:
@@ -529,6 +633,9 @@ def encode(value: Any, default: Default | None = None) -> bytes:
     ``default`` is called for values with no ETF form; it returns an encodable
     replacement (for example a ref struct for a live Python object).
     """
-    if default is None:
-        return _plain_encode(value)
-    return make_encoder(default)(value)
+    if default is not None:
+        return make_encoder(default)(value)
+    plain = getattr(_local, "encoder", None)
+    if plain is None:
+        plain = _local.encoder = make_encoder()
+    return plain(value)

@@ -31,17 +31,32 @@ class FrameIO:
         return data
 
     def write(self, payload: bytes) -> None:
-        header = _HEADER.pack(len(payload))
-        with self._lock:
-            if len(payload) < 65536:
-                self._write_all(header + payload)
-            else:
-                # Large frames: no 10 MB concatenation, two writes instead.
-                self._write_all(header)
-                self._write_all(payload)
+        self.write_parts([payload])
 
-    def _write_all(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written = os.write(self._out_fd, view)
-            view = view[written:]
+    def write_parts(self, parts: list[bytes | bytearray | memoryview]) -> None:
+        """One frame from pieces (large binaries stay uncopied: ``os.writev``)."""
+        size = sum(p.nbytes if isinstance(p, memoryview) else len(p) for p in parts)
+        header = _HEADER.pack(size)
+        with self._lock:
+            if len(parts) == 1 and size < 65536:
+                data = header + parts[0]
+                written = os.write(self._out_fd, data)
+                if written < len(data):
+                    self._write_all([memoryview(data)[written:]])
+            else:
+                self._write_all([header, *parts])
+
+    def _write_all(self, parts: list[bytes | bytearray | memoryview]) -> None:
+        views = [memoryview(p).cast("B") for p in parts]
+        while views:
+            written = os.writev(self._out_fd, views[:1024])
+            while written and views:
+                first = views[0]
+                if written >= len(first):
+                    written -= len(first)
+                    views.pop(0)
+                else:
+                    views[0] = first[written:]
+                    written = 0
+            while views and not len(views[0]):
+                views.pop(0)

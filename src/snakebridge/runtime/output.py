@@ -10,7 +10,6 @@ so a call's output always reaches Logger ahead of its result.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
 import fcntl
@@ -44,6 +43,7 @@ class OutputCapture:
         self._lock = threading.Lock()
         self._pipes: dict[int, str] = {}
         self._partial: dict[int, bytes] = {}
+        self._pending = False  # any partial line held back
         self._fflush = _libc_fflush()
 
     def install(self) -> None:
@@ -67,16 +67,26 @@ class OutputCapture:
             errors="replace",
             line_buffering=True,
         )
+        self._poll = select.poll()
+        for fd in self._pipes:
+            self._poll.register(fd, select.POLLIN)
         thread = threading.Thread(target=self._forward, name="snakebridge-output", daemon=True)
         thread.start()
 
     def drain(self) -> None:
         """Send everything written so far, partial lines included (end of a call)."""
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
+        try:  # not contextlib.suppress: this runs after every call
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:
+            pass
         self._fflush()
+        # The lock also waits for a forwarder send in progress, so a call's output is
+        # always framed before its reply. One poll syscall tells whether anything is
+        # pending; the common case (no output) then costs no reads and no exceptions.
         with self._lock:
+            if not self._poll.poll(0) and not self._pending:
+                return
             for fd in self._pipes:
                 self._read_available(fd, final=True)
 
@@ -109,6 +119,7 @@ class OutputCapture:
             cut = data.rfind(b"\n") + 1
             complete, rest = data[:cut], data[cut:]
         self._partial[fd] = rest
+        self._pending = any(self._partial.values())
         if complete:
             text = complete.decode("utf-8", "replace")
             self._send_log(self._pipes[fd], text.removesuffix("\n"))

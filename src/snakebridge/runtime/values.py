@@ -20,11 +20,20 @@ accepts them; nothing here ever asks Elixir to create an atom.
 from __future__ import annotations
 
 import math
+import struct
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from snakebridge.etf import Atom, Binary, Opaque, make_decoder, make_encoder
+from snakebridge.etf import (
+    Atom,
+    Binary,
+    DecodeError,
+    Opaque,
+    make_parts_encoder,
+    make_reader,
+    whole_term,
+)
 from snakebridge.runtime.allowlist import Allowlist
 from snakebridge.runtime.errors import qualified_name
 from snakebridge.runtime.store import Entry, RefError, RefStore
@@ -54,6 +63,28 @@ class RequestState:
     numeric_made: list[int] = field(default_factory=list)
     opaques: int = 0
     created: list[str] = field(default_factory=list)
+
+    def reset(self) -> None:
+        # Reused across requests: allocating fresh lists per call is measurable.
+        self.session = ""
+        if self.refs_in:
+            self.refs_in = []
+        if self.numeric_made:
+            self.numeric_made = []
+        self.opaques = 0
+
+
+_U32 = struct.Struct(">I").unpack_from
+_TAIL_CACHE_MAX = 2048
+_TAIL_MAX_BYTES = 1024
+_IMMUTABLE = (int, float, str, bool, type(None))
+
+
+def _cacheable_tail(rest: dict[Any, Any]) -> bool:
+    kwargs = rest.get("kwargs")
+    if kwargs is None or kwargs == {}:
+        return True
+    return isinstance(kwargs, dict) and all(type(v) in _IMMUTABLE for v in kwargs.values())
 
 
 def _short_repr(value: Any) -> str:
@@ -88,13 +119,18 @@ class Codec:
                 self._i32 = numpy.dtype([("t", "u1"), ("v", ">i4")])
             except ImportError:
                 self._np = None
-        self._decode = make_decoder(
+        self._read = make_reader(
             struct_hook=self._struct_in,
             numeric_list=self._numeric_in if self._np is not None else None,
             atom_values=_FLOAT_ATOMS,
             opaque_seen=self._opaque_in,
+            raw_binary_structs=frozenset({BYTES_STRUCT}),
         )
-        self._encode = make_encoder(default=self._to_ref, bytes_hook=self._bytes_out)
+        self._decode = whole_term(self._read)
+        self._encode = make_parts_encoder(default=self._to_ref, bytes_hook=self._bytes_out)
+        self._plain = make_parts_encoder(bytes_hook=self._bytes_out)
+        # Decoded request tails (everything after `args`), keyed by their bytes.
+        self._tails: dict[bytes, dict[Any, Any]] = {}
 
     @property
     def numpy_version(self) -> str | None:
@@ -103,8 +139,60 @@ class Codec:
     # ------------------------------------------------------------------ inbound
 
     def decode(self, data: bytes) -> Any:
-        self.state = RequestState()
+        self.state.reset()
         return self._decode(data)
+
+    def decode_request(self, buf: bytes) -> tuple[Any, Any]:
+        """Decode a ``{request_id, request}`` frame.
+
+        Fast path: Elixir sorts small maps by key, so ``args`` is the first entry and
+        everything after it (call type, module, function, kwargs, session) repeats from
+        call to call. That tail is decoded once and cached by its bytes; a call then
+        decodes only its id and arguments. Tails holding refs, opaque terms, arrays or
+        mutable kwargs are never cached.
+        """
+        state = self.state
+        state.reset()
+        read = self._read
+        try:
+            if len(buf) > 8 and buf[0] == 131 and buf[1] == 104 and buf[2] == 2:
+                request_id, pos = read(buf, 3)
+                if buf[pos] == 116:
+                    size = _U32(buf, pos + 1)[0]
+                    key, pos = read(buf, pos + 5)
+                    if key == "args" and size > 1:
+                        args, pos = read(buf, pos)
+                        tail = buf[pos:]
+                        rest = self._tails.get(tail)
+                        if rest is None:
+                            marks = (len(state.refs_in), len(state.numeric_made), state.opaques)
+                            rest = {}
+                            for _ in range(size - 1):
+                                k, pos = read(buf, pos)
+                                rest[k], pos = read(buf, pos)
+                            if pos != len(buf):
+                                raise DecodeError(f"{len(buf) - pos} trailing bytes after the term")
+                            if (
+                                len(tail) <= _TAIL_MAX_BYTES
+                                and marks
+                                == (len(state.refs_in), len(state.numeric_made), state.opaques)
+                                and _cacheable_tail(rest)
+                            ):
+                                if len(self._tails) >= _TAIL_CACHE_MAX:
+                                    self._tails.clear()
+                                self._tails[tail] = rest
+                        request = rest.copy()
+                        request[key] = args
+                        return request_id, request
+        except (IndexError, struct.error) as exc:
+            raise DecodeError(f"truncated ETF term: {exc}") from None
+        except RecursionError:
+            raise DecodeError("term nests too deeply to decode") from None
+        state.reset()
+        value = self._decode(buf)
+        if not (isinstance(value, tuple) and len(value) == 2):
+            raise DecodeError("a request frame is {request_id, request}")
+        return value[0], value[1]
 
     def _struct_in(self, term: dict[Any, Any]) -> Any:
         kind = term[STRUCT]
@@ -114,10 +202,12 @@ class Codec:
             return None if entry is None else entry.obj
         if kind == BYTES_STRUCT:
             data = term.get(K_DATA, b"")
-            raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+            raw = data.encode("utf-8") if isinstance(data, str) else data
             dtype = term.get(K_DTYPE)
             if dtype is None:
                 return raw
+            if isinstance(dtype, (bytes, bytearray)):  # struct fields arrive as raw bytes
+                dtype = dtype.decode("utf-8", "replace")
             if self._np is None:
                 raise EncodeRefused(
                     "a typed binary (SnakeBridge.bytes/2 with :dtype) needs numpy in the "
@@ -242,8 +332,9 @@ class Codec:
 
     # ------------------------------------------------------------------ outbound
 
-    def encode(self, term: Any) -> bytes:
-        self.state.created = []
+    def encode(self, term: Any) -> list[bytes | bytearray | memoryview]:
+        if self.state.created:
+            self.state.created = []
         try:
             return self._encode(term)
         except BaseException:
@@ -251,10 +342,10 @@ class Codec:
                 self.store.release(ref_id)
             raise
 
-    def encode_plain(self, term: Any) -> bytes:
-        return make_encoder(bytes_hook=self._bytes_out)(term)
+    def encode_plain(self, term: Any) -> list[bytes | bytearray | memoryview]:
+        return self._plain(term)
 
-    def _bytes_out(self, raw: bytes) -> Any:
+    def _bytes_out(self, raw: bytes | bytearray | memoryview) -> Any:
         return {STRUCT: BYTES_STRUCT, K_DATA: Binary(raw), K_DTYPE: None, K_SHAPE: None}
 
     def _to_ref(self, value: Any) -> Any:

@@ -89,7 +89,7 @@ class Worker:
                 frame = self.frames.read()
                 if frame is None:
                     return
-                self.frames.write(self.handle(frame))
+                self.frames.write_parts(self.handle(frame))
                 if self.dispatcher.ledger and (
                     time.monotonic() - self._last_flush > LEDGER_FLUSH_SECONDS
                 ):
@@ -97,10 +97,10 @@ class Worker:
         finally:
             self.flush_ledger()
 
-    def handle(self, frame: bytes) -> bytes:
+    def handle(self, frame: bytes) -> list[bytes | bytearray | memoryview]:
         codec = self.codec
         try:
-            request_id, request = codec.decode(frame)
+            request_id, request = codec.decode_request(frame)
         except (etf.DecodeError, ValueError, TypeError, EncodeRefused) as exc:
             return self._undecodable(frame, exc)
         try:
@@ -147,7 +147,9 @@ class Worker:
             kwargs = codec.settle_numeric(kwargs, bool(numeric))
         return self.dispatcher.run(call_type, request, args, {str(k): v for k, v in kwargs.items()})
 
-    def _undecodable(self, frame: bytes, exc: BaseException) -> bytes:
+    def _undecodable(
+        self, frame: bytes, exc: BaseException
+    ) -> list[bytes | bytearray | memoryview]:
         request_id: Any = None
         try:
             decoded = etf.decode(frame)

@@ -31,6 +31,7 @@ defmodule SnakeBridge.Runtime.Pool do
   @log_prefix <<131, 104, 3, 100, 0, 3, "log">>
   @log_prefix_utf8 <<131, 104, 3, 119, 3, "log">>
   @max_backoff 5_000
+  @tick 50
 
   defstruct name: nil,
             settings: nil,
@@ -45,6 +46,7 @@ defmodule SnakeBridge.Runtime.Pool do
             sessions: %{},
             monitors: %{},
             queued: 0,
+            ticking: false,
             unavailable: nil
 
   # ---------------------------------------------------------------- client API
@@ -236,11 +238,61 @@ defmodule SnakeBridge.Runtime.Pool do
 
   def handle_info({:EXIT, _pid, reason}, state), do: {:stop, reason, state}
 
+  # One sweep timer per pool instead of a timer per call (starting and cancelling a
+  # timer for every call is a measurable share of a trivial call's cost).
+  def handle_info(:tick, state) do
+    now = System.monotonic_time(:millisecond)
+
+    state =
+      Enum.reduce(state.slots, %{state | ticking: false}, fn
+        {index, %{current: {_, request_id, _, deadline, _}}}, acc when deadline <= now ->
+          expire(acc, index, request_id)
+
+        _, acc ->
+          acc
+      end)
+
+    {:noreply, ensure_tick(state)}
+  end
+
   def handle_info({:call_timeout, index, request_id}, state) do
+    {:noreply, expire(state, index, request_id)}
+  end
+
+  def handle_info({:checkout_timeout, index, request_id}, state) do
+    checkout_expired(state, index, request_id)
+  end
+
+  def handle_info({:restart_worker, index}, state) do
+    slot = state.slots[index]
+    if slot.status == :down, do: {:noreply, start_worker(state, index)}, else: {:noreply, state}
+  end
+
+  def handle_info({:DOWN, monitor, :process, _pid, _reason}, state) do
+    case Map.pop(state.monitors, monitor) do
+      {nil, _} -> {:noreply, state}
+      {session, monitors} -> {:noreply, drop_session(%{state | monitors: monitors}, session)}
+    end
+  end
+
+  def handle_info(_other, state), do: {:noreply, state}
+
+  defp ensure_tick(%{ticking: true} = state), do: state
+
+  defp ensure_tick(state) do
+    if Enum.any?(state.slots, fn {_index, slot} -> slot.current != nil end) do
+      Process.send_after(self(), :tick, @tick)
+      %{state | ticking: true}
+    else
+      state
+    end
+  end
+
+  defp expire(state, index, request_id) do
     slot = state.slots[index]
 
     case slot.current do
-      {from, ^request_id, _prefix, _timer, timeout} ->
+      {from, ^request_id, _prefix, _deadline, timeout} ->
         reply(
           from,
           {:error,
@@ -253,14 +305,14 @@ defmodule SnakeBridge.Runtime.Pool do
         )
 
         state = kill_worker(state, index)
-        {:noreply, start_worker(state, index)}
+        start_worker(state, index)
 
       _ ->
-        {:noreply, state}
+        state
     end
   end
 
-  def handle_info({:checkout_timeout, index, request_id}, state) do
+  defp checkout_expired(state, index, request_id) do
     slot = state.slots[index]
 
     {expired, rest} =
@@ -288,20 +340,6 @@ defmodule SnakeBridge.Runtime.Pool do
         {:noreply, state}
     end
   end
-
-  def handle_info({:restart_worker, index}, state) do
-    slot = state.slots[index]
-    if slot.status == :down, do: {:noreply, start_worker(state, index)}, else: {:noreply, state}
-  end
-
-  def handle_info({:DOWN, monitor, :process, _pid, _reason}, state) do
-    case Map.pop(state.monitors, monitor) do
-      {nil, _} -> {:noreply, state}
-      {session, monitors} -> {:noreply, drop_session(%{state | monitors: monitors}, session)}
-    end
-  end
-
-  def handle_info(_other, state), do: {:noreply, state}
 
   @impl true
   def terminate(_reason, state) do
@@ -435,18 +473,11 @@ defmodule SnakeBridge.Runtime.Pool do
   defp dispatch(state, index, {from, request_id, frame, timeout}) do
     slot = state.slots[index]
     true = Port.command(slot.port, frame)
-    timer = Process.send_after(self(), {:call_timeout, index, request_id}, timeout)
-
-    prefix =
-      <<131, 104, 2>> <>
-        binary_part(
-          :erlang.term_to_binary(request_id),
-          1,
-          byte_size(:erlang.term_to_binary(request_id)) - 1
-        )
-
-    current = {from, request_id, prefix, timer, timeout}
-    %{state | slots: Map.put(state.slots, index, %{slot | current: current})}
+    deadline = System.monotonic_time(:millisecond) + timeout
+    # The reply starts with these bytes: the pool routes it without decoding it.
+    <<131, id::binary>> = :erlang.term_to_binary(request_id)
+    current = {from, request_id, <<131, 104, 2, id::binary>>, deadline, timeout}
+    ensure_tick(%{state | slots: Map.put(state.slots, index, %{slot | current: current})})
   end
 
   defp next_job(state, index) do
@@ -481,9 +512,8 @@ defmodule SnakeBridge.Runtime.Pool do
     slot = state.slots[index]
 
     case slot.current do
-      {from, _request_id, prefix, timer, _timeout}
+      {from, _request_id, prefix, _deadline, _timeout}
       when binary_part(data, 0, byte_size(prefix)) == prefix ->
-        Process.cancel_timer(timer)
         reply(from, {:reply, data, slot.worker})
         state = %{state | slots: Map.put(state.slots, index, %{slot | current: nil})}
         next_job(state, index)
@@ -653,8 +683,7 @@ defmodule SnakeBridge.Runtime.Pool do
           end
 
         case slot.current do
-          {from, _id, _prefix, timer, _timeout} ->
-            Process.cancel_timer(timer)
+          {from, _id, _prefix, _deadline, _timeout} ->
             reply(from, {:error, Error.runtime(:worker_crash, message)})
 
           nil ->
