@@ -1,6 +1,6 @@
 defmodule SnakeBridge.ConfigTest do
   @moduledoc "The `snakebridge:` declaration: normalization, the context map, and clear errors."
-  use ExUnit.Case, async: true
+  use ExUnit.Case, async: false
 
   alias SnakeBridge.Config
 
@@ -144,12 +144,23 @@ defmodule SnakeBridge.ConfigTest do
     File.write!(Path.join(root, "mix.exs"), """
     defmodule SbRuntimeCfg#{System.unique_integer([:positive])}.MixProject do
       use Mix.Project
-      def project, do: [app: :sb_runtime_cfg, version: "0.1.0",
+      def project, do: [app: :sb_runtime_cfg, version: "0.1.0", build_path: Path.join(__DIR__, "_build"),
         snakebridge: [libraries: [numpy: "~> 2.0", sympy: [version: "~> 1.13", idempotent: ["simplify"]]]]]
     end
     """)
 
-    runtime = Mix.Project.in_project(:sb_runtime_cfg, root, fn _ -> Config.runtime() end)
+    # Pushed by hand rather than with Mix.Project.in_project/4, which changes the working
+    # directory under test files that may still be loading.
+    file = Path.join(root, "mix.exs")
+    # Compiling a mix.exs pushes its project (`use Mix.Project` does it after compile).
+    Code.compile_file(file)
+
+    runtime =
+      try do
+        Config.runtime()
+      after
+        Mix.Project.pop()
+      end
 
     assert runtime == %{
              python: Path.join(runtime.root, ".snakebridge/venv/bin/python"),

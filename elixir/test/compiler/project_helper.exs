@@ -81,7 +81,8 @@ defmodule SnakeBridge.Test.Project do
       use Mix.Project
 
       def project do
-        [app: :sb_prepass_app, version: "0.1.0", snakebridge: #{opts}]
+        [app: :sb_prepass_app, version: "0.1.0", build_path: Path.join(__DIR__, "_build"),
+         snakebridge: #{opts}]
       end
     end
     """)
@@ -131,19 +132,28 @@ defmodule SnakeBridge.Test.Project do
     do: File.write!(Path.join(root, ".snakebridge/venv/bin/mode"), mode)
 
   @doc """
-  Runs `fun` inside the project, with Mix's shell captured. Returns `fun`'s result.
+  Runs `fun` with the project as Mix's current project. Returns `fun`'s result.
+
+  Unlike `Mix.Project.in_project/4` this does not change the working directory (other
+  test files may still be loading by relative path); the project's `build_path` is
+  absolute, and everything the pre-pass derives comes from the project file's location.
   """
   def in_project(root, fun) do
-    # Mix caches a loaded project by app name; forget it so edits to mix.exs are seen
-    # (this is Mix's own cache, the one `mix` starts empty on every command line).
-    Mix.State.delete_cache({:app, :sb_prepass_app})
+    file = Path.join(root, "mix.exs")
     previous = Code.compiler_options()[:ignore_module_conflict]
     Code.compiler_options(ignore_module_conflict: true)
 
+    # Compiling a mix.exs pushes its project (`use Mix.Project` does it after compile).
     try do
-      Mix.Project.in_project(:sb_prepass_app, root, fn _module -> fun.() end)
+      Code.compile_file(file)
     after
       Code.compiler_options(ignore_module_conflict: previous)
+    end
+
+    try do
+      fun.()
+    after
+      Mix.Project.pop()
     end
   end
 
