@@ -13,7 +13,8 @@ defmodule SnakeBridge.Scanner.Env do
             aliases: %{},
             imports: [],
             locals: MapSet.new(),
-            roots: []
+            roots: [],
+            heads: MapSet.new()
 
   @type import_spec :: %{
           module: String.t(),
@@ -27,12 +28,38 @@ defmodule SnakeBridge.Scanner.Env do
           aliases: %{atom => String.t()},
           imports: [import_spec],
           locals: MapSet.t({atom, non_neg_integer}),
-          roots: [String.t()]
+          roots: [String.t()],
+          heads: MapSet.t(atom)
         }
 
   @doc "A fresh file-level environment for the given library root modules."
   @spec new([String.t()]) :: t
-  def new(roots), do: %__MODULE__{roots: roots}
+  def new(roots) do
+    heads =
+      for root <- roots,
+          into: MapSet.new(),
+          do: root |> String.split(".") |> hd() |> String.to_atom()
+
+    %__MODULE__{roots: roots, heads: heads}
+  end
+
+  @doc """
+  `expand/2` for the target of a remote call, returning `nil` early (without building
+  any string) when the alias cannot name a library module: most remote calls in a file
+  are `Enum.map` and friends, and this runs for every one of them.
+  """
+  @spec library_target(Macro.t(), t) :: String.t() | nil
+  def library_target({:__aliases__, _, [first | _]} = ast, env) when is_atom(first) do
+    if Map.has_key?(env.aliases, first) or MapSet.member?(env.heads, first) do
+      module = expand(ast, env)
+      if library?(module, env), do: module
+    end
+  end
+
+  def library_target(ast, env) do
+    module = expand(ast, env)
+    if library?(module, env), do: module
+  end
 
   @doc """
   Expands an alias AST (`{:__aliases__, _, segments}`, `__MODULE__`, an atom) to a module

@@ -169,7 +169,7 @@ defmodule SnakeBridge.Scanner.Walker do
   defp node({:&, _, [{:/, _, [callee, arity]}]}, env, acc) when is_integer(arity) do
     case callee do
       {{:., meta, [target, fun]}, _, []} when is_atom(fun) ->
-        {env, found(Env.expand(target, env), fun, arity, meta, env, acc)}
+        {env, found(Env.library_target(target, env), fun, arity, meta, env, acc)}
 
       {name, meta, ctx} when is_atom(name) and (is_atom(ctx) or ctx == []) ->
         {env, local(name, arity, meta, env, acc)}
@@ -230,7 +230,7 @@ defmodule SnakeBridge.Scanner.Walker do
         _ -> if Keyword.has_key?(meta, :line), do: meta, else: dot_meta
       end
 
-    acc = found(Env.expand(target, env), fun, length(args) + extra, meta, env, acc)
+    acc = found(Env.library_target(target, env), fun, length(args) + extra, meta, env, acc)
     acc = if match?({:__aliases__, _, _}, target), do: acc, else: walk_one(target, env, acc)
     {env, walk_all(args, env, acc)}
   end
