@@ -229,3 +229,29 @@ def test_library_no_longer_declared_regenerates_nothing() -> None:
     new = dataclasses.replace(old, libraries=MappingProxyType(libs))
     assert lock.staleness(old, new).fresh
     assert lock.drift(old, new) == ("sympy: in snakebridge.lock but no longer declared in mix.exs",)
+
+
+def test_files_hash_ignores_how_a_library_was_installed() -> None:
+    base = [
+        "numpy/__init__.py,sha256=aaa,100",
+        "numpy/core.py,sha256=bbb,200",
+        "numpy-2.4.6.dist-info/METADATA,sha256=ccc,300",
+    ]
+    dev_venv = [
+        *base,
+        "numpy-2.4.6.dist-info/INSTALLER,sha256=uv1,2",
+        "numpy-2.4.6.dist-info/RECORD,,",
+        "../../../bin/f2py,sha256=shebang-of-venv-a,310",
+        "numpy/__pycache__/core.cpython-311.pyc,,",
+    ]
+    managed = [
+        *reversed(base),
+        "numpy-2.4.6.dist-info/INSTALLER,sha256=uv2,2",
+        "numpy-2.4.6.dist-info/REQUESTED,sha256=x,0",
+        "numpy-2.4.6.dist-info/RECORD,,",
+        "../../../bin/f2py,sha256=shebang-of-venv-b,324",
+    ]
+    norm = lock._normalize_record
+    assert norm("\n".join(dev_venv)) == norm("\n".join(managed))
+    changed = [line.replace("bbb", "ccc") for line in managed]
+    assert norm("\n".join(changed)) != norm("\n".join(managed))

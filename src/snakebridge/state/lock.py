@@ -213,9 +213,24 @@ def library_lock(lib: LibrarySpec) -> LibraryLock:
     )
 
 
+# Lines of RECORD that depend on how a distribution was installed, not on what: the
+# installer's name, whether it was requested or pulled in as a dependency, where it came
+# from, bytecode caches compiled (or not) afterwards, and console-script wrappers outside
+# site-packages ("../../../bin/f2py"), whose shebang names the venv's own interpreter.
+_INSTALL_DETAILS = ("INSTALLER", "REQUESTED", "direct_url.json", "RECORD")
+
+
 def _normalize_record(record: str) -> str:
+    kept = []
+    for line in record.splitlines():
+        name = line.split(",", 1)[0]
+        if not line.strip() or name.endswith(".pyc") or name.startswith("../"):
+            continue
+        if ".dist-info/" in name and name.rsplit("/", 1)[-1] in _INSTALL_DETAILS:
+            continue
+        kept.append(line)
     # Line order in RECORD depends on the installer; sort so equal installs hash equally.
-    return "\n".join(sorted(line for line in record.splitlines() if line.strip()))
+    return "\n".join(sorted(kept))
 
 
 # ----------------------------------------------------------------------------- staleness
