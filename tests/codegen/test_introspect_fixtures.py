@@ -89,6 +89,8 @@ CALLS = [
     ("Sbfix.Missing", "f", 0),
     ("Sbfix.Frame", "copy", 1),
     ("Sbfix.Frame", "columns", 1),
+    ("Sbfix.Ruler", "measure", 1),
+    ("Sbfix.Ruler", "tune", 1),
 ]
 
 
@@ -356,3 +358,11 @@ def test_self_and_custom_descriptors(result: IntrospectionResult) -> None:
     assert copy.signature.returns == TypeRef(TypeKind.CLASS, name="sbfix.Frame")
     (columns,) = frame.attributes
     assert (columns.kind, columns.readable, columns.writable) == ("property", True, True)
+
+
+def test_source_read_methods_drop_the_instance(result: IntrospectionResult) -> None:
+    methods = {m.name: m.signature for m in cls(result, "Ruler").methods}
+    assert methods["measure"].source == "source"
+    assert names(methods["measure"]) == ["unit", "precision"]
+    assert methods["tune"].source == "source"
+    assert names(methods["tune"]) == ["args", "gain", "options"]

@@ -132,14 +132,20 @@ def introspect_surface(
     timeout: float = 300.0,
     deep: bool = False,
     parse_docs: bool = True,
+    classes: Sequence[str] = (),
 ) -> SurfaceResult:
-    """Every public name of ``module_name`` as model values, with coverage statistics."""
+    """Every public name of ``module_name`` as model values, with coverage statistics.
+
+    ``deep`` describes every public member of every class too. ``classes`` (qualnames in
+    the module) narrows the surface to those classes, described member by member; the
+    statistics then count their methods.
+    """
     t0 = time.perf_counter()
     with _child_path() as pythonpath:
         reply = _run_child(
             python or sys.executable,
             pythonpath,
-            {"mode": "surface", "module": module_name, "deep": deep},
+            {"mode": "surface", "module": module_name, "deep": deep, "classes": list(classes)},
             library=module_name,
             timeout=timeout,
         )

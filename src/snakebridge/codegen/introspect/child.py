@@ -183,9 +183,13 @@ def _surface(request: dict[str, object]) -> dict[str, object]:
     if error is not None:
         return error
     assert isinstance(module, types.ModuleType)
-    entries, stats = surface.describe_module(
-        module, module_name, deep=bool(request.get("deep", False))
-    )
+    classes = request.get("classes")
+    if isinstance(classes, list) and classes:
+        entries, stats = surface.describe_classes(module, module_name, [str(c) for c in classes])
+    else:
+        entries, stats = surface.describe_module(
+            module, module_name, deep=bool(request.get("deep", False))
+        )
     stats["import_seconds"] = import_seconds
     return {
         "ok": True,

@@ -146,7 +146,9 @@ class Describer:
             lambda: stub()[0],
             lambda: G.docstring_signature(obj, names),
             lambda: G.ufunc_signature(obj),
-            lambda: SC.signature_from_source(obj, self._plain_signature, namespace_of),
+            lambda: SC.signature_from_source(
+                obj, self._plain_signature, namespace_of, unbound_method=drop_first
+            ),
         ]
         if constructor:
             sources.append(lambda: _exception_signature(obj))

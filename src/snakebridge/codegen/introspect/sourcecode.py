@@ -61,9 +61,17 @@ def _parse(fn: pytypes.FunctionType) -> ast.FunctionDef | None:
 
 
 def signature_from_source(
-    obj: Any, describe: Describe, namespace_of: Callable[[Any], Mapping[str, Any]], _depth: int = 0
+    obj: Any,
+    describe: Describe,
+    namespace_of: Callable[[Any], Mapping[str, Any]],
+    _depth: int = 0,
+    *,
+    unbound_method: bool = False,
 ) -> Signature | None:
+    """``unbound_method``: ``obj`` is a function looked up on a class, whose first
+    parameter is the instance."""
     fn, bound, drop_first = _python_function(obj)
+    drop_first = drop_first or unbound_method
     if fn is None or _depth > _MAX_DEPTH:
         return None
     node = _parse(fn)
@@ -90,7 +98,8 @@ def signature_from_source(
                     sig = replace(sig, params=_drop_positional(sig.params, leading))
                 elif leading:
                     sig = replace(sig, params=_drop_positional(sig.params, leading))
-                return replace(sig, source="source")
+                if not _generic(sig):
+                    return replace(sig, source="source")
     keywords = _keyword_reads(node, var_kw) if var_kw else []
     if not keywords:
         return None

@@ -89,14 +89,34 @@ class StubIndex:
             cls = next((n for n in hit.nodes if isinstance(n, ast.ClassDef)), None)
             if cls is None:
                 return None
-            members: list[Def] = []
-            for stmt in _flatten(cls.body):
-                if isinstance(stmt, Def) and stmt.name == part:
-                    members.append(stmt)
-            if not members:
+            found = self._member(cls, hit.module, part, 0)
+            if found is None:
                 return None
-            hit = StubHit(tuple(members), hit.module, owner=cls)
+            hit = found
         return hit
+
+    def _member(self, cls: ast.ClassDef, mod: StubModule, name: str, depth: int) -> StubHit | None:
+        """``name`` in the stub class ``cls`` or, as Python would, in its stub bases
+        (numpy declares most ndarray methods on a stub-only base class)."""
+        members = [s for s in _flatten(cls.body) if isinstance(s, Def) and s.name == name]
+        if members:
+            return StubHit(tuple(members), mod, owner=cls)
+        if depth >= _MAX_HOPS:
+            return None
+        for base in cls.bases:
+            target = base.value if isinstance(base, ast.Subscript) else base
+            dotted = T._dotted(target)
+            if dotted is None or "." in dotted:
+                continue
+            base_hit = self._lookup_top(mod.name, dotted, 0)
+            if base_hit is None:
+                continue
+            base_cls = next((n for n in base_hit.nodes if isinstance(n, ast.ClassDef)), None)
+            if base_cls is not None:
+                found = self._member(base_cls, base_hit.module, name, depth + 1)
+                if found is not None:
+                    return found
+        return None
 
     def _lookup_top(self, module_name: str, name: str, hops: int) -> StubHit | None:
         if hops > _MAX_HOPS:

@@ -83,19 +83,80 @@ def describe_module(
     return entries, stats
 
 
+def describe_classes(
+    module: pytypes.ModuleType, module_name: str, qualnames: list[str]
+) -> tuple[list[Entry], dict[str, Any]]:
+    """Named classes of ``module`` with every public member, plus the method baseline."""
+    describer = Describer()
+    entries: list[Entry] = []
+    t0 = time.perf_counter()
+    classes = []
+    for qualname in qualnames:
+        cls: Any = module
+        for part in qualname.split("."):
+            cls = getattr(cls, part)
+        classes.append(cls)
+        entries.append(
+            (
+                "class",
+                describer.klass(cls, name=cls.__name__, qualname=qualname, module=module_name),
+            )
+        )
+    ours = time.perf_counter() - t0
+    callables = real = returns = 0
+    t1 = time.perf_counter()
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    for cls in classes:
+        for name in sorted(n for n in dir(cls) if not n.startswith("_")):
+            try:
+                raw = inspect.getattr_static(cls, name)
+                value = getattr(cls, name)
+            except AttributeError:
+                continue
+            if isinstance(raw, property | type) or not callable(value):
+                continue
+            callables += 1
+            try:
+                sig = inspect.signature(value)
+            except Exception:
+                continue
+            kinds = [p.kind for p in sig.parameters.values()]
+            bound = getattr(value, "__self__", None) is not None
+            if kinds and not bound and kinds[0] not in variadic:
+                kinds = kinds[1:]  # unbound: the first parameter is the instance
+            if not (
+                kinds
+                and all(k in variadic for k in kinds)
+                and inspect.Parameter.VAR_KEYWORD in kinds
+            ):
+                real += 1
+            if sig.return_annotation is not inspect.Signature.empty:
+                returns += 1
+    baseline = {
+        "callables": callables,
+        "real": real,
+        "with_returns": returns,
+        "failed": [],
+        "seconds": time.perf_counter() - t1,
+    }
+    return entries, {"module": module_name, "missing": [], "seconds": ours, "baseline": baseline}
+
+
 def coverage(entries: list[Any]) -> dict[str, Any]:
     """Signature and return-type coverage of described entries (functions and classes)."""
     callables = 0
     generic: list[str] = []
     sources: dict[str, int] = {}
     returns: dict[str, int] = {}
+    signatures: list[tuple[str, model.Signature]] = []
     for entry in entries:
         if isinstance(entry, model.Function):
-            sig, name = entry.signature, entry.name
+            signatures.append((entry.name, entry.signature))
+        elif isinstance(entry, model.Class) and entry.methods:  # a deep class: its methods
+            signatures.extend((f"{entry.name}.{m.name}", m.signature) for m in entry.methods)
         elif isinstance(entry, model.Class):
-            sig, name = entry.constructor, entry.name
-        else:
-            continue
+            signatures.append((entry.name, entry.constructor))
+    for name, sig in signatures:
         callables += 1
         sources[sig.source] = sources.get(sig.source, 0) + 1
         if G.is_generic(sig):
