@@ -29,6 +29,7 @@ defmodule SnakeBridge.Scanner do
           {:call, String.t(), String.t(), non_neg_integer, pos_integer | nil, pos_integer | nil}
           | {:import_all, String.t(), String.t(), non_neg_integer, pos_integer | nil,
              pos_integer | nil, [String.t()]}
+          | {:defines, String.t()}
 
   @type parse_error :: %{line: pos_integer, column: pos_integer | nil, message: String.t()}
 
@@ -77,10 +78,17 @@ defmodule SnakeBridge.Scanner do
   @spec resolve([{String.t(), [finding]}], (String.t(), atom, non_neg_integer -> boolean)) ::
           [detection]
   def resolve(files, exports \\ &exported?/3) do
+    defined =
+      for {_file, findings} <- files,
+          {:defines, module} <- findings,
+          into: MapSet.new(),
+          do: module
+
     for {file, findings} <- files,
         finding <- findings,
         detection = detection(finding, file, exports),
-        detection != nil do
+        detection != nil,
+        not MapSet.member?(defined, detection.module) do
       detection
     end
     |> Enum.sort_by(&{&1.file, &1.line, &1.column, &1.module, &1.function, &1.arity})
@@ -90,6 +98,8 @@ defmodule SnakeBridge.Scanner do
   defp detection({:call, module, fun, arity, line, column}, file, _exports) do
     %{module: module, function: fun, arity: arity, file: file, line: line, column: column}
   end
+
+  defp detection({:defines, _module}, _file, _exports), do: nil
 
   defp detection({:import_all, module, fun, arity, line, column, blockers}, file, exports) do
     if Enum.any?(blockers, &exports.(&1, String.to_atom(fun), arity)) do

@@ -235,6 +235,23 @@ defmodule Mix.Tasks.Compile.SnakebridgeTest do
     assert Enum.sort(functions) == ["extra", "mean", "solve", "std"]
   end
 
+  test "generated bindings that do not parse are reported and regenerated" do
+    root = project()
+
+    Project.write(
+      root,
+      "lib/snakebridge_generated/numpy.ex",
+      "<<<<<<< HEAD\ndefmodule Numpy do\n"
+    )
+
+    assert {:ok, [warning]} = Project.compile(root)
+    assert warning.severity == :warning
+    assert warning.file == Path.join(root, "lib/snakebridge_generated/numpy.ex")
+    assert warning.message =~ "generated bindings do not parse"
+    assert generated(root) =~ "defmodule Numpy do"
+    assert {:noop, []} = Project.compile(root)
+  end
+
   test "SNAKEBRIDGE_SKIP=1 skips the pre-pass" do
     root = project()
     System.put_env("SNAKEBRIDGE_SKIP", "1")

@@ -330,6 +330,16 @@ defmodule SnakeBridge.ScannerTest do
        def mean(x), do: x
      end
      """, []},
+    {"NOT detected: the project's own modules under a library namespace",
+     """
+     defmodule Numpy.MyHelpers do
+       def twice(x), do: Numpy.multiply(x, 2)
+     end
+
+     defmodule MyApp.User do
+       def f(x), do: Numpy.MyHelpers.twice(x)
+     end
+     """, [{"Numpy", "multiply", 2, 2}]},
     {"NOT detected: binary modifiers",
      """
      import Numpy

@@ -298,6 +298,18 @@ defmodule SnakeBridge.Scanner.Prepass do
         )
       end
 
+    parse_warnings =
+      parse_warnings ++
+        Enum.map(state.problems, fn {rel, message} ->
+          diagnostic(
+            :warning,
+            "generated bindings do not parse (#{message}); their calls count as missing. " <>
+              "Run `mix snakebridge.repair` or restore the file from git",
+            abs(config, rel),
+            nil
+          )
+        end)
+
     cond do
       reasons == [] ->
         say(config, "nothing to generate; Python not started")

@@ -14,6 +14,8 @@ defmodule SnakeBridge.Scanner.Walker do
     * `{:import_all, module, function, arity, line, column, blockers}` — an unqualified
       call that is a library call only if none of the `blockers` (other modules imported
       wholesale in the same scope) defines it; `SnakeBridge.Scanner` settles it.
+    * `{:defines, module}` — the file defines a module inside a library's namespace
+      (`defmodule Numpy.MyHelpers`); calls to it are the project's, not Python's.
   """
 
   alias SnakeBridge.Scanner.{Defs, Env}
@@ -64,6 +66,8 @@ defmodule SnakeBridge.Scanner.Walker do
   defp node({kind, _, [name_ast, [{:do, body} | _]]}, env, acc) when kind in @module_kinds do
     {full, outer} = module_name(name_ast, env)
     inner_env = module_env(env, full, body)
+    # The project's own module under a library's namespace is not a Python binding.
+    acc = if Env.library?(full, env), do: [{:defines, full} | acc], else: acc
     {_, acc} = node(body, inner_env, acc)
     {outer, acc}
   end
