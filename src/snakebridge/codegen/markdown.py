@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from snakebridge.codegen import model
 
@@ -143,8 +143,10 @@ def _directive(name: str, arg: str, body: list[str]) -> list[str]:
     if name in _ADMONITIONS:
         title = _ADMONITIONS[name]
         text = " ".join(x for x in (inline(arg), content) if x)
-        return [f"> **{title}:** " + line if k == 0 else "> " + line
-                for k, line in enumerate(text.split("\n"))]
+        return [
+            f"> **{title}:** " + line if k == 0 else "> " + line
+            for k, line in enumerate(text.split("\n"))
+        ]
     # Unknown directive (autosummary, plot, ...): keep what it says, drop the markup.
     return [x for x in (inline(arg), content) if x]
 
@@ -170,12 +172,15 @@ def _item(head: str, description: str) -> list[str]:
     return [f"  * {head} - {first}", *[("    " + r) if r else "" for r in rest]]
 
 
-def _param_head(p: model.DocParam) -> str:
+def _param_head(p: model.DocParam, defaults: Mapping[str, str]) -> str:
     head = f"`{p.name}`" if p.name else ""
     if p.type:
         head += f" (`{_one_line(p.type)}`)" if head else f"`{_one_line(p.type)}`"
-    if p.default:
-        head += f", default: `{_one_line(p.default)}`"
+    # Defaults come from the signature: docstring parsers guess them from prose
+    # ("The default is to ...") and guess wrong.
+    default = defaults.get(p.name)
+    if default:
+        head += f", default: `{_one_line(default)}`"
     return head or "value"
 
 
@@ -185,9 +190,7 @@ def _one_line(text: str) -> str:
 
 def summary(doc: model.Doc) -> str:
     """One line for listings (``__functions__``, search results)."""
-    text = doc.summary or next(
-        (line for line in doc.raw.strip().split("\n") if line.strip()), ""
-    )
+    text = doc.summary or next((line for line in doc.raw.strip().split("\n") if line.strip()), "")
     text = " ".join(inline(text).split())
     return text if len(text) <= 200 else text[:197] + "..."
 
@@ -198,6 +201,7 @@ def render_doc(
     signature: str | None = None,
     signature_source: str | None = None,
     deprecated: str | None = None,
+    defaults: Mapping[str, str] | None = None,
 ) -> str:
     """The full Markdown for one symbol's ``@doc`` (or a module's ``@moduledoc`` body)."""
     parts: list[str] = []
@@ -229,12 +233,12 @@ def render_doc(
         if doc.params:
             section = ["## Parameters", ""]
             for p in doc.params:
-                section += _item(_param_head(p), p.description)
+                section += _item(_param_head(p, defaults or {}), p.description)
             parts.append("\n".join(section))
         if doc.returns:
             section = ["## Returns", ""]
             for r in doc.returns:
-                section += _item(_param_head(r), r.description)
+                section += _item(_param_head(r, {}), r.description)
             parts.append("\n".join(section))
         if doc.raises:
             section = ["## Raises", ""]
@@ -250,7 +254,11 @@ def render_doc(
         if doc.examples:
             section = ["## Examples", ""]
             for example in doc.examples:
-                section += [free_text(example) if not example.lstrip().startswith(">>>")
-                            else "\n".join(_fenced("python", example.split("\n"))), ""]
+                section += [
+                    free_text(example)
+                    if not example.lstrip().startswith(">>>")
+                    else "\n".join(_fenced("python", example.split("\n"))),
+                    "",
+                ]
             parts.append(_squeeze(section))
     return _squeeze("\n\n".join(p for p in parts if p.strip()).split("\n"))

@@ -45,6 +45,7 @@ from snakebridge.codegen.model import ParamKind
 from snakebridge.project import LibrarySpec
 
 RESULT_TYPE = "result"
+MAX_OVERLOADS = 4
 
 
 class GenerationError(ValueError):
@@ -214,9 +215,14 @@ def _plan_params(sig: model.Signature, taken: set[str]) -> _Params:
 
 def _drop_receiver(sig: model.Signature, receivers: tuple[str, ...]) -> model.Signature:
     params = sig.params
-    if params and params[0].name in receivers and params[0].kind in (
-        ParamKind.POSITIONAL_ONLY,
-        ParamKind.POSITIONAL_OR_KEYWORD,
+    if (
+        params
+        and params[0].name in receivers
+        and params[0].kind
+        in (
+            ParamKind.POSITIONAL_ONLY,
+            ParamKind.POSITIONAL_OR_KEYWORD,
+        )
     ):
         params = params[1:]
     return model.Signature(params=params, returns=sig.returns, source=sig.source)
@@ -319,11 +325,16 @@ def _function_doc(
         signature=None if sig.is_fallback else python_signature(display, sig),
         signature_source=sig.source,
         deprecated=deprecated,
+        defaults={p.name: p.default for p in sig.params if p.has_default and p.default},
     )
     lines = [text] if text else [f"Calls Python `{python}`."]
-    if overloads:
-        shown = "\n".join(python_signature(display, o) for o in overloads)
-        lines.append("Overloads declared by the library:\n\n```python\n" + shown + "\n```")
+    shown = list(dict.fromkeys(python_signature(display, o) for o in overloads))
+    if len(shown) > 1:
+        more = len(shown) - MAX_OVERLOADS
+        listed = "\n".join(shown[:MAX_OVERLOADS]) + (f"\n# ... {more} more" if more > 0 else "")
+        lines.append(
+            "Overloads declared in the library's type stubs:\n\n```python\n" + listed + "\n```"
+        )
     usage = [f"Wraps Python `{python}` ({kind})."]
     if plan.kwargs is None:
         usage.append("Keyword arguments go in `opts` (any name is passed through).")
@@ -332,8 +343,7 @@ def _function_doc(
         usage.append(f"Keyword arguments in `opts`: {listed}.")
     if plan.rest:
         usage.append(
-            f"`{plan.rest[0]}` is the list of extra positional arguments "
-            f"(`*{plan.rest[1].name}`)."
+            f"`{plan.rest[0]}` is the list of extra positional arguments (`*{plan.rest[1].name}`)."
         )
     usage.append("Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.")
     lines.append("## Elixir\n\n" + " ".join(usage))
@@ -361,10 +371,19 @@ def _attribute_wrappers(
     summary = markdown.summary(attr.doc) or f"The Python attribute `{python}`."
     wrappers = [
         _Wrapper(
-            name=getter, python=python, python_name=attr.name, kind=kind,
-            call_type="get_attr", python_module=python_module, function=function,
-            params=["ref"] if receiver else [], param_types=[receiver] if receiver else [],
-            rest=None, kwargs=[], optional_positional=[], idempotent=True,
+            name=getter,
+            python=python,
+            python_name=attr.name,
+            kind=kind,
+            call_type="get_attr",
+            python_module=python_module,
+            function=function,
+            params=["ref"] if receiver else [],
+            param_types=[receiver] if receiver else [],
+            rest=None,
+            kwargs=[],
+            optional_positional=[],
+            idempotent=True,
             returns=value_type,
             doc=doc_text + f"\n\n## Elixir\n\nReads Python `{python}` ({kind}). Runtime "
             "options go under `opts[:snakebridge]`.",
@@ -373,15 +392,27 @@ def _attribute_wrappers(
     ]
     if attr.writable and receiver:
         setter_name = "put_" + getter
-        wrappers.append(_Wrapper(
-            name=setter_name, python=python, python_name=attr.name, kind="setter",
-            call_type="set_attr", python_module=python_module, function=function,
-            params=["ref", "value"], param_types=[receiver, value_type], rest=None,
-            kwargs=[], optional_positional=[], idempotent=False, returns="term()",
-            doc=f"Sets Python `{python}` on `ref` to `value`.\n\n## Elixir\n\nRuntime options "
-            "go under `opts[:snakebridge]`.",
-            summary=f"Sets {python}.",
-        ))
+        wrappers.append(
+            _Wrapper(
+                name=setter_name,
+                python=python,
+                python_name=attr.name,
+                kind="setter",
+                call_type="set_attr",
+                python_module=python_module,
+                function=function,
+                params=["ref", "value"],
+                param_types=[receiver, value_type],
+                rest=None,
+                kwargs=[],
+                optional_positional=[],
+                idempotent=False,
+                returns="term()",
+                doc=f"Sets Python `{python}` on `ref` to `value`.\n\n## Elixir\n\nRuntime options "
+                "go under `opts[:snakebridge]`.",
+                summary=f"Sets {python}.",
+            )
+        )
     return wrappers
 
 
@@ -404,16 +435,31 @@ def _plan_module(ctx: _Context, module: model.Module, elixir: str) -> None:
     _register_module(ctx, mod)
     for fn in module.functions:
         kind = fn.kind if fn.kind in ("ufunc", "class") else "function"
-        mod.wrappers.append(_callable_wrapper(
-            ctx, elixir_module=elixir, fn=fn, python_name=fn.name,
-            elixir_name=names.function_name(fn.name), qualname=fn.qualname,
-            python_module=fn.module or python, sig=fn.signature, doc=fn.doc, kind=kind,
-            call_type="call", receiver=None, deprecated=fn.deprecated,
-        ))
+        mod.wrappers.append(
+            _callable_wrapper(
+                ctx,
+                elixir_module=elixir,
+                fn=fn,
+                python_name=fn.name,
+                elixir_name=names.function_name(fn.name),
+                qualname=fn.qualname,
+                python_module=fn.module or python,
+                sig=fn.signature,
+                doc=fn.doc,
+                kind=kind,
+                call_type="call",
+                receiver=None,
+                deprecated=fn.deprecated,
+            )
+        )
     for attr in module.attributes:
         mod.wrappers += _attribute_wrappers(
-            ctx, elixir_module=elixir, attr=attr, python_module=python,
-            owner_qualname=None, receiver=None,
+            ctx,
+            elixir_module=elixir,
+            attr=attr,
+            python_module=python,
+            owner_qualname=None,
+            receiver=None,
         )
     for cls in module.classes:
         target = f"{elixir}.{_class_segments(cls.qualname)}"
@@ -436,12 +482,24 @@ def _plan_class(ctx: _Context, cls: model.Class, elixir: str) -> None:
     _register_module(ctx, mod)
     if cls.constructor_requested:
         ctor = _drop_receiver(cls.constructor, ("self", "cls"))
-        mod.wrappers.append(_callable_wrapper(
-            ctx, elixir_module=elixir, fn=None, python_name=cls.name, elixir_name="new",
-            qualname=cls.qualname, python_module=cls.module, sig=ctor, doc=cls.doc,
-            kind="constructor", call_type="new", receiver=None, returns="t()",
-            deprecated=cls.deprecated,
-        ))
+        mod.wrappers.append(
+            _callable_wrapper(
+                ctx,
+                elixir_module=elixir,
+                fn=None,
+                python_name=cls.name,
+                elixir_name="new",
+                qualname=cls.qualname,
+                python_module=cls.module,
+                sig=ctor,
+                doc=cls.doc,
+                kind="constructor",
+                call_type="new",
+                receiver=None,
+                returns="t()",
+                deprecated=cls.deprecated,
+            )
+        )
     for m in cls.methods:
         qualname = f"{cls.qualname}.{m.name}"
         if m.kind == "staticmethod":
@@ -450,24 +508,42 @@ def _plan_class(ctx: _Context, cls: model.Class, elixir: str) -> None:
             sig, call_type, receiver = _drop_receiver(m.signature, ("cls",)), "call", None
         else:
             sig, call_type, receiver = _drop_receiver(m.signature, ("self",)), "method", "t()"
-        mod.wrappers.append(_callable_wrapper(
-            ctx, elixir_module=elixir, fn=m, python_name=m.name,
-            elixir_name=names.function_name(m.name), qualname=qualname,
-            python_module=cls.module, sig=sig, doc=m.doc,
-            kind=m.kind if m.kind in ("staticmethod", "classmethod") else "method",
-            call_type=call_type, receiver=receiver, deprecated=m.deprecated,
-        ))
+        mod.wrappers.append(
+            _callable_wrapper(
+                ctx,
+                elixir_module=elixir,
+                fn=m,
+                python_name=m.name,
+                elixir_name=names.function_name(m.name),
+                qualname=qualname,
+                python_module=cls.module,
+                sig=sig,
+                doc=m.doc,
+                kind=m.kind if m.kind in ("staticmethod", "classmethod") else "method",
+                call_type=call_type,
+                receiver=receiver,
+                deprecated=m.deprecated,
+            )
+        )
     for attr in cls.attributes:
         mod.wrappers += _attribute_wrappers(
-            ctx, elixir_module=elixir, attr=attr, python_module=cls.module,
-            owner_qualname=cls.qualname, receiver="t()",
+            ctx,
+            elixir_module=elixir,
+            attr=attr,
+            python_module=cls.module,
+            owner_qualname=cls.qualname,
+            receiver="t()",
         )
     for member in cls.enum_members:
         mod.wrappers += _attribute_wrappers(
-            ctx, elixir_module=elixir,
-            attr=model.Attribute(name=member, kind="constant", type=model.TypeRef(
-                model.TypeKind.CLASS, name=python)),
-            python_module=cls.module, owner_qualname=cls.qualname, receiver=None,
+            ctx,
+            elixir_module=elixir,
+            attr=model.Attribute(
+                name=member, kind="constant", type=model.TypeRef(model.TypeKind.CLASS, name=python)
+            ),
+            python_module=cls.module,
+            owner_qualname=cls.qualname,
+            receiver=None,
         )
 
 
@@ -482,7 +558,7 @@ def _discovery_doc(elixir: str) -> str:
         "`mix compile` adds it). "
         f"`{elixir}.__functions__()` lists the generated functions with their Python names, "
         f"`{elixir}.__classes__()` the wrapped classes, "
-        f"`{elixir}.__search__(\"text\")` searches names and summaries here and in nested "
+        f'`{elixir}.__search__("text")` searches names and summaries here and in nested '
         f"modules, and `{elixir}.doc(:name)` returns one function's documentation; all of "
         "them answer offline, from data in this module. `SnakeBridge.call/4` reaches any "
         "function of an allowed library dynamically.\n\n"
@@ -493,9 +569,7 @@ def _discovery_doc(elixir: str) -> str:
     )
 
 
-def _module_doc(
-    ctx: _Context, elixir: str, python: str, doc: model.Doc, version: str
-) -> str:
+def _module_doc(ctx: _Context, elixir: str, python: str, doc: model.Doc, version: str) -> str:
     head = (
         f"Bindings for the Python module `{python}` ({_header_version(ctx)}), generated by "
         f"SnakeBridge {ctx.tool_version}."
@@ -534,8 +608,11 @@ def _check_names(ctx: _Context, mod: _Module) -> None:
                 f"{w.python} ({what}); resolve it in mix.exs by adding "
                 f"{ctx.relative(w.python)!r} (or {ctx.relative(other.python)!r}) to "
                 f"`exclude:` of library {ctx.spec.name!r}"
-                + (f", or by removing {w.python_name!r} from `streaming:`"
-                   if what == "streaming variant" else "")
+                + (
+                    f", or by removing {w.python_name!r} from `streaming:`"
+                    if what == "streaming variant"
+                    else ""
+                )
             )
         owner[name] = w
 
@@ -554,9 +631,7 @@ def _descriptor(ctx: _Context, w: _Wrapper, call_type: str, attr: str) -> list[s
     kwargs = (
         [f"{ind}kwargs: :any,"]
         if w.kwargs is None
-        else layout.keyword_list_entry(
-            "kwargs", [literals.string(k) for k in w.kwargs], ind, ","
-        )
+        else layout.keyword_list_entry("kwargs", [literals.string(k) for k in w.kwargs], ind, ",")
     )
     entries = [
         [f"{ind}call_type: :{call_type},"],
@@ -576,10 +651,12 @@ def _descriptor(ctx: _Context, w: _Wrapper, call_type: str, attr: str) -> list[s
 
 def _wrapper_text(ctx: _Context, w: _Wrapper) -> str:
     attr = "d_" + w.name
-    params = [*w.params, *( [w.rest] if w.rest else []), "opts \\\\ []"]
+    params = [*w.params, *([w.rest] if w.rest else []), "opts \\\\ []"]
     types = [*w.param_types, "keyword()"]
-    args = layout.ListArg(tuple(w.params), w.rest) if w.rest and w.params else (
-        w.rest if w.rest else layout.ListArg(tuple(w.params))
+    args = (
+        layout.ListArg(tuple(w.params), w.rest)
+        if w.rest and w.params
+        else (w.rest if w.rest else layout.ListArg(tuple(w.params)))
     )
     arity = w.arity + 1
     out = _descriptor(ctx, w, w.call_type, attr)
@@ -589,9 +666,7 @@ def _wrapper_text(ctx: _Context, w: _Wrapper) -> str:
     out += layout.call("SnakeBridge.Runtime.call", [f"@{attr}", args, "opts"])
     out.append("  end")
     out.append("")
-    bang_doc = (
-        f"Like `{w.name}/{arity}`, but returns the value or raises `SnakeBridge.Error`."
-    )
+    bang_doc = f"Like `{w.name}/{arity}`, but returns the value or raises `SnakeBridge.Error`."
     out.append("  @doc " + literals.heredoc(bang_doc, "  "))
     out += layout.spec(w.name + "!", types, w.returns)
     out += layout.def_head("def", w.name + "!", params)
@@ -619,23 +694,27 @@ def _metadata(mod: _Module) -> list[str]:
     out: list[str] = []
     entries = []
     for w in mod.wrappers:
-        entries.append([
-            f"      name: {literals.atom(w.name)},",
-            f"      arities: [{w.arity}, {w.arity + 1}],",
-            *layout.keyword_entry("python", literals.string(w.python), "      ", ","),
-            *layout.keyword_entry("python_name", literals.string(w.python_name), "      ", ","),
-            f"      kind: :{w.kind},",
-            f"      streaming: {'true' if w.streaming else 'false'},",
-            *layout.keyword_entry("summary", literals.string(w.summary), "      ", ""),
-        ])
+        entries.append(
+            [
+                f"      name: {literals.atom(w.name)},",
+                f"      arities: [{w.arity}, {w.arity + 1}],",
+                *layout.keyword_entry("python", literals.string(w.python), "      ", ","),
+                *layout.keyword_entry("python_name", literals.string(w.python_name), "      ", ","),
+                f"      kind: :{w.kind},",
+                f"      streaming: {'true' if w.streaming else 'false'},",
+                *layout.keyword_entry("summary", literals.string(w.summary), "      ", ""),
+            ]
+        )
     out += _attr_list("sb_functions", entries)
     classes = []
     for module, python, summary in mod.classes:
-        classes.append([
-            f"      module: {module},",
-            *layout.keyword_entry("python", literals.string(python), "      ", ","),
-            *layout.keyword_entry("summary", literals.string(summary), "      ", ""),
-        ])
+        classes.append(
+            [
+                f"      module: {module},",
+                *layout.keyword_entry("python", literals.string(python), "      ", ","),
+                *layout.keyword_entry("summary", literals.string(summary), "      ", ""),
+            ]
+        )
     out += _attr_list("sb_classes", classes)
     if mod.nested:
         out.append("  @sb_nested [")
@@ -726,8 +805,10 @@ _DISCOVERY = '''
 def _module_text(ctx: _Context, mod: _Module) -> tuple[str, list[tuple[_Wrapper, str]]]:
     out = [f"defmodule {mod.name} do", "  @moduledoc " + literals.heredoc(mod.doc, "  "), ""]
     if mod.is_class:
-        out.append("  @typedoc " + literals.heredoc(
-            f"A ref to an instance of the Python class `{mod.python}`.", "  "))
+        out.append(
+            "  @typedoc "
+            + literals.heredoc(f"A ref to an instance of the Python class `{mod.python}`.", "  ")
+        )
         out.append("  @type t :: SnakeBridge.Ref.t()")
         out.append("")
     out.append('  @typedoc "A call\'s outcome: the value, or the Python error as a struct."')
@@ -751,9 +832,7 @@ def _comment_safe(text: str) -> str:
     return "".join(ch if 0x20 <= ord(ch) < 0x7F else "?" for ch in text)
 
 
-def render_library(
-    library: model.Library, spec: LibrarySpec, *, tool_version: str
-) -> Rendered:
+def render_library(library: model.Library, spec: LibrarySpec, *, tool_version: str) -> Rendered:
     """Render one library's file. Pure: same inputs, same bytes (inputs are sorted here)."""
     root_elixir = spec.module_name or library.elixir_module
     classes: dict[str, str] = {}
@@ -772,14 +851,16 @@ def render_library(
         text, rendered = _module_text(ctx, mod)
         texts.append(text)
         for w, wtext in rendered:
-            symbols.append(RenderedSymbol(
-                elixir_module=mod.name,
-                name=w.name,
-                arities=w.arities,
-                python=w.python,
-                kind=w.kind,
-                checksum=hashlib.sha256(wtext.encode("utf-8")).hexdigest(),
-            ))
+            symbols.append(
+                RenderedSymbol(
+                    elixir_module=mod.name,
+                    name=w.name,
+                    arities=w.arities,
+                    python=w.python,
+                    kind=w.kind,
+                    checksum=hashlib.sha256(wtext.encode("utf-8")).hexdigest(),
+                )
+            )
     header = [
         f"# Generated by SnakeBridge {_comment_safe(tool_version)} from "
         f"{_comment_safe(spec.name)} {_comment_safe(library.version)} "
@@ -797,9 +878,7 @@ def _sorted_module(module: model.Module) -> model.Module:
     return dataclasses.replace(
         module,
         functions=tuple(sorted(module.functions, key=lambda f: (f.qualname, f.name))),
-        classes=tuple(
-            sorted((_sorted_class(c) for c in module.classes), key=lambda c: c.qualname)
-        ),
+        classes=tuple(sorted((_sorted_class(c) for c in module.classes), key=lambda c: c.qualname)),
         attributes=tuple(sorted(module.attributes, key=lambda a: a.name)),
         submodules=tuple(
             sorted((_sorted_module(s) for s in module.submodules), key=lambda s: s.name)
