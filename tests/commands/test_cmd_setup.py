@@ -135,3 +135,39 @@ def test_setup_rejects_unknown_flags(tmp_path: Path) -> None:
     proc = setup(tmp_path, SIX, "--frobnicate")
     assert proc.returncode == 2
     assert "mix snakebridge.setup: unrecognized arguments: --frobnicate" in proc.stderr
+
+
+def test_snakebridge_python_override_is_only_checked(tmp_path: Path) -> None:
+    """With SNAKEBRIDGE_PYTHON set, setup installs nothing anywhere: it reports."""
+    context = {
+        "root": str(tmp_path),
+        "libraries": [
+            {
+                "name": "numpy",
+                "version": "~> 2.0",
+                "module_name": "Numpy",
+                "python_module": "numpy",
+            },
+            {
+                "name": "no_such_lib_xyz",
+                "version": "~> 1.0",
+                "module_name": "NoSuch",
+                "python_module": "no_such_lib_xyz",
+            },
+        ],
+        "python": sys.executable,
+        "python_source": "env",
+    }
+    ctx = tmp_path / "ctx.json"
+    ctx.write_text(json.dumps(context))
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakebridge", "--context", str(ctx), "setup", "--no-git-files"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1
+    assert "(checked only; unset it to manage)" in proc.stdout
+    assert "numpy 2." in proc.stdout
+    assert f"no_such_lib_xyz is not installed in {sys.executable}" in proc.stderr
+    assert not (tmp_path / ".snakebridge").exists()

@@ -50,8 +50,17 @@ def test_current_describes_the_running_interpreter(project: Project) -> None:
     current = lock.current(project)
     assert current.python_version == platform.python_version()
     assert current.platform == sysconfig.get_platform()
-    binary = Path(os.path.realpath(sys.executable)).read_bytes()
-    assert current.interpreter_hash == "sha256:" + hashlib.sha256(binary).hexdigest()
+    binary = Path(os.path.realpath(sys.executable))
+    digests = ["sha256:" + hashlib.sha256(binary.read_bytes()).hexdigest()]
+    if sysconfig.get_config_var("Py_ENABLE_SHARED"):  # the binary is a stub: hash libpython too
+        shared = Path(sysconfig.get_config_var("LIBDIR")) / sysconfig.get_config_var("INSTSONAME")
+        digests.append("sha256:" + hashlib.sha256(shared.read_bytes()).hexdigest())
+    expected = (
+        digests[0]
+        if len(digests) == 1
+        else "sha256:" + hashlib.sha256("\0".join(digests).encode()).hexdigest()
+    )
+    assert current.interpreter_hash == expected
     assert current.snakebridge_version == importlib.metadata.version("snakebridge")
     assert current.generator_hash.startswith("sha256:")
     numpy = current.libraries["numpy"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -100,8 +101,12 @@ def _ensure_venv(
             f"`mix snakebridge.setup`"
         )
     output.log("info", f"creating {venv_dir} on {base}")
+    # Remove it ourselves rather than rely on `uv venv --clear` (newer uv versions only);
+    # the check above made sure it is a venv (or empty) before anything is deleted.
+    if venv_dir.exists():
+        shutil.rmtree(venv_dir)
     _run(
-        [*uv, "venv", "--quiet", "--clear", "--no-project", "--python", str(base), str(venv_dir)],
+        [*uv, "venv", "--quiet", "--no-project", "--python", str(base), str(venv_dir)],
         output,
         "uv venv",
     )

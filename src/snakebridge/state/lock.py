@@ -132,8 +132,24 @@ def file_sha256(path: Path) -> str:
     return value
 
 
+def interpreter_files() -> tuple[Path, ...]:
+    """The interpreter binary, plus libpython when the binary is only a stub linked to it."""
+    files = [interpreter_path()]
+    if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        libdir = sysconfig.get_config_var("LIBDIR") or ""
+        soname = sysconfig.get_config_var("INSTSONAME") or ""
+        shared = Path(libdir) / soname
+        if libdir and soname and shared.is_file():
+            files.append(Path(os.path.realpath(shared)))
+    return tuple(files)
+
+
 def interpreter_hash() -> str:
-    return file_sha256(interpreter_path())
+    files = interpreter_files()
+    if len(files) == 1:
+        return file_sha256(files[0])
+    combined = "\0".join(file_sha256(f) for f in files)
+    return "sha256:" + hashlib.sha256(combined.encode()).hexdigest()
 
 
 def generator_files() -> tuple[Path, ...]:
