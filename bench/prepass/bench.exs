@@ -171,6 +171,12 @@ defmodule Bench.Stats do
 end
 
 quick = "--quick" in System.argv()
+
+loadavg = fn ->
+  File.read!("/proc/loadavg") |> String.split() |> Enum.take(3) |> Enum.join(" ")
+end
+
+load_start = loadavg.()
 work = Path.expand("../.work/prepass", __DIR__)
 File.mkdir_p!(work)
 Mix.shell(Mix.Shell.Quiet)
@@ -308,7 +314,8 @@ table = """
 # Pre-pass benchmark
 
 Machine: #{cpu}, #{System.schedulers_online()} schedulers online (2 cores shared with
-other work), Elixir #{System.version()}, OTP #{String.trim(otp)}.
+other work: load average #{load_start} at the start of the run, #{loadavg.()} at the end),
+Elixir #{System.version()}, OTP #{String.trim(otp)}.
 Command: `cd elixir && mix run --no-start ../bench/prepass/bench.exs#{if quick, do: " --quick", else: ""}`.
 
 Synthetic projects: ~45-line modules; in a "30%" project every third-ish file calls

@@ -84,15 +84,20 @@ defmodule SnakeBridge.Scanner do
           into: MapSet.new(),
           do: module
 
-    for {file, findings} <- files,
-        finding <- findings,
-        detection = detection(finding, file, exports),
-        detection != nil,
-        not MapSet.member?(defined, detection.module) do
-      detection
-    end
-    |> Enum.sort_by(&{&1.file, &1.line, &1.column, &1.module, &1.function, &1.arity})
-    |> Enum.dedup()
+    # Files come sorted; sorting within each file is enough (and cheap).
+    files
+    |> Enum.sort_by(&elem(&1, 0))
+    |> Enum.flat_map(fn {file, findings} ->
+      findings
+      |> Enum.flat_map(fn finding ->
+        case detection(finding, file, exports) do
+          nil -> []
+          detection -> if MapSet.member?(defined, detection.module), do: [], else: [detection]
+        end
+      end)
+      |> Enum.sort_by(&{&1.line, &1.column, &1.module, &1.function, &1.arity})
+      |> Enum.dedup()
+    end)
   end
 
   defp detection({:call, module, fun, arity, line, column}, file, _exports) do
