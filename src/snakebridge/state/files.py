@@ -37,12 +37,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the bootstrap interpreter never needs the import at run time
+from snakebridge.project import ProjectError
+
+if TYPE_CHECKING:
     from snakebridge.project import Project
 
 
-class LockTimeout(RuntimeError):
-    """Another SnakeBridge run held the project lock for longer than we were willing to wait."""
+class LockTimeout(ProjectError):
+    """Another SnakeBridge run held the project lock for longer than we were willing to wait.
+
+    A ``ProjectError``, so the Mix task prints the message (who holds the lock, what to
+    do) without a traceback.
+    """
 
 
 def write_atomic(path: Path, data: bytes, *, transactional: bool = True) -> bool:
