@@ -96,10 +96,10 @@ def test_arbitrary_names_and_docs_compile_and_round_trip(
         files[f"{lib.name}.ex"] = render_library(lib, lib_spec, tool_version="0.1.0").source
     elixir_project.check(files)
     back = elixir_project.evaluate(
-        "for i <- 0..%d, into: %%{} do\n"
+        f"for i <- 0..{BATCH - 1}, into: %{{}} do\n"
         '  mod = Module.concat(["Hyp#{i}"])\n'
         "  {i, Enum.map(mod.__functions__(), &{&1.name, &1.python_name, mod.doc(&1.name)})}\n"
-        "end" % (BATCH - 1)
+        "end"
     )
     assert isinstance(back, dict)
     for i, lib in enumerate(libs):
@@ -127,12 +127,12 @@ def test_literals_round_trip_exactly(elixir_project: ElixirProject, values: list
     elixir_project.check({"literal_check.ex": "\n".join(lines) + "\n"}, formatted=False)
     back = elixir_project.evaluate(
         "{:docs_v1, _, _, _, _, _, docs} = Code.fetch_docs(LiteralCheck)\n"
-        "for k <- 0..%d do\n"
+        f"for k <- 0..{len(values) - 1} do\n"
         '  name = String.to_atom("s#{k}")\n'
-        "  doc = Enum.find_value(docs, fn {{:function, ^name, 0}, _, _, %%{\"en\" => t}, _} -> t;"
+        "  doc = Enum.find_value(docs, fn {{:function, ^name, 0}, _, _, %{\"en\" => t}, _} -> t;"
         " _ -> nil end)\n"
         "  {apply(LiteralCheck, name, []), doc}\n"
-        "end" % (len(values) - 1)
+        "end"
     )
     assert back == [(v, v + "\n") for v in values]
 
