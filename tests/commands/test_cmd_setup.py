@@ -171,3 +171,35 @@ def test_snakebridge_python_override_is_only_checked(tmp_path: Path) -> None:
     assert "numpy 2." in proc.stdout
     assert f"no_such_lib_xyz is not installed in {sys.executable}" in proc.stderr
     assert not (tmp_path / ".snakebridge").exists()
+
+
+@pytest.mark.e2e
+def test_python_config_names_the_venv_to_manage(tmp_path: Path) -> None:
+    """`snakebridge: [python: "envs/py/bin/python"]`: setup builds and fills that venv."""
+    target = tmp_path / "envs" / "py" / "bin" / "python"
+    context = {
+        "root": str(tmp_path),
+        "libraries": [
+            {"name": "json", "stdlib": True, "module_name": "Json", "python_module": "json"}
+        ],
+        "python": str(target),
+        "python_source": "config",
+    }
+    ctx = tmp_path / "ctx.json"
+    ctx.write_text(json.dumps(context))
+    base = getattr(sys, "_base_executable", sys.executable)
+    environ = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    environ["PYTHONPATH"] = str(SRC)
+    environ.pop("SNAKEBRIDGE_BOOTSTRAP_PYTHON", None)
+    proc = subprocess.run(
+        [base, "-S", "-m", "snakebridge", "--context", str(ctx), "setup", "--no-git-files"],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"environment: {tmp_path / 'envs' / 'py'} (from `python:` in mix.exs)" in proc.stdout
+    assert (tmp_path / "envs/py/pyvenv.cfg").exists()
+    assert not (tmp_path / ".snakebridge/venv").exists()
+    subprocess.run([str(target), "-c", "import snakebridge.runtime"], check=True)
