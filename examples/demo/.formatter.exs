@@ -1,3 +1,3 @@
 [
-  inputs: ["{mix,.formatter}.exs", "lib/**/*.{ex,exs}"]
+  inputs: ["{mix,.formatter}.exs", "{config,lib}/**/*.{ex,exs}"]
 ]

@@ -35,8 +35,7 @@ defmodule Demo do
     x = Numpy.Linalg.solve!(a, b)
 
     section("numpy.linalg.solve")
-    row("3x + y  = 9", "")
-    row("x  + 2y = 8", "")
+    row("system", "3x + y = 9,  x + 2y = 8")
     row("solution [x, y]", inspect(Numpy.Ndarray.tolist!(x)))
   end
 
@@ -44,8 +43,8 @@ defmodule Demo do
     x = Sympy.Symbol.new!("x")
     cube = Sympy.sympify!("(x + 1)**3")
     expanded = Sympy.expand!(cube)
-    derivative = Sympy.diff!(expanded, x)
-    roots = Sympy.solve!(Sympy.sympify!("x**2 - 4"), x)
+    derivative = Sympy.diff!(expanded, [x])
+    roots = Sympy.solve!(Sympy.sympify!("x**2 - 4"), [x])
 
     section("sympy")
     row("expand((x + 1)^3)", Sympy.sstr!(expanded))
