@@ -137,8 +137,10 @@ def library_from_payload(raw: Mapping[str, Any]) -> LibrarySpec:
 def project_from_payload(payload: Mapping[str, Any]) -> Project:
     root = Path(str(payload["root"])).resolve()
     libraries = tuple(
-        sorted((library_from_payload(raw) for raw in payload.get("libraries", [])),
-               key=lambda lib: lib.name)
+        sorted(
+            (library_from_payload(raw) for raw in payload.get("libraries", [])),
+            key=lambda lib: lib.name,
+        )
     )
     seen: dict[str, str] = {}
     for lib in libraries:
@@ -172,4 +174,6 @@ def detections_from_payload(raw: Sequence[Mapping[str, Any]]) -> tuple[Detection
         )
         for d in raw
     }
-    return tuple(sorted(found, key=lambda d: (d.module, d.function, d.arity, d.file or "", d.line or 0)))
+    return tuple(
+        sorted(found, key=lambda d: (d.module, d.function, d.arity, d.file or "", d.line or 0))
+    )

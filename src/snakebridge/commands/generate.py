@@ -32,8 +32,12 @@ class Diagnostic:
     line: int | None = None
 
     def to_payload(self) -> dict[str, Any]:
-        return {"severity": self.severity, "message": self.message, "file": self.file,
-                "line": self.line}
+        return {
+            "severity": self.severity,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+        }
 
 
 @dataclass
@@ -120,13 +124,16 @@ def _check_arities(
         symbol = by_name.get((d.module, d.function))
         if symbol is not None and d.arity not in symbol.arities:
             accepted = ", ".join(str(a) for a in symbol.arities)
-            found.append(Diagnostic(
-                "error",
-                f"{d.module}.{d.function}/{d.arity} is called with {d.arity} argument(s), but "
-                f"the binding of {symbol.python} accepts arity {accepted}; pass keyword "
-                f"arguments in the last (opts) argument",
-                d.file, d.line,
-            ))
+            found.append(
+                Diagnostic(
+                    "error",
+                    f"{d.module}.{d.function}/{d.arity} is called with {d.arity} argument(s), but "
+                    f"the binding of {symbol.python} accepts arity {accepted}; pass keyword "
+                    f"arguments in the last (opts) argument",
+                    d.file,
+                    d.line,
+                )
+            )
     return found
 
 
@@ -138,12 +145,14 @@ def _unresolved(result: IntrospectionResult, wanted: Sequence[Detection]) -> lis
     for miss in result.unresolved:
         places = sites.get((miss.module, miss.function)) or [None]
         for place in places:
-            found.append(Diagnostic(
-                "error" if place is not None else "warning",
-                f"{miss.module}.{miss.function}: {miss.message}",
-                None if place is None else place.file,
-                None if place is None else place.line,
-            ))
+            found.append(
+                Diagnostic(
+                    "error" if place is not None else "warning",
+                    f"{miss.module}.{miss.function}: {miss.message}",
+                    None if place is None else place.file,
+                    None if place is None else place.line,
+                )
+            )
     return found
 
 
@@ -180,8 +189,9 @@ def generate(
         for reason in stale.reasons:
             output.log("info", reason)
 
-        plan = _plan(project, grouped, current, stale, force=force, only=only_libraries,
-                     output=output)
+        plan = _plan(
+            project, grouped, current, stale, force=force, only=only_libraries, output=output
+        )
         results = introspect(project, plan) if plan else {}
 
         symbols = dict(current.symbols)
@@ -205,7 +215,8 @@ def generate(
         # again; the environment fields move on only when no library is left behind.
         has_symbols = {e.library for e in symbols.values()}
         behind = {
-            name for name in has_symbols - set(results)
+            name
+            for name in has_symbols - set(results)
             if stale.everything or name in stale.libraries
         }
         env = old_lock if (old_lock is not None and stale.everything and behind) else new_lock
@@ -230,8 +241,7 @@ def generate(
 @command("generate")
 def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
     detections = detections_from_payload(payload.get("detections") or [])
-    outcome = generate(project, detections, force=bool(payload.get("force", False)),
-                       output=output)
+    outcome = generate(project, detections, force=bool(payload.get("force", False)), output=output)
     for path in outcome.written:
         output.log("info", f"wrote {path}")
     return Reply(
