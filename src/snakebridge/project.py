@@ -96,13 +96,12 @@ class Project:
 
     def library_for_module(self, elixir_module: str) -> LibrarySpec | None:
         """The library whose root Elixir module is ``elixir_module`` or a prefix of it."""
-        best: LibrarySpec | None = None
-        for lib in self.libraries:
-            root = lib.module_name
-            if elixir_module == root or elixir_module.startswith(root + "."):
-                if best is None or len(root) > len(best.module_name):
-                    best = lib
-        return best
+        owners = [
+            lib
+            for lib in self.libraries
+            if elixir_module == lib.module_name or elixir_module.startswith(lib.module_name + ".")
+        ]
+        return max(owners, key=lambda lib: len(lib.module_name), default=None)
 
 
 def _strings(value: Any, what: str) -> tuple[str, ...]:

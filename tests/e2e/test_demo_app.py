@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from tests.e2e.mixproject import REPO, copy_example, mix, python_spy
 
 pytestmark = pytest.mark.e2e

@@ -143,16 +143,12 @@ def _unresolved(result: IntrospectionResult, wanted: Sequence[Detection]) -> lis
         sites[(d.module, d.function)].append(d)
     found = []
     for miss in result.unresolved:
-        places = sites.get((miss.module, miss.function)) or [None]
-        for place in places:
-            found.append(
-                Diagnostic(
-                    "error" if place is not None else "warning",
-                    f"{miss.module}.{miss.function}: {miss.message}",
-                    None if place is None else place.file,
-                    None if place is None else place.line,
-                )
-            )
+        message = f"{miss.module}.{miss.function}: {miss.message}"
+        places = sites.get((miss.module, miss.function))
+        if not places:
+            # A symbol the manifest kept that the installed library no longer has.
+            found.append(Diagnostic("warning", message))
+        found += [Diagnostic("error", message, d.file, d.line) for d in places or ()]
     return found
 
 
