@@ -185,3 +185,12 @@ def test_not_installed_names_package_interpreter_and_setup() -> None:
     assert "no-such-lib" in message and "mix snakebridge.setup" in message
     assert sys.prefix in message or sys.executable in message
     assert isinstance(info.value, ValueError)
+
+
+def test_fast_wire_matches_model_converters(results: dict[str, IntrospectionResult]) -> None:
+    from snakebridge.codegen.introspect import wire
+
+    for result in results.values():
+        data = model.to_data(result.library)
+        assert wire.to_data(result.library) == data
+        assert wire.from_data(model.Library, data) == model.from_data(model.Library, data)
