@@ -87,6 +87,29 @@ defmodule SnakeBridge.Runtime.CallTest do
       assert {:ok, [2.0, 3.0]} = SnakeBridge.method(means, "tolist")
     end
 
+    test "generated method, attribute and constructor descriptors" do
+      tolist = %{@mean | call_type: :method, function: "ndarray.tolist", kwargs: []}
+      shape = %{@mean | call_type: :get_attr, function: "shape", kwargs: []}
+
+      symbol = %{
+        @mean
+        | call_type: :new,
+          library: "sympy",
+          python_module: "sympy",
+          function: "Symbol",
+          kwargs: :any
+      }
+
+      {:ok, ref} = SnakeBridge.call("numpy", "array", [[1.0, 2.0]])
+      assert {:ok, [1.0, 2.0]} = Runtime.call(tolist, [ref])
+      assert {:ok, {2}} = Runtime.call(shape, [ref])
+
+      assert {:ok, %Ref{type: "sympy.core.symbol.Symbol"} = x} =
+               Runtime.call(symbol, ["x"], positive: true)
+
+      assert to_string(x) == "x"
+    end
+
     test "unknown keyword names are rejected before the call, listing the valid ones" do
       assert {:error, %Error{type: :bad_argument, message: message}} =
                Runtime.call(@mean, [[1, 2]], axes: 0)

@@ -133,7 +133,9 @@ class Dispatcher:
 
     def _method(self, request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
         obj = self._target(args)
-        name = str(request.get("function"))
+        # Generated wrappers name the method by qualname ("ndarray.tolist"); the bound
+        # method is looked up on the object itself, so subclasses work too.
+        name = str(request.get("function")).rsplit(".", 1)[-1]
         if name == "__call__":
             self.allowlist.check_value(obj, f"calling a {type(obj).__qualname__}")
             return obj(*args[1:], **kwargs)
@@ -142,11 +144,12 @@ class Dispatcher:
 
     def _get_attr(self, request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
         if args:
-            return self.allowlist.attribute(args[0], str(request.get("function")))
+            name = str(request.get("function")).rsplit(".", 1)[-1]
+            return self.allowlist.attribute(args[0], name)
         return self.resolve(request)
 
     def _set_attr(self, request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
-        name = str(request.get("function"))
+        name = str(request.get("function")).rsplit(".", 1)[-1]
         self.allowlist.check_name(name)
         if len(args) == 2:
             setattr(args[0], name, args[1])

@@ -1,0 +1,193 @@
+# Runtime benchmark. Run through bench/runtime/run.py (it sets the interpreter, runs this
+# with `mix run` in elixir/, then renders the table and plot). Every ratio is against
+# the raw port echo measured in this same run.
+defmodule Bench.Operator do
+  # The exact shape the generator emits for a wrapper (see lib/snakebridge_generated/).
+  @d_add %{
+    call_type: :call,
+    library: "operator",
+    python_module: "operator",
+    function: "add",
+    kwargs: [],
+    optional_positional: [],
+    idempotent: false
+  }
+  def add(a, b, opts \\ []), do: SnakeBridge.Runtime.call(@d_add, [a, b], opts)
+
+  @d_concat %{@d_add | function: "concat"}
+  def concat(a, b, opts \\ []), do: SnakeBridge.Runtime.call(@d_concat, [a, b], opts)
+end
+
+defmodule Bench.Numpy do
+  @d_sum %{
+    call_type: :call,
+    library: "numpy",
+    python_module: "numpy",
+    function: "sum",
+    kwargs: ["axis", "dtype", "out", "keepdims", "initial", "where"],
+    optional_positional: [],
+    idempotent: false
+  }
+  def sum(a, opts \\ []), do: SnakeBridge.Runtime.call(@d_sum, [a], opts)
+
+  @d_zeros %{@d_sum | function: "zeros", kwargs: ["dtype", "order", "like", "device"]}
+  def zeros(shape, opts \\ []), do: SnakeBridge.Runtime.call(@d_zeros, [shape], opts)
+end
+
+defmodule Bench do
+  @out Path.expand("results.etf", __DIR__)
+
+  def percentile(sorted, p), do: Enum.at(sorted, min(length(sorted) - 1, trunc(length(sorted) * p)))
+
+  def latencies(n, fun) do
+    for _ <- 1..div(n, 10), do: fun.()
+
+    times =
+      for _ <- 1..n do
+        t0 = System.monotonic_time(:nanosecond)
+        fun.()
+        System.monotonic_time(:nanosecond) - t0
+      end
+
+    sorted = Enum.sort(times)
+    %{p50_us: percentile(sorted, 0.50) / 1000, p99_us: percentile(sorted, 0.99) / 1000, n: n}
+  end
+
+  def echo_port(python) do
+    Port.open({:spawn_executable, python}, [:binary, {:packet, 4}, args: [Path.expand("echo_port.py", __DIR__)]])
+  end
+
+  def echo(port, term) do
+    Port.command(port, :erlang.term_to_binary(term))
+
+    receive do
+      {^port, {:data, data}} -> :erlang.binary_to_term(data, [:safe])
+    end
+  end
+
+  def throughput(callers, per_caller, fun) do
+    t0 = System.monotonic_time(:nanosecond)
+
+    1..callers
+    |> Enum.map(fn _ -> Task.async(fn -> for _ <- 1..per_caller, do: {:ok, _} = fun.() end) end)
+    |> Task.await_many(:infinity)
+
+    seconds = (System.monotonic_time(:nanosecond) - t0) / 1.0e9
+    callers * per_caller / seconds
+  end
+
+  def rss(pool) do
+    {:ok, stats} = SnakeBridge.Runtime.stats(snakebridge: [pool: pool])
+    stats["rss_kb"]
+  end
+
+  def run(python) do
+    IO.puts("python: #{python}")
+    results = %{}
+    request_like = {123_456, %{call_type: :call, library: "operator", python_module: "operator", function: "add",
+                               args: [1, 2], kwargs: %{}, idempotent: false, session: "abcdefghijklmnop"}}
+
+    # 1. Trivial call latency, raw echo vs generated-shape wrapper.
+    port = echo_port(python)
+    echo_lat = latencies(20_000, fn -> echo(port, request_like) end)
+    call_lat = latencies(20_000, fn -> {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: :one]) end)
+    IO.inspect({echo_lat, call_lat}, label: "latency echo / call")
+    results = Map.merge(results, %{echo_latency: echo_lat, call_latency: call_lat})
+
+    # 2. Throughput with 1 and 2 workers, 8 concurrent callers.
+    per = 5_000
+    one = throughput(8, per, fn -> Bench.Operator.add(1, 2, snakebridge: [pool: :one]) end)
+    two = throughput(8, per, fn -> Bench.Operator.add(1, 2, snakebridge: [pool: :two]) end)
+    IO.inspect({one, two}, label: "calls/s 1 vs 2 workers")
+    results = Map.merge(results, %{calls_per_s_1: one, calls_per_s_2: two, callers: 8})
+
+    # 3. 10 MB binary round trip.
+    blob = :crypto.strong_rand_bytes(10 * 1024 * 1024)
+    empty = SnakeBridge.bytes("")
+    rounds = 20
+    mb = byte_size(blob) / (1024 * 1024)
+
+    echo_mb =
+      latencies(rounds, fn -> ^blob = echo(port, blob) end)
+      |> then(&(mb / (&1.p50_us / 1.0e6)))
+
+    call_mb =
+      latencies(rounds, fn -> {:ok, %SnakeBridge.Bytes{data: ^blob}} = Bench.Operator.concat(SnakeBridge.bytes(blob), empty, snakebridge: [pool: :one]) end)
+      |> then(&(mb / (&1.p50_us / 1.0e6)))
+
+    IO.inspect({echo_mb, call_mb}, label: "10MB MB/s echo / call")
+    results = Map.merge(results, %{echo_mb_s: echo_mb, call_mb_s: call_mb})
+    Port.close(port)
+
+    # 4. 10,000-float list into numpy.sum.
+    floats = Enum.map(1..10_000, &(&1 * 0.5))
+    sum_lat = latencies(1_000, fn -> {:ok, _} = Bench.Numpy.sum(floats, snakebridge: [pool: :one]) end)
+    IO.inspect(sum_lat, label: "numpy.sum of 10k floats")
+    results = Map.put(results, :numpy_sum_10k, sum_lat)
+
+    # 5. Ref churn: 1,000,000 calls, each creating an array that is dropped (its session
+    # ends every 1,000 calls). RSS sampled through the worker's own stats.
+    churn_total = String.to_integer(System.get_env("CHURN", "1000000"))
+    batch = 1_000
+    {:ok, _} = Bench.Numpy.zeros(100, snakebridge: [pool: :one])
+    start_rss = rss(:one)
+
+    samples =
+      Enum.reduce(1..div(churn_total, batch), [{0, start_rss}], fn i, acc ->
+        SnakeBridge.with_session(fn ->
+          for _ <- 1..batch, do: {:ok, %SnakeBridge.Ref{}} = Bench.Numpy.zeros(100, snakebridge: [pool: :one])
+        end)
+
+        if rem(i * batch, 50_000) == 0, do: [{i * batch, rss(:one)} | acc], else: acc
+      end)
+      |> Enum.reverse()
+
+    # Explicit release/1 after each call, 100,000 times.
+    release_start = rss(:one)
+
+    for _ <- 1..100_000 do
+      {:ok, ref} = Bench.Numpy.zeros(100, snakebridge: [pool: :one])
+      :ok = SnakeBridge.release(ref)
+    end
+
+    release_end = rss(:one)
+    IO.inspect({samples, release_start, release_end}, label: "churn rss")
+
+    results =
+      Map.merge(results, %{
+        churn_samples: samples,
+        churn_calls: churn_total,
+        release_rss: {release_start, release_end}
+      })
+
+    env = %{
+      otp: System.otp_release(),
+      elixir: System.version(),
+      schedulers: System.schedulers_online(),
+      cpus: :erlang.system_info(:logical_processors_available),
+      python: python
+    }
+
+    File.write!(@out, :erlang.term_to_binary(Map.put(results, :env, env)))
+    IO.puts("wrote #{@out}")
+  end
+end
+
+python = System.fetch_env!("SNAKEBRIDGE_PYTHON")
+Application.stop(:snakebridge)
+Application.put_env(:snakebridge, :python, python)
+Application.put_env(:snakebridge, :libraries, operator: :stdlib, numpy: "~> 2.0")
+Application.put_env(:snakebridge, :ledger, false)
+Application.put_env(:snakebridge, :pools, one: [size: 1], two: [size: 2])
+Application.put_env(:snakebridge, :max_queue, 100_000)
+Application.put_env(:snakebridge, :checkout_timeout, 600_000)
+{:ok, _} = Application.ensure_all_started(:snakebridge)
+
+wait = fn wait, pool ->
+  info = SnakeBridge.Runtime.Pool.info(pool)
+  unless Enum.all?(info.workers, &(&1.status == :ready)), do: (Process.sleep(20); wait.(wait, pool))
+end
+
+wait.(wait, :one)
+wait.(wait, :two)
+Bench.run(python)
