@@ -210,3 +210,11 @@ def test_section_headers_are_normalized() -> None:
     assert [r.type for r in doc.returns] == ["OptimizeResult"]
     assert doc.see_also == ("root",)
     assert docstrings.doc_type("OptimizeResult") == TypeRef(TypeKind.CLASS, name="OptimizeResult")
+
+
+def test_see_also_both_spellings() -> None:
+    doc = docstrings.parse(
+        "Solve.\n\nSee Also\n========\n\nrsolve: For recurrences\n"
+        "sympy.solvers.ode.dsolve: For ODEs\nnsolve, linsolve\n"
+    )
+    assert doc.see_also == ("rsolve", "sympy.solvers.ode.dsolve", "nsolve", "linsolve")

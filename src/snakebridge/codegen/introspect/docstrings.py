@@ -193,8 +193,9 @@ def _see_also(text: str) -> list[str]:
     for line in text.split("\n"):
         if not line.strip() or line.startswith((" ", "\t")):
             continue
-        head = line.split(" : ")[0]
-        out.extend(n.strip().strip("`:") for n in head.split(",") if n.strip())
+        # "name : description" (numpydoc) or "name: description" (sympy)
+        head = re.split(r"\s*:\s", line, maxsplit=1)[0]
+        out.extend(n.strip().strip("`:~") for n in head.split(",") if n.strip())
     return [n for n in out if n]
 
 
