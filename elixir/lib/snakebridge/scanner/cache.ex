@@ -138,19 +138,22 @@ defmodule SnakeBridge.Scanner.Cache do
     |> Enum.flat_map(&Task.await(&1, :infinity))
   end
 
-  defp recompute({rel, _stat, old}, root, compute) do
-    path = Path.join(root, rel)
+  # The stat taken before reading is the one recorded: an edit landing after it shows
+  # up as a changed stat on the next run, never as a missed change.
+  defp recompute({_rel, nil, _old} = item, _root, _compute), do: {elem(item, 0), :gone}
 
-    with {:ok, content} <- File.read(path),
-         stat when stat != nil <- stat(path) do
-      hash = :erlang.md5(content)
+  defp recompute({rel, stat, old}, root, compute) do
+    case File.read(Path.join(root, rel)) do
+      {:ok, content} ->
+        hash = :erlang.md5(content)
 
-      case old do
-        {_, ^hash, value} -> {rel, {:same, {stat, hash, value}}}
-        _ -> {rel, {:new, {stat, hash, compute.(rel, content)}}}
-      end
-    else
-      _ -> {rel, :gone}
+        case old do
+          {_, ^hash, value} -> {rel, {:same, {stat, hash, value}}}
+          _ -> {rel, {:new, {stat, hash, compute.(rel, content)}}}
+        end
+
+      {:error, _} ->
+        {rel, :gone}
     end
   end
 

@@ -51,8 +51,12 @@ defmodule SnakeBridge.Scanner.Defs do
 
       name ->
         args = if is_list(args), do: args, else: []
-        defaults = Enum.count(args, &match?({:\\, _, [_, _]}, &1))
-        for arity <- (length(args) - defaults)..length(args)//1, do: {name, arity}
+        max = length(args)
+
+        case Enum.count(args, &match?({:\\, _, [_, _]}, &1)) do
+          0 -> [{name, max}]
+          defaults -> for arity <- (max - defaults)..max, do: {name, arity}
+        end
     end
   end
 

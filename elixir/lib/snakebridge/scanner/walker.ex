@@ -266,30 +266,49 @@ defmodule SnakeBridge.Scanner.Walker do
   end
 
   defp imported({name, arity} = key, meta, env, acc) do
-    candidates = Enum.filter(env.imports, &offers?(&1, key))
-
-    case Enum.find(candidates, &(&1.library and &1.only != nil)) do
-      %{module: module} ->
+    case explicit(env.imports, key) do
+      module when is_binary(module) ->
         [{:call, module, strip_bang(name), arity, meta[:line], meta[:column]} | acc]
 
       nil ->
-        case Enum.find(candidates, & &1.library) do
-          nil ->
-            acc
-
-          %{module: module} ->
-            if MapSet.member?(@kernel, key) or MapSet.member?(@special_forms, name) do
+        # Most unqualified calls are Kernel's (`elem`, `is_list`, `if`): settle those first.
+        if MapSet.member?(@kernel, key) or MapSet.member?(@special_forms, name) do
+          acc
+        else
+          case wholesale(env.imports, key, nil, []) do
+            {nil, _blockers} ->
               acc
-            else
-              blockers = for %{library: false, module: m} <- candidates, do: m
 
+            {module, blockers} ->
               [
                 {:import_all, module, strip_bang(name), arity, meta[:line], meta[:column],
                  blockers}
                 | acc
               ]
-            end
+          end
         end
+    end
+  end
+
+  # A library import whose `only:` names the call.
+  defp explicit([], _key), do: nil
+
+  defp explicit([%{library: true, only: only, module: module} | rest], key) when only != nil do
+    if MapSet.member?(only, key), do: module, else: explicit(rest, key)
+  end
+
+  defp explicit([_ | rest], key), do: explicit(rest, key)
+
+  # The first wholesale library import offering the call, and the other imports that
+  # offer it too (any of them may be the real provider).
+  defp wholesale([], _key, found, blockers), do: {found, Enum.reverse(blockers)}
+
+  defp wholesale([spec | rest], key, found, blockers) do
+    cond do
+      not offers?(spec, key) -> wholesale(rest, key, found, blockers)
+      not spec.library -> wholesale(rest, key, found, [spec.module | blockers])
+      found == nil and spec.only == nil -> wholesale(rest, key, spec.module, blockers)
+      true -> wholesale(rest, key, found, blockers)
     end
   end
 
