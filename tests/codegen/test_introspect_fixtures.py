@@ -167,6 +167,15 @@ def test_safe_defaults(result: IntrospectionResult) -> None:
     assert p["z"].default == "(1, 2.5, None)"
     assert p["w"].default == "float"
     assert p["v"].default == "-1"
+    assert p["u"].default == "{'w', 'x', 'y', 'z'}"
+
+
+def test_same_inputs_same_model(fixture_env: None, result: IntrospectionResult) -> None:
+    # A second child has another hash seed and another import order; the model must not
+    # change (generated files are content-addressed).
+    again = introspect(project(SBFIX), {"sbfix": [D(m, f, a) for m, f, a in reversed(CALLS)]})
+    assert model.to_data(again["sbfix"].library) == model.to_data(result.library)
+    assert again["sbfix"].resolved == result.resolved
 
 
 def test_forward_refs_generator_deprecation(result: IntrospectionResult) -> None:

@@ -80,7 +80,11 @@ def safe_repr(value: Any, _depth: int = 0) -> str:
     if value is Ellipsis:
         return "..."
     if isinstance(value, tuple | list | frozenset | set) and _depth < 2:
-        items = [safe_repr(v, _depth + 1) for v in list(value)[:8]]
+        if isinstance(value, frozenset | set):
+            # set order follows the per-process hash seed: sort, so output is reproducible
+            items = sorted(safe_repr(v, _depth + 1) for v in value)[:8]
+        else:
+            items = [safe_repr(v, _depth + 1) for v in list(value)[:8]]
         more = ", ..." if len(value) > 8 else ""
         if isinstance(value, tuple):
             return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + more + ")"
