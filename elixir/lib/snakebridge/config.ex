@@ -187,7 +187,9 @@ defmodule SnakeBridge.Config do
   `%{python:, root:, mix_env:, libraries: %{name => %{python_module:, idempotent:}}}`.
 
   `python` is the resolved interpreter path (env, then `python:`, then the managed venv),
-  whether or not it exists yet; it is `nil` only when Mix is not loaded.
+  whether or not it exists yet; it is `nil` (and `libraries` empty) when no Mix project
+  is loaded or the project has no `snakebridge:` entry. An invalid entry raises
+  `SnakeBridge.Config.Error`.
   """
   @spec runtime() :: %{
           python: String.t() | nil,
@@ -198,7 +200,7 @@ defmodule SnakeBridge.Config do
           }
         }
   def runtime do
-    if Code.ensure_loaded?(Mix.Project) and Mix.Project.get() != nil do
+    if mix_project?() and Mix.Project.config()[:snakebridge] != nil do
       config = load!()
 
       %{
@@ -211,8 +213,15 @@ defmodule SnakeBridge.Config do
           end)
       }
     else
-      %{python: nil, root: File.cwd!(), mix_env: :prod, libraries: %{}}
+      # No Mix project (a release), or one that declares no libraries: the runtime falls
+      # back to its application environment.
+      %{python: nil, root: File.cwd!(), mix_env: mix_env(), libraries: %{}}
     end
+  end
+
+  defp mix_project? do
+    Code.ensure_loaded?(Mix.Project) and Process.whereis(Mix.ProjectStack) != nil and
+      Mix.Project.get() != nil
   end
 
   @doc """
@@ -532,7 +541,7 @@ defmodule SnakeBridge.Config do
   end
 
   defp mix_env do
-    if Code.ensure_loaded?(Mix), do: Mix.env(), else: :prod
+    if Code.ensure_loaded?(Mix) and Process.whereis(Mix.State) != nil, do: Mix.env(), else: :prod
   end
 
   defp snakebridge_version do

@@ -174,4 +174,8 @@ defmodule SnakeBridge.ConfigTest do
 
     assert Path.basename(runtime.root) == Path.basename(root)
   end
+
+  test "runtime/0 in a project without a snakebridge: entry (this one) falls back" do
+    assert %{python: nil, libraries: %{}, mix_env: :test} = Config.runtime()
+  end
 end
