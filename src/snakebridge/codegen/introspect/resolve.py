@@ -219,9 +219,8 @@ class Resolver:
             return path
         if req.arity != 0:
             raise ResolveError(
-                f"{req.module}.{req.function}/{req.arity}: {path} is a "
-                f"{type(value).__name__} value, not callable; read it with "
-                f"{req.module}.{req.function}()"
+                f"{req.module}.{req.function}/{req.arity}: {path} is not callable (a value "
+                f"of type {type(value).__name__}); read it with {req.module}.{req.function}()"
             )
         node.attributes[pick] = self.describer.attribute(value, name=pick)
         return path
