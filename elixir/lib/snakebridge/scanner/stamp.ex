@@ -52,10 +52,17 @@ defmodule SnakeBridge.Scanner.Stamp do
   end
 
   defp site_packages(python) do
-    venv = python |> Path.dirname() |> Path.dirname()
+    lib = python |> Path.dirname() |> Path.dirname() |> Path.join("lib")
 
-    for dir <- Path.wildcard(Path.join(venv, "lib/python*/site-packages")) do
-      {dir, stat(dir)}
+    case File.ls(lib) do
+      {:ok, names} ->
+        for name <- Enum.sort(names), String.starts_with?(name, "python") do
+          dir = Path.join([lib, name, "site-packages"])
+          {dir, stat(dir)}
+        end
+
+      {:error, _} ->
+        []
     end
   end
 end
