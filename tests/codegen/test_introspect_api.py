@@ -12,6 +12,7 @@ from snakebridge.codegen.introspect import (
     IntrospectionResult,
     LibraryNotInstalled,
     introspect,
+    introspect_surface,
 )
 from snakebridge.codegen.model import ParamKind, TypeKind
 from snakebridge.project import Detection, LibrarySpec, Project
@@ -194,3 +195,76 @@ def test_fast_wire_matches_model_converters(results: dict[str, IntrospectionResu
         data = model.to_data(result.library)
         assert wire.to_data(result.library) == data
         assert wire.from_data(model.Library, data) == model.from_data(model.Library, data)
+
+
+SCIPY = LibrarySpec("scipy", ">= 1.13", "Scipy", "scipy")
+PANDAS = LibrarySpec("pandas", "~> 2.2", "Pd", "pandas", exclude=("eval",))
+
+
+@pytest.fixture(scope="module")
+def scipy_pandas() -> dict[str, IntrospectionResult]:
+    return introspect(
+        project(SCIPY, PANDAS),
+        {
+            "scipy": [
+                D("Scipy.Linalg", "solve", 2),
+                D("Scipy.Stats", "norm", 0),
+                D("Scipy.Stats.Norm", "pdf", 1),
+                D("Scipy.Optimize", "minimize", 2),
+                D("Scipy.Sparse.CsrMatrix", "new", 1),
+                D("Scipy.Sparse.CsrMatrix", "toarray", 1),
+            ],
+            "pandas": [
+                D("Pd", "read_csv", 1),
+                D("Pd", "eval", 1),
+                D("Pd.DataFrame", "new", 1),
+                D("Pd.DataFrame", "head", 2),
+                D("Pd.DataFrame", "shape", 1),
+                D("Pd.DataFrame", "columns", 1),
+            ],
+        },
+    )
+
+
+def test_scipy(scipy_pandas: dict[str, IntrospectionResult]) -> None:
+    import scipy
+
+    result = scipy_pandas["scipy"]
+    assert result.library.version == scipy.__version__ and not result.unresolved
+    subs = {m.name: m for m in result.library.root.submodules}
+    solve = fn(subs["scipy.linalg"], "solve")
+    assert [p.name for p in solve.signature.params][:2] == ["a", "b"]
+    assert solve.signature.returns == model.TypeRef(TypeKind.ARRAY)  # from its docs
+    stats = subs["scipy.stats"]
+    norm = fn(stats, "norm")  # a distribution object: called, it freezes
+    assert [(p.name, p.default) for p in norm.signature.params] == [("loc", "0"), ("scale", "1")]
+    assert fn(stats, "norm.pdf").signature.params[0].name == "x"
+    assert result.resolved[("Scipy.Stats.Norm", "pdf")] == "scipy.stats.norm.pdf"
+    minimize = fn(subs["scipy.optimize"], "minimize")
+    assert minimize.signature.returns == model.TypeRef(TypeKind.CLASS, name="OptimizeResult")
+    (csr,) = subs["scipy.sparse"].classes
+    assert csr.constructor_requested and csr.constructor.params[0].name == "arg1"
+    assert [m.name for m in csr.methods] == ["toarray"]
+
+
+def test_pandas(scipy_pandas: dict[str, IntrospectionResult]) -> None:
+    result = scipy_pandas["pandas"]
+    (excluded,) = result.unresolved
+    assert excluded.function == "eval" and "excluded in mix.exs" in excluded.message
+    read_csv = fn(result.library.root, "read_csv")
+    assert read_csv.signature.params[0].name == "filepath_or_buffer"
+    assert read_csv.deprecated is None  # a deprecated *parameter* is not the function
+    (frame,) = result.library.root.classes
+    frame_type = model.TypeRef(TypeKind.CLASS, name="pandas.DataFrame")
+    (head,) = frame.methods
+    assert [p.name for p in head.signature.params] == ["n"]
+    assert head.signature.returns == frame_type  # typing.Self, made concrete
+    attrs = {a.name: a for a in frame.attributes}
+    assert attrs["shape"].kind == "property" and not attrs["shape"].writable
+    assert attrs["columns"].kind == "property" and attrs["columns"].writable
+
+
+def test_numpy_linalg_surface_is_complete() -> None:
+    surface = introspect_surface("", "numpy.linalg")
+    assert surface.stats["callables"] == surface.stats["real"] > 20
+    assert surface.stats["with_returns"] == surface.stats["callables"]

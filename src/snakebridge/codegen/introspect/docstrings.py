@@ -342,6 +342,9 @@ def doc_type(text: str | None) -> TypeRef | None:
             return TypeRef(TypeKind.LITERAL, values=tuple(values))
         return None
     t = _SHAPE_PREFIX.sub("", t)
+    # shapes are not types: "ndarray, shape (N, K)", "array of shape (M,)", "(M, N) ndarray"
+    t = re.sub(r",?\s*(?:of\s+)?shape\b.*$", "", t, flags=re.I)
+    t = re.sub(r"\([^()]*\)", "", t).strip(" ,")
     parts = [p.strip() for p in re.split(r"\s+or\s+|\s*\|\s*|,\s*", t) if p.strip()]
     if not parts:
         return None
