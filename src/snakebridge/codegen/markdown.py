@@ -11,6 +11,7 @@ Everything here is a pure function of its input (no locale, no environment).
 
 from __future__ import annotations
 
+import inspect
 import re
 import textwrap
 from collections.abc import Iterable, Mapping
@@ -73,7 +74,8 @@ def _fenced(lang: str, lines: list[str]) -> list[str]:
 
 def free_text(text: str) -> str:
     """A docstring section's free text → Markdown (directives, doctests, inline roles)."""
-    lines = textwrap.dedent(text.expandtabs(4)).strip("\n").split("\n")
+    # cleandoc, not dedent: a docstring's first line carries no indentation.
+    lines = inspect.cleandoc(text.expandtabs(4)).split("\n")
     out: list[str] = []
     i = 0
     while i < len(lines):

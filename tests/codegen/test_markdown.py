@@ -1,0 +1,83 @@
+"""Docstring → Markdown: sections, examples, reST markup, math, fallback notes."""
+
+from __future__ import annotations
+
+import numpy as np
+from tests.codegen.fixtures import MEAN_DOC
+
+from snakebridge.codegen import markdown, model
+from snakebridge.codegen.introspect.docstrings import parse
+
+
+def test_numpydoc_sections_become_headings_and_lists() -> None:
+    text = markdown.render_doc(MEAN_DOC, defaults={"axis": "None"})
+    assert text.startswith("Compute the arithmetic mean along the specified axis.\n\n")
+    assert "Uses `numpy.sum`." in text  # :func: role → inline code
+    assert "## Parameters\n\n  * `a` (`array_like`) - Array containing numbers." in text
+    assert "  * `axis` (`None or int`), default: `None` - Axis along" in text
+    assert "## Returns\n\n  * `m` (`ndarray`) - The mean." in text
+    assert "## Raises\n\n  * `TypeError` - When `a` is not numeric." in text
+    assert "## Examples\n\n```python\n>>> a = np.array([[1, 2], [3, 4]])" in text
+    assert "```math\n\\bar{x} = \\frac{1}{n}\\sum_i x_i\n```" in text
+
+
+def test_defaults_come_from_the_signature_not_the_prose() -> None:
+    doc = model.Doc(style="numpydoc", summary="S.",
+                    params=(model.DocParam("axis", "int", "The default is to ...", "to"),))
+    assert "default: `to`" not in markdown.render_doc(doc)
+    assert "default: `0`" in markdown.render_doc(doc, defaults={"axis": "0"})
+
+
+def test_fallback_and_other_signature_sources_are_noted() -> None:
+    doc = model.Doc(raw="Do it.", style="plain")
+    assert "did not reveal a signature" in markdown.render_doc(doc, signature_source="fallback")
+    assert "first line of its docstring" in markdown.render_doc(
+        doc, signature_source="docstring")
+    assert "Signature" not in markdown.render_doc(doc, signature_source="inspect")
+
+
+def test_plain_docstrings_keep_doctests_and_literal_blocks() -> None:
+    raw = """Summary line.
+
+    Example::
+
+        x = 1
+
+    >>> f(1)
+    2
+
+    .. note:: Be careful.
+    .. versionadded:: 1.2
+    """
+    text = markdown.render_doc(model.Doc(raw=raw, style="plain"))
+    assert text.startswith("Summary line.")
+    assert "Example:\n\n```\nx = 1\n```" in text
+    assert "```python\n>>> f(1)\n2\n```" in text
+    assert "> **Note:** Be careful." in text
+    assert "*New in version 1.2.*" in text
+
+
+def test_fences_inside_examples_cannot_close_the_block() -> None:
+    doc = model.Doc(style="numpydoc", summary="S.", examples=(">>> print('```')\n```",))
+    text = markdown.render_doc(doc)
+    assert "````python\n>>> print('```')\n```\n````" in text
+
+
+def test_deprecation_is_shown_first() -> None:
+    text = markdown.render_doc(model.Doc(summary="S.", style="google"), deprecated="Use g.")
+    assert text.startswith("> **Deprecated:** Use g.")
+
+
+def test_real_numpy_docstring_through_the_introspector_parser() -> None:
+    doc = parse(np.linalg.solve.__doc__ or "")
+    text = markdown.render_doc(doc)
+    assert text.startswith("Solve a linear matrix equation")
+    assert "## Parameters" in text and "## Returns" in text and "## Raises" in text
+    assert "```python" in text
+    assert ":math:" not in text and ":func:" not in text
+
+
+def test_summary_is_one_line() -> None:
+    assert markdown.summary(model.Doc(raw="\n  First line.\n  Second.", style="plain")) == (
+        "First line.")
+    assert len(markdown.summary(model.Doc(summary="x" * 500))) == 200
