@@ -9,6 +9,7 @@ import pytest
 
 from snakebridge.codegen import model
 from snakebridge.codegen.introspect import (
+    IntrospectionError,
     IntrospectionResult,
     LibraryNotInstalled,
     introspect,
@@ -268,3 +269,15 @@ def test_numpy_linalg_surface_is_complete() -> None:
     surface = introspect_surface("", "numpy.linalg")
     assert surface.stats["callables"] == surface.stats["real"] > 20
     assert surface.stats["with_returns"] == surface.stats["callables"]
+
+
+def test_interpreter_that_cannot_run_snakebridge(tmp_path: Path) -> None:
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho 3.9.1\n")
+    fake.chmod(0o755)
+    with pytest.raises(IntrospectionError, match=r"3\.9\.1.*Python >= 3\.11.*setup"):
+        introspect(project(JSON, python=str(fake)), {"json": [D("Json", "dumps", 1)]})
+    with pytest.raises(IntrospectionError, match=r"mix snakebridge\.setup"):
+        introspect(
+            project(JSON, python=str(tmp_path / "missing")), {"json": [D("Json", "dumps", 1)]}
+        )

@@ -109,6 +109,7 @@ def introspect(
     jobs = [(project.library(name), detections) for name, detections in sorted(requests.items())]
     if not jobs:
         return {}
+    _check_python(python)
     with _child_path() as pythonpath, ThreadPoolExecutor(max(1, max_parallel)) as pool:
         futures = {
             spec.name: pool.submit(_introspect_one, python, pythonpath, spec, dets, timeout)
@@ -142,6 +143,7 @@ def introspect_surface(
     statistics then count their methods.
     """
     t0 = time.perf_counter()
+    _check_python(python or sys.executable)
     with _child_path() as pythonpath:
         reply = _run_child(
             python or sys.executable,
@@ -175,6 +177,42 @@ def introspect_surface(
 
 
 # ---------------------------------------------------------------------- internals
+
+
+MIN_PYTHON = (3, 11)
+_CHECKED: set[str] = set()
+
+
+def _check_python(python: str) -> None:
+    """The child runs snakebridge's own modules, which need Python >= 3.11; say so
+    plainly instead of failing inside the child with an import traceback."""
+    if python in _CHECKED:
+        return
+    try:
+        out = subprocess.run(
+            [python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise IntrospectionError(
+            f"cannot run the project's Python interpreter {python!r}: {exc}; run "
+            f"`mix snakebridge.setup` to build the managed environment"
+        ) from None
+    version = out.stdout.decode("ascii", "replace").strip()
+    try:
+        found = tuple(int(x) for x in version.split("."))
+    except ValueError:
+        found = ()
+    if out.returncode != 0 or found[:2] < MIN_PYTHON:
+        raise IntrospectionError(
+            f"the project's Python interpreter {python} is "
+            f"{version or 'not runnable'}; SnakeBridge needs Python >= "
+            f"{'.'.join(map(str, MIN_PYTHON))} there; run `mix snakebridge.setup` to build "
+            f"the managed environment"
+        )
+    _CHECKED.add(python)
 
 
 def _timeout(default: float) -> float:
