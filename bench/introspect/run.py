@@ -154,6 +154,7 @@ def main() -> None:
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--no-classes", action="store_true", help="skip the methods table")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     rows = [run(m, args.repeat, args.python) for m in args.modules]
     method_rows = (
         []
@@ -161,9 +162,12 @@ def main() -> None:
         else [run(m, args.repeat, args.python, classes) for m, classes in CLASSES]
     )
     env = versions(args.python)
+    load_after = os.getloadavg()[0]
     header = (
         "# Introspection benchmark (issue 4)\n\n"
-        f"Machine: {cpu()}, {os.cpu_count()} cores (shared with other jobs while measured); "
+        f"Machine: {cpu()}, {os.cpu_count()} cores, shared with other jobs while measured "
+        f"(1-minute load average {load_before:.1f} before, {load_after:.1f} after; wall "
+        f"times grow with it); "
         f"Python {env['python']}, numpy {env['numpy']}, scipy {env['scipy']}, "
         f"sympy {env['sympy']}, pandas {env['pandas']}.\n\n"
         f"Method: `bench/introspect/run.py --repeat {args.repeat}`; each module introspected "
