@@ -321,7 +321,7 @@ def _det(module: str, function: str, arity: int) -> dict[str, object]:
 BASE = [_det("Numpy", "mean", 1), _det("Numpy", "std", 1), _det("Json", "dumps", 1)]
 
 
-def test_two_generate_runs_at_once_leave_consistent_files(app: Path) -> None:
+def test_two_generate_runs_and_two_mix_compiles_at_once_leave_consistent_files(app: Path) -> None:
     for a, b in [("median", "var"), ("amax", "amin"), ("cumsum", "cumprod")]:
         first = _generate_cli(app, [*BASE, _det("Numpy", a, 1)])
         second = _generate_cli(app, [*BASE, _det("Numpy", b, 1)])
@@ -334,28 +334,32 @@ def test_two_generate_runs_at_once_leave_consistent_files(app: Path) -> None:
         verify = run_mix(app, "snakebridge.verify")
         assert verify.returncode == 0, verify.stdout
     assert not list(app.rglob("*.sbtmp"))
-    # Two `mix snakebridge.generate` at once on new source: both finish, files agree.
-    write(
-        app,
-        "lib/more.ex",
-        "defmodule App.More do\n  def f(xs), do: {Numpy.ptp(xs), Numpy.nanmean(xs)}\nend\n",
-    )
+    # Two `mix compile` runs at once, each needing the same new bindings: both succeed,
+    # the pre-pass of one waits for the other's lock, and the files agree.
     envs = {**os.environ, "MIX_ENV": "dev", **ENV}
-    procs = [
-        subprocess.Popen(
-            ["mix", "snakebridge.generate"],
-            cwd=app,
-            env=envs,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+    for names in (("ptp", "nanmean"), ("cumsum", "nanmax")):
+        body = ", ".join(f"Numpy.{n}(xs)" for n in names)
+        write(
+            app,
+            f"lib/more_{names[0]}.ex",
+            f"defmodule App.More{names[0].title()} do\n  def f(xs), do: {{{body}}}\nend\n",
         )
-        for _ in range(2)
-    ]
-    outputs = [p.communicate(timeout=600)[0] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outputs
-    assert {"Numpy.ptp", "Numpy.nanmean"} <= set(manifest_keys(app))
-    assert run_mix(app, "snakebridge.verify").returncode == 0
+        procs = [
+            subprocess.Popen(
+                ["mix", "compile"],
+                cwd=app,
+                env=envs,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = [p.communicate(timeout=600)[0] for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], outputs
+        assert {f"Numpy.{n}" for n in names} <= set(manifest_keys(app))
+        verify = run_mix(app, "snakebridge.verify")
+        assert verify.returncode == 0, verify.stdout
 
 
 def _children(pid: int) -> list[int]:
