@@ -18,6 +18,20 @@ defmodule Bench.Operator do
   def concat(a, b, opts \\ []), do: SnakeBridge.Runtime.call(@d_concat, [a, b], opts)
 end
 
+defmodule Bench.Hashlib do
+  @d_pbkdf2_hmac %{
+    call_type: :call,
+    library: "hashlib",
+    python_module: "hashlib",
+    function: "pbkdf2_hmac",
+    kwargs: ["dklen"],
+    optional_positional: [],
+    idempotent: false
+  }
+  def pbkdf2_hmac(name, password, salt, iterations, opts \\ []),
+    do: SnakeBridge.Runtime.call(@d_pbkdf2_hmac, [name, password, salt, iterations], opts)
+end
+
 defmodule Bench.Numpy do
   @d_sum %{
     call_type: :call,
@@ -37,7 +51,8 @@ end
 defmodule Bench do
   @out Path.expand("results.etf", __DIR__)
 
-  def percentile(sorted, p), do: Enum.at(sorted, min(length(sorted) - 1, trunc(length(sorted) * p)))
+  def percentile(sorted, p),
+    do: Enum.at(sorted, min(length(sorted) - 1, trunc(length(sorted) * p)))
 
   def latencies(n, fun) do
     for _ <- 1..div(n, 10), do: fun.()
@@ -54,7 +69,11 @@ defmodule Bench do
   end
 
   def echo_port(python) do
-    Port.open({:spawn_executable, python}, [:binary, {:packet, 4}, args: [Path.expand("echo_port.py", __DIR__)]])
+    Port.open({:spawn_executable, python}, [
+      :binary,
+      {:packet, 4},
+      args: [Path.expand("echo_port.py", __DIR__)]
+    ])
   end
 
   def echo(port, term) do
@@ -84,13 +103,27 @@ defmodule Bench do
   def run(python) do
     IO.puts("python: #{python}")
     results = %{}
-    request_like = {123_456, %{call_type: :call, library: "operator", python_module: "operator", function: "add",
-                               args: [1, 2], kwargs: %{}, idempotent: false, session: "abcdefghijklmnop"}}
+
+    request_like =
+      {123_456,
+       %{
+         call_type: :call,
+         library: "operator",
+         python_module: "operator",
+         function: "add",
+         args: [1, 2],
+         kwargs: %{},
+         idempotent: false,
+         session: "abcdefghijklmnop"
+       }}
 
     # 1. Trivial call latency, raw echo vs generated-shape wrapper.
     port = echo_port(python)
     echo_lat = latencies(20_000, fn -> echo(port, request_like) end)
-    call_lat = latencies(20_000, fn -> {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: :one]) end)
+
+    call_lat =
+      latencies(20_000, fn -> {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: :one]) end)
+
     IO.inspect({echo_lat, call_lat}, label: "latency echo / call")
     results = Map.merge(results, %{echo_latency: echo_lat, call_latency: call_lat})
 
@@ -100,6 +133,20 @@ defmodule Bench do
     two = throughput(8, per, fn -> Bench.Operator.add(1, 2, snakebridge: [pool: :two]) end)
     IO.inspect({one, two}, label: "calls/s 1 vs 2 workers")
     results = Map.merge(results, %{calls_per_s_1: one, calls_per_s_2: two, callers: 8})
+
+    # Same with a CPU-bound call (PBKDF2, 2,000 rounds: about 0.4 ms of Python-side work),
+    # where the workers, not the BEAM, are the bottleneck.
+    pw = SnakeBridge.bytes("password")
+    salt = SnakeBridge.bytes("salt")
+
+    work = fn pool ->
+      fn -> Bench.Hashlib.pbkdf2_hmac("sha256", pw, salt, 2000, snakebridge: [pool: pool]) end
+    end
+
+    cpu_one = throughput(8, 300, work.(:one))
+    cpu_two = throughput(8, 300, work.(:two))
+    IO.inspect({cpu_one, cpu_two}, label: "cpu-bound calls/s 1 vs 2 workers")
+    results = Map.merge(results, %{cpu_calls_per_s_1: cpu_one, cpu_calls_per_s_2: cpu_two})
 
     # 3. 10 MB binary round trip.
     blob = :crypto.strong_rand_bytes(10 * 1024 * 1024)
@@ -112,7 +159,10 @@ defmodule Bench do
       |> then(&(mb / (&1.p50_us / 1.0e6)))
 
     call_mb =
-      latencies(rounds, fn -> {:ok, %SnakeBridge.Bytes{data: ^blob}} = Bench.Operator.concat(SnakeBridge.bytes(blob), empty, snakebridge: [pool: :one]) end)
+      latencies(rounds, fn ->
+        {:ok, %SnakeBridge.Bytes{data: ^blob}} =
+          Bench.Operator.concat(SnakeBridge.bytes(blob), empty, snakebridge: [pool: :one])
+      end)
       |> then(&(mb / (&1.p50_us / 1.0e6)))
 
     IO.inspect({echo_mb, call_mb}, label: "10MB MB/s echo / call")
@@ -121,7 +171,10 @@ defmodule Bench do
 
     # 4. 10,000-float list into numpy.sum.
     floats = Enum.map(1..10_000, &(&1 * 0.5))
-    sum_lat = latencies(1_000, fn -> {:ok, _} = Bench.Numpy.sum(floats, snakebridge: [pool: :one]) end)
+
+    sum_lat =
+      latencies(1_000, fn -> {:ok, _} = Bench.Numpy.sum(floats, snakebridge: [pool: :one]) end)
+
     IO.inspect(sum_lat, label: "numpy.sum of 10k floats")
     results = Map.put(results, :numpy_sum_10k, sum_lat)
 
@@ -135,7 +188,8 @@ defmodule Bench do
     samples =
       Enum.reduce(1..div(churn_total, batch), [{0, start_rss}], fn i, acc ->
         SnakeBridge.with_session(fn ->
-          for _ <- 1..batch, do: {:ok, %SnakeBridge.Ref{}} = Bench.Numpy.zeros(100, snakebridge: [pool: :one])
+          for _ <- 1..batch,
+              do: {:ok, %SnakeBridge.Ref{}} = Bench.Numpy.zeros(100, snakebridge: [pool: :one])
         end)
 
         if rem(i * batch, 50_000) == 0, do: [{i * batch, rss(:one)} | acc], else: acc
@@ -176,7 +230,9 @@ end
 python = System.fetch_env!("SNAKEBRIDGE_PYTHON")
 Application.stop(:snakebridge)
 Application.put_env(:snakebridge, :python, python)
-Application.put_env(:snakebridge, :libraries, operator: :stdlib, numpy: "~> 2.0")
+
+Application.put_env(:snakebridge, :libraries, operator: :stdlib, hashlib: :stdlib, numpy: "~> 2.0")
+
 Application.put_env(:snakebridge, :ledger, false)
 Application.put_env(:snakebridge, :pools, one: [size: 1], two: [size: 2])
 Application.put_env(:snakebridge, :max_queue, 100_000)
@@ -185,7 +241,13 @@ Application.put_env(:snakebridge, :checkout_timeout, 600_000)
 
 wait = fn wait, pool ->
   info = SnakeBridge.Runtime.Pool.info(pool)
-  unless Enum.all?(info.workers, &(&1.status == :ready)), do: (Process.sleep(20); wait.(wait, pool))
+
+  unless Enum.all?(info.workers, &(&1.status == :ready)),
+    do:
+      (
+        Process.sleep(20)
+        wait.(wait, pool)
+      )
 end
 
 wait.(wait, :one)

@@ -26,11 +26,14 @@ defmodule SnakeBridge.Runtime.Telemetry do
           meta
         ])
 
-      _ ->
-        :ok
-    end
+        System.monotonic_time()
 
-    System.monotonic_time()
+      :logger ->
+        System.monotonic_time()
+
+      :none ->
+        nil
+    end
   end
 
   @doc false
