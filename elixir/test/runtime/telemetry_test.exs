@@ -30,3 +30,57 @@ defmodule SnakeBridge.Runtime.TelemetryTest do
     assert log =~ ~r/snakebridge_worker=default:\d/
   end
 end
+
+defmodule SnakeBridge.Runtime.TelemetryEventsTest do
+  @moduledoc """
+  With `:telemetry` loaded, calls emit start/stop/exception events. The package cannot
+  be fetched here, so a minimal module with the same `execute/3` is loaded for the test.
+  """
+  use SnakeBridge.RuntimeCase, async: false
+
+  @fake """
+  -module(telemetry).
+  -export([execute/3]).
+  execute(Event, Measurements, Metadata) ->
+      case whereis(sb_telemetry_test) of
+          undefined -> ok;
+          Pid -> Pid ! {telemetry, Event, Measurements, Metadata}, ok
+      end.
+  """
+
+  setup do
+    dir = Path.join(System.tmp_dir!(), "sb_fake_telemetry_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(dir)
+    source = Path.join(dir, "telemetry.erl")
+    File.write!(source, @fake)
+    {:ok, :telemetry, beam} = :compile.file(String.to_charlist(source), [:binary])
+    {:module, :telemetry} = :code.load_binary(:telemetry, ~c"telemetry.erl", beam)
+    Process.register(self(), :sb_telemetry_test)
+    SnakeBridge.Runtime.Telemetry.reset()
+
+    on_exit(fn ->
+      :code.purge(:telemetry)
+      :code.delete(:telemetry)
+      :code.purge(:telemetry)
+      SnakeBridge.Runtime.Telemetry.reset()
+      File.rm_rf(dir)
+    end)
+  end
+
+  test "start, stop and exception events carry library, function, worker and duration" do
+    assert {:ok, "1"} = SnakeBridge.call("json", "dumps", [1])
+
+    assert_receive {:telemetry, [:snakebridge, :call, :start], %{system_time: _},
+                    %{library: "json", function: "dumps"}}
+
+    assert_receive {:telemetry, [:snakebridge, :call, :stop], %{duration: duration},
+                    %{library: "json", function: "dumps", worker: "default:" <> _, pool: :default}}
+
+    assert is_integer(duration) and duration > 0
+
+    assert {:error, _} = SnakeBridge.call("json", "loads", ["{"])
+
+    assert_receive {:telemetry, [:snakebridge, :call, :exception], %{duration: _},
+                    %{function: "loads", error: %SnakeBridge.Error{type: :value_error}}}
+  end
+end

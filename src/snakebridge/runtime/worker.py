@@ -142,7 +142,7 @@ class Worker:
             numeric = request.get("numeric")
             if numeric is None:
                 root = str(request.get("python_module") or "").split(".")[0]
-                numeric = root in NUMERIC_ROOTS or call_type in ("method", "iter")
+                numeric = root in NUMERIC_ROOTS
             args = codec.settle_numeric(args, bool(numeric))
             kwargs = codec.settle_numeric(kwargs, bool(numeric))
         return self.dispatcher.run(call_type, request, args, {str(k): v for k, v in kwargs.items()})
