@@ -107,10 +107,9 @@ defmodule Bench.Synth do
     end)
   end
 
-  def create(root, files, library_share, compilers \\ true) do
+  def create(root, files, library_share, elixir) do
     File.rm_rf!(root)
     File.mkdir_p!(Path.join(root, "lib/snakebridge_generated"))
-    elixir = Path.expand("../../elixir", __DIR__)
 
     File.write!(Path.join(root, "mix.exs"), """
     defmodule Synth#{files}.MixProject do
@@ -120,7 +119,7 @@ defmodule Bench.Synth do
         [
           app: :synth_#{files},
           version: "0.1.0",
-          compilers: #{if compilers, do: "compilers()", else: "Mix.compilers()"},
+          compilers: compilers(),
           deps: [{:snakebridge, path: #{inspect(elixir)}}],
           snakebridge: [libraries: [numpy: "~> 2.0"]]
         ]
@@ -190,10 +189,23 @@ runs = if quick, do: 5, else: 31
 files_small = 1_000
 files_large = if quick, do: 2_000, else: 10_000
 
+# The synthetic apps depend on a snapshot of the committed snakebridge (HEAD), not on the
+# working tree, which other work may be changing while the benchmark runs.
+repo = Path.expand("../..", __DIR__)
+snapshot = Path.join(work, "snakebridge_head")
+File.rm_rf!(snapshot)
+File.mkdir_p!(snapshot)
+
+{_, 0} =
+  System.cmd("sh", ["-c", "git -C '#{repo}' archive HEAD elixir src | tar -x -C '#{snapshot}'"])
+
+elixir = Path.join(snapshot, "elixir")
+{head, 0} = System.cmd("git", ["-C", repo, "rev-parse", "--short", "HEAD"])
+
 IO.puts("creating synthetic projects in #{work} ...")
-small = Bench.Synth.create(Path.join(work, "p1k"), files_small, 0.3)
-large_mixed = Bench.Synth.create(Path.join(work, "p10k_mixed"), files_large, 0.3)
-large_all = Bench.Synth.create(Path.join(work, "p10k_all"), files_large, 1.0)
+small = Bench.Synth.create(Path.join(work, "p1k"), files_small, 0.3, elixir)
+large_mixed = Bench.Synth.create(Path.join(work, "p10k_mixed"), files_large, 0.3, elixir)
+large_all = Bench.Synth.create(Path.join(work, "p10k_all"), files_large, 1.0, elixir)
 
 # -- in-process pre-pass timings --------------------------------------------------------
 
@@ -316,7 +328,8 @@ table = """
 Machine: #{cpu}, #{System.schedulers_online()} schedulers online (2 cores shared with
 other work: load average #{load_start} at the start of the run, #{loadavg.()} at the end),
 Elixir #{System.version()}, OTP #{String.trim(otp)}.
-Command: `cd elixir && mix run --no-start ../bench/prepass/bench.exs#{if quick, do: " --quick", else: ""}`.
+Command: `cd elixir && mix run --no-start ../bench/prepass/bench.exs#{if quick, do: " --quick", else: ""}`
+(in-process rows: the working tree; `mix compile` rows: snakebridge at commit #{String.trim(head)}).
 
 Synthetic projects: ~45-line modules; in a "30%" project every third-ish file calls
 numpy through aliases, an import, pipes, a capture and a bang call, the rest call only
