@@ -28,6 +28,7 @@ class Worker:
         )
         self.ids = itertools.count(1)
         self.logs: list[tuple[str, str]] = []
+        self.last_made_refs = False
         self.send(
             (
                 Atom("init"),
@@ -77,9 +78,11 @@ class Worker:
         request.setdefault(Atom("args"), [])
         request.setdefault(Atom("kwargs"), {})
         self.send((rid, request))
-        got_id, result = self.reply()
-        assert got_id == rid
-        return result
+        reply = self.reply()
+        # {id, result} or {id, result, :refs} when the call left refs in its session.
+        assert reply[0] == rid
+        self.last_made_refs = len(reply) == 3 and reply[2] == "refs"
+        return reply[1]
 
     def call(
         self,

@@ -48,9 +48,11 @@ def test_numpy_fast_path_only_for_numeric_libraries(worker: Worker) -> None:
 
 def test_refs_sessions_and_release(worker: Worker) -> None:
     ref = ok(worker.call("numpy", "array", [1.0, 2.0]))
+    assert worker.last_made_refs
     assert ref[Atom("__struct__")] == REF
     assert ref[Atom("session")] == "s1"
     assert ok(worker.call("numpy", "mean", ref)) == 1.5
+    assert not worker.last_made_refs
     other = error(worker.call("numpy", "mean", ref, session="s2"))
     assert other["type"] == "ref_lost"
     assert "belongs to session 's1'" in other["message"]

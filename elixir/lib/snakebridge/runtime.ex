@@ -348,12 +348,29 @@ defmodule SnakeBridge.Runtime do
   # name any other atom.
   def known_atoms do
     [SnakeBridge.Ref, SnakeBridge.Bytes, :__struct__, :id, :session, :worker, :pool, :type, :repr] ++
-      [:data, :dtype, :shape, :nan, :infinity, :neg_infinity, :ok, :error, :log, :ready, :default]
+      [
+        :data,
+        :dtype,
+        :shape,
+        :nan,
+        :infinity,
+        :neg_infinity,
+        :ok,
+        :error,
+        :log,
+        :ready,
+        :default,
+        :refs
+      ]
   end
 
   defp decode_reply(data, request_id, call, worker) do
     case :erlang.binary_to_term(data, [:safe]) do
       {^request_id, {:ok, value}} ->
+        {:ok, value}
+
+      # The worker marks replies that left refs in the session (the pool reads the mark).
+      {^request_id, {:ok, value}, :refs} ->
         {:ok, value}
 
       {^request_id, {:error, map}} when is_map(map) ->

@@ -32,6 +32,7 @@ OK = Atom("ok")
 ERROR = Atom("error")
 LOG = Atom("log")
 READY = Atom("ready")
+_REFS_TERM = etf.encode(Atom("refs"))[1:]
 
 LEDGER_FLUSH_SECONDS = 2.0
 _RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -119,7 +120,16 @@ class Worker:
             reply = (request_id, (ERROR, exception_map(exc, skip_frames=_user_traceback_skip(exc))))
         self.capture.drain()
         try:
-            return codec.encode(reply)
+            parts = codec.encode(reply)
+            if codec.state.created:
+                # Rewrite {id, result} as {id, result, :refs} in place (arity byte, one more
+                # element): the pool learns this session holds refs here, so it sends
+                # release_session when the session ends, and only then.
+                first = parts[0]
+                assert isinstance(first, (bytearray, memoryview)) and first[2] == 2
+                first[2] = 3
+                parts.append(_REFS_TERM)
+            return parts
         except NotAllowed as exc:
             return codec.encode_plain((request_id, (ERROR, runtime_error("not_allowed", str(exc)))))
         except BaseException as exc:

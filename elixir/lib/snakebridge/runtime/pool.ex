@@ -179,7 +179,11 @@ defmodule SnakeBridge.Runtime.Pool do
       true ->
         case pick_slot(state, route) do
           {:ok, index, state} ->
-            submit(state, index, {from, request_id, frame, timeout || state.timeout})
+            submit(
+              state,
+              index,
+              {from, request_id, frame, timeout || state.timeout, route_session(route)}
+            )
 
           {:error, error, state} ->
             {:reply, {:error, error}, state}
@@ -245,7 +249,7 @@ defmodule SnakeBridge.Runtime.Pool do
 
     state =
       Enum.reduce(state.slots, %{state | ticking: false}, fn
-        {index, %{current: {_, request_id, _, deadline, _}}}, acc when deadline <= now ->
+        {index, %{current: {_, request_id, _, deadline, _, _}}}, acc when deadline <= now ->
           expire(acc, index, request_id)
 
         _, acc ->
@@ -292,7 +296,7 @@ defmodule SnakeBridge.Runtime.Pool do
     slot = state.slots[index]
 
     case slot.current do
-      {from, ^request_id, _prefix, _deadline, timeout} ->
+      {from, ^request_id, _id, _deadline, timeout, _session} ->
         reply(
           from,
           {:error,
@@ -318,10 +322,10 @@ defmodule SnakeBridge.Runtime.Pool do
     {expired, rest} =
       slot.queue
       |> :queue.to_list()
-      |> Enum.split_with(fn {_from, id, _f, _t, _timer} -> id == request_id end)
+      |> Enum.split_with(fn {_from, id, _f, _t, _timer, _s} -> id == request_id end)
 
     case expired do
-      [{from, _, _, _, _}] ->
+      [{from, _, _, _, _, _}] ->
         reply(
           from,
           {:error,
@@ -374,7 +378,7 @@ defmodule SnakeBridge.Runtime.Pool do
         index = least_loaded(state)
 
         monitor = if is_pid(owner), do: Process.monitor(owner)
-        sessions = Map.put(state.sessions, session, %{slot: index, monitor: monitor})
+        sessions = Map.put(state.sessions, session, %{slot: index, monitor: monitor, refs: false})
         monitors = if monitor, do: Map.put(state.monitors, monitor, session), else: state.monitors
         slots = Map.update!(state.slots, index, &%{&1 | sessions: &1.sessions + 1})
         {:ok, index, %{state | sessions: sessions, monitors: monitors, slots: slots}}
@@ -396,21 +400,35 @@ defmodule SnakeBridge.Runtime.Pool do
       {nil, _} ->
         state
 
-      {%{slot: index, monitor: monitor}, sessions} ->
+      {%{slot: index, monitor: monitor, refs: refs?}, sessions} ->
         if monitor, do: Process.demonitor(monitor, [:flush])
         monitors = if monitor, do: Map.delete(state.monitors, monitor), else: state.monitors
         slots = Map.update!(state.slots, index, &%{&1 | sessions: max(&1.sessions - 1, 0)})
         state = %{state | sessions: sessions, monitors: monitors, slots: slots}
-        release_frame = release_session_frame(session)
-
-        if state.slots[index].status == :ready or state.slots[index].current != nil or
-             state.slots[index].status == :starting do
-          enqueue_internal(state, index, release_frame)
+        # A session whose calls never left a ref behind has nothing to release: no
+        # frame, so short-lived caller processes cost the worker nothing when they exit.
+        if refs? and state.slots[index].status in [:ready, :starting] do
+          enqueue_internal(state, index, release_session_frame(session))
         else
           state
         end
     end
   end
+
+  defp mark_refs(state, nil), do: state
+
+  defp mark_refs(state, session) do
+    case state.sessions do
+      %{^session => %{refs: false} = entry} ->
+        %{state | sessions: Map.put(state.sessions, session, %{entry | refs: true})}
+
+      _ ->
+        state
+    end
+  end
+
+  defp route_session({:session, session, _owner}), do: session
+  defp route_session(_route), do: nil
 
   defp release_session_frame(session) do
     request_id = :erlang.unique_integer([:positive])
@@ -423,7 +441,7 @@ defmodule SnakeBridge.Runtime.Pool do
 
   # ---------------------------------------------------------------- queueing
 
-  defp submit(state, index, {from, request_id, frame, timeout} = job) do
+  defp submit(state, index, {from, request_id, frame, timeout, session} = job) do
     slot = state.slots[index]
 
     cond do
@@ -451,7 +469,7 @@ defmodule SnakeBridge.Runtime.Pool do
             state.checkout_timeout
           )
 
-        queue = :queue.in({from, request_id, frame, timeout, timer}, slot.queue)
+        queue = :queue.in({from, request_id, frame, timeout, timer, session}, slot.queue)
         slots = Map.put(state.slots, index, %{slot | queue: queue})
         {:noreply, %{state | slots: slots, queued: state.queued + 1}}
     end
@@ -462,21 +480,22 @@ defmodule SnakeBridge.Runtime.Pool do
     slot = state.slots[index]
 
     if slot.status == :ready and slot.current == nil and :queue.is_empty(slot.queue) do
-      dispatch(state, index, {nil, request_id, frame, state.timeout})
+      dispatch(state, index, {nil, request_id, frame, state.timeout, nil})
     else
-      queue = :queue.in({nil, request_id, frame, state.timeout, nil}, slot.queue)
+      queue = :queue.in({nil, request_id, frame, state.timeout, nil, nil}, slot.queue)
       slots = Map.put(state.slots, index, %{slot | queue: queue})
       %{state | slots: slots, queued: state.queued + 1}
     end
   end
 
-  defp dispatch(state, index, {from, request_id, frame, timeout}) do
+  defp dispatch(state, index, {from, request_id, frame, timeout, session}) do
     slot = state.slots[index]
     true = Port.command(slot.port, frame)
     deadline = System.monotonic_time(:millisecond) + timeout
-    # The reply starts with these bytes: the pool routes it without decoding it.
+    # The reply starts with `131, 104, 2 | 3` and these bytes: the pool routes it
+    # without decoding it.
     <<131, id::binary>> = :erlang.term_to_binary(request_id)
-    current = {from, request_id, <<131, 104, 2, id::binary>>, deadline, timeout}
+    current = {from, request_id, id, deadline, timeout, session}
     ensure_tick(%{state | slots: Map.put(state.slots, index, %{slot | current: current})})
   end
 
@@ -484,7 +503,7 @@ defmodule SnakeBridge.Runtime.Pool do
     slot = state.slots[index]
 
     case :queue.out(slot.queue) do
-      {{:value, {from, request_id, frame, timeout, timer}}, queue} ->
+      {{:value, {from, request_id, frame, timeout, timer, session}}, queue} ->
         if timer, do: Process.cancel_timer(timer)
 
         state = %{
@@ -493,7 +512,7 @@ defmodule SnakeBridge.Runtime.Pool do
             queued: state.queued - 1
         }
 
-        dispatch(state, index, {from, request_id, frame, timeout})
+        dispatch(state, index, {from, request_id, frame, timeout, session})
 
       {:empty, _} ->
         state
@@ -511,11 +530,14 @@ defmodule SnakeBridge.Runtime.Pool do
   defp handle_frame(state, index, data) do
     slot = state.slots[index]
 
-    case slot.current do
-      {from, _request_id, prefix, _deadline, _timeout}
-      when binary_part(data, 0, byte_size(prefix)) == prefix ->
+    case {slot.current, data} do
+      {{from, _request_id, id, _deadline, _timeout, session}, <<131, 104, arity, rest::binary>>}
+      when arity in [2, 3] and binary_part(rest, 0, byte_size(id)) == id ->
         reply(from, {:reply, data, slot.worker})
         state = %{state | slots: Map.put(state.slots, index, %{slot | current: nil})}
+        # A 3-tuple reply says the call left refs in its session: only such sessions
+        # need a release_session frame when they end.
+        state = if arity == 3, do: mark_refs(state, session), else: state
         next_job(state, index)
 
       _ ->
@@ -683,7 +705,7 @@ defmodule SnakeBridge.Runtime.Pool do
           end
 
         case slot.current do
-          {from, _id, _prefix, _deadline, _timeout} ->
+          {from, _id, _prefix, _deadline, _timeout, _session} ->
             reply(from, {:error, Error.runtime(:worker_crash, message)})
 
           nil ->
@@ -726,7 +748,7 @@ defmodule SnakeBridge.Runtime.Pool do
   defp fail_queue(state, index, message) do
     slot = state.slots[index]
 
-    for {from, _id, _frame, _timeout, timer} <- :queue.to_list(slot.queue) do
+    for {from, _id, _frame, _timeout, timer, _session} <- :queue.to_list(slot.queue) do
       if timer, do: Process.cancel_timer(timer)
       reply(from, {:error, Error.runtime(:worker_crash, message)})
     end
