@@ -163,6 +163,8 @@ def test_doc_types() -> None:
     assert docstrings.doc_type("list of int") == TypeRef(TypeKind.LIST)
     assert docstrings.doc_type("ndarray, shape (N, NRHS) or (..., N)") == ARRAY
     assert docstrings.doc_type("array of shape (M,)") == ARRAY
+    assert docstrings.doc_type("coo_array or scalar") == ANY
+    assert docstrings.doc_type("sparse array/matrix") == ARRAY
     assert docstrings.doc_type("some words here") is None
     assert docstrings.doc_type(None) is None
 

@@ -322,6 +322,13 @@ _DOC_TYPES: dict[str, TypeKind] = {
     "iterator": TypeKind.ITERATOR,
     "generator": TypeKind.ITERATOR,
     "iterable": TypeKind.ITERATOR,
+    "numpy.matrix": TypeKind.ARRAY,
+    "np.matrix": TypeKind.ARRAY,
+    "numpy array": TypeKind.ARRAY,
+    "sparse": TypeKind.ARRAY,
+    "sparse array/matrix": TypeKind.ARRAY,
+    "scalar": TypeKind.ANY,
+    "number": TypeKind.ANY,
     "object": TypeKind.ANY,
     "any": TypeKind.ANY,
 }
@@ -355,6 +362,8 @@ def doc_type(text: str | None) -> TypeRef | None:
         if m:
             low = m.group(1)
         kind = _DOC_TYPES.get(low)
+        if kind is None and re.fullmatch(r"[a-z]+_(array|matrix)", low):
+            kind = TypeKind.ARRAY  # scipy.sparse formats: coo_array, csr_matrix, ...
         if kind is not None:
             refs.append(TypeRef(kind))
         elif len(parts) == 1 and _CLASS_NAME.match(part.strip("`~")):
