@@ -372,7 +372,18 @@ defmodule SnakeBridge.Config do
   defp version(:stdlib, true), do: {:ok, nil}
   defp version(nil, false), do: {:ok, ">= 0.0.0"}
 
+  # The common one-clause forms are checked with a precompiled regex; anything else goes
+  # to Version. (Loading Version's modules would be a noticeable share of a no-op compile.)
+  @simple_requirement ~r/^(?:~>\s*\d+\.\d+(?:\.\d+)?|(?:>=|==|<=|>|<|!=)?\s*\d+\.\d+\.\d+)$/
+
   defp version(req, _stdlib) when is_binary(req) do
+    if Regex.match?(@simple_requirement, req), do: {:ok, req}, else: full_version(req)
+  end
+
+  defp version(other, _),
+    do: {:error, ~s(version must be a requirement string like "~> 2.0", got #{inspect(other)})}
+
+  defp full_version(req) do
     case Version.parse_requirement(req) do
       {:ok, _} ->
         {:ok, req}
@@ -381,9 +392,6 @@ defmodule SnakeBridge.Config do
         {:error, ~s(version #{inspect(req)} is not a valid requirement; write e.g. "~> 2.0")}
     end
   end
-
-  defp version(other, _),
-    do: {:error, ~s(version must be a requirement string like "~> 2.0", got #{inspect(other)})}
 
   defp python_module(mod) when is_binary(mod) do
     if Regex.match?(~r/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, mod),
@@ -403,11 +411,13 @@ defmodule SnakeBridge.Config do
     |> Enum.map_join(".", fn segment ->
       segment
       |> String.split("_", trim: true)
-      |> Enum.map_join(fn <<first::utf8, rest::binary>> ->
-        String.upcase(<<first::utf8>>) <> rest
-      end)
+      |> Enum.map_join(&capitalize/1)
     end)
   end
+
+  # ASCII only, like Python identifiers in practice; avoids loading String's Unicode tables.
+  defp capitalize(<<first, rest::binary>>) when first in ?a..?z, do: <<first - 32, rest::binary>>
+  defp capitalize(part), do: part
 
   defp module_name(mod) when is_atom(mod) and mod not in [nil, true, false] do
     module_name(mod |> Atom.to_string() |> String.replace_prefix("Elixir.", ""))
@@ -547,7 +557,7 @@ defmodule SnakeBridge.Config do
   defp snakebridge_version do
     case Application.spec(:snakebridge, :vsn) do
       nil -> @version
-      vsn -> to_string(vsn)
+      vsn -> List.to_string(vsn)
     end
   end
 end

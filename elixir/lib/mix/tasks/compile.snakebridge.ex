@@ -27,8 +27,21 @@ defmodule Mix.Tasks.Compile.Snakebridge do
 
   alias SnakeBridge.Scanner.{Cache, Prepass}
 
+  # Loaded in one batch (in parallel, one code-path search) rather than one by one as
+  # first called: on a no-op compile, module loading is a visible share of the time.
+  @modules [
+    SnakeBridge.Config,
+    SnakeBridge.Scanner.Prepass,
+    SnakeBridge.Scanner.Cache,
+    SnakeBridge.Scanner.Files,
+    SnakeBridge.Scanner.Stamp,
+    SnakeBridge.Scanner.Bindings
+  ]
+
   @impl true
   def run(argv) do
+    :code.ensure_modules_loaded(@modules)
+
     {opts, _rest, _invalid} =
       OptionParser.parse(argv, switches: [force: :boolean, verbose: :boolean])
 
