@@ -117,6 +117,7 @@ def test_prints_on_import_do_not_corrupt_and_only_used_modules_load(
     assert result.library.version == "unknown" or result.library.version
     assert "sbfix prints on import" in result.output
     assert "and writes to sys.stdout" in result.output
+    assert "file descriptor 1 directly" in result.output
     loaded = marker.read_text().split()
     assert "sbfix" in loaded and "sbfix.sub" in loaded
     assert "sbfix.unused" not in loaded

@@ -396,11 +396,9 @@ def _param(
     default: ast.expr | None,
     ns: T.Namespace,
 ) -> Param:
-    default_text: str | None = None
-    if default is not None and not (
-        isinstance(default, ast.Constant) and default.value is Ellipsis
-    ):
-        default_text = ast.unparse(default)
+    # Stubs usually write defaults as ``...`` ("has one, value not stated"): keep that
+    # spelling, it is what a reader of the stub sees.
+    default_text = None if default is None else ast.unparse(default)
     ann: TypeRef | None = T.from_ast(annotation, ns) if annotation is not None else None
     return Param(
         name=name, kind=kind, has_default=default is not None, default=default_text, annotation=ann
