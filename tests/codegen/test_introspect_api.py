@@ -239,7 +239,12 @@ def test_scipy(scipy_pandas: dict[str, IntrospectionResult]) -> None:
     stats = subs["scipy.stats"]
     norm = fn(stats, "norm")  # a distribution object: called, it freezes
     assert [(p.name, p.default) for p in norm.signature.params] == [("loc", "0"), ("scale", "1")]
-    assert fn(stats, "norm.pdf").signature.params[0].name == "x"
+    # the object reads like a module of functions; calls go to scipy.stats "norm.pdf"
+    (norm_obj,) = stats.submodules
+    assert norm_obj.name == "scipy.stats.norm" and norm_obj.doc.summary
+    pdf = fn(norm_obj, "norm.pdf")
+    assert (pdf.module, pdf.name) == ("scipy.stats", "pdf")
+    assert pdf.signature.params[0].name == "x"
     assert result.resolved[("Scipy.Stats.Norm", "pdf")] == "scipy.stats.norm.pdf"
     minimize = fn(subs["scipy.optimize"], "minimize")
     assert minimize.signature.returns == model.TypeRef(TypeKind.CLASS, name="OptimizeResult")

@@ -58,13 +58,26 @@ class ClassNode:
 
 @dataclass
 class ModuleNode:
+    """A module, or an object reached as an Elixir module segment (``scipy.stats.norm``).
+
+    For such an object, ``name`` is its dotted path (the Elixir module is derived from
+    it), while its functions carry the importable ``python_module`` and a qualname
+    inside it (``norm.pdf``), which is what a call needs.
+    """
+
     name: str
-    obj: pytypes.ModuleType
+    obj: Any
     functions: dict[str, model.Function] = field(default_factory=dict)
     attributes: dict[str, model.Attribute] = field(default_factory=dict)
     classes: dict[str, ClassNode] = field(default_factory=dict)
     submodules: dict[str, ModuleNode] = field(default_factory=dict)
     requested: bool = False  # the module itself was named (its doc is wanted)
+    python_module: str = ""  # importable module when ``obj`` is not a module
+    prefix: str = ""  # qualname prefix inside python_module ("norm.")
+
+    @property
+    def importable(self) -> str:
+        return self.python_module or self.name
 
 
 class Resolver:
@@ -132,6 +145,20 @@ class Resolver:
                     f"{elixir_module}: {where}.{pick} is a module reached "
                     f"through a class; use its own module path"
                 )
+            elif not qual and not node.prefix and not isinstance(obj, type):
+                # an object living in a module (scipy.stats.norm): its members are bound,
+                # so it reads like a module of functions
+                sub = node.submodules.get(pick)
+                if sub is None:
+                    sub = ModuleNode(
+                        f"{node.name}.{pick}",
+                        obj,
+                        requested=True,
+                        python_module=node.name,
+                        prefix=pick + ".",
+                    )
+                    node.submodules[pick] = sub
+                node = sub
             else:
                 qual.append(pick)
             current = obj
@@ -204,7 +231,7 @@ class Resolver:
 
     def _module_member(self, node: ModuleNode, pick: str, req: Request, path: str) -> str:
         value = getattr(node.obj, pick)
-        if isinstance(value, pytypes.ModuleType):
+        if isinstance(value, pytypes.ModuleType) and not node.prefix:
             node.submodules.setdefault(pick, ModuleNode(f"{node.name}.{pick}", value))
             node.submodules[pick].requested = True
             if req.arity == 0:
@@ -214,9 +241,17 @@ class Resolver:
                 f"functions as {req.module}.{names.module_segment(pick)}.<function>"
             )
         if callable(value):
-            fn = self.describer.function(value, name=pick, qualname=pick, module=node.name)
+            fn = self.describer.function(
+                value, name=pick, qualname=node.prefix + pick, module=node.importable
+            )
             node.functions[pick] = fn
             return path
+        if node.prefix:
+            raise ResolveError(
+                f"{req.module}.{req.function}/{req.arity}: {path} is a data attribute of an "
+                f"object, not a module; read it at run time with the dynamic API "
+                f"(SnakeBridge.call/4 on {node.name}, then SnakeBridge.attr/2)"
+            )
         if req.arity != 0:
             raise ResolveError(
                 f"{req.module}.{req.function}/{req.arity}: {path} is not callable (a value "
