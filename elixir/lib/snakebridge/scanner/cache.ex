@@ -159,14 +159,38 @@ defmodule SnakeBridge.Scanner.Cache do
 
   defp map(items, fun) when length(items) < 32, do: Enum.map(items, fun)
 
+  # One long-lived worker per scheduler over a shared queue, not one process per file:
+  # each parse then runs on an already grown heap instead of a fresh 233-word one.
   defp map(items, fun) do
-    items
-    |> Task.async_stream(fun,
-      ordered: false,
-      timeout: :infinity,
-      max_concurrency: System.schedulers_online()
-    )
-    |> Enum.map(fn {:ok, result} -> result end)
+    queue = :ets.new(:snakebridge_scan_queue, [:public, read_concurrency: true])
+    :ets.insert(queue, items |> Enum.with_index() |> Enum.map(fn {item, i} -> {i, item} end))
+    counter = :atomics.new(1, signed: false)
+    count = length(items)
+
+    result =
+      1..System.schedulers_online()
+      |> Enum.map(fn _ ->
+        Task.async(fn ->
+          Process.flag(:min_heap_size, 65_536)
+          drain(queue, counter, count, fun, [])
+        end)
+      end)
+      |> Enum.flat_map(&Task.await(&1, :infinity))
+
+    :ets.delete(queue)
+    result
+  end
+
+  defp drain(queue, counter, count, fun, acc) do
+    # add_get is one atomic step: every index goes to exactly one worker.
+    i = :atomics.add_get(counter, 1, 1) - 1
+
+    if i >= count do
+      acc
+    else
+      [{^i, item}] = :ets.lookup(queue, i)
+      drain(queue, counter, count, fun, [fun.(item) | acc])
+    end
   end
 
   defp stat(path) do

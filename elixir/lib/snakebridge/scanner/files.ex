@@ -99,17 +99,16 @@ defmodule SnakeBridge.Scanner.Files do
         |> Enum.reject(&String.starts_with?(&1, "."))
         |> Enum.sort()
         |> Enum.reduce({[], []}, fn name, {names, subdirs} ->
-          case stat(Path.join(abs, name)) do
-            {:directory, _} ->
-              {names, [name | subdirs]}
-
-            {:regular, _} ->
-              if Enum.any?(ctx.exts, &String.ends_with?(name, &1)),
-                do: {[name | names], subdirs},
-                else: {names, subdirs}
-
-            _ ->
-              {names, subdirs}
+          # A name with a source extension is taken to be a file without a stat (the
+          # per-file stat that follows drops it if it is not a regular file); only the
+          # other names need one, to find the subdirectories.
+          if Enum.any?(ctx.exts, &String.ends_with?(name, &1)) do
+            {[name | names], subdirs}
+          else
+            case stat(Path.join(abs, name)) do
+              {:directory, _} -> {names, [name | subdirs]}
+              _ -> {names, subdirs}
+            end
           end
         end)
         |> then(fn {names, subdirs} -> {Enum.reverse(names), Enum.reverse(subdirs)} end)
