@@ -10,6 +10,9 @@ support_python = Path.expand("support/python", __DIR__)
 # with the allowlist the tests use.
 Application.stop(:snakebridge)
 Application.put_env(:snakebridge, :python, python)
+# From here the app env carries the interpreter. The variable itself is removed so tests
+# of SnakeBridge.Config (which honours it, as users expect) see a clean environment.
+System.delete_env("SNAKEBRIDGE_PYTHON")
 
 Application.put_env(:snakebridge, :libraries,
   numpy: "~> 2.0",

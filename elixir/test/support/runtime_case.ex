@@ -16,7 +16,8 @@ defmodule SnakeBridge.RuntimeCase do
   def support_python, do: @support_python
 
   def python do
-    System.get_env("SNAKEBRIDGE_PYTHON") || Path.expand("../../../.venv/bin/python", __DIR__)
+    Application.get_env(:snakebridge, :python) ||
+      Path.expand("../../../.venv/bin/python", __DIR__)
   end
 
   @doc "Starts a supervised extra pool named `name` (test-scoped) and waits until it is ready."
