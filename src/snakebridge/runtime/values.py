@@ -245,8 +245,8 @@ class Codec:
     def _opaque_in(self, _opaque: Opaque) -> None:
         self.state.opaques += 1
 
-    def begin(self, session: str, library: str | None, numeric: bool | None) -> None:
-        """Called once the request map is decoded: bind the session, settle fast paths."""
+    def begin(self, session: str) -> None:
+        """Called once the request map is decoded: refs made from now on bind to it."""
         self.state.session = session
 
     def check_refs(self) -> None:

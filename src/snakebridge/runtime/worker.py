@@ -114,9 +114,7 @@ class Worker:
         except (BadRequest, EncodeRefused) as exc:
             kind = "encode_error" if isinstance(exc, EncodeRefused) else "bad_request"
             reply = (request_id, (ERROR, runtime_error(kind, str(exc))))
-        except BaseException as exc:
-            if isinstance(exc, (KeyboardInterrupt,)) and not isinstance(exc, Exception):
-                pass  # reported like any other exception: user code raised it
+        except BaseException as exc:  # user code may raise SystemExit, KeyboardInterrupt...
             reply = (request_id, (ERROR, exception_map(exc, skip_frames=_user_traceback_skip(exc))))
         self.capture.drain()
         try:
@@ -126,9 +124,9 @@ class Worker:
                 # element): the pool learns this session holds refs here, so it sends
                 # release_session when the session ends, and only then.
                 first = parts[0]
-                assert isinstance(first, (bytearray, memoryview)) and first[2] == 2
-                first[2] = 3
-                parts.append(_REFS_TERM)
+                if isinstance(first, (bytearray, memoryview)) and first[2] == 2:
+                    first[2] = 3
+                    parts.append(_REFS_TERM)
             return parts
         except NotAllowed as exc:
             return codec.encode_plain((request_id, (ERROR, runtime_error("not_allowed", str(exc)))))
@@ -139,7 +137,7 @@ class Worker:
     def _execute(self, request: dict[Any, Any]) -> Any:
         codec = self.codec
         call_type = str(request.get("call_type"))
-        codec.begin(str(request.get("session") or ""), None, None)
+        codec.begin(str(request.get("session") or ""))
         args = request.get("args") or []
         kwargs = request.get("kwargs") or {}
         if not isinstance(args, list) or not isinstance(kwargs, dict):

@@ -27,6 +27,7 @@ defmodule SnakeBridge.Runtime.Pool do
   require Logger
 
   alias SnakeBridge.Error
+  alias SnakeBridge.Runtime.WorkerPort
 
   @log_prefix <<131, 104, 3, 100, 0, 3, "log">>
   @log_prefix_utf8 <<131, 104, 3, 119, 3, "log">>
@@ -567,27 +568,9 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   defp log_frame(state, index, data) do
-    worker = state.slots[index].worker
-
-    case safe_decode(data) do
-      {:log, level, message} when is_binary(message) ->
-        Logger.log(log_level(level), fn -> "[python #{worker}] " <> message end,
-          snakebridge_worker: worker,
-          snakebridge_pool: state.name
-        )
-
-      _ ->
-        :ok
-    end
-
+    WorkerPort.forward_log(data, state.slots[index].worker, state.name)
     state
   end
-
-  defp log_level("debug"), do: :debug
-  defp log_level("info"), do: :info
-  defp log_level("warning"), do: :warning
-  defp log_level("error"), do: :error
-  defp log_level(_), do: :info
 
   defp safe_decode(data) do
     :erlang.binary_to_term(data, [:safe])
@@ -598,40 +581,9 @@ defmodule SnakeBridge.Runtime.Pool do
   # ---------------------------------------------------------------- workers
 
   defp start_worker(state, index) do
-    {:ok, python} = state.settings.python
     slot = state.slots[index]
     worker = "#{state.name}:#{index}:#{Base.encode16(:crypto.strong_rand_bytes(3), case: :lower)}"
-
-    env =
-      case state.settings[:python_path] do
-        nil ->
-          state.env
-
-        dir ->
-          {given, rest} = List.keytake(state.env, ~c"PYTHONPATH", 0) || {nil, state.env}
-          base = if given, do: to_string(elem(given, 1)), else: System.get_env("PYTHONPATH")
-          [{~c"PYTHONPATH", to_charlist(python_path(dir, base))} | rest]
-      end
-
-    port =
-      Port.open({:spawn_executable, python}, [
-        :binary,
-        {:packet, 4},
-        :exit_status,
-        :use_stdio,
-        {:args, ["-m", "snakebridge.runtime.worker"]},
-        {:env, env}
-      ])
-
-    init = %{
-      worker_id: worker,
-      pool: state.name,
-      libraries:
-        Map.new(state.settings.libraries, fn {name, lib} -> {name, lib.python_module} end),
-      ledger_path: state.settings[:ledger_path]
-    }
-
-    Port.command(port, :erlang.term_to_binary({:init, init}))
+    port = WorkerPort.open(state.settings, state.env, worker, state.name)
     slot = %{slot | port: port, worker: worker, status: :starting, os_pid: nil, current: nil}
 
     %{
@@ -642,26 +594,10 @@ defmodule SnakeBridge.Runtime.Pool do
     }
   end
 
-  defp python_path(dir, nil), do: dir
-  defp python_path(dir, ""), do: dir
-  defp python_path(dir, existing), do: dir <> ":" <> existing
-
   defp kill_worker(state, index) do
     slot = state.slots[index]
 
-    if slot.port do
-      os_pid = slot.os_pid || port_os_pid(slot.port)
-
-      try do
-        Port.close(slot.port)
-      rescue
-        ArgumentError -> :ok
-      end
-
-      # An idle worker exits on stdin EOF; a busy one may be stuck in C code holding the
-      # GIL and never look, so it is killed.
-      if is_integer(os_pid) and slot.current != nil, do: :os.cmd(~c"kill -9 #{os_pid}")
-    end
+    if slot.port, do: WorkerPort.close(slot.port, slot.os_pid, slot.current != nil)
 
     %{
       state
@@ -676,13 +612,6 @@ defmodule SnakeBridge.Runtime.Pool do
               os_pid: nil
           })
     }
-  end
-
-  defp port_os_pid(port) do
-    case Port.info(port, :os_pid) do
-      {:os_pid, pid} -> pid
-      _ -> nil
-    end
   end
 
   defp worker_exited(state, port, why) do

@@ -1,0 +1,99 @@
+defmodule SnakeBridge.Runtime.WorkerPort do
+  @moduledoc """
+  One Python worker OS process as an Erlang port: how it is spawned, told its
+  configuration, stopped, and how its output reaches Logger. The pool owns the ports;
+  this module owns the details of talking to one.
+  """
+  require Logger
+
+  @doc """
+  Spawns `python -m snakebridge.runtime.worker` and sends its `{:init, config}` frame.
+  The repository's Python source (when present) goes first on PYTHONPATH so the worker
+  always matches this client.
+  """
+  @spec open(map, [{charlist, charlist}], String.t(), atom) :: port
+  def open(settings, env, worker_id, pool) do
+    {:ok, python} = settings.python
+
+    port =
+      Port.open({:spawn_executable, python}, [
+        :binary,
+        {:packet, 4},
+        :exit_status,
+        :use_stdio,
+        {:args, ["-m", "snakebridge.runtime.worker"]},
+        {:env, with_python_path(env, settings[:python_path])}
+      ])
+
+    init = %{
+      worker_id: worker_id,
+      pool: pool,
+      libraries: Map.new(settings.libraries, fn {name, lib} -> {name, lib.python_module} end),
+      ledger_path: settings[:ledger_path]
+    }
+
+    Port.command(port, :erlang.term_to_binary({:init, init}))
+    port
+  end
+
+  @doc """
+  Stops a worker. An idle worker exits on stdin EOF; a busy one may be stuck in C code
+  holding the GIL and never look, so it is killed.
+  """
+  @spec close(port, integer | nil, boolean) :: :ok
+  def close(port, os_pid, busy?) do
+    os_pid = os_pid || port_os_pid(port)
+
+    try do
+      Port.close(port)
+    rescue
+      ArgumentError -> :ok
+    end
+
+    if busy? and is_integer(os_pid), do: :os.cmd(~c"kill -9 #{os_pid}")
+    :ok
+  end
+
+  @doc "Sends a worker's `{:log, level, text}` frame to Logger, tagged with its id."
+  @spec forward_log(binary, String.t(), atom) :: :ok
+  def forward_log(data, worker, pool) do
+    case safe_decode(data) do
+      {:log, level, message} when is_binary(message) ->
+        Logger.log(level(level), fn -> "[python #{worker}] " <> message end,
+          snakebridge_worker: worker,
+          snakebridge_pool: pool
+        )
+
+      _ ->
+        :ok
+    end
+  end
+
+  defp level("debug"), do: :debug
+  defp level("info"), do: :info
+  defp level("warning"), do: :warning
+  defp level("error"), do: :error
+  defp level(_), do: :info
+
+  defp safe_decode(data) do
+    :erlang.binary_to_term(data, [:safe])
+  rescue
+    ArgumentError -> :undecodable
+  end
+
+  defp port_os_pid(port) do
+    case Port.info(port, :os_pid) do
+      {:os_pid, pid} -> pid
+      _ -> nil
+    end
+  end
+
+  defp with_python_path(env, nil), do: env
+
+  defp with_python_path(env, dir) do
+    {given, rest} = List.keytake(env, ~c"PYTHONPATH", 0) || {nil, env}
+    base = if given, do: to_string(elem(given, 1)), else: System.get_env("PYTHONPATH")
+    path = if base in [nil, ""], do: dir, else: dir <> ":" <> base
+    [{~c"PYTHONPATH", to_charlist(path)} | rest]
+  end
+end
