@@ -24,7 +24,7 @@ _UNSAFE_HEREDOC = re.compile(
     r'\\|#\{|"""|[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f\u2028\u2029]'
     r"|[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]|[\ud800-\udfff]"
 )
-_TRAILING_BLANKS = re.compile(r"[ \t]+\Z")
+_TRAILING_BLANKS = re.compile(r"[ \t]+$", re.M)
 _IDENT = re.compile(r"[a-z_][A-Za-z0-9_]*[?!]?\Z")
 
 
@@ -63,20 +63,20 @@ def _heredoc(match: re.Match[str]) -> str:
     return _codepoint(text)
 
 
+def _blanks(match: re.Match[str]) -> str:
+    return "".join(_codepoint(ch) for ch in match.group(0))
+
+
 def heredoc(text: str, indent: str) -> str:
     """A ``\"\"\"`` heredoc whose value is exactly ``text`` plus a final newline.
 
     Returns the lines from the opening delimiter to the closing one; the caller puts
     ``@doc `` (or similar) in front.
     """
-    lines = []
-    for line in text.split("\n"):
-        escaped = _UNSAFE_HEREDOC.sub(_heredoc, line)
-        blanks = _TRAILING_BLANKS.search(escaped)
-        if blanks:
-            tail = "".join(_codepoint(ch) for ch in blanks.group(0))
-            escaped = escaped[: blanks.start()] + tail
-        lines.append(escaped)
+    # Neither pattern spans a newline, so one pass over the whole text is per-line exact.
+    escaped = _UNSAFE_HEREDOC.sub(_heredoc, text)
+    escaped = _TRAILING_BLANKS.sub(_blanks, escaped)
+    lines = escaped.split("\n")
     body = "\n".join((indent + line) if line else "" for line in lines)
     return f'"""\n{body}\n{indent}"""'
 

@@ -1,0 +1,261 @@
+"""Generator benchmark (issue 5).
+
+1. Render time. The public surfaces of numpy (+ numpy.linalg, numpy.fft) and sympy are
+   introspected once through the real introspector and saved as plain data
+   (``bench/.work/generate/*.json``, not committed). The timed step is what a
+   regeneration from saved introspection costs: load the JSON into the model
+   (``model.from_data``) and ``render_library`` it. Baseline in the same run: only
+   ``json.loads`` of the same file, i.e. reading the saved introspection at all.
+   Target: ≤ 1 s per 1,000 symbols.
+2. Compile time. ``mix compile --force`` of the generated numpy file next to a
+   hand-written module of the same size: the same functions, each with its docstring
+   as ``@doc`` and a one-line body calling the runtime — what someone wrapping numpy
+   by hand would write (no descriptor attributes, specs, bang variants or discovery).
+
+Run:  .venv/bin/python bench/generate/run.py [--repeat 5]
+Writes bench/generate/results.md and results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from snakebridge import __version__
+from snakebridge.codegen import model, names
+from snakebridge.codegen.emit import render_library
+from snakebridge.codegen.emit.literals import heredoc
+from snakebridge.codegen.introspect import introspect
+from snakebridge.project import Detection, LibrarySpec, Project
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+WORK = REPO / "bench" / ".work" / "generate"
+
+LIBRARIES = {
+    "numpy": (LibrarySpec("numpy", "~> 2.0", "Numpy", "numpy"),
+              [("numpy", "Numpy"), ("numpy.linalg", "Numpy.Linalg"), ("numpy.fft", "Numpy.Fft")]),
+    "sympy": (LibrarySpec("sympy", "~> 1.13", "Sympy", "sympy"), [("sympy", "Sympy")]),
+}
+
+
+def detections(module_name: str, elixir: str) -> list[Detection]:
+    module = importlib.import_module(module_name)
+    listed = getattr(module, "__all__", None) or [n for n in dir(module) if not n.startswith("_")]
+    found = []
+    for name in sorted(set(listed)):
+        obj = getattr(module, name, None)
+        if obj is None or inspect.ismodule(obj):
+            continue
+        found.append(Detection(elixir, names.function_name(name), 1 if callable(obj) else 0))
+    return found
+
+
+def saved(name: str) -> Path:
+    path = WORK / f"{name}.json"
+    if not path.exists():
+        spec, modules = LIBRARIES[name]
+        project = Project(WORK, (spec,), WORK / "lib", sys.executable)
+        requests = {name: [d for mod, ex in modules for d in detections(mod, ex)]}
+        result = introspect(project, requests, timeout=900)[name]
+        WORK.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(model.to_data(result.library)))
+    return path
+
+
+def render_from_saved(path: Path, spec: LibrarySpec) -> tuple[float, float, float, int, str]:
+    """(json.loads, + model.from_data, + render_library) cumulative times, symbols, text."""
+    t0 = time.perf_counter()
+    data = json.loads(path.read_text())
+    t1 = time.perf_counter()
+    library = model.from_data(model.Library, data)
+    t2 = time.perf_counter()
+    rendered = render_library(library, spec, tool_version=__version__)
+    t3 = time.perf_counter()
+    return t1 - t0, t2 - t0, t3 - t0, len(rendered.symbols), rendered.source
+
+
+def hand_written(library: model.Library) -> tuple[str, int]:
+    """The same functions as a person would wrap them: @doc + one call each, no extras."""
+    out: list[str] = []
+    count = 0
+
+    def walk(module: model.Module) -> None:
+        nonlocal count
+        out.append(f"defmodule Hand.{names.elixir_module(module.name)} do")
+        out.append('  @moduledoc "Hand-written."')
+        for fn in module.functions:
+            count += 1
+            out.append("")
+            out.append("  @doc " + heredoc(fn.doc.raw or fn.name, "  "))
+            out.append(f"  def {names.function_name(fn.name)}(args, opts \\\\ []) do")
+            out.append(f'    SnakeBridge.Runtime.call(%{{call_type: :call, library: "x", '
+                       f'python_module: "{module.name}", function: "{fn.qualname}", '
+                       f"kwargs: :any}}, args, opts)")
+            out.append("  end")
+        out.append("end")
+        out.append("")
+        for sub in module.submodules:
+            walk(sub)
+
+    walk(library.root)
+    return "\n".join(out), count
+
+
+def mix_project(root: Path) -> Path:
+    """A Mix project depending on the committed ``elixir/`` (a snapshot of HEAD, so work
+    in progress in the tree cannot change the measurement halfway)."""
+    if root.exists():
+        shutil.rmtree(root)
+    (root / "lib").mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD", "elixir"],
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(root)], input=archive, check=True)
+    (root / "mix.exs").write_text(
+        "defmodule BenchGen.MixProject do\n  use Mix.Project\n\n  def project do\n"
+        '    [app: :bench_gen, version: "0.1.0", elixir: "~> 1.14",\n'
+        f'     deps: [{{:snakebridge, path: "{root / "elixir"}"}}]]\n  end\nend\n'
+    )
+    run_mix(root, "deps.compile")
+    return root
+
+
+def run_mix(root: Path, *args: str) -> float:
+    env = {**os.environ, "MIX_ENV": "dev", "SNAKEBRIDGE_SKIP": "1"}
+    t0 = time.perf_counter()
+    subprocess.run(["mix", *args], cwd=root, env=env, check=True, capture_output=True,
+                   timeout=1800)
+    return time.perf_counter() - t0
+
+
+def compile_times(root: Path, sources: dict[str, str], repeat: int) -> dict[str, list[float]]:
+    """``mix compile --force`` of each source, interleaved (A, B, A, B, ...) so that load
+    from other processes on this shared machine hits both alike."""
+    times: dict[str, list[float]] = {name: [] for name in sources}
+    for k in range(repeat + 1):
+        for name, source in sources.items():
+            for old in (root / "lib").glob("*.ex"):
+                old.unlink()
+            (root / "lib" / "bench.ex").write_text(source)
+            elapsed = run_mix(root, "compile", "--force")
+            if k > 0:  # the first round warms caches
+                times[name].append(elapsed)
+    return times
+
+
+def versions() -> dict[str, str]:
+    elixir = subprocess.run(["elixir", "--version"], capture_output=True, text=True).stdout
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {
+        "python": platform.python_version(),
+        "elixir": " / ".join(line for line in elixir.splitlines() if line.strip()),
+        "machine": f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        "snakebridge": __version__,
+        "numpy": importlib.import_module("numpy").__version__,
+        "sympy": importlib.import_module("sympy").__version__,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    render: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for name, (spec, _) in LIBRARIES.items():
+        path = saved(name)
+        runs = [render_from_saved(path, spec) for _ in range(args.repeat)]
+        render[name] = {
+            "symbols": runs[0][3],
+            "bytes_in": path.stat().st_size,
+            "bytes_out": len(runs[0][4].encode()),
+            "json_loads_s": statistics.median(r[0] for r in runs),
+            "loaded_s": statistics.median(r[1] for r in runs),
+            "generate_s": statistics.median(r[2] for r in runs),
+            "render_only_s": statistics.median(r[2] - r[1] for r in runs),
+        }
+        render[name]["per_1000_s"] = render[name]["generate_s"] * 1000 / runs[0][3]
+        sources[name] = runs[0][4]
+
+    root = mix_project(WORK / "mixproj")
+    numpy_lib = model.from_data(model.Library, json.loads(saved("numpy").read_text()))
+    hand, hand_count = hand_written(numpy_lib)
+    times = compile_times(root, {"generated": sources["numpy"], "hand_written": hand},
+                          args.repeat)
+    compile_results = {
+        "generated": {"bytes": len(sources["numpy"].encode()),
+                      "functions": render["numpy"]["symbols"]},
+        "hand_written": {"bytes": len(hand.encode()), "functions": hand_count},
+    }
+    for name, runs in times.items():
+        compile_results[name].update(
+            {"runs": runs, "min": min(runs), "median": statistics.median(runs)})
+    results = {"versions": versions(), "render": render, "compile": compile_results,
+               "repeat": args.repeat, "load_average": os.getloadavg()}
+    (HERE / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    (HERE / "results.md").write_text(markdown_table(results))
+    print(markdown_table(results))
+
+
+def markdown_table(r: dict[str, Any]) -> str:
+    v = r["versions"]
+    lines = [
+        "# Generator benchmark (issue 5)",
+        "",
+        f"Machine: {v['machine']}. Python {v['python']}; {v['elixir']}.",
+        f"SnakeBridge {v['snakebridge']}, numpy {v['numpy']}, sympy {v['sympy']}. "
+        f"Median of {r['repeat']} runs; method in `bench/generate/run.py`.",
+        "",
+        "## Generating from saved introspection (target: ≤ 1 s per 1,000 symbols)",
+        "",
+        "| library | symbols | saved JSON | generated .ex | json.loads only (baseline) "
+        "| + model.from_data | + render_library (total) | of which render | "
+        "total per 1,000 symbols | total / baseline |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, x in r["render"].items():
+        lines.append(
+            f"| {name} | {x['symbols']} | {x['bytes_in'] / 1e6:.1f} MB "
+            f"| {x['bytes_out'] / 1e6:.1f} MB | {x['json_loads_s'] * 1000:.0f} ms "
+            f"| {x['loaded_s'] * 1000:.0f} ms | {x['generate_s'] * 1000:.0f} ms "
+            f"| {x['render_only_s'] * 1000:.0f} ms | {x['per_1000_s'] * 1000:.0f} ms "
+            f"| {x['generate_s'] / x['json_loads_s']:.1f}x |"
+        )
+    g, h = r["compile"]["generated"], r["compile"]["hand_written"]
+    lines += [
+        "",
+        "## Compiling the numpy file (`mix compile --force`, dependency already built)",
+        "",
+        "| module | functions | bytes | compile (min) | compile (median) | ratio (min) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        f"| hand-written (baseline: @doc + one call per function) | {h['functions']} "
+        f"| {h['bytes'] / 1e6:.2f} MB | {h['min']:.2f} s | {h['median']:.2f} s | 1.0x |",
+        f"| generated (descriptor, @doc, @spec, f and f!, discovery) | {g['functions']} "
+        f"| {g['bytes'] / 1e6:.2f} MB | {g['min']:.2f} s | {g['median']:.2f} s "
+        f"| {g['min'] / h['min']:.2f}x |",
+        "",
+        "`mix compile --force` includes Mix start-up (about a second here), the same for both.",
+        "Runs alternate between the two files; the machine is shared with other work (load",
+        f"average {r['load_average'][0]:.1f} at the end of the run), so the minimum is the",
+        "steadier figure.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
