@@ -161,3 +161,19 @@ def test_opaque_terms_are_kept(tmp_path: Path) -> None:
     assert all(isinstance(x, Opaque) for x in decoded)
     assert kinds == ["pid", "reference", "function"]
     assert etf.encode(decoded) == data
+
+
+def test_list_hook_and_large_binaries_stay_uncopied() -> None:
+    encode = etf.make_parts_encoder(
+        list_hook=lambda items: etf.encode(["replaced"])[1:] if items[0] == 0 else None,
+        list_hook_min=3,
+    )
+    assert etf.decode(b"".join(encode([[0, 1, 2], [1, 2, 3], [0, 1]]))) == [
+        ["replaced"],
+        [1, 2, 3],
+        [0, 1],
+    ]
+    blob = bytes(range(256)) * 1024
+    parts = encode(("x", blob))
+    assert any(part is blob for part in parts)
+    assert etf.decode(b"".join(parts)) == ("x", blob)

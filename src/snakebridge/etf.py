@@ -461,6 +461,8 @@ PartsEncoder = Callable[[Any], list[bytes | bytearray | memoryview]]
 def make_parts_encoder(
     default: Default | None = None,
     bytes_hook: Callable[[bytes | bytearray | memoryview], Any] | None = None,
+    list_hook: Callable[[list[Any]], bytes | None] | None = None,
+    list_hook_min: int = 64,
 ) -> PartsEncoder:
     """Build an encoder that returns the term as a list of byte pieces.
 
@@ -471,6 +473,8 @@ def make_parts_encoder(
     ``default(value)`` is called for values with no ETF form and returns an encodable
     replacement. ``bytes_hook(raw)`` (when given) replaces every ``bytes`` /
     ``bytearray`` / ``memoryview`` value, e.g. with a ``%SnakeBridge.Bytes{}`` map.
+    ``list_hook(items)`` is offered every list of at least ``list_hook_min`` items and
+    may return the list's complete encoding (tag included), e.g. built by numpy.
     """
     u32 = _U32.pack
     i32 = _I32.pack
@@ -534,6 +538,11 @@ def make_parts_encoder(
                 enc(key, out)
                 enc(val, out)
         elif cls is list:
+            if list_hook is not None and len(value) >= list_hook_min:
+                fast = list_hook(value)
+                if fast is not None:
+                    out += fast
+                    return
             if value:
                 out += b"l"  # LIST_EXT (108)
                 out += u32(len(value))

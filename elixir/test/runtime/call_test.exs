@@ -65,6 +65,20 @@ defmodule SnakeBridge.Runtime.CallTest do
       assert {:ok, "[1.0, 2.0" <> _} = SnakeBridge.call("json", "dumps", [Enum.take(floats, 50)])
     end
 
+    test "long numeric results come back exactly (numpy-encoded on the way out)" do
+      floats = Enum.map(1..1000, &(&1 / 7))
+      {:ok, ref} = SnakeBridge.call("numpy", "array", [floats])
+      assert {:ok, ^floats} = SnakeBridge.method(ref, "tolist")
+      ints = Enum.to_list(-500..499)
+      {:ok, ref} = SnakeBridge.call("numpy", "array", [ints])
+      assert {:ok, ^ints} = SnakeBridge.method(ref, "tolist")
+      big = Enum.map(1..100, &(&1 * 4_000_000_000))
+      {:ok, ref} = SnakeBridge.call("numpy", "array", [big])
+      assert {:ok, ^big} = SnakeBridge.method(ref, "tolist")
+      {:ok, ref} = SnakeBridge.call("numpy", "array", [[:nan | Enum.map(1..100, &(&1 * 1.0))]])
+      assert {:ok, [:nan, 1.0 | _]} = SnakeBridge.method(ref, "tolist")
+    end
+
     test "Elixir terms that cannot cross are refused, naming the argument" do
       assert {:error, %Error{type: :encode_error, message: message}} =
                SnakeBridge.call("sbtest", "echo", [1, [self()]])
