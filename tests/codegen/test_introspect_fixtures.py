@@ -53,6 +53,7 @@ CALLS = [
     ("Sbfix", "gen_numbers", 1),
     ("Sbfix", "old_function", 1),
     ("Sbfix", "pep702", 1),
+    ("Sbfix", "deprecated_usage", 1),
     ("Sbfix", "google_doc", 1),
     ("Sbfix", "rest_doc", 2),
     ("Sbfix", "sympy_style", 1),
@@ -188,6 +189,7 @@ def test_forward_refs_generator_deprecation(result: IntrospectionResult) -> None
     assert fn(result, "old_function").deprecated == "1.2 Use `annotated` instead."
     assert fn(result, "pep702").deprecated == "pep702 is deprecated; use annotated"
     assert fn(result, "annotated").deprecated is None
+    assert fn(result, "deprecated_usage").deprecated is None
 
 
 def test_doc_styles(result: IntrospectionResult) -> None:

@@ -30,7 +30,16 @@ from snakebridge.codegen.model import Attribute, Class, Doc, Function, Signature
 _SIMPLE = (int, float, complex, str, bytes, bool, type(None))
 # Only a directive at the docstring's own level: an indented one belongs to a parameter
 # ("float_precision is deprecated"), not to the callable.
-_DEPRECATED_DIRECTIVE = re.compile(r"^\.\. deprecated::\s*(.*(?:\n[ \t]+\S.*)*)", re.M)
+_DEPRECATED_DIRECTIVE = re.compile(
+    r"^\.\. deprecated::[ \t]*(.*(?:\n(?:[ \t]+\S.*|[ \t]*))*)", re.M
+)
+# A directive about one way of calling ("Using X with Poly is deprecated", "Passing
+# strings ...") does not deprecate the callable itself.
+_USAGE_DEPRECATION = re.compile(
+    r"^[\d.\s]*(Using|Passing|Calling|Providing|Specifying|Support for|Supplying|"
+    r"The \S+ (argument|parameter|keyword|option))\b",
+    re.I,
+)
 
 
 def raw_doc(obj: Any, inherit: bool = True) -> Doc:
@@ -52,12 +61,26 @@ def deprecation(obj: Any, doc: Doc) -> str | None:
     if isinstance(marker, str) and marker:
         return marker
     m = _DEPRECATED_DIRECTIVE.search(doc.raw)
-    if m:
-        return " ".join(m.group(1).split()) or "deprecated"
+    if m and _right_after_summary(doc.raw[: m.start()]):
+        # numpydoc puts an object's deprecation right after its summary; a directive
+        # further down, or one about a way of calling it, deprecates something else
+        text = " ".join(m.group(1).split())
+        rest = text.partition(" ")[2]  # after the version
+        if not _USAGE_DEPRECATION.match(rest or text):
+            return text or "deprecated"
     first_paragraph = doc.raw.split("\n\n", 1)[0]
-    if re.search(r"\bis deprecated\b|^deprecated\b|\bDEPRECATED\b", first_paragraph, re.I | re.M):
+    if re.search(r"\bis deprecated\b|^deprecated\b", first_paragraph, re.I | re.M) or re.search(
+        r"\bDEPRECATED\b", first_paragraph
+    ):
         return " ".join(first_paragraph.split())
     return None
+
+
+def _right_after_summary(before: str) -> bool:
+    paragraphs = [p for p in re.split(r"\n\s*\n", before) if p.strip()]
+    if paragraphs and re.match(r"^\s*[\w.]+\(.*\)\s*$", paragraphs[0]):
+        paragraphs = paragraphs[1:]  # a numpy-style signature line comes first
+    return len(paragraphs) <= 1
 
 
 def namespace_of(obj: Any) -> Mapping[str, Any]:
