@@ -75,7 +75,19 @@ defmodule SnakeBridge.Runtime.Pool do
 
   @doc "The registered process name of pool `name`."
   @spec process_name(atom) :: atom
-  def process_name(name) when is_atom(name), do: :"Elixir.SnakeBridge.Runtime.Pool.#{name}"
+  def process_name(:default), do: :"Elixir.SnakeBridge.Runtime.Pool.default"
+  # Other names: built once per name and cached (atom building costs on every call).
+  def process_name(name) when is_atom(name) do
+    case :persistent_term.get({__MODULE__, name}, nil) do
+      nil ->
+        registered = :"Elixir.SnakeBridge.Runtime.Pool.#{name}"
+        :persistent_term.put({__MODULE__, name}, registered)
+        registered
+
+      registered ->
+        registered
+    end
+  end
 
   @doc """
   Sends one encoded request and waits for its reply. `route` is `{:session, id, owner}`
