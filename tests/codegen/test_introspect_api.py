@@ -157,7 +157,11 @@ def test_sympy_class_constructor_and_method(results: dict[str, IntrospectionResu
     )
     assert symbol.doc.summary
     (simplify,) = symbol.methods
-    assert simplify.kind == "method" and simplify.defined_in
+    assert simplify.kind == "method"
+    assert (simplify.defined_in, simplify.defined_qualname) == (
+        "sympy.core.basic",
+        "Basic.simplify",
+    )
     n = fn(root, "N")
     assert [p.name for p in n.signature.params] == ["x", "n", "options"]
 

@@ -163,6 +163,9 @@ class Function:
     defined_in: str | None = None  # module where the object is actually defined
     deprecated: str | None = None  # the library's deprecation message, when it says so
     is_generator: bool = False
+    # qualified name inside ``defined_in`` ("Basic.simplify" for Symbol.simplify), when
+    # known; added by the introspector (issue 4)
+    defined_qualname: str | None = None
 
 
 AttributeKind = Literal["property", "data", "constant"]
@@ -200,6 +203,7 @@ class Class:
     # constructor was not asked for (no ``new`` call), so no ``new`` should be generated.
     # The constructor signature is still the real one.
     constructor_requested: bool = True
+    defined_qualname: str | None = None  # qualified name inside ``defined_in``
 
 
 @dataclass(frozen=True, slots=True)

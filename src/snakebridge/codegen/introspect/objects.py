@@ -226,6 +226,7 @@ class Describer:
             defined_in=defined,
             deprecated=deprecation(obj, doc),
             is_generator=inspect.isgeneratorfunction(target),
+            defined_qualname=own_qualname if isinstance(own_qualname, str) else None,
         )
 
     # -------------------------------------------------------------------- classes
@@ -316,6 +317,7 @@ class Describer:
             defined_in=defined,
             deprecated=deprecation(cls, doc),
             constructor_requested=constructor_requested,
+            defined_qualname=cls.__qualname__,
         )
 
     def member(
