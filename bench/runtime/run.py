@@ -93,8 +93,9 @@ def render(results: dict[Any, Any]) -> str:
     lines += [
         "",
         "Method: latency = 20,000 sequential calls after 2,000 warm-up calls, per-call",
-        "wall time; throughput = 8 processes x 5,000 calls against a 1- and a 2-worker",
-        "pool; 10 MB = median of 20 round trips of random bytes (`SnakeBridge.bytes/1`",
+        "wall time; throughput = 8 processes x 3,000 calls (x 200 for the CPU-bound call)",
+        "against a 1- and a 2-worker pool, alternating over 3 rounds, median;",
+        "10 MB = median of 20 round trips of random bytes (`SnakeBridge.bytes/1`",
         'through `operator.concat(data, b"")`, which returns the same object); numpy.sum',
         "= 1,000 calls; churn = `numpy.zeros(100)` per call, refs dropped by ending the",
         "session every 1,000 calls, RSS read by the worker from /proc.",

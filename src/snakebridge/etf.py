@@ -197,7 +197,8 @@ def make_reader(
     the default ``Atom``), e.g. ``nan`` to ``float('nan')``.
     ``opaque_seen`` is told about every pid, port, reference or fun decoded.
     ``raw_binary_structs`` names structs whose binary fields are bytes, never text:
-    they skip the UTF-8 attempt (a 10 MB payload would otherwise be scanned).
+    they skip the UTF-8 attempt (a 10 MB payload would otherwise be scanned) and reach
+    ``struct_hook`` as ``memoryview`` slices of the frame.
 
     The reader decodes the term at an offset and returns ``(value, next_offset)``;
     :func:`whole_term` turns it into a checked decoder of complete terms.
@@ -262,7 +263,9 @@ def make_reader(
                     pos = start + u32(buf, pos + 1)[0]
                     if pos > len(buf):
                         raise DecodeError("binary runs past the end of the term")
-                    val = buf[start:pos]
+                    # A view, not a copy: the struct hook makes the one copy it needs
+                    # (bytes, or a writable bytearray for a numpy buffer).
+                    val = memoryview(buf)[start:pos]
                 else:
                     val, pos = dec(buf, pos)
                     if index == 0 and raw_structs and key == "__struct__" and val in raw_structs:

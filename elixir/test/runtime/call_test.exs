@@ -53,6 +53,15 @@ defmodule SnakeBridge.Runtime.CallTest do
                SnakeBridge.call("numpy", "shape", [
                  SnakeBridge.bytes(bin, dtype: :float64, shape: {2, 2})
                ])
+
+      # asarray returns the very array built from the binary: it is writable.
+      reversed = for x <- [4.0, 3.0, 2.0, 1.0], into: <<>>, do: <<x::float-64-native>>
+
+      {:ok, array} =
+        SnakeBridge.call("numpy", "asarray", [SnakeBridge.bytes(reversed, dtype: "float64")])
+
+      assert {:ok, nil} = SnakeBridge.method(array, "sort")
+      assert {:ok, [1.0, 2.0, 3.0, 4.0]} = SnakeBridge.method(array, "tolist")
     end
 
     test "long numeric lists take the numpy fast path for numeric libraries only" do

@@ -206,17 +206,19 @@ class Codec:
             return None if entry is None else entry.obj
         if kind == BYTES_STRUCT:
             data = term.get(K_DATA, b"")
-            raw = data.encode("utf-8") if isinstance(data, str) else data
             dtype = term.get(K_DTYPE)
             if dtype is None:
-                return raw
-            if isinstance(dtype, (bytes, bytearray)):  # struct fields arrive as raw bytes
-                dtype = dtype.decode("utf-8", "replace")
+                return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+            # Struct fields arrive as raw views of the frame.
+            if isinstance(dtype, (bytes, bytearray, memoryview)):
+                dtype = bytes(dtype).decode("utf-8", "replace")
             if self._np is None:
                 raise EncodeRefused(
                     "a typed binary (SnakeBridge.bytes/2 with :dtype) needs numpy in the "
                     "allowlist; declare numpy in mix.exs"
                 )
+            # A bytearray, so the array is writable like any other numpy array.
+            raw = bytearray(data.encode("utf-8") if isinstance(data, str) else data)
             array = self._np.frombuffer(raw, dtype=str(dtype))
             shape = term.get(K_SHAPE)
             if shape is not None:
