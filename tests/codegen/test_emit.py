@@ -30,18 +30,23 @@ def test_compiles_clean_formats_clean_and_discovers(elixir_project: ElixirProjec
           doc_by_python_name: Numpy.doc("N"),
           missing: Numpy.doc(:nope),
           exported: Enum.sort(Numpy.Ndarray.__info__(:functions)),
-          linalg: Numpy.Linalg.__info__(:functions) |> Enum.sort()
+          linalg: Numpy.Linalg.__info__(:functions) |> Enum.sort(),
+          # Rejected by the runtime before anything is sent (no pool needed): proves the
+          # keyword list reached it as opts, also as the trailing argument of *args.
+          bad_kw: Numpy.mean([1.0], bogus: 1),
+          varargs_kw: Numpy.Ndarray.reshape(:not_a_ref, 2, 3, bogus: 1),
+          search_docs: Enum.map(Numpy.__search__("arithmetic"), & &1.name)
         }
         """
     )
     assert isinstance(result, dict)
     assert result["functions"] == [
         ("add", [2, 3], "numpy.add"),
-        ("ix_", [1, 2], "numpy.ix_"),
+        ("ix_", list(range(10)), "numpy.ix_"),
         ("mean", [1, 2], "numpy.mean"),
         ("pi", [0, 1], "numpy.pi"),
         ("py_N", [1, 2], "numpy.N"),
-        ("py_end", [1, 2], "numpy.end"),
+        ("py_end", list(range(10)), "numpy.end"),
     ]
     assert result["classes"] == ["Elixir.Numpy.Ndarray"]
     assert result["search"] == [("Elixir.Numpy.Linalg", "solve")]
@@ -50,11 +55,18 @@ def test_compiles_clean_formats_clean_and_discovers(elixir_project: ElixirProjec
     assert "N(expr, n=15)" in result["doc_by_python_name"]
     assert result["missing"] is None
     exported = dict.fromkeys(f"{n}/{a}" for n, a in result["exported"])
-    for fa in ("new/1", "new/2", "new!/2", "tolist/1", "tolist!/2", "reshape/2", "reshape/3",
+    for fa in ("new/1", "new/2", "new!/2", "tolist/1", "tolist!/2", "reshape/1", "reshape/10",
                "fromfile/1", "shape/1", "put_shape/2", "put_shape/3", "ndim/2"):
         assert fa in exported, fa
     assert "put_ndim/2" not in exported  # read-only property: no setter
     assert ("solve", 2) in result["linalg"] and ("solve!", 3) in result["linalg"]
+    for key in ("bad_kw", "varargs_kw"):
+        tag, error = result[key]
+        assert tag == "error" and error["type"] == "bad_argument", result[key]
+        assert "bogus" in error["message"]
+    assert "axis, dtype, keepdims" in result["bad_kw"][1]["message"]
+    assert "order" in result["varargs_kw"][1]["message"]
+    assert result["search_docs"] == ["mean"]
 
 
 def descriptor(source: str, attr: str) -> str:
@@ -72,10 +84,11 @@ def test_descriptors_follow_the_argument_rules() -> None:
     assert 'optional_positional: ["out"]' in add and 'kwargs: ["where"]' in add
     assert "def add(x1, x2, opts \\\\ []) do" in source
     assert "kwargs: :any" in descriptor(source, "d_py_end")  # fallback signature
-    assert "def py_end(args, opts \\\\ []) do" in source
+    assert "def py_end(arg1, arg2) do" in source  # *args: one clause per arity
+    assert "__sb_varargs__(:call, @d_py_end, [], [arg1, arg2])" in source
     reshape = descriptor(source, "d_reshape")
     assert "call_type: :method" in reshape and 'function: "ndarray.reshape"' in reshape
-    assert "SnakeBridge.Runtime.call(@d_reshape, [ref | shape], opts)" in source
+    assert "__sb_varargs__(:call!, @d_reshape, [ref], [arg1, arg2])" in source
     assert "call_type: :new" in descriptor(source, "d_new")
     assert "def new(shape, opts \\\\ []) do" in source  # self dropped
     assert "call_type: :set_attr" in descriptor(source, "d_put_shape")

@@ -8,19 +8,21 @@ lexically nested so that no generated name can shadow an alias used by generated
 Wrapper rules (documented for users in the moduledoc of every module, and here):
 
 * Arguments. Required positional parameters (positional-only or positional-or-keyword,
-  no default) become Elixir parameters, in order. A ``*args`` parameter becomes one
-  more Elixir parameter, a list, whose items follow the required ones. Everything else
-  is passed by name in the last parameter, ``opts \\\\ []``: optional
-  positional-or-keyword and keyword-only parameters (required keyword-only ones too),
-  ``**kwargs``, and optional positional-only parameters (listed in the descriptor's
-  ``optional_positional``; the runtime moves them into place). Runtime options sit under
-  ``opts[:snakebridge]``.
+  no default) become Elixir parameters, in order. Everything else is passed by name in
+  the last parameter, ``opts \\\\ []``: optional positional-or-keyword and keyword-only
+  parameters (required keyword-only ones too), ``**kwargs``, and optional
+  positional-only parameters (listed in the descriptor's ``optional_positional``; the
+  runtime moves them into place). Runtime options sit under ``opts[:snakebridge]``.
 * Arities. Each Python callable gets exactly one wrapper ``f(p1, ..., pn, opts \\\\ [])``,
-  so it accepts arities ``n`` and ``n + 1``; overloads are documented, not emitted. Each
-  Elixir name belongs to exactly one Python symbol, whatever the arity: when two
-  symbols meet on one name (after ``names.function_name``, or on a generated name such as
-  ``put_x`` / ``x_stream``) generation fails, naming both and the ``exclude:`` entry
-  that resolves it.
+  so it accepts arities ``n`` and ``n + 1``; overloads are documented, not emitted.
+  The one exception is ``*args`` (and callables with no real signature): the wrapper
+  has one clause per arity from ``n`` to ``n + MAX_VARARGS + 1``, each extra Elixir
+  argument is one more Python positional, and a trailing keyword list (``[]``
+  included) is ``opts`` — so ``Sympy.diff(expr, x, y, evaluate: false)`` reads like
+  Python. Each Elixir name belongs to exactly one Python symbol, whatever the arity:
+  when two symbols meet on one name (after ``names.function_name``, or on a generated
+  name such as ``put_x`` / ``x_stream``) generation fails, naming both and the
+  ``exclude:`` entry that resolves it.
 * Variants. ``f!`` returns the value or raises; ``f_stream`` (for names declared in
   ``streaming:``) returns an Elixir ``Stream``.
 * Classes. ``new`` wraps the constructor; instance methods take the ref first; static
@@ -45,6 +47,9 @@ from snakebridge.codegen.model import ParamKind
 from snakebridge.project import LibrarySpec
 
 RESULT_TYPE = "result"
+# A Python ``*args`` becomes up to this many extra Elixir parameters (one clause per
+# arity). More than that: ``SnakeBridge.call/4``.
+MAX_VARARGS = 8
 MAX_OVERLOADS = 4
 
 
@@ -82,7 +87,7 @@ class _Wrapper:
     function: str
     params: list[str]  # Elixir variables of the required positionals (ref first)
     param_types: list[str]
-    rest: str | None  # the *args list variable
+    rest: str | None  # the Python *args name, when there is one (see MAX_VARARGS)
     kwargs: list[str] | None  # None: any keyword (real **kwargs or no real signature)
     optional_positional: list[str]
     idempotent: bool
@@ -94,11 +99,13 @@ class _Wrapper:
 
     @property
     def arity(self) -> int:
-        return len(self.params) + (1 if self.rest else 0)
+        """The smallest arity: the required positionals (ref included)."""
+        return len(self.params)
 
     @property
     def arities(self) -> tuple[int, ...]:
-        return (self.arity, self.arity + 1)
+        extra = MAX_VARARGS + 1 if self.rest else 1
+        return tuple(range(self.arity, self.arity + extra + 1))
 
 
 @dataclass
@@ -279,8 +286,6 @@ def _callable_wrapper(
     param_types = ([receiver] if receiver else []) + [
         typespecs.typespec(p.annotation, ctx.classes, elixir_module) for _, p in plan.required
     ]
-    if plan.rest:
-        param_types.append("list()")
     python = f"{python_module}.{qualname}"
     ret = returns or typespecs.typespec(sig.returns, ctx.classes, elixir_module)
     overloads = fn.overloads if fn is not None else ()
@@ -297,7 +302,7 @@ def _callable_wrapper(
         function=qualname,
         params=params,
         param_types=param_types,
-        rest=plan.rest[0] if plan.rest else None,
+        rest=plan.rest[1].name if plan.rest else None,
         kwargs=plan.kwargs,
         optional_positional=plan.optional_positional,
         idempotent=ctx.idempotent(python, qualname),
@@ -343,7 +348,8 @@ def _function_doc(
         usage.append(f"Keyword arguments in `opts`: {listed}.")
     if plan.rest:
         usage.append(
-            f"`{plan.rest[0]}` is the list of extra positional arguments (`*{plan.rest[1].name}`)."
+            f"Extra positional arguments (`*{plan.rest[1].name}`) follow the required ones, "
+            f"up to {MAX_VARARGS}; a trailing keyword list (`[]` included) is `opts`."
         )
     usage.append("Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.")
     lines.append("## Elixir\n\n" + " ".join(usage))
@@ -650,6 +656,8 @@ def _descriptor(ctx: _Context, w: _Wrapper, call_type: str, attr: str) -> list[s
 
 
 def _wrapper_text(ctx: _Context, w: _Wrapper) -> str:
+    if w.rest is not None:
+        return _varargs_text(ctx, w)
     attr = "d_" + w.name
     params = [*w.params, *([w.rest] if w.rest else []), "opts \\\\ []"]
     types = [*w.param_types, "keyword()"]
@@ -690,6 +698,79 @@ def _wrapper_text(ctx: _Context, w: _Wrapper) -> str:
     return "\n".join(out)
 
 
+_VARIANTS = (
+    ("", "call", "SnakeBridge.Runtime.call"),
+    ("!", "call!", "SnakeBridge.Runtime.call!"),
+    ("_stream", "stream", "SnakeBridge.Runtime.stream"),
+)
+
+
+def _varargs_text(ctx: _Context, w: _Wrapper) -> str:
+    """One clause per arity: each Elixir argument is one Python positional, and a
+    trailing keyword list is ``opts`` (decided at run time by ``__sb_varargs__``)."""
+    taken = set(w.params) | {"opts"}
+    extras = [names.variable_name(f"arg{k}", taken) for k in range(1, MAX_VARARGS + 2)]
+    out: list[str] = []
+    attr = "d_" + w.name
+    out += _descriptor(ctx, w, w.call_type, attr)
+    for suffix, fun, _runtime in _VARIANTS:
+        if suffix == "_stream" and not w.streaming:
+            continue
+        name = w.name + suffix
+        if suffix == "_stream":
+            attr = "d_" + name
+            out.append("")
+            out += _descriptor(ctx, w, "stream", attr)
+        returns = {"": f"{RESULT_TYPE}({w.returns})", "!": w.returns,
+                   "_stream": "Enumerable.t()"}[suffix]
+        for k in range(MAX_VARARGS + 2):
+            arity = w.arity + k
+            if suffix == "" and k == 0:
+                doc = w.doc
+            elif k == 0:
+                what = ("returns the value or raises `SnakeBridge.Error`" if suffix == "!"
+                        else "returns an Elixir `Stream` over the items the Python call "
+                        "yields")
+                doc = f"Like `{w.name}/{arity}`, but {what}."
+            else:
+                doc = (f"`{name}/{w.arity}` with {k} more argument(s): positional ones, "
+                       "the last one is `opts` when it is a keyword list.")
+            if k or suffix:
+                out.append("")
+            out.append("  @doc " + literals.heredoc(doc, "  "))
+            params = [*w.params, *extras[:k]]
+            out += layout.spec(name, [*w.param_types, *["term()"] * k], returns)
+            out += layout.def_head("def", name, params)
+            out += layout.call(
+                "__sb_varargs__",
+                [f":{fun}", f"@{attr}", layout.ListArg(tuple(w.params)),
+                 layout.ListArg(tuple(extras[:k]))],
+            )
+            out.append("  end")
+    return "\n".join(out)
+
+
+_VARARGS_HELPER = '''
+  # Splits the arguments of a *args wrapper: a trailing keyword list ([] included) is
+  # opts, everything else is positional, in order.
+  defp __sb_varargs__(fun, descriptor, required, extra) do
+    {args, opts} =
+      case Enum.split(extra, -1) do
+        {init, [last]} when Kernel.is_list(last) ->
+          if Keyword.keyword?(last), do: {required ++ init, last}, else: {required ++ extra, []}
+
+        _ ->
+          {required ++ extra, []}
+      end
+
+    case fun do
+      :call -> SnakeBridge.Runtime.call(descriptor, args, opts)
+      :call! -> SnakeBridge.Runtime.call!(descriptor, args, opts)
+      :stream -> SnakeBridge.Runtime.stream(descriptor, args, opts)
+    end
+  end'''
+
+
 def _metadata(mod: _Module) -> list[str]:
     out: list[str] = []
     entries = []
@@ -697,7 +778,9 @@ def _metadata(mod: _Module) -> list[str]:
         entries.append(
             [
                 f"      name: {literals.atom(w.name)},",
-                f"      arities: [{w.arity}, {w.arity + 1}],",
+                *layout.keyword_list_entry(
+                    "arities", [str(a) for a in w.arities], "      ", ","
+                ),
                 *layout.keyword_entry("python", literals.string(w.python), "      ", ","),
                 *layout.keyword_entry("python_name", literals.string(w.python_name), "      ", ","),
                 f"      kind: :{w.kind},",
@@ -791,10 +874,9 @@ _DISCOVERY = '''
 
     case Code.fetch_docs(__MODULE__) do
       {:docs_v1, _, _, _, _, _, docs} ->
-        Enum.find_value(docs, entry.summary, fn
-          {{:function, ^name, _}, _, _, %{"en" => text}, _} -> text
-          _ -> nil
-        end)
+        # Several arities may carry docs (*args wrappers); the full one is the longest.
+        texts = for {{:function, ^name, _}, _, _, %{"en" => text}, _} <- docs, do: text
+        Enum.max_by(texts, &Kernel.byte_size/1, fn -> entry.summary end)
 
       _ ->
         entry.summary
@@ -824,6 +906,8 @@ def _module_text(ctx: _Context, mod: _Module) -> tuple[str, list[tuple[_Wrapper,
         out.append("")
         out.append(text)
     out.append(_DISCOVERY)
+    if any(w.rest is not None for w in mod.wrappers):
+        out.append(_VARARGS_HELPER)
     out.append("end")
     return "\n".join(out), rendered
 
