@@ -44,8 +44,10 @@ REPO = HERE.parents[1]
 WORK = REPO / "bench" / ".work" / "generate"
 
 LIBRARIES = {
-    "numpy": (LibrarySpec("numpy", "~> 2.0", "Numpy", "numpy"),
-              [("numpy", "Numpy"), ("numpy.linalg", "Numpy.Linalg"), ("numpy.fft", "Numpy.Fft")]),
+    "numpy": (
+        LibrarySpec("numpy", "~> 2.0", "Numpy", "numpy"),
+        [("numpy", "Numpy"), ("numpy.linalg", "Numpy.Linalg"), ("numpy.fft", "Numpy.Fft")],
+    ),
     "sympy": (LibrarySpec("sympy", "~> 1.13", "Sympy", "sympy"), [("sympy", "Sympy")]),
 }
 
@@ -100,9 +102,11 @@ def hand_written(library: model.Library) -> tuple[str, int]:
             out.append("")
             out.append("  @doc " + heredoc(fn.doc.raw or fn.name, "  "))
             out.append(f"  def {names.function_name(fn.name)}(args, opts \\\\ []) do")
-            out.append(f'    SnakeBridge.Runtime.call(%{{call_type: :call, library: "x", '
-                       f'python_module: "{module.name}", function: "{fn.qualname}", '
-                       f"kwargs: :any}}, args, opts)")
+            out.append(
+                f'    SnakeBridge.Runtime.call(%{{call_type: :call, library: "x", '
+                f'python_module: "{module.name}", function: "{fn.qualname}", '
+                f"kwargs: :any}}, args, opts)"
+            )
             out.append("  end")
         out.append("end")
         out.append("")
@@ -119,8 +123,9 @@ def mix_project(root: Path) -> Path:
     if root.exists():
         shutil.rmtree(root)
     (root / "lib").mkdir(parents=True)
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD", "elixir"],
-                             check=True, capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "HEAD", "elixir"], check=True, capture_output=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(root)], input=archive, check=True)
     (root / "mix.exs").write_text(
         "defmodule BenchGen.MixProject do\n  use Mix.Project\n\n  def project do\n"
@@ -134,8 +139,7 @@ def mix_project(root: Path) -> Path:
 def run_mix(root: Path, *args: str) -> float:
     env = {**os.environ, "MIX_ENV": "dev", "SNAKEBRIDGE_SKIP": "1"}
     t0 = time.perf_counter()
-    subprocess.run(["mix", *args], cwd=root, env=env, check=True, capture_output=True,
-                   timeout=1800)
+    subprocess.run(["mix", *args], cwd=root, env=env, check=True, capture_output=True, timeout=1800)
     return time.perf_counter() - t0
 
 
@@ -156,9 +160,14 @@ def compile_times(root: Path, sources: dict[str, str], repeat: int) -> dict[str,
 
 def versions() -> dict[str, str]:
     elixir = subprocess.run(["elixir", "--version"], capture_output=True, text=True).stdout
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     return {
         "python": platform.python_version(),
         "elixir": " / ".join(line for line in elixir.splitlines() if line.strip()),
@@ -194,18 +203,25 @@ def main() -> None:
     root = mix_project(WORK / "mixproj")
     numpy_lib = model.from_data(model.Library, json.loads(saved("numpy").read_text()))
     hand, hand_count = hand_written(numpy_lib)
-    times = compile_times(root, {"generated": sources["numpy"], "hand_written": hand},
-                          args.repeat)
+    times = compile_times(root, {"generated": sources["numpy"], "hand_written": hand}, args.repeat)
     compile_results = {
-        "generated": {"bytes": len(sources["numpy"].encode()),
-                      "functions": render["numpy"]["symbols"]},
+        "generated": {
+            "bytes": len(sources["numpy"].encode()),
+            "functions": render["numpy"]["symbols"],
+        },
         "hand_written": {"bytes": len(hand.encode()), "functions": hand_count},
     }
     for name, runs in times.items():
         compile_results[name].update(
-            {"runs": runs, "min": min(runs), "median": statistics.median(runs)})
-    results = {"versions": versions(), "render": render, "compile": compile_results,
-               "repeat": args.repeat, "load_average": os.getloadavg()}
+            {"runs": runs, "min": min(runs), "median": statistics.median(runs)}
+        )
+    results = {
+        "versions": versions(),
+        "render": render,
+        "compile": compile_results,
+        "repeat": args.repeat,
+        "load_average": os.getloadavg(),
+    }
     (HERE / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     (HERE / "results.md").write_text(markdown_table(results))
     print(markdown_table(results))

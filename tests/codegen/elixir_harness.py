@@ -70,7 +70,11 @@ class ElixirProject:
     def mix(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "MIX_ENV": "dev", "SNAKEBRIDGE_SKIP": "1"}
         proc = subprocess.run(
-            ["mix", *args], cwd=self.root, env=env, capture_output=True, text=True,
+            ["mix", *args],
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
             timeout=1800,
         )
         if check and proc.returncode != 0:
@@ -96,10 +100,7 @@ class ElixirProject:
     def evaluate(self, script: str) -> object:
         """Run ``script`` (its value is the result) in the compiled project; decode it."""
         out = self.root / "result.etf"
-        wrapper = (
-            f"result = (\n{script}\n)\n"
-            f'File.write!("{out}", :erlang.term_to_binary(result))'
-        )
+        wrapper = f'result = (\n{script}\n)\nFile.write!("{out}", :erlang.term_to_binary(result))'
         (self.root / "script.exs").write_text(wrapper, encoding="utf-8")
         self.mix("run", "--no-compile", "--no-start", "script.exs")
         return etf.decode(out.read_bytes())

@@ -13,8 +13,9 @@ NUMBER = TypeRef(TypeKind.UNION, (INT, FLOAT))
 
 
 def spec(name: str = "numpy", module: str = "Numpy", **kw: object) -> LibrarySpec:
-    return LibrarySpec(name=name, requirement="~> 2.0", module_name=module,
-                       python_module=name, **kw)  # type: ignore[arg-type]
+    return LibrarySpec(
+        name=name, requirement="~> 2.0", module_name=module, python_module=name, **kw
+    )  # type: ignore[arg-type]
 
 
 MEAN_DOC = model.Doc(
@@ -24,8 +25,7 @@ MEAN_DOC = model.Doc(
     description="Returns the average of the array elements. Uses :func:`numpy.sum`.",
     params=(
         model.DocParam("a", "array_like", "Array containing numbers."),
-        model.DocParam("axis", "None or int", "Axis along which the means are computed.",
-                       "None"),
+        model.DocParam("axis", "None or int", "Axis along which the means are computed.", "None"),
     ),
     returns=(model.DocParam("m", "ndarray", "The mean."),),
     raises=(model.DocRaise("TypeError", "When `a` is not numeric."),),
@@ -37,71 +37,135 @@ MEAN_DOC = model.Doc(
 
 def numpy_like() -> model.Library:
     mean = model.Function(
-        name="mean", qualname="mean", module="numpy", kind="function",
-        signature=Signature((
-            Param("a", P.POSITIONAL_OR_KEYWORD),
-            Param("axis", P.POSITIONAL_OR_KEYWORD, True, "None"),
-            Param("dtype", P.POSITIONAL_OR_KEYWORD, True, "None"),
-            Param("keepdims", P.KEYWORD_ONLY, True, "False", TypeRef(TypeKind.BOOL)),
-        ), returns=NUMBER),
+        name="mean",
+        qualname="mean",
+        module="numpy",
+        kind="function",
+        signature=Signature(
+            (
+                Param("a", P.POSITIONAL_OR_KEYWORD),
+                Param("axis", P.POSITIONAL_OR_KEYWORD, True, "None"),
+                Param("dtype", P.POSITIONAL_OR_KEYWORD, True, "None"),
+                Param("keepdims", P.KEYWORD_ONLY, True, "False", TypeRef(TypeKind.BOOL)),
+            ),
+            returns=NUMBER,
+        ),
         doc=MEAN_DOC,
     )
     add = model.Function(
-        name="add", qualname="add", module="numpy", kind="ufunc",
-        signature=Signature((
-            Param("x1", P.POSITIONAL_ONLY), Param("x2", P.POSITIONAL_ONLY),
-            Param("out", P.POSITIONAL_ONLY, True, "None"),
-            Param("where", P.KEYWORD_ONLY, True, "True"),
-        ), source="ufunc"),
+        name="add",
+        qualname="add",
+        module="numpy",
+        kind="ufunc",
+        signature=Signature(
+            (
+                Param("x1", P.POSITIONAL_ONLY),
+                Param("x2", P.POSITIONAL_ONLY),
+                Param("out", P.POSITIONAL_ONLY, True, "None"),
+                Param("where", P.KEYWORD_ONLY, True, "True"),
+            ),
+            source="ufunc",
+        ),
         doc=model.Doc(raw="Add arguments element-wise.", style="plain"),
     )
     ix = model.Function(
-        name="ix_", qualname="ix_", module="numpy", kind="function",
+        name="ix_",
+        qualname="ix_",
+        module="numpy",
+        kind="function",
         signature=Signature((Param("args", P.VAR_POSITIONAL),)),
     )
     weird = model.Function(
-        name="end", qualname="end", module="numpy", kind="function",
+        name="end",
+        qualname="end",
+        module="numpy",
+        kind="function",
         signature=model.FALLBACK_SIGNATURE,
     )
     upper = model.Function(
-        name="N", qualname="N", module="numpy", kind="function",
-        signature=Signature((Param("expr", P.POSITIONAL_OR_KEYWORD),
-                             Param("n", P.POSITIONAL_OR_KEYWORD, True, "15")),
-                            returns=TypeRef(TypeKind.LIST, (FLOAT,))),
+        name="N",
+        qualname="N",
+        module="numpy",
+        kind="function",
+        signature=Signature(
+            (
+                Param("expr", P.POSITIONAL_OR_KEYWORD),
+                Param("n", P.POSITIONAL_OR_KEYWORD, True, "15"),
+            ),
+            returns=TypeRef(TypeKind.LIST, (FLOAT,)),
+        ),
     )
     solve = model.Function(
-        name="solve", qualname="solve", module="numpy.linalg", kind="function",
-        signature=Signature((Param("a", P.POSITIONAL_OR_KEYWORD),
-                             Param("b", P.POSITIONAL_OR_KEYWORD)),
-                            returns=TypeRef(TypeKind.CLASS, name="numpy.ndarray")),
-        doc=model.Doc(raw="Solve a linear matrix equation.", style="numpydoc",
-                      summary="Solve a linear matrix equation."),
+        name="solve",
+        qualname="solve",
+        module="numpy.linalg",
+        kind="function",
+        signature=Signature(
+            (Param("a", P.POSITIONAL_OR_KEYWORD), Param("b", P.POSITIONAL_OR_KEYWORD)),
+            returns=TypeRef(TypeKind.CLASS, name="numpy.ndarray"),
+        ),
+        doc=model.Doc(
+            raw="Solve a linear matrix equation.",
+            style="numpydoc",
+            summary="Solve a linear matrix equation.",
+        ),
     )
     ndarray = model.Class(
-        name="ndarray", qualname="ndarray", module="numpy",
-        constructor=Signature((Param("self", P.POSITIONAL_OR_KEYWORD),
-                               Param("shape", P.POSITIONAL_OR_KEYWORD),
-                               Param("dtype", P.POSITIONAL_OR_KEYWORD, True, "float"))),
+        name="ndarray",
+        qualname="ndarray",
+        module="numpy",
+        constructor=Signature(
+            (
+                Param("self", P.POSITIONAL_OR_KEYWORD),
+                Param("shape", P.POSITIONAL_OR_KEYWORD),
+                Param("dtype", P.POSITIONAL_OR_KEYWORD, True, "float"),
+            )
+        ),
         doc=model.Doc(raw="An array object.", style="plain"),
         methods=(
-            model.Function("tolist", "ndarray.tolist", "numpy", "method",
-                           Signature((Param("self", P.POSITIONAL_ONLY),),
-                                     returns=TypeRef(TypeKind.LIST, (TypeRef(TypeKind.ANY),)))),
-            model.Function("reshape", "ndarray.reshape", "numpy", "method",
-                           Signature((Param("self", P.POSITIONAL_ONLY),
-                                      Param("shape", P.VAR_POSITIONAL),
-                                      Param("order", P.KEYWORD_ONLY, True, "'C'")))),
-            model.Function("fromfile", "ndarray.fromfile", "numpy", "classmethod",
-                           Signature((Param("file", P.POSITIONAL_OR_KEYWORD),))),
+            model.Function(
+                "tolist",
+                "ndarray.tolist",
+                "numpy",
+                "method",
+                Signature(
+                    (Param("self", P.POSITIONAL_ONLY),),
+                    returns=TypeRef(TypeKind.LIST, (TypeRef(TypeKind.ANY),)),
+                ),
+            ),
+            model.Function(
+                "reshape",
+                "ndarray.reshape",
+                "numpy",
+                "method",
+                Signature(
+                    (
+                        Param("self", P.POSITIONAL_ONLY),
+                        Param("shape", P.VAR_POSITIONAL),
+                        Param("order", P.KEYWORD_ONLY, True, "'C'"),
+                    )
+                ),
+            ),
+            model.Function(
+                "fromfile",
+                "ndarray.fromfile",
+                "numpy",
+                "classmethod",
+                Signature((Param("file", P.POSITIONAL_OR_KEYWORD),)),
+            ),
         ),
         attributes=(
-            model.Attribute("shape", "property", TypeRef(TypeKind.TUPLE, (INT,), variadic=True),
-                            writable=True),
+            model.Attribute(
+                "shape", "property", TypeRef(TypeKind.TUPLE, (INT,), variadic=True), writable=True
+            ),
             model.Attribute("ndim", "property", INT),
         ),
     )
     return model.Library(
-        name="numpy", version="2.4.6", python_module="numpy", elixir_module="Numpy",
+        name="numpy",
+        version="2.4.6",
+        python_module="numpy",
+        elixir_module="Numpy",
         root=model.Module(
             name="numpy",
             doc=model.Doc(raw="NumPy\n=====\n\nArrays.", style="plain"),

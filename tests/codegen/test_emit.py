@@ -55,8 +55,20 @@ def test_compiles_clean_formats_clean_and_discovers(elixir_project: ElixirProjec
     assert "N(expr, n=15)" in result["doc_by_python_name"]
     assert result["missing"] is None
     exported = dict.fromkeys(f"{n}/{a}" for n, a in result["exported"])
-    for fa in ("new/1", "new/2", "new!/2", "tolist/1", "tolist!/2", "reshape/1", "reshape/10",
-               "fromfile/1", "shape/1", "put_shape/2", "put_shape/3", "ndim/2"):
+    for fa in (
+        "new/1",
+        "new/2",
+        "new!/2",
+        "tolist/1",
+        "tolist!/2",
+        "reshape/1",
+        "reshape/10",
+        "fromfile/1",
+        "shape/1",
+        "put_shape/2",
+        "put_shape/3",
+        "ndim/2",
+    ):
         assert fa in exported, fa
     assert "put_ndim/2" not in exported  # read-only property: no setter
     assert ("solve", 2) in result["linalg"] and ("solve!", 3) in result["linalg"]
@@ -108,13 +120,27 @@ def test_header_names_versions_and_no_timestamp() -> None:
 def test_generated_name_collision_fails_naming_both_and_the_fix() -> None:
     lib = numpy_like()
     extra = model.Function(
-        name="mean_stream", qualname="mean_stream", module="numpy", kind="function",
+        name="mean_stream",
+        qualname="mean_stream",
+        module="numpy",
+        kind="function",
         signature=Signature((Param("a", ParamKind.POSITIONAL_OR_KEYWORD),)),
     )
     root = lib.root
-    lib = model.Library(lib.name, lib.version, lib.python_module, lib.elixir_module,
-                        model.Module(root.name, root.doc, (*root.functions, extra),
-                                     root.classes, root.attributes, root.submodules))
+    lib = model.Library(
+        lib.name,
+        lib.version,
+        lib.python_module,
+        lib.elixir_module,
+        model.Module(
+            root.name,
+            root.doc,
+            (*root.functions, extra),
+            root.classes,
+            root.attributes,
+            root.submodules,
+        ),
+    )
     with pytest.raises(GenerationError) as err:
         render_library(lib, spec(streaming=("mean",)), tool_version="0.1.0")
     message = str(err.value)
@@ -127,9 +153,23 @@ def test_module_collision_fails_naming_both() -> None:
     lib = numpy_like()
     root = lib.root
     twin = model.Module(name="numpy.Linalg")
-    lib = model.Library(lib.name, lib.version, lib.python_module, lib.elixir_module,
-                        model.Module(root.name, root.doc, root.functions, root.classes,
-                                     root.attributes, (*root.submodules, twin)))
-    with pytest.raises(GenerationError, match=r"numpy\.Linalg.*numpy\.linalg|numpy\.linalg.*"
-                       r"numpy\.Linalg"):
+    lib = model.Library(
+        lib.name,
+        lib.version,
+        lib.python_module,
+        lib.elixir_module,
+        model.Module(
+            root.name,
+            root.doc,
+            root.functions,
+            root.classes,
+            root.attributes,
+            (*root.submodules, twin),
+        ),
+    )
+    with pytest.raises(
+        GenerationError,
+        match=r"numpy\.Linalg.*numpy\.linalg|numpy\.linalg.*"
+        r"numpy\.Linalg",
+    ):
         render_library(lib, spec(), tool_version="0.1.0")

@@ -55,32 +55,45 @@ def shuffled(data: Any, rng: random.Random) -> Any:
 
 @pytest.fixture(scope="module")
 def libraries() -> list[tuple[model.Library, LibrarySpec]]:
-    numpy_spec = LibrarySpec("numpy", "~> 2.0", "Numpy", "numpy", streaming=("nditer",),
-                             idempotent=("mean", "std"))
+    numpy_spec = LibrarySpec(
+        "numpy", "~> 2.0", "Numpy", "numpy", streaming=("nditer",), idempotent=("mean", "std")
+    )
     sympy_spec = LibrarySpec("sympy", "~> 1.13", "Sympy", "sympy")
     requests = {
-        "numpy": [Detection("Numpy", names.function_name(n), 1) for n in (
-            "mean", "std", "add", "array", "nditer", "float64", "einsum", "where", "N")]
+        "numpy": [
+            Detection("Numpy", names.function_name(n), 1)
+            for n in ("mean", "std", "add", "array", "nditer", "float64", "einsum", "where", "N")
+        ]
         + [Detection("Numpy.Linalg", n, 1) for n in ("solve", "eig", "norm", "svd")]
         + [Detection("Numpy.Ndarray", n, 1) for n in ("tolist", "reshape", "shape", "sum")],
-        "sympy": [Detection("Sympy", names.function_name(n), 1) for n in (
-            "N", "S", "sympify", "diff", "Matrix")]
+        "sympy": [
+            Detection("Sympy", names.function_name(n), 1)
+            for n in ("N", "S", "sympify", "diff", "Matrix")
+        ]
         + [Detection("Sympy.Symbol", n, 1) for n in ("new", "simplify", "free_symbols")],
     }
-    project = Project(Path("/tmp/sb-det"), (numpy_spec, sympy_spec), Path("/tmp/sb-det/lib"),
-                      sys.executable)
+    project = Project(
+        Path("/tmp/sb-det"), (numpy_spec, sympy_spec), Path("/tmp/sb-det/lib"), sys.executable
+    )
     results = introspect(project, requests)
-    return [(results["numpy"].library, numpy_spec), (results["sympy"].library, sympy_spec),
-            (numpy_like(), LibrarySpec("numpy", "~> 2.0", "Numpy", "numpy",
-                                       streaming=("mean",)))]
+    return [
+        (results["numpy"].library, numpy_spec),
+        (results["sympy"].library, sympy_spec),
+        (numpy_like(), LibrarySpec("numpy", "~> 2.0", "Numpy", "numpy", streaming=("mean",))),
+    ]
 
 
 def render_in_process(tmp: Path, data: dict[str, Any], seed: str, locale: str) -> bytes:
     tmp.mkdir()
     (tmp / "input.json").write_text(json.dumps(data))
     env = {**os.environ, "PYTHONHASHSEED": seed, "LC_ALL": locale, "LANG": locale}
-    subprocess.run([sys.executable, "-c", RENDER, str(tmp / "input.json")], cwd=tmp, env=env,
-                   check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-c", RENDER, str(tmp / "input.json")],
+        cwd=tmp,
+        env=env,
+        check=True,
+        timeout=120,
+    )
     return (tmp / "out.ex").read_bytes()
 
 
@@ -88,13 +101,19 @@ def test_output_is_byte_identical_across_orders_seeds_locales_and_dirs(
     libraries: list[tuple[model.Library, LibrarySpec]], tmp_path: Path
 ) -> None:
     for k, (library, spec) in enumerate(libraries):
-        base = {"library": model.to_data(library),
-                "spec": {f: getattr(spec, f) for f in spec.__dataclass_fields__}}
+        base = {
+            "library": model.to_data(library),
+            "spec": {f: getattr(spec, f) for f in spec.__dataclass_fields__},
+        }
         a = render_in_process(tmp_path / f"a{k}", shuffled(base, random.Random(1)), "1", "C")
-        b = render_in_process(tmp_path / f"b{k}", shuffled(base, random.Random(2)), "4242",
-                              "C.UTF-8")
+        b = render_in_process(
+            tmp_path / f"b{k}", shuffled(base, random.Random(2)), "4242", "C.UTF-8"
+        )
         assert a == b, library.name
         assert b"\r" not in a
-        expected = [b"defmodule Numpy.Linalg do", b"defmodule Sympy.Symbol do",
-                    b"defmodule Numpy.Ndarray do"][k]
+        expected = [
+            b"defmodule Numpy.Linalg do",
+            b"defmodule Sympy.Symbol do",
+            b"defmodule Numpy.Ndarray do",
+        ][k]
         assert expected in a

@@ -18,25 +18,38 @@ from snakebridge.codegen.emit import render_library
 from snakebridge.codegen.model import Param, ParamKind, Signature, TypeKind, TypeRef
 
 ident = st.from_regex(r"[a-z][a-z0-9_]{0,70}", fullmatch=True)
-long_type = TypeRef(TypeKind.UNION, (TypeRef(TypeKind.INT), TypeRef(TypeKind.FLOAT),
-                                     TypeRef(TypeKind.STR), TypeRef(TypeKind.NONE)))
-types = st.sampled_from([None, long_type, TypeRef(TypeKind.LIST, (long_type,)),
-                         TypeRef(TypeKind.DICT, (TypeRef(TypeKind.STR), long_type))])
+long_type = TypeRef(
+    TypeKind.UNION,
+    (TypeRef(TypeKind.INT), TypeRef(TypeKind.FLOAT), TypeRef(TypeKind.STR), TypeRef(TypeKind.NONE)),
+)
+types = st.sampled_from(
+    [
+        None,
+        long_type,
+        TypeRef(TypeKind.LIST, (long_type,)),
+        TypeRef(TypeKind.DICT, (TypeRef(TypeKind.STR), long_type)),
+    ]
+)
 
 
 @st.composite
 def function(draw: st.DrawFn, module: str) -> model.Function:
     name = draw(ident)
     required = draw(st.lists(ident, max_size=7, unique=True))
-    keywords = draw(st.lists(ident, max_size=8, unique=True).map(
-        lambda ks: [k for k in ks if k not in required]))
-    params = [Param(p, ParamKind.POSITIONAL_OR_KEYWORD, annotation=draw(types))
-              for p in required]
+    keywords = draw(
+        st.lists(ident, max_size=8, unique=True).map(
+            lambda ks: [k for k in ks if k not in required]
+        )
+    )
+    params = [Param(p, ParamKind.POSITIONAL_OR_KEYWORD, annotation=draw(types)) for p in required]
     if draw(st.booleans()):
         params.append(Param("args", ParamKind.VAR_POSITIONAL))
     params += [Param(k, ParamKind.KEYWORD_ONLY, True, "None") for k in keywords]
     return model.Function(
-        name=name, qualname=name, module=module, kind="function",
+        name=name,
+        qualname=name,
+        module=module,
+        kind="function",
         signature=Signature(tuple(params), returns=draw(types)),
         doc=model.Doc(summary=draw(st.text(max_size=300)), style="numpydoc"),
     )
@@ -45,10 +58,12 @@ def function(draw: st.DrawFn, module: str) -> model.Function:
 @st.composite
 def library(draw: st.DrawFn, index: int) -> tuple[model.Library, tuple[str, ...]]:
     long_module = f"lib{index}." + ".".join(draw(st.lists(ident, min_size=1, max_size=3)))
-    functions = draw(st.lists(function(f"lib{index}"), min_size=4, max_size=10,
-                              unique_by=lambda f: f.name))
-    nested = draw(st.lists(function(long_module), min_size=1, max_size=5,
-                           unique_by=lambda f: f.name))
+    functions = draw(
+        st.lists(function(f"lib{index}"), min_size=4, max_size=10, unique_by=lambda f: f.name)
+    )
+    nested = draw(
+        st.lists(function(long_module), min_size=1, max_size=5, unique_by=lambda f: f.name)
+    )
     # Shapes random draws rarely reach: a broken argument list with a ``| args`` tail,
     # string values (module path, summary) too long for their ``key: value`` line.
     edge_params = (
@@ -57,25 +72,32 @@ def library(draw: st.DrawFn, index: int) -> tuple[model.Library, tuple[str, ...]
     )
     deep = f"lib{index}." + ".".join(["a_rather_long_module_segment_name"] * 3)
     edge = model.Function(
-        name="edge_" + "x" * 40, qualname="edge_" + "x" * 40, module=deep, kind="function",
+        name="edge_" + "x" * 40,
+        qualname="edge_" + "x" * 40,
+        module=deep,
+        kind="function",
         signature=Signature(edge_params),
         doc=model.Doc(summary="A summary " + "that goes on " * 12 + ".", style="numpydoc"),
     )
     functions = [f for f in functions if f.name != edge.name] + [edge]
     streaming = tuple(f.name for f in functions[:3])
     lib = model.Library(
-        name=f"lib{index}", version="1.0", python_module=f"lib{index}",
+        name=f"lib{index}",
+        version="1.0",
+        python_module=f"lib{index}",
         elixir_module=f"Lay{index}",
         root=model.Module(
-            name=f"lib{index}", functions=tuple(functions),
+            name=f"lib{index}",
+            functions=tuple(functions),
             submodules=(model.Module(name=long_module, functions=tuple(nested)),),
         ),
     )
     return lib, streaming
 
 
-@settings(max_examples=6, deadline=None, derandomize=True, phases=NO_SHRINK,
-          suppress_health_check=SLOW_OK)
+@settings(
+    max_examples=6, deadline=None, derandomize=True, phases=NO_SHRINK, suppress_health_check=SLOW_OK
+)
 @given(st.tuples(*[library(i) for i in range(2)]))
 def test_long_shapes_are_formatted(
     elixir_project: ElixirProject, libs: tuple[tuple[model.Library, tuple[str, ...]], ...]

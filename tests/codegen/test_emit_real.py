@@ -51,25 +51,38 @@ def _methods(cls: type, elixir: str) -> list[Detection]:
 
 
 LIBRARIES = {
-    "numpy": (LibrarySpec("numpy", "~> 2.0", "Numpy", "numpy"),
-              lambda: _detections("numpy", "Numpy") + _detections("numpy.linalg", "Numpy.Linalg")),
-    "scipy": (LibrarySpec("scipy", "~> 1.13", "Scipy", "scipy"),
-              lambda: _detections("scipy.linalg", "Scipy.Linalg")
-              # lapack's Fortran wrappers are not in its __all__
-              + _detections("scipy.linalg.lapack", "Scipy.Linalg.Lapack", everything=True)),
-    "sympy": (LibrarySpec("sympy", "~> 1.13", "Sympy", "sympy"),
-              lambda: _detections("sympy", "Sympy")),
-    "pandas": (LibrarySpec("pandas", "~> 2.2", "Pandas", "pandas"),
-               lambda: _detections("pandas", "Pandas")
-               + _methods(importlib.import_module("pandas").DataFrame, "Pandas.DataFrame")),
+    "numpy": (
+        LibrarySpec("numpy", "~> 2.0", "Numpy", "numpy"),
+        lambda: _detections("numpy", "Numpy") + _detections("numpy.linalg", "Numpy.Linalg"),
+    ),
+    "scipy": (
+        LibrarySpec("scipy", "~> 1.13", "Scipy", "scipy"),
+        lambda: (
+            _detections("scipy.linalg", "Scipy.Linalg")
+            # lapack's Fortran wrappers are not in its __all__
+            + _detections("scipy.linalg.lapack", "Scipy.Linalg.Lapack", everything=True)
+        ),
+    ),
+    "sympy": (
+        LibrarySpec("sympy", "~> 1.13", "Sympy", "sympy"),
+        lambda: _detections("sympy", "Sympy"),
+    ),
+    "pandas": (
+        LibrarySpec("pandas", "~> 2.2", "Pandas", "pandas"),
+        lambda: (
+            _detections("pandas", "Pandas")
+            + _methods(importlib.import_module("pandas").DataFrame, "Pandas.DataFrame")
+        ),
+    ),
 }
 
 
 @pytest.fixture(scope="module")
 def rendered() -> dict[str, Rendered]:
     specs = tuple(spec for spec, _ in LIBRARIES.values())
-    project = Project(Path("/tmp/sb-emit-real"), specs, Path("/tmp/sb-emit-real/lib"),
-                      sys.executable)
+    project = Project(
+        Path("/tmp/sb-emit-real"), specs, Path("/tmp/sb-emit-real/lib"), sys.executable
+    )
     requests = {name: make() for name, (_, make) in LIBRARIES.items()}
     results = introspect(project, requests, timeout=600)
     return {

@@ -20,15 +20,55 @@ from snakebridge.codegen.emit import literals, render_library
 from snakebridge.codegen.model import Param, ParamKind, Signature
 
 NASTY = [
-    '"""', '\\"""\n"""\nend\ndefmodule X do', "#{System.halt(1)}", "\\#{x}", "\\", "\\\\n",
-    "\x00", "a\x00b", "~S\"\"\"\n\"\"\"", "\r\n", "\r", "line  ", "\t", "\u202e evil \u202c",
-    "\u2028", "é ñ 日本", "'''", "`", "```", "@doc false", "end", "# comment", "\ufeff",
+    '"""',
+    '\\"""\n"""\nend\ndefmodule X do',
+    "#{System.halt(1)}",
+    "\\#{x}",
+    "\\",
+    "\\\\n",
+    "\x00",
+    "a\x00b",
+    '~S"""\n"""',
+    "\r\n",
+    "\r",
+    "line  ",
+    "\t",
+    "\u202e evil \u202c",
+    "\u2028",
+    "é ñ 日本",
+    "'''",
+    "`",
+    "```",
+    "@doc false",
+    "end",
+    "# comment",
+    "\ufeff",
 ]
 
 texts = st.one_of(st.sampled_from(NASTY), st.text(max_size=60))
 identifiers = st.one_of(
-    st.sampled_from(["end", "do", "fn", "N", "S", "__call__", "py_x", "π", "doc", "new",
-                     "module_info", "nil", "when", "_", "a b", "x-y", "1st", "ünï"]),
+    st.sampled_from(
+        [
+            "end",
+            "do",
+            "fn",
+            "N",
+            "S",
+            "__call__",
+            "py_x",
+            "π",
+            "doc",
+            "new",
+            "module_info",
+            "nil",
+            "when",
+            "_",
+            "a b",
+            "x-y",
+            "1st",
+            "ünï",
+        ]
+    ),
     st.text(min_size=1, max_size=12),
 )
 
@@ -39,14 +79,19 @@ def libraries(draw: st.DrawFn, index: int) -> model.Library:
     functions = []
     for name in fn_names:
         params = draw(st.lists(identifiers, max_size=3, unique=True))
-        functions.append(model.Function(
-            name=name, qualname=name, module=f"lib{index}", kind="function",
-            signature=Signature(
-                tuple(Param(p, ParamKind.POSITIONAL_OR_KEYWORD) for p in params[:2])
-                + tuple(Param(p, ParamKind.KEYWORD_ONLY, True, draw(texts)) for p in params[2:])
-            ),
-            doc=model.Doc(raw=draw(texts), style="plain"),
-        ))
+        functions.append(
+            model.Function(
+                name=name,
+                qualname=name,
+                module=f"lib{index}",
+                kind="function",
+                signature=Signature(
+                    tuple(Param(p, ParamKind.POSITIONAL_OR_KEYWORD) for p in params[:2])
+                    + tuple(Param(p, ParamKind.KEYWORD_ONLY, True, draw(texts)) for p in params[2:])
+                ),
+                doc=model.Doc(raw=draw(texts), style="plain"),
+            )
+        )
     cls_name = draw(identifiers)
     # A Python class namespace holds one member per name, and the setter of attribute
     # ``x`` is ``put_x``: draw names that a real class could have without a clash.
@@ -56,24 +101,42 @@ def libraries(draw: st.DrawFn, index: int) -> model.Library:
         )
     )
     cls = model.Class(
-        name=cls_name, qualname=cls_name, module=f"lib{index}",
+        name=cls_name,
+        qualname=cls_name,
+        module=f"lib{index}",
         constructor=Signature((Param(draw(identifiers), ParamKind.POSITIONAL_ONLY),)),
         doc=model.Doc(raw=draw(texts), style="plain", summary=draw(texts)),
-        methods=(model.Function(
-            name=method_name, qualname=f"{cls_name}.{method_name}", module=f"lib{index}",
-            kind="method",
-            signature=Signature((Param("self", ParamKind.POSITIONAL_ONLY),)),
-            doc=model.Doc(summary=draw(texts), style="google",
-                          params=(model.DocParam(draw(identifiers), draw(texts), draw(texts)),)),
-        ),),
-        attributes=(model.Attribute(attr_name, "property", writable=True,
-                                    doc=model.Doc(raw=draw(texts), style="plain")),),
+        methods=(
+            model.Function(
+                name=method_name,
+                qualname=f"{cls_name}.{method_name}",
+                module=f"lib{index}",
+                kind="method",
+                signature=Signature((Param("self", ParamKind.POSITIONAL_ONLY),)),
+                doc=model.Doc(
+                    summary=draw(texts),
+                    style="google",
+                    params=(model.DocParam(draw(identifiers), draw(texts), draw(texts)),),
+                ),
+            ),
+        ),
+        attributes=(
+            model.Attribute(
+                attr_name, "property", writable=True, doc=model.Doc(raw=draw(texts), style="plain")
+            ),
+        ),
     )
     return model.Library(
-        name=f"lib{index}", version=draw(texts), python_module=f"lib{index}",
+        name=f"lib{index}",
+        version=draw(texts),
+        python_module=f"lib{index}",
         elixir_module=f"Hyp{index}",
-        root=model.Module(name=f"lib{index}", doc=model.Doc(raw=draw(texts), style="plain"),
-                          functions=tuple(functions), classes=(cls,)),
+        root=model.Module(
+            name=f"lib{index}",
+            doc=model.Doc(raw=draw(texts), style="plain"),
+            functions=tuple(functions),
+            classes=(cls,),
+        ),
     )
 
 
@@ -84,8 +147,9 @@ NO_SHRINK = [Phase.explicit, Phase.reuse, Phase.generate]
 SLOW_OK = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 
 
-@settings(max_examples=4, deadline=None, derandomize=True,
-          phases=NO_SHRINK, suppress_health_check=SLOW_OK)
+@settings(
+    max_examples=4, deadline=None, derandomize=True, phases=NO_SHRINK, suppress_health_check=SLOW_OK
+)
 @given(st.tuples(*[libraries(i) for i in range(BATCH)]))
 def test_arbitrary_names_and_docs_compile_and_round_trip(
     elixir_project: ElixirProject, libs: tuple[model.Library, ...]
@@ -113,15 +177,19 @@ def test_arbitrary_names_and_docs_compile_and_round_trip(
             assert doc.startswith(expected), (fn.doc.raw, doc)
 
 
-@settings(max_examples=3, deadline=None, derandomize=True,
-          phases=NO_SHRINK, suppress_health_check=SLOW_OK)
+@settings(
+    max_examples=3, deadline=None, derandomize=True, phases=NO_SHRINK, suppress_health_check=SLOW_OK
+)
 @given(st.lists(texts, min_size=20, max_size=20))
 @example(NASTY[:20])
 def test_literals_round_trip_exactly(elixir_project: ElixirProject, values: list[str]) -> None:
     lines = ["defmodule LiteralCheck do", '  @moduledoc "Round trip."', ""]
     for k, value in enumerate(values):
-        lines += [f"  @doc {literals.heredoc(value, '  ')}",
-                  f"  def s{k}, do: {literals.string(value)}", ""]
+        lines += [
+            f"  @doc {literals.heredoc(value, '  ')}",
+            f"  def s{k}, do: {literals.string(value)}",
+            "",
+        ]
     lines[-1] = "end"
     # Hand-laid test module (long one-line strings): compiled, not format-checked.
     elixir_project.check({"literal_check.ex": "\n".join(lines) + "\n"}, formatted=False)
@@ -129,7 +197,7 @@ def test_literals_round_trip_exactly(elixir_project: ElixirProject, values: list
         "{:docs_v1, _, _, _, _, _, docs} = Code.fetch_docs(LiteralCheck)\n"
         f"for k <- 0..{len(values) - 1} do\n"
         '  name = String.to_atom("s#{k}")\n'
-        "  doc = Enum.find_value(docs, fn {{:function, ^name, 0}, _, _, %{\"en\" => t}, _} -> t;"
+        '  doc = Enum.find_value(docs, fn {{:function, ^name, 0}, _, _, %{"en" => t}, _} -> t;'
         " _ -> nil end)\n"
         "  {apply(LiteralCheck, name, []), doc}\n"
         "end"

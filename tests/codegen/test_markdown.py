@@ -22,8 +22,11 @@ def test_numpydoc_sections_become_headings_and_lists() -> None:
 
 
 def test_defaults_come_from_the_signature_not_the_prose() -> None:
-    doc = model.Doc(style="numpydoc", summary="S.",
-                    params=(model.DocParam("axis", "int", "The default is to ...", "to"),))
+    doc = model.Doc(
+        style="numpydoc",
+        summary="S.",
+        params=(model.DocParam("axis", "int", "The default is to ...", "to"),),
+    )
     assert "default: `to`" not in markdown.render_doc(doc)
     assert "default: `0`" in markdown.render_doc(doc, defaults={"axis": "0"})
 
@@ -31,8 +34,7 @@ def test_defaults_come_from_the_signature_not_the_prose() -> None:
 def test_fallback_and_other_signature_sources_are_noted() -> None:
     doc = model.Doc(raw="Do it.", style="plain")
     assert "did not reveal a signature" in markdown.render_doc(doc, signature_source="fallback")
-    assert "first line of its docstring" in markdown.render_doc(
-        doc, signature_source="docstring")
+    assert "first line of its docstring" in markdown.render_doc(doc, signature_source="docstring")
     assert "Signature" not in markdown.render_doc(doc, signature_source="inspect")
 
 
@@ -79,5 +81,6 @@ def test_real_numpy_docstring_through_the_introspector_parser() -> None:
 
 def test_summary_is_one_line() -> None:
     assert markdown.summary(model.Doc(raw="\n  First line.\n  Second.", style="plain")) == (
-        "First line.")
+        "First line."
+    )
     assert len(markdown.summary(model.Doc(summary="x" * 500))) == 200

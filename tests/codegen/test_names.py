@@ -72,8 +72,14 @@ def test_empty_name_fails() -> None:
 
 @pytest.mark.parametrize(
     ("python", "segment"),
-    [("linalg", "Linalg"), ("csr_matrix", "CsrMatrix"), ("Symbol", "Symbol"),
-     ("DataFrame", "DataFrame"), ("π", "PyUcf80"), ("_2d", "PyU5f3264")],
+    [
+        ("linalg", "Linalg"),
+        ("csr_matrix", "CsrMatrix"),
+        ("Symbol", "Symbol"),
+        ("DataFrame", "DataFrame"),
+        ("π", "PyUcf80"),
+        ("_2d", "PyU5f3264"),
+    ],
 )
 def test_module_segments(python: str, segment: str) -> None:
     assert names.module_segment(python) == segment

@@ -721,20 +721,25 @@ def _varargs_text(ctx: _Context, w: _Wrapper) -> str:
             attr = "d_" + name
             out.append("")
             out += _descriptor(ctx, w, "stream", attr)
-        returns = {"": f"{RESULT_TYPE}({w.returns})", "!": w.returns,
-                   "_stream": "Enumerable.t()"}[suffix]
+        returns = {"": f"{RESULT_TYPE}({w.returns})", "!": w.returns, "_stream": "Enumerable.t()"}[
+            suffix
+        ]
         for k in range(MAX_VARARGS + 2):
             arity = w.arity + k
             if suffix == "" and k == 0:
                 doc = w.doc
             elif k == 0:
-                what = ("returns the value or raises `SnakeBridge.Error`" if suffix == "!"
-                        else "returns an Elixir `Stream` over the items the Python call "
-                        "yields")
+                what = (
+                    "returns the value or raises `SnakeBridge.Error`"
+                    if suffix == "!"
+                    else "returns an Elixir `Stream` over the items the Python call yields"
+                )
                 doc = f"Like `{w.name}/{arity}`, but {what}."
             else:
-                doc = (f"`{name}/{w.arity}` with {k} more argument(s): positional ones, "
-                       "the last one is `opts` when it is a keyword list.")
+                doc = (
+                    f"`{name}/{w.arity}` with {k} more argument(s): positional ones, "
+                    "the last one is `opts` when it is a keyword list."
+                )
             if k or suffix:
                 out.append("")
             out.append("  @doc " + literals.heredoc(doc, "  "))
@@ -743,14 +748,18 @@ def _varargs_text(ctx: _Context, w: _Wrapper) -> str:
             out += layout.def_head("def", name, params)
             out += layout.call(
                 "__sb_varargs__",
-                [f":{fun}", f"@{attr}", layout.ListArg(tuple(w.params)),
-                 layout.ListArg(tuple(extras[:k]))],
+                [
+                    f":{fun}",
+                    f"@{attr}",
+                    layout.ListArg(tuple(w.params)),
+                    layout.ListArg(tuple(extras[:k])),
+                ],
             )
             out.append("  end")
     return "\n".join(out)
 
 
-_VARARGS_HELPER = '''
+_VARARGS_HELPER = """
   # Splits the arguments of a *args wrapper: a trailing keyword list ([] included) is
   # opts, everything else is positional, in order.
   defp __sb_varargs__(fun, descriptor, required, extra) do
@@ -768,7 +777,7 @@ _VARARGS_HELPER = '''
       :call! -> SnakeBridge.Runtime.call!(descriptor, args, opts)
       :stream -> SnakeBridge.Runtime.stream(descriptor, args, opts)
     end
-  end'''
+  end"""
 
 
 def _metadata(mod: _Module) -> list[str]:
@@ -778,9 +787,7 @@ def _metadata(mod: _Module) -> list[str]:
         entries.append(
             [
                 f"      name: {literals.atom(w.name)},",
-                *layout.keyword_list_entry(
-                    "arities", [str(a) for a in w.arities], "      ", ","
-                ),
+                *layout.keyword_list_entry("arities", [str(a) for a in w.arities], "      ", ","),
                 *layout.keyword_entry("python", literals.string(w.python), "      ", ","),
                 *layout.keyword_entry("python_name", literals.string(w.python_name), "      ", ","),
                 f"      kind: :{w.kind},",
