@@ -85,6 +85,38 @@ defmodule SnakeBridge.Runtime.PoolTest do
     assert {:ok, 1.5} = Task.await(busy, 10_000)
   end
 
+  test "queued calls of callers that died are skipped" do
+    pool = start_pool(pool_name())
+    parent = self()
+
+    busy =
+      Task.async(fn ->
+        SnakeBridge.with_session("s", fn ->
+          send(parent, :started)
+          SnakeBridge.call("sbtest", "sleep", [0.5], snakebridge: [pool: pool])
+        end)
+      end)
+
+    assert_receive :started
+    eventually(fn -> hd(Pool.info(pool).workers).busy end)
+    # Queued behind the sleep, then killed: its call must never run.
+    {doomed, ref} =
+      spawn_monitor(fn ->
+        SnakeBridge.call("sbtest", "crash", [], snakebridge: [pool: pool, session: "s"])
+      end)
+
+    eventually(fn -> hd(Pool.info(pool).workers).queued == 1 end)
+    Process.exit(doomed, :kill)
+    assert_receive {:DOWN, ^ref, :process, ^doomed, :killed}
+    assert {:ok, 0.5} = Task.await(busy)
+    [%{os_pid: os_pid}] = Pool.info(pool).workers
+
+    assert {:ok, [[1], %{}]} =
+             SnakeBridge.call("sbtest", "echo", [1], snakebridge: [pool: pool, session: "s"])
+
+    assert [%{os_pid: ^os_pid}] = Pool.info(pool).workers
+  end
+
   test "idempotent calls are retried once when their worker crashed" do
     pool = start_pool(pool_name())
 

@@ -525,12 +525,20 @@ defmodule SnakeBridge.Runtime.Pool do
             queued: state.queued - 1
         }
 
-        dispatch(state, index, {from, request_id, frame, timeout, session})
+        # A caller that died while waiting needs no answer: skip its work.
+        if caller_gone?(from) do
+          next_job(state, index)
+        else
+          dispatch(state, index, {from, request_id, frame, timeout, session})
+        end
 
       {:empty, _} ->
         state
     end
   end
+
+  defp caller_gone?({pid, _tag}) when is_pid(pid), do: not Process.alive?(pid)
+  defp caller_gone?(_internal), do: false
 
   # ---------------------------------------------------------------- frames
 
