@@ -147,6 +147,25 @@ def timing(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def targets(rows: list[dict[str, Any]]) -> str:
+    """The issue's targets, checked against this run."""
+    out = ["| target | result | met |", "|---|---|---|"]
+    for r in rows:
+        share = r["real"] / r["callables"] if r["callables"] else 0.0
+        out.append(
+            f"| >= 98% real signatures, {r['module']} | {100 * share:.1f}% "
+            f"| {'yes' if share >= 0.98 else 'NO'} |"
+        )
+    numpy_row = next((r for r in rows if r["module"] == "numpy"), None)
+    if numpy_row is not None:
+        total = numpy_row["timing"]["total_seconds"]
+        out.append(
+            f"| whole numpy top level <= 3 s (end-to-end, median) | {total:.2f} s "
+            f"| {'yes' if total <= 3.0 else 'NO'} |"
+        )
+    return "\n".join(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("modules", nargs="*", default=MODULES)
@@ -184,7 +203,9 @@ def main() -> None:
     )
     text = (
         header
-        + "## Coverage and speed\n\n"
+        + "## Targets\n\n"
+        + targets(rows)
+        + "\n\n## Coverage and speed\n\n"
         + table(rows)
         + "\n\n## Where the answers came from\n\n"
         + detail(rows)
