@@ -23,6 +23,7 @@ _DOUBLE_BACKTICK = re.compile(r"``([^`]+?)``")
 _DIRECTIVE = re.compile(r"^(\s*)\.\. ([a-zA-Z0-9_-]+)::\s*(.*)$")
 _PROMPT = re.compile(r"^\s*(>>>|\.\.\.)( |$)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_UNDERLINE = re.compile(r"^([=\-~^*+#])\1{2,}$")
 
 _ADMONITIONS = {
     "note": "Note",
@@ -125,12 +126,30 @@ def free_text(text: str) -> str:
             if block:
                 out += ["", *_fenced("", block), ""]
             continue
+        underline = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if line.strip() and _UNDERLINE.match(underline) and len(underline) >= len(line.strip()):
+            # A reST section title ("Notes\n-----"): an ExDoc-friendly heading.
+            out += ["", "### " + inline(line.strip()), ""]
+            i += 2
+            continue
         out.append(inline(line))
         i += 1
     return _squeeze(out)
 
 
+_SILENT_DIRECTIVES = {"module", "currentmodule", "index", "toctree", "plot", "only", "testsetup"}
+_OPTION = re.compile(r"^\s*:[\w-]+:(\s.*)?$")
+
+
 def _directive(name: str, arg: str, body: list[str]) -> list[str]:
+    # Directive options (":toctree: generated/") configure Sphinx, not the reader.
+    while body and (not body[0].strip() or _OPTION.match(body[0])):
+        body = body[1:]
+    if name in _SILENT_DIRECTIVES:
+        return []
+    if name == "autosummary":
+        rows = [line.split(None, 1) for line in body if line.strip()]
+        return [f"  * `{r[0]}`" + (f" - {inline(r[1])}" if len(r) > 1 else "") for r in rows]
     content = free_text("\n".join(body)) if body else ""
     if name == "math":
         return _fenced("math", [arg, *body] if arg else body)
