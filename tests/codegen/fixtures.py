@@ -161,6 +161,44 @@ def numpy_like() -> model.Library:
             model.Attribute("ndim", "property", INT),
         ),
     )
+    color = model.Class(
+        name="Color",
+        qualname="Color",
+        module="numpy",
+        constructor=Signature((Param("value", P.POSITIONAL_OR_KEYWORD),)),
+        flavor="enum",
+        enum_members=("RED", "GREEN"),
+        doc=model.Doc(raw="Colors.", style="plain"),
+    )
+    helper = model.Class(
+        name="Helper",
+        qualname="Helper",
+        module="numpy",
+        constructor=Signature(()),
+        constructor_requested=False,
+        methods=(
+            model.Function(
+                "make",
+                "Helper.make",
+                "numpy",
+                "staticmethod",
+                Signature((Param("n", P.POSITIONAL_OR_KEYWORD, annotation=INT),)),
+            ),
+        ),
+    )
+    old_fn = model.Function(
+        name="asscalar",
+        qualname="asscalar",
+        module="numpy",
+        kind="function",
+        signature=Signature((Param("a", P.POSITIONAL_OR_KEYWORD),), source="stub"),
+        overloads=(
+            Signature((Param("a", P.POSITIONAL_OR_KEYWORD, annotation=INT),)),
+            Signature((Param("a", P.POSITIONAL_OR_KEYWORD, annotation=FLOAT),)),
+        ),
+        deprecated="Use a.item() instead.",
+        doc=model.Doc(raw="Convert an array of size 1 to its scalar equivalent.", style="plain"),
+    )
     return model.Library(
         name="numpy",
         version="2.4.6",
@@ -169,8 +207,8 @@ def numpy_like() -> model.Library:
         root=model.Module(
             name="numpy",
             doc=model.Doc(raw="NumPy\n=====\n\nArrays.", style="plain"),
-            functions=(weird, mean, add, upper, ix),
-            classes=(ndarray,),
+            functions=(weird, mean, add, upper, ix, old_fn),
+            classes=(ndarray, color, helper),
             attributes=(model.Attribute("pi", "constant", FLOAT, value_repr="3.141592653589793"),),
             submodules=(model.Module(name="numpy.linalg", functions=(solve,)),),
         ),

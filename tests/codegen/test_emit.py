@@ -33,6 +33,9 @@ def test_compiles_clean_formats_clean_and_discovers(elixir_project: ElixirProjec
           linalg: Numpy.Linalg.__info__(:functions) |> Enum.sort(),
           # Rejected by the runtime before anything is sent (no pool needed): proves the
           # keyword list reached it as opts, also as the trailing argument of *args.
+          color: Enum.sort(Numpy.Color.__info__(:functions)),
+          helper: Enum.sort(Numpy.Helper.__info__(:functions)),
+          asscalar_doc: Numpy.doc(:asscalar),
           bad_kw: Numpy.mean([1.0], bogus: 1),
           varargs_kw: Numpy.Ndarray.reshape(:not_a_ref, 2, 3, bogus: 1),
           search_docs: Enum.map(Numpy.__search__("arithmetic"), & &1.name)
@@ -42,13 +45,23 @@ def test_compiles_clean_formats_clean_and_discovers(elixir_project: ElixirProjec
     assert isinstance(result, dict)
     assert result["functions"] == [
         ("add", [2, 3], "numpy.add"),
+        ("asscalar", [1, 2], "numpy.asscalar"),
         ("ix_", list(range(10)), "numpy.ix_"),
         ("mean", [1, 2], "numpy.mean"),
         ("pi", [0, 1], "numpy.pi"),
         ("py_N", [1, 2], "numpy.N"),
         ("py_end", list(range(10)), "numpy.end"),
     ]
-    assert result["classes"] == ["Elixir.Numpy.Ndarray"]
+    assert result["classes"] == [
+        "Elixir.Numpy.Color",
+        "Elixir.Numpy.Helper",
+        "Elixir.Numpy.Ndarray",
+    ]
+    assert ("py_RED", 0) in result["color"] and ("new", 1) in result["color"]
+    assert ("make", 1) in result["helper"] and ("new", 0) not in result["helper"]
+    assert result["asscalar_doc"].startswith("> **Deprecated:** Use a.item() instead.")
+    assert "the library's type stubs" in result["asscalar_doc"]
+    assert "asscalar(a)" in result["asscalar_doc"]
     assert result["search"] == [("Elixir.Numpy.Linalg", "solve")]
     assert result["doc"].startswith("Compute the arithmetic mean along the specified axis.\n")
     assert "## Parameters" in result["doc"] and "```python\n>>> a = np.array" in result["doc"]
