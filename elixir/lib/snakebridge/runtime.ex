@@ -203,7 +203,7 @@ defmodule SnakeBridge.Runtime do
     if is_list(sb) and Keyword.keyword?(sb) do
       case Keyword.keys(sb) -- @runtime_keys do
         [] ->
-          :ok
+          check_timeout(Keyword.get(sb, :timeout), call)
 
         unknown ->
           bad(
@@ -215,6 +215,14 @@ defmodule SnakeBridge.Runtime do
       bad(call, "`snakebridge:` runtime options must be a keyword list, e.g. [timeout: 5000]")
     end
   end
+
+  defp check_timeout(timeout, _call)
+       when timeout == nil or timeout == :infinity or (is_integer(timeout) and timeout > 0),
+       do: :ok
+
+  defp check_timeout(timeout, call),
+    do:
+      bad(call, "timeout: must be a positive integer (ms) or :infinity, got #{inspect(timeout)}")
 
   defp move_optional_positional(descriptor, args, kwargs, call) do
     names = Map.get(descriptor, :optional_positional, [])

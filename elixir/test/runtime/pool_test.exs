@@ -196,6 +196,26 @@ defmodule SnakeBridge.Runtime.PoolTest do
     assert result.message =~ "mix snakebridge.setup"
   end
 
+  test "a declared library missing from the environment names the fix" do
+    pool = start_pool(pool_name(), libraries: [sbtest: :stdlib, not_installed_lib: "~> 1.0"])
+
+    assert {:error, %Error{type: :import_error, message: message}} =
+             SnakeBridge.call("not_installed_lib", "f", [], snakebridge: [pool: pool])
+
+    assert message =~ "not installed"
+    assert message =~ "mix snakebridge.setup"
+  end
+
+  test "timeout: :infinity is allowed, nonsense is refused" do
+    pool = start_pool(pool_name())
+
+    assert {:ok, _} =
+             SnakeBridge.call("sbtest", "echo", [1], snakebridge: [pool: pool, timeout: :infinity])
+
+    assert {:error, %Error{type: :bad_argument}} =
+             SnakeBridge.call("sbtest", "echo", [1], snakebridge: [timeout: -5])
+  end
+
   test "calls to a pool that does not exist error clearly" do
     assert {:error, %Error{type: :worker_crash, message: message}} =
              SnakeBridge.call("json", "dumps", [1], snakebridge: [pool: :nope])

@@ -12,6 +12,7 @@ still do anything its own code does.
 from __future__ import annotations
 
 import importlib
+import sys
 import types
 from collections.abc import Mapping
 from typing import Any
@@ -130,9 +131,14 @@ class Allowlist:
         try:
             return importlib.import_module(python_module)
         except ModuleNotFoundError as exc:
-            if exc.name is not None and not self._root_allowed(exc.name):
-                raise self.refuse(f"module {exc.name!r} (imported by {python_module})") from exc
-            raise
+            # The library (or a dependency of it) is missing from the environment: an
+            # installation problem, not an allowlist one.
+            raise ModuleNotFoundError(
+                f"{exc} (while importing {python_module} for library {library!r}); it is "
+                f"declared but not installed in the worker's Python ({sys.executable}): "
+                "run `mix snakebridge.setup`",
+                name=exc.name,
+            ) from exc
 
     def check_name(self, name: str) -> None:
         if not name or (

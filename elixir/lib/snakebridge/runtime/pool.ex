@@ -504,7 +504,10 @@ defmodule SnakeBridge.Runtime.Pool do
   defp dispatch(state, index, {from, request_id, frame, timeout, session}) do
     slot = state.slots[index]
     true = Port.command(slot.port, frame)
-    deadline = System.monotonic_time(:millisecond) + timeout
+
+    deadline =
+      if timeout == :infinity, do: :infinity, else: System.monotonic_time(:millisecond) + timeout
+
     # The reply starts with `131, 104, 2 | 3` and these bytes: the pool routes it
     # without decoding it.
     <<131, id::binary>> = :erlang.term_to_binary(request_id)
