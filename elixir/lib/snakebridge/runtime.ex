@@ -24,7 +24,7 @@ defmodule SnakeBridge.Runtime do
   """
 
   alias SnakeBridge.{Error, Ref}
-  alias SnakeBridge.Runtime.{Pool, Session, Telemetry}
+  alias SnakeBridge.Runtime.{Numeric, Pool, Session, Telemetry}
 
   @runtime_keys [:timeout, :session, :pool, :batch, :numeric_lists]
 
@@ -302,6 +302,14 @@ defmodule SnakeBridge.Runtime do
 
         session when is_binary(session) ->
           {session, {:session, session, nil}}
+      end
+
+    {args, kwargs} =
+      if Keyword.get(sb, :numeric_lists, Numeric.numeric_module?(descriptor.python_module)) ==
+           true do
+        {Numeric.pack_args(args), Numeric.pack_kwargs(kwargs)}
+      else
+        {args, kwargs}
       end
 
     request = %{

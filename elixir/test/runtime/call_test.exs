@@ -69,6 +69,27 @@ defmodule SnakeBridge.Runtime.CallTest do
       assert {:ok, 50_005_000.0} = Runtime.call(%{@mean | function: "sum"}, [floats])
       ints = Enum.to_list(1..1000)
       assert {:ok, 500_500} = Runtime.call(%{@mean | function: "sum"}, [ints])
+      # Mixed-size ints (packed as int64 by the client), rows of a matrix too, big ints kept.
+      assert {:ok, 20_100} =
+               Runtime.call(%{@mean | function: "sum"}, [
+                 [Enum.to_list(1..100), Enum.to_list(101..200)]
+               ])
+
+      assert {:ok, {2, 100}} =
+               SnakeBridge.call("numpy", "shape", [[Enum.to_list(1..100), Enum.to_list(101..200)]])
+
+      assert {:ok, "int64"} =
+               SnakeBridge.call("numpy", "asarray", [Enum.to_list(-20..300)])
+               |> then(fn {:ok, a} -> SnakeBridge.attr(a, "dtype") end)
+               |> then(fn {:ok, d} -> {:ok, to_string(d)} end)
+
+      huge = [2 ** 70 | Enum.to_list(1..20)]
+
+      assert {:ok, sum} =
+               SnakeBridge.call("operator", "add", [huge, []])
+               |> then(fn {:ok, l} -> {:ok, Enum.sum(l)} end)
+
+      assert sum == 2 ** 70 + 210
       # json is not numeric: the list stays a list.
       assert {:ok, "[1, 2, 3" <> _} = SnakeBridge.call("json", "dumps", [Enum.to_list(1..100)])
       assert {:ok, "[1.0, 2.0" <> _} = SnakeBridge.call("json", "dumps", [Enum.take(floats, 50)])
