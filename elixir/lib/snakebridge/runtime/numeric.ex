@@ -19,12 +19,13 @@ defmodule SnakeBridge.Runtime.Numeric do
 
   @doc "Whether calls into `python_module` get the fast path by default."
   @spec numeric_module?(String.t() | nil) :: boolean
-  def numeric_module?(nil), do: false
-
-  def numeric_module?(python_module) do
-    [root | _] = String.split(python_module, ".", parts: 2)
-    root in @numeric_roots
+  # One clause per root (binary pattern matching): this runs on every call.
+  for root <- @numeric_roots do
+    def numeric_module?(unquote(root)), do: true
+    def numeric_module?(unquote(root) <> "." <> _), do: true
   end
+
+  def numeric_module?(_other), do: false
 
   @doc "Packs eligible int lists among `args` (top level, or rows of a top-level matrix)."
   @spec pack_args(list) :: list
