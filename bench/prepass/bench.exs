@@ -348,13 +348,14 @@ committed, so a no-op is a true no-op (no Python, no OS process).
 | baseline: read + `Code.string_to_quoted` every file, one process | #{files_large} | #{ms.(parse_baseline)} ms | — | 1 |
 | no-op pre-pass (in-process) | #{files_large} (all) | #{ms.(m.(noop_large))} ms | — | #{length(noop_large)} |
 
-Ratios in this run: inside `mix compile` the no-op pre-pass takes
-#{:erlang.float_to_binary(m.(in_mix) / m.(elixir_pp), decimals: 2)}× the time of Elixir's own no-op
-`compile.elixir` on the same project (#{ms.(m.(elixir_bare))} ms in the bare runs), and the median wall clock
-of `mix compile` with the pre-pass is #{:erlang.float_to_binary(m.(with_pp) / m.(bare), decimals: 2)}× the
-bare one (the wall clock is dominated by VM start-up and is noisy on this shared machine); the cold scan of #{files_large} files costs
-#{:erlang.float_to_binary(m.(cold_all) / parse_baseline, decimals: 2)}× a bare single-process
-read-and-parse of the same files (it parses on every scheduler and caches the results).
+Ratios in this run:
+
+- inside `mix compile`, the no-op pre-pass takes #{:erlang.float_to_binary(m.(in_mix) / m.(elixir_pp), decimals: 2)}× the time of Elixir's own
+  no-op `compile.elixir` on the same project (#{ms.(m.(elixir_bare))} ms in the bare runs);
+- the wall clock of a no-op `mix compile` with the pre-pass is #{:erlang.float_to_binary(m.(with_pp) / m.(bare), decimals: 2)}× the bare one
+  (dominated by VM start-up, and noisy on this shared machine);
+- the cold scan of #{files_large} library files costs #{:erlang.float_to_binary(m.(cold_all) / parse_baseline, decimals: 2)}× a bare single-process read-and-parse
+  of the same files (it parses on every scheduler, and also walks, hashes and caches).
 
 Method: the in-process figures time `SnakeBridge.Scanner.Prepass.run/0` inside the loaded
 project (what `mix compile.snakebridge` runs), medians over the runs listed; "cold" removes
