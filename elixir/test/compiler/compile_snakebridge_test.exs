@@ -113,6 +113,43 @@ defmodule Mix.Tasks.Compile.SnakebridgeTest do
     assert generated(root) =~ "def median(_a0)"
   end
 
+  test "incremental: only changed files are parsed again; deleted files drop their calls" do
+    root =
+      project(%{
+        "lib/stats.ex" => @app,
+        "lib/b.ex" => "defmodule B do\n  def f(x), do: Numpy.var(x)\nend\n"
+      })
+
+    scan = fn ->
+      Project.in_project(root, fn ->
+        config = SnakeBridge.Config.load!()
+        path = SnakeBridge.Scanner.Cache.path()
+        cache = SnakeBridge.Scanner.Cache.load(path, {["Numpy"], false})
+        {scan, cache, _} = SnakeBridge.Scanner.Prepass.scan(config, cache)
+        SnakeBridge.Scanner.Cache.save(cache, path)
+        {scan.reparsed, Enum.map(scan.detections, &{&1.file, &1.function})}
+      end)
+    end
+
+    assert {["lib/b.ex", "lib/stats.ex"], found} = scan.()
+    assert {"lib/b.ex", "var"} in found
+
+    # Same bytes, new mtime: read and hashed again, not parsed.
+    File.touch!(Path.join(root, "lib/b.ex"), System.os_time(:second) + 10)
+    assert {[], ^found} = scan.()
+
+    Project.write(root, "lib/b.ex", "defmodule B do\n  def f(x), do: Numpy.ptp(x)\nend\n")
+    File.touch!(Path.join(root, "lib/b.ex"), System.os_time(:second) + 20)
+    assert {["lib/b.ex"], found} = scan.()
+    assert {"lib/b.ex", "ptp"} in found
+    refute {"lib/b.ex", "var"} in found
+
+    File.rm!(Path.join(root, "lib/b.ex"))
+    assert {[], found} = scan.()
+    refute Enum.any?(found, &match?({"lib/b.ex", _}, &1))
+    assert length(found) == 3
+  end
+
   test "python diagnostics become Mix diagnostics with file:line, and are not retried" do
     root =
       project(%{
