@@ -296,6 +296,21 @@ defmodule SnakeBridge.ScannerTest do
      """
      Json.dumps(Numpy.tolist(Numpy.arange(3)))
      """, [{"Json", "dumps", 1, 1}, {"Numpy", "tolist", 1, 1}, {"Numpy", "arange", 1, 1}]},
+    {"calls inside string interpolation and sigils",
+     """
+     IO.puts("mean: \#{Numpy.mean(x)}")
+     ~s(std: \#{Numpy.std(x)})
+     """, [{"Numpy", "mean", 1, 1}, {"Numpy", "std", 1, 2}]},
+    {"NOT detected: a nested module named like a library shadows it",
+     """
+     defmodule MyApp do
+       defmodule Numpy do
+         def mean(x), do: x
+       end
+
+       def f(x), do: Numpy.mean(x)
+     end
+     """, []},
     {"NOT detected: quote",
      """
      quote do
