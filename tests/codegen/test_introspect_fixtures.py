@@ -159,6 +159,7 @@ def test_inspect_source_kinds_defaults_annotations(result: IntrospectionResult) 
     )
     assert f.signature.returns == TypeRef(TypeKind.TUPLE, (TypeRef(TypeKind.INT),), variadic=True)
     assert f.signature.returns_source == "annotation"
+    assert {p.annotation_source for p in f.signature.params} == {"annotation"}
     assert f.doc.style == "numpydoc" and f.doc.examples == (">>> annotated(1)\n(1,)",)
 
 
@@ -227,6 +228,10 @@ def test_cascade_sources(result: IntrospectionResult) -> None:
     assert documented.source == "docstring" and names(documented) == ["alpha", "beta"]
     assert documented.returns == TypeRef(TypeKind.ARRAY)
     assert documented.returns_source == "docstring"
+    assert [(p.annotation, p.annotation_source) for p in documented.params] == [
+        (TypeRef(TypeKind.FLOAT), "docstring"),
+        (TypeRef(TypeKind.INT), "docstring"),
+    ]
     u = fn(result, "divmod_like")
     assert u.kind == "ufunc" and u.signature.source == "ufunc"
     assert names(u.signature)[:3] == ["x1", "x2", "out"]
@@ -240,6 +245,7 @@ def test_stub_enrichment_follows_reexported_alias(result: IntrospectionResult) -
     f = fn(result, "with_stub_return").signature
     vector = TypeRef(TypeKind.LIST, (TypeRef(TypeKind.FLOAT),))
     assert f.source == "inspect" and f.params[0].annotation == vector
+    assert f.params[0].annotation_source == "stub"
     assert f.returns == vector and f.returns_source == "stub"
 
 

@@ -67,6 +67,9 @@ class ParamKind(enum.StrEnum):
     VAR_KEYWORD = "var_keyword"
 
 
+# Where ``Param.annotation`` came from (added by the introspector, issue 4).
+AnnotationSource = Literal["annotation", "stub", "docstring", "ufunc"]
+
 # "source": read from the callable's own Python source with ``ast`` when its runtime
 # signature is only ``(*args, **kwargs)`` — the call it forwards them to, or the keyword
 # names it reads from ``**kwargs`` (added by the introspector, issue 4).
@@ -82,6 +85,9 @@ class Param:
     has_default: bool = False
     default: str | None = None  # a safe, printable representation, never evaluated
     annotation: TypeRef | None = None
+    # where ``annotation`` came from; "docstring" types are read from prose and weaker
+    # (added by the introspector, issue 4)
+    annotation_source: AnnotationSource | None = None
 
 
 # Where ``Signature.returns`` came from (added by the introspector, issue 4): a runtime

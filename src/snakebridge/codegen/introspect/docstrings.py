@@ -277,7 +277,7 @@ def complete(sig: Signature, doc: Doc) -> Signature:
             if p.annotation is None and documented_types.get(p.name):
                 ref = doc_type(documented_types[p.name])
                 if ref is not None:
-                    p = replace(p, annotation=ref)
+                    p = replace(p, annotation=ref, annotation_source="docstring")
             params.append(p)
         sig = replace(sig, params=tuple(params))
     return sig
@@ -406,7 +406,14 @@ def signature_from_doc(doc: Doc) -> Signature | None:
             keyword_only = True
         kind = ParamKind.KEYWORD_ONLY if keyword_only else ParamKind.POSITIONAL_OR_KEYWORD
         params.append(
-            Param(name, kind, has_default=optional, default=p.default, annotation=doc_type(p.type))
+            Param(
+                name,
+                kind,
+                has_default=optional,
+                default=p.default,
+                annotation=doc_type(p.type),
+                annotation_source="docstring" if doc_type(p.type) is not None else None,
+            )
         )
     if not params:
         return None

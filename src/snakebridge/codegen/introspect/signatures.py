@@ -141,6 +141,7 @@ def from_inspect(
                 annotation=None
                 if p.annotation is inspect.Parameter.empty
                 else T.from_runtime(p.annotation, namespace),
+                annotation_source=None if p.annotation is inspect.Parameter.empty else "annotation",
             )
         )
     returns = None
@@ -328,7 +329,13 @@ def ufunc_signature(obj: Any) -> Signature | None:
     nin = int(obj.nin)
     names = [f"x{i + 1}" for i in range(nin)] if nin > 1 else ["x"]
     params = [
-        Param(n, ParamKind.POSITIONAL_ONLY, annotation=TypeRef(TypeKind.ARRAY)) for n in names
+        Param(
+            n,
+            ParamKind.POSITIONAL_ONLY,
+            annotation=TypeRef(TypeKind.ARRAY),
+            annotation_source="ufunc",
+        )
+        for n in names
     ]
     params.append(Param("out", ParamKind.POSITIONAL_OR_KEYWORD, has_default=True, default="None"))
     params.extend(
@@ -399,7 +406,12 @@ def merge_overloads(overloaded: list[Signature]) -> Signature:
         absent = any(all(q.name != p.name for q in s.params) for s in overloaded)
         has_default = p.has_default or optional or (absent and p.kind not in _VARIADIC)
         params.append(
-            replace(p, annotation=T.union(anns) if anns else None, has_default=has_default)
+            replace(
+                p,
+                annotation=T.union(anns) if anns else None,
+                annotation_source="stub" if anns else None,
+                has_default=has_default,
+            )
         )
     returns = (
         T.union([s.returns for s in overloaded if s.returns is not None])
@@ -420,7 +432,7 @@ def enrich(sig: Signature, stub: Signature | None) -> Signature:
         return sig
     by_name = {p.name: p for p in stub.params}
     params = tuple(
-        replace(p, annotation=by_name[p.name].annotation)
+        replace(p, annotation=by_name[p.name].annotation, annotation_source="stub")
         if p.annotation is None and p.name in by_name and by_name[p.name].annotation
         else p
         for p in sig.params

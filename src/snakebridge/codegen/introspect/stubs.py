@@ -401,5 +401,10 @@ def _param(
     default_text = None if default is None else ast.unparse(default)
     ann: TypeRef | None = T.from_ast(annotation, ns) if annotation is not None else None
     return Param(
-        name=name, kind=kind, has_default=default is not None, default=default_text, annotation=ann
+        name=name,
+        kind=kind,
+        has_default=default is not None,
+        default=default_text,
+        annotation=ann,
+        annotation_source=None if ann is None else "stub",
     )
