@@ -28,7 +28,7 @@ defmodule SnakeBridge.Scanner do
   @type finding ::
           {:call, String.t(), String.t(), non_neg_integer, pos_integer | nil, pos_integer | nil}
           | {:import_all, String.t(), String.t(), non_neg_integer, pos_integer | nil,
-             pos_integer | nil, [String.t()]}
+             pos_integer | nil, [String.t()], atom}
           | {:defines, String.t()}
 
   @type parse_error :: %{line: pos_integer, column: pos_integer | nil, message: String.t()}
@@ -106,23 +106,21 @@ defmodule SnakeBridge.Scanner do
 
   defp detection({:defines, _module}, _file, _exports), do: nil
 
-  defp detection({:import_all, module, fun, arity, line, column, blockers}, file, exports) do
-    if Enum.any?(blockers, &exports.(&1, String.to_atom(fun), arity)) do
+  defp detection({:import_all, module, fun, arity, line, column, blockers, called}, file, exports) do
+    if Enum.any?(blockers, &exports.(&1, called, arity)) do
       nil
     else
       %{module: module, function: fun, arity: arity, file: file, line: line, column: column}
     end
   end
 
-  # The blocker may define `fun` or `fun!` (the finding carries the name without bang).
+  # `fun` is the name as called (bang included): the blocker must define exactly that.
   @doc false
   def exported?(module, fun, arity) do
     mod = Module.concat([module])
-    bang = String.to_atom(Atom.to_string(fun) <> "!")
 
     Code.ensure_loaded?(mod) and
-      (function_exported?(mod, fun, arity) or macro_exported?(mod, fun, arity) or
-         function_exported?(mod, bang, arity) or macro_exported?(mod, bang, arity))
+      (function_exported?(mod, fun, arity) or macro_exported?(mod, fun, arity))
   end
 
   defp mentions?(source, roots) do

@@ -150,6 +150,31 @@ defmodule Mix.Tasks.Compile.SnakebridgeTest do
     assert length(found) == 3
   end
 
+  test "a wholesale import of a project module not compiled yet still shadows the library" do
+    root =
+      project(%{
+        "lib/util.ex" =>
+          "defmodule MyApp.Util do\n  def helper(x), do: x\n  def scale!(x, k), do: x * k\nend\n",
+        "lib/a.ex" => """
+        defmodule MyApp.A do
+          import Numpy
+          import MyApp.Util
+
+          def f(x), do: {helper(x), scale!(x, 2), scale(x, 3), mean(x)}
+        end
+        """
+      })
+
+    refute Code.ensure_loaded?(MyApp.Util)
+    assert {:ok, []} = Project.compile(root)
+
+    # helper/1 and scale!/2 are MyApp.Util's; scale/2 (no bang) and mean/1 are Numpy's.
+    assert [{"mean", 1}, {"scale", 2}] =
+             Project.last_request(root)["detections"]
+             |> Enum.map(&{&1["function"], &1["arity"]})
+             |> Enum.sort()
+  end
+
   test "python diagnostics become Mix diagnostics with file:line, and are not retried" do
     root =
       project(%{

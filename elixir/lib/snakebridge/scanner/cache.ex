@@ -12,7 +12,7 @@ defmodule SnakeBridge.Scanner.Cache do
   that cannot be read, is simply discarded.
   """
 
-  @version 4
+  @version 5
 
   defstruct version: @version,
             key: nil,

@@ -21,6 +21,8 @@ defmodule SnakeBridge.Scanner.Prepass do
   @type scan :: %{
           detections: [Scanner.detection()] | nil,
           findings: [{String.t(), [Scanner.finding()]}],
+          root: String.t(),
+          paths: [String.t()],
           problems: [map],
           reparsed: [String.t()],
           files: non_neg_integer
@@ -135,7 +137,9 @@ defmodule SnakeBridge.Scanner.Prepass do
       findings: Enum.reverse(ok),
       problems: Enum.reverse(problems),
       reparsed: reparsed,
-      files: length(files)
+      files: length(files),
+      root: config.root,
+      paths: files
     }
 
     scan = if Keyword.get(opts, :resolve, true), do: resolved(scan), else: scan
@@ -150,9 +154,44 @@ defmodule SnakeBridge.Scanner.Prepass do
   @doc "The scan with `detections` computed from its per-file findings."
   @spec resolved(scan) :: scan
   def resolved(%{detections: nil, findings: findings} = scan),
-    do: %{scan | detections: Scanner.resolve(findings)}
+    do: %{scan | detections: Scanner.resolve(findings, exports(scan))}
 
   def resolved(scan), do: scan
+
+  # Who else may provide an unqualified call under `import Numpy`: a module imported
+  # wholesale next to it. Loaded modules answer for themselves; a project module that is
+  # not compiled yet (first compile) is found by its `defmodule` in the scanned sources.
+  defp exports(scan) do
+    unloaded =
+      for {_file, findings} <- scan.findings,
+          {:import_all, _, _, _, _, _, blockers, _called} <- findings,
+          blocker <- blockers,
+          not Code.ensure_loaded?(Module.concat([blocker])),
+          uniq: true,
+          do: blocker
+
+    defined = project_defs(scan, unloaded)
+
+    fn module, fun, arity ->
+      Scanner.exported?(module, fun, arity) or
+        MapSet.member?(defined, {module, Atom.to_string(fun), arity})
+    end
+  end
+
+  defp project_defs(_scan, []), do: MapSet.new()
+
+  defp project_defs(scan, modules) do
+    patterns = Enum.map(modules, &("defmodule " <> &1))
+
+    for rel <- scan.paths,
+        {:ok, source} <- [File.read(Path.join(scan.root, rel))],
+        :binary.match(source, patterns) != :nomatch,
+        {:ok, defs} <- [Bindings.parse(source, rel)],
+        {module, _fun, _arity} = def <- defs,
+        module in modules,
+        into: MapSet.new(),
+        do: def
+  end
 
   defp bindings(config, cache) do
     files = Bindings.files(config.root, config.generated_dir)

@@ -11,9 +11,10 @@ defmodule SnakeBridge.Scanner.Walker do
   Results are accumulated as:
 
     * `{:call, module, function, arity, line, column}` — a definite library call
-    * `{:import_all, module, function, arity, line, column, blockers}` — an unqualified
-      call that is a library call only if none of the `blockers` (other modules imported
-      wholesale in the same scope) defines it; `SnakeBridge.Scanner` settles it.
+    * `{:import_all, module, function, arity, line, column, blockers, called}` — an
+      unqualified call (`called` is the name as written, bang included) that is a library
+      call only if none of the `blockers` (other modules imported wholesale in the same
+      scope) defines it; `SnakeBridge.Scanner` settles it.
     * `{:defines, module}` — the file defines a module inside a library's namespace
       (`defmodule Numpy.MyHelpers`); calls to it are the project's, not Python's.
   """
@@ -282,7 +283,7 @@ defmodule SnakeBridge.Scanner.Walker do
             {module, blockers} ->
               [
                 {:import_all, module, strip_bang(name), arity, meta[:line], meta[:column],
-                 blockers}
+                 blockers, name}
                 | acc
               ]
           end
