@@ -405,6 +405,22 @@ defmodule SnakeBridge.ScannerTest do
     assert Scanner.resolve([{"f.ex", findings}], fn "MyApp.Util", :helper, 1 -> true end) == []
   end
 
+  test "use ExUnit.Case: assertions and test macros stay ExUnit's under import Numpy" do
+    source = """
+    defmodule NumpyTest do
+      use ExUnit.Case, async: true
+      import Numpy
+
+      test "mean" do
+        assert mean([1, 2]) == 1.5
+        refute is_nil(std([1]))
+      end
+    end
+    """
+
+    assert detect(source) == MapSet.new([{"Numpy", "mean", 1, 6}, {"Numpy", "std", 1, 7}])
+  end
+
   describe "property: renaming aliases never changes the detected set" do
     @template """
     defmodule MyApp.Stats do

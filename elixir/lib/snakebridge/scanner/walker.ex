@@ -127,6 +127,28 @@ defmodule SnakeBridge.Scanner.Walker do
     {import_target(target, List.first(opts) || [], env), acc}
   end
 
+  # `use X` usually imports X (and, for ExUnit.Case, the assertion and callback modules):
+  # count them as wholesale imports, so `assert` under `import Numpy` stays ExUnit's.
+  defp node({:use, _, [target | opts]}, env, acc) do
+    acc = walk_all(opts, env, acc)
+
+    case Env.expand(target, env) do
+      nil ->
+        {env, acc}
+
+      module ->
+        env =
+          module
+          |> used_imports()
+          |> Enum.reject(&Env.library?(&1, env))
+          |> Enum.reduce(env, fn mod, env ->
+            Env.put_import(env, %{module: mod, library: false, only: nil, except: MapSet.new()})
+          end)
+
+        {env, acc}
+    end
+  end
+
   # -- not followed, by design ---------------------------------------------------------
 
   defp node({:quote, _, _}, env, acc), do: {env, acc}
@@ -312,6 +334,11 @@ defmodule SnakeBridge.Scanner.Walker do
       true -> wholesale(rest, key, found, blockers)
     end
   end
+
+  defp used_imports("ExUnit.Case"),
+    do: ["ExUnit.Case", "ExUnit.Assertions", "ExUnit.Callbacks", "ExUnit.DocTest"]
+
+  defp used_imports(module), do: [module]
 
   defp offers?(%{only: nil, except: except}, key), do: not MapSet.member?(except, key)
   defp offers?(%{only: only}, key), do: MapSet.member?(only, key)
