@@ -290,3 +290,17 @@ def test_interpreter_that_cannot_run_snakebridge(tmp_path: Path) -> None:
         introspect(
             project(JSON, python=str(tmp_path / "missing")), {"json": [D("Json", "dumps", 1)]}
         )
+
+
+def test_child_needs_only_the_standard_library(tmp_path: Path) -> None:
+    # The project's managed venv need not contain snakebridge or docstring_parser: the
+    # child imports only the stdlib and this package, which the parent puts on its path.
+    import venv
+
+    venv.create(tmp_path / "venv", with_pip=False)
+    bare = str(tmp_path / "venv" / "bin" / "python")
+    result = introspect(project(JSON, python=bare), {"json": [D("Json", "dumps", 1)]})["json"]
+    (dumps,) = result.library.root.functions
+    assert dumps.signature.params[0].name == "obj" and dumps.doc.summary
+    with pytest.raises(LibraryNotInstalled, match=str(tmp_path)):
+        introspect(project(NUMPY, python=bare), {"numpy": [D("Numpy", "mean", 1)]})
