@@ -747,13 +747,12 @@ def _varargs_text(ctx: _Context, w: _Wrapper) -> str:
                 )
                 doc = f"Like `{w.name}/{arity}`, but {what}."
             else:
-                doc = (
-                    f"`{name}/{w.arity}` with {k} more argument(s): positional ones, "
-                    "the last one is `opts` when it is a keyword list."
-                )
+                # Documented once, on the lowest arity; a doc per extra arity would cost
+                # compile time (every @doc is an entry in the docs chunk) and say nothing new.
+                doc = None
             if k or suffix:
                 out.append("")
-            out.append("  @doc " + literals.heredoc(doc, "  "))
+            out.append("  @doc " + (literals.heredoc(doc, "  ") if doc is not None else "false"))
             params = [*w.params, *extras[:k]]
             out += layout.spec(name, [*w.param_types, *["term()"] * k], returns)
             out += layout.def_head("def", name, params)
