@@ -195,6 +195,8 @@ def generate(
         for name in sorted(results):
             spec = project.library(name)
             result = results[name]
+            if result.output:
+                output.log("info", f"{name} printed while being introspected:\n{result.output}")
             wanted = grouped.get(name, [])
             outcome.diagnostics += _unresolved(result, wanted)
             rendered = render_library(result.library, spec, tool_version=__version__)
