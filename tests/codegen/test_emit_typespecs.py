@@ -1,0 +1,100 @@
+"""Type model → typespecs: the issue's mapping, and never an invalid spec (compiled)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.codegen.elixir_harness import ElixirProject
+from tests.codegen.fixtures import spec
+from tests.codegen.test_emit_safety import NO_SHRINK, SLOW_OK
+
+from snakebridge.codegen import model
+from snakebridge.codegen.emit import render_library, typespecs
+from snakebridge.codegen.model import Param, ParamKind, Signature, TypeKind, TypeRef
+
+T = TypeRef
+K = TypeKind
+CLASSES = {"lib.Thing": "Lib.Thing"}
+
+
+@pytest.mark.parametrize(
+    ("ref", "spec_text"),
+    [
+        (T(K.INT), "integer()"),
+        (T(K.FLOAT), "float()"),
+        (T(K.STR), "String.t()"),
+        (T(K.BOOL), "boolean()"),
+        (T(K.BYTES), "binary()"),
+        (T(K.NONE), "nil"),
+        (T(K.ANY), "term()"),
+        (T(K.LIST, (T(K.INT),)), "[integer()]"),
+        (T(K.LIST, (T(K.ANY),)), "list()"),
+        (T(K.TUPLE, (T(K.INT), T(K.STR))), "{integer(), String.t()}"),
+        (T(K.TUPLE, (T(K.INT),), variadic=True), "tuple()"),
+        (T(K.DICT, (T(K.STR), T(K.FLOAT))), "%{optional(String.t()) => float()}"),
+        (T(K.UNION, (T(K.INT), T(K.NONE))), "integer() | nil"),
+        (T(K.UNION, (T(K.INT), T(K.UNION, (T(K.FLOAT), T(K.INT))))), "integer() | float()"),
+        (T(K.UNION, (T(K.INT), T(K.ANY))), "term()"),
+        (T(K.LITERAL, values=("1", "-2", "True", "None")), "1 | -2 | true | nil"),
+        (T(K.LITERAL, values=("'a'", '"b"')), "String.t()"),
+        (T(K.LITERAL, values=("1.5",)), "term()"),
+        (T(K.CLASS, name="lib.Thing"), "Lib.Thing.t()"),
+        (T(K.CLASS, name="other.Unknown"), "SnakeBridge.Ref.t()"),
+        (T(K.ARRAY), "term()"),
+        (T(K.CALLABLE), "term()"),
+    ],
+)
+def test_mapping(ref: TypeRef, spec_text: str) -> None:
+    assert typespecs.typespec(ref, CLASSES) == spec_text
+
+
+def test_own_class_is_t_and_long_specs_fall_back_to_term() -> None:
+    assert typespecs.typespec(T(K.CLASS, name="lib.Thing"), CLASSES, "Lib.Thing") == "t()"
+    wide = T(K.UNION, tuple(T(K.LITERAL, values=(str(n),)) for n in range(10**6, 10**6 + 20)))
+    assert typespecs.typespec(wide, CLASSES) == "term()"
+
+
+leaves = st.sampled_from(
+    [T(k) for k in (K.ANY, K.NONE, K.INT, K.FLOAT, K.COMPLEX, K.STR, K.BOOL, K.BYTES,
+                    K.CALLABLE, K.ARRAY, K.DTYPE)]
+    + [T(K.CLASS, name="lib.Thing"), T(K.CLASS, name="x.Y"), T(K.CLASS)]
+    + [T(K.LITERAL, values=v) for v in (("1",), ("'s'",), ("True", "None"), ("x",), ())]
+)  # fmt: skip
+types = st.recursive(
+    leaves,
+    lambda inner: st.one_of(
+        st.builds(lambda a: T(K.LIST, (a,)), inner),
+        st.builds(lambda a: T(K.SET, (a,)), inner),
+        st.builds(lambda a: T(K.ITERATOR, (a,)), inner),
+        st.builds(lambda xs, v: T(K.TUPLE, tuple(xs), variadic=v),
+                  st.lists(inner, max_size=3), st.booleans()),
+        st.builds(lambda a, b: T(K.DICT, (a, b)), inner, inner),
+        st.builds(lambda xs: T(K.UNION, tuple(xs)), st.lists(inner, max_size=4)),
+        st.builds(lambda xs: T(K.LIST, tuple(xs)), st.lists(inner, max_size=2)),  # malformed
+    ),
+    max_leaves=8,
+)  # fmt: skip
+
+
+@settings(max_examples=3, deadline=None, derandomize=True, phases=NO_SHRINK,
+          suppress_health_check=SLOW_OK)  # fmt: skip
+@given(st.lists(st.tuples(types, types), min_size=30, max_size=30))
+def test_random_types_always_compile(
+    elixir_project: ElixirProject, annotations: list[tuple[TypeRef, TypeRef]]
+) -> None:
+    functions = tuple(
+        model.Function(
+            name=f"f{k}", qualname=f"f{k}", module="lib", kind="function",
+            signature=Signature((Param("a", ParamKind.POSITIONAL_OR_KEYWORD, annotation=a),),
+                                returns=r),
+        )
+        for k, (a, r) in enumerate(annotations)
+    )  # fmt: skip
+    thing = model.Class(name="Thing", qualname="Thing", module="lib", constructor=Signature(()))
+    lib = model.Library(
+        name="lib", version="1", python_module="lib", elixir_module="Lib",
+        root=model.Module(name="lib", functions=functions, classes=(thing,)),
+    )  # fmt: skip
+    source = render_library(lib, spec("lib", "Lib"), tool_version="0.1.0").source
+    elixir_project.check({"lib.ex": source})
