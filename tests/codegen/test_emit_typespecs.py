@@ -49,6 +49,14 @@ def test_mapping(ref: TypeRef, spec_text: str) -> None:
     assert typespecs.typespec(ref, CLASSES) == spec_text
 
 
+def test_class_typed_parameters_accept_any_term() -> None:
+    thing = T(K.UNION, (T(K.CLASS, name="lib.Thing"), T(K.NONE)))
+    assert typespecs.typespec(thing, CLASSES) == "Lib.Thing.t() | nil"
+    assert typespecs.typespec(thing, CLASSES, argument=True) == "term()"
+    listed = T(K.LIST, (T(K.CLASS, name="lib.Thing"),))
+    assert typespecs.typespec(listed, CLASSES, argument=True) == "list()"
+
+
 def test_own_class_is_t_and_long_specs_fall_back_to_term() -> None:
     assert typespecs.typespec(T(K.CLASS, name="lib.Thing"), CLASSES, "Lib.Thing") == "t()"
     wide = T(K.UNION, tuple(T(K.LITERAL, values=(str(n),)) for n in range(10**6, 10**6 + 20)))

@@ -284,7 +284,8 @@ def _callable_wrapper(
     plan = _plan_params(sig, taken)
     params = (["ref"] if receiver else []) + [var for var, _ in plan.required]
     param_types = ([receiver] if receiver else []) + [
-        typespecs.typespec(p.annotation, ctx.classes, elixir_module) for _, p in plan.required
+        typespecs.typespec(p.annotation, ctx.classes, elixir_module, argument=True)
+        for _, p in plan.required
     ]
     python = f"{python_module}.{qualname}"
     ret = returns or typespecs.typespec(sig.returns, ctx.classes, elixir_module)
@@ -408,7 +409,10 @@ def _attribute_wrappers(
                 python_module=python_module,
                 function=function,
                 params=["ref", "value"],
-                param_types=[receiver, value_type],
+                param_types=[
+                    receiver,
+                    typespecs.typespec(attr.type, ctx.classes, elixir_module, argument=True),
+                ],
                 rest=None,
                 kwargs=[],
                 optional_positional=[],

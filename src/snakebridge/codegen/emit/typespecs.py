@@ -30,34 +30,45 @@ _SIMPLE = {
 }
 
 
-def typespec(t: TypeRef | None, classes: Mapping[str, str], local: str | None = None) -> str:
+def typespec(
+    t: TypeRef | None,
+    classes: Mapping[str, str],
+    local: str | None = None,
+    *,
+    argument: bool = False,
+) -> str:
     """``t`` as a typespec; ``classes`` maps Python class names to generated Elixir modules.
 
     ``local`` is the Elixir module being written: its own class type is written ``t()``.
+    ``argument``: the type of a parameter. Python converts what it is given (a list where
+    an ``ndarray`` is annotated, a string for a ``PathLike``), so a class-typed parameter
+    accepts any term; only return types name refs.
     """
-    text = _render(t, classes, local) if t is not None else TERM
+    text = _render(t, {} if argument else classes, local, argument) if t is not None else TERM
     return text if len(text) <= MAX_WIDTH else TERM
 
 
-def _render(t: TypeRef, classes: Mapping[str, str], local: str | None) -> str:
+def _render(
+    t: TypeRef, classes: Mapping[str, str], local: str | None, argument: bool = False
+) -> str:
     if t.kind in _SIMPLE:
         return _SIMPLE[t.kind]
     if t.kind == TypeKind.LIST and len(t.args) == 1:
-        item = _render(t.args[0], classes, local)
+        item = _render(t.args[0], classes, local, argument)
         return "list()" if item == TERM else f"[{item}]"
     if t.kind == TypeKind.TUPLE:
         if t.variadic or not t.args:
             return "tuple()"
-        return "{" + ", ".join(_render(a, classes, local) for a in t.args) + "}"
+        return "{" + ", ".join(_render(a, classes, local, argument) for a in t.args) + "}"
     if t.kind == TypeKind.DICT and len(t.args) == 2:
-        key, value = (_render(a, classes, local) for a in t.args)
+        key, value = (_render(a, classes, local, argument) for a in t.args)
         if key == TERM and value == TERM:
             return "map()"
         return f"%{{optional({key}) => {value}}}"
     if t.kind == TypeKind.UNION:
         members: list[str] = []
         for arg in _flatten(t.args):
-            member = _render(arg, classes, local)
+            member = _render(arg, classes, local, argument)
             if member not in members:
                 members.append(member)
         if not members or TERM in members:
@@ -66,6 +77,8 @@ def _render(t: TypeRef, classes: Mapping[str, str], local: str | None) -> str:
     if t.kind == TypeKind.LITERAL:
         return _literal(t.values)
     if t.kind == TypeKind.CLASS and t.name:
+        if argument:
+            return TERM
         module = classes.get(t.name)
         if module is None:
             return REF
