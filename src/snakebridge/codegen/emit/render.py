@@ -582,7 +582,11 @@ def _discovery_doc(elixir: str) -> str:
         "Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and "
         "`f!` returns the value or raises. Required Python arguments are positional; "
         "keyword arguments go in the last argument, `opts`; runtime options "
-        "(`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`."
+        "(`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. A Python `*args` "
+        "becomes extra arguments (a trailing keyword list is `opts`). Python names that "
+        "are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` "
+        "is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts "
+        "either name."
     )
 
 
