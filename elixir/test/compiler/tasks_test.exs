@@ -22,7 +22,16 @@ defmodule SnakeBridge.PrepassTasksTest do
 
   setup do
     Mix.shell(Mix.Shell.Process)
-    on_exit(fn -> Mix.shell(Mix.Shell.IO) end)
+    # The project's own interpreter must be the one used, whatever the caller exported.
+    vars = ~w(SNAKEBRIDGE_STRICT SNAKEBRIDGE_SKIP SNAKEBRIDGE_VERBOSE SNAKEBRIDGE_PYTHON)
+    saved = Map.new(vars, &{&1, System.get_env(&1)})
+    Enum.each(vars, &System.delete_env/1)
+
+    on_exit(fn ->
+      Mix.shell(Mix.Shell.IO)
+
+      Enum.each(saved, fn {k, v} -> if v, do: System.put_env(k, v), else: System.delete_env(k) end)
+    end)
 
     root =
       Project.create("tasks", %{"lib/stats.ex" => @app},
