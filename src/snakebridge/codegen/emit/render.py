@@ -868,8 +868,10 @@ _DISCOVERY = '''
   def __search__(query) when Kernel.is_binary(query) do
     needle = String.downcase(query)
 
+    # __functions__() rather than @sb_functions: the literal is type-checked and stored
+    # once, in one function, instead of once per use.
     own =
-      @sb_functions
+      __functions__()
       |> Enum.filter(fn entry ->
         haystack = Enum.join([entry.name, entry.python, entry.summary], " ")
         String.contains?(String.downcase(haystack), needle)
@@ -888,7 +890,7 @@ _DISCOVERY = '''
   def doc(name) when Kernel.is_atom(name) or Kernel.is_binary(name) do
     wanted = Kernel.to_string(name)
 
-    case Enum.find(@sb_functions, &(wanted in [Atom.to_string(&1.name), &1.python_name])) do
+    case Enum.find(__functions__(), &(wanted in [Atom.to_string(&1.name), &1.python_name])) do
       nil -> nil
       entry -> __sb_doc__(entry)
     end
