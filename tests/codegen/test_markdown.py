@@ -84,3 +84,10 @@ def test_summary_is_one_line() -> None:
         "First line."
     )
     assert len(markdown.summary(model.Doc(summary="x" * 500))) == 200
+
+
+def test_rest_titles_become_headings() -> None:
+    joined = model.Doc(style="numpydoc", summary="NumPy =====", description="Provides.")
+    assert markdown.render_doc(joined).startswith("### NumPy\n\nProvides.")
+    raw = model.Doc(raw="Title\n=====\n\nBody.", style="plain")
+    assert markdown.render_doc(raw) == "### Title\n\nBody."

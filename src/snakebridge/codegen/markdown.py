@@ -24,6 +24,7 @@ _DIRECTIVE = re.compile(r"^(\s*)\.\. ([a-zA-Z0-9_-]+)::\s*(.*)$")
 _PROMPT = re.compile(r"^\s*(>>>|\.\.\.)( |$)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _UNDERLINE = re.compile(r"^([=\-~^*+#])\1{2,}$")
+_JOINED_TITLE = re.compile(r"^(.*\S)\s+([=\-~^*+#])\2{2,}$")
 
 _ADMONITIONS = {
     "note": "Note",
@@ -230,7 +231,11 @@ def render_doc(
         parts.append(f"> **Deprecated:** {_one_line(inline(deprecated))}")
     parsed = doc.style not in ("plain", "none") or bool(doc.summary or doc.params)
     if parsed:
-        head = "\n\n".join(x for x in (doc.summary.strip(), doc.description.strip()) if x)
+        summary_text = doc.summary.strip()
+        title = _JOINED_TITLE.match(summary_text)
+        if title:  # "NumPy\n=====" joined into one line by the docstring parser
+            summary_text = "### " + title.group(1)
+        head = "\n\n".join(x for x in (summary_text, doc.description.strip()) if x)
         if head:
             parts.append(free_text(head))
     elif doc.raw.strip():
