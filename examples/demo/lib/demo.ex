@@ -43,8 +43,8 @@ defmodule Demo do
     x = Sympy.Symbol.new!("x")
     cube = Sympy.sympify!("(x + 1)**3")
     expanded = Sympy.expand!(cube)
-    derivative = Sympy.diff!(expanded, [x])
-    roots = Sympy.solve!(Sympy.sympify!("x**2 - 4"), [x])
+    derivative = Sympy.diff!(expanded, x)
+    roots = Sympy.solve!(Sympy.sympify!("x**2 - 4"), x)
 
     section("sympy")
     row("expand((x + 1)^3)", Sympy.sstr!(expanded))
