@@ -186,3 +186,11 @@ def test_module_collision_fails_naming_both() -> None:
         r"numpy\.Linalg",
     ):
         render_library(lib, spec(), tool_version="0.1.0")
+
+
+def test_discovery_function_names_are_exported_and_generated() -> None:
+    from snakebridge.codegen.emit import DISCOVERY_FUNCTIONS
+
+    source = render()
+    for name in DISCOVERY_FUNCTIONS:
+        assert f"  def {name}" in source

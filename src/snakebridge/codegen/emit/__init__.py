@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from snakebridge.codegen.emit.render import (
+    DISCOVERY_FUNCTIONS,
     GenerationError,
     Rendered,
     RenderedSymbol,
@@ -31,4 +32,11 @@ GENERATOR_FILES: tuple[Path, ...] = tuple(
     )
 )
 
-__all__ = ["GENERATOR_FILES", "GenerationError", "Rendered", "RenderedSymbol", "render_library"]
+__all__ = [
+    "DISCOVERY_FUNCTIONS",
+    "GENERATOR_FILES",
+    "GenerationError",
+    "Rendered",
+    "RenderedSymbol",
+    "render_library",
+]

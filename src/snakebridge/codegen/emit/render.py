@@ -46,6 +46,10 @@ from snakebridge.codegen.emit import layout, literals, typespecs
 from snakebridge.codegen.model import ParamKind
 from snakebridge.project import LibrarySpec
 
+# Defined in every generated module, answered from generated data: calls to these are
+# not library symbols (the pipeline should not ask the introspector for them).
+DISCOVERY_FUNCTIONS: tuple[str, ...] = ("__classes__", "__functions__", "__search__", "doc")
+
 RESULT_TYPE = "result"
 # A Python ``*args`` becomes up to this many extra Elixir parameters (one clause per
 # arity). More than that: ``SnakeBridge.call/4``.
