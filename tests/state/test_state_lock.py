@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 import pytest
 
-from snakebridge.project import Project, ProjectError, project_from_payload
+from snakebridge.project import LibrarySpec, Project, ProjectError, project_from_payload
 from snakebridge.state import lock
 from snakebridge.state.errors import StateError
 from snakebridge.state.lock import LibraryLock, Lock
@@ -207,6 +207,30 @@ def test_rule_library_version_regenerates_only_that_library() -> None:
     assert result.libraries == frozenset({"numpy"})
     assert result.affects("numpy") and not result.affects("sympy")
     assert result.reasons == ("numpy changed 2.4.6 -> 2.5.0: regenerating numpy",)
+
+
+def test_changed_binding_options_regenerate_only_that_library() -> None:
+    new = with_library(base_lock(), "numpy", options="streaming=mean")
+    result = lock.staleness(base_lock(), new)
+    assert not result.everything
+    assert result.libraries == frozenset({"numpy"})
+    assert "binding options" in result.reasons[0]
+
+
+def test_binding_options_are_canonical_and_survive_the_file(tmp_path: Path) -> None:
+    spec = LibrarySpec(
+        "pandas",
+        "~> 2.2",
+        "Pd",
+        "pandas",
+        exclude=("eval",),
+        streaming=("read_csv",),
+        idempotent=True,
+    )
+    assert lock.binding_options(spec) == "exclude=eval; idempotent=all; streaming=read_csv"
+    locked = with_library(base_lock(), "numpy", options=lock.binding_options(spec))
+    lock.write(tmp_path / "snakebridge.lock", locked)
+    assert lock.read(tmp_path / "snakebridge.lock") == locked
 
 
 def test_rule_newly_declared_library_is_generated() -> None:

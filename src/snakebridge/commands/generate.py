@@ -18,7 +18,12 @@ from typing import Any
 
 from snakebridge import __version__
 from snakebridge.cli import Output, Reply, command
-from snakebridge.codegen.emit import Rendered, render_library
+from snakebridge.codegen.emit import (
+    DISCOVERY_FUNCTIONS,
+    GenerationError,
+    Rendered,
+    render_library,
+)
 from snakebridge.codegen.introspect import IntrospectionResult, introspect
 from snakebridge.project import Detection, LibrarySpec, Project, detections_from_payload
 from snakebridge.state import files, lock, manifest
@@ -63,7 +68,8 @@ def _group(project: Project, detections: Iterable[Detection]) -> dict[str, list[
     grouped: dict[str, list[Detection]] = defaultdict(list)
     for detection in detections:
         spec = project.library_for_module(detection.module)
-        if spec is not None:
+        # Discovery functions (`Numpy.doc/1`, ...) are in every generated module already.
+        if spec is not None and detection.function not in DISCOVERY_FUNCTIONS:
             grouped[spec.name].append(_normalize(detection, spec))
     return grouped
 
@@ -199,7 +205,12 @@ def generate(
                 output.log("info", f"{name} printed while being introspected:\n{result.output}")
             wanted = grouped.get(name, [])
             outcome.diagnostics += _unresolved(result, wanted)
-            rendered = render_library(result.library, spec, tool_version=__version__)
+            try:
+                rendered = render_library(result.library, spec, tool_version=__version__)
+            except GenerationError as exc:
+                # The library's file, manifest entries and lock entry stay as they were.
+                outcome.diagnostics.append(Diagnostic("error", f"{name}: {exc}"))
+                continue
             outcome.diagnostics += _check_arities(spec, rendered, wanted)
             target = project.generated_file(spec)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -214,7 +225,7 @@ def generate(
         has_symbols = {e.library for e in symbols.values()}
         behind = {
             name
-            for name in has_symbols - set(results)
+            for name in has_symbols - set(outcome.regenerated)
             if stale.everything or name in stale.libraries
         }
         env = old_lock if (old_lock is not None and stale.everything and behind) else new_lock

@@ -47,6 +47,7 @@ class LibraryLock:
     requested: str  # requirement as written in mix.exs ("~> 2.0"), or "stdlib"
     resolved: str  # installed version ("2.4.6"); for :stdlib, the Python version
     files_hash: str  # "sha256:<hex>" over the distribution's RECORD; "" for :stdlib
+    options: str = ""  # the mix.exs options that shape the generated file (binding_options)
 
 
 @dataclass(frozen=True)
@@ -211,9 +212,26 @@ def installed_version(lib: LibrarySpec) -> str | None:
     return None if dist is None else dist.version
 
 
+def binding_options(lib: LibrarySpec) -> str:
+    """The mix.exs options that change a library's generated file, as one canonical line."""
+    idempotent = (
+        ("all" if lib.idempotent else "") if isinstance(lib.idempotent, bool) else lib.idempotent
+    )
+    fields = (
+        ("exclude", lib.exclude),
+        ("idempotent", (idempotent,) if isinstance(idempotent, str) else idempotent),
+        ("include", lib.include),
+        ("streaming", lib.streaming),
+    )
+    return "; ".join(f"{key}={','.join(vals)}" for key, vals in fields if any(vals))
+
+
 def library_lock(lib: LibrarySpec) -> LibraryLock:
+    options = binding_options(lib)
     if lib.stdlib:
-        return LibraryLock(requested=STDLIB_REQUESTED, resolved=python_version(), files_hash="")
+        return LibraryLock(
+            requested=STDLIB_REQUESTED, resolved=python_version(), files_hash="", options=options
+        )
     dist = installed_distribution(lib)
     if dist is None:
         raise ProjectError(
@@ -225,7 +243,10 @@ def library_lock(lib: LibrarySpec) -> LibraryLock:
     # RECORD lists every installed file with its own hash; hashing it hashes the install.
     files_hash = "sha256:" + hashlib.sha256(_normalize_record(record).encode()).hexdigest()
     return LibraryLock(
-        requested=lib.requirement or "", resolved=dist.version, files_hash=files_hash
+        requested=lib.requirement or "",
+        resolved=dist.version,
+        files_hash=files_hash,
+        options=options,
     )
 
 
@@ -277,6 +298,12 @@ def staleness(old: Lock | None, new: Lock) -> Staleness:
         elif prev.resolved != lib.resolved:
             libraries.add(name)
             reasons.append(f"{name} changed {prev.resolved} -> {lib.resolved}: regenerating {name}")
+        elif prev.options != lib.options:
+            libraries.add(name)
+            reasons.append(
+                f"{name}: binding options in mix.exs changed ({prev.options or 'none'} -> "
+                f"{lib.options or 'none'}): regenerating {name}"
+            )
     return Staleness(everything, frozenset(libraries), tuple(reasons))
 
 
@@ -324,6 +351,8 @@ def render(lock: Lock) -> bytes:
                 "files_hash": lib.files_hash,
                 "requested": lib.requested,
                 "resolved": lib.resolved,
+                # Written only when set, so a library with default options reads as before.
+                **({"options": lib.options} if lib.options else {}),
             }
             for name, lib in sorted(lock.libraries.items())
         },
@@ -376,7 +405,11 @@ def _from_data(data: Any, path: Path) -> Lock:
             isinstance(raw.get(k), str) for k in ("requested", "resolved", "files_hash")
         ):
             raise _corrupt(path, f"libraries.{name} needs string requested, resolved, files_hash")
-        libraries[name] = LibraryLock(raw["requested"], raw["resolved"], raw["files_hash"])
+        if not isinstance(raw.get("options", ""), str):
+            raise _corrupt(path, f"libraries.{name}.options must be a string")
+        libraries[name] = LibraryLock(
+            raw["requested"], raw["resolved"], raw["files_hash"], raw.get("options", "")
+        )
     return Lock(
         snakebridge_version=env["snakebridge_version"],
         generator_hash=env["generator_hash"],
