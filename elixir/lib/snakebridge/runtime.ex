@@ -12,12 +12,15 @@ defmodule SnakeBridge.Runtime do
   against `descriptor.kwargs` before anything is sent; runtime options sit under
   `:snakebridge`:
 
-    * `timeout:` ms the Python call may run (default 30_000, `config :snakebridge, timeout:`)
+    * `timeout:` ms the Python call may run, or `:infinity` (default 30_000,
+      `config :snakebridge, timeout:`); past it the call returns `:timeout` and its
+      worker is replaced
     * `session:` a session id (default: the calling process's session)
     * `pool:` the pool name (default `:default`)
     * `batch:` items fetched per round trip by streams (default 1)
-    * `numeric_lists:` force (`true`) or forbid (`false`) turning numeric lists into
-      numpy arrays in the worker (default: on for numpy, scipy, pandas, sklearn, statsmodels)
+    * `numeric_lists:` force (`true`) or forbid (`false`) turning numeric lists of 16 or
+      more elements into numpy arrays without per-element conversion (default: on for
+      numpy, scipy, pandas, sklearn, statsmodels; see `SnakeBridge.Runtime.Numeric`)
 
   Idempotent calls (`descriptor.idempotent`) are retried once on a fresh worker when
   their worker crashed.
