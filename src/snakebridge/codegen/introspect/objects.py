@@ -122,6 +122,7 @@ def value_type(value: Any) -> TypeRef:
 class Describer:
     def __init__(self, stubs: S.StubIndex | None = None) -> None:
         self.stubs = stubs or S.StubIndex()
+        self._instance_attributes: dict[type, dict[str, Attribute]] = {}
 
     # ------------------------------------------------------------------ functions
 
@@ -288,7 +289,11 @@ class Describer:
                         writable=False,
                     )
         methods: dict[str, Function] = {}
-        wanted = public_names(cls) if members is None else list(members)
+        wanted = (
+            sorted({*public_names(cls), *self.instance_attributes(cls)})
+            if members is None
+            else list(members)
+        )
         for member in wanted:
             if member in attributes or (flavor == "enum" and member in enum_members):
                 continue
@@ -346,7 +351,7 @@ class Describer:
         try:
             raw = inspect.getattr_static(cls, name)
         except AttributeError:
-            return self._declared_attribute(cls, name)
+            return self._declared_attribute(cls, name) or self.instance_attributes(cls).get(name)
         owner = next((k for k in cls.__mro__ if name in vars(k)), cls)
         member_qualname = f"{qualname}.{name}"
         places = [
@@ -424,6 +429,31 @@ class Describer:
                     writable=True,
                 )
         return None
+
+    def instance_attributes(self, cls: type) -> dict[str, Attribute]:
+        """Public attributes assigned only in ``__init__`` (read from its source): data
+        attributes of instances, readable and writable."""
+        try:
+            cached = self._instance_attributes.get(cls)
+        except TypeError:  # a metaclass that makes its classes unhashable
+            return {}
+        if cached is None:
+            cached = {
+                name: Attribute(
+                    name,
+                    "data",
+                    type=found.type,
+                    readable=True,
+                    writable=True,
+                    doc=Doc(
+                        raw=f"Instance attribute, assigned in `{found.assigned_in}`.",
+                        style="plain",
+                    ),
+                )
+                for name, found in sorted(SC.init_attributes(cls).items())
+            }
+            self._instance_attributes[cls] = cached
+        return cached
 
     def _property(self, cls: type, name: str, raw: Any, places: list[tuple[str, str]]) -> Attribute:
         getter = raw.fget if isinstance(raw, property) else getattr(raw, "func", None)

@@ -11,6 +11,7 @@ the emitter can never disagree.
 from __future__ import annotations
 
 import difflib
+import enum
 import fnmatch
 import importlib
 import inspect
@@ -171,10 +172,18 @@ class Resolver:
             cnode.constructor_requested = True
             return f"{where}.__init__"
         candidates = public_names(container)
+        if isinstance(container, type):
+            candidates = sorted({*candidates, *self.describer.instance_attributes(container)})
         matches = sorted(
             (n for n in candidates if _function(n) == req.function),
             key=lambda n: (n != req.function, n),
         )
+        if not matches and qual and isinstance(container, type):
+            # no real member of that name (a real ``put_x`` method wins): maybe the
+            # generated setter of attribute ``x``
+            setter = self._setter(node, container, qual, req, candidates)
+            if setter is not None:
+                return setter
         if not matches:
             hint = ""
             if req.function == "new":
@@ -210,12 +219,15 @@ class Resolver:
                 raise ResolveError(f"{req.module}.{req.function}: cannot describe {path}")
             if (
                 isinstance(member, model.Attribute)
-                and req.arity > 1
+                and req.arity > _GETTER_ARITY[1]
                 and not callable(getattr(container, pick, None))
             ):
+                setter = ""
+                if member.writable and not _is_enum_member(container, pick):
+                    setter = f", or set it with {req.module}.put_{req.function}(ref, value)"
                 raise ResolveError(
                     f"{req.module}.{req.function}/{req.arity}: {path} is an attribute, not "
-                    f"callable; read it with {req.module}.{req.function}/1 on an instance"
+                    f"callable; read it with {req.module}.{req.function}(ref){setter}"
                 )
             cnode.members.add(pick)
             return path
@@ -227,6 +239,47 @@ class Resolver:
             node.functions[qualname] = fn
         else:
             node.attributes[qualname] = self.describer.attribute(value, name=qualname)
+        return path
+
+    def _setter(
+        self, node: ModuleNode, cls: type, qual: list[str], req: Request, candidates: list[str]
+    ) -> str | None:
+        """``put_x/2`` on a class module: the generated setter of writable attribute ``x``
+        (``names.function_name(x)`` is what follows ``put_``, as the emitter writes it).
+        None when ``x`` is no member at all, so the caller reports the missing name."""
+        if not req.function.startswith(SETTER_PREFIX):
+            return None
+        getter = req.function[len(SETTER_PREFIX) :]
+        targets = sorted(
+            (n for n in candidates if _function(n) == getter), key=lambda n: (n != getter, n)
+        )
+        if not targets:
+            return None
+        pick = targets[0]
+        where = node.name + "".join("." + q for q in qual)
+        path = f"{where}.{pick}"
+        self._check_allowed(qual_path(node, [*qual, pick], self.lib))
+        member = self.describer.member(cls, pick, module=node.name, qualname=".".join(qual))
+        call = f"{req.module}.{req.function}/{req.arity}"
+        if not isinstance(member, model.Attribute):
+            what = "a method" if isinstance(member, model.Function) else "a class"
+            raise ResolveError(
+                f"{call}: {path} is {what}, not an attribute, so it has no setter; "
+                f"use {req.module}.{getter}"
+            )
+        if not member.writable or _is_enum_member(cls, pick):
+            what = "a property without a setter" if member.kind == "property" else "read-only"
+            raise ResolveError(
+                f"{call}: {path} is {what}, so it cannot be set; read it with "
+                f"{req.module}.{getter}(ref)"
+            )
+        if req.arity not in _SETTER_ARITY:
+            raise ResolveError(
+                f"{call}: the setter of {path} is {req.module}.{req.function}(ref, value) "
+                f"(runtime options as a third argument); it was called with {req.arity} "
+                f"argument(s)"
+            )
+        self._class_node(node, cls, qual).members.add(pick)
         return path
 
     def _module_member(self, node: ModuleNode, pick: str, req: Request, path: str) -> str:
@@ -313,6 +366,17 @@ class Resolver:
             attributes=tuple(node.attributes[k] for k in sorted(node.attributes)),
             submodules=tuple(self._assemble(node.submodules[k]) for k in sorted(node.submodules)),
         )
+
+
+# The emitter's accessors: ``x(ref, opts \\ [])`` and ``put_x(ref, value, opts \\ [])``
+# (codegen/emit/render.py).
+SETTER_PREFIX = "put_"
+_GETTER_ARITY = (1, 2)
+_SETTER_ARITY = (2, 3)
+
+
+def _is_enum_member(cls: type, name: str) -> bool:
+    return isinstance(cls, enum.EnumMeta) and name in cls.__members__
 
 
 def qual_path(node: ModuleNode, parts: list[str], lib: LibraryInfo) -> str:

@@ -18,10 +18,11 @@ import sys
 import textwrap
 import types as pytypes
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from snakebridge.codegen.model import Param, ParamKind, Signature
+from snakebridge.codegen.introspect import types as T
+from snakebridge.codegen.model import Param, ParamKind, Signature, TypeKind, TypeRef
 
 _MAX_DEPTH = 4
 Describe = Callable[[Any], Signature | None]
@@ -245,3 +246,125 @@ def _keyword_reads(node: ast.FunctionDef, var_kw: str) -> list[Param]:
             if name.isidentifier() and name not in found:
                 found[name] = Param(name, ParamKind.KEYWORD_ONLY, has_default=True, default=None)
     return sorted(found.values(), key=lambda p: p.name)
+
+
+# ------------------------------------------------------------ instance attributes
+
+
+@dataclass(frozen=True)
+class InstanceAttribute:
+    """A public attribute that ``__init__`` assigns on the instance (``self.x = ...``)."""
+
+    name: str
+    type: TypeRef | None  # None: unknown (no annotation, or assignments disagree)
+    assigned_in: str  # qualname of the ``__init__`` that assigns it ("Shape.__init__")
+
+
+def init_attributes(cls: type) -> dict[str, InstanceAttribute]:
+    """Public instance attributes assigned in the ``__init__`` of ``cls`` or its bases.
+
+    Such attributes exist on instances only, so neither ``dir(cls)`` nor annotations
+    reveal them; the source of ``__init__`` does. Only Python ``__init__`` functions
+    whose source is available are read (C types and generated ``__init__`` such as a
+    dataclass's have none). The most derived ``__init__`` that assigns a name describes
+    it. Assignments inside nested functions, lambdas and classes are not counted: they
+    may never run, or bind another ``self``.
+    """
+    found: dict[str, InstanceAttribute] = {}
+    for klass in cls.__mro__:
+        if klass is object:
+            continue
+        raw = vars(klass).get("__init__")
+        try:
+            fn = inspect.unwrap(raw) if raw is not None else None
+        except Exception:
+            fn = None
+        if not isinstance(fn, pytypes.FunctionType):
+            continue
+        node = _parse(fn)
+        if node is None:
+            continue
+        for name, type_ref in _self_assignments(node, fn).items():
+            if name not in found:
+                found[name] = InstanceAttribute(name, type_ref, f"{klass.__qualname__}.__init__")
+    return found
+
+
+_UNKNOWN = TypeRef(TypeKind.ANY)
+
+
+def _self_assignments(node: ast.FunctionDef, fn: pytypes.FunctionType) -> dict[str, TypeRef | None]:
+    positional = node.args.posonlyargs + node.args.args
+    if not positional:
+        return {}
+    me = positional[0].arg
+    annotated: dict[str, TypeRef] = {}
+    inferred: dict[str, set[TypeRef]] = {}
+    for stmt in _same_scope(node):
+        annotation: ast.expr | None = None
+        value: ast.expr | None
+        if isinstance(stmt, ast.Assign):
+            targets, value = list(stmt.targets), stmt.value
+        elif isinstance(stmt, ast.AnnAssign):
+            targets, value, annotation = [stmt.target], stmt.value, stmt.annotation
+        elif isinstance(stmt, ast.AugAssign):
+            targets, value = [stmt.target], None
+        else:
+            continue
+        for target in targets:
+            direct = isinstance(target, ast.Attribute)
+            for t in _unpacked(target):
+                if not (
+                    isinstance(t, ast.Attribute)
+                    and isinstance(t.value, ast.Name)
+                    and t.value.id == me
+                    and not t.attr.startswith("_")
+                ):
+                    continue
+                if annotation is not None and t.attr not in annotated:
+                    annotated[t.attr] = T.from_source(
+                        ast.unparse(annotation), T.runtime_namespace(fn.__globals__)
+                    )
+                guess = _value_type(value, fn) if direct and value is not None else None
+                inferred.setdefault(t.attr, set()).add(guess or _UNKNOWN)
+    result: dict[str, TypeRef | None] = {}
+    for name, guesses in inferred.items():
+        if name in annotated:
+            result[name] = annotated[name]
+        elif len(guesses) == 1 and _UNKNOWN not in guesses:
+            result[name] = next(iter(guesses))
+        else:
+            result[name] = None
+    return result
+
+
+def _same_scope(node: ast.FunctionDef) -> list[ast.AST]:
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        out.append(current)
+        stack.extend(ast.iter_child_nodes(current))
+    return out
+
+
+def _unpacked(target: ast.expr) -> list[ast.expr]:
+    if isinstance(target, ast.Tuple | ast.List):
+        return [t for elt in target.elts for t in _unpacked(elt)]
+    if isinstance(target, ast.Starred):
+        return _unpacked(target.value)
+    return [target]
+
+
+def _value_type(value: ast.expr, fn: pytypes.FunctionType) -> TypeRef | None:
+    """The type of ``self.x = value`` when it is evident: a literal, or a parameter
+    copied unchanged whose annotation says it."""
+    if isinstance(value, ast.Constant) and value.value is not None and value.value is not ...:
+        return T.from_runtime(type(value.value))
+    if isinstance(value, ast.Name):
+        annotation = getattr(fn, "__annotations__", {}).get(value.id)
+        if annotation is not None:
+            return T.from_runtime(annotation, fn.__globals__)
+    return None
