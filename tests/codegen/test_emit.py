@@ -194,3 +194,40 @@ def test_discovery_function_names_are_exported_and_generated() -> None:
     source = render()
     for name in DISCOVERY_FUNCTIONS:
         assert f"  def {name}" in source
+
+
+def test_symbol_texts_read_back_exactly_what_each_checksum_hashed() -> None:
+    import dataclasses
+    import hashlib
+
+    from snakebridge.codegen.emit import symbol_texts
+
+    lib = numpy_like()
+    # A docstring that looks like layout (a descriptor head, the tail comment, `end`)
+    # must not move any boundary: heredoc bodies are data.
+    fake = (
+        "Looks like code.\n\n@d_mean %{\n\n# Discovery: answered offline from this "
+        "module's data, by SnakeBridge.Discovery.\nend\n"
+    )
+    first = dataclasses.replace(lib.root.functions[0], doc=model.Doc(raw=fake, style="plain"))
+    lib = dataclasses.replace(
+        lib, root=dataclasses.replace(lib.root, functions=(first, *lib.root.functions[1:]))
+    )
+    rendered = render_library(lib, spec(streaming=("mean", "ix_")), tool_version="0.1.0")
+    assert "  @d_mean_stream %{" in rendered.source and "  @d_ix__stream %{" in rendered.source
+    texts = symbol_texts(rendered.source)
+    assert set(texts) == {(s.elixir_module, s.name) for s in rendered.symbols}
+    for symbol in rendered.symbols:
+        text = texts[(symbol.elixir_module, symbol.name)]
+        assert hashlib.sha256(text.encode()).hexdigest() == symbol.checksum, symbol.name
+
+    # A hand edit changes exactly that symbol's text; a deleted symbol is absent.
+    edited = rendered.source.replace("Runtime.call(@d_mean,", "Runtime.call( @d_mean,", 1)
+    after = symbol_texts(edited)
+    changed = {key for key in texts if after.get(key) != texts[key]}
+    assert changed == {("Numpy", "mean")}
+    start = rendered.source.index("  @d_solve %{")
+    end = rendered.source.index("\n\n", rendered.source.index("def solve!(")) + 1
+    assert ("Numpy.Linalg", "solve") not in symbol_texts(
+        rendered.source[:start] + rendered.source[end:]
+    )

@@ -7,13 +7,14 @@ one-line message, and the command that fixes it. ``repair`` regenerates the libr
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from snakebridge.codegen.emit import symbol_texts
 from snakebridge.project import Project, ProjectError
 from snakebridge.state import bindings as bindings_mod
-from snakebridge.state import checksums
 from snakebridge.state import lock as lock_mod
 from snakebridge.state import manifest as manifest_mod
 from snakebridge.state.bindings import Binding
@@ -71,6 +72,13 @@ def base_name(function: str, streaming: tuple[str, ...]) -> str | None:
     base = function.removesuffix("!")
     stem = base.removesuffix("_stream")
     return stem if stem != base and stem in streaming else base
+
+
+def _checksum_matches(text: str | None, checksum: str) -> bool:
+    if text is None:
+        return False
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return digest == checksum.removeprefix("sha256:")
 
 
 def generated_bindings(
@@ -152,7 +160,8 @@ def check(
             )
             continue
         defined = by_file.get(rel, set())
-        source = path.read_text(encoding="utf-8", errors="replace")
+        # The emitter owns its layout: it says where each symbol's text is.
+        texts = symbol_texts(path.read_text(encoding="utf-8", errors="replace"))
         for entry in entries:
             missing = [
                 a for a in entry.arities if (entry.elixir_module, entry.name, a) not in defined
@@ -169,7 +178,9 @@ def check(
                         regenerate=True,
                     )
                 )
-            elif not checksums.matches(source, entry.elixir_module, entry.name, entry.checksum):
+            elif not _checksum_matches(
+                texts.get((entry.elixir_module, entry.name)), entry.checksum
+            ):
                 add(
                     Finding(
                         "changed_binding",

@@ -15,6 +15,7 @@ from snakebridge.codegen.emit.render import (
     Rendered,
     RenderedSymbol,
     render_library,
+    symbol_texts,
 )
 
 _CODEGEN = Path(__file__).resolve().parent.parent
@@ -39,4 +40,5 @@ __all__ = [
     "Rendered",
     "RenderedSymbol",
     "render_library",
+    "symbol_texts",
 ]

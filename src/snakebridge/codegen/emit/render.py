@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -849,8 +850,7 @@ def _attr_list(attr: str, maps: list[list[str]]) -> list[str]:
     return out
 
 
-_DISCOVERY = '''
-  @doc """
+_DISCOVERY = '''  @doc """
   The functions this module wraps: Elixir name, arities, Python name, kind and summary.
 
   Bang (`name!`) and streaming (`name_stream`) variants are not listed separately.
@@ -869,21 +869,7 @@ _DISCOVERY = '''
   of the modules nested under it, case-insensitively, offline.
   """
   @spec __search__(String.t()) :: [map()]
-  def __search__(query) when Kernel.is_binary(query) do
-    needle = String.downcase(query)
-
-    # __functions__() rather than @sb_functions: the literal is type-checked and stored
-    # once, in one function, instead of once per use.
-    own =
-      __functions__()
-      |> Enum.filter(fn entry ->
-        haystack = Enum.join([entry.name, entry.python, entry.summary], " ")
-        String.contains?(String.downcase(haystack), needle)
-      end)
-      |> Enum.map(&Map.put(&1, :module, __MODULE__))
-
-    own ++ Enum.flat_map(@sb_nested, & &1.__search__(query))
-  end
+  def __search__(query), do: SnakeBridge.Discovery.search(__MODULE__, @sb_nested, query)
 
   @doc """
   The Markdown documentation of one generated function, by Elixir or Python name.
@@ -891,28 +877,7 @@ _DISCOVERY = '''
   Returns `nil` when this module generated no such function.
   """
   @spec doc(atom() | String.t()) :: String.t() | nil
-  def doc(name) when Kernel.is_atom(name) or Kernel.is_binary(name) do
-    wanted = Kernel.to_string(name)
-
-    case Enum.find(__functions__(), &(wanted in [Atom.to_string(&1.name), &1.python_name])) do
-      nil -> nil
-      entry -> __sb_doc__(entry)
-    end
-  end
-
-  defp __sb_doc__(entry) do
-    name = entry.name
-
-    case Code.fetch_docs(__MODULE__) do
-      {:docs_v1, _, _, _, _, _, docs} ->
-        # Several arities may carry docs (*args wrappers); the full one is the longest.
-        texts = for {{:function, ^name, _}, _, _, %{"en" => text}, _} <- docs, do: text
-        Enum.max_by(texts, &Kernel.byte_size/1, fn -> entry.summary end)
-
-      _ ->
-        entry.summary
-    end
-  end'''
+  def doc(name), do: SnakeBridge.Discovery.doc(__MODULE__, name)'''
 
 
 def _module_text(ctx: _Context, mod: _Module) -> tuple[str, list[tuple[_Wrapper, str]]]:
@@ -930,17 +895,81 @@ def _module_text(ctx: _Context, mod: _Module) -> tuple[str, list[tuple[_Wrapper,
     )
     out.append("")
     out += _metadata(mod)
+    # Each symbol's text runs from its descriptor to the blank line before the next
+    # symbol's descriptor or before the tail (discovery functions, helpers): the shape
+    # `symbol_texts` reads back.
     rendered: list[tuple[_Wrapper, str]] = []
     for w in mod.wrappers:
         text = _wrapper_text(ctx, w)
         rendered.append((w, text))
         out.append("")
         out.append(text)
+    out.append("")
+    out.append(_TAIL)
     out.append(_DISCOVERY)
     if any(w.rest is not None for w in mod.wrappers):
         out.append(_VARARGS_HELPER)
     out.append("end")
     return "\n".join(out), rendered
+
+
+# First line after a module's symbols; never inside a symbol's text (outside heredocs).
+_TAIL = "  # Discovery: answered offline from this module's data, by SnakeBridge.Discovery."
+_MODULE_HEAD = re.compile(r"^defmodule (\S+) do$")
+_DESCRIPTOR_HEAD = re.compile(r"^  @d_(\S+) %\{$")
+_HEREDOC_OPEN = re.compile(r'^\s*@\w+ """$')
+
+
+def symbol_texts(source: str) -> dict[tuple[str, str], str]:
+    """Each symbol's text in a generated file, keyed by (Elixir module, name), exactly as
+    ``RenderedSymbol.checksum`` hashed it when the file was rendered.
+
+    A symbol's text starts at its descriptor (``  @d_<name> %{`` after a blank line)
+    and runs to the blank line before the next symbol's descriptor or before the
+    module's tail (``_TAIL``, then discovery and helpers). A streaming variant's
+    descriptor (``call_type: :stream``) belongs to the symbol before it. Heredoc
+    bodies (docs) are skipped, so no docstring can fake a boundary. A hand-edited or
+    damaged file gives whatever text is there (its
+    checksum then differs); a symbol whose descriptor is gone is absent.
+    """
+    lines = source.split("\n")
+    out: dict[tuple[str, str], str] = {}
+    module: str | None = None
+    current: tuple[str, str] | None = None
+    start = 0
+    in_heredoc = False
+
+    def close(end: int) -> None:
+        if current is not None:
+            out[current] = "\n".join(lines[start:end])
+
+    for i, line in enumerate(lines):
+        if in_heredoc:
+            in_heredoc = line.strip() != '"""'
+            continue
+        if _HEREDOC_OPEN.match(line):
+            in_heredoc = True
+            continue
+        head = _MODULE_HEAD.match(line)
+        if head:
+            module, current = head.group(1), None
+            continue
+        if module is not None and (line == "end" or line == _TAIL):
+            close(i - 1 if line == _TAIL else i)
+            current = None
+            module = module if line == _TAIL else None
+            continue
+        descriptor = _DESCRIPTOR_HEAD.match(line)
+        if (
+            descriptor
+            and module is not None
+            and i > 0
+            and not lines[i - 1]
+            and (i + 1 >= len(lines) or lines[i + 1].strip() != "call_type: :stream,")
+        ):
+            close(i - 1)
+            current, start = (module, descriptor.group(1)), i
+    return out
 
 
 def _comment_safe(text: str) -> str:
