@@ -6,6 +6,11 @@ or submodule of the current object (submodules are imported only when a segment 
 for them), and the function must equal ``names.function_name`` of a public member.
 The naming rules live in ``names``; this module only applies them, so the resolver and
 the emitter can never disagree.
+
+On a class module, an attribute's getter is ``x/1`` (``x/2`` with opts) and the
+emitter's setter of a writable attribute is ``put_x/2`` (``/3``), where ``x`` is
+``names.function_name`` of the attribute; a real member that the name matches directly
+(a ``put_x`` method) wins. Attributes include those assigned only in ``__init__``.
 """
 
 from __future__ import annotations
@@ -188,6 +193,8 @@ class Resolver:
             hint = ""
             if req.function == "new":
                 hint = f" ({where} is not a class, so `new` has no constructor to call)"
+            elif req.function.startswith(SETTER_PREFIX):
+                hint = _setter_spelling(req.function[len(SETTER_PREFIX) :], candidates)
             raise ResolveError(
                 f"{req.module}.{req.function}/{req.arity}: {where} has no public member "
                 f"named {req.function}{hint}"
@@ -268,10 +275,15 @@ class Resolver:
                 f"use {req.module}.{getter}"
             )
         if not member.writable or _is_enum_member(cls, pick):
-            what = "a property without a setter" if member.kind == "property" else "read-only"
+            what = (
+                "a property without a setter (in its definition or type stubs)"
+                if member.kind == "property"
+                else "read-only"
+            )
             raise ResolveError(
-                f"{call}: {path} is {what}, so it cannot be set; read it with "
-                f"{req.module}.{getter}(ref)"
+                f"{call}: {path} is {what}, so no setter is generated; read it with "
+                f"{req.module}.{getter}(ref), or if Python does accept an assignment, set "
+                f"it at run time with SnakeBridge.set_attr(ref, {pick!r}, value)"
             )
         if req.arity not in _SETTER_ARITY:
             raise ResolveError(
@@ -373,6 +385,18 @@ class Resolver:
 SETTER_PREFIX = "put_"
 _GETTER_ARITY = (1, 2)
 _SETTER_ARITY = (2, 3)
+
+
+def _setter_spelling(written: str, candidates: list[str]) -> str:
+    """``put_T`` for attribute ``T``: the setter is spelled with the getter's Elixir
+    name, ``put_py_T``."""
+    for name in candidates:
+        if name == written and _function(name) not in ("", written):
+            return (
+                f" (the setter of attribute {name}, if it is writable, is "
+                f"{SETTER_PREFIX}{_function(name)}: put_ followed by its getter's name)"
+            )
+    return ""
 
 
 def _is_enum_member(cls: type, name: str) -> bool:
