@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -197,7 +198,6 @@ def test_discovery_function_names_are_exported_and_generated() -> None:
 
 
 def test_symbol_texts_read_back_exactly_what_each_checksum_hashed() -> None:
-    import dataclasses
     import hashlib
 
     from snakebridge.codegen.emit import symbol_texts
@@ -231,3 +231,37 @@ def test_symbol_texts_read_back_exactly_what_each_checksum_hashed() -> None:
     assert ("Numpy.Linalg", "solve") not in symbol_texts(
         rendered.source[:start] + rendered.source[end:]
     )
+
+
+def test_overloads_are_valid_python_deduplicated_and_stub_defaults_shown() -> None:
+    from snakebridge.codegen.emit.render import python_signature
+
+    stub = Signature(
+        (
+            Param("a", ParamKind.POSITIONAL_OR_KEYWORD),
+            Param("axis", ParamKind.POSITIONAL_OR_KEYWORD, True, "None"),
+            Param("keepdims", ParamKind.POSITIONAL_OR_KEYWORD, True, None),
+            Param("where", ParamKind.KEYWORD_ONLY, True, None),
+        )
+    )
+    assert python_signature("mean", stub) == "mean(a, axis=None, keepdims=..., *, where=...)"
+    lib = numpy_like()
+    fn = dataclasses.replace(
+        lib.root.functions[1],
+        overloads=(stub, stub, dataclasses.replace(stub, params=stub.params[:2])),
+    )
+    assert fn.name == "mean"
+    lib = dataclasses.replace(
+        lib,
+        root=dataclasses.replace(
+            lib.root, functions=(lib.root.functions[0], fn, *lib.root.functions[2:])
+        ),
+    )
+    source = render_library(lib, spec(), tool_version="0.1.0").source
+    overloads = source.split("Overloads declared in the library's type stubs:", 1)[1]
+    block = overloads.split("```python\n", 1)[1].split("```", 1)[0]
+    assert block.split("\n")[:2] == [
+        "  mean(a, axis=None, keepdims=..., *, where=...)",
+        "  mean(a, axis=None)",
+    ]
+    assert "keepdims, " not in source

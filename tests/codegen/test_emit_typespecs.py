@@ -57,6 +57,17 @@ def test_class_typed_parameters_accept_any_term() -> None:
     assert typespecs.typespec(listed, CLASSES, argument=True) == "list()"
 
 
+def test_float_parameters_take_any_number_float_returns_stay_float() -> None:
+    floats = T(K.UNION, (T(K.FLOAT), T(K.INT), T(K.NONE)))
+    assert typespecs.typespec(T(K.FLOAT), CLASSES, argument=True) == "number()"
+    assert typespecs.typespec(floats, CLASSES, argument=True) == "number() | nil"
+    assert typespecs.typespec(floats, CLASSES) == "float() | integer() | nil"
+    listed = T(K.LIST, (T(K.FLOAT),))
+    assert typespecs.typespec(listed, CLASSES, argument=True) == "[number()]"
+    assert typespecs.typespec(listed, CLASSES) == "[float()]"
+    assert typespecs.typespec(T(K.INT), CLASSES, argument=True) == "integer()"
+
+
 def test_own_class_is_t_and_long_specs_fall_back_to_term() -> None:
     assert typespecs.typespec(T(K.CLASS, name="lib.Thing"), CLASSES, "Lib.Thing") == "t()"
     wide = T(K.UNION, tuple(T(K.LITERAL, values=(str(n),)) for n in range(10**6, 10**6 + 20)))

@@ -91,3 +91,71 @@ def test_rest_titles_become_headings() -> None:
     assert markdown.render_doc(joined).startswith("### NumPy\n\nProvides.")
     raw = model.Doc(raw="Title\n=====\n\nBody.", style="plain")
     assert markdown.render_doc(raw) == "### Title\n\nBody."
+
+
+# numpy's own module docstring shape (numpy/__init__.py), abridged.
+NUMPY_MODULE_DOC = """\
+NumPy
+=====
+
+Provides
+  1. An array object of arbitrary homogeneous items
+  2. Fast mathematical operations over arrays
+
+How to use the documentation
+----------------------------
+Documentation is available from
+`the NumPy homepage <https://numpy.org>`_.
+
+The docstring examples assume that `numpy` has been imported as ``np``::
+
+  >>> import numpy as np
+
+Available subpackages
+---------------------
+lib
+    Basic functions used by several sub-packages.
+distutils
+    Enhancements to distutils with support for
+    Fortran compilers support and more (for Python <= 3.11)
+
+Utilities
+---------
+test
+    Run numpy unittests
+"""
+
+
+def test_numpy_module_docstring_reads_as_markdown() -> None:
+    doc = model.Doc(
+        raw=NUMPY_MODULE_DOC,
+        style="plain",
+        summary="NumPy =====",
+        description=NUMPY_MODULE_DOC.split("=====\n\n", 1)[1],
+        examples=(">>> import numpy as np",),
+    )
+    text = markdown.render_doc(doc)
+    assert text.startswith("### NumPy\n\nProvides\n  1. An array object")
+    assert "=====" not in text and "-----" not in text
+    assert "### How to use the documentation\n\n" in text
+    assert "[the NumPy homepage](https://numpy.org)." in text
+    assert "imported as `np`:\n\n```python\n>>> import numpy as np\n```" in text
+    assert (
+        "### Available subpackages\n\n"
+        "  * `lib` - Basic functions used by several sub-packages.\n"
+        "  * `distutils` - Enhancements to distutils with support for Fortran compilers "
+        "support and more (for Python <= 3.11)\n\n### Utilities\n\n"
+        "  * `test` - Run numpy unittests"
+    ) in text
+    # The parser lifted the `>>>` line into examples too; it is shown once.
+    assert text.count(">>> import numpy as np") == 1
+    assert "## Examples" not in text
+
+
+def test_definition_lists_leave_paragraphs_and_lists_alone() -> None:
+    text = markdown.free_text("A paragraph line\nthat continues.\n\nTerm\n  1. a list item\n")
+    assert text == "A paragraph line\nthat continues.\n\nTerm\n  1. a list item"
+    text = markdown.free_text("Notes:\n    indented after a colon\n")
+    assert "* " not in text
+    text = markdown.free_text("Intro.\n\ntwo words\n    The meaning.")
+    assert text == "Intro.\n\n  * **two words** - The meaning."

@@ -20,6 +20,8 @@ from snakebridge.codegen import model
 
 _ROLE = re.compile(r":(?:[a-zA-Z0-9_+-]+:)*([a-zA-Z0-9_+-]+):`([^`]*)`")
 _DOUBLE_BACKTICK = re.compile(r"``([^`]+?)``")
+_LINK = re.compile(r"`([^`<>]+?)\s*<((?:https?|ftp)://[^<>`\s]+)>`__?")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)]|#\.)\s")
 _DIRECTIVE = re.compile(r"^(\s*)\.\. ([a-zA-Z0-9_-]+)::\s*(.*)$")
 _PROMPT = re.compile(r"^\s*(>>>|\.\.\.)( |$)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -57,6 +59,8 @@ def inline(text: str) -> str:
         return "`" + target.lstrip("~!") + "`"
 
     text = _DOUBLE_BACKTICK.sub(lambda m: "`" + m.group(1) + "`", text)
+    # `the NumPy homepage <https://numpy.org>`_ → [the NumPy homepage](https://numpy.org)
+    text = _LINK.sub(lambda m: f"[{m.group(1)}]({m.group(2)})", text)
     return _ROLE.sub(role, text)
 
 
@@ -125,7 +129,9 @@ def free_text(text: str) -> str:
             while block and not block[-1].strip():
                 block.pop()
             if block:
-                out += ["", *_fenced("", block), ""]
+                first = next(b for b in block if b.strip())
+                lang = "python" if first.lstrip().startswith(">>>") else ""
+                out += ["", *_fenced(lang, block), ""]
             continue
         underline = lines[i + 1].strip() if i + 1 < len(lines) else ""
         if line.strip() and _UNDERLINE.match(underline) and len(underline) >= len(line.strip()):
@@ -133,9 +139,53 @@ def free_text(text: str) -> str:
             out += ["", "### " + inline(line.strip()), ""]
             i += 2
             continue
+        item = _definition(lines, i)
+        if item is not None:
+            entry, i = item
+            out.append(entry)
+            continue
         out.append(inline(line))
         i += 1
     return _squeeze(out)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _definition(lines: list[str], i: int) -> tuple[str, int] | None:
+    """A reST definition-list item ("lib\\n    Basic functions ...", as in numpy's module
+    docstring) → one Markdown bullet, and the index after it; None when ``lines[i]``
+    starts no such item. Markdown would join the term and its indented definition
+    into one run-on paragraph."""
+    term = lines[i]
+    nxt = lines[i + 1] if i + 1 < len(lines) else ""
+    previous = lines[i - 1] if i > 0 else ""
+    if (
+        not term.strip()
+        or not nxt.strip()
+        or _indent(nxt) <= _indent(term)
+        or len(term.strip()) > 60
+        or term.rstrip().endswith((".", ",", ":", ";"))
+        or _LIST_ITEM.match(term)
+        or _LIST_ITEM.match(nxt)
+        or _PROMPT.match(nxt)
+        # A definition list starts after a blank line (or a title) or continues one.
+        or not (
+            not previous.strip()
+            or _UNDERLINE.match(previous.strip())
+            or _indent(previous) > _indent(term)
+        )
+    ):
+        return None
+    body: list[str] = []
+    j = i + 1
+    while j < len(lines) and lines[j].strip() and _indent(lines[j]) > _indent(term):
+        body.append(lines[j].strip())
+        j += 1
+    text = term.strip()
+    head = f"`{text}`" if re.fullmatch(r"[\w.]+", text) else f"**{inline(text)}**"
+    return f"  * {head} - {inline(' '.join(body))}", j
 
 
 _SILENT_DIRECTIVES = {"module", "currentmodule", "index", "toctree", "plot", "only", "testsetup"}
@@ -210,6 +260,10 @@ def _one_line(text: str) -> str:
     return " ".join(text.replace("`", "'").split())
 
 
+def _prompt_lines(text: str) -> set[str]:
+    return {line.strip() for line in text.split("\n") if _PROMPT.match(line)}
+
+
 def summary(doc: model.Doc) -> str:
     """One line for listings (``__functions__``, search results)."""
     text = doc.summary or next((line for line in doc.raw.strip().split("\n") if line.strip()), "")
@@ -277,9 +331,12 @@ def render_doc(
             parts.append("\n".join(section))
         if doc.notes.strip():
             parts.append("## Notes\n\n" + free_text(doc.notes))
-        if doc.examples:
+        # A parser may lift `>>>` lines out of the free text the head already shows.
+        shown = _prompt_lines(doc.description) if not doc.params else set()
+        examples = [e for e in doc.examples if not _prompt_lines(e) <= shown]
+        if examples:
             section = ["## Examples", ""]
-            for example in doc.examples:
+            for example in examples:
                 section += [
                     free_text(example)
                     if not example.lstrip().startswith(">>>")

@@ -254,7 +254,10 @@ def python_signature(display: str, sig: model.Signature) -> str:
         elif p.kind == ParamKind.VAR_KEYWORD:
             parts.append("**" + p.name)
         else:
-            parts.append(p.name + (f"={p.default}" if p.has_default and p.default else ""))
+            # A default the introspection could not show (a stub's `...`) is still a
+            # default: `keepdims=...`, not `keepdims`, which would read as required.
+            default = (p.default or "...") if p.has_default else None
+            parts.append(p.name + (f"={default}" if default is not None else ""))
         nxt = sig.params[k + 1] if k + 1 < len(sig.params) else None
         if p.kind == ParamKind.POSITIONAL_ONLY and (
             nxt is None or nxt.kind != ParamKind.POSITIONAL_ONLY

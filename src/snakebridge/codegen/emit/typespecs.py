@@ -16,6 +16,7 @@ from snakebridge.codegen.model import TypeKind, TypeRef
 
 REF = "SnakeBridge.Ref.t()"
 TERM = "term()"
+NUMBER = "number()"
 MAX_WIDTH = 50
 
 _INT_LITERAL = re.compile(r"-?\d+\Z")
@@ -42,7 +43,9 @@ def typespec(
     ``local`` is the Elixir module being written: its own class type is written ``t()``.
     ``argument``: the type of a parameter. Python converts what it is given (a list where
     an ``ndarray`` is annotated, a string for a ``PathLike``), so a class-typed parameter
-    accepts any term; only return types name refs.
+    accepts any term; only return types name refs. A ``float`` parameter is
+    ``number()`` (Python accepts an int wherever ``float`` is annotated); a ``float``
+    return stays ``float()``.
     """
     text = _render(t, {} if argument else classes, local, argument) if t is not None else TERM
     return text if len(text) <= MAX_WIDTH else TERM
@@ -51,6 +54,9 @@ def typespec(
 def _render(
     t: TypeRef, classes: Mapping[str, str], local: str | None, argument: bool = False
 ) -> str:
+    if t.kind == TypeKind.FLOAT and argument:
+        # Python's numeric tower: a parameter annotated `float` also takes an int.
+        return NUMBER
     if t.kind in _SIMPLE:
         return _SIMPLE[t.kind]
     if t.kind == TypeKind.LIST and len(t.args) == 1:
@@ -73,6 +79,8 @@ def _render(
                 members.append(member)
         if not members or TERM in members:
             return TERM
+        if NUMBER in members:  # number() already covers both
+            members = [m for m in members if m not in ("integer()", "float()")]
         return " | ".join(members)
     if t.kind == TypeKind.LITERAL:
         return _literal(t.values)
