@@ -15,6 +15,7 @@ import pytest
 from snakebridge.codegen import model, names
 from snakebridge.codegen.emit import render_library
 from snakebridge.codegen.introspect import IntrospectionResult, introspect
+from snakebridge.codegen.introspect.docstrings import documented_attributes
 from snakebridge.codegen.introspect.sourcecode import init_attributes
 from snakebridge.codegen.model import TypeKind, TypeRef
 from snakebridge.project import Detection, LibrarySpec, Project
@@ -157,7 +158,13 @@ def test_class_model_of_accessors(result: IntrospectionResult) -> None:
     owner = attrs["owner"]
     assert (owner.kind, owner.readable, owner.writable) == ("data", True, True)
     assert owner.type == TypeRef(TypeKind.STR)
-    assert owner.doc.raw == "Instance attribute, assigned in `Gauge.__init__`."
+    # described by the class docstring's Attributes section, plus where it was found
+    assert owner.doc.summary == "Who reads the gauge, upper-cased by some subclasses."
+    assert "Documented type: `str`." in owner.doc.raw
+    assert owner.doc.raw.endswith("Instance attribute, assigned in `Gauge.__init__`.")
+    assert attrs["unit"].doc.summary == "The pressure unit."
+    assert attrs["level"].doc.summary == "The level (read-write)."
+    assert attrs["count"].doc.raw == "Instance attribute, assigned in `Gauge.__init__`."
     assert attrs["count"].type == TypeRef(TypeKind.INT)
     assert attrs["hi"].type is None and attrs["lo"].type is None
     assert attrs["note"].type is None  # None, then a str
@@ -168,6 +175,7 @@ def test_class_model_of_accessors(result: IntrospectionResult) -> None:
     assert dial["angle"].type == TypeRef(TypeKind.FLOAT)
     assert dial["owner"].type is None  # Dial.__init__ assigns owner.upper()
     assert dial["owner"].doc.raw.endswith("`Dial.__init__`.")
+    assert dial["angle"].doc.summary == "The needle's angle, in degrees."
     assert dial["count"].doc.raw.endswith("`Gauge.__init__`.")
 
 
@@ -244,3 +252,16 @@ def test_init_attributes_reads_the_first_parameter_and_skips_other_scopes() -> N
     assert found["a"].assigned_in == "_Plain.__init__"
     assert init_attributes(_NoSource) == {}
     assert init_attributes(int) == {}
+
+
+def test_documented_attributes_in_each_style() -> None:
+    numpy_doc = "A.\n\nAttributes\n----------\nx, y : int\n    Coordinates.\n"
+    assert {k: (v.type, v.description) for k, v in documented_attributes(numpy_doc).items()} == {
+        "x": ("int", "Coordinates."),
+        "y": ("int", "Coordinates."),
+    }
+    google = "A.\n\nAttributes:\n    x (int): The x.\n"
+    assert documented_attributes(google)["x"].description == "The x."
+    rest = "A.\n\n:ivar x: The x.\n:cvar y: The y.\n:param z: Not an attribute.\n"
+    assert sorted(documented_attributes(rest)) == ["x", "y"]
+    assert documented_attributes("Just text.") == {}

@@ -9,6 +9,7 @@ style-independent and exactly what the generator renders as iex-like blocks.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 from typing import Any, Literal
@@ -17,6 +18,7 @@ import docstring_parser as dp
 
 from snakebridge.codegen import model
 from snakebridge.codegen.introspect import signatures as G
+from snakebridge.codegen.introspect import sourcecode as SC
 from snakebridge.codegen.introspect import types as T
 from snakebridge.codegen.introspect.signatures import parse_signature_line
 from snakebridge.codegen.model import (
@@ -122,12 +124,8 @@ def parse(raw: str) -> Doc:
     body = _strip_signature_line(text)
     style = detect_style(body)
     doc = Doc(raw=raw, style=style, examples=examples(body))
-    try:
-        parsed = dp.parse(
-            _normalize_numpy(body) if style == "numpydoc" else body,
-            style=_STYLES.get(style, dp.Style.AUTO),
-        )
-    except Exception:  # docstring_parser.ParseError and friends: keep the raw text
+    parsed = _parsed(body, style)
+    if parsed is None:  # docstring_parser.ParseError and friends: keep the raw text
         summary, _, rest = body.partition("\n\n")
         return replace(
             doc, style="plain", summary=" ".join(summary.split()), description=rest.strip()
@@ -140,6 +138,8 @@ def parse(raw: str) -> Doc:
     for meta in parsed.meta:
         key = meta.args[0] if meta.args else ""
         if isinstance(meta, dp.DocstringParam):
+            # A class's documented attributes land here too (docstring_parser reads
+            # them as params); documented_attributes() is what tells them apart.
             for name in _split_names(meta.arg_name):
                 params.append(
                     DocParam(
@@ -181,6 +181,69 @@ def parse(raw: str) -> Doc:
         notes="\n\n".join(n for n in notes if n),
         see_also=tuple(see_also),
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(body: str, style: str) -> dp.Docstring | None:
+    """docstring_parser's result (cached: a class docstring is read twice, for the class
+    and for its attributes); None when it cannot parse the text. Not to be mutated."""
+    try:
+        return dp.parse(
+            _normalize_numpy(body) if style == "numpydoc" else body,
+            style=_STYLES.get(style, dp.Style.AUTO),
+        )
+    except Exception:
+        return None
+
+
+_ATTRIBUTE_KEYS = ("attribute", "ivar", "cvar", "var")
+
+
+def documented_attributes(raw: str) -> dict[str, DocParam]:
+    """The attributes a class docstring documents (numpydoc/Google ``Attributes``
+    sections, reST ``:ivar x:`` / ``:cvar x:``), by name."""
+    text = raw.strip("\n")
+    if not text.strip():
+        return {}
+    body = _strip_signature_line(text)
+    parsed = _parsed(body, detect_style(body))
+    if parsed is None:
+        return {}
+    out: dict[str, DocParam] = {}
+    for meta in parsed.meta:
+        if not meta.args or meta.args[0] not in _ATTRIBUTE_KEYS:
+            continue
+        if isinstance(meta, dp.DocstringParam):
+            arg_name, type_name = meta.arg_name, meta.type_name
+        else:  # reST :ivar x: is a plain meta
+            arg_name, type_name = meta.args[-1], None
+        for name in _split_names(arg_name):
+            out.setdefault(name, DocParam(name, type_name, (meta.description or "").strip()))
+    return out
+
+
+def _document_attributes(cls: model.Class) -> model.Class:
+    """Attributes with no doc of their own (plain values, ``__slots__``, those found in
+    ``__init__``) take their description from the class docstring."""
+    if not cls.attributes or not cls.doc.raw:
+        return cls
+    documented = documented_attributes(cls.doc.raw)
+    if not documented:
+        return cls
+    attributes = []
+    for attr in cls.attributes:
+        entry = documented.get(attr.name)
+        found_in_init = attr.doc.raw.startswith(SC.INSTANCE_ATTRIBUTE_PREFIX)
+        if entry is None or not (attr.doc == model.EMPTY_DOC or found_in_init):
+            attributes.append(attr)
+            continue
+        parts = [entry.description or f"The `{attr.name}` attribute."]
+        if entry.type:
+            parts.append(f"Documented type: `{entry.type}`.")
+        if found_in_init:
+            parts.append(attr.doc.raw)
+        attributes.append(replace(attr, doc=parse("\n\n".join(parts))))
+    return replace(cls, attributes=tuple(attributes))
 
 
 def _split_names(arg_name: str) -> list[str]:
@@ -233,7 +296,7 @@ def parse_all(value: Any) -> Any:
     if isinstance(out, model.Function):
         out = replace(out, signature=complete(out.signature, out.doc))
     elif isinstance(out, model.Class):
-        out = replace(out, constructor=complete(out.constructor, out.doc))
+        out = _document_attributes(replace(out, constructor=complete(out.constructor, out.doc)))
     return out
 
 

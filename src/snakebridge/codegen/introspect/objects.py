@@ -445,10 +445,7 @@ class Describer:
                     type=found.type,
                     readable=True,
                     writable=True,
-                    doc=Doc(
-                        raw=f"Instance attribute, assigned in `{found.assigned_in}`.",
-                        style="plain",
-                    ),
+                    doc=Doc(raw=SC.INSTANCE_ATTRIBUTE_DOC.format(found.assigned_in), style="plain"),
                 )
                 for name, found in sorted(SC.init_attributes(cls).items())
             }

@@ -251,6 +251,12 @@ def _keyword_reads(node: ast.FunctionDef, var_kw: str) -> list[Param]:
 # ------------------------------------------------------------ instance attributes
 
 
+# The doc of an attribute found only in ``__init__``; the parent recognizes it to add
+# the class docstring's description of that attribute (``docstrings.parse_all``).
+INSTANCE_ATTRIBUTE_DOC = "Instance attribute, assigned in `{}`."
+INSTANCE_ATTRIBUTE_PREFIX = INSTANCE_ATTRIBUTE_DOC.split("`", 1)[0]
+
+
 @dataclass(frozen=True)
 class InstanceAttribute:
     """A public attribute that ``__init__`` assigns on the instance (``self.x = ...``)."""
