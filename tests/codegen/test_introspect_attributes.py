@@ -8,6 +8,7 @@ resolve back to the attribute it was generated for.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -239,6 +240,14 @@ class _Plain:
                 self.inner = 1
 
 
+@dataclasses.dataclass
+class _Record:
+    value: float
+
+    def __post_init__(self) -> None:
+        self.scaled = self.value * 2
+
+
 class _NoSource(dict):  # type: ignore[type-arg]
     pass
 
@@ -250,6 +259,8 @@ def test_init_attributes_reads_the_first_parameter_and_skips_other_scopes() -> N
     assert found["c"].type == TypeRef(TypeKind.LIST, (TypeRef(TypeKind.INT),))
     assert found["d"].type is None and found["g"].type is None
     assert found["a"].assigned_in == "_Plain.__init__"
+    post = init_attributes(_Record)  # the generated __init__ has no source
+    assert list(post) == ["scaled"] and post["scaled"].assigned_in == "_Record.__post_init__"
     assert init_attributes(_NoSource) == {}
     assert init_attributes(int) == {}
 

@@ -431,8 +431,8 @@ class Describer:
         return None
 
     def instance_attributes(self, cls: type) -> dict[str, Attribute]:
-        """Public attributes assigned only in ``__init__`` (read from its source): data
-        attributes of instances, readable and writable."""
+        """Public attributes assigned only in ``__init__`` or ``__post_init__`` (read
+        from the source): data attributes of instances, readable and writable."""
         try:
             cached = self._instance_attributes.get(cls)
         except TypeError:  # a metaclass that makes its classes unhashable

@@ -267,7 +267,8 @@ class InstanceAttribute:
 
 
 def init_attributes(cls: type) -> dict[str, InstanceAttribute]:
-    """Public instance attributes assigned in the ``__init__`` of ``cls`` or its bases.
+    """Public instance attributes assigned in the ``__init__`` (or a dataclass's
+    ``__post_init__``) of ``cls`` or its bases.
 
     Such attributes exist on instances only, so neither ``dir(cls)`` nor annotations
     reveal them; the source of ``__init__`` does. Only Python ``__init__`` functions
@@ -280,20 +281,26 @@ def init_attributes(cls: type) -> dict[str, InstanceAttribute]:
     for klass in cls.__mro__:
         if klass is object:
             continue
-        raw = vars(klass).get("__init__")
-        try:
-            fn = inspect.unwrap(raw) if raw is not None else None
-        except Exception:
-            fn = None
-        if not isinstance(fn, pytypes.FunctionType):
-            continue
-        node = _parse(fn)
-        if node is None:
-            continue
-        for name, type_ref in _self_assignments(node, fn).items():
-            if name not in found:
-                found[name] = InstanceAttribute(name, type_ref, f"{klass.__qualname__}.__init__")
+        for special in _CONSTRUCTION:
+            raw = vars(klass).get(special)
+            try:
+                fn = inspect.unwrap(raw) if raw is not None else None
+            except Exception:
+                fn = None
+            if not isinstance(fn, pytypes.FunctionType):
+                continue
+            node = _parse(fn)
+            if node is None:
+                continue
+            where = f"{klass.__qualname__}.{special}"
+            for name, type_ref in _self_assignments(node, fn).items():
+                if name not in found:
+                    found[name] = InstanceAttribute(name, type_ref, where)
     return found
+
+
+# ``__post_init__`` finishes a dataclass's generated ``__init__`` (which has no source).
+_CONSTRUCTION = ("__init__", "__post_init__")
 
 
 _UNKNOWN = TypeRef(TypeKind.ANY)
