@@ -68,6 +68,39 @@ defmodule Bench do
     %{p50_us: percentile(sorted, 0.50) / 1000, p99_us: percentile(sorted, 0.99) / 1000, n: n}
   end
 
+  # Alternating batches of `a` and `b`; each gets p50/p99 over all its samples, plus
+  # the p50 of each round (the report takes the median of the per-round ratios, which
+  # load spikes on a shared host distort far less than one long run).
+  def paired_latencies(rounds, batch, a, b) do
+    for _ <- 1..max(div(batch, 10), 1), do: {a.(), b.()}
+
+    per_round = for _ <- 1..rounds, do: {timed(batch, a), timed(batch, b)}
+    as = Enum.flat_map(per_round, &elem(&1, 0))
+    bs = Enum.flat_map(per_round, &elem(&1, 1))
+    round_p50 = fn times -> percentile(Enum.sort(times), 0.5) / 1000 end
+
+    {Map.put(summary(as), :round_p50_us, Enum.map(per_round, &round_p50.(elem(&1, 0)))),
+     Map.put(summary(bs), :round_p50_us, Enum.map(per_round, &round_p50.(elem(&1, 1))))}
+  end
+
+  defp timed(n, fun) do
+    for _ <- 1..n do
+      t0 = System.monotonic_time(:nanosecond)
+      fun.()
+      System.monotonic_time(:nanosecond) - t0
+    end
+  end
+
+  defp summary(times) do
+    sorted = Enum.sort(times)
+
+    %{
+      p50_us: percentile(sorted, 0.50) / 1000,
+      p99_us: percentile(sorted, 0.99) / 1000,
+      n: length(times)
+    }
+  end
+
   def echo_port(python) do
     Port.open({:spawn_executable, python}, [
       :binary,
@@ -123,12 +156,17 @@ defmodule Bench do
          session: "abcdefghijklmnop"
        }}
 
-    # 1. Trivial call latency, raw echo vs generated-shape wrapper.
+    # 1. Trivial call latency, raw echo vs generated-shape wrapper. The host is shared:
+    # echo and call batches alternate (10 rounds of 2,000), so load drift hits both alike.
     port = echo_port(python)
-    echo_lat = latencies(20_000, fn -> echo(port, request_like) end)
 
-    call_lat =
-      latencies(20_000, fn -> {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: :one]) end)
+    {echo_lat, call_lat} =
+      paired_latencies(
+        10,
+        2_000,
+        fn -> echo(port, request_like) end,
+        fn -> {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: :one]) end
+      )
 
     IO.inspect({echo_lat, call_lat}, label: "latency echo / call")
     results = Map.merge(results, %{echo_latency: echo_lat, call_latency: call_lat})
@@ -162,9 +200,27 @@ defmodule Bench do
       end
     end
 
+    ceiling = fn ->
+      {out, 0} = System.cmd(python, [Path.expand("ceiling.py", __DIR__), "1600"])
+      [one, two] = out |> String.split() |> Enum.map(&String.to_float/1)
+      {one, two}
+    end
+
+    # The host's ceiling (plain Python, 1 and 2 processes) before and after, same run.
+    ceiling_before = ceiling.()
     {cpu_one, cpu_two} = alternate(3, work.(:one), work.(:two))
-    IO.inspect({cpu_one, cpu_two}, label: "cpu-bound calls/s 1 vs 2 workers")
-    results = Map.merge(results, %{cpu_calls_per_s_1: cpu_one, cpu_calls_per_s_2: cpu_two})
+    ceiling_after = ceiling.()
+
+    IO.inspect({cpu_one, cpu_two, ceiling_before, ceiling_after},
+      label: "cpu-bound calls/s 1 vs 2 workers, ceiling"
+    )
+
+    results =
+      Map.merge(results, %{
+        cpu_calls_per_s_1: cpu_one,
+        cpu_calls_per_s_2: cpu_two,
+        ceiling: [ceiling_before, ceiling_after]
+      })
 
     # 3. 10 MB binary round trip.
     blob = :crypto.strong_rand_bytes(10 * 1024 * 1024)
@@ -172,16 +228,14 @@ defmodule Bench do
     rounds = 20
     mb = byte_size(blob) / (1024 * 1024)
 
-    echo_mb =
-      latencies(rounds, fn -> ^blob = echo(port, blob) end)
-      |> then(&(mb / (&1.p50_us / 1.0e6)))
-
-    call_mb =
-      latencies(rounds, fn ->
+    {echo_big, call_big} =
+      paired_latencies(rounds, 1, fn -> ^blob = echo(port, blob) end, fn ->
         {:ok, %SnakeBridge.Bytes{data: ^blob}} =
           Bench.Operator.concat(SnakeBridge.bytes(blob), empty, snakebridge: [pool: :one])
       end)
-      |> then(&(mb / (&1.p50_us / 1.0e6)))
+
+    echo_mb = mb / (echo_big.p50_us / 1.0e6)
+    call_mb = mb / (call_big.p50_us / 1.0e6)
 
     IO.inspect({echo_mb, call_mb}, label: "10MB MB/s echo / call")
     results = Map.merge(results, %{echo_mb_s: echo_mb, call_mb_s: call_mb})
