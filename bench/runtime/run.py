@@ -115,6 +115,17 @@ def render(results: dict[Any, Any]) -> str:
         "`+sbwt none` lifted the 2-worker ratio to about 1.5x in a separate experiment",
         "but made port round trips erratic (echo p50 11 µs → 34 µs), so it is not used.",
         "",
+        "Variance on this host (a 2-vCPU VM shared with other jobs): round trips run in",
+        "one of two modes for seconds at a time. In the fast mode the echo takes about",
+        "11 µs and a call about 18 µs (1.6x to 1.8x). In the slow mode one side takes",
+        "about 50 µs, which looks like the cost of waking a thread on another, idle vCPU.",
+        "With this method and default flags, three full runs measured 1.66x, 1.64x (this",
+        "report) and 5.51x. In the 5.51x run the slow mode hit the SnakeBridge batches in",
+        "8 of 10 rounds (echo/call p50 per round, µs: 54.3/18.0, 10.6/17.9, 10.5/58.8,",
+        "10.5/49.4, 10.4/58.9, 10.6/59.3, 10.4/58.1, 10.5/57.9, 10.7/45.2, 10.6/54.7).",
+        "Earlier runs with one long batch per side measured 1.69x to 1.95x.",
+        "The per-round p50s below show which mode each round of this run was in.",
+        "",
         "Per-round p50 (µs), echo / SnakeBridge: "
         + ", ".join(
             f"{e:.1f}/{c:.1f}"
