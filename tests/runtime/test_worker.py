@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+from snakebridge import etf
 from snakebridge.etf import Atom
 
 from .conftest import BYTES, REF, Worker, error, ok
@@ -99,6 +100,14 @@ def test_bad_requests(worker: Worker) -> None:
     assert got_id is None
     assert result[1]["type"] == "bad_request"
     assert ok(worker.call("operator", "add", 1, 1)) == 2
+    # An undecodable request (an improper list) still answers its own id.
+    frame = bytearray(etf.encode((77, {Atom("args"): [1, 2]})))
+    frame[frame.rindex(b"j")] = ord("a")  # the list's NIL tail becomes a small int
+    frame += b"\x00"
+    worker.send_raw(bytes(frame))
+    got_id, result = worker.reply()
+    assert got_id == 77
+    assert "could not be decoded" in result[1]["message"]
 
 
 def test_streams(worker: Worker) -> None:

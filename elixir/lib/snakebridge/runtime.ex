@@ -182,8 +182,12 @@ defmodule SnakeBridge.Runtime do
     call = call_info(descriptor)
 
     cond do
-      not is_list(args) ->
-        bad(call, "positional arguments must be a list, got #{inspect(args, limit: 5)}")
+      not proper_list?(args) ->
+        bad(
+          call,
+          "positional arguments must be a proper list, got #{inspect(args, limit: 5)}; " <>
+            "a `*args` parameter takes a list (e.g. `diff(f, [x])`, not `diff(f, x)`)"
+        )
 
       not is_list(opts) or not Keyword.keyword?(opts) ->
         bad(
@@ -201,6 +205,15 @@ defmodule SnakeBridge.Runtime do
         end
     end
   end
+
+  defp proper_list?(list) when is_list(list) do
+    _ = length(list)
+    true
+  rescue
+    ArgumentError -> false
+  end
+
+  defp proper_list?(_other), do: false
 
   defp check_runtime_opts(sb, call) do
     if is_list(sb) and Keyword.keyword?(sb) do

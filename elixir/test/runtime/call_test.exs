@@ -195,6 +195,13 @@ defmodule SnakeBridge.Runtime.CallTest do
       assert error.message =~ "numpy.linalg.solve"
     end
 
+    test "improper argument lists are refused before the call" do
+      assert {:error, %Error{type: :bad_argument, message: message}} =
+               Runtime.call(%{@mean | function: "sum"}, [1 | 2])
+
+      assert message =~ "proper list"
+    end
+
     test "runtime options are validated" do
       assert {:error, %Error{type: :bad_argument, message: message}} =
                Runtime.call(@mean, [[1]], snakebridge: [tiemout: 5])

@@ -158,13 +158,14 @@ class Worker:
     def _undecodable(
         self, frame: bytes, exc: BaseException
     ) -> list[bytes | bytearray | memoryview]:
+        # The id comes first in the frame ({id, request}): read just it, so the error
+        # reaches the waiting caller even when the rest cannot be decoded.
         request_id: Any = None
         try:
-            decoded = etf.decode(frame)
-            if isinstance(decoded, tuple) and decoded:
-                request_id = decoded[0]
+            if frame[:3] == b"\x83h\x02":
+                request_id = etf.make_reader()(frame, 3)[0]
         except Exception:
-            pass
+            request_id = None
         kind = "encode_error" if isinstance(exc, EncodeRefused) else "bad_request"
         return self.codec.encode_plain(
             (request_id, (ERROR, runtime_error(kind, f"the request could not be decoded: {exc}")))
