@@ -586,6 +586,31 @@ defmodule SnakeBridge.Runtime.Pool do
           snakebridge_worker: slot.worker
         )
 
+        desynced(state, index)
+    end
+  end
+
+  # A frame that is neither a log, nor ready, nor the awaited reply means the channel can
+  # no longer be trusted: fail the call in flight at once (rather than at its timeout)
+  # and replace the worker.
+  defp desynced(state, index) do
+    slot = state.slots[index]
+
+    case slot.current do
+      {from, _id, _prefix, _deadline, _timeout, _session} ->
+        reply(
+          from,
+          {:error,
+           Error.runtime(
+             :worker_crash,
+             "Python worker #{slot.worker} answered out of protocol; it was replaced " <>
+               "(refs it held are gone). This is a SnakeBridge bug: please report it"
+           )}
+        )
+
+        state |> kill_worker(index) |> start_worker(index)
+
+      nil ->
         state
     end
   end
