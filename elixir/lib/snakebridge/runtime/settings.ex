@@ -28,7 +28,15 @@ defmodule SnakeBridge.Runtime.Settings do
   @doc "The resolved settings every pool starts from."
   @spec load() :: map
   def load do
-    project = project_runtime()
+    # mix.exs is read only when the app env does not already say everything.
+    env = Application.get_all_env(:snakebridge)
+
+    project =
+      if (env[:python] || non_empty(System.get_env("SNAKEBRIDGE_PYTHON"))) && env[:libraries] &&
+           env[:root],
+         do: %{},
+         else: project_runtime()
+
     python = python(project)
     libraries = libraries(project)
     root = Application.get_env(:snakebridge, :root) || project[:root] || File.cwd!()
