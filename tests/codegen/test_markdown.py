@@ -157,5 +157,9 @@ def test_definition_lists_leave_paragraphs_and_lists_alone() -> None:
     assert text == "A paragraph line\nthat continues.\n\nTerm\n  1. a list item"
     text = markdown.free_text("Notes:\n    indented after a colon\n")
     assert "* " not in text
+    text = markdown.free_text("Intro.\n\n..  versionchanged:: 1.17.0\n    Usable as a decorator.")
+    assert "* " not in text
+    text = markdown.free_text("Intro.\n\n'fd'\n    .. math:: h = 2 \\frac{IQR}{n^{1/3}}\n")
+    assert "* " not in text and "```math" in text
     text = markdown.free_text("Intro.\n\ntwo words\n    The meaning.")
     assert text == "Intro.\n\n  * **two words** - The meaning."

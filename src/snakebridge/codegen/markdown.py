@@ -178,11 +178,15 @@ def _definition(lines: list[str], i: int) -> tuple[str, int] | None:
         )
     ):
         return None
+    if term.lstrip().startswith(".."):  # a directive or comment, however spaced
+        return None
     body: list[str] = []
     j = i + 1
     while j < len(lines) and lines[j].strip() and _indent(lines[j]) > _indent(term):
         body.append(lines[j].strip())
         j += 1
+    if any(b.startswith(("..", ">>>", "```")) for b in body):
+        return None  # markup inside: the generic path renders it as a block
     text = term.strip()
     head = f"`{text}`" if re.fullmatch(r"[\w.]+", text) else f"**{inline(text)}**"
     return f"  * {head} - {inline(' '.join(body))}", j
