@@ -111,10 +111,10 @@ def test_descriptors_follow_the_argument_rules() -> None:
     assert "def add(x1, x2, opts \\\\ []) do" in source
     assert "kwargs: :any" in descriptor(source, "d_py_end")  # fallback signature
     assert "def py_end(arg1, arg2) do" in source  # *args: one clause per arity
-    assert "__sb_varargs__(:call, @d_py_end, [], [arg1, arg2])" in source
+    assert "SnakeBridge.Runtime.varargs(:call, @d_py_end, [], [arg1, arg2])" in source
     reshape = descriptor(source, "d_reshape")
     assert "call_type: :method" in reshape and 'function: "ndarray.reshape"' in reshape
-    assert "__sb_varargs__(:call!, @d_reshape, [ref], [arg1, arg2])" in source
+    assert "SnakeBridge.Runtime.varargs(:call!, @d_reshape, [ref], [arg1, arg2])" in source
     assert "call_type: :new" in descriptor(source, "d_new")
     assert "def new(shape, opts \\\\ []) do" in source  # self dropped
     assert "call_type: :set_attr" in descriptor(source, "d_put_shape")

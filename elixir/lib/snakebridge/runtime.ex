@@ -60,6 +60,30 @@ defmodule SnakeBridge.Runtime do
   end
 
   @doc """
+  Runs a wrapper of a Python `*args` function: generated code passes the required
+  arguments and the extra ones as given; a trailing keyword list (`[]` included) among
+  the extras is `opts`, everything else is positional, in order. `fun` is `:call`,
+  `:call!` or `:stream`.
+  """
+  @spec varargs(:call | :call! | :stream, descriptor, list, list) :: term
+  def varargs(fun, descriptor, required, extra) do
+    {args, opts} =
+      case Enum.split(extra, -1) do
+        {init, [last]} when is_list(last) ->
+          if Keyword.keyword?(last), do: {required ++ init, last}, else: {required ++ extra, []}
+
+        _ ->
+          {required ++ extra, []}
+      end
+
+    case fun do
+      :call -> call(descriptor, args, opts)
+      :call! -> call!(descriptor, args, opts)
+      :stream -> stream(descriptor, args, opts)
+    end
+  end
+
+  @doc """
   Calls a function whose result is iterable and streams the items lazily: one round
   trip per `batch` items, so consumption is the backpressure; halting early closes the
   Python generator. Errors raise (a stream has no `{:error, _}` channel).

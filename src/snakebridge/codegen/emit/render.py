@@ -734,7 +734,7 @@ _VARIANTS = (
 
 def _varargs_text(ctx: _Context, w: _Wrapper) -> str:
     """One clause per arity: each Elixir argument is one Python positional, and a
-    trailing keyword list is ``opts`` (decided at run time by ``__sb_varargs__``)."""
+    trailing keyword list is ``opts`` (decided at run time by ``SnakeBridge.Runtime.varargs/4``)."""
     taken = set(w.params) | {"opts"}
     extras = [names.variable_name(f"arg{k}", taken) for k in range(1, MAX_VARARGS + 2)]
     out: list[str] = []
@@ -773,7 +773,7 @@ def _varargs_text(ctx: _Context, w: _Wrapper) -> str:
             out += layout.spec(name, [*w.param_types, *["term()"] * k], returns)
             out += layout.def_head("def", name, params)
             out += layout.call(
-                "__sb_varargs__",
+                "SnakeBridge.Runtime.varargs",
                 [
                     f":{fun}",
                     f"@{attr}",
@@ -783,27 +783,6 @@ def _varargs_text(ctx: _Context, w: _Wrapper) -> str:
             )
             out.append("  end")
     return "\n".join(out)
-
-
-_VARARGS_HELPER = """
-  # Splits the arguments of a *args wrapper: a trailing keyword list ([] included) is
-  # opts, everything else is positional, in order.
-  defp __sb_varargs__(fun, descriptor, required, extra) do
-    {args, opts} =
-      case Enum.split(extra, -1) do
-        {init, [last]} when Kernel.is_list(last) ->
-          if Keyword.keyword?(last), do: {required ++ init, last}, else: {required ++ extra, []}
-
-        _ ->
-          {required ++ extra, []}
-      end
-
-    case fun do
-      :call -> SnakeBridge.Runtime.call(descriptor, args, opts)
-      :call! -> SnakeBridge.Runtime.call!(descriptor, args, opts)
-      :stream -> SnakeBridge.Runtime.stream(descriptor, args, opts)
-    end
-  end"""
 
 
 def _metadata(mod: _Module) -> list[str]:
@@ -910,8 +889,6 @@ def _module_text(ctx: _Context, mod: _Module) -> tuple[str, list[tuple[_Wrapper,
     out.append("")
     out.append(_TAIL)
     out.append(_DISCOVERY)
-    if any(w.rest is not None for w in mod.wrappers):
-        out.append(_VARARGS_HELPER)
     out.append("end")
     return "\n".join(out), rendered
 
