@@ -15,7 +15,7 @@ defmodule Sympy do
 
   Only the functions your code calls are generated (calling a new one and running `mix compile` adds it). `Sympy.__functions__()` lists the generated functions with their Python names, `Sympy.__classes__()` the wrapped classes, `Sympy.__search__("text")` searches names and summaries here and in nested modules, and `Sympy.doc(:name)` returns one function's documentation; all of them answer offline, from data in this module. `SnakeBridge.call/4` reaches any function of an allowed library dynamically.
 
-  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; keyword arguments go in the last argument, `opts`; runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`.
+  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; keyword arguments go in the last argument, `opts`; runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. A Python `*args` becomes extra arguments (a trailing keyword list is `opts`). Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
 
   @typedoc "A call's outcome: the value, or the Python error as a struct."
@@ -24,7 +24,7 @@ defmodule Sympy do
   @sb_functions [
     %{
       name: :diff,
-      arities: [2, 3],
+      arities: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
       python: "sympy.diff",
       python_name: "diff",
       kind: :function,
@@ -42,7 +42,7 @@ defmodule Sympy do
     },
     %{
       name: :solve,
-      arities: [2, 3],
+      arities: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
       python: "sympy.solve",
       python_name: "solve",
       kind: :function,
@@ -91,8 +91,7 @@ defmodule Sympy do
   @doc """
   Differentiate f with respect to symbols.
 
-  Explanation
-  ===========
+  ### Explanation
 
   This is just a wrapper to unify .diff() and the Derivative class; its
   interface is similar to that of integrate().  You can use the same
@@ -113,7 +112,7 @@ defmodule Sympy do
   ## See also
 
     * Derivative
-    * idiff: computes the derivative implicitly
+    * idiff
 
   ## Examples
 
@@ -156,19 +155,150 @@ defmodule Sympy do
 
   ## Elixir
 
-  Wraps Python `sympy.diff` (function). Keyword arguments go in `opts` (any name is passed through). `symbols` is the list of extra positional arguments (`*symbols`). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
+  Wraps Python `sympy.diff` (function). Keyword arguments go in `opts` (any name is passed through). Extra positional arguments (`*symbols`) follow the required ones, up to 8; a trailing keyword list (`[]` included) is `opts`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec diff(term(), list(), keyword()) :: result(term())
-  def diff(f, symbols, opts \\ []) do
-    SnakeBridge.Runtime.call(@d_diff, [f | symbols], opts)
+  @spec diff(term()) :: result(term())
+  def diff(f) do
+    SnakeBridge.Runtime.varargs(:call, @d_diff, [f], [])
+  end
+
+  @doc false
+  @spec diff(term(), term()) :: result(term())
+  def diff(f, arg1) do
+    SnakeBridge.Runtime.varargs(:call, @d_diff, [f], [arg1])
+  end
+
+  @doc false
+  @spec diff(term(), term(), term()) :: result(term())
+  def diff(f, arg1, arg2) do
+    SnakeBridge.Runtime.varargs(:call, @d_diff, [f], [arg1, arg2])
+  end
+
+  @doc false
+  @spec diff(term(), term(), term(), term()) :: result(term())
+  def diff(f, arg1, arg2, arg3) do
+    SnakeBridge.Runtime.varargs(:call, @d_diff, [f], [arg1, arg2, arg3])
+  end
+
+  @doc false
+  @spec diff(term(), term(), term(), term(), term()) :: result(term())
+  def diff(f, arg1, arg2, arg3, arg4) do
+    SnakeBridge.Runtime.varargs(:call, @d_diff, [f], [arg1, arg2, arg3, arg4])
+  end
+
+  @doc false
+  @spec diff(term(), term(), term(), term(), term(), term()) :: result(term())
+  def diff(f, arg1, arg2, arg3, arg4, arg5) do
+    SnakeBridge.Runtime.varargs(:call, @d_diff, [f], [arg1, arg2, arg3, arg4, arg5])
+  end
+
+  @doc false
+  @spec diff(term(), term(), term(), term(), term(), term(), term()) :: result(term())
+  def diff(f, arg1, arg2, arg3, arg4, arg5, arg6) do
+    SnakeBridge.Runtime.varargs(:call, @d_diff, [f], [arg1, arg2, arg3, arg4, arg5, arg6])
+  end
+
+  @doc false
+  @spec diff(term(), term(), term(), term(), term(), term(), term(), term()) :: result(term())
+  def diff(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7) do
+    SnakeBridge.Runtime.varargs(:call, @d_diff, [f], [arg1, arg2, arg3, arg4, arg5, arg6, arg7])
+  end
+
+  @doc false
+  @spec diff(term(), term(), term(), term(), term(), term(), term(), term(), term()) ::
+          result(term())
+  def diff(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8) do
+    SnakeBridge.Runtime.varargs(
+      :call,
+      @d_diff,
+      [f],
+      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8]
+    )
+  end
+
+  @doc false
+  @spec diff(term(), term(), term(), term(), term(), term(), term(), term(), term(), term()) ::
+          result(term())
+  def diff(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9) do
+    SnakeBridge.Runtime.varargs(
+      :call,
+      @d_diff,
+      [f],
+      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9]
+    )
   end
 
   @doc """
-  Like `diff/3`, but returns the value or raises `SnakeBridge.Error`.
+  Like `diff/1`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec diff!(term(), list(), keyword()) :: term()
-  def diff!(f, symbols, opts \\ []) do
-    SnakeBridge.Runtime.call!(@d_diff, [f | symbols], opts)
+  @spec diff!(term()) :: term()
+  def diff!(f) do
+    SnakeBridge.Runtime.varargs(:call!, @d_diff, [f], [])
+  end
+
+  @doc false
+  @spec diff!(term(), term()) :: term()
+  def diff!(f, arg1) do
+    SnakeBridge.Runtime.varargs(:call!, @d_diff, [f], [arg1])
+  end
+
+  @doc false
+  @spec diff!(term(), term(), term()) :: term()
+  def diff!(f, arg1, arg2) do
+    SnakeBridge.Runtime.varargs(:call!, @d_diff, [f], [arg1, arg2])
+  end
+
+  @doc false
+  @spec diff!(term(), term(), term(), term()) :: term()
+  def diff!(f, arg1, arg2, arg3) do
+    SnakeBridge.Runtime.varargs(:call!, @d_diff, [f], [arg1, arg2, arg3])
+  end
+
+  @doc false
+  @spec diff!(term(), term(), term(), term(), term()) :: term()
+  def diff!(f, arg1, arg2, arg3, arg4) do
+    SnakeBridge.Runtime.varargs(:call!, @d_diff, [f], [arg1, arg2, arg3, arg4])
+  end
+
+  @doc false
+  @spec diff!(term(), term(), term(), term(), term(), term()) :: term()
+  def diff!(f, arg1, arg2, arg3, arg4, arg5) do
+    SnakeBridge.Runtime.varargs(:call!, @d_diff, [f], [arg1, arg2, arg3, arg4, arg5])
+  end
+
+  @doc false
+  @spec diff!(term(), term(), term(), term(), term(), term(), term()) :: term()
+  def diff!(f, arg1, arg2, arg3, arg4, arg5, arg6) do
+    SnakeBridge.Runtime.varargs(:call!, @d_diff, [f], [arg1, arg2, arg3, arg4, arg5, arg6])
+  end
+
+  @doc false
+  @spec diff!(term(), term(), term(), term(), term(), term(), term(), term()) :: term()
+  def diff!(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7) do
+    SnakeBridge.Runtime.varargs(:call!, @d_diff, [f], [arg1, arg2, arg3, arg4, arg5, arg6, arg7])
+  end
+
+  @doc false
+  @spec diff!(term(), term(), term(), term(), term(), term(), term(), term(), term()) :: term()
+  def diff!(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8) do
+    SnakeBridge.Runtime.varargs(
+      :call!,
+      @d_diff,
+      [f],
+      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8]
+    )
+  end
+
+  @doc false
+  @spec diff!(term(), term(), term(), term(), term(), term(), term(), term(), term(), term()) ::
+          term()
+  def diff!(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9) do
+    SnakeBridge.Runtime.varargs(
+      :call!,
+      @d_diff,
+      [f],
+      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9]
+    )
   end
 
   @d_expand %{
@@ -183,8 +313,7 @@ defmodule Sympy do
   @doc """
   Expand an expression using methods given as hints.
 
-  Explanation
-  ===========
+  ### Explanation
 
   Hints evaluated unless explicitly set to False are:  `basic`, `log`,
   `multinomial`, `mul`, `power_base`, and `power_exp` The following
@@ -210,13 +339,11 @@ defmodule Sympy do
   If the `force` hint is used, assumptions about variables will be ignored
   in making the expansion.
 
-  Hints
-  =====
+  ### Hints
 
   These hints are run by default
 
-  mul
-  ---
+  ### mul
 
   Distributes multiplication over addition:
 
@@ -227,8 +354,7 @@ defmodule Sympy do
   x*y + y*z
   ```
 
-  multinomial
-  -----------
+  ### multinomial
 
   Expand (x + y + ...)**n where n is a positive integer.
 
@@ -237,8 +363,7 @@ defmodule Sympy do
   x**2 + 2*x*y + 2*x*z + y**2 + 2*y*z + z**2
   ```
 
-  power_exp
-  ---------
+  ### power_exp
 
   Expand addition in exponents into multiplied bases.
 
@@ -249,8 +374,7 @@ defmodule Sympy do
   2**x*2**y
   ```
 
-  power_base
-  ----------
+  ### power_base
 
   Split powers of multiplied bases.
 
@@ -274,8 +398,7 @@ defmodule Sympy do
   x**2*y**2
   ```
 
-  log
-  ---
+  ### log
 
   Pull out power of an argument as a coefficient and split logs products
   into sums of logs.
@@ -295,16 +418,14 @@ defmodule Sympy do
   2*log(x) + log(y)
   ```
 
-  basic
-  -----
+  ### basic
 
   This hint is intended primarily as a way for custom subclasses to enable
   expansion by default.
 
   These hints are not run by default:
 
-  complex
-  -------
+  ### complex
 
   Split an expression into real and imaginary parts.
 
@@ -320,8 +441,7 @@ defmodule Sympy do
   that wish to redefine `_eval_expand_complex()` should consider
   redefining `as_real_imag()` instead.
 
-  func
-  ----
+  ### func
 
   Expand other functions.
 
@@ -331,8 +451,7 @@ defmodule Sympy do
   x*gamma(x)
   ```
 
-  trig
-  ----
+  ### trig
 
   Do trigonometric expansions.
 
@@ -372,7 +491,7 @@ defmodule Sympy do
 
   - You can shut off unwanted methods:
 
-  ```
+  ```python
   >>> (exp(x + y)*(x + y)).expand()
   x*exp(x)*exp(y) + y*exp(x)*exp(y)
   >>> (exp(x + y)*(x + y)).expand(power_exp=False)
@@ -383,7 +502,7 @@ defmodule Sympy do
 
   - Use deep=False to only expand on the top level:
 
-  ```
+  ```python
   >>> exp(x + exp(x + y)).expand()
   exp(x)*exp(exp(x)*exp(y))
   >>> exp(x + exp(x + y)).expand(deep=False)
@@ -401,7 +520,7 @@ defmodule Sympy do
     functions or to use `hint=False` to this function to finely control
     which hints are applied. Here are some examples:
 
-  ```
+  ```python
     >>> from sympy import expand, expand_mul, expand_power_base
     >>> x, y, z = symbols('x,y,z', positive=True)
 
@@ -445,7 +564,7 @@ defmodule Sympy do
   - The `modulus` meta-hint can be used to reduce the coefficients of an
     expression post-expansion:
 
-  ```
+  ```python
   >>> expand((3*x + 1)**2)
   9*x**2 + 6*x + 1
   >>> expand((3*x + 1)**2, modulus=5)
@@ -455,15 +574,14 @@ defmodule Sympy do
   - Either `expand()` the function or `.expand()` the method can be
     used.  Both are equivalent:
 
-  ```
+  ```python
   >>> expand((x + 1)**2)
   x**2 + 2*x + 1
   >>> ((x + 1)**2).expand()
   x**2 + 2*x + 1
   ```
 
-  API
-  ===
+  ### API
 
   Objects can define their own expand hints by defining
   `_eval_expand_hint()`.  The function should take the form:
@@ -507,71 +625,6 @@ defmodule Sympy do
   .rewrite() API.
 
   ## Examples
-
-  ```python
-  >>> from sympy import cos, exp, sin
-  >>> from sympy.abc import x, y, z
-  >>> (y*(x + z)).expand(mul=True)
-  x*y + y*z
-  ```
-
-  ```python
-  >>> ((x + y + z)**2).expand(multinomial=True)
-  x**2 + 2*x*y + 2*x*z + y**2 + 2*y*z + z**2
-  ```
-
-  ```python
-  >>> exp(x + y).expand(power_exp=True)
-  exp(x)*exp(y)
-  >>> (2**(x + y)).expand(power_exp=True)
-  2**x*2**y
-  ```
-
-  ```python
-  >>> ((x*y)**z).expand(power_base=True)
-  (x*y)**z
-  >>> ((x*y)**z).expand(power_base=True, force=True)
-  x**z*y**z
-  >>> ((2*y)**z).expand(power_base=True)
-  2**z*y**z
-  ```
-
-  ```python
-  >>> (x*y)**2
-  x**2*y**2
-  ```
-
-  ```python
-  >>> from sympy import log, symbols
-  >>> log(x**2*y).expand(log=True)
-  log(x**2*y)
-  >>> log(x**2*y).expand(log=True, force=True)
-  2*log(x) + log(y)
-  >>> x, y = symbols('x,y', positive=True)
-  >>> log(x**2*y).expand(log=True)
-  2*log(x) + log(y)
-  ```
-
-  ```python
-  >>> x, y = symbols('x,y')
-  >>> (x + y).expand(complex=True)
-  re(x) + re(y) + I*im(x) + I*im(y)
-  >>> cos(x).expand(complex=True)
-  -I*sin(re(x))*sinh(im(x)) + cos(re(x))*cosh(im(x))
-  ```
-
-  ```python
-  >>> from sympy import gamma
-  >>> gamma(x + 1).expand(func=True)
-  x*gamma(x)
-  ```
-
-  ```python
-  >>> cos(x + y).expand(trig=True)
-  -sin(x)*sin(y) + cos(x)*cos(y)
-  >>> sin(2*x).expand(trig=True)
-  2*sin(x)*cos(x)
-  ```
 
   ```python
   >>> (exp(x + y)*(x + y)).expand()
@@ -710,8 +763,7 @@ defmodule Sympy do
   @doc """
   Algebraically solves equations and systems of equations.
 
-  Explanation
-  ===========
+  ### Explanation
 
   Currently supported:
       - polynomial
@@ -740,68 +792,28 @@ defmodule Sympy do
         (e.g., `solve(f, x, y)`)
       - ordered iterable of symbols
         (e.g., `solve(f, [x, y])`)
-    * `flags` - dict=True (default is False)
-          Return list (perhaps empty) of solution mappings.
-      set=True (default is False)
-          Return list of symbols and set of tuple(s) of solution(s).
-      exclude=[] (default)
-          Do not try to solve for any of the free symbols in exclude;
-          if expressions are given, the free symbols in them will
-          be extracted automatically.
-      check=True (default)
-          If False, do not do any testing of solutions. This can be
-          useful if you want to include solutions that make any
-          denominator zero.
-      numerical=True (default)
-          Do a fast numerical check if *f* has only one symbol.
-      minimal=True (default is False)
-          A very fast, minimal testing.
-      warn=True (default is False)
-          Show a warning if `checksol()` could not conclude.
-      simplify=True (default)
-          Simplify all but polynomials of order 3 or greater before
-          returning them and (if check is not False) use the
-          general simplify function on the solutions and the
-          expression obtained when they are substituted into the
-          function which should be zero.
-      force=True (default is False)
-          Make positive all symbols without assumptions regarding sign.
-      rational=True (default)
-          Recast Floats as Rational; if this option is not used, the
-          system containing Floats may fail to solve because of issues
-          with polys. If rational=None, Floats will be recast as
-          rationals but the answer will be recast as Floats. If the
-          flag is False then nothing will be done to the Floats.
-      manual=True (default is False)
-          Do not use the polys/matrix method to solve a system of
-          equations, solve them one at a time as you might "manually."
-      implicit=True (default is False)
-          Allows `solve` to return a solution for a pattern in terms of
-          other functions that contain that pattern; this is only
-          needed if the pattern is inside of some invertible function
-          like cos, exp, etc.
-      particular=True (default is False)
-          Instructs `solve` to try to find a particular solution to
-          a linear system with as many zeros as possible; this is very
-          expensive.
-      quick=True (default is False; `particular` must be True)
-          Selects a fast heuristic to find a solution with many zeros
-          whereas a value of False uses the very slow method guaranteed
-          to find the largest number of zeros possible.
-      cubics=True (default)
-          Return explicit solutions when cubic expressions are encountered.
-          When False, quartics and quintics are disabled, too.
-      quartics=True (default)
-          Return explicit solutions when quartic expressions are encountered.
-          When False, quintics are disabled, too.
-      quintics=True (default)
-          Return explicit solutions (if possible) when quintic expressions
-          are encountered.
+    * `flags` -   * **dict=True (default is False)** - Return list (perhaps empty) of solution mappings.
+        * **set=True (default is False)** - Return list of symbols and set of tuple(s) of solution(s).
+        * **exclude=[] (default)** - Do not try to solve for any of the free symbols in exclude; if expressions are given, the free symbols in them will be extracted automatically.
+        * **check=True (default)** - If False, do not do any testing of solutions. This can be useful if you want to include solutions that make any denominator zero.
+        * **numerical=True (default)** - Do a fast numerical check if *f* has only one symbol.
+        * **minimal=True (default is False)** - A very fast, minimal testing.
+        * **warn=True (default is False)** - Show a warning if `checksol()` could not conclude.
+        * **simplify=True (default)** - Simplify all but polynomials of order 3 or greater before returning them and (if check is not False) use the general simplify function on the solutions and the expression obtained when they are substituted into the function which should be zero.
+        * **force=True (default is False)** - Make positive all symbols without assumptions regarding sign.
+        * **rational=True (default)** - Recast Floats as Rational; if this option is not used, the system containing Floats may fail to solve because of issues with polys. If rational=None, Floats will be recast as rationals but the answer will be recast as Floats. If the flag is False then nothing will be done to the Floats.
+        * **manual=True (default is False)** - Do not use the polys/matrix method to solve a system of equations, solve them one at a time as you might "manually."
+        * **implicit=True (default is False)** - Allows `solve` to return a solution for a pattern in terms of other functions that contain that pattern; this is only needed if the pattern is inside of some invertible function like cos, exp, etc.
+        * **particular=True (default is False)** - Instructs `solve` to try to find a particular solution to a linear system with as many zeros as possible; this is very expensive.
+        * **quick=True (default is False; `particular` must be True)** - Selects a fast heuristic to find a solution with many zeros whereas a value of False uses the very slow method guaranteed to find the largest number of zeros possible.
+        * **cubics=True (default)** - Return explicit solutions when cubic expressions are encountered. When False, quartics and quintics are disabled, too.
+        * **quartics=True (default)** - Return explicit solutions when quartic expressions are encountered. When False, quintics are disabled, too.
+        * **quintics=True (default)** - Return explicit solutions (if possible) when quintic expressions are encountered.
 
   ## See also
 
-    * rsolve: For solving recurrence relationships
-    * sympy.solvers.ode.dsolve: For solving differential equations
+    * rsolve
+    * sympy.solvers.ode.dsolve
 
   ## Examples
 
@@ -1102,19 +1114,150 @@ defmodule Sympy do
 
   ## Elixir
 
-  Wraps Python `sympy.solve` (function). Keyword arguments go in `opts` (any name is passed through). `symbols` is the list of extra positional arguments (`*symbols`). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
+  Wraps Python `sympy.solve` (function). Keyword arguments go in `opts` (any name is passed through). Extra positional arguments (`*symbols`) follow the required ones, up to 8; a trailing keyword list (`[]` included) is `opts`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec solve(term(), list(), keyword()) :: result(term())
-  def solve(f, symbols, opts \\ []) do
-    SnakeBridge.Runtime.call(@d_solve, [f | symbols], opts)
+  @spec solve(term()) :: result(term())
+  def solve(f) do
+    SnakeBridge.Runtime.varargs(:call, @d_solve, [f], [])
+  end
+
+  @doc false
+  @spec solve(term(), term()) :: result(term())
+  def solve(f, arg1) do
+    SnakeBridge.Runtime.varargs(:call, @d_solve, [f], [arg1])
+  end
+
+  @doc false
+  @spec solve(term(), term(), term()) :: result(term())
+  def solve(f, arg1, arg2) do
+    SnakeBridge.Runtime.varargs(:call, @d_solve, [f], [arg1, arg2])
+  end
+
+  @doc false
+  @spec solve(term(), term(), term(), term()) :: result(term())
+  def solve(f, arg1, arg2, arg3) do
+    SnakeBridge.Runtime.varargs(:call, @d_solve, [f], [arg1, arg2, arg3])
+  end
+
+  @doc false
+  @spec solve(term(), term(), term(), term(), term()) :: result(term())
+  def solve(f, arg1, arg2, arg3, arg4) do
+    SnakeBridge.Runtime.varargs(:call, @d_solve, [f], [arg1, arg2, arg3, arg4])
+  end
+
+  @doc false
+  @spec solve(term(), term(), term(), term(), term(), term()) :: result(term())
+  def solve(f, arg1, arg2, arg3, arg4, arg5) do
+    SnakeBridge.Runtime.varargs(:call, @d_solve, [f], [arg1, arg2, arg3, arg4, arg5])
+  end
+
+  @doc false
+  @spec solve(term(), term(), term(), term(), term(), term(), term()) :: result(term())
+  def solve(f, arg1, arg2, arg3, arg4, arg5, arg6) do
+    SnakeBridge.Runtime.varargs(:call, @d_solve, [f], [arg1, arg2, arg3, arg4, arg5, arg6])
+  end
+
+  @doc false
+  @spec solve(term(), term(), term(), term(), term(), term(), term(), term()) :: result(term())
+  def solve(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7) do
+    SnakeBridge.Runtime.varargs(:call, @d_solve, [f], [arg1, arg2, arg3, arg4, arg5, arg6, arg7])
+  end
+
+  @doc false
+  @spec solve(term(), term(), term(), term(), term(), term(), term(), term(), term()) ::
+          result(term())
+  def solve(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8) do
+    SnakeBridge.Runtime.varargs(
+      :call,
+      @d_solve,
+      [f],
+      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8]
+    )
+  end
+
+  @doc false
+  @spec solve(term(), term(), term(), term(), term(), term(), term(), term(), term(), term()) ::
+          result(term())
+  def solve(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9) do
+    SnakeBridge.Runtime.varargs(
+      :call,
+      @d_solve,
+      [f],
+      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9]
+    )
   end
 
   @doc """
-  Like `solve/3`, but returns the value or raises `SnakeBridge.Error`.
+  Like `solve/1`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec solve!(term(), list(), keyword()) :: term()
-  def solve!(f, symbols, opts \\ []) do
-    SnakeBridge.Runtime.call!(@d_solve, [f | symbols], opts)
+  @spec solve!(term()) :: term()
+  def solve!(f) do
+    SnakeBridge.Runtime.varargs(:call!, @d_solve, [f], [])
+  end
+
+  @doc false
+  @spec solve!(term(), term()) :: term()
+  def solve!(f, arg1) do
+    SnakeBridge.Runtime.varargs(:call!, @d_solve, [f], [arg1])
+  end
+
+  @doc false
+  @spec solve!(term(), term(), term()) :: term()
+  def solve!(f, arg1, arg2) do
+    SnakeBridge.Runtime.varargs(:call!, @d_solve, [f], [arg1, arg2])
+  end
+
+  @doc false
+  @spec solve!(term(), term(), term(), term()) :: term()
+  def solve!(f, arg1, arg2, arg3) do
+    SnakeBridge.Runtime.varargs(:call!, @d_solve, [f], [arg1, arg2, arg3])
+  end
+
+  @doc false
+  @spec solve!(term(), term(), term(), term(), term()) :: term()
+  def solve!(f, arg1, arg2, arg3, arg4) do
+    SnakeBridge.Runtime.varargs(:call!, @d_solve, [f], [arg1, arg2, arg3, arg4])
+  end
+
+  @doc false
+  @spec solve!(term(), term(), term(), term(), term(), term()) :: term()
+  def solve!(f, arg1, arg2, arg3, arg4, arg5) do
+    SnakeBridge.Runtime.varargs(:call!, @d_solve, [f], [arg1, arg2, arg3, arg4, arg5])
+  end
+
+  @doc false
+  @spec solve!(term(), term(), term(), term(), term(), term(), term()) :: term()
+  def solve!(f, arg1, arg2, arg3, arg4, arg5, arg6) do
+    SnakeBridge.Runtime.varargs(:call!, @d_solve, [f], [arg1, arg2, arg3, arg4, arg5, arg6])
+  end
+
+  @doc false
+  @spec solve!(term(), term(), term(), term(), term(), term(), term(), term()) :: term()
+  def solve!(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7) do
+    SnakeBridge.Runtime.varargs(:call!, @d_solve, [f], [arg1, arg2, arg3, arg4, arg5, arg6, arg7])
+  end
+
+  @doc false
+  @spec solve!(term(), term(), term(), term(), term(), term(), term(), term(), term()) :: term()
+  def solve!(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8) do
+    SnakeBridge.Runtime.varargs(
+      :call!,
+      @d_solve,
+      [f],
+      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8]
+    )
+  end
+
+  @doc false
+  @spec solve!(term(), term(), term(), term(), term(), term(), term(), term(), term(), term()) ::
+          term()
+  def solve!(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9) do
+    SnakeBridge.Runtime.varargs(
+      :call!,
+      @d_solve,
+      [f],
+      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9]
+    )
   end
 
   @d_sstr %{
@@ -1184,12 +1327,9 @@ defmodule Sympy do
     idempotent: false
   }
   @doc """
-  > **Deprecated:** 1.6
-
   Converts an arbitrary expression to a type that can be used inside SymPy.
 
-  Explanation
-  ===========
+  ### Explanation
 
   It will convert Python ints into instances of `.Integer`, floats
   into instances of `.Float`, etc. It is also able to coerce
@@ -1236,8 +1376,7 @@ defmodule Sympy do
   The keywords `rational` and `convert_xor` are only used
   when the input is a string.
 
-  convert_xor
-  -----------
+  ### convert_xor
 
   ```python
   >>> sympify('x^y',convert_xor=True)
@@ -1246,8 +1385,7 @@ defmodule Sympy do
   x ^ y
   ```
 
-  rational
-  --------
+  ### rational
 
   ```python
   >>> sympify('0.1',rational=False)
@@ -1447,6 +1585,7 @@ defmodule Sympy do
     SnakeBridge.Runtime.call!(@d_sympify, [a], opts)
   end
 
+  # Discovery: answered offline from this module's data, by SnakeBridge.Discovery.
   @doc """
   The functions this module wraps: Elixir name, arities, Python name, kind and summary.
 
@@ -1466,19 +1605,7 @@ defmodule Sympy do
   of the modules nested under it, case-insensitively, offline.
   """
   @spec __search__(String.t()) :: [map()]
-  def __search__(query) when Kernel.is_binary(query) do
-    needle = String.downcase(query)
-
-    own =
-      @sb_functions
-      |> Enum.filter(fn entry ->
-        haystack = Enum.join([entry.name, entry.python, entry.summary], " ")
-        String.contains?(String.downcase(haystack), needle)
-      end)
-      |> Enum.map(&Map.put(&1, :module, __MODULE__))
-
-    own ++ Enum.flat_map(@sb_nested, & &1.__search__(query))
-  end
+  def __search__(query), do: SnakeBridge.Discovery.search(__MODULE__, @sb_nested, query)
 
   @doc """
   The Markdown documentation of one generated function, by Elixir or Python name.
@@ -1486,29 +1613,7 @@ defmodule Sympy do
   Returns `nil` when this module generated no such function.
   """
   @spec doc(atom() | String.t()) :: String.t() | nil
-  def doc(name) when Kernel.is_atom(name) or Kernel.is_binary(name) do
-    wanted = Kernel.to_string(name)
-
-    case Enum.find(@sb_functions, &(wanted in [Atom.to_string(&1.name), &1.python_name])) do
-      nil -> nil
-      entry -> __sb_doc__(entry)
-    end
-  end
-
-  defp __sb_doc__(entry) do
-    name = entry.name
-
-    case Code.fetch_docs(__MODULE__) do
-      {:docs_v1, _, _, _, _, _, docs} ->
-        Enum.find_value(docs, entry.summary, fn
-          {{:function, ^name, _}, _, _, %{"en" => text}, _} -> text
-          _ -> nil
-        end)
-
-      _ ->
-        entry.summary
-    end
-  end
+  def doc(name), do: SnakeBridge.Discovery.doc(__MODULE__, name)
 end
 
 defmodule Sympy.Symbol do
@@ -1519,8 +1624,7 @@ defmodule Sympy.Symbol do
 
   Symbol class is used to create symbolic variables.
 
-  Explanation
-  ===========
+  ### Explanation
 
   Symbolic variables are placeholders for mathematical symbols that can represent numbers, constants, or any other mathematical entities and can be used in mathematical expressions and to perform symbolic computations.
 
@@ -1569,7 +1673,7 @@ defmodule Sympy.Symbol do
 
   Only the functions your code calls are generated (calling a new one and running `mix compile` adds it). `Sympy.Symbol.__functions__()` lists the generated functions with their Python names, `Sympy.Symbol.__classes__()` the wrapped classes, `Sympy.Symbol.__search__("text")` searches names and summaries here and in nested modules, and `Sympy.Symbol.doc(:name)` returns one function's documentation; all of them answer offline, from data in this module. `SnakeBridge.call/4` reaches any function of an allowed library dynamically.
 
-  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; keyword arguments go in the last argument, `opts`; runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`.
+  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; keyword arguments go in the last argument, `opts`; runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. A Python `*args` becomes extra arguments (a trailing keyword list is `opts`). Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
 
   @typedoc """
@@ -1606,8 +1710,7 @@ defmodule Sympy.Symbol do
   @doc """
   Symbol class is used to create symbolic variables.
 
-  Explanation
-  ===========
+  ### Explanation
 
   Symbolic variables are placeholders for mathematical symbols that can represent numbers, constants, or any other mathematical entities and can be used in mathematical expressions and to perform symbolic computations.
 
@@ -1675,6 +1778,7 @@ defmodule Sympy.Symbol do
     SnakeBridge.Runtime.call!(@d_new, [name], opts)
   end
 
+  # Discovery: answered offline from this module's data, by SnakeBridge.Discovery.
   @doc """
   The functions this module wraps: Elixir name, arities, Python name, kind and summary.
 
@@ -1694,19 +1798,7 @@ defmodule Sympy.Symbol do
   of the modules nested under it, case-insensitively, offline.
   """
   @spec __search__(String.t()) :: [map()]
-  def __search__(query) when Kernel.is_binary(query) do
-    needle = String.downcase(query)
-
-    own =
-      @sb_functions
-      |> Enum.filter(fn entry ->
-        haystack = Enum.join([entry.name, entry.python, entry.summary], " ")
-        String.contains?(String.downcase(haystack), needle)
-      end)
-      |> Enum.map(&Map.put(&1, :module, __MODULE__))
-
-    own ++ Enum.flat_map(@sb_nested, & &1.__search__(query))
-  end
+  def __search__(query), do: SnakeBridge.Discovery.search(__MODULE__, @sb_nested, query)
 
   @doc """
   The Markdown documentation of one generated function, by Elixir or Python name.
@@ -1714,27 +1806,5 @@ defmodule Sympy.Symbol do
   Returns `nil` when this module generated no such function.
   """
   @spec doc(atom() | String.t()) :: String.t() | nil
-  def doc(name) when Kernel.is_atom(name) or Kernel.is_binary(name) do
-    wanted = Kernel.to_string(name)
-
-    case Enum.find(@sb_functions, &(wanted in [Atom.to_string(&1.name), &1.python_name])) do
-      nil -> nil
-      entry -> __sb_doc__(entry)
-    end
-  end
-
-  defp __sb_doc__(entry) do
-    name = entry.name
-
-    case Code.fetch_docs(__MODULE__) do
-      {:docs_v1, _, _, _, _, _, docs} ->
-        Enum.find_value(docs, entry.summary, fn
-          {{:function, ^name, _}, _, _, %{"en" => text}, _} -> text
-          _ -> nil
-        end)
-
-      _ ->
-        entry.summary
-    end
-  end
+  def doc(name), do: SnakeBridge.Discovery.doc(__MODULE__, name)
 end
