@@ -44,9 +44,12 @@ defmodule SnakeBridge.CLIPort do
   The body of a Mix task that is a thin shell over a Python command: loads the project
   config, sends its context plus `"argv"` and `extra_payload`, prints what Python prints,
   and exits with Python's exit code when it is not zero. Returns the result map.
+
+  `python:` runs the command on another interpreter than the project's (setup runs on
+  the bootstrap interpreter, since the managed one may not exist yet).
   """
-  @spec run_task(String.t(), [String.t()], map) :: map
-  def run_task(command, argv, extra_payload \\ %{}) do
+  @spec run_task(String.t(), [String.t()], map, keyword) :: map
+  def run_task(command, argv, extra_payload \\ %{}, opts \\ []) do
     config = Config.load!()
 
     payload =
@@ -55,7 +58,7 @@ defmodule SnakeBridge.CLIPort do
       |> Map.put("argv", argv)
       |> Map.merge(extra_payload)
 
-    case run(config.python, command, payload, verbose: config.verbose) do
+    case run(Keyword.get(opts, :python, config.python), command, payload, verbose: config.verbose) do
       {:ok, 0, data} ->
         data
 
@@ -69,8 +72,7 @@ defmodule SnakeBridge.CLIPort do
     end
   end
 
-  @doc false
-  def report_failure(command, data) do
+  defp report_failure(command, data) do
     if message = data["error"], do: Mix.shell().error("snakebridge #{command}: #{message}")
 
     if traceback = data["traceback"],

@@ -37,26 +37,16 @@ defmodule Mix.Tasks.Snakebridge.Setup do
           exit({:shutdown, 2})
       end
 
-    payload =
-      config
-      |> Config.context()
-      |> Map.merge(%{
-        "argv" => argv,
+    CLIPort.run_task(
+      "setup",
+      argv,
+      %{
         "python_source" => Atom.to_string(config.python_source),
         "bootstrap_python" => bootstrap
-      })
+      },
+      python: bootstrap
+    )
 
-    case CLIPort.run(bootstrap, "setup", payload, verbose: config.verbose) do
-      {:ok, 0, _data} ->
-        :ok
-
-      {:ok, code, data} ->
-        CLIPort.report_failure("setup", data)
-        exit({:shutdown, code})
-
-      {:error, message} ->
-        Mix.shell().error(message)
-        exit({:shutdown, 2})
-    end
+    :ok
   end
 end
