@@ -4,6 +4,9 @@ ROOT := $(abspath .)
 PY := $(ROOT)/.venv/bin/python
 export SNAKEBRIDGE_BOOTSTRAP_PYTHON ?= $(shell command -v python3.11 || command -v python3)
 export HEX_OFFLINE := 1
+# Where scripts/bootstrap.sh puts uv when the machine has none; `mix snakebridge.setup`
+# finds it on PATH.
+export PATH := $(ROOT)/.tools/uv/bin:$(PATH)
 
 .PHONY: setup demo test test-python test-elixir lint
 

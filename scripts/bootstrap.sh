@@ -16,11 +16,13 @@ PYTHON="${SNAKEBRIDGE_BOOTSTRAP_PYTHON:-$(command -v python3.11 || command -v py
 # Resolve shims (pyenv and the like) to the real interpreter uv should build on.
 PYTHON="$("$PYTHON" -c "import sys; print(sys.executable)")"
 
-if ! command -v uv >/dev/null 2>&1 && ! "$PYTHON" -m uv --version >/dev/null 2>&1; then
-  echo "==> installing uv from PyPI"
-  "$PYTHON" -m pip install --quiet --disable-pip-version-check uv
+# uv goes into .tools/uv, not into the system Python: Debian's python3 refuses
+# `pip install` into itself (PEP 668), and --target is the install it allows.
+if ! command -v uv >/dev/null 2>&1 && [ ! -x .tools/uv/bin/uv ]; then
+  echo "==> installing uv from PyPI into .tools/uv"
+  "$PYTHON" -m pip install --quiet --disable-pip-version-check --target .tools/uv uv
 fi
-UV="$(command -v uv || echo "$PYTHON -m uv")"
+UV="$(command -v uv || echo "$PWD/.tools/uv/bin/uv")"
 
 if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv on $PYTHON"
