@@ -56,10 +56,7 @@ class Project:
     libraries: tuple[LibrarySpec, ...]
     generated_dir: Path
     python: str
-    mix_env: str = "dev"
     snakebridge_version: str = ""
-    strict: bool = False
-    verbose: bool = False
 
     @property
     def state_dir(self) -> Path:
@@ -155,10 +152,7 @@ def project_from_payload(payload: Mapping[str, Any]) -> Project:
         libraries=libraries,
         generated_dir=generated if generated.is_absolute() else root / generated,
         python=str(payload.get("python") or ""),
-        mix_env=str(payload.get("mix_env") or "dev"),
         snakebridge_version=str(payload.get("snakebridge_version") or ""),
-        strict=bool(payload.get("strict", False)),
-        verbose=bool(payload.get("verbose", False)),
     )
 
 

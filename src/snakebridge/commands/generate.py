@@ -74,11 +74,6 @@ def _group(project: Project, detections: Iterable[Detection]) -> dict[str, list[
     return grouped
 
 
-def _covered(detection: Detection, current: manifest.Manifest) -> bool:
-    entry = current.symbols.get(manifest.key(detection.module, detection.function))
-    return entry is not None and detection.arity in entry.arities
-
-
 def _relative(project: Project, path: Path) -> str:
     try:
         return str(path.relative_to(project.root))
@@ -101,15 +96,15 @@ def _plan(
     for spec in project.libraries:
         if only is not None and spec.name not in only:
             continue
-        kept = [e for e in current.symbols.values() if e.library == spec.name]
+        kept = current.for_library(spec.name)
         wanted = grouped.get(spec.name, [])
-        new = [d for d in wanted if not _covered(d, current)]
+        new = [d for d in wanted if not current.has(d.module, d.function, d.arity)]
         reasons = []
         if new:
             reasons.append(f"{len({(d.module, d.function) for d in new})} new symbol(s)")
         if force:
             reasons.append("--force")
-        if stale.everything or spec.name in stale.libraries:
+        if stale.affects(spec.name):
             reasons.append("lock is stale")
         if (kept or wanted) and not project.generated_file(spec).exists():
             reasons.append(f"{_relative(project, project.generated_file(spec))} is missing")
@@ -158,9 +153,9 @@ def _unresolved(result: IntrospectionResult, wanted: Sequence[Detection]) -> lis
     return found
 
 
-def _entries(spec: LibrarySpec, rendered: Rendered) -> dict[str, manifest.SymbolEntry]:
-    return {
-        manifest.key(s.elixir_module, s.name): manifest.SymbolEntry(
+def _entries(spec: LibrarySpec, rendered: Rendered) -> list[manifest.SymbolEntry]:
+    return [
+        manifest.SymbolEntry(
             library=spec.name,
             elixir_module=s.elixir_module,
             name=s.name,
@@ -170,7 +165,7 @@ def _entries(spec: LibrarySpec, rendered: Rendered) -> dict[str, manifest.Symbol
             checksum=s.checksum,
         )
         for s in rendered.symbols
-    }
+    ]
 
 
 def generate(
@@ -196,7 +191,7 @@ def generate(
         )
         results = introspect(project, plan) if plan else {}
 
-        symbols = dict(current.symbols)
+        updated = current
         locked = dict(old_lock.libraries) if old_lock is not None else {}
         for name in sorted(results):
             spec = project.library(name)
@@ -216,18 +211,17 @@ def generate(
             target.parent.mkdir(parents=True, exist_ok=True)
             if files.write_atomic(target, rendered.source.encode("utf-8")):
                 outcome.written.append(_relative(project, target))
-            symbols = {k: v for k, v in symbols.items() if v.library != name}
-            symbols.update(_entries(spec, rendered))
+            # The file holds every symbol of the library, so its entries are replaced whole.
+            stale_keys = [e.key for e in updated.for_library(name)]
+            updated = manifest.with_entries(
+                manifest.without(updated, stale_keys), _entries(spec, rendered)
+            )
             outcome.regenerated.append(name)
 
         # A library keeps the lock entry it was generated under until its file is rendered
         # again; the environment fields move on only when no library is left behind.
-        has_symbols = {e.library for e in symbols.values()}
-        behind = {
-            name
-            for name in has_symbols - set(outcome.regenerated)
-            if stale.everything or name in stale.libraries
-        }
+        has_symbols = updated.libraries()
+        behind = {name for name in has_symbols - set(outcome.regenerated) if stale.affects(name)}
         env = old_lock if (old_lock is not None and stale.everything and behind) else new_lock
         for name, entry in new_lock.libraries.items():
             if name not in behind or name not in locked:
@@ -240,7 +234,7 @@ def generate(
             interpreter_hash=env.interpreter_hash,
             libraries={k: locked[k] for k in sorted(locked) if k in new_lock.libraries},
         )
-        if manifest.write(project.manifest_path, manifest.Manifest(symbols=symbols)):
+        if manifest.write(project.manifest_path, updated):
             outcome.written.append(_relative(project, project.manifest_path))
         if lock.write(project.lock_path, final_lock):
             outcome.written.append(_relative(project, project.lock_path))

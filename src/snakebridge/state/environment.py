@@ -369,16 +369,3 @@ def read_stamp(venv_dir: Path) -> dict[str, str]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def venv_base(venv_dir: Path) -> str | None:
-    """The base interpreter a venv was built on, from its pyvenv.cfg."""
-    cfg = venv_dir / "pyvenv.cfg"
-    try:
-        text = cfg.read_text()
-    except OSError:
-        return None
-    values = dict(
-        (k.strip(), v.strip()) for k, _, v in (line.partition("=") for line in text.splitlines())
-    )
-    return values.get("version_info") or values.get("version")

@@ -298,9 +298,7 @@ def _callable_wrapper(
     python = f"{python_module}.{qualname}"
     ret = returns or typespecs.typespec(sig.returns, ctx.classes, elixir_module)
     overloads = fn.overloads if fn is not None else ()
-    body = _function_doc(
-        doc, python, sig, plan, kind, deprecated, overloads, elixir_name, len(params)
-    )
+    body = _function_doc(doc, python, sig, plan, kind, deprecated, overloads, elixir_name)
     return _Wrapper(
         name=elixir_name,
         python=python,
@@ -331,7 +329,6 @@ def _function_doc(
     deprecated: str | None,
     overloads: Sequence[model.Signature],
     elixir_name: str,
-    n_params: int,
 ) -> str:
     display = python.rsplit(".", 1)[-1]
     text = markdown.render_doc(

@@ -19,7 +19,6 @@ import difflib
 import enum
 import fnmatch
 import importlib
-import inspect
 import pkgutil
 import types as pytypes
 from dataclasses import dataclass, field
@@ -443,7 +442,3 @@ def _closest(word: str, options: list[str]) -> str:
     if not close:
         return ""
     return "; closest existing names: " + ", ".join(close)
-
-
-def _is_class(obj: Any) -> bool:
-    return inspect.isclass(obj)
