@@ -78,6 +78,13 @@ class Project:
     def venv_dir(self) -> Path:
         return self.state_dir / "venv"
 
+    def relative(self, path: Path) -> str:
+        """``path`` as a user reads it in messages: relative to the root when inside it."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
     def generated_file(self, library: LibrarySpec) -> Path:
         return self.generated_dir / f"{library.name}.ex"
 

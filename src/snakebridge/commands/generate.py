@@ -10,10 +10,10 @@ it, and records the result. Nothing is written unless its bytes change.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from snakebridge import __version__
@@ -74,13 +74,6 @@ def _group(project: Project, detections: Iterable[Detection]) -> dict[str, list[
     return grouped
 
 
-def _relative(project: Project, path: Path) -> str:
-    try:
-        return str(path.relative_to(project.root))
-    except ValueError:
-        return str(path)
-
-
 def _plan(
     project: Project,
     grouped: Mapping[str, Sequence[Detection]],
@@ -107,7 +100,7 @@ def _plan(
         if stale.affects(spec.name):
             reasons.append("lock is stale")
         if (kept or wanted) and not project.generated_file(spec).exists():
-            reasons.append(f"{_relative(project, project.generated_file(spec))} is missing")
+            reasons.append(f"{project.relative(project.generated_file(spec))} is missing")
         if not reasons or not (kept or wanted):
             continue
         output.log("debug", f"{spec.name}: regenerating ({', '.join(reasons)})")
@@ -210,7 +203,7 @@ def generate(
             target = project.generated_file(spec)
             target.parent.mkdir(parents=True, exist_ok=True)
             if files.write_atomic(target, rendered.source.encode("utf-8")):
-                outcome.written.append(_relative(project, target))
+                outcome.written.append(project.relative(target))
             # The file holds every symbol of the library, so its entries are replaced whole.
             stale_keys = [e.key for e in updated.for_library(name)]
             updated = manifest.with_entries(
@@ -226,18 +219,13 @@ def generate(
         for name, entry in new_lock.libraries.items():
             if name not in behind or name not in locked:
                 locked[name] = entry
-        final_lock = lock.Lock(
-            snakebridge_version=env.snakebridge_version,
-            generator_hash=env.generator_hash,
-            python_version=env.python_version,
-            platform=env.platform,
-            interpreter_hash=env.interpreter_hash,
-            libraries={k: locked[k] for k in sorted(locked) if k in new_lock.libraries},
+        final_lock = dataclasses.replace(
+            env, libraries={k: locked[k] for k in sorted(locked) if k in new_lock.libraries}
         )
         if manifest.write(project.manifest_path, updated):
-            outcome.written.append(_relative(project, project.manifest_path))
+            outcome.written.append(project.relative(project.manifest_path))
         if lock.write(project.lock_path, final_lock):
-            outcome.written.append(_relative(project, project.lock_path))
+            outcome.written.append(project.relative(project.lock_path))
     return outcome
 
 

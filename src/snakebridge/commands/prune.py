@@ -117,7 +117,7 @@ def _apply(
     remaining = manifest.without(current, [e.key for e in candidates])
     written: list[str] = []
     if manifest.write(project.manifest_path, remaining):
-        written.append(project.manifest_path.relative_to(project.root).as_posix())
+        written.append(project.relative(project.manifest_path))
     declared = {lib.name: lib for lib in project.libraries}
     rerender = set()
     for name in sorted(by_library):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from snakebridge.codegen.emit import symbol_texts
 from snakebridge.project import Project, ProjectError
@@ -52,13 +51,6 @@ class Report:
             assert self.manifest is not None
             out |= self.manifest.libraries() & declared
         return {name for name in out if name is not None}
-
-
-def _rel(project: Project, path: Path) -> str:
-    try:
-        return path.relative_to(project.root).as_posix()
-    except ValueError:
-        return str(path)
 
 
 # Functions the emitter defines in every generated module besides the symbols themselves.
@@ -136,7 +128,7 @@ def check(
     for name, spec in sorted(declared.items()):
         entries = manifest.for_library(name)
         path = project.generated_file(spec)
-        rel = _rel(project, path)
+        rel = project.relative(path)
         if not entries:
             if path.exists():
                 add(
