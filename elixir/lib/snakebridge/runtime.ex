@@ -90,18 +90,11 @@ defmodule SnakeBridge.Runtime do
   """
   @spec stream(descriptor, list, keyword) :: Enumerable.t()
   def stream(descriptor, args, opts \\ []) do
-    Stream.resource(
-      fn ->
-        with {:ok, args, kwargs, sb} <- prepare(descriptor, args, opts),
-             {:ok, %Ref{} = ref} <- run(descriptor, :stream, args, kwargs, sb) do
-          {ref, false, sb}
-        else
-          {:error, error} -> raise Error.to_exception(error)
-        end
-      end,
-      &next_items/1,
-      &close_stream/1
-    )
+    iterator_stream(fn ->
+      with {:ok, args, kwargs, sb} <- prepare(descriptor, args, opts),
+           {:ok, %Ref{} = ref} <- run(descriptor, :stream, args, kwargs, sb),
+           do: {:ok, ref, sb}
+    end)
   end
 
   @doc false
@@ -109,10 +102,19 @@ defmodule SnakeBridge.Runtime do
   def iterate(%Ref{} = ref, opts) do
     sb = Keyword.get(opts, :snakebridge, [])
 
+    iterator_stream(fn ->
+      with {:ok, %Ref{} = iterator} <- ref_call(ref, :iter, nil, [], snakebridge: sb),
+           do: {:ok, iterator, sb}
+    end)
+  end
+
+  # A lazy Stream over a Python iterator ref that `start` obtains: one round trip per
+  # batch; halting early closes the iterator.
+  defp iterator_stream(start) do
     Stream.resource(
       fn ->
-        case ref_call(ref, :iter, nil, [], snakebridge: sb) do
-          {:ok, %Ref{} = iterator} -> {iterator, false, sb}
+        case start.() do
+          {:ok, %Ref{} = ref, sb} -> {ref, false, sb}
           {:error, error} -> raise Error.to_exception(error)
         end
       end,
