@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from snakebridge.codegen.names import BANG
+
 
 class ProjectError(ValueError):
     """The project declaration is invalid; the message says what to change in mix.exs."""
@@ -167,7 +169,7 @@ def detections_from_payload(raw: Sequence[Mapping[str, Any]]) -> tuple[Detection
     found = {
         Detection(
             module=str(d["module"]),
-            function=str(d["function"]).removesuffix("!"),
+            function=str(d["function"]).removesuffix(BANG),
             arity=int(d["arity"]),
             file=None if d.get("file") is None else str(d["file"]),
             line=None if d.get("line") is None else int(d["line"]),

@@ -190,7 +190,7 @@ def test_module_collision_fails_naming_both() -> None:
 
 
 def test_discovery_function_names_are_exported_and_generated() -> None:
-    from snakebridge.codegen.emit import DISCOVERY_FUNCTIONS
+    from snakebridge.codegen.names import DISCOVERY_FUNCTIONS
 
     source = render()
     for name in DISCOVERY_FUNCTIONS:

@@ -27,7 +27,7 @@ defmodule SnakeBridge.Runtime do
   """
 
   alias SnakeBridge.{Error, Ref}
-  alias SnakeBridge.Runtime.{Numeric, Pool, Session, Telemetry}
+  alias SnakeBridge.Runtime.{Args, Numeric, Pool, Session, Telemetry}
 
   @runtime_keys [:timeout, :session, :pool, :batch, :numeric_lists]
 
@@ -67,14 +67,7 @@ defmodule SnakeBridge.Runtime do
   """
   @spec varargs(:call | :call! | :stream, descriptor, list, list) :: term
   def varargs(fun, descriptor, required, extra) do
-    {args, opts} =
-      case Enum.split(extra, -1) do
-        {init, [last]} when is_list(last) ->
-          if Keyword.keyword?(last), do: {required ++ init, last}, else: {required ++ extra, []}
-
-        _ ->
-          {required ++ extra, []}
-      end
+    {args, opts} = Args.split_varargs(required, extra)
 
     case fun do
       :call -> call(descriptor, args, opts)
@@ -207,39 +200,14 @@ defmodule SnakeBridge.Runtime do
   defp prepare(descriptor, args, opts) do
     call = call_info(descriptor)
 
-    cond do
-      not proper_list?(args) ->
-        bad(
-          call,
-          "positional arguments must be a proper list, got #{inspect(args, limit: 5)}; " <>
-            "a `*args` parameter takes a list (e.g. `diff(f, [x])`, not `diff(f, x)`)"
-        )
+    case Args.shape(descriptor, args, opts) do
+      {:ok, args, kwargs, sb} ->
+        with :ok <- check_runtime_opts(sb, call), do: {:ok, args, kwargs, sb}
 
-      not is_list(opts) or not Keyword.keyword?(opts) ->
-        bad(
-          call,
-          "opts must be a keyword list (Python keyword arguments), got #{inspect(opts, limit: 5)}"
-        )
-
-      true ->
-        {sb, kwargs} = Keyword.pop(opts, :snakebridge, [])
-
-        with :ok <- check_runtime_opts(sb, call),
-             {:ok, args, kwargs} <- move_optional_positional(descriptor, args, kwargs, call),
-             :ok <- check_kwargs(descriptor, kwargs, call) do
-          {:ok, args, kwargs, sb}
-        end
+      {:error, message} ->
+        bad(call, message)
     end
   end
-
-  defp proper_list?(list) when is_list(list) do
-    _ = length(list)
-    true
-  rescue
-    ArgumentError -> false
-  end
-
-  defp proper_list?(_other), do: false
 
   defp check_runtime_opts(sb, call) do
     if is_list(sb) and Keyword.keyword?(sb) do
@@ -265,60 +233,6 @@ defmodule SnakeBridge.Runtime do
   defp check_timeout(timeout, call),
     do:
       bad(call, "timeout: must be a positive integer (ms) or :infinity, got #{inspect(timeout)}")
-
-  defp move_optional_positional(descriptor, args, kwargs, call) do
-    names = Map.get(descriptor, :optional_positional, [])
-
-    if names == [] do
-      {:ok, args, kwargs}
-    else
-      {moved, gap, kwargs} =
-        Enum.reduce(names, {[], nil, kwargs}, fn name, {moved, gap, kwargs} ->
-          key = String.to_atom(name)
-
-          case Keyword.fetch(kwargs, key) do
-            {:ok, value} when gap == nil -> {[value | moved], nil, Keyword.delete(kwargs, key)}
-            {:ok, _value} -> {moved, {gap, name}, kwargs}
-            :error -> {moved, gap || name, kwargs}
-          end
-        end)
-
-      case gap do
-        {missing, given} ->
-          bad(
-            call,
-            "#{given}: is positional-only and comes after #{missing}:, which was not given; pass #{missing}: too"
-          )
-
-        _ ->
-          {:ok, args ++ Enum.reverse(moved), kwargs}
-      end
-    end
-  end
-
-  defp check_kwargs(%{kwargs: :any}, _kwargs, _call), do: :ok
-  defp check_kwargs(%{kwargs: accepted}, [], _call) when is_list(accepted), do: :ok
-
-  defp check_kwargs(%{kwargs: accepted}, kwargs, call) when is_list(accepted) do
-    case Enum.reject(Keyword.keys(kwargs), &(Atom.to_string(&1) in accepted)) do
-      [] ->
-        :ok
-
-      unknown ->
-        valid =
-          if accepted == [],
-            do: "it takes no keyword arguments",
-            else: "valid: " <> Enum.join(accepted, ", ")
-
-        bad(
-          call,
-          "unknown keyword argument(s) #{Enum.map_join(unknown, ", ", &"#{&1}:")} for " <>
-            "#{call.python_module}.#{call.function}; #{valid}. Runtime options go under `snakebridge: [...]`"
-        )
-    end
-  end
-
-  defp check_kwargs(_descriptor, _kwargs, _call), do: :ok
 
   defp bad(call, message), do: {:error, %{Error.runtime(:bad_argument, message) | call: call}}
 

@@ -30,6 +30,7 @@ been plain), so :func:`python_name` inverts :func:`function_name` exactly.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 # Elixir's reserved words, names Erlang/Elixir define in every module, and names the
 # generator itself defines in generated modules (constructor ``new``, discovery ``doc``).
@@ -127,3 +128,41 @@ def variable_name(python_name: str, taken: set[str]) -> str:
         n += 1
     taken.add(candidate)
     return candidate
+
+
+# Generated variants of one symbol
+# --------------------------------
+# Every reader of generated code (generation, verify, repair, analyze, prune) maps a
+# generated or called Elixir name back to its symbol with these rules, so they live here.
+
+BANG = "!"
+STREAM_SUFFIX = "_stream"
+SETTER_PREFIX = "put_"
+# Defined in every generated module, answered from generated data: not library symbols.
+DISCOVERY_FUNCTIONS: tuple[str, ...] = ("__classes__", "__functions__", "__search__", "doc")
+
+
+def bang(name: str) -> str:
+    """``mean`` → ``mean!``: returns the value or raises."""
+    return name + BANG
+
+
+def stream_variant(name: str) -> str:
+    """``mean`` → ``mean_stream``: the lazy ``Stream`` variant of a ``streaming:`` name."""
+    return name + STREAM_SUFFIX
+
+
+def setter(getter: str) -> str:
+    """``shape`` → ``put_shape``: the setter of a writable attribute, by its getter's name."""
+    return SETTER_PREFIX + getter
+
+
+def symbol_name(function: str, streaming: Collection[str]) -> str | None:
+    """The symbol an Elixir function name belongs to: ``mean!`` and (when ``mean`` is
+    declared streaming) ``mean_stream`` are ``mean``; None for discovery functions and
+    private helpers, which are not symbols."""
+    if function.startswith("_") or function in DISCOVERY_FUNCTIONS:
+        return None
+    base = function.removesuffix(BANG)
+    stem = base.removesuffix(STREAM_SUFFIX)
+    return stem if stem != base and stem in streaming else base

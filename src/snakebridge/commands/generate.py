@@ -18,12 +18,8 @@ from typing import Any
 
 from snakebridge import __version__
 from snakebridge.cli import Output, Reply, command
-from snakebridge.codegen.emit import (
-    DISCOVERY_FUNCTIONS,
-    GenerationError,
-    Rendered,
-    render_library,
-)
+from snakebridge.codegen import names
+from snakebridge.codegen.emit import GenerationError, Rendered, render_library
 from snakebridge.codegen.introspect import IntrospectionResult, introspect
 from snakebridge.project import Detection, LibrarySpec, Project, detections_from_payload
 from snakebridge.state import files, lock, manifest
@@ -56,21 +52,14 @@ class GenerateOutcome:
         return not any(d.severity == "error" for d in self.diagnostics)
 
 
-def _normalize(detection: Detection, spec: LibrarySpec) -> Detection:
-    """``mean_stream`` is the streaming variant of ``mean`` when ``mean`` is declared streaming."""
-    base = detection.function.removesuffix("_stream")
-    if base != detection.function and base in spec.streaming:
-        return Detection(detection.module, base, detection.arity, detection.file, detection.line)
-    return detection
-
-
 def _group(project: Project, detections: Iterable[Detection]) -> dict[str, list[Detection]]:
     grouped: dict[str, list[Detection]] = defaultdict(list)
     for detection in detections:
         spec = project.library_for_module(detection.module)
         # Discovery functions (`Numpy.doc/1`, ...) are in every generated module already.
-        if spec is not None and detection.function not in DISCOVERY_FUNCTIONS:
-            grouped[spec.name].append(_normalize(detection, spec))
+        name = None if spec is None else names.symbol_name(detection.function, spec.streaming)
+        if spec is not None and name is not None:
+            grouped[spec.name].append(dataclasses.replace(detection, function=name))
     return grouped
 
 

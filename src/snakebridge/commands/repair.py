@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from snakebridge.cli import Output, Reply, command
+from snakebridge.codegen import names
 from snakebridge.commands.verify import print_findings, supplied_bindings
 from snakebridge.project import Detection, Project, detections_from_payload
 from snakebridge.state import backup, consistency, manifest
@@ -40,7 +41,7 @@ def _from_bindings(
             spec = project.library_for_module(module)
             if spec is None:
                 continue
-            base = consistency.base_name(fun, spec.streaming)
+            base = names.symbol_name(fun, spec.streaming)
             if base is not None and base == fun:  # bang and stream variants come along
                 out.append(Detection(module, base, arity))
     return out

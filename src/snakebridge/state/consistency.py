@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from snakebridge.codegen import names
 from snakebridge.codegen.emit import symbol_texts
 from snakebridge.project import Project, ProjectError
 from snakebridge.state import bindings as bindings_mod
@@ -51,19 +52,6 @@ class Report:
             assert self.manifest is not None
             out |= self.manifest.libraries() & declared
         return {name for name in out if name is not None}
-
-
-# Functions the emitter defines in every generated module besides the symbols themselves.
-_GENERATOR_DEFINED = frozenset({"doc"})
-
-
-def base_name(function: str, streaming: tuple[str, ...]) -> str | None:
-    """The manifest name a generated function belongs to; None for generator helpers."""
-    if function.startswith("_") or function in _GENERATOR_DEFINED:
-        return None
-    base = function.removesuffix("!")
-    stem = base.removesuffix("_stream")
-    return stem if stem != base and stem in streaming else base
 
 
 def _checksum_matches(text: str | None, checksum: str) -> bool:
@@ -188,7 +176,8 @@ def check(
             {
                 (m, base)
                 for m, f, _ in defined
-                if (base := base_name(f, spec.streaming)) is not None and (m, base) not in listed
+                if (base := names.symbol_name(f, spec.streaming)) is not None
+                and (m, base) not in listed
             }
         )
         for module, fun in extra:

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from snakebridge.codegen import names
 from snakebridge.project import Detection, Project
 from snakebridge.state.manifest import Manifest, SymbolEntry
 
@@ -32,8 +33,9 @@ def _symbol(project: Project, d: Detection) -> tuple[str, str] | None:
     spec = project.library_for_module(d.module)
     if spec is None:
         return None
-    base = d.function.removesuffix("_stream")
-    name = base if base != d.function and base in spec.streaming else d.function
+    name = names.symbol_name(d.function, spec.streaming)
+    if name is None:
+        return None
     return spec.name, f"{d.module}.{name}"
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from snakebridge.codegen.emit.render import (
-    DISCOVERY_FUNCTIONS,
     GenerationError,
     Rendered,
     RenderedSymbol,
@@ -34,7 +33,6 @@ GENERATOR_FILES: tuple[Path, ...] = tuple(
 )
 
 __all__ = [
-    "DISCOVERY_FUNCTIONS",
     "GENERATOR_FILES",
     "GenerationError",
     "Rendered",

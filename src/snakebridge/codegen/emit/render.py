@@ -47,10 +47,6 @@ from snakebridge.codegen.emit import layout, literals, typespecs
 from snakebridge.codegen.model import ParamKind
 from snakebridge.project import LibrarySpec
 
-# Defined in every generated module, answered from generated data: calls to these are
-# not library symbols (the pipeline should not ask the introspector for them).
-DISCOVERY_FUNCTIONS: tuple[str, ...] = ("__classes__", "__functions__", "__search__", "doc")
-
 RESULT_TYPE = "result"
 # A Python ``*args`` becomes up to this many extra Elixir parameters (one clause per
 # arity). More than that: ``SnakeBridge.call/4``.
@@ -403,7 +399,7 @@ def _attribute_wrappers(
         )
     ]
     if attr.writable and receiver:
-        setter_name = "put_" + getter
+        setter_name = names.setter(getter)
         wrappers.append(
             _Wrapper(
                 name=setter_name,
@@ -650,7 +646,7 @@ def _check_names(ctx: _Context, mod: _Module) -> None:
         claim(w.name, w, w.kind)
     for w in mod.wrappers:
         if w.streaming:
-            claim(w.name + "_stream", w, "streaming variant")
+            claim(names.stream_variant(w.name), w, "streaming variant")
 
 
 # ------------------------------------------------------------------------- rendering
@@ -700,12 +696,12 @@ def _wrapper_text(ctx: _Context, w: _Wrapper) -> str:
     out.append("")
     bang_doc = f"Like `{w.name}/{arity}`, but returns the value or raises `SnakeBridge.Error`."
     out.append("  @doc " + literals.heredoc(bang_doc, "  "))
-    out += layout.spec(w.name + "!", types, w.returns)
-    out += layout.def_head("def", w.name + "!", params)
+    out += layout.spec(names.bang(w.name), types, w.returns)
+    out += layout.def_head("def", names.bang(w.name), params)
     out += layout.call("SnakeBridge.Runtime.call!", [f"@{attr}", args, "opts"])
     out.append("  end")
     if w.streaming:
-        stream = w.name + "_stream"
+        stream = names.stream_variant(w.name)
         stream_attr = "d_" + stream
         out.append("")
         out += _descriptor(ctx, w, "stream", stream_attr)
@@ -724,8 +720,8 @@ def _wrapper_text(ctx: _Context, w: _Wrapper) -> str:
 
 _VARIANTS = (
     ("", "call", "SnakeBridge.Runtime.call"),
-    ("!", "call!", "SnakeBridge.Runtime.call!"),
-    ("_stream", "stream", "SnakeBridge.Runtime.stream"),
+    (names.BANG, "call!", "SnakeBridge.Runtime.call!"),
+    (names.STREAM_SUFFIX, "stream", "SnakeBridge.Runtime.stream"),
 )
 
 
@@ -738,16 +734,18 @@ def _varargs_text(ctx: _Context, w: _Wrapper) -> str:
     attr = "d_" + w.name
     out += _descriptor(ctx, w, w.call_type, attr)
     for suffix, fun, _runtime in _VARIANTS:
-        if suffix == "_stream" and not w.streaming:
+        if suffix == names.STREAM_SUFFIX and not w.streaming:
             continue
         name = w.name + suffix
-        if suffix == "_stream":
+        if suffix == names.STREAM_SUFFIX:
             attr = "d_" + name
             out.append("")
             out += _descriptor(ctx, w, "stream", attr)
-        returns = {"": f"{RESULT_TYPE}({w.returns})", "!": w.returns, "_stream": "Enumerable.t()"}[
-            suffix
-        ]
+        returns = {
+            "": f"{RESULT_TYPE}({w.returns})",
+            names.BANG: w.returns,
+            names.STREAM_SUFFIX: "Enumerable.t()",
+        }[suffix]
         for k in range(MAX_VARARGS + 2):
             arity = w.arity + k
             if suffix == "" and k == 0:
@@ -755,7 +753,7 @@ def _varargs_text(ctx: _Context, w: _Wrapper) -> str:
             elif k == 0:
                 what = (
                     "returns the value or raises `SnakeBridge.Error`"
-                    if suffix == "!"
+                    if suffix == names.BANG
                     else "returns an Elixir `Stream` over the items the Python call yields"
                 )
                 doc = f"Like `{w.name}/{arity}`, but {what}."

@@ -381,7 +381,7 @@ class Resolver:
 
 # The emitter's accessors: ``x(ref, opts \\ [])`` and ``put_x(ref, value, opts \\ [])``
 # (codegen/emit/render.py).
-SETTER_PREFIX = "put_"
+SETTER_PREFIX = names.SETTER_PREFIX
 _GETTER_ARITY = (1, 2)
 _SETTER_ARITY = (2, 3)
 
