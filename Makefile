@@ -7,6 +7,12 @@ export HEX_OFFLINE := 1
 # Where scripts/bootstrap.sh puts uv when the machine has none; `mix snakebridge.setup`
 # finds it on PATH.
 export PATH := $(ROOT)/.tools/uv/bin:$(PATH)
+# The folder of prebuilt wheels pip is configured with here (torch's CPU wheel): uv only
+# sees it through --find-links. Set only when it exists, because uv fails on a missing one.
+WHEELS ?= /opt/wheels
+ifneq ($(wildcard $(WHEELS)/*.whl),)
+export UV_FIND_LINKS ?= $(WHEELS)
+endif
 
 .PHONY: setup demo test test-python test-elixir lint
 

@@ -1,0 +1,230 @@
+"""Shared memory: mapping without a copy, and no segment outliving its owner.
+
+Lifetimes are tested across real processes that are started and killed here: a peer
+that stands in for a worker (``shm_peer.py``, same lifecycle: segments closed at EOF),
+a second peer that maps the first one's handle, and a real BEAM that owns a peer
+through an Erlang port and is killed with SIGKILL. Every test uses its own segment
+prefix and counts the segments under it in /dev/shm.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from multiprocessing import resource_tracker
+from multiprocessing.shared_memory import SharedMemory
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from snakebridge.runtime.bulk import shm
+from snakebridge.runtime.bulk.errors import BulkError
+from snakebridge.runtime.bulk.service import sweep
+
+PEER = Path(__file__).with_name("shm_peer.py")
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    name = f"sbtest_{secrets.token_hex(4)}"
+    yield name
+    for segment in shm.segments(name):  # a failing test must not leave memory behind
+        os.unlink(shm.SHM_DIR / segment)
+
+
+class Peer:
+    def __init__(self, prefix: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(PEER), prefix],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        word, pid = self.line().split()
+        assert word == "ready" and int(pid) == self.proc.pid
+
+    def line(self) -> str:
+        assert self.proc.stdout is not None
+        text = self.proc.stdout.readline()
+        assert text, "peer exited"
+        return text.strip()
+
+    def ask(self, command: str) -> tuple[str, str]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        word, _, rest = self.line().partition(" ")
+        return word, rest
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        assert self.proc.wait(timeout=30) == 0
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=30)
+
+
+def test_share_maps_without_copy_and_is_read_only(prefix: str) -> None:
+    owner = shm.ShmSegments("w:1", prefix=prefix)
+    arr = np.arange(12, dtype=np.float32).reshape(3, 4)
+    handle = owner.share(arr, "s1")
+    assert (handle.type, handle.shape, handle.size) == (("f", 32), (3, 4), 48)
+    assert shm.segments(prefix) == [handle.name]
+    mapped = shm.attach(handle)
+    np.testing.assert_array_equal(mapped, arr)
+    assert not mapped.flags.writeable
+    again = shm.attach(handle)
+    assert mapped.ctypes.data != again.ctypes.data  # two mappings ...
+    private = shm.attach(handle, writable=True)
+    private[0, 0] = 99.0  # ... and a copy-on-write one never changes the segment
+    assert shm.attach(handle)[0, 0] == 0.0
+    assert owner.close() == 1
+    assert shm.segments(prefix) == []
+    np.testing.assert_array_equal(mapped, arr)  # unlinked, still mapped, still readable
+
+
+def test_released_handle_and_session_end_and_bad_handles(prefix: str) -> None:
+    owner = shm.ShmSegments("w:1", prefix=prefix)
+    first = owner.share(np.ones(4), "s1")
+    second = owner.share(np.ones(4), "s1")
+    other = owner.share(np.ones(4), "s2")
+    assert owner.release(first.name) and not owner.release(first.name)
+    with pytest.raises(BulkError, match="was released") as info:
+        shm.attach(first)
+    assert info.value.kind == "ref_lost"
+    assert owner.release_session("s1") == 1
+    assert shm.segments(prefix) == [other.name]
+    with pytest.raises(BulkError, match="was released"):
+        shm.attach(second)
+    with pytest.raises(BulkError, match="does not cross machines"):
+        shm.attach(replace(other, host="elsewhere/boot"))
+    with pytest.raises(BulkError, match="holds 32 bytes but its handle says 64"):
+        shm.attach(replace(other, size=64, shape=(8,)))
+    owner.close()
+
+
+def test_segments_open_with_multiprocessing_shared_memory(prefix: str) -> None:
+    owner = shm.ShmSegments("w:1", prefix=prefix)
+    handle = owner.share(np.arange(5, dtype=np.int64), "s1")
+    segment = SharedMemory(name=handle.name)
+    # 3.11 registers even an attaching SharedMemory with its resource tracker, which
+    # would unlink the owner's segment at exit: the pitfall shm.py avoids.
+    resource_tracker.unregister(segment._name, "shared_memory")  # type: ignore[attr-defined]
+    assert np.frombuffer(segment.buf, dtype=np.int64, count=5).tolist() == [0, 1, 2, 3, 4]
+    segment.close()
+    owner.close()
+
+
+def test_a_second_process_maps_the_handle_and_its_exit_unlinks_nothing(prefix: str) -> None:
+    owner, reader = Peer(prefix), Peer(prefix)
+    try:
+        word, handle = owner.ask("share 1000")
+        assert word == "handle"
+        assert len(shm.segments(prefix)) == 1
+        assert reader.ask(f"attach {handle}") == ("sum", str(float(sum(range(1000)))))
+        reader.close()
+        assert len(shm.segments(prefix)) == 1  # a reader never unlinks
+        assert owner.ask(f"attach {handle}")[0] == "sum"
+        assert owner.ask(f"release {handle}") == ("released", "True")
+        assert shm.segments(prefix) == []
+        owner.ask("share 10")
+        owner.ask("share 10")
+        assert len(shm.segments(prefix)) == 2
+    finally:
+        owner.close()  # EOF: the owner unlinks what it still holds
+    assert shm.segments(prefix) == []
+
+
+def test_owner_killed_with_sigkill_is_swept_at_the_next_start(prefix: str) -> None:
+    owner = Peer(prefix)
+    _word, handle = owner.ask("share 100000")
+    owner.ask("share 10")
+    owner.kill()
+    assert len(shm.segments(prefix)) == 2  # nothing could clean up ...
+    reader = Peer(prefix)
+    try:
+        word, message = reader.ask(f"attach {handle}")
+        assert word == "sum"  # (not swept yet: the sweep belongs to worker start)
+        removed = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"from snakebridge.runtime.bulk.service import sweep; "
+                f"print(len(sweep({prefix!r})))",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert removed.strip() == "2"  # ... until a worker starts and sweeps
+        assert shm.segments(prefix) == []
+        word, message = reader.ask(f"attach {handle}")
+        assert word == "error" and message.startswith("ref_lost")
+        assert "has stopped" in message and "share the array again" in message
+    finally:
+        reader.close()
+
+
+def test_sweep_keeps_live_owners_and_is_safe_against_pid_reuse(prefix: str) -> None:
+    live = shm.ShmSegments("w:1", prefix=prefix)
+    kept = live.share(np.ones(2), "s1")
+    start = shm.process_start(os.getpid())
+    assert start is not None
+    # Same pid as a running process, another start time: its owner is gone.
+    reused = shm.SHM_DIR / f"{prefix}-{os.getpid()}-{start + 1}-{secrets.token_hex(16)}"
+    reused.write_bytes(b"x")
+    dead_pid = shm.SHM_DIR / f"{prefix}-{2**22 + 7}-5-{secrets.token_hex(16)}"
+    dead_pid.write_bytes(b"x")
+    foreign = shm.SHM_DIR / f"{prefix}x-{2**22 + 7}-5-abc"  # another prefix: not ours
+    foreign.write_bytes(b"x")
+    try:
+        assert sorted(sweep(prefix)) == sorted([reused.name, dead_pid.name])
+        assert shm.segments(prefix) == [kept.name]
+        assert foreign.exists()
+    finally:
+        foreign.unlink()
+        live.close()
+
+
+def test_beam_killed_with_sigkill_leaves_no_segment(prefix: str, tmp_path: Path) -> None:
+    # A real BEAM owns the peer through an Erlang port, as the pool owns its workers.
+    script = tmp_path / "owner.exs"
+    script.write_text(
+        f"""
+port = Port.open({{:spawn_executable, {sys.executable!r}}},
+  [:binary, {{:line, 65536}}, args: [{str(PEER)!r}, {prefix!r}],
+   env: [{{~c"PYTHONPATH", ~c{os.pathsep.join(sys.path)!r}}}]])
+receive do {{^port, {{:data, {{:eol, "ready " <> pid}}}}}} -> IO.puts("peer " <> pid) end
+Port.command(port, "share 100000\\n")
+receive do {{^port, {{:data, {{:eol, "handle " <> _}}}}}} -> IO.puts("shared") end
+Process.sleep(:infinity)
+"""
+    )
+    beam = subprocess.Popen(
+        ["elixir", str(script)], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert beam.stdout is not None
+        peer_pid = int(beam.stdout.readline().split()[1])
+        assert beam.stdout.readline().strip() == "shared"
+        assert len(shm.segments(prefix)) == 1
+        os.kill(beam.pid, signal.SIGKILL)  # the BEAM itself (erlexec execs into beam.smp)
+        beam.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while shm.process_start(peer_pid) is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert shm.process_start(peer_pid) is None, "the peer outlived its BEAM"
+        assert shm.segments(prefix) == []  # it read EOF and unlinked its segment
+    finally:
+        if beam.poll() is None:
+            os.killpg(beam.pid, signal.SIGKILL)
+            beam.wait(timeout=30)
