@@ -1,9 +1,11 @@
 """A user's project as the Python half sees it: the context the Mix side sends.
 
-The Elixir side reads ``mix.exs`` (``SnakeBridge.Config``) and sends a plain map
-(see ``docs/internals.md``); this module turns it into typed, validated values.
-Every path a command touches is derived here, so there is one place that knows
-where a project's files live.
+The Elixir side reads ``mix.exs`` and normalizes it (``SnakeBridge.Config`` is the one
+owner of the declaration's defaults and rules: the import-name and module-name
+defaults, version requirements, idempotent forms) and sends a plain map (see
+``docs/internals.md``); this module only decodes it into typed values, applying no
+defaults of its own. Every path a command touches is derived here, so there is one
+place that knows where a project's files live.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ class LibrarySpec:
     exclude: tuple[str, ...] = ()
     streaming: tuple[str, ...] = ()
     idempotent: bool | tuple[str, ...] = False
+    # False when mix.exs gave no python_module: and python_module is the declared name
+    # with "-" as "_", a guess that ``snakebridge.distributions`` may correct.
+    python_module_declared: bool = True
 
     @property
     def stdlib(self) -> bool:
@@ -118,8 +123,20 @@ def _strings(value: Any, what: str) -> tuple[str, ...]:
     return tuple(sorted(str(v) for v in value))
 
 
+def _required(raw: Mapping[str, Any], key: str, what: str) -> Any:
+    value = raw.get(key)
+    if value is None:
+        raise ProjectError(
+            f"{what} has no {key!r}: the project context is built by SnakeBridge.Config "
+            f"(see docs/internals.md, 'Project context'); is the Elixir package the same "
+            f"version as this Python package?"
+        )
+    return value
+
+
 def library_from_payload(raw: Mapping[str, Any]) -> LibrarySpec:
-    name = str(raw["name"])
+    name = str(_required(raw, "name", "a library in the project context"))
+    what = f"library {name!r} in the project context"
     stdlib = bool(raw.get("stdlib", False))
     idempotent_raw = raw.get("idempotent", False)
     idempotent: bool | tuple[str, ...]
@@ -129,13 +146,16 @@ def library_from_payload(raw: Mapping[str, Any]) -> LibrarySpec:
         idempotent = _strings(idempotent_raw, f"{name}: idempotent")
     return LibrarySpec(
         name=name,
-        requirement=None if stdlib else str(raw.get("version") or ">= 0.0.0"),
-        module_name=str(raw["module_name"]),
+        requirement=None if stdlib else str(_required(raw, "version", what)),
+        module_name=str(_required(raw, "module_name", what)),
+        # Pending one state test that omits python_module (see notes/requests.md): once it
+        # sends the key like SnakeBridge.Config does, this reads _required(...) too.
         python_module=str(raw.get("python_module") or name),
         include=_strings(raw.get("include"), f"{name}: include"),
         exclude=_strings(raw.get("exclude"), f"{name}: exclude"),
         streaming=_strings(raw.get("streaming"), f"{name}: streaming"),
         idempotent=idempotent,
+        python_module_declared=bool(raw.get("python_module_declared", True)),
     )
 
 

@@ -12,8 +12,16 @@ defmodule SnakeBridge.Config do
 
     * `libraries:` (required) — keyword list; each value is a version requirement
       string, `:stdlib`, or a keyword list with `version`, `module_name`,
-      `python_module`, `include`, `exclude`, `streaming`, `idempotent`, `stdlib`
+      `python_module`, `include`, `exclude`, `streaming`, `idempotent`, `allow`
+      (`[:subprocess, :dlopen, :pickle]`, default `[]`), `stdlib`
     * `python:` — interpreter path (relative paths are relative to the project root)
+    * `python_path:` — project-local Python source directories, relative to the root
+      (default `[]`); they go on the workers' and the generator's `PYTHONPATH`
+    * `callbacks:` — the Elixir functions Python may call: a list of modules (every
+      public function) or `{module, [function names]}`, or a map module => names
+    * `docs:` — `[source: :python | :metadata | :hybrid]` (default `:python`): who
+      answers docs and search for symbols that are not generated yet
+    * `node:` — `:local` (default), `:any` or a node name: where calls may run
     * `strict:` — boolean, also `SNAKEBRIDGE_STRICT=1`
     * `verbose:` — boolean, also `SNAKEBRIDGE_VERBOSE=1`
     * `generated_dir:` — default `"lib/snakebridge_generated"`
@@ -22,17 +30,27 @@ defmodule SnakeBridge.Config do
   """
 
   defmodule Library do
-    @moduledoc "One declared Python library, normalized."
+    @moduledoc """
+    One declared Python library, normalized.
+
+    `python_module` is the declared import name, or else the declared name with `-`
+    turned into `_` (`python_module_declared: false`): the Python side then takes the
+    import name from the installed distribution's metadata when that guess is not
+    importable (`scikit-learn` is imported as `sklearn`). `module_name` defaults from
+    the same declared-or-guessed name, so the scanner knows it without Python.
+    """
     @enforce_keys [:name, :module_name, :python_module]
     defstruct name: nil,
               version: nil,
               stdlib: false,
               module_name: nil,
               python_module: nil,
+              python_module_declared: false,
               include: [],
               exclude: [],
               streaming: [],
-              idempotent: false
+              idempotent: false,
+              allow: []
 
     @type t :: %__MODULE__{
             name: String.t(),
@@ -40,10 +58,12 @@ defmodule SnakeBridge.Config do
             stdlib: boolean,
             module_name: String.t(),
             python_module: String.t(),
+            python_module_declared: boolean,
             include: [String.t()],
             exclude: [String.t()],
             streaming: [String.t()],
-            idempotent: boolean | [String.t()]
+            idempotent: boolean | [String.t()],
+            allow: [SnakeBridge.Config.capability()]
           }
   end
 
@@ -54,7 +74,18 @@ defmodule SnakeBridge.Config do
 
   @default_generated_dir "lib/snakebridge_generated"
   @version Mix.Project.config()[:version]
-  @top_keys [:libraries, :python, :strict, :verbose, :generated_dir, :scan]
+  @top_keys [
+    :libraries,
+    :python,
+    :python_path,
+    :callbacks,
+    :docs,
+    :node,
+    :strict,
+    :verbose,
+    :generated_dir,
+    :scan
+  ]
   @library_keys [
     :version,
     :module_name,
@@ -63,15 +94,28 @@ defmodule SnakeBridge.Config do
     :exclude,
     :streaming,
     :idempotent,
+    :allow,
     :stdlib
   ]
   @scan_keys [:paths, :exclude, :exs]
+  @capabilities [:subprocess, :dlopen, :pickle]
+  @doc_sources [:python, :metadata, :hybrid]
+
+  @typedoc "What a library may do beyond the default audit policy (`allow:`)."
+  @type capability :: :subprocess | :dlopen | :pickle
+  @typedoc "`callbacks:` normalized: module => every public function, or these names."
+  @type callbacks :: %{module => :all | [String.t()]}
 
   defstruct root: nil,
             libraries: [],
             generated_dir: @default_generated_dir,
             python: nil,
             python_source: :default,
+            project_python: nil,
+            python_path: [],
+            callbacks: %{},
+            docs: %{source: :python},
+            node: :local,
             strict: false,
             verbose: false,
             skip: false,
@@ -79,8 +123,7 @@ defmodule SnakeBridge.Config do
             scan_exclude: [],
             scan_exs: false,
             mix_env: :dev,
-            snakebridge_version: nil,
-            raw_libraries: []
+            snakebridge_version: nil
 
   @type t :: %__MODULE__{
           root: String.t(),
@@ -88,6 +131,11 @@ defmodule SnakeBridge.Config do
           generated_dir: String.t(),
           python: String.t(),
           python_source: :env | :config | :default,
+          project_python: String.t(),
+          python_path: [String.t()],
+          callbacks: callbacks,
+          docs: %{source: :python | :metadata | :hybrid},
+          node: :local | :any | node,
           strict: boolean,
           verbose: boolean,
           skip: boolean,
@@ -95,8 +143,7 @@ defmodule SnakeBridge.Config do
           scan_exclude: [String.t()],
           scan_exs: boolean,
           mix_env: atom,
-          snakebridge_version: String.t(),
-          raw_libraries: term
+          snakebridge_version: String.t()
         }
 
   @doc """
@@ -129,7 +176,12 @@ defmodule SnakeBridge.Config do
          {:ok, verbose} <- flag(opts, :verbose, env, "SNAKEBRIDGE_VERBOSE"),
          {:ok, generated_dir} <- relative_dir(Keyword.get(opts, :generated_dir)),
          {:ok, scan} <- scan(Keyword.get(opts, :scan, [])),
-         {:ok, {python, source}} <- python(Keyword.get(opts, :python), root, env) do
+         {:ok, python_path} <- python_path(Keyword.get(opts, :python_path, [])),
+         {:ok, callbacks} <- callbacks(Keyword.get(opts, :callbacks, [])),
+         {:ok, docs} <- docs(Keyword.get(opts, :docs, [])),
+         {:ok, node} <- node_option(Keyword.get(opts, :node, :local)),
+         {:ok, {python, source}} <- python(Keyword.get(opts, :python), root, env),
+         {:ok, {project_python, _}} <- python(Keyword.get(opts, :python), root, %{}) do
       {:ok,
        %__MODULE__{
          root: root,
@@ -137,6 +189,11 @@ defmodule SnakeBridge.Config do
          generated_dir: generated_dir,
          python: python,
          python_source: source,
+         project_python: project_python,
+         python_path: python_path,
+         callbacks: callbacks,
+         docs: docs,
+         node: node,
          strict: strict,
          verbose: verbose,
          skip: env_true?(env, "SNAKEBRIDGE_SKIP"),
@@ -144,8 +201,7 @@ defmodule SnakeBridge.Config do
          scan_exclude: scan.exclude,
          scan_exs: scan.exs,
          mix_env: mix_env(),
-         snakebridge_version: snakebridge_version(),
-         raw_libraries: Keyword.get(opts, :libraries)
+         snakebridge_version: snakebridge_version()
        }}
     end
   end
@@ -175,6 +231,7 @@ defmodule SnakeBridge.Config do
       "stdlib" => lib.stdlib,
       "module_name" => lib.module_name,
       "python_module" => lib.python_module,
+      "python_module_declared" => lib.python_module_declared,
       "include" => lib.include,
       "exclude" => lib.exclude,
       "streaming" => lib.streaming,
@@ -182,41 +239,114 @@ defmodule SnakeBridge.Config do
     }
   end
 
-  @doc """
-  What the runtime client needs, derived from the current Mix project:
-  `%{python:, root:, mix_env:, libraries: %{name => %{python_module:, idempotent:}}}`.
+  @typedoc "One library as the runtime sees it (see `runtime/1`)."
+  @type runtime_library :: %{
+          python_module: String.t(),
+          python_module_declared: boolean,
+          module_name: module,
+          include: [String.t()],
+          exclude: [String.t()],
+          streaming: [String.t()],
+          idempotent: boolean | [String.t()],
+          allow: [capability]
+        }
 
-  `python` is the resolved interpreter path (env, then `python:`, then the managed venv),
-  whether or not it exists yet; it is `nil` (and `libraries` empty) when no Mix project
-  is loaded or the project has no `snakebridge:` entry. An invalid entry raises
-  `SnakeBridge.Config.Error`.
-  """
-  @spec runtime() :: %{
-          python: String.t() | nil,
+  @typedoc "The runtime slice of the declaration (see `runtime/1`)."
+  @type runtime :: %{
+          python: String.t(),
           root: String.t(),
           mix_env: atom,
-          libraries: %{
-            String.t() => %{python_module: String.t(), idempotent: boolean | [String.t()]}
-          }
+          libraries: %{String.t() => runtime_library},
+          callbacks: callbacks,
+          python_path: [String.t()],
+          docs: %{source: :python | :metadata | :hybrid},
+          node: :local | :any | node
         }
-  def runtime do
-    if mix_project?() and Mix.Project.config()[:snakebridge] != nil do
-      config = load!()
 
-      %{
-        python: config.python,
-        root: config.root,
-        mix_env: config.mix_env,
-        libraries:
-          Map.new(config.libraries, fn lib ->
-            {lib.name, %{python_module: lib.python_module, idempotent: lib.idempotent}}
-          end)
-      }
-    else
-      # No Mix project (a release), or one that declares no libraries: the runtime falls
-      # back to its application environment.
-      %{python: nil, root: File.cwd!(), mix_env: mix_env(), libraries: %{}}
+  @runtime_keys [:libraries, :callbacks, :python_path, :docs, :node]
+
+  @doc """
+  What the runtime needs from a loaded declaration, as plain data: this is what
+  `SnakeBridge.Config.Bake` compiles into the application, and what
+  `SnakeBridge.Runtime.Settings` reads.
+
+  `python` is the project's interpreter (`python:` in mix.exs, else the managed venv),
+  without the `SNAKEBRIDGE_PYTHON` override, which the runtime reads itself.
+  `python_path` stays relative to `root`.
+  """
+  @spec runtime(t) :: runtime
+  def runtime(%__MODULE__{} = config) do
+    %{
+      python: config.project_python,
+      root: config.root,
+      mix_env: config.mix_env,
+      libraries: runtime_libraries(config.libraries),
+      callbacks: config.callbacks,
+      python_path: config.python_path,
+      docs: config.docs,
+      node: config.node
+    }
+  end
+
+  @doc """
+  `runtime/1` of the current Mix project, or `nil` when no Mix project is loaded (a
+  release) or it has no `snakebridge:` entry. An invalid entry raises
+  `SnakeBridge.Config.Error`.
+  """
+  @spec runtime() :: runtime | nil
+  def runtime do
+    if mix_project?() and Mix.Project.config()[:snakebridge] != nil, do: runtime(load!())
+  end
+
+  @doc """
+  Normalizes runtime options given outside mix.exs (`config :snakebridge, libraries:
+  ..., callbacks: ...`), with the same rules and messages as mix.exs. Returns the keys
+  given, in the shape of `runtime/1`; raises `SnakeBridge.Config.Error`.
+  """
+  @spec runtime_overrides!(keyword) :: map
+  def runtime_overrides!(options) when is_list(options) do
+    for {key, value} <- Keyword.take(options, @runtime_keys), into: %{} do
+      result =
+        case key do
+          :libraries ->
+            with {:ok, libs} <- libraries(value),
+                 :ok <- unique_modules(libs),
+                 do: {:ok, runtime_libraries(libs)}
+
+          :callbacks ->
+            callbacks(value)
+
+          :python_path ->
+            python_path(value)
+
+          :docs ->
+            docs(value)
+
+          :node ->
+            node_option(value)
+        end
+
+      case result do
+        {:ok, normalized} -> {key, normalized}
+        {:error, message} -> raise Error, "config :snakebridge, #{key}: " <> message
+      end
     end
+  end
+
+  defp runtime_libraries(libraries) do
+    Map.new(libraries, fn lib ->
+      {lib.name,
+       %{
+         python_module: lib.python_module,
+         python_module_declared: lib.python_module_declared,
+         module_name: Module.concat([lib.module_name]),
+         include: lib.include,
+         exclude: lib.exclude,
+         streaming: lib.streaming,
+         idempotent: lib.idempotent,
+         allow: lib.allow
+       }}
+    end)
   end
 
   defp mix_project? do
@@ -343,6 +473,7 @@ defmodule SnakeBridge.Config do
 
   defp build_library(name, opts) do
     stdlib = Keyword.get(opts, :stdlib, false) == true or Keyword.get(opts, :version) == :stdlib
+    declared = Keyword.has_key?(opts, :python_module)
     python_module = Keyword.get(opts, :python_module, String.replace(name, "-", "_"))
 
     with {:ok, version} <- version(Keyword.get(opts, :version), stdlib),
@@ -352,7 +483,8 @@ defmodule SnakeBridge.Config do
          {:ok, include} <- names(opts, :include),
          {:ok, exclude} <- names(opts, :exclude),
          {:ok, streaming} <- names(opts, :streaming),
-         {:ok, idempotent} <- idempotent(Keyword.get(opts, :idempotent, false)) do
+         {:ok, idempotent} <- idempotent(Keyword.get(opts, :idempotent, false)),
+         {:ok, allow} <- allow(Keyword.get(opts, :allow, [])) do
       {:ok,
        %Library{
          name: name,
@@ -360,10 +492,12 @@ defmodule SnakeBridge.Config do
          stdlib: stdlib,
          module_name: module_name,
          python_module: python_module,
+         python_module_declared: declared,
          include: include,
          exclude: exclude,
          streaming: streaming,
-         idempotent: idempotent
+         idempotent: idempotent,
+         allow: allow
        }}
     end
   end
@@ -458,6 +592,129 @@ defmodule SnakeBridge.Config do
     do:
       {:error,
        "idempotent must be true, false, :all or a list of function names, got #{inspect(other)}"}
+
+  defp allow(list) when is_list(list) do
+    case Enum.reject(list, &(&1 in @capabilities)) do
+      [] ->
+        {:ok, list |> Enum.uniq() |> Enum.sort()}
+
+      unknown ->
+        {:error,
+         "allow: #{inspect(unknown)} is not a capability; known: " <>
+           Enum.map_join(@capabilities, ", ", &inspect/1)}
+    end
+  end
+
+  defp allow(other),
+    do: {:error, "allow must be a list such as [:subprocess], got #{inspect(other)}"}
+
+  defp python_path(dirs) when is_list(dirs) do
+    Enum.reduce_while(dirs, {:ok, []}, fn dir, {:ok, acc} ->
+      case relative_dir(dir) do
+        {:ok, dir} ->
+          {:cont, {:ok, [dir | acc]}}
+
+        {:error, _} ->
+          {:halt,
+           {:error,
+            "python_path entries must be directories inside the project, got #{inspect(dir)}"}}
+      end
+    end)
+    |> case do
+      {:ok, acc} -> {:ok, acc |> Enum.reverse() |> Enum.uniq()}
+      error -> error
+    end
+  end
+
+  defp python_path(other),
+    do:
+      {:error,
+       ~s(python_path must be a list of directories like ["priv/python"], got #{inspect(other)})}
+
+  @callbacks_example "callbacks: [MyApp.Tools] or callbacks: [{MyApp.Tools, [:lookup]}]"
+
+  defp callbacks(spec) when is_map(spec), do: callbacks(Map.to_list(spec))
+
+  defp callbacks(spec) when is_list(spec) do
+    Enum.reduce_while(spec, {:ok, %{}}, fn item, {:ok, acc} ->
+      case callback(item) do
+        {:ok, {module, functions}} -> {:cont, {:ok, Map.put(acc, module, functions)}}
+        {:error, message} -> {:halt, {:error, message}}
+      end
+    end)
+  end
+
+  defp callbacks(other),
+    do: {:error, "callbacks must be a list (#{@callbacks_example}), got #{inspect(other)}"}
+
+  defp callback({module, names}) when is_list(names) do
+    with {:ok, module} <- callback_module(module) do
+      if names != [] and Enum.all?(names, &function_name?/1),
+        do: {:ok, {module, names |> Enum.map(&to_string/1) |> Enum.uniq() |> Enum.sort()}},
+        else:
+          {:error,
+           "callbacks: #{inspect(module)} must list function names, got #{inspect(names)}"}
+    end
+  end
+
+  defp callback({module, :all}),
+    do: with({:ok, m} <- callback_module(module), do: {:ok, {m, :all}})
+
+  defp callback(module) when is_atom(module), do: callback({module, :all})
+
+  defp callback(other),
+    do:
+      {:error,
+       "callbacks: #{inspect(other)} is not a module or {module, [names]} (#{@callbacks_example})"}
+
+  defp callback_module(module) when is_atom(module) and module not in [nil, true, false],
+    do: {:ok, module}
+
+  defp callback_module(other),
+    do: {:error, "callbacks: #{inspect(other)} is not a module name (#{@callbacks_example})"}
+
+  defp function_name?(name) when is_atom(name), do: function_name?(Atom.to_string(name))
+
+  defp function_name?(name) when is_binary(name),
+    do: Regex.match?(~r/^[a-z_][A-Za-z0-9_]*[?!]?$/, name)
+
+  defp function_name?(_), do: false
+
+  defp docs(opts) do
+    cond do
+      not Keyword.keyword?(opts) ->
+        {:error, "docs must be a keyword list like [source: :metadata], got #{inspect(opts)}"}
+
+      (unknown = Keyword.keys(opts) -- [:source]) != [] ->
+        {:error, "unknown option(s) #{inspect(unknown)} under `docs:`; known: :source"}
+
+      true ->
+        doc_source(Keyword.get(opts, :source, :python))
+    end
+  end
+
+  defp doc_source(source) when source in @doc_sources, do: {:ok, %{source: source}}
+
+  defp doc_source(other) do
+    {:error,
+     "docs: [source: ...] must be one of #{Enum.map_join(@doc_sources, ", ", &inspect/1)}, " <>
+       "got #{inspect(other)}"}
+  end
+
+  defp node_option(node) when node in [:local, :any], do: {:ok, node}
+
+  defp node_option(node) when is_atom(node) and node not in [nil, true, false] do
+    if String.contains?(Atom.to_string(node), "@"),
+      do: {:ok, node},
+      else:
+        {:error,
+         "node must be :local, :any or a node name like :\"py@host\", got #{inspect(node)}"}
+  end
+
+  defp node_option(other),
+    do:
+      {:error,
+       "node must be :local, :any or a node name like :\"py@host\", got #{inspect(other)}"}
 
   defp unique_modules(libs) do
     libs

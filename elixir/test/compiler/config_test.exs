@@ -37,6 +37,7 @@ defmodule SnakeBridge.ConfigTest do
              "stdlib" => false,
              "module_name" => "Numpy",
              "python_module" => "numpy",
+             "python_module_declared" => false,
              "include" => [],
              "exclude" => [],
              "streaming" => [],
@@ -49,6 +50,7 @@ defmodule SnakeBridge.ConfigTest do
     assert by_name["pandas"]["streaming"] == ["read_csv"]
     assert %{"stdlib" => true, "version" => nil, "module_name" => "Json"} = by_name["json"]
     assert by_name["scikit_learn"]["module_name"] == "Sklearn"
+    assert by_name["scikit_learn"]["python_module_declared"] == true
     assert by_name["scikit_learn"]["idempotent"] == ["fit", "predict"]
     assert Config.library_modules(config) == ["Json", "Numpy", "Pd", "Sklearn", "Sympy"]
   end
@@ -105,7 +107,21 @@ defmodule SnakeBridge.ConfigTest do
     {[libraries: [], generated_dir: "/abs"], "generated_dir must be a path inside the project"},
     {[libraries: [], scan: [path: ["lib"]]],
      "unknown option(s) [:path] under `snakebridge: [scan: ...]`"},
-    {[libraries: [], python: 3], "`snakebridge: [python: ...]` must be a path string"}
+    {[libraries: [], python: 3], "`snakebridge: [python: ...]` must be a path string"},
+    {[libraries: [numpy: [allow: [:network]]]], "allow: [:network] is not a capability"},
+    {[libraries: [numpy: [allow: :pickle]]], "allow must be a list"},
+    {[libraries: [], python_path: "priv/python"], "python_path must be a list"},
+    {[libraries: [], python_path: ["/abs"]], "python_path entries must be directories inside"},
+    {[libraries: [], python_path: ["../up"]], "python_path entries must be directories inside"},
+    {[libraries: [], callbacks: ["MyApp.Tools"]], ~s(callbacks: "MyApp.Tools" is not a module)},
+    {[libraries: [], callbacks: [{MyApp.Tools, []}]], "must list function names"},
+    {[libraries: [], callbacks: [{MyApp.Tools, ["Bad Name"]}]], "must list function names"},
+    {[libraries: [], callbacks: MyApp.Tools], "callbacks must be a list"},
+    {[libraries: [], docs: :metadata], "docs must be a keyword list"},
+    {[libraries: [], docs: [source: :html]], "docs: [source: ...] must be one of"},
+    {[libraries: [], docs: [sauce: :python]], "unknown option(s) [:sauce] under `docs:`"},
+    {[libraries: [], node: :elsewhere], "node must be :local, :any or a node name"},
+    {[libraries: [], node: "py@host"], "node must be :local, :any or a node name"}
   ]
 
   for {{opts, message}, i} <- Enum.with_index(errors) do
@@ -162,20 +178,86 @@ defmodule SnakeBridge.ConfigTest do
         Mix.Project.pop()
       end
 
-    assert runtime == %{
-             python: Path.join(runtime.root, ".snakebridge/venv/bin/python"),
-             root: runtime.root,
-             mix_env: Mix.env(),
-             libraries: %{
-               "numpy" => %{python_module: "numpy", idempotent: false},
-               "sympy" => %{python_module: "sympy", idempotent: ["simplify"]}
-             }
+    assert %{
+             libraries: %{"numpy" => numpy, "sympy" => sympy},
+             callbacks: %{},
+             python_path: [],
+             docs: %{source: :python},
+             node: :local
+           } = runtime
+
+    assert runtime.python == Path.join(runtime.root, ".snakebridge/venv/bin/python")
+    assert runtime.mix_env == Mix.env()
+
+    assert numpy == %{
+             python_module: "numpy",
+             python_module_declared: false,
+             module_name: Numpy,
+             include: [],
+             exclude: [],
+             streaming: [],
+             idempotent: false,
+             allow: []
            }
 
+    assert sympy.idempotent == ["simplify"]
     assert Path.basename(runtime.root) == Path.basename(root)
   end
 
-  test "runtime/0 in a project without a snakebridge: entry (this one) falls back" do
-    assert %{python: nil, libraries: %{}, mix_env: :test} = Config.runtime()
+  test "runtime/0 in a project without a snakebridge: entry (this one) is nil" do
+    assert Config.runtime() == nil
+  end
+
+  test "the second-wave options normalize into the runtime map" do
+    {:ok, config} =
+      load(
+        libraries: [
+          "scikit-learn": [version: "~> 1.5", python_module: "sklearn", module_name: Sklearn],
+          sympy: [version: "~> 1.13", exclude: ["sympify"], allow: [:pickle, :subprocess]],
+          Pillow: ">= 10.0.0",
+          faulthandler: :stdlib
+        ],
+        python_path: ["priv/python", "lib/py/", "priv/python"],
+        callbacks: [MyApp.Tools, {MyApp.Other, [:score, "lookup", :score]}],
+        docs: [source: :metadata],
+        node: :py@host
+      )
+
+    runtime = Config.runtime(config)
+    assert runtime.python_path == ["priv/python", "lib/py"]
+    assert runtime.callbacks == %{MyApp.Tools => :all, MyApp.Other => ["lookup", "score"]}
+    assert runtime.docs == %{source: :metadata}
+    assert runtime.node == :py@host
+    assert runtime.libraries["sympy"].allow == [:pickle, :subprocess]
+    assert runtime.libraries["sympy"].exclude == ["sympify"]
+    assert runtime.libraries["scikit-learn"].python_module == "sklearn"
+    assert runtime.libraries["scikit-learn"].module_name == Sklearn
+    # Undeclared import names: the declared name, `-` as `_`; the Python side resolves it.
+    assert %{python_module: "Pillow", python_module_declared: false, module_name: Pillow} =
+             runtime.libraries["Pillow"]
+
+    assert runtime.libraries["faulthandler"].python_module == "faulthandler"
+
+    {:ok, config} = load(libraries: [], callbacks: %{MyApp.Tools => [:lookup]})
+    assert config.callbacks == %{MyApp.Tools => ["lookup"]}
+    {:ok, config} = load(libraries: [])
+
+    assert {config.callbacks, config.python_path, config.docs, config.node} ==
+             {%{}, [], %{source: :python}, :local}
+  end
+
+  test "runtime/1 leaves SNAKEBRIDGE_PYTHON to the runtime" do
+    {:ok, config} = load([libraries: []], %{"SNAKEBRIDGE_PYTHON" => "/opt/py"})
+    assert config.python == "/opt/py"
+    assert Config.runtime(config).python == Path.join(@root, ".snakebridge/venv/bin/python")
+  end
+
+  test "runtime_overrides!/1 applies the mix.exs rules to the app env, naming the key" do
+    assert %{libraries: %{"json" => %{python_module: "json"}}, node: :any} =
+             Config.runtime_overrides!(libraries: [json: :stdlib], node: :any, pool_size: 3)
+
+    assert_raise Config.Error, ~r/config :snakebridge, docs: .*:html/, fn ->
+      Config.runtime_overrides!(docs: [source: :html])
+    end
   end
 end

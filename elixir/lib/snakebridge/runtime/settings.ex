@@ -1,62 +1,80 @@
 defmodule SnakeBridge.Runtime.Settings do
   @moduledoc """
-  Where the runtime finds its interpreter, allowlist, project root and pools.
+  Where the runtime finds its interpreter, allowlist, project root and pools: one
+  normalized map (`load/0`), documented in `docs/internals.md` ("Runtime settings").
 
-  Order (first hit wins):
+  The project's declaration comes from mix.exs alone. `SnakeBridge.Config` is the one
+  place that validates and normalizes it; the Mix compiler bakes the result into the
+  application (`SnakeBridge.Config.Bake`), so a release reads the same data with no Mix
+  and no mix.exs. Order (first hit wins):
 
+    * declaration (`libraries`, `callbacks`, `python_path`, `docs`, `node`): keys set
+      with `config :snakebridge, ...` (same shape as in mix.exs; used by tests and by
+      apps that want to override one), then the baked settings, then the current Mix
+      project's mix.exs (a project compiled before the compiler baked anything);
     * interpreter: `SNAKEBRIDGE_PYTHON`, then `config :snakebridge, python: ...`, then
-      `SnakeBridge.Config.runtime/0` (the project's mix.exs and managed venv);
-    * libraries: `config :snakebridge, libraries: [...]` (same shape as in mix.exs:
-      `[numpy: "~> 2.0", sympy: [version: "~> 1.13", idempotent: :all], json: :stdlib]`),
-      then `SnakeBridge.Config.runtime/0`;
-    * root (where `.snakebridge/ledger.json` lives): `config :snakebridge, root: ...`,
-      then `SnakeBridge.Config.runtime/0`, then the current directory.
+      the project's (`python:` in mix.exs, else the managed venv);
+    * root (where `.snakebridge/ledger.json` lives and `python_path` is relative to):
+      `config :snakebridge, root: ...`, then the project's root, then the current
+      directory.
 
   The ledger of dynamic calls is on in `:dev` and off otherwise unless
   `config :snakebridge, ledger: true | false` says so.
 
   Pools: `config :snakebridge, pools: [default: [size: 2], gpu: [size: 1, env: %{...}]]`;
   without it there is one `:default` pool with one worker per scheduler
-  (`pool_size:` overrides the size). Per-pool keys: `size`, `env`, `python`,
-  `timeout`, `checkout_timeout`, `max_queue`.
+  (`pool_size:` sets the size of every pool that does not give its own). Per-pool keys:
+  `size`, `env`, `python`, `timeout`, `checkout_timeout`, `max_queue`.
   """
 
-  @type library :: %{python_module: String.t(), idempotent: boolean | [String.t()]}
+  alias SnakeBridge.Config
+
+  @type library :: Config.runtime_library()
 
   @defaults [timeout: 30_000, checkout_timeout: 5_000, max_queue: 1_000]
+  @declaration_keys [:libraries, :callbacks, :python_path, :docs, :node]
 
-  @doc "The resolved settings every pool starts from."
+  @doc "The resolved settings every pool starts from (see `docs/internals.md`)."
   @spec load() :: map
   def load do
-    # mix.exs is read only when the app env does not already say everything.
     env = Application.get_all_env(:snakebridge)
+    overrides = Config.runtime_overrides!(env)
 
+    # The project is read only when the app env does not already say everything.
     project =
-      if (env[:python] || non_empty(System.get_env("SNAKEBRIDGE_PYTHON"))) && env[:libraries] &&
+      if Enum.all?(@declaration_keys, &Map.has_key?(overrides, &1)) and env[:python] &&
            env[:root],
          do: %{},
-         else: project_runtime()
+         else: project()
 
-    python = python(project)
-    libraries = libraries(project)
-    root = Application.get_env(:snakebridge, :root) || project[:root] || File.cwd!()
+    declaration =
+      @declaration_keys
+      |> Map.new(&{&1, Map.get(project, &1, empty(&1))})
+      |> Map.merge(overrides)
+
+    root = env[:root] || project[:root] || File.cwd!()
     mix_env = project[:mix_env] || mix_env()
 
     ledger? =
-      case Application.get_env(:snakebridge, :ledger) do
+      case env[:ledger] do
         nil -> mix_env == :dev
         flag -> flag == true
       end
 
-    %{
-      python: python,
-      libraries: libraries,
+    Map.merge(declaration, %{
+      python: python(env[:python] || project[:python]),
       root: root,
       mix_env: mix_env,
       ledger_path: if(ledger?, do: Path.join([root, ".snakebridge", "ledger.json"])),
-      python_path: python_source_dir()
-    }
+      python_path: python_path(root, declaration.python_path)
+    })
   end
+
+  defp empty(:libraries), do: %{}
+  defp empty(:callbacks), do: %{}
+  defp empty(:python_path), do: []
+  defp empty(:docs), do: %{source: :python}
+  defp empty(:node), do: :local
 
   @doc "Pool names and their options, defaults filled in."
   @spec pools() :: [{atom, keyword}]
@@ -70,58 +88,28 @@ defmodule SnakeBridge.Runtime.Settings do
         pools when is_list(pools) -> pools
       end
 
+    # A pool's own options win over pool_size and the global defaults.
     for {name, opts} <- configured do
-      {name, @defaults |> Keyword.merge(global) |> Keyword.merge([size: default_size] ++ opts)}
+      {name,
+       @defaults
+       |> Keyword.merge(global)
+       |> Keyword.merge(size: default_size)
+       |> Keyword.merge(opts)}
     end
   end
 
   @doc """
-  Normalizes a library declaration (the mix.exs shape, a map of the
-  `SnakeBridge.Config.runtime/0` shape, or `nil`) to `%{name => library}`.
+  Normalizes a library declaration (the mix.exs shape: `[numpy: "~> 2.0", json: :stdlib]`)
+  to `%{name => library}`, with `SnakeBridge.Config`'s rules; a map is taken as already
+  normalized. Raises `SnakeBridge.Config.Error` on an invalid declaration.
   """
   @spec normalize_libraries(term) :: %{String.t() => library}
   def normalize_libraries(nil), do: %{}
+  def normalize_libraries(libs) when is_map(libs), do: libs
+  def normalize_libraries(libs), do: Config.runtime_overrides!(libraries: libs).libraries
 
-  def normalize_libraries(libs) when is_map(libs) do
-    Map.new(libs, fn {name, spec} ->
-      {to_string(name), normalize_library(to_string(name), spec)}
-    end)
-  end
-
-  def normalize_libraries(libs) when is_list(libs) do
-    Map.new(libs, fn
-      {name, spec} -> {to_string(name), normalize_library(to_string(name), spec)}
-      name -> {to_string(name), normalize_library(to_string(name), [])}
-    end)
-  end
-
-  defp normalize_library(name, %{python_module: _} = lib),
-    do:
-      Map.merge(%{idempotent: false}, Map.take(lib, [:python_module, :idempotent])) |> check(name)
-
-  defp normalize_library(name, spec) when is_binary(spec) or spec == :stdlib,
-    do: normalize_library(name, [])
-
-  defp normalize_library(name, spec) when is_list(spec) do
-    idempotent =
-      case Keyword.get(spec, :idempotent, false) do
-        :all -> true
-        list when is_list(list) -> Enum.map(list, &to_string/1)
-        flag -> flag == true
-      end
-
-    %{
-      python_module: to_string(Keyword.get(spec, :python_module, String.replace(name, "-", "_"))),
-      idempotent: idempotent
-    }
-  end
-
-  defp check(lib, _name), do: lib
-
-  defp python(project) do
-    candidate =
-      non_empty(System.get_env("SNAKEBRIDGE_PYTHON")) ||
-        Application.get_env(:snakebridge, :python) || project[:python]
+  defp python(configured) do
+    candidate = non_empty(System.get_env("SNAKEBRIDGE_PYTHON")) || configured
 
     cond do
       candidate == nil ->
@@ -144,30 +132,20 @@ defmodule SnakeBridge.Runtime.Settings do
     end
   end
 
-  defp libraries(project) do
-    case Application.get_env(:snakebridge, :libraries) do
-      nil -> normalize_libraries(project[:libraries])
-      libs -> normalize_libraries(libs)
-    end
+  # The baked declaration, else the live mix.exs (inside Mix, before a compile baked it).
+  # SnakeBridge.Config reads mix.exs only while Mix runs; if mix.exs is invalid there,
+  # the compiler reports it, and the runtime goes on with the app env.
+  defp project do
+    SnakeBridge.Config.Bake.read() || live_project() || %{}
   end
 
-  # SnakeBridge.Config belongs to the compile-time half; it reads mix.exs, which only
-  # exists inside Mix. In a release, or if mix.exs is invalid, the app env is the source.
-  defp project_runtime do
-    config = SnakeBridge.Config
-
-    if Code.ensure_loaded?(config) and function_exported?(config, :runtime, 0) do
-      try do
-        apply(config, :runtime, [])
-      rescue
-        _ -> %{}
-      catch
-        # Mix is loaded but not running (an escript, `elixir -e`, a release with Mix).
-        :exit, _ -> %{}
-      end
-    else
-      %{}
-    end
+  defp live_project do
+    Config.runtime()
+  rescue
+    _ -> nil
+  catch
+    # Mix is loaded but not running (an escript, `elixir -e`, a release with Mix).
+    :exit, _ -> nil
   end
 
   # Mix.env/0 only works while Mix runs; anywhere else (a release) this is :prod.
@@ -185,9 +163,17 @@ defmodule SnakeBridge.Runtime.Settings do
     end
   end
 
-  # The worker's Python source ships beside this Mix project (src/snakebridge); putting it
-  # first on PYTHONPATH keeps the worker protocol in lockstep with this client, even when
-  # the user's venv holds an older snakebridge.
+  # What the workers get in front of PYTHONPATH: snakebridge's own Python source (so the
+  # worker protocol is in lockstep with this client, even when the venv holds an older
+  # snakebridge), then the project's `python_path:` directories.
+  defp python_path(root, dirs) do
+    case [python_source_dir() | Enum.map(dirs, &Path.expand(&1, root))]
+         |> Enum.reject(&is_nil/1) do
+      [] -> nil
+      paths -> Enum.join(paths, ":")
+    end
+  end
+
   @python_src Path.expand("../../../../src", __DIR__)
   defp python_source_dir do
     if File.dir?(Path.join(@python_src, "snakebridge")), do: @python_src, else: nil
