@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -19,14 +17,6 @@ from snakebridge.runtime.bulk import shm
 from snakebridge.runtime.bulk.errors import BulkError
 from snakebridge.runtime.bulk.service import Bulk
 from snakebridge.runtime.bulk.wire import ZERO_COPY_STRUCT, handle_from_term
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    name = f"sbtest_{secrets.token_hex(4)}"
-    yield name
-    for segment in shm.segments(name):
-        shm.SHM_DIR.joinpath(segment).unlink()
 
 
 def over_the_wire(term: Any) -> Any:

@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from multiprocessing import resource_tracker
 from multiprocessing.shared_memory import SharedMemory
@@ -29,14 +28,6 @@ from snakebridge.runtime.bulk.errors import BulkError
 from snakebridge.runtime.bulk.service import sweep
 
 PEER = Path(__file__).with_name("shm_peer.py")
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    name = f"sbtest_{secrets.token_hex(4)}"
-    yield name
-    for segment in shm.segments(name):  # a failing test must not leave memory behind
-        os.unlink(shm.SHM_DIR / segment)
 
 
 class Peer:

@@ -24,6 +24,10 @@ defmodule SnakeBridge.Tensor do
 
   In Python, a tensor argument is a read-only numpy array that views the request's
   bytes; the function gets a writable array only by copying it (`arr.copy()`).
+
+  The calls that return and accept tensors (`SnakeBridge.to_tensor/1`, tensor
+  arguments) come with their runtime wiring; until then this module is the data type
+  and its conversions.
   """
 
   @enforce_keys [:data, :type, :shape]

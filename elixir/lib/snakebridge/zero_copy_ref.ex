@@ -19,6 +19,9 @@ defmodule SnakeBridge.ZeroCopyRef do
   `:ref_lost` error. `host` names the machine: shared memory does not cross machines,
   so a handle from another machine is refused (bring the data over as a
   `SnakeBridge.Tensor` instead). `node` is the BEAM node of the owner's pool.
+
+  `SnakeBridge.share/1`, which makes these handles, comes with its runtime wiring; until
+  then this module is the data type.
   """
 
   @enforce_keys [:kind, :id, :owner, :session]
