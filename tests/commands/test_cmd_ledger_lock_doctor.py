@@ -145,3 +145,18 @@ def test_doctor_not_ready_says_how_to_fix(root: Path) -> None:
     assert "numpy.ex is missing" in out.text
     assert "1 dynamic call(s) recorded without a binding" in out.text
     assert "not ready:" in out.text
+
+
+@pytest.mark.parametrize("damage", ["", "{\n", "<<<<<<< HEAD\n{}\n", '{"snakebridge_lock": 9}\n'])
+def test_lock_rebuild_works_on_a_corrupt_lock(root: Path, damage: str) -> None:
+    path = root / "snakebridge.lock"
+    good = path.read_bytes()
+    path.write_text(damage)
+    with pytest.raises(ProjectError, match=r"mix snakebridge\.lock --rebuild"):
+        cmd(root, "lock", "--check")
+    reply, out = cmd(root, "lock", "--rebuild")
+    assert reply.exit_code == 0, out.text
+    assert reply.data["written"] is True
+    assert "could not be read" in out.logged("warning")
+    assert path.read_bytes() == good
+    assert cmd(root, "lock", "--check")[0].exit_code == 0

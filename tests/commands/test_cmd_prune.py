@@ -95,7 +95,15 @@ def test_prune_warns_about_test_usage_backs_up_and_rerenders(root: Path, tmp_pat
     reply, out = cmd(root, "restore")
     assert reply.exit_code == 0, out.text
     assert snapshot(root) == before
-    reply, _ = cmd(root, "restore")
+    # Restoring is idempotent: a second run restores nothing and says so.
+    reply, out = cmd(root, "restore")
+    assert reply.exit_code == 0, out.text
+    assert "nothing to restore" in out.text and reply.data["changed"] == []
+    assert snapshot(root) == before
+    # The state the restore replaced stays reachable by id.
+    undo = reply.data["undo"]
+    reply, out = cmd(root, "restore", "--id", undo)
+    assert reply.exit_code == 0, out.text
     assert snapshot(root) == snapshot(fresh)
 
 
@@ -119,6 +127,14 @@ def test_pruning_a_whole_library_removes_its_file(root: Path) -> None:
 def test_nothing_to_prune(root: Path) -> None:
     reply, out = cmd(root, "prune", detections=ALL)
     assert reply.data["pruned"] == [] and "nothing to prune" in out.text
+
+
+def test_restore_without_backups_says_there_is_nothing_to_restore(root: Path) -> None:
+    before = snapshot(root)
+    reply, out = cmd(root, "restore")
+    assert reply.exit_code == 0
+    assert "nothing to restore" in out.text and reply.data["changed"] == []
+    assert snapshot(root) == before
 
 
 def test_restore_list_and_unknown_id(root: Path) -> None:

@@ -159,3 +159,35 @@ def test_json_format(root: Path) -> None:
     _reply, out = cmd(root, "verify", "--format", "json")
     data = json.loads(out.text)
     assert data["ok"] is True and data["symbols"] == 3
+
+
+SYMPY = [{"name": "sympy", "version": "~> 1.13", "module_name": "Sympy", "python_module": "sympy"}]
+
+
+def test_code_inside_docs_is_not_a_binding(tmp_path: Path) -> None:
+    # lambdify's docstring holds Python code with `def sin_cos(x):` at the start of a line.
+    generate(tmp_path, [det("Sympy", "lambdify", 2)], libraries=SYMPY)
+    source = (tmp_path / "lib/snakebridge_generated/sympy.ex").read_text()
+    assert "\n  def sin_cos(x):\n" in source
+    defined = bindings.parse_source(source)
+    assert not any(f == "sin_cos" for _, f, _ in defined)
+    reply, out = cmd(tmp_path, "verify", "--no-environment", libraries=SYMPY)
+    assert reply.exit_code == 0, out.text
+    reply, out = cmd(tmp_path, "repair", libraries=SYMPY)
+    assert reply.exit_code == 0, out.text
+    assert "nothing to repair" in out.text
+
+
+def test_python_reader_skips_every_heredoc_form() -> None:
+    source = (
+        "defmodule Demo do\n"
+        '  @moduledoc """\n'
+        "  def in_moduledoc(x), do: x\n"
+        '  """\n'
+        "  @doc ~S'''\n"
+        "  def in_sigil_heredoc(x), do: x\n"
+        "  '''\n"
+        "  def real(x), do: x\n"
+        "end\n"
+    )
+    assert bindings.parse_source(source) == {("Demo", "real", 1)}

@@ -173,6 +173,10 @@ def test_analyze_prune_restore(app: Path) -> None:
     restored = run_mix(app, "snakebridge.restore")
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert state(app) == before
+    again = run_mix(app, "snakebridge.restore")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "nothing to restore" in again.stdout
+    assert state(app) == before
     listing = run_mix(app, "snakebridge.restore", "--list")
     assert "prune: Numpy.std" in listing.stdout
 
@@ -240,6 +244,14 @@ def test_lock_check_and_rebuild(app: Path) -> None:
     assert rebuilt.returncode == 0
     assert "rewritten from the current environment" in rebuilt.stdout
     assert run_mix(app, "snakebridge.lock", "--check").returncode == 0
+
+    good = (app / "snakebridge.lock").read_bytes()
+    (app / "snakebridge.lock").write_text('{"snakebridge_lock": 1, "environ')
+    broken = run_mix(app, "snakebridge.lock", "--check")
+    assert broken.returncode == 2 and "mix snakebridge.lock --rebuild" in broken.stderr
+    rebuilt = run_mix(app, "snakebridge.lock", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert (app / "snakebridge.lock").read_bytes() == good
 
 
 def test_doctor(app: Path) -> None:

@@ -2,9 +2,9 @@
 
 Without flags it prints the lock and what the next ``mix compile`` would regenerate
 (the seed's invalidation table). ``--check`` exits 1 when anything would be.
-``--rebuild`` rewrites the lock from the running environment; since that tells the
-next compile the bindings match this environment, it says which libraries it thereby
-stops from being regenerated.
+``--rebuild`` rewrites the lock from the running environment, also when the current one
+cannot be read; since that tells the next compile the bindings match this environment,
+it says which libraries it thereby stops from being regenerated.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from snakebridge.cli import Output, Reply, command
 from snakebridge.project import Project
 from snakebridge.state import lock as lock_mod
 from snakebridge.state.argv import Parser
+from snakebridge.state.errors import StateError
 from snakebridge.state.files import project_lock
 
 
@@ -41,7 +42,18 @@ def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
 
     if args.rebuild:
         with project_lock(project):
-            old = lock_mod.read(project.lock_path)
+            try:
+                old = lock_mod.read(project.lock_path)
+            except StateError as exc:
+                # What --rebuild is for: the environment is the source, not the old file.
+                old = None
+                output.log(
+                    "warning",
+                    f"the previous snakebridge.lock could not be read ({exc.detail}); it is "
+                    f"replaced by one describing the current environment. Whether the "
+                    f"committed bindings were made for this environment is unknown: run "
+                    f"`mix snakebridge.generate --force` if in doubt.",
+                )
             new = lock_mod.current(project)
             stale = lock_mod.staleness(old, new)
             changed = lock_mod.write(project.lock_path, new)

@@ -5,6 +5,11 @@ the lock and every generated ``.ex`` file, plus ``backup.json`` listing them. Re
 makes exactly that set current again: files the backup holds are written back, and
 tracked files it does not hold (they did not exist then) are removed.
 
+Restoring is idempotent: the state a restore replaces is saved as a backup of its own
+(``undo_of`` names the backup restored), and the restored backup records that backup's
+id (``restored``). ``latest`` is the newest backup a destructive command took, never one
+a restore took, so running restore twice restores once.
+
 Backups are local (``.gitignore``d by setup) and so may carry a time in their id;
 nothing committed ever does.
 """
@@ -14,12 +19,12 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from snakebridge.project import Project
 from snakebridge.state.errors import StateError
-from snakebridge.state.files import remove_file, write_atomic
+from snakebridge.state.files import read_bytes, remove_file, write_atomic
 
 INDEX = "backup.json"
 
@@ -30,6 +35,8 @@ class Backup:
     path: Path
     reason: str
     files: tuple[str, ...]  # paths relative to the project root
+    undo_of: str | None = None  # taken by restore, before it restored this backup id
+    restored: str | None = None  # restored once; the id of the backup of the state it replaced
 
 
 def backups_dir(project: Project) -> Path:
@@ -48,7 +55,7 @@ def _rel(project: Project, path: Path) -> str:
     return path.relative_to(project.root).as_posix()
 
 
-def create(project: Project, reason: str) -> Backup:
+def create(project: Project, reason: str, *, undo_of: str | None = None) -> Backup:
     root = backups_dir(project)
     root.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -65,16 +72,21 @@ def create(project: Project, reason: str) -> Backup:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)
         files.append(rel)
-    index = {"id": backup_id, "reason": reason, "files": files}
+    made = Backup(backup_id, root / backup_id, reason, tuple(files), undo_of=undo_of)
     # Not part of the caller's transaction: the backup must exist before anything changes.
-    write_atomic(
-        staging / INDEX,
-        (json.dumps(index, indent=2, sort_keys=True) + "\n").encode(),
-        transactional=False,
-    )
+    write_atomic(staging / INDEX, _index(made), transactional=False)
     # The backup appears under its final name only once complete.
-    staging.rename(root / backup_id)
-    return Backup(backup_id, root / backup_id, reason, tuple(files))
+    staging.rename(made.path)
+    return made
+
+
+def _index(b: Backup) -> bytes:
+    data: dict[str, object] = {"id": b.id, "reason": b.reason, "files": list(b.files)}
+    if b.undo_of is not None:
+        data["undo_of"] = b.undo_of
+    if b.restored is not None:
+        data["restored"] = b.restored
+    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode()
 
 
 def _load(path: Path) -> Backup | None:
@@ -84,11 +96,14 @@ def _load(path: Path) -> Backup | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
         return None
+    undo_of, restored = data.get("undo_of"), data.get("restored")
     return Backup(
         id=path.name,
         path=path,
         reason=str(data.get("reason", "")),
         files=tuple(str(f) for f in data["files"]),
+        undo_of=undo_of if isinstance(undo_of, str) else None,
+        restored=restored if isinstance(restored, str) else None,
     )
 
 
@@ -106,20 +121,42 @@ def _order(backup: Backup) -> tuple[str, int]:
     return (stamp, int(n) if n.isdigit() else 0)
 
 
-def find(project: Project, backup_id: str | None) -> Backup:
+def latest(project: Project) -> Backup | None:
+    """The newest backup taken by a destructive command (prune, repair, ...), not by restore."""
+    taken = [b for b in list_backups(project) if b.undo_of is None]
+    return taken[-1] if taken else None
+
+
+def find(project: Project, backup_id: str) -> Backup:
     backups = list_backups(project)
-    if not backups:
-        raise StateError(
-            f"no backups in {backups_dir(project)}; `mix snakebridge.prune` makes one before "
-            f"it changes anything"
-        )
-    if backup_id is None:
-        return backups[-1]
     for b in backups:
         if b.id == backup_id:
             return b
-    known = ", ".join(b.id for b in backups)
+    known = ", ".join(b.id for b in backups) or "none"
     raise StateError(f"no backup {backup_id!r}; known backups: {known}")
+
+
+def differences(project: Project, backup: Backup) -> list[str]:
+    """The relative paths ``restore`` would change: written back, or removed."""
+    out = []
+    for rel in backup.files:
+        try:
+            current: bytes | None = read_bytes(project.root / rel)
+        except FileNotFoundError:
+            current = None
+        if current != (backup.path / "files" / rel).read_bytes():
+            out.append(rel)
+    held = set(backup.files)
+    out += [r for r in (_rel(project, p) for p in tracked_files(project)) if r not in held]
+    return sorted(out)
+
+
+def mark_restored(backup: Backup, undo: Backup) -> None:
+    """Record in ``backup`` that it was restored, ``undo`` holding the state replaced.
+
+    Transactional: inside the restore's ``project_lock`` it commits with the restore.
+    """
+    write_atomic(backup.path / INDEX, _index(replace(backup, restored=undo.id)))
 
 
 def restore(project: Project, backup: Backup) -> list[str]:

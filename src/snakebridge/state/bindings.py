@@ -4,7 +4,9 @@ The exact answer comes from Elixir's parser: the Mix shells of verify, repair an
 send it as ``"bindings"`` (``SnakeBridge.Scanner.Bindings``). When a command is run
 without it (``snakebridge verify --context ctx.json``), ``parse_source`` reads the
 generated file itself; that is enough for the emitter's own regular output, which puts
-each ``defmodule`` and ``def`` head on its own line.
+each ``defmodule`` and ``def`` head on its own line. Heredocs (``@doc``, ``@moduledoc``,
+any triple-quoted string, sigils included) are skipped: a docstring's code example
+(``def sin_cos(x):``) is text, not a definition.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ Binding = tuple[str, str, int]  # ("Numpy.Linalg", "solve", 2)
 _DEFMODULE = re.compile(r"^(\s*)defmodule\s+([A-Z][\w.]*)\s+do\s*$")
 _END = re.compile(r"^(\s*)end\s*$")
 _DEF = re.compile(r"^\s*def\s+([a-z_][\w]*[?!]?)(.*)$")
+# A line that ends by opening a heredoc: `@doc """`, `x = ~S'''`; the heredoc ends at the
+# first line whose text starts with the same delimiter.
+_HEREDOC_OPEN = re.compile(r"\S.*?(\"{3}|'{3})$")
 
 
 def from_payload(raw: Sequence[Mapping[str, Any]]) -> dict[str, set[Binding]]:
@@ -78,7 +83,16 @@ def parse_source(text: str) -> set[Binding]:
     """Public functions per (nested) module, for the emitter's line-oriented output."""
     stack: list[tuple[int, str]] = []
     found: set[Binding] = set()
+    heredoc: str | None = None
     for line in text.splitlines():
+        if heredoc is not None:
+            if line.lstrip().startswith(heredoc):
+                heredoc = None
+            continue
+        opened = _HEREDOC_OPEN.match(line.strip())
+        if opened:
+            heredoc = opened.group(1)
+            continue
         m = _DEFMODULE.match(line)
         if m:
             indent, name = len(m.group(1)), m.group(2)

@@ -9,5 +9,10 @@ class StateError(ProjectError):
     """A state file (manifest, lock, ledger, backup) is unreadable; the message says the fix.
 
     It subclasses ``ProjectError`` so every command reports it the same way: the message on
-    stderr, exit code 2, nothing overwritten.
+    stderr, exit code 2, nothing overwritten. ``detail`` is the bare problem (what is
+    wrong with the file), for callers that word their own message around it.
     """
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail or message

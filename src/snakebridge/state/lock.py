@@ -424,5 +424,6 @@ def _corrupt(path: Path, detail: str) -> StateError:
     return StateError(
         f"cannot read the lock file {path}: {detail}. Nothing was changed. Fix: restore it "
         f"from git (`git checkout -- {path.name}`), or rebuild it from the current "
-        f"environment with `mix snakebridge.lock --rebuild`."
+        f"environment with `mix snakebridge.lock --rebuild`.",
+        detail,
     )

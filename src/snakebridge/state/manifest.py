@@ -216,7 +216,8 @@ def _corrupt(path: Path, detail: str) -> StateError:
     return StateError(
         f"cannot read the manifest {path}: {detail}. Nothing was changed. Fix: restore it "
         f"from git (`git checkout -- {path.name}` in its directory) or from a backup "
-        f"(`mix snakebridge.restore`), or delete it and run `mix snakebridge.repair`."
+        f"(`mix snakebridge.restore`), or delete it and run `mix snakebridge.repair`.",
+        detail,
     )
 
 
