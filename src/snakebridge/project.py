@@ -11,7 +11,7 @@ place that knows where a project's files live.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -159,11 +159,21 @@ def library_from_payload(raw: Mapping[str, Any]) -> LibrarySpec:
     )
 
 
+def with_import_name(lib: LibrarySpec) -> LibrarySpec:
+    """``lib`` with the import name the running interpreter has for it, when mix.exs gave
+    none (``scikit-learn`` -> ``sklearn``, from the installed distribution's metadata)."""
+    from snakebridge import distributions
+
+    if lib.python_module_declared or lib.stdlib:
+        return lib
+    return replace(lib, python_module=distributions.resolve(lib.name, lib.python_module))
+
+
 def project_from_payload(payload: Mapping[str, Any]) -> Project:
     root = Path(str(payload["root"])).resolve()
     libraries = tuple(
         sorted(
-            (library_from_payload(raw) for raw in payload.get("libraries", [])),
+            (with_import_name(library_from_payload(raw)) for raw in payload.get("libraries", [])),
             key=lambda lib: lib.name,
         )
     )

@@ -131,6 +131,62 @@ def test_setup_reports_an_uninstallable_library(tmp_path: Path) -> None:
     assert not (tmp_path / ".gitignore").exists()
 
 
+def _undeclared(name: str, version: str, module_name: str) -> dict[str, object]:
+    # What SnakeBridge.Config sends for `name: version` without python_module:.
+    return {
+        "name": name,
+        "version": version,
+        "module_name": module_name,
+        "python_module": name.replace("-", "_"),
+        "python_module_declared": False,
+    }
+
+
+@pytest.mark.e2e
+def test_setup_finds_import_names_from_the_installed_distributions(tmp_path: Path) -> None:
+    libs = [
+        _undeclared("scikit-learn", ">= 1.5.0", "ScikitLearn"),
+        _undeclared("Pillow", ">= 10.0.0", "Pillow"),
+        _undeclared("beautifulsoup4", ">= 4.12.0", "Beautifulsoup4"),
+        _undeclared("six", "~> 1.16", "Six"),
+    ]
+    proc = setup(tmp_path, libs, "--no-git-files")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = {line.split()[0]: line for line in proc.stdout.splitlines() if line.startswith("  ")}
+    assert "(imported as sklearn)" in lines["scikit-learn"]
+    assert "(imported as PIL)" in lines["Pillow"]
+    assert "(imported as bs4)" in lines["beautifulsoup4"]
+    assert "imported as" not in lines["six"]
+
+
+@pytest.mark.e2e
+def test_setup_names_python_module_when_the_import_name_is_ambiguous(tmp_path: Path) -> None:
+    # A distribution with two public top-level packages, none spelled like it.
+    pkg = tmp_path / "twotops"
+    for name in ("alpha_top", "beta_top"):
+        (pkg / name).mkdir(parents=True)
+        (pkg / name / "__init__.py").write_text("")
+    (pkg / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "sb-two-tops"\nversion = "1.0.0"\n'
+        '[tool.setuptools]\npackages = ["alpha_top", "beta_top"]\n'
+    )
+    root = tmp_path / "app"
+    root.mkdir()
+    first = setup(root, [_undeclared("six", "~> 1.16", "Six")], "--no-git-files")
+    assert first.returncode == 0, first.stdout + first.stderr
+    # Not on any index: installed into the managed venv by hand, then declared.
+    python = root / ".snakebridge/venv/bin/python"
+    subprocess.run(
+        ["uv", "pip", "install", "--quiet", "--python", str(python), str(pkg)], check=True
+    )
+    proc = setup(root, [_undeclared("sb-two-tops", ">= 1.0.0", "SbTwoTops")], "--no-git-files")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert "provides alpha_top, beta_top" in out
+    assert 'python_module: "alpha_top"' in out
+
+
 def test_setup_rejects_unknown_flags(tmp_path: Path) -> None:
     proc = setup(tmp_path, SIX, "--frobnicate")
     assert proc.returncode == 2

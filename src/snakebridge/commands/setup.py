@@ -244,8 +244,17 @@ def _setup(
                 f"{python} -e {env.source_checkout() or '<snakebridge checkout>'}`"
             )
 
+    undeclared = {
+        lib.name: lib.python_module
+        for lib in project.libraries
+        if not lib.stdlib and not lib.python_module_declared and versions.get(lib.name)
+    }
+    imports = env.import_names(python, undeclared)
     for install in installs:
         got = versions.get(install.library)
+        found = imports.get(install.library, {})
+        if "error" in found:
+            problems.append(found["error"])
         if got is None:
             problems.append(
                 f"{install.library} is not installed in {python}: "
@@ -265,6 +274,9 @@ def _setup(
                 f"longer satisfies {install.requirement!r}; the next `mix compile` "
                 f"regenerates {install.library})"
             )
+        imported = found.get("import")
+        if imported and imported != undeclared.get(install.library):
+            note = f"(imported as {imported}) {note}"
         lines.append(f"  {install.library} {got} {note}")
     for lib in project.libraries:
         if lib.stdlib:

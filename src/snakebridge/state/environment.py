@@ -298,6 +298,39 @@ def installed_versions(python: Path, names: Sequence[str]) -> dict[str, str | No
     return result
 
 
+_IMPORTS = """
+import json, sys
+from snakebridge.distributions import resolve
+out = {}
+for name, guess in zip(sys.argv[1::2], sys.argv[2::2]):
+    try:
+        out[name] = {"import": resolve(name, guess)}
+    except ValueError as exc:
+        out[name] = {"error": str(exc)}
+print(json.dumps(out))
+"""
+
+
+def import_names(python: Path, guesses: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """For libraries declared without ``python_module:`` (name -> guessed import name),
+    the import name ``python`` has for each: ``{"import": name}`` or ``{"error": message}``
+    (see ``snakebridge.distributions``)."""
+    if not guesses:
+        return {}
+    args = [part for name, guess in sorted(guesses.items()) for part in (name, guess)]
+    proc = subprocess.run(
+        [str(python), "-c", _IMPORTS, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if proc.returncode != 0:
+        raise SetupError(f"cannot query {python}: {proc.stderr.strip()[-500:]}")
+    result: dict[str, dict[str, str]] = json.loads(proc.stdout)
+    return result
+
+
 def satisfied(install: Install, version: str | None) -> bool:
     if version is None:
         return False
