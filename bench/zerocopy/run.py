@@ -1,4 +1,4 @@
-"""Bulk data benchmark, Python half: ``.venv/bin/python bench/zerocopy/run.py``.
+"""Bulk data benchmark: ``.venv/bin/python bench/zerocopy/run.py`` (see README.md).
 
 Every row is measured against a plain memcpy of the same number of bytes (numpy
 ``copyto`` into a preallocated buffer) in the same round; rounds interleave all methods
@@ -14,10 +14,10 @@ Rows:
    placing the array in shared memory;
 3. a 1M-row pandas frame: Arrow IPC against ``to_dict("list")`` + ETF;
 4. request bytes -> numpy: the tensor view against the current typed-binary path
-   (``%SnakeBridge.Bytes{dtype}``, which copies into a bytearray).
-
-The BEAM-side rows (materializing into an Elixir binary, a handoff through the BEAM)
-come with the wiring into the call path.
+   (``%SnakeBridge.Bytes{dtype}``, which copies into a bytearray);
+5. (``beam.exs``, same run) materializing into Elixir: a Tensor reply through an Erlang
+   port, and an shm handle read with ``ZeroCopyRef.materialize/1``, against
+   ``:binary.copy/1``. A handoff A -> B *through the BEAM* comes with the wiring.
 """
 
 from __future__ import annotations
@@ -107,88 +107,95 @@ def main() -> None:
     encode = etf.make_parts_encoder()
     peer = Peer()
     bulk = Bulk("bench:a")
-    rng = np.random.default_rng(0)
-    arrays = {mb: rng.random(mb * MB // 8) for mb in SIZES_MB}
-    targets = {mb: np.empty_like(a) for mb, a in arrays.items()}
-    shared = {mb: etf.encode(bulk.share(a, "bench")) for mb, a in arrays.items()}
-    frames = {
-        mb: etf.encode(
-            {
-                Atom("__struct__"): TENSOR_STRUCT,
-                Atom("data"): etf.Binary(a.tobytes()),
-                Atom("type"): (Atom("f"), 64),
-                Atom("shape"): a.shape,
-            }
-        )
-        for mb, a in arrays.items()
-    }
-    bytes_frames = {
-        mb: etf.encode(
-            {
-                Atom("__struct__"): Atom("Elixir.SnakeBridge.Bytes"),
-                Atom("data"): etf.Binary(a.tobytes()),
-                Atom("dtype"): "float64",
-                Atom("shape"): a.shape,
-            }
-        )
-        for mb, a in arrays.items()
-    }
-    read_tensor = etf.whole_term(
-        etf.make_reader(
-            struct_hook=lambda t: bulk.struct_in(t, "bench"),
-            raw_binary_structs=frozenset({TENSOR_STRUCT}),
-        )
-    )
-    frame = make_frame(1_000_000)
-    frame_bytes = frame.memory_usage(deep=True).sum()
-    frame_copy = np.empty(int(frame_bytes), dtype=np.uint8)
-    frame_src = np.ones(int(frame_bytes), dtype=np.uint8)
-    ipc_bytes = bytes(arrow.to_ipc(frame))
-
-    samples: dict[str, list[float]] = {}
-
-    def add(key: str, value: float) -> None:
-        samples.setdefault(key, []).append(value)
-
-    # Warm-up, untimed: first touches of the copy targets, the peer's buffer and mappings.
-    for mb in SIZES_MB:
-        np.copyto(targets[mb], arrays[mb])
-        peer.send(b"d", encode(tensor_term(pack(arrays[mb]))))
-        peer.send(b"h", [shared[mb]])
-        peer.send(b"p", [pickle.dumps(arrays[mb], protocol=5)])
-    np.copyto(frame_copy, frame_src)
-
-    view_is_base = True
-    for _round in range(ROUNDS):
-        for mb in SIZES_MB:
-            a = arrays[mb]
-            memcpy = timed(lambda a=a, mb=mb: np.copyto(targets[mb], a))
-            add(f"memcpy/{mb}", memcpy)
-            add(f"tensor/{mb}", timed(lambda a=a: peer.send(b"d", encode(tensor_term(pack(a))))))
-            add(f"tensor_encode/{mb}", timed(lambda a=a: encode(tensor_term(pack(a)))))
-            if mb <= 10 or _round < 3:  # tolist at 100 MB takes seconds: three rounds suffice
-                add(f"tolist/{mb}", timed(lambda a=a: peer.send(b"d", codec.encode(a.tolist()))))
-                add(f"tolist_memcpy/{mb}", memcpy)
-            add(
-                f"share_once/{mb}",
-                timed(lambda a=a: bulk.release(etf.decode(etf.encode(bulk.share(a, "b"))))),
+    try:
+        rng = np.random.default_rng(0)
+        arrays = {mb: rng.random(mb * MB // 8) for mb in SIZES_MB}
+        targets = {mb: np.empty_like(a) for mb, a in arrays.items()}
+        shared = {mb: etf.encode(bulk.share(a, "bench")) for mb, a in arrays.items()}
+        frames = {
+            mb: etf.encode(
+                {
+                    Atom("__struct__"): TENSOR_STRUCT,
+                    Atom("data"): etf.Binary(a.tobytes()),
+                    Atom("type"): (Atom("f"), 64),
+                    Atom("shape"): a.shape,
+                }
             )
-            start = time.perf_counter()
-            add(f"receiver_shm/{mb}", peer.send(b"h", [shared[mb]]))
-            add(f"handoff_shm/{mb}", time.perf_counter() - start)
-            start = time.perf_counter()
-            add(f"receiver_pickle/{mb}", peer.send(b"p", [pickle.dumps(a, protocol=5)]))
-            add(f"handoff_pickle/{mb}", time.perf_counter() - start)
-            add(f"view/{mb}", timed(lambda mb=mb: read_tensor(frames[mb])))
-            add(f"bytes_copy/{mb}", timed(lambda mb=mb: codec.decode(bytes_frames[mb])))
-            view_is_base = view_is_base and read_tensor(frames[mb]).base is frames[mb]
-        add("frame_memcpy", timed(lambda: np.copyto(frame_copy, frame_src)))
-        add("arrow_ipc", timed(lambda: arrow.to_ipc(frame)))
-        add("arrow_read", timed(lambda: arrow.from_ipc(ipc_bytes, "pandas")))
-        if _round < 3:
-            add("to_dict", timed(lambda: etf.encode(frame.to_dict("list"), default=str)))
-    peer.close()
-    bulk.close()
+            for mb, a in arrays.items()
+        }
+        bytes_frames = {
+            mb: etf.encode(
+                {
+                    Atom("__struct__"): Atom("Elixir.SnakeBridge.Bytes"),
+                    Atom("data"): etf.Binary(a.tobytes()),
+                    Atom("dtype"): "float64",
+                    Atom("shape"): a.shape,
+                }
+            )
+            for mb, a in arrays.items()
+        }
+        read_tensor = etf.whole_term(
+            etf.make_reader(
+                struct_hook=lambda t: bulk.struct_in(t, "bench"),
+                raw_binary_structs=frozenset({TENSOR_STRUCT}),
+            )
+        )
+        frame = make_frame(1_000_000)
+        frame_bytes = frame.memory_usage(deep=True).sum()
+        frame_copy = np.empty(int(frame_bytes), dtype=np.uint8)
+        frame_src = np.ones(int(frame_bytes), dtype=np.uint8)
+        ipc_bytes = bytes(arrow.to_ipc(frame))
+
+        samples: dict[str, list[float]] = {}
+
+        def add(key: str, value: float) -> None:
+            samples.setdefault(key, []).append(value)
+
+        # Warm-up, untimed: first touches of the copy targets, the peer's buffer and mappings.
+        for mb in SIZES_MB:
+            np.copyto(targets[mb], arrays[mb])
+            peer.send(b"d", encode(tensor_term(pack(arrays[mb]))))
+            peer.send(b"h", [shared[mb]])
+            peer.send(b"p", [pickle.dumps(arrays[mb], protocol=5)])
+        np.copyto(frame_copy, frame_src)
+
+        view_is_base = True
+        for _round in range(ROUNDS):
+            for mb in SIZES_MB:
+                a = arrays[mb]
+                memcpy = timed(lambda a=a, mb=mb: np.copyto(targets[mb], a))
+                add(f"memcpy/{mb}", memcpy)
+                add(
+                    f"tensor/{mb}", timed(lambda a=a: peer.send(b"d", encode(tensor_term(pack(a)))))
+                )
+                add(f"tensor_encode/{mb}", timed(lambda a=a: encode(tensor_term(pack(a)))))
+                if mb <= 10 or _round < 3:  # tolist at 100 MB takes seconds: three rounds suffice
+                    add(
+                        f"tolist/{mb}", timed(lambda a=a: peer.send(b"d", codec.encode(a.tolist())))
+                    )
+                    add(f"tolist_memcpy/{mb}", memcpy)
+                add(
+                    f"share_once/{mb}",
+                    timed(lambda a=a: bulk.release(etf.decode(etf.encode(bulk.share(a, "b"))))),
+                )
+                start = time.perf_counter()
+                add(f"receiver_shm/{mb}", peer.send(b"h", [shared[mb]]))
+                add(f"handoff_shm/{mb}", time.perf_counter() - start)
+                start = time.perf_counter()
+                add(f"receiver_pickle/{mb}", peer.send(b"p", [pickle.dumps(a, protocol=5)]))
+                add(f"handoff_pickle/{mb}", time.perf_counter() - start)
+                add(f"view/{mb}", timed(lambda mb=mb: read_tensor(frames[mb])))
+                add(f"bytes_copy/{mb}", timed(lambda mb=mb: codec.decode(bytes_frames[mb])))
+                view_is_base = view_is_base and read_tensor(frames[mb]).base is frames[mb]
+            add("frame_memcpy", timed(lambda: np.copyto(frame_copy, frame_src)))
+            add("arrow_ipc", timed(lambda: arrow.to_ipc(frame)))
+            add("arrow_read", timed(lambda: arrow.from_ipc(ipc_bytes, "pandas")))
+            if _round < 3:
+                add("to_dict", timed(lambda: etf.encode(frame.to_dict("list"), default=str)))
+    finally:
+        peer.close()
+        bulk.close()  # a failed run must not leave its segments in /dev/shm
+    beam = beam_samples()
     load_after = os.getloadavg()
     results = {
         "machine": machine(),
@@ -201,9 +208,28 @@ def main() -> None:
         "frame_bytes": int(frame_bytes),
         "ipc_bytes": len(ipc_bytes),
         "samples": samples,
+        "beam_samples": beam,
     }
     (HERE / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     report(results)
+
+
+def beam_samples() -> dict[str, list[float]]:
+    """The BEAM rows (beam.exs), its process on CPU 1 and its Python peer on CPU 0."""
+    out = subprocess.run(
+        ["mix", "run", "--no-start", str(HERE / "beam.exs"), sys.executable, str(ROUNDS), "0"],
+        cwd=HERE.parents[1] / "elixir",
+        capture_output=True,
+        text=True,
+        check=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, {1}),
+    ).stdout
+    samples: dict[str, list[float]] = {}
+    for line in out.splitlines():
+        fields = line.split("\t")
+        if len(fields) == 3:
+            samples.setdefault(f"{fields[0]}/{fields[1]}", []).append(float(fields[2]))
+    return samples
 
 
 def make_frame(rows: int) -> pd.DataFrame:
@@ -289,6 +315,27 @@ def report(results: dict[str, Any]) -> None:
             base = "tolist_memcpy" if key == "tolist" else "memcpy"
             speed, med, low, high = per_round(key, base, mb)
             lines.append(f"| {label} | {mb} MB | {speed:,.0f} | {med:.3g} ({low:.3g}-{high:.3g}) |")
+    beam = results["beam_samples"]
+    lines += [
+        "",
+        "Materializing a float64 array into Elixir (the BEAM on CPU 1, its Python peer on CPU 0; "
+        "`:binary.copy/1` of the same size is the memcpy, in the same round):",
+        "",
+        "| row | size | MB/s | vs memcpy, median (min-max) |",
+        "| --- | --- | ---: | --- |",
+    ]
+    for label, key in [
+        ("memcpy (`:binary.copy/1`)", "memcpy"),
+        ("Tensor reply through the Erlang port, decoded", "port"),
+        ("shm handle, `ZeroCopyRef.materialize/1` (File.read)", "shm"),
+    ]:
+        for mb in SIZES_MB:
+            times, bases = beam[f"{key}/{mb}"], beam[f"memcpy/{mb}"]
+            ratios = [b / t for b, t in zip(bases, times, strict=True)]
+            lines.append(
+                f"| {label} | {mb} MB | {mb / statistics.median(times):,.0f} | "
+                f"{statistics.median(ratios):.3g} ({min(ratios):.3g}-{max(ratios):.3g}) |"
+            )
     lines.append("")
     lines.append(
         f"1M-row pandas frame ({results['frame_bytes'] / MB:.0f} MB in memory; columns float64, "
@@ -377,7 +424,20 @@ def plot(results: dict[str, Any]) -> None:
             ],
         ),
     ]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    beam = results["beam_samples"]
+    panels.append(
+        (
+            "Materializing into Elixir (BEAM)",
+            "MB/s",
+            lambda key, mb: mb / statistics.median(beam[f"{key}/{mb}"]),
+            [
+                ("memcpy", "memcpy (:binary.copy)"),
+                ("port", "Tensor through the port"),
+                ("shm", "shm handle, File.read"),
+            ],
+        )
+    )
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.5))
     for axis, (title, unit, value, series) in zip(axes, panels, strict=True):
         for key, label in series:
             axis.plot(SIZES_MB, [value(key, mb) for mb in SIZES_MB], marker="o", label=label)

@@ -21,7 +21,7 @@ defmodule SnakeBridge.ZeroCopyRef do
   `SnakeBridge.Tensor` instead). `node` is the BEAM node of the owner's pool.
 
   `SnakeBridge.share/1`, which makes these handles, comes with its runtime wiring; until
-  then this module is the data type.
+  then this module is the data type, and `materialize/1` reads a handle's data here.
   """
 
   @enforce_keys [:kind, :id, :owner, :session]
@@ -53,6 +53,91 @@ defmodule SnakeBridge.ZeroCopyRef do
   @spec local?(t) :: boolean
   def local?(%__MODULE__{node: nil}), do: true
   def local?(%__MODULE__{node: node}), do: node == Atom.to_string(Kernel.node())
+
+  @shm_dir "/dev/shm"
+  # <prefix>-<owner pid>-<owner start time>-<128-bit token>, as the worker names segments.
+  @segment_name ~r/\A[A-Za-z0-9_]+-[0-9]+-[0-9]+-[0-9a-f]{32}\z/
+
+  @doc """
+  Reads the data of a `:shm` or `:arrow` handle straight from shared memory, without a
+  worker: one copy, from the segment into a binary. A `:shm` handle gives a
+  `SnakeBridge.Tensor`, an `:arrow` handle the Arrow IPC stream binary
+  (`Explorer.DataFrame.load_ipc_stream/1` reads it).
+
+  Works on the machine that made the handle (any BEAM node there); a handle from another
+  machine, a released one, one whose worker stopped, and a `:dlpack` handle (valid only
+  inside its worker) give `{:error, message}` saying which.
+  """
+  @spec materialize(t) :: {:ok, SnakeBridge.Tensor.t() | binary} | {:error, String.t()}
+  def materialize(%__MODULE__{kind: :dlpack, owner: owner}) do
+    {:error,
+     "a :dlpack handle is valid only inside the worker that made it (#{owner}): DLPack " <>
+       "shares memory within one process. Pass it to a call on that worker, or share it " <>
+       "as :shm to read it from here"}
+  end
+
+  def materialize(%__MODULE__{kind: kind, id: id, size: size, host: host} = ref)
+      when kind in [:shm, :arrow] do
+    with :ok <- check_host(host),
+         :ok <- check_name(id),
+         {:ok, data} <- read_segment(id, size) do
+      case kind do
+        :arrow -> {:ok, data}
+        :shm -> SnakeBridge.Tensor.new(data, ref.type, ref.shape)
+      end
+    end
+  end
+
+  @doc "This machine, as handles name it (host name and kernel boot id)."
+  @spec this_host() :: String.t()
+  def this_host do
+    {:ok, name} = :inet.gethostname()
+
+    boot =
+      case File.read("/proc/sys/kernel/random/boot_id") do
+        {:ok, text} -> String.trim(text)
+        {:error, _} -> "unknown-boot"
+      end
+
+    "#{name}/#{boot}"
+  end
+
+  defp check_host(host) do
+    if host == this_host(),
+      do: :ok,
+      else:
+        {:error,
+         "the handle was made on host #{host}, and shared memory does not cross machines; " <>
+           "ask its node for the data with to_tensor/1 instead"}
+  end
+
+  # A forged handle must not read anything but a segment.
+  defp check_name(id) when is_binary(id) do
+    if Regex.match?(@segment_name, id),
+      do: :ok,
+      else: {:error, "#{inspect(id)} is not a shared memory segment name"}
+  end
+
+  defp check_name(id), do: {:error, "#{inspect(id)} is not a shared memory segment name"}
+
+  defp read_segment(id, size) do
+    case File.read(Path.join(@shm_dir, id)) do
+      {:ok, data} when byte_size(data) == size ->
+        {:ok, data}
+
+      {:ok, data} ->
+        {:error,
+         "segment #{id} holds #{byte_size(data)} bytes but its handle says #{inspect(size)}"}
+
+      {:error, :enoent} ->
+        {:error,
+         "the shared memory behind this handle is gone: it was released (release/1, or " <>
+           "its session ended) or its worker stopped; share the data again"}
+
+      {:error, reason} ->
+        {:error, "cannot read shared memory segment #{id}: #{:file.format_error(reason)}"}
+    end
+  end
 
   defimpl Inspect do
     def inspect(%{kind: kind, type: type, shape: shape, size: size, owner: owner}, _opts) do
