@@ -7,8 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
-from snakebridge.state import bindings
+from snakebridge.state import bindings, manifest
 
 from .helpers import cmd, det, generate, snapshot
 
@@ -191,3 +193,71 @@ def test_python_reader_skips_every_heredoc_form() -> None:
         "end\n"
     )
     assert bindings.parse_source(source) == {("Demo", "real", 1)}
+
+
+def _verify_fails(root: Path) -> bool:
+    reply, _ = cmd(root, "verify", "--no-environment")
+    return reply.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("\n\n  @d_mean %{", "\n\n  # a comment between functions\n\n  @d_mean %{"),
+        ("\n\n  @d_mean %{", "\n\n\n  @d_mean %{"),
+        ('  @moduledoc """\n', '  @moduledoc """\n  Edited.\n'),
+        ("@sb_functions [", "@sb_functions [:extra, "),
+    ],
+    ids=["comment", "blank-line", "moduledoc", "discovery-data"],
+)
+def test_edits_outside_symbols_are_caught_and_repaired(
+    root: Path, pristine: Path, old: str, new: str
+) -> None:
+    path = root / NUMPY_EX
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    reply, out = cmd(root, "verify", "--no-environment")
+    assert reply.exit_code == 1, out.text
+    assert kinds(reply.data) == ["changed_file"]
+    assert "differs from what was generated outside any symbol" in out.text
+    reply, out = cmd(root, "repair")
+    assert reply.exit_code == 0, out.text
+    assert snapshot(root) == snapshot(pristine)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(where=st.floats(0, 1, exclude_max=True), value=st.integers(0, 255), target=st.booleans())
+def test_any_single_byte_change_is_caught(
+    root: Path, where: float, value: int, target: bool
+) -> None:
+    path = root / (NUMPY_EX if target else "lib/snakebridge_generated/json.ex")
+    original = path.read_bytes()
+    offset = int(where * len(original))
+    assume(original[offset] != value)
+    try:
+        path.write_bytes(original[:offset] + bytes([value]) + original[offset + 1 :])
+        assert _verify_fails(root), (path.name, offset, original[offset], value)
+    finally:
+        path.write_bytes(original)
+
+
+def test_generated_files_are_sealed_in_the_manifest(root: Path) -> None:
+    m = manifest.read(root / ".snakebridge/manifest.json")
+    assert set(m.files) == {NUMPY_EX, "lib/snakebridge_generated/json.ex"}
+    assert m.files[NUMPY_EX] == manifest.digest((root / NUMPY_EX).read_bytes())
+
+
+def test_a_merge_that_left_two_digests_is_reported(root: Path) -> None:
+    path = root / ".snakebridge/manifest.json"
+    lines = path.read_text().split("\n")
+    i = next(n for n, line in enumerate(lines) if line.startswith(f'"{NUMPY_EX}"'))
+    lines.insert(i + 1, f'"{NUMPY_EX}": "sha256:{"0" * 64}",')
+    path.write_text("\n".join(lines))
+    reply, out = cmd(root, "verify", "--no-environment")
+    assert kinds(reply.data) == ["changed_file"]
+    assert "a git merge combined two generations" in out.text
+    assert cmd(root, "repair")[0].exit_code == 0
+    assert cmd(root, "verify")[0].exit_code == 0

@@ -139,6 +139,37 @@ def test_verify_and_repair(app: Path) -> None:
     assert run_mix(app, "snakebridge.verify").returncode == 0
 
 
+# ------------------------------------------------------------------- compile failures
+
+
+def test_a_failed_generation_fails_every_compile_until_fixed(app: Path) -> None:
+    write(app, "lib/bad.ex", "defmodule App.Bad do\n  def f, do: Numpy.no_such_fn([1])\nend\n")
+    for _ in range(3):
+        out = run_mix(app, "compile")
+        assert out.returncode == 1, out.stdout + out.stderr
+        assert "numpy has no public member named no_such_fn" in out.stdout + out.stderr
+        assert "lib/bad.ex:2" in out.stdout + out.stderr
+    write(app, "lib/bad.ex", "defmodule App.Bad do\n  def f, do: Numpy.mean!([1])\nend\n")
+    fixed = run_mix(app, "compile")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_truncated_manifest_fails_every_compile(app: Path, strict: bool) -> None:
+    path = app / MANIFEST
+    good = path.read_bytes()
+    path.write_bytes(good[: len(good) // 3])
+    env = {"SNAKEBRIDGE_STRICT": "1"} if strict else {}
+    for _ in range(2):
+        out = run_mix(app, "compile", env=env)
+        text = out.stdout + out.stderr
+        assert out.returncode == 1, text
+        assert ".snakebridge/manifest.json is damaged" in text
+        assert "mix snakebridge.repair" in text
+    path.write_bytes(good)
+    assert run_mix(app, "compile", env=env).returncode == 0
+
+
 # --------------------------------------------------------------- analyze / prune / restore
 
 

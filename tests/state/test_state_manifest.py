@@ -14,6 +14,8 @@ from snakebridge.state import manifest
 from snakebridge.state.errors import StateError
 from snakebridge.state.manifest import Manifest, SymbolEntry
 
+from .conftest import make_payload
+
 
 def entry(
     module: str, name: str, arities: tuple[int, ...] = (1,), lib: str = "numpy"
@@ -186,3 +188,108 @@ def test_conflicting_duplicate_after_union_merge_is_a_clear_error(tmp_path: Path
     identical = "\n".join([*a[:3], a[3], a[3], *a[4:]]) + "\n"
     path.write_text(identical)
     assert list(manifest.read(path).symbols) == ["Numpy.mean"]
+
+
+def sectioned() -> Manifest:
+    m = manifest.build([entry("Numpy", "mean"), entry("Numpy", "median")])
+    m = manifest.with_promoted(m, {"Numpy.median": "numpy.median/1"})
+    return manifest.with_files(m, {"lib/snakebridge_generated/numpy.ex": "sha256:" + "a" * 64})
+
+
+def test_sections_render_and_round_trip(tmp_path: Path) -> None:
+    m = sectioned()
+    text = manifest.render(m).decode()
+    assert text.endswith(
+        '"~": "end of symbols"\n},\n"promoted": {\n"Numpy.median": "numpy.median/1",\n'
+        '"~": "end of promoted"\n},\n"files": {\n'
+        f'"lib/snakebridge_generated/numpy.ex": "sha256:{"a" * 64}",\n'
+        '"~": "end of files"\n}\n}\n'
+    )
+    path = tmp_path / "manifest.json"
+    manifest.write(path, m)
+    assert manifest.read(path) == m
+    # Replacing a library's entries (what the generator does) keeps the other sections.
+    again = manifest.with_entries(manifest.without(m, ["Numpy.median"]), [entry("Numpy", "median")])
+    assert again == m
+    # A promoted mark is written only while its symbol exists.
+    assert "promoted" not in manifest.render(manifest.without(m, ["Numpy.median"])).decode()
+
+
+@pytest.mark.parametrize(
+    ("cut", "needle"),
+    [
+        (lambda t: t[: len(t) // 2], "invalid JSON"),
+        (lambda t: t[:-1], "does not end with a newline"),
+        (lambda t: t[: t.rindex("}")], "invalid JSON"),
+        (lambda t: "", "invalid JSON"),
+        (lambda t: t.replace('"Numpy.mean"', "<<<<<<< HEAD\n" + '"Numpy.mean"'), "line 4"),
+        (lambda t: t.replace('"arities": [1]', '"arities": [1,]'), "line 4"),
+        (lambda t: t.replace("},\n", "}\n", 1), "invalid JSON"),
+        (lambda t: json.dumps(json.loads(t), indent=2) + "\n", "does not start with"),
+        (lambda t: t.replace('"promoted": {', '"files": {', 1), "line 10"),
+    ],
+    ids=[
+        "half",
+        "last-byte",
+        "no-final-brace",
+        "empty",
+        "conflict",
+        "bad-entry",
+        "comma",
+        "reformatted",
+        "section-order",
+    ],
+)
+def test_a_damaged_layout_is_unreadable(tmp_path: Path, cut: object, needle: str) -> None:
+    path = tmp_path / "manifest.json"
+    text = manifest.render(sectioned()).decode()
+    assert callable(cut)
+    path.write_text(cut(text))
+    with pytest.raises(StateError, match=r"mix snakebridge\.repair") as err:
+        manifest.read(path)
+    assert needle in str(err.value)
+
+
+def test_layout_accepts_what_render_writes_with_any_strings() -> None:
+    odd = SymbolEntry("numpy", "Numpy", "f", (0, 3), 'numpy."quoted"\\x\u00e9\n', "function", "")
+    m = manifest.with_promoted(manifest.build([odd]), {"Numpy.f": "tab\there"})
+    text = manifest.render(m).decode()
+    assert manifest.layout_problem(text) is None
+    assert manifest.parse(text) == m
+    assert manifest.layout_problem(manifest.render(Manifest()).decode()) is None
+
+
+def test_two_digests_for_one_file_after_a_union_merge_read_as_merged(tmp_path: Path) -> None:
+    lines = manifest.render(sectioned()).decode().split("\n")
+    i = lines.index('"~": "end of files"')
+    lines.insert(i, f'"lib/snakebridge_generated/numpy.ex": "sha256:{"b" * 64}",')
+    path = tmp_path / "manifest.json"
+    path.write_text("\n".join(lines))
+    assert manifest.read(path).files == {"lib/snakebridge_generated/numpy.ex": manifest.MERGED}
+
+
+def test_seal_records_what_a_transaction_wrote_and_keeps_the_rest(tmp_path: Path) -> None:
+    from snakebridge.project import project_from_payload
+    from snakebridge.state.files import project_lock, remove_file, write_atomic
+
+    project = project_from_payload(make_payload(tmp_path))
+    numpy_ex, json_ex = (project.generated_dir / n for n in ("numpy.ex", "json.ex"))
+    with project_lock(project):
+        manifest.write(project.manifest_path, manifest.build([entry("Numpy", "mean")]))
+        write_atomic(numpy_ex, b"numpy v1\n")
+        write_atomic(json_ex, b"json v1\n")
+    files = manifest.read(project.manifest_path).files
+    assert files == {
+        "lib/snakebridge_generated/json.ex": manifest.digest(b"json v1\n"),
+        "lib/snakebridge_generated/numpy.ex": manifest.digest(b"numpy v1\n"),
+    }
+    numpy_ex.write_bytes(b"edited by hand\n")
+    with project_lock(project):
+        write_atomic(json_ex, b"json v1\n")  # unchanged, but vouched for again
+        remove_file(project.generated_dir / "gone.ex")
+    assert manifest.read(project.manifest_path).files == files  # the hand edit is not sealed
+    with project_lock(project):
+        remove_file(json_ex)
+    assert list(manifest.read(project.manifest_path).files) == [
+        "lib/snakebridge_generated/numpy.ex"
+    ]

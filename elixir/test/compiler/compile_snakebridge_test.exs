@@ -197,6 +197,132 @@ defmodule Mix.Tasks.Compile.SnakebridgeTest do
     assert Project.python_starts(root) == 1
   end
 
+  test "a generation error fails every compile the same way until its cause changes" do
+    bad = "defmodule B do\n  def f(x),\n    do: Numpy.no_such_fn([x])\nend\n"
+    root = project(%{"lib/stats.ex" => @app, "lib/bad.ex" => bad})
+
+    assert {:error, [first]} = Project.compile(root)
+    assert first.severity == :error
+    assert first.message == "numpy has no public member named no_such_fn"
+    assert first.file == Path.join(root, "lib/bad.ex") and first.position == 3
+
+    # Nothing it depends on changed: the same error, and Python is not asked again.
+    for _ <- 1..2 do
+      {result, ports} = Project.count_open_ports(fn -> Project.compile(root) end)
+      assert {:error, [^first]} = result
+      assert ports == 0
+    end
+
+    assert Project.python_starts(root) == 1
+
+    # An edit that moves the call: Python is asked again, the error follows the call.
+    Project.write(root, "lib/bad.ex", "\n" <> bad)
+    assert {:error, [moved]} = Project.compile(root)
+    assert moved.position == 4
+    assert Project.python_starts(root) == 2
+
+    # The cause fixed: the call is gone, the compile passes, and stays passing.
+    Project.write(root, "lib/bad.ex", "defmodule B do\n  def f(x), do: Numpy.mean(x)\nend\n")
+    assert {status, []} = Project.compile(root)
+    assert status in [:ok, :noop]
+    assert {:noop, []} = Project.compile(root)
+  end
+
+  test "a changed stamp retries a failed generation" do
+    root =
+      project(%{"lib/bad.ex" => "defmodule B do\n  def f(x), do: Numpy.no_such_fn(x)\nend\n"})
+
+    assert {:error, [_]} = Project.compile(root)
+    assert {:error, [_]} = Project.compile(root)
+    assert Project.python_starts(root) == 1
+
+    # Installing a library (site-packages changes) may have fixed it: ask Python again.
+    site = Path.join(root, ".snakebridge/venv/lib/python3.11/site-packages")
+    File.touch!(site, System.os_time(:second) + 5)
+    assert {:error, [_]} = Project.compile(root)
+    assert Project.python_starts(root) == 2
+  end
+
+  describe "a damaged manifest" do
+    @manifest ~s({\n"snakebridge_manifest": 1,\n"symbols": {\n) <>
+                ~s("Numpy.mean": {"arities": [1], "checksum": "sha256:00", ) <>
+                ~s("elixir_module": "Numpy", "kind": "function", "library": "numpy", ) <>
+                ~s("name": "mean", "python": "numpy.mean"},\n"~": "end of symbols"\n}\n}\n)
+
+    defp with_manifest(opts \\ []) do
+      root = project(%{"lib/stats.ex" => @app}, opts)
+      Project.write(root, ".snakebridge/manifest.json", @manifest)
+
+      Project.write(
+        root,
+        "lib/snakebridge_generated/numpy.ex",
+        "defmodule Numpy do\n  def mean(a), do: a\n  def std(a, b), do: {a, b}\nend\n" <>
+          "defmodule Numpy.Linalg do\n  def solve(a, b), do: {a, b}\nend\n"
+      )
+
+      root
+    end
+
+    test "a sound manifest passes, and a no-op compile still starts no process" do
+      root = with_manifest()
+      assert {:noop, []} = Project.compile(root)
+      {result, ports} = Project.count_open_ports(fn -> Project.compile(root) end)
+      assert {result, ports} == {{:noop, []}, 0}
+      assert Project.python_starts(root) == 0
+    end
+
+    defp damage(:truncated, text), do: binary_part(text, 0, div(byte_size(text), 2))
+    defp damage(:empty, _text), do: ""
+
+    defp damage(:conflict, text),
+      do: String.replace(text, ~s("Numpy.mean"), "<<<<<<< HEAD\n\"Numpy.mean\"")
+
+    defp damage(:invalid, text), do: String.replace(text, ~s("arities": [1]), ~s("arities": [1}))
+
+    for name <- [:truncated, :empty, :conflict, :invalid] do
+      test "#{name}: every compile fails naming the repair, strict or not, without Python" do
+        root = with_manifest()
+        assert {:noop, []} = Project.compile(root)
+        path = Path.join(root, ".snakebridge/manifest.json")
+        File.write!(path, damage(unquote(name), File.read!(path)))
+
+        for strict <- [nil, "1", nil] do
+          if strict, do: System.put_env("SNAKEBRIDGE_STRICT", strict)
+          assert {:error, [error]} = Project.compile(root)
+          System.delete_env("SNAKEBRIDGE_STRICT")
+          assert error.severity == :error
+          assert error.file == path
+          assert error.message =~ ".snakebridge/manifest.json is damaged"
+          assert error.message =~ "mix snakebridge.repair"
+          assert error.message =~ "git checkout -- .snakebridge/manifest.json"
+        end
+
+        assert Project.python_starts(root) == 0
+        File.write!(path, @manifest)
+        assert {:noop, []} = Project.compile(root)
+      end
+    end
+
+    test "the layout rules agree with the ones Python writes and reads" do
+      python = Path.expand("../../../.venv/bin/python", __DIR__)
+
+      script = """
+      from snakebridge.state import manifest as m
+      e = m.SymbolEntry("numpy", "Numpy", "f", (0, 2), 'numpy."q"\\\\x\\u00e9\\t', "function", "")
+      x = m.with_files(m.with_promoted(m.build([e]), {"Numpy.f": "numpy.f/0"}),
+                       {"lib/snakebridge_generated/numpy.ex": "sha256:" + "a" * 64})
+      import sys; sys.stdout.buffer.write(m.render(x) + b"\\0" + m.render(m.Manifest()))
+      """
+
+      {out, 0} =
+        System.cmd(python, ["-c", script], env: [{"PYTHONPATH", SnakeBridge.CLIPort.python_src()}])
+
+      for rendered <- String.split(out, <<0>>) do
+        assert SnakeBridge.Scanner.Manifest.layout_problem(rendered) == nil
+      end
+    end
+  end
+
   test "a crash in Python is an error diagnostic with the exception, and is retried" do
     root = project()
     Project.set_mode(root, "crash")

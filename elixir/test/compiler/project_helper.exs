@@ -31,7 +31,7 @@ defmodule SnakeBridge.Test.Project do
           raise RuntimeError("generator exploded")
       by_module = {}
       for d in payload["detections"]:
-          if d["function"] == "bogus":
+          if d["function"] in ("bogus", "no_such_fn"):
               continue
           by_module.setdefault(d["module"], set()).add((d["function"], d["arity"]))
       lines = []
@@ -50,9 +50,14 @@ defmodule SnakeBridge.Test.Project do
           {"severity": "warning", "message": f"Numpy has no attribute {d['function']!r}",
            "file": d["file"], "line": d["line"]}
           for d in payload["detections"] if d["function"] == "bogus"
+      ] + [
+          {"severity": "error", "message": f"numpy has no public member named {d['function']}",
+           "file": d["file"], "line": d["line"]}
+          for d in payload["detections"] if d["function"] == "no_such_fn"
       ]
-      return Reply(0, {"written": ["lib/snakebridge_generated/numpy.ex"],
-                       "diagnostics": diagnostics})
+      failed = any(d["severity"] == "error" for d in diagnostics)
+      return Reply(1 if failed else 0, {"written": ["lib/snakebridge_generated/numpy.ex"],
+                                        "diagnostics": diagnostics})
   '''
 
   @doc "Creates a project; `files` maps relative paths to contents."

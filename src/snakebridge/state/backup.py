@@ -168,7 +168,8 @@ def restore(project: Project, backup: Backup) -> list[str]:
     keep = set(backup.files)
     for rel in backup.files:
         source = backup.path / "files" / rel
-        if write_atomic(project.root / rel, source.read_bytes()):
+        # The backup's bytes come with the backup's manifest and its digests.
+        if write_atomic(project.root / rel, source.read_bytes(), generated=False):
             changed.append(rel)
     for path in tracked_files(project):
         rel = _rel(project, path)

@@ -8,7 +8,7 @@ one-line message, and the command that fixes it. ``repair`` regenerates the libr
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from snakebridge.codegen import names
@@ -140,8 +140,10 @@ def check(
             )
             continue
         defined = by_file.get(rel, set())
+        data = path.read_bytes()
+        before = len(report.findings)
         # The emitter owns its layout: it says where each symbol's text is.
-        texts = symbol_texts(path.read_text(encoding="utf-8", errors="replace"))
+        texts = symbol_texts(data.decode("utf-8", errors="replace"))
         for entry in entries:
             missing = [
                 a for a in entry.arities if (entry.elixir_module, entry.name, a) not in defined
@@ -191,6 +193,8 @@ def check(
                     regenerate=True,
                 )
             )
+        if len(report.findings) == before:
+            _check_digest(manifest, rel, data, add, name)
 
     generated_files = {project.generated_file(spec) for spec in declared.values()}
     for rel in sorted(by_file):
@@ -236,6 +240,34 @@ def check(
     if environment:
         _check_environment(project, report)
     return report
+
+
+def _check_digest(
+    manifest: manifest_mod.Manifest,
+    rel: str,
+    data: bytes,
+    add: Callable[[Finding], None],
+    library: str,
+) -> None:
+    """Any byte of the file, not only the symbols' text: moduledoc, types, discovery data."""
+    recorded = manifest.files.get(rel)
+    if recorded == manifest_mod.digest(data):
+        return
+    if recorded is None:
+        message = (
+            f"{rel} has no digest in the manifest (made by an older SnakeBridge, or the "
+            f"manifest was edited), so its bytes cannot be checked"
+        )
+    elif recorded == manifest_mod.MERGED:
+        message = (
+            f"the manifest holds two digests for {rel}: a git merge combined two generations of it"
+        )
+    else:
+        message = (
+            f"{rel} differs from what was generated outside any symbol's code: a comment, a "
+            f"blank line, a @moduledoc, a type or the discovery data changed"
+        )
+    add(Finding("changed_file", message, f"{REPAIR} (re-renders {rel})", library, True))
 
 
 def _check_environment(project: Project, report: Report) -> None:

@@ -17,7 +17,8 @@ untouched (its temp files are swept by the next run); a process killed during th
 commit leaves a journal (``.snakebridge/.journal``) that the next run takes the lock
 rolls forward. So the manifest, the lock and the generated files always describe the
 same generation. ``read_bytes`` sees staged content, so code inside the transaction
-reads what it wrote.
+reads what it wrote. Just before committing, the manifest records the digest of every
+generated file the transaction wrote (``manifest.seal``).
 
 Stdlib only: the bootstrap interpreter (``mix snakebridge.setup``) and the worker
 import this module.
@@ -51,14 +52,22 @@ class LockTimeout(ProjectError):
     """
 
 
-def write_atomic(path: Path, data: bytes, *, transactional: bool = True) -> bool:
+def write_atomic(
+    path: Path, data: bytes, *, transactional: bool = True, generated: bool = True
+) -> bool:
     """Replace ``path`` with ``data`` atomically; return False (and write nothing) if unchanged.
 
     Inside a ``project_lock`` of the project holding ``path`` the write is staged and
     becomes visible when the lock's transaction commits (unless ``transactional=False``:
-    files with their own lock, like the ledger, are written at once).
+    files with their own lock, like the ledger, are written at once). Such a write, even
+    an unchanged one, vouches for the file's bytes: a generated file's digest is sealed
+    into the manifest at commit. ``generated=False`` is for copying back bytes this run
+    did not produce (restoring a backup), which keep whatever digest they had.
     """
     path = Path(path)
+    txn = _transaction_for(path) if transactional else None
+    if txn is not None and generated:
+        txn.written.add(txn.key(path))
     try:
         current = read_bytes(path) if transactional else path.read_bytes()
         if current == data:
@@ -67,7 +76,6 @@ def write_atomic(path: Path, data: bytes, *, transactional: bool = True) -> bool
         pass
     except IsADirectoryError as exc:
         raise OSError(f"cannot write {path}: it is a directory; move it out of the way") from exc
-    txn = _transaction_for(path) if transactional else None
     tmp = _write_temp(path, data)
     if txn is not None:
         txn.stage(path, tmp)
@@ -133,6 +141,7 @@ def remove_file(path: Path) -> bool:
     path = Path(path)
     txn = _transaction_for(path)
     if txn is not None:
+        txn.written.add(txn.key(path))
         if not exists(path):
             return False
         txn.stage(path, None)
@@ -250,6 +259,7 @@ class _Transaction:
         self.root = root
         self.journal = journal
         self.staged: dict[Path, Path | None] = {}  # target -> temp file, or None to delete
+        self.written: set[Path] = set()  # every target written or removed, changed or not
 
     @staticmethod
     def key(path: Path) -> Path:
@@ -369,9 +379,22 @@ def project_lock(project: Project, timeout: float = 60.0) -> Iterator[None]:
         stack.append(txn)
         try:
             yield
+            _seal(project, txn)
         except BaseException:
             stack.remove(txn)
             txn.discard()
             raise
         stack.remove(txn)
         txn.commit()
+
+
+def _seal(project: Project, txn: _Transaction) -> None:
+    """Let the manifest record the digests of the generated files this transaction wrote."""
+    generated = Path(os.path.abspath(project.generated_dir))
+    written = sorted(p for p in txn.written if p.parent == generated and p.suffix == ".ex")
+    if written:
+        # Imported here: the worker and the bootstrap interpreter import this module, and
+        # only a transaction that writes generated files needs the manifest.
+        from snakebridge.state import manifest
+
+        manifest.seal(project, written)

@@ -1,8 +1,9 @@
 defmodule SnakeBridge.Scanner.Cache do
   @moduledoc """
   The pre-pass's own cache under the project's build directory: per-file scan results
-  keyed by file stat and content hash, parsed generated bindings, and the stamp of the
-  last generation.
+  keyed by file stat and content hash, parsed generated bindings, the stamp of the
+  last generation, the errors it ended with (replayed until their inputs change), and
+  the stat and hash of the last manifest that passed its check.
 
   A file is re-read only when its stat (mtime, size, inode) changed, and re-parsed only
   when its content hash changed too. A file whose mtime is not older than the moment
@@ -12,7 +13,7 @@ defmodule SnakeBridge.Scanner.Cache do
   that cannot be read, is simply discarded.
   """
 
-  @version 5
+  @version 6
 
   defstruct version: @version,
             key: nil,
@@ -23,7 +24,9 @@ defmodule SnakeBridge.Scanner.Cache do
             stamp: nil,
             summary: nil,
             last_missing: [],
-            last_diagnostics: []
+            last_diagnostics: [],
+            failed: nil,
+            manifest: nil
 
   @type entry :: {stat :: tuple, hash :: binary, value :: term}
 
@@ -37,7 +40,9 @@ defmodule SnakeBridge.Scanner.Cache do
           stamp: {binary, binary} | nil,
           summary: [map] | nil,
           last_missing: [tuple],
-          last_diagnostics: [map]
+          last_diagnostics: [map],
+          failed: {missing :: [map], errors :: [map]} | nil,
+          manifest: SnakeBridge.Scanner.Manifest.known()
         }
 
   @doc "The cache file of the current Mix project."

@@ -15,7 +15,7 @@ defmodule SnakeBridge.Scanner.Prepass do
 
   alias Mix.Task.Compiler.Diagnostic
   alias SnakeBridge.{CLIPort, Config, Scanner}
-  alias SnakeBridge.Scanner.{Bindings, Cache, Files, Stamp}
+  alias SnakeBridge.Scanner.{Bindings, Cache, Files, Manifest, Stamp}
 
   @type status :: :ok | :noop | :error
   @type scan :: %{
@@ -57,7 +57,6 @@ defmodule SnakeBridge.Scanner.Prepass do
   end
 
   defp run_with(config, opts) do
-    force = Keyword.get(opts, :force, false)
     mode = Keyword.get(opts, :generate, :auto)
 
     if config.skip and mode == :auto do
@@ -66,45 +65,59 @@ defmodule SnakeBridge.Scanner.Prepass do
     else
       cache_path = Keyword.get_lazy(opts, :cache_path, &Cache.path/0)
       cache = Cache.load(cache_path, cache_key(config))
-      cache = if force, do: %{cache | sources: %{}, generated: %{}}, else: cache
-      {scan, cache, scan_dirty} = scan(config, cache, resolve: false)
-      {bindings, binding_problems, cache, gen_dirty} = bindings(config, cache)
 
-      # Same sources, same bindings: the uncovered calls are the ones found last time,
-      # and resolving every call again would be most of the cost of a no-op.
-      {scan, missing} =
-        if scan_dirty or gen_dirty or force or cache.summary == nil or mode == :always do
-          scan = resolved(scan)
-          {scan, uncovered(scan.detections, bindings)}
-        else
-          {scan, cache.summary}
-        end
+      # A damaged manifest fails the compile first, strict or not: a generation would
+      # otherwise stumble on it, and the committed bookkeeping is wrong either way.
+      case Manifest.check(config.root, cache.manifest, cache.written_at) do
+        {:ok, known} -> run_checked(config, opts, cache, known, cache_path)
+        {:error, diagnostic} -> {:error, [diagnostic]}
+      end
+    end
+  end
 
-      state = %{
-        config: config,
-        cache: %{cache | summary: missing},
-        cache_path: cache_path,
-        dirty: scan_dirty or gen_dirty or cache.summary != missing,
-        scan: scan,
-        missing: missing,
-        problems: binding_problems,
-        force: force,
-        mode: mode,
-        stamp: stamps(config)
-      }
+  defp run_checked(config, opts, cache, manifest, cache_path) do
+    force = Keyword.get(opts, :force, false)
+    mode = Keyword.get(opts, :generate, :auto)
+    manifest_dirty = manifest != cache.manifest
+    cache = %{cache | manifest: manifest}
+    cache = if force, do: %{cache | sources: %{}, generated: %{}}, else: cache
+    {scan, cache, scan_dirty} = scan(config, cache, resolve: false)
+    {bindings, binding_problems, cache, gen_dirty} = bindings(config, cache)
 
-      if config.verbose do
+    # Same sources, same bindings: the uncovered calls are the ones found last time,
+    # and resolving every call again would be most of the cost of a no-op.
+    {scan, missing} =
+      if scan_dirty or gen_dirty or force or cache.summary == nil or mode == :always do
         scan = resolved(scan)
-
-        say(
-          config,
-          "scanned #{scan.files} files (#{length(scan.reparsed)} parsed), " <>
-            "#{length(scan.detections)} calls, #{length(missing_keys(missing))} without a binding"
-        )
+        {scan, uncovered(scan.detections, bindings)}
+      else
+        {scan, cache.summary}
       end
 
-      if config.strict and mode == :auto, do: strict(state), else: decide(state)
+    state = %{
+      config: config,
+      cache: %{cache | summary: missing},
+      cache_path: cache_path,
+      dirty: scan_dirty or gen_dirty or manifest_dirty or cache.summary != missing,
+      scan: scan,
+      missing: missing,
+      problems: binding_problems,
+      force: force,
+      mode: mode,
+      stamp: stamps(config)
+    }
+
+    if config.verbose do
+      scan = resolved(scan)
+
+      say(
+        config,
+        "scanned #{scan.files} files (#{length(scan.reparsed)} parsed), " <>
+          "#{length(scan.detections)} calls, #{length(missing_keys(missing))} without a binding"
+      )
     end
+
+    if config.strict and mode == :auto, do: strict(state), else: decide(state)
   end
 
   @doc """
@@ -350,6 +363,22 @@ defmodule SnakeBridge.Scanner.Prepass do
         end)
 
     cond do
+      reasons == [] and failed_again?(state) ->
+        say(
+          config,
+          "the last generation failed and nothing it depends on changed: its errors again, " <>
+            "Python not started (`mix compile --force` retries anyway)"
+        )
+
+        if state.dirty, do: save(state, cache)
+        {_missing, errors} = cache.failed
+        {:error, parse_warnings ++ Enum.map(errors, &from_python(&1, config))}
+
+      reasons == [] and cache.failed != nil ->
+        say(config, "generating: the last generation failed and its inputs changed")
+        {status, diagnostics} = generate(state)
+        {status, parse_warnings ++ diagnostics}
+
       reasons == [] ->
         say(config, "nothing to generate; Python not started")
 
@@ -424,22 +453,33 @@ defmodule SnakeBridge.Scanner.Prepass do
 
   # After Python answered on purpose, remember the new stamp and what is still missing,
   # so the next compile does not start Python again for a symbol Python said it cannot
-  # bind. A crash (an "error" in the reply) records nothing: the next compile retries.
+  # bind. Its errors are remembered with the calls still missing: until those calls or
+  # the stamp change, every compile fails with the same errors (without Python). A
+  # crash (an "error" in the reply) records nothing: the next compile retries.
   defp record(state, cache, data, diagnostics) do
     if Map.has_key?(data, "error") do
       cache
     else
       {bindings, _problems, cache, _} = bindings(state.config, cache)
+      missing = uncovered(state.scan.detections, bindings)
+
+      {errors, others} = Enum.split_with(diagnostics, &(&1["severity"] == "error"))
 
       %{
         cache
         | stamp: stamps(state.config),
-          summary: uncovered(state.scan.detections, bindings),
-          last_missing: state.scan.detections |> uncovered(bindings) |> missing_keys(),
-          last_diagnostics: Enum.filter(diagnostics, &(&1["severity"] != "error"))
+          summary: missing,
+          last_missing: missing_keys(missing),
+          last_diagnostics: others,
+          failed: if(errors == [], do: nil, else: {missing, errors})
       }
     end
   end
+
+  defp failed_again?(%{cache: %{failed: {missing, _errors}}, missing: missing, mode: :auto}),
+    do: true
+
+  defp failed_again?(_state), do: false
 
   defp replay(diagnostics, config) do
     if config.verbose, do: Enum.map(diagnostics, &from_python(&1, config)), else: []
