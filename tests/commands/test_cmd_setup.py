@@ -1,8 +1,8 @@
 """mix snakebridge.setup's Python half, for real: uv builds a venv and installs into it.
 
 Runs the command the way the Mix task does: on a bootstrap interpreter with no site
-packages (``-S``) and only ``src/`` on PYTHONPATH. Uses the tiny ``six`` package so
-the lock pin (1.16.0) differs from the newest release.
+packages (``-S``) and only the Elixir package's ``priv/python`` on PYTHONPATH. Uses the
+tiny ``six`` package so the lock pin (1.16.0) differs from the newest release.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+PRIV_PYTHON = Path(__file__).resolve().parents[2] / "elixir/priv/python"
 SIX = [
     {"name": "six", "version": "~> 1.16", "module_name": "Six", "python_module": "six"},
     {"name": "json", "stdlib": True, "module_name": "Json", "python_module": "json"},
@@ -36,7 +36,7 @@ def setup(
     ctx.write_text(json.dumps(context))
     base = getattr(sys, "_base_executable", sys.executable)
     environ = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
-    environ["PYTHONPATH"] = str(SRC)
+    environ["PYTHONPATH"] = str(PRIV_PYTHON)
     environ.pop("SNAKEBRIDGE_BOOTSTRAP_PYTHON", None)
     return subprocess.run(
         [base, "-S", "-m", "snakebridge", "--context", str(ctx), "setup", *argv],
@@ -95,9 +95,20 @@ def test_setup_builds_pins_is_idempotent_and_follows_mix_exs(tmp_path: Path) -> 
         ],
         capture_output=True,
         text=True,
+        env={**os.environ, "PYTHONPATH": str(PRIV_PYTHON)},
         check=True,
     )
-    assert proc.stdout.strip() == str(SRC / "snakebridge" / "__init__.py")
+    # snakebridge comes from the Elixir package's priv/python; the venv holds only its
+    # dependencies, so a copy of the venv points at no source tree.
+    assert proc.stdout.strip() == str(PRIV_PYTHON / "snakebridge" / "__init__.py")
+    assert venv_version(root, "docstring_parser")
+    assert not list((root / ".snakebridge/venv").rglob("*snakebridge*.pth"))
+    alone = subprocess.run(
+        [str(root / ".snakebridge/venv/bin/python"), "-c", "import snakebridge"],
+        capture_output=True,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
+    assert alone.returncode != 0
     gitignore = (root / ".gitignore").read_text()
     assert gitignore.startswith("/_build\n") and "/.snakebridge/venv/" in gitignore
     assert "merge=union" in (root / ".gitattributes").read_text()
@@ -245,7 +256,7 @@ def test_python_config_names_the_venv_to_manage(tmp_path: Path) -> None:
     ctx.write_text(json.dumps(context))
     base = getattr(sys, "_base_executable", sys.executable)
     environ = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    environ["PYTHONPATH"] = str(SRC)
+    environ["PYTHONPATH"] = str(PRIV_PYTHON)
     environ.pop("SNAKEBRIDGE_BOOTSTRAP_PYTHON", None)
     proc = subprocess.run(
         [base, "-S", "-m", "snakebridge", "--context", str(ctx), "setup", "--no-git-files"],
@@ -258,4 +269,8 @@ def test_python_config_names_the_venv_to_manage(tmp_path: Path) -> None:
     assert f"environment: {tmp_path / 'envs' / 'py'} (from `python:` in mix.exs)" in proc.stdout
     assert (tmp_path / "envs/py/pyvenv.cfg").exists()
     assert not (tmp_path / ".snakebridge/venv").exists()
-    subprocess.run([str(target), "-c", "import snakebridge.runtime"], check=True)
+    subprocess.run(
+        [str(target), "-c", "import snakebridge.runtime, docstring_parser"],
+        env={**os.environ, "PYTHONPATH": str(PRIV_PYTHON)},
+        check=True,
+    )

@@ -9,17 +9,9 @@ defmodule SnakeBridge.CLIPort do
   never create atoms here. See `docs/internals.md`, "CLI port protocol".
   """
 
-  alias SnakeBridge.Config
-
-  # The snakebridge Python sources of this very checkout (the Elixir package is used as a
-  # path dependency), so the CLI always matches the Elixir side that calls it.
-  @python_src Path.expand("../../../src", __DIR__)
+  alias SnakeBridge.{Config, PythonSource}
 
   @type result :: {:ok, non_neg_integer, map} | {:error, String.t()}
-
-  @doc "Where the snakebridge Python package this Elixir package was built with lives."
-  @spec python_src() :: String.t()
-  def python_src, do: @python_src
 
   @doc """
   Runs `command` with `payload` (the project context plus command fields) on `python`.
@@ -27,13 +19,18 @@ defmodule SnakeBridge.CLIPort do
   Returns `{:ok, exit_code, data}` when Python answered (whatever the exit code), or
   `{:error, message}` when it could not start, crashed or broke the protocol.
 
+  The process runs the snakebridge package of this Elixir package
+  (`SnakeBridge.PythonSource`), with the project's `python_path:` directories (from the
+  context's `"root"` and `"python_path"`) after it on `PYTHONPATH`, so the generator
+  sees project-local modules the way the workers do.
+
   Options: `:verbose` (show debug log frames), `:timeout` (ms, default `:infinity`),
   `:shell` (defaults to `Mix.shell()`).
   """
   @spec run(String.t(), String.t(), map, keyword) :: result
   def run(python, command, payload, opts \\ []) when is_binary(command) and is_map(payload) do
     with :ok <- check_interpreter(python) do
-      port = open(python)
+      port = open(python, project_dirs(payload))
       send(port, {self(), {:command, :erlang.term_to_binary({command, payload})}})
       deadline = deadline(Keyword.get(opts, :timeout, :infinity))
       loop(port, python, command, opts, deadline)
@@ -97,33 +94,25 @@ defmodule SnakeBridge.CLIPort do
     end
   end
 
-  defp open(python) do
+  defp open(python, dirs) do
     Port.open({:spawn_executable, python}, [
       :binary,
       {:packet, 4},
       :exit_status,
       :use_stdio,
       args: ["-m", "snakebridge", "port"],
-      env: env()
+      env: [
+        {~c"PYTHONPATH", String.to_charlist(PythonSource.python_path(dirs))},
+        {~c"PYTHONIOENCODING", ~c"utf-8"},
+        {~c"PYTHONDONTWRITEBYTECODE", ~c"1"}
+      ]
     ])
   end
 
-  defp env do
-    base = [{~c"PYTHONIOENCODING", ~c"utf-8"}, {~c"PYTHONDONTWRITEBYTECODE", ~c"1"}]
+  defp project_dirs(%{"root" => root, "python_path" => dirs}) when is_list(dirs),
+    do: Enum.map(dirs, &Path.expand(&1, root))
 
-    if File.dir?(Path.join(@python_src, "snakebridge")) do
-      path =
-        case System.get_env("PYTHONPATH") do
-          nil -> @python_src
-          "" -> @python_src
-          existing -> @python_src <> ":" <> existing
-        end
-
-      [{~c"PYTHONPATH", String.to_charlist(path)} | base]
-    else
-      base
-    end
-  end
+  defp project_dirs(_payload), do: []
 
   defp deadline(:infinity), do: :infinity
   defp deadline(ms) when is_integer(ms), do: System.monotonic_time(:millisecond) + ms

@@ -215,6 +215,7 @@ defmodule SnakeBridge.Config do
       "root" => config.root,
       "libraries" => Enum.map(config.libraries, &library_context/1),
       "generated_dir" => config.generated_dir,
+      "python_path" => config.python_path,
       "python" => config.python,
       "mix_env" => Atom.to_string(config.mix_env),
       "elixir_version" => System.version(),

@@ -32,8 +32,43 @@ defmodule SnakeBridge.CLIPortTest do
     assert error =~ "unknown command 'frobnicate'"
   end
 
-  test "the CLI is the one from this checkout (PYTHONPATH)" do
-    assert File.dir?(Path.join(CLIPort.python_src(), "snakebridge"))
+  test "the CLI runs the snakebridge package shipped in this package's priv/python" do
+    dir = SnakeBridge.PythonSource.dir()
+    assert String.ends_with?(dir, "/priv/python")
+    assert File.regular?(Path.join(dir, "snakebridge/cli.py"))
+    assert File.regular?(Path.join(dir, "pyproject.toml"))
+  end
+
+  test "the project's python_path: directories follow the package on PYTHONPATH", %{dir: dir} do
+    local = Path.join(dir, "py")
+    File.mkdir_p!(local)
+    # A project-local module, importable only through python_path: it stands in for the
+    # `ledger` command (the CLI imports snakebridge.commands.<name> on demand).
+    File.write!(Path.join(local, "sb_local_cmd.py"), """
+    import sys, types
+    from snakebridge.cli import Reply, command
+
+    sys.modules["snakebridge.commands.ledger"] = types.ModuleType("snakebridge.commands.ledger")
+
+    @command("ledger")
+    def run(project, payload, output):
+        import snakebridge
+        return Reply(0, {"snakebridge": snakebridge.__file__})
+    """)
+
+    # Imports the local module first, then runs `python -m snakebridge port` as usual.
+    File.write!(Path.join(dir, "launcher.py"), """
+    import runpy, sys
+    import sb_local_cmd
+    sys.argv = ["snakebridge", *sys.argv[3:]]
+    runpy.run_module("snakebridge", run_name="__main__", alter_sys=True)
+    """)
+
+    script = script(dir, "exec #{@python} #{Path.join(dir, "launcher.py")} \"$@\"\n")
+
+    payload = Map.merge(context(dir), %{"python_path" => ["py"]})
+    assert {:ok, 0, %{"snakebridge" => file}} = CLIPort.run(script, "ledger", payload)
+    assert file == Path.join(SnakeBridge.PythonSource.dir(), "snakebridge/__init__.py")
   end
 
   test "a missing interpreter names the path and the setup task", %{dir: dir} do

@@ -116,15 +116,14 @@ def _ensure_venv(
 def _install(
     python: Path,
     installs: Sequence[env.Install],
-    source: Path | None,
+    worker: Sequence[str],
     uv: Sequence[str],
     output: Output,
 ) -> None:
     pip = [*uv, "pip", "install", "--quiet", "--python", str(python)]
     first = [i.specs[0] for i in installs if len(i.specs) == 1]
-    editable = ["-e", str(source)] if source is not None else []
-    output.log("info", "installing " + ", ".join(["snakebridge", *first]))
-    _run([*pip, *editable, *first], output, "uv pip install")
+    output.log("info", "installing " + ", ".join([*worker, *first]))
+    _run([*pip, *worker, *first], output, "uv pip install")
     # PEP 440 cannot say "or": try each branch of an `or` requirement in order.
     for install in (i for i in installs if len(i.specs) > 1):
         errors = []
@@ -195,6 +194,10 @@ def _setup(
     installs = env.plan_installs(libraries, locked)
     lines = [f"environment: {where}"]
     problems: list[str] = []
+    # snakebridge's own dependencies; the package itself comes from the Elixir package.
+    worker = env.worker_requirements()
+    worker_names = [env.requirement_name(r) for r in worker]
+    names = [*worker_names, *(i.library for i in installs)]
 
     if managed:
         base, base_source = env.locate_interpreter(args.python)
@@ -202,29 +205,22 @@ def _setup(
         lines.append(f"base interpreter: {base} ({base_source})")
         lines.append(f"uv: {env.uv_version(uv) or ' '.join(uv)}")
         venv_dir = python.parent.parent
-        source = env.source_checkout()
-        if source is None:
-            raise env.SetupError(
-                "cannot find the snakebridge source checkout to install the worker from; "
-                "run setup through the snakebridge Mix dependency (its path: dep)"
-            )
         # Two setups at once would fight over the venv: take the project lock.
         with project_lock(project, timeout=600):
             created = _ensure_venv(venv_dir, base, uv, args.force, output)
-            specs = [spec for i in installs for spec in i.specs]
-            stamp = env.stamp_value(base, specs, source)
+            specs = [*worker, *(spec for i in installs for spec in i.specs)]
+            stamp = env.stamp_value(base, specs)
             stamped = env.read_stamp(venv_dir).get("stamp") == stamp
-            names = ["snakebridge", *(i.library for i in installs)]
             versions = env.installed_versions(python, names) if stamped and not created else {}
             up_to_date = (
                 bool(versions)
-                and versions.get("snakebridge") is not None
+                and all(versions.get(n) is not None for n in worker_names)
                 and all(env.satisfied(i, versions.get(i.library)) for i in installs)
             )
             if up_to_date and not args.force:
                 lines.append("packages: already up to date")
             else:
-                _install(python, installs, source, uv, output)
+                _install(python, installs, worker, uv, output)
                 versions = env.installed_versions(python, names)
                 write_atomic(
                     env.stamp_path(venv_dir),
@@ -237,12 +233,13 @@ def _setup(
                 f"{python} does not exist. {where}. Fix the path, or unset it to let "
                 f"`mix snakebridge.setup` build the managed .snakebridge/venv."
             )
-        versions = env.installed_versions(python, ["snakebridge", *(i.library for i in installs)])
-        if versions.get("snakebridge") is None:
-            problems.append(
-                f"snakebridge is not installed in {python}: `uv pip install --python "
-                f"{python} -e {env.source_checkout() or '<snakebridge checkout>'}`"
-            )
+        versions = env.installed_versions(python, names)
+        for requirement, name in zip(worker, worker_names, strict=True):
+            if versions.get(name) is None:
+                problems.append(
+                    f"{name} (needed by snakebridge) is not installed in {python}: "
+                    f"`uv pip install --python {python} '{requirement}'`"
+                )
 
     undeclared = {
         lib.name: lib.python_module

@@ -11,9 +11,12 @@ What it does, in order, each step skipped when already done:
    ``SNAKEBRIDGE_BOOTSTRAP_PYTHON``, else the interpreter running setup) -- uv cannot
    download interpreters on every machine, so a located interpreter is always accepted;
 2. create the venv on it with ``uv venv`` (re-created when the base interpreter changed);
-3. install snakebridge itself (editable, from the source checkout) and every declared
-   library: at the version ``snakebridge.lock`` resolved when the lock has one that
-   still satisfies mix.exs, else at the mix.exs requirement translated to PEP 440;
+3. install snakebridge's own dependencies and every declared library: at the version
+   ``snakebridge.lock`` resolved when the lock has one that still satisfies mix.exs, else
+   at the mix.exs requirement translated to PEP 440. The snakebridge package itself is
+   not installed: it ships in the Elixir package (``priv/python``) and every process
+   SnakeBridge starts has it first on ``PYTHONPATH``, so it always matches the Elixir
+   side, and a venv copied into a release points at no source tree;
 4. record a stamp so the next run only checks (one short Python start) instead of
    reinstalling.
 
@@ -231,12 +234,32 @@ def locate_interpreter(explicit: str | None) -> tuple[Path, str]:
     raise SetupError("no Python interpreter found")  # pragma: no cover (sys.executable exists)
 
 
-def source_checkout() -> Path | None:
-    """The snakebridge source tree (holding pyproject.toml), for the editable install."""
+def worker_requirements() -> tuple[str, ...]:
+    """snakebridge's own dependencies (``[project] dependencies`` of its pyproject.toml,
+    which ships beside the package in the Elixir package's ``priv/python``)."""
+    import tomllib
+
     import snakebridge
 
-    root = Path(snakebridge.__file__).resolve().parents[2]
-    return root if (root / "pyproject.toml").is_file() else None
+    package = Path(snakebridge.__file__).parent
+    # priv/python/pyproject.toml beside the package; in this repository, src/'s parent.
+    for candidate in (package.parent, package.resolve().parent.parent):
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            deps: list[str] = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+            return tuple(deps)
+    raise SetupError(
+        f"cannot find snakebridge's pyproject.toml beside {package}; the Elixir package's "
+        f"priv/python is incomplete (reinstall the snakebridge dependency)"
+    )
+
+
+def requirement_name(requirement: str) -> str:
+    """The distribution name of a PEP 508 requirement (``docstring_parser>=0.16``)."""
+    match = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    if not match:
+        raise SetupError(f"cannot read the requirement {requirement!r}")
+    return match.group(1)
 
 
 def venv_python(venv_dir: Path) -> Path:
@@ -386,13 +409,11 @@ def stamp_path(venv_dir: Path) -> Path:
     return venv_dir / ".snakebridge-setup.json"
 
 
-def stamp_value(base: Path, specs: Sequence[str], source: Path | None) -> str:
+def stamp_value(base: Path, specs: Sequence[str]) -> str:
     digest = hashlib.sha256()
     digest.update(str(base).encode())
     for spec in specs:
         digest.update(b"\0" + spec.encode())
-    if source is not None:
-        digest.update(b"\0" + (source / "pyproject.toml").read_bytes())
     return digest.hexdigest()
 
 

@@ -163,20 +163,10 @@ defmodule SnakeBridge.Runtime.Settings do
     end
   end
 
-  # What the workers get in front of PYTHONPATH: snakebridge's own Python source (so the
-  # worker protocol is in lockstep with this client, even when the venv holds an older
-  # snakebridge), then the project's `python_path:` directories.
+  # What the workers get in front of PYTHONPATH: snakebridge's own Python package (so the
+  # worker protocol is in lockstep with this client), then the project's `python_path:`.
   defp python_path(root, dirs) do
-    case [python_source_dir() | Enum.map(dirs, &Path.expand(&1, root))]
-         |> Enum.reject(&is_nil/1) do
-      [] -> nil
-      paths -> Enum.join(paths, ":")
-    end
-  end
-
-  @python_src Path.expand("../../../../src", __DIR__)
-  defp python_source_dir do
-    if File.dir?(Path.join(@python_src, "snakebridge")), do: @python_src, else: nil
+    SnakeBridge.PythonSource.python_path(Enum.map(dirs, &Path.expand(&1, root)), nil)
   end
 
   defp non_empty(nil), do: nil
