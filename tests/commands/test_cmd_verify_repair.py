@@ -261,3 +261,86 @@ def test_a_merge_that_left_two_digests_is_reported(root: Path) -> None:
     assert "a git merge combined two generations" in out.text
     assert cmd(root, "repair")[0].exit_code == 0
     assert cmd(root, "verify")[0].exit_code == 0
+
+
+@pytest.fixture(scope="module")
+def with_setter(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("with_setter")
+    generate(root, [*DETECTIONS, det("Numpy.Ndarray", "shape", 1)])
+    return root
+
+
+def _copy(src: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "copy"
+    shutil.copytree(src, target)
+    return target
+
+
+def _generated(root: Path) -> dict[str, bytes]:
+    return {k: v for k, v in snapshot(root).items() if k.startswith("lib/")}
+
+
+def test_a_deleted_manifest_is_rebuilt_from_the_generated_files(
+    with_setter: Path, tmp_path: Path
+) -> None:
+    root = _copy(with_setter, tmp_path)
+    before = manifest.read(root / ".snakebridge/manifest.json")
+    (root / ".snakebridge/manifest.json").unlink()
+    reply, out = cmd(root, "verify", "--no-environment")
+    assert kinds(reply.data) == ["manifest_missing"], out.text
+    assert "rebuilds it from the generated files" in out.text
+    # The code calls only Numpy.mean: repair still keeps every generated binding.
+    reply, out = cmd(root, "repair", detections=[det("Numpy", "mean", 1)])
+    assert reply.exit_code == 0, out.text
+    assert _generated(root) == _generated(with_setter)
+    assert manifest.read(root / ".snakebridge/manifest.json") == before
+    assert cmd(root, "verify")[0].exit_code == 0
+
+
+def test_an_orphan_file_is_rebuilt_not_deleted(root: Path, pristine: Path) -> None:
+    path = root / ".snakebridge/manifest.json"
+    path.write_text(
+        "".join(line for line in path.read_text().splitlines(True) if "numpy" not in line)
+    )
+    reply, out = cmd(root, "verify", "--no-environment")
+    assert kinds(reply.data) == ["orphan_file"], out.text
+    reply, out = cmd(root, "repair", detections=[])
+    assert reply.exit_code == 0, out.text
+    assert snapshot(root) == snapshot(pristine)
+
+
+HAND_MADE = "  def no_such_fn_xyz(a), do: a\n\n"
+
+
+def _add_hand_made(root: Path) -> None:
+    path = root / NUMPY_EX
+    text = path.read_text()
+    head = text.index("\n", text.index("defmodule Numpy do")) + 1
+    path.write_text(text[:head] + HAND_MADE + text[head:])
+
+
+def test_repair_refuses_a_rebuild_that_would_lose_a_binding(root: Path) -> None:
+    _add_hand_made(root)
+    (root / ".snakebridge/manifest.json").unlink()
+    before = snapshot(root)
+    reply, out = cmd(root, "repair", detections=[])
+    assert reply.exit_code == 1, out.text
+    assert "Numpy.no_such_fn_xyz/1" in out.text and "nothing was changed" in out.text
+    assert "git checkout -- .snakebridge/manifest.json" in out.text
+    assert snapshot(root) == before
+
+
+def test_repair_never_drops_a_binding_the_code_calls(root: Path, pristine: Path) -> None:
+    _add_hand_made(root)
+    reply, _ = cmd(root, "verify", "--no-environment")
+    assert kinds(reply.data) == ["unlisted_binding"]
+    before = snapshot(root)
+    called = [det("Numpy", "no_such_fn_xyz", 1, "lib/uses.ex", 7)]
+    reply, out = cmd(root, "repair", detections=called)
+    assert reply.exit_code == 1, out.text
+    assert "Numpy.no_such_fn_xyz/1 (called at lib/uses.ex:7)" in out.text
+    assert snapshot(root) == before
+    # Nothing calls it: re-rendering from the manifest is what verify's fix said.
+    reply, out = cmd(root, "repair", detections=[])
+    assert reply.exit_code == 0, out.text
+    assert snapshot(root) == snapshot(pristine)

@@ -170,6 +170,17 @@ def test_a_truncated_manifest_fails_every_compile(app: Path, strict: bool) -> No
     assert run_mix(app, "compile", env=env).returncode == 0
 
 
+def test_repair_with_the_manifest_deleted_rebuilds_it_and_keeps_every_binding(app: Path) -> None:
+    pristine = state(app)
+    (app / MANIFEST).unlink()
+    verify = run_mix(app, "snakebridge.verify")
+    assert verify.returncode == 1 and "manifest.json is missing" in verify.stdout
+    fixed = run_mix(app, "snakebridge.repair")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "repaired: verify passes now" in fixed.stdout
+    assert state(app) == pristine
+
+
 # --------------------------------------------------------------- analyze / prune / restore
 
 

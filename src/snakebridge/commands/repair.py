@@ -1,29 +1,36 @@
 """``mix snakebridge.repair``: regenerate whatever ``verify`` found missing or changed.
 
-Runs the verify checks; every library with a missing file, a missing or unlisted
-binding, a missing lock entry, or a changed environment is re-rendered from its
+Runs the verify checks. Every library with a missing file, a missing, changed or
+unlisted binding, a missing lock entry, or a changed environment is re-rendered from its
 manifest entries (plus the calls the Mix shell's scan found) through the generation
-pipeline, with a fresh introspection. Generated files that belong to no manifest
-symbol are removed. An unreadable manifest is backed up and rebuilt from the bindings
-the generated source defines plus the scanned calls. Ends by re-checking and reports
-what, if anything, is still wrong (exit 1).
+pipeline, with a fresh introspection. Where the manifest is missing or unreadable (or
+lacks a library whose file exists), its entries are rebuilt from the bindings the
+generated files define plus the scanned calls.
+
+Repair never deletes a binding the code uses: before the transaction commits, the
+re-rendered files must still define every binding the scanned code (``lib/`` and
+``test/``) calls, and, when the manifest is rebuilt, every binding the files defined.
+Otherwise nothing is changed and the report says which bindings could not be kept
+and what to do instead. A backup is taken first (``mix snakebridge.restore``). Ends by
+re-checking and reports what, if anything, is still wrong (exit 1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from snakebridge.cli import Output, Reply, command
 from snakebridge.codegen import names
 from snakebridge.commands.verify import print_findings, supplied_bindings
 from snakebridge.project import Detection, Project, detections_from_payload
-from snakebridge.state import backup, consistency, manifest
+from snakebridge.state import backup, bindings, consistency, manifest
 from snakebridge.state.argv import Parser
-from snakebridge.state.files import project_lock, remove_file
+from snakebridge.state.bindings import Binding
+from snakebridge.state.files import project_lock, read_bytes, remove_file
 
 
-def _from_manifest(m: manifest.Manifest, libraries: set[str]) -> list[Detection]:
+def _from_manifest(m: manifest.Manifest, libraries: Collection[str]) -> list[Detection]:
     return [
         Detection(e.elixir_module, e.name, arity)
         for e in m.symbols.values()
@@ -32,19 +39,37 @@ def _from_manifest(m: manifest.Manifest, libraries: set[str]) -> list[Detection]
     ]
 
 
-def _from_bindings(
-    project: Project, report_bindings: dict[str, set[tuple[str, str, int]]]
-) -> list[Detection]:
+def _from_bindings(project: Project, defined: Iterable[Binding]) -> list[Detection]:
     out = []
-    for defined in report_bindings.values():
-        for module, fun, arity in defined:
-            spec = project.library_for_module(module)
-            if spec is None:
-                continue
-            base = names.symbol_name(fun, spec.streaming)
-            if base is not None and base == fun:  # bang and stream variants come along
-                out.append(Detection(module, base, arity))
+    for module, fun, arity in defined:
+        spec = project.library_for_module(module)
+        if spec is None:
+            continue
+        base = names.symbol_name(fun, spec.streaming)
+        if base is not None and base == fun:  # bang and stream variants come along
+            out.append(Detection(module, base, arity))
     return out
+
+
+def _defined(project: Project, libraries: Iterable[str]) -> set[Binding]:
+    """The bindings the generated files of ``libraries`` define, as the transaction
+    would leave them."""
+    out: set[Binding] = set()
+    for name in libraries:
+        try:
+            data = read_bytes(project.generated_file(project.library(name)))
+        except FileNotFoundError:
+            continue
+        out |= bindings.parse_source(data.decode("utf-8", errors="replace"))
+    return out
+
+
+class _Refused(Exception):
+    """Re-rendering would lose bindings; raised out of the project lock to discard it."""
+
+    def __init__(self, lost: list[str]) -> None:
+        super().__init__("repair would lose bindings")
+        self.lost = lost
 
 
 @command("repair")
@@ -53,50 +78,67 @@ def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_payload(payload)
     scanned = list(detections_from_payload(payload.get("detections") or []))
+    scanned += detections_from_payload(payload.get("test_detections") or [])
     supplied = supplied_bindings(payload)
 
-    with project_lock(project):
-        report = consistency.check(project, supplied)
-        if report.ok:
-            output.out(
-                "nothing to repair: the manifest, the generated source and snakebridge.lock agree"
-            )
-            return Reply(data={"repaired": []})
-        output.out(f"found {len(report.findings)} problem(s):")
-        print_findings(report, output)
-        if args.dry_run:
-            return Reply(exit_code=1, data={"repaired": []})
+    try:
+        with project_lock(project):
+            report = consistency.check(project, supplied)
+            if report.ok:
+                output.out(
+                    "nothing to repair: the manifest, the generated source and snakebridge.lock "
+                    "agree"
+                )
+                return Reply(data={"repaired": []})
+            output.out(f"found {len(report.findings)} problem(s):")
+            print_findings(report, output)
+            if args.dry_run:
+                return Reply(exit_code=1, data={"repaired": []})
 
-        declared = {lib.name for lib in project.libraries}
-        rebuild = any(f.kind == "manifest_unreadable" for f in report.findings)
-        saved = backup.create(project, "repair")
-        if rebuild:
-            # Rebuild from what the generated source defines and what the code calls.
-            remove_file(project.manifest_path)
-            bound = consistency.generated_bindings(project, supplied)
-            detections = _from_bindings(project, bound) + scanned
-            libraries = declared
-        else:
-            libraries = report.to_regenerate(project)
-            assert report.manifest is not None
-            detections = _from_manifest(report.manifest, libraries) + scanned
-        removed = []
-        for f in report.findings:
-            if f.kind == "orphan_file" and f.library in declared:
-                spec = project.library(f.library)
-                if remove_file(project.generated_file(spec)):
-                    removed.append(f.library)
-        outcome = None
-        if libraries:
-            from snakebridge.commands.generate import generate
+            rebuild = report.to_rebuild(project)
+            regenerate = report.to_regenerate(project) - rebuild
+            saved = backup.create(project, "repair")
+            # Our own reading of the files, before and after: the same reader both times.
+            by_file = consistency.generated_bindings(project, None)
+            before = {
+                name: by_file.get(project.relative(project.generated_file(project.library(name))))
+                or set()
+                for name in rebuild | regenerate
+            }
+            detections = list(scanned)
+            if rebuild:
+                if report.manifest is None:  # unreadable; the backup keeps it
+                    remove_file(project.manifest_path)
+                detections += _from_bindings(project, set().union(*(before[n] for n in rebuild)))
+            if regenerate:
+                assert report.manifest is not None
+                detections += _from_manifest(report.manifest, regenerate)
+            outcome = None
+            libraries = rebuild | regenerate
+            if libraries:
+                from snakebridge.commands.generate import generate
 
-            output.out("regenerating " + ", ".join(sorted(libraries)))
-            outcome = generate(
-                project, detections, force=True, only_libraries=libraries, output=output
-            )
-            for d in outcome.diagnostics:
-                where = f" ({d.file}:{d.line})" if d.file else ""
-                output.log(d.severity, d.message + where)
+                verb = "rebuilding the manifest entries of" if rebuild else "regenerating"
+                output.out(f"{verb} " + ", ".join(sorted(libraries)))
+                outcome = generate(
+                    project, detections, force=True, only_libraries=libraries, output=output
+                )
+                for d in outcome.diagnostics:
+                    where = f" ({d.file}:{d.line})" if d.file else ""
+                    output.log(d.severity, d.message + where)
+            _keep_bindings(project, before, rebuild, scanned)
+    except _Refused as refused:
+        output.out(
+            "repair stopped and nothing was changed: re-rendering would remove these bindings:"
+        )
+        for line in refused.lost:
+            output.out(f"  {line}")
+        output.out(
+            "fix: restore the manifest from git (`git checkout -- .snakebridge/manifest.json`) "
+            "or a backup (`mix snakebridge.restore --list`); a hand-written function belongs "
+            "outside lib/snakebridge_generated/"
+        )
+        return Reply(exit_code=1, data={"repaired": [], "refused": refused.lost})
 
     # After the transaction committed: check what is now on disk.
     after = consistency.check(project, None)
@@ -109,9 +151,33 @@ def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
         exit_code=0 if after.ok and (outcome is None or outcome.ok) else 1,
         data={
             "repaired": sorted(libraries),
-            "removed": removed,
+            "rebuilt": sorted(rebuild),
             "backup": saved.id,
             "remaining": [f.message for f in after.findings],
             "written": [] if outcome is None else outcome.written,
         },
     )
+
+
+def _keep_bindings(
+    project: Project,
+    before: Mapping[str, set[Binding]],
+    rebuilt: Collection[str],
+    scanned: Iterable[Detection],
+) -> None:
+    """Raise ``_Refused`` if the staged files lost a binding that must be kept: any of a
+    rebuilt library's, and every binding the scanned code calls."""
+    calls: dict[Binding, Detection] = {}
+    for d in scanned:
+        calls.setdefault((d.module, d.function, d.arity), d)
+    now = _defined(project, before)
+    lost = []
+    for name, defined in sorted(before.items()):
+        for binding in sorted(defined - now):
+            call = calls.get(binding)
+            if call is not None or name in rebuilt:
+                module, fun, arity = binding
+                where = f" (called at {call.file}:{call.line})" if call and call.file else ""
+                lost.append(f"{module}.{fun}/{arity}{where}")
+    if lost:
+        raise _Refused(lost)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from snakebridge.project import Project
 from snakebridge.state.errors import StateError
-from snakebridge.state.files import read_bytes, remove_file, write_atomic
+from snakebridge.state.files import generated_sources, read_bytes, remove_file, write_atomic
 
 INDEX = "backup.json"
 
@@ -46,9 +46,7 @@ def backups_dir(project: Project) -> Path:
 def tracked_files(project: Project) -> list[Path]:
     """The files a backup covers, as they exist now."""
     out = [p for p in (project.manifest_path, project.lock_path) if p.is_file()]
-    if project.generated_dir.is_dir():
-        out += sorted(p for p in project.generated_dir.rglob("*.ex") if p.is_file())
-    return out
+    return out + generated_sources(project)
 
 
 def _rel(project: Project, path: Path) -> str:

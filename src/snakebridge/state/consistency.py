@@ -2,7 +2,8 @@
 
 Each problem is a ``Finding`` with the library it concerns (when there is one), a
 one-line message, and the command that fixes it. ``repair`` regenerates the libraries
-``Report.to_regenerate`` names.
+``Report.to_regenerate`` names, and rebuilds manifest entries from the generated files
+where the manifest is missing, unreadable or lacks a library (``Report.to_rebuild``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from snakebridge.codegen import names
 from snakebridge.codegen.emit import symbol_texts
 from snakebridge.project import Project, ProjectError
 from snakebridge.state import bindings as bindings_mod
+from snakebridge.state import files
 from snakebridge.state import lock as lock_mod
 from snakebridge.state import manifest as manifest_mod
 from snakebridge.state.bindings import Binding
@@ -45,6 +47,15 @@ class Report:
     def ok(self) -> bool:
         return not self.findings
 
+    def to_rebuild(self, project: Project) -> set[str]:
+        """Declared libraries whose manifest entries must come from their generated file."""
+        declared = {lib.name for lib in project.libraries}
+        if any(f.kind in ("manifest_missing", "manifest_unreadable") for f in self.findings):
+            return declared
+        return {
+            f.library for f in self.findings if f.kind == "orphan_file" and f.library
+        } & declared
+
     def to_regenerate(self, project: Project) -> set[str]:
         declared = {lib.name for lib in project.libraries}
         out = {f.library for f in self.findings if f.regenerate and f.library in declared}
@@ -67,8 +78,7 @@ def generated_bindings(
     """file (relative) -> bindings, from the Mix shell's parse or, failing that, our own."""
     if supplied is not None:
         return {k: set(v) for k, v in supplied.items()}
-    files = sorted(project.generated_dir.rglob("*.ex")) if project.generated_dir.is_dir() else []
-    return bindings_mod.read_files(project.root, files)
+    return bindings_mod.read_files(project.root, files.generated_sources(project))
 
 
 def check(
@@ -100,6 +110,20 @@ def check(
     declared = {lib.name: lib for lib in project.libraries}
     by_file = generated_bindings(project, supplied_bindings)
 
+    existing = files.generated_sources(project)
+    if not manifest.symbols and existing and not files.exists(project.manifest_path):
+        add(
+            Finding(
+                "manifest_missing",
+                f"{project.relative(project.manifest_path)} is missing, but "
+                f"{project.relative(project.generated_dir)} holds {len(existing)} generated "
+                f"file(s)",
+                f"{REPAIR} (rebuilds it from the generated files and the calls in your code), "
+                f"or restore it from git (`git checkout -- .snakebridge/manifest.json`)",
+            )
+        )
+        return report
+
     for name in sorted(manifest.libraries() - set(declared)):
         count = len(manifest.for_library(name))
         add(
@@ -123,7 +147,8 @@ def check(
                     Finding(
                         "orphan_file",
                         f"{rel} exists but the manifest has no {name} symbol",
-                        f"{REPAIR} (removes it), or `git checkout` the manifest",
+                        f"{REPAIR} (rebuilds the manifest's {name} entries from it), or "
+                        f"`git checkout` the manifest",
                         library=name,
                     )
                 )
@@ -196,10 +221,10 @@ def check(
         if len(report.findings) == before:
             _check_digest(manifest, rel, data, add, name)
 
-    generated_files = {project.generated_file(spec) for spec in declared.values()}
+    library_files = {project.generated_file(spec) for spec in declared.values()}
     for rel in sorted(by_file):
         path = project.root / rel
-        if path not in generated_files and path.parent == project.generated_dir:
+        if path not in library_files and path.parent == project.generated_dir:
             stem = path.stem
             if stem not in declared and stem not in manifest.libraries():
                 add(

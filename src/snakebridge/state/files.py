@@ -154,6 +154,12 @@ def remove_file(path: Path) -> bool:
     return True
 
 
+def generated_sources(project: Project) -> list[Path]:
+    """Every ``.ex`` file under the project's generated directory, as it is on disk."""
+    gen = project.generated_dir
+    return sorted(p for p in gen.rglob("*.ex") if p.is_file()) if gen.is_dir() else []
+
+
 def _umask() -> int:
     # os.umask can only be read by setting it; do it under a lock so threads don't race.
     with _UMASK_LOCK:

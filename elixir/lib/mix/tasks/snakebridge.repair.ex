@@ -3,7 +3,11 @@ defmodule Mix.Tasks.Snakebridge.Repair do
   @moduledoc """
   Runs the same checks as `mix snakebridge.verify`, then regenerates every library
   with a missing or changed binding (in the managed Python environment) and rewrites
-  the manifest and the lock. Exits non-zero if something could not be repaired.
+  the manifest and the lock. A missing or unreadable manifest is rebuilt from the
+  bindings the generated files define and the calls the code makes. It never removes a
+  binding the code calls (nor, when rebuilding, any binding): if re-rendering would,
+  it changes nothing and says which ones. Exits non-zero if something could not be
+  repaired.
 
       mix snakebridge.repair [--dry-run]
 

@@ -3,10 +3,12 @@ defmodule Mix.Tasks.Snakebridge.Verify do
   @moduledoc """
   Checks that `.snakebridge/manifest.json`, the generated source under
   `lib/snakebridge_generated/` and `snakebridge.lock` agree with each other and with the
-  current Python environment. Prints one line per mismatch with the command that fixes
-  it, and exits non-zero when there is any.
+  current Python environment: every manifest symbol is defined with the code it was
+  generated with, nothing else is defined, and every generated file still has the bytes
+  recorded when it was generated. Prints one line per mismatch with the command that
+  fixes it, and exits non-zero when there is any.
 
-      mix snakebridge.verify [--format json]
+      mix snakebridge.verify [--format json] [--no-environment]
 
   A thin shell over the Python command `snakebridge verify`.
   """
