@@ -11,7 +11,7 @@ import pytest
 from snakebridge.project import ProjectError
 from snakebridge.state import ledger, manifest
 
-from .helpers import cmd, det, generate
+from .helpers import cmd, det, generate, snapshot
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +160,39 @@ def test_lock_rebuild_works_on_a_corrupt_lock(root: Path, damage: str) -> None:
     assert "could not be read" in out.logged("warning")
     assert path.read_bytes() == good
     assert cmd(root, "lock", "--check")[0].exit_code == 0
+
+
+def test_promote_reports_what_no_binding_replaces_and_writes_nothing_for_it(root: Path) -> None:
+    record(
+        root,
+        ("numpy", "numpy", "median", 1),
+        ("numpy", "numpy", "pi", 0),  # SnakeBridge.get of a constant: an attribute binding
+        ("numpy", "numpy", "sin", 0),  # SnakeBridge.get of a function: no binding replaces it
+        ("numpy", "numpy", "linalg", 0),  # a module
+        ("numpy", "numpy.fft", "fft", 1),
+    )
+    reply, out = cmd(root, "promote", "--all")
+    assert reply.exit_code == 0, out.text
+    assert sorted(reply.data["promoted"]) == ["Numpy.Fft.fft/1", "Numpy.median/1", "Numpy.pi/0"]
+    assert reply.data["failed"] == []
+    assert sorted(reply.data["skipped"]) == ["Numpy.linalg/0", "Numpy.sin/0"]
+    assert "not promoted Numpy.sin/0: numpy.sin is a ufunc whose binding would be" in out.text
+    assert "not promoted Numpy.linalg/0: numpy.linalg is a module" in out.text
+    assert "not generated" not in out.text
+    source = (root / "lib/snakebridge_generated/numpy.ex").read_text()
+    assert "def sin(" not in source and "defmodule Numpy.Linalg do" not in source
+    assert "defmodule Numpy.Fft do" in source and "def median(" in source
+    m = manifest.read(root / ".snakebridge/manifest.json")
+    assert dict(m.promoted) == {
+        "Numpy.Fft.fft": "numpy.fft.fft/1",
+        "Numpy.median": "numpy.median/1",
+        "Numpy.pi": "numpy.pi/0",
+    }
+    assert cmd(root, "verify")[0].exit_code == 0
+    # The reasons stay in the ledger: listed there, and not retried.
+    _, out = cmd(root, "ledger")
+    assert "numpy.sin/0  x1  cannot be promoted: numpy.sin is a ufunc" in out.text
+    before = snapshot(root)
+    reply, out = cmd(root, "promote", "--all")
+    assert reply.exit_code == 0 and "nothing that can be promoted" in out.text
+    assert snapshot(root) == before

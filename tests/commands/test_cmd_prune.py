@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from snakebridge.state import manifest
+from snakebridge.state import ledger, manifest
 
-from .helpers import cmd, det, generate, snapshot
+from .helpers import NUMPY_JSON, cmd, det, generate, snapshot
 
 ALL = [
     det("Numpy", "mean", 1),
@@ -150,3 +150,112 @@ def test_restore_list_and_unknown_id(root: Path) -> None:
 def test_bad_argument_is_a_clear_error(root: Path) -> None:
     with pytest.raises(Exception, match=r"mix snakebridge.prune: unrecognized arguments: --frob"):
         cmd(root, "prune", "--frob")
+
+
+# ------------------------------------------------------------- variants follow their symbol
+
+ITERTOOLS = {
+    "name": "itertools",
+    "stdlib": True,
+    "module_name": "Itertools",
+    "python_module": "itertools",
+    "streaming": ["count"],
+}
+LIBS = [*NUMPY_JSON, ITERTOOLS]
+WITH_VARIANTS = [
+    *ALL,
+    det("Numpy.Ndarray", "shape", 1),
+    det("Numpy.Ndarray", "tolist", 1),
+    det("Itertools", "count", 1),
+]
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("variants")
+    generate(root, WITH_VARIANTS, libraries=LIBS)
+    return root
+
+
+@pytest.fixture
+def vroot(variants: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "app"
+    shutil.copytree(variants, target)
+    return target
+
+
+def unused(root: Path, *detections: dict[str, object], **extra: object) -> list[str]:
+    reply, _ = cmd(
+        root, "analyze", "--format", "json", libraries=LIBS, detections=list(detections), **extra
+    )
+    return sorted(e["elixir"] for u in reply.data["libraries"].values() for e in u["unused"])
+
+
+def test_a_setter_is_used_with_its_getter(vroot: Path) -> None:
+    assert "Numpy.Ndarray.put_shape" in keys(vroot)
+    for called in ("shape", "put_shape"):
+        left = unused(vroot, det("Numpy.Ndarray", called, 1))
+        assert "Numpy.Ndarray.shape" not in left and "Numpy.Ndarray.put_shape" not in left
+    both = unused(vroot, det("Numpy", "mean", 1))
+    assert {"Numpy.Ndarray.shape", "Numpy.Ndarray.put_shape"} <= set(both)
+
+
+def test_bang_and_stream_variants_count_as_their_symbol(vroot: Path) -> None:
+    left = unused(vroot, det("Numpy", "mean!", 1), det("Itertools", "count_stream", 1))
+    assert "Numpy.mean" not in left and "Itertools.count" not in left
+
+
+def test_prune_removes_exactly_what_it_reports_setters_too(vroot: Path) -> None:
+    reply, out = cmd(vroot, "prune", libraries=LIBS, detections=[det("Numpy", "mean", 1)])
+    assert reply.exit_code == 0, out.text
+    pruned = reply.data["pruned"]
+    assert "Numpy.Ndarray.put_shape" in pruned and "Numpy.Ndarray.shape" in pruned
+    assert f"pruned {len(pruned)} symbol(s)" in out.text
+    for key in pruned:
+        assert f"pruned {key}/" in out.text
+    assert keys(vroot) == ["Numpy.mean"]
+    source = (vroot / "lib/snakebridge_generated/numpy.ex").read_text()
+    assert "def put_shape(" not in source and "def shape(" not in source
+    assert cmd(vroot, "verify", libraries=LIBS)[0].exit_code == 0
+
+
+def test_keep_and_pattern_name_a_whole_group(vroot: Path) -> None:
+    none = [det("Numpy", "mean", 1)]
+    reply, _ = cmd(
+        vroot, "prune", "--dry-run", "--pattern", "*.put_shape", libraries=LIBS, detections=none
+    )
+    assert reply.data["pruned"] == ["Numpy.Ndarray.put_shape", "Numpy.Ndarray.shape"]
+    reply, _ = cmd(
+        vroot,
+        "prune",
+        "--dry-run",
+        "--keep",
+        "Numpy.Ndarray.put_shape,Numpy.std!,Itertools.count_stream",
+        libraries=LIBS,
+        detections=none,
+    )
+    assert not {
+        "Numpy.Ndarray.shape",
+        "Numpy.Ndarray.put_shape",
+        "Numpy.std",
+        "Itertools.count",
+    } & set(reply.data["pruned"])
+
+
+def test_promoted_and_ledger_symbols_are_not_unused(vroot: Path) -> None:
+    path = vroot / ".snakebridge/manifest.json"
+    manifest.write(path, manifest.with_promoted(manifest.read(path), {"Numpy.std": "numpy.std/1"}))
+    ledger.merge_records(vroot / ".snakebridge/ledger.json", {("json", "json", "dumps", 1): 2})
+    reply, out = cmd(vroot, "analyze", libraries=LIBS, detections=[det("Numpy", "mean", 1)])
+    assert "dynamic Numpy.std/1,2  (numpy.std; promoted from numpy.std/1)" in out.text
+    assert "dynamic Json.dumps/1,2  (json.dumps; seen in the ledger)" in out.text
+    assert "json: 1 generated, 0 used, 1 called dynamically, 0 unused" in out.text
+    reply, _ = cmd(
+        vroot, "prune", "--dry-run", libraries=LIBS, detections=[det("Numpy", "mean", 1)]
+    )
+    assert "Numpy.std" not in reply.data["pruned"] and "Json.dumps" not in reply.data["pruned"]
+    # Named explicitly, a promoted symbol can be pruned (with a warning).
+    reply, out = cmd(vroot, "prune", "--pattern", "Numpy.std", libraries=LIBS, detections=[])
+    assert reply.data["pruned"] == ["Numpy.std"]
+    assert "Numpy.std is called dynamically" in out.logged("warning")
+    assert "Numpy.std" not in keys(vroot)

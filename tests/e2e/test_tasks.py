@@ -51,6 +51,8 @@ defmodule App do
 
   # What the scanner cannot see: it goes through the dynamic API and the ledger.
   def dynamic(xs), do: SnakeBridge.call!("numpy", "median", [xs])
+  # A function read as a value, and a module: no generated binding replaces either.
+  def values, do: {SnakeBridge.get("numpy", "sin"), SnakeBridge.get("numpy", "linalg")}
 end
 """
 
@@ -228,7 +230,7 @@ def test_analyze_prune_restore(app: Path) -> None:
 
 def test_dynamic_call_recorded_listed_promoted_then_strict_compile_passes(app: Path) -> None:
     ledger = app / ".snakebridge/ledger.json"
-    ran = run_mix(app, "run", "-e", "IO.inspect(App.dynamic([1.0, 5.0, 3.0]))")
+    ran = run_mix(app, "run", "-e", "IO.inspect({App.dynamic([1.0, 5.0, 3.0]), App.values()})")
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "3.0" in ran.stdout
     # The worker flushes its records when it exits, just after the VM does.
@@ -252,8 +254,20 @@ def test_dynamic_call_recorded_listed_promoted_then_strict_compile_passes(app: P
     promoted = run_mix(app, "snakebridge.promote", "--all")
     assert promoted.returncode == 0, promoted.stdout + promoted.stderr
     assert "generated Numpy.median/1" in promoted.stdout
-    assert "Numpy.median" in manifest_keys(app)
-    assert "no dynamic calls recorded" in run_mix(app, "snakebridge.ledger").stdout
+    assert "not promoted Numpy.sin/0: numpy.sin is a ufunc" in promoted.stdout
+    assert "not promoted Numpy.linalg/0: numpy.linalg is a module" in promoted.stdout
+    assert "Numpy.median" in manifest_keys(app) and "Numpy.sin" not in manifest_keys(app)
+    assert "defmodule Numpy.Linalg" not in (app / NUMPY_EX).read_text()
+    listed = run_mix(app, "snakebridge.ledger")
+    assert "0 dynamic call(s) without a binding" not in listed.stdout
+    assert "numpy.sin/0  x1  cannot be promoted" in listed.stdout
+    assert "Numpy.median" not in listed.stdout
+    (app / "lib/stats.ex").unlink()  # only the dynamic call is left
+    analyze = run_mix(app, "snakebridge.analyze")
+    assert "dynamic Numpy.median/1,2  (numpy.median; promoted from numpy.median/1)" in (
+        analyze.stdout
+    )
+    assert "unused  Numpy.median" not in analyze.stdout
 
     strict = run_mix(app, "compile", env={"SNAKEBRIDGE_STRICT": "1"})
     assert strict.returncode == 0, strict.stdout + strict.stderr

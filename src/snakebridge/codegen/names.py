@@ -157,6 +157,14 @@ def setter(getter: str) -> str:
     return SETTER_PREFIX + getter
 
 
+def getter(name: str) -> str | None:
+    """``put_shape`` → ``shape``: the getter a setter belongs to, if ``name`` is spelled
+    like a setter (whether it is one, and not a function called ``put_x``, the caller
+    decides: a setter binds the same Python attribute as its getter)."""
+    stem = name.removeprefix(SETTER_PREFIX)
+    return stem if stem != name and stem else None
+
+
 def symbol_name(function: str, streaming: Collection[str]) -> str | None:
     """The symbol an Elixir function name belongs to: ``mean!`` and (when ``mean`` is
     declared streaming) ``mean_stream`` are ``mean``; None for discovery functions and

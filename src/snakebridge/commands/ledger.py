@@ -64,11 +64,10 @@ def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
         )
         for item in pending:
             e = item.entry
-            python = f"{e.python_module}.{e.function}/{e.arity}"
             if item.problem:
-                output.out(f"  {python}  x{e.count}  cannot be promoted: {item.problem}")
+                output.out(f"  {item.python}  x{e.count}  cannot be promoted: {item.problem}")
             else:
-                output.out(f"  {item.label}  x{e.count}  ({e.library}: {python})")
+                output.out(f"  {item.label}  x{e.count}  ({e.library}: {item.python})")
         if args.all:
             for item in done:
                 output.out(f"  {item.label}  x{item.entry.count}  (generated)")

@@ -3,19 +3,42 @@
 ``--all`` or ``--library L`` (repeatable) says which; promotion is never implicit
 (seed decision 6). The pending ledger entries become detections for the generation
 pipeline (which adds them to the manifest, renders the library files and updates the
-lock); entries that now have a binding leave the ledger, the others stay with the
-reason they could not be generated.
+lock), and the manifest marks them promoted (``analyze`` and ``prune`` then know their
+callers are dynamic). Each entry ends up one of:
+
+- generated: its binding exists at the recorded arity; it leaves the ledger;
+- not promoted: no binding can replace the recorded use (it names a module, or a
+  function read as a value or called with an arity it does not accept); the reason is
+  kept in the ledger, so ``mix snakebridge.ledger`` shows it and promote does not retry;
+- not generated: the generator could not bind it (its diagnostic says why); it stays in
+  the ledger, and the exit status is 1.
+
+The generator is the judge of what a name is, so the entries are generated once in a
+transaction that is discarded when any of them was not a plain success; the successes
+alone are then generated again. Nothing is ever written for an entry that was not
+promoted: no empty module, no binding at another arity.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from snakebridge.cli import Output, Reply, command
+from snakebridge.codegen import names
 from snakebridge.project import Project, ProjectError
-from snakebridge.state import ledger, manifest, promotion
+from snakebridge.state import bindings, ledger, manifest, promotion
 from snakebridge.state.argv import Parser
+from snakebridge.state.files import project_lock, read_bytes
+
+GENERATED, NOT_PROMOTED, NOT_GENERATED = "generated", "not promoted", "not generated"
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    outcome: str  # GENERATED, NOT_PROMOTED or NOT_GENERATED
+    reason: str = ""
 
 
 @command("promote")
@@ -46,41 +69,139 @@ def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
         output.out(
             "nothing to promote: every recorded dynamic call already has a binding"
             if not blocked
-            else "nothing that can be promoted"
+            else "nothing that can be promoted (`mix snakebridge.ledger` lists why)"
         )
-        return Reply(data={"promoted": [], "failed": [p.label for p in blocked]})
+        return Reply(data={"promoted": [], "failed": [], "skipped": [p.label for p in blocked]})
     if args.dry_run:
         for item in chosen:
             output.out(f"would generate {item.label}  (x{item.entry.count})")
         return Reply(data={"promoted": [], "would_promote": [p.label for p in chosen]})
 
-    from snakebridge.commands.generate import generate
+    verdicts, outcome = _promote(project, chosen, output)
 
-    detections = [p.detection for p in chosen if p.detection is not None]
-    outcome = generate(project, detections, output=output)
-    after = manifest.read(project.manifest_path)
-    promoted = [
-        p
-        for p in chosen
-        if p.detection is not None
-        and after.has(p.detection.module, p.detection.function, p.detection.arity)
-    ]
-    failed = [p for p in chosen if p not in promoted]
+    def having(outcome: str) -> list[promotion.Pending]:
+        return [p for p in chosen if verdicts[p.entry.record_key].outcome == outcome]
+
+    def why(item: promotion.Pending) -> str:
+        return verdicts[item.entry.record_key].reason
+
+    promoted, skipped, failed = having(GENERATED), having(NOT_PROMOTED), having(NOT_GENERATED)
     ledger.remove(project.ledger_path, [p.entry.record_key for p in promoted])
+    ledger.set_problems(project.ledger_path, {p.entry.record_key: why(p) for p in skipped})
     for item in promoted:
         output.out(f"generated {item.label}")
+    for item in skipped:
+        output.out(f"not promoted {item.label}: {why(item)}")
     for item in failed:
-        output.out(f"not generated {item.label} (stays in the ledger)")
-    for d in outcome.diagnostics:
-        output.log(d.severity, d.message)
-    if outcome.written:
-        output.out("wrote " + ", ".join(outcome.written) + "; commit them")
+        output.out(f"not generated {item.label}: {why(item)} (stays in the ledger)")
+    if outcome is not None:
+        for d in outcome.diagnostics:
+            output.log(d.severity, d.message)
+        if outcome.written:
+            output.out("wrote " + ", ".join(outcome.written) + "; commit them")
     return Reply(
-        exit_code=0 if not failed and outcome.ok else 1,
+        exit_code=0 if not failed and (outcome is None or outcome.ok) else 1,
         data={
             "promoted": [p.label for p in promoted],
+            "skipped": [p.label for p in blocked + skipped],
             "failed": [p.label for p in failed],
-            "written": outcome.written,
-            "diagnostics": [d.to_payload() for d in outcome.diagnostics],
+            "written": [] if outcome is None else outcome.written,
+            "diagnostics": [] if outcome is None else [d.to_payload() for d in outcome.diagnostics],
         },
     )
+
+
+class _Retry(Exception):
+    """Not every entry was a plain success: discard this generation and redo the rest."""
+
+
+def _promote(
+    project: Project, chosen: Sequence[promotion.Pending], output: Output
+) -> tuple[dict[ledger.RecordKey, _Verdict], Any]:
+    verdicts: dict[ledger.RecordKey, _Verdict] = {}
+    try:
+        with project_lock(project):
+            outcome = _generate(project, chosen, verdicts, output)
+            if any(v.outcome != GENERATED for v in verdicts.values()):
+                raise _Retry
+            return verdicts, outcome
+    except _Retry:
+        pass
+    good = [p for p in chosen if verdicts[p.entry.record_key].outcome == GENERATED]
+    if not good:
+        return verdicts, None
+    with project_lock(project):
+        again: dict[ledger.RecordKey, _Verdict] = {}
+        outcome = _generate(project, good, again, output)
+    verdicts.update(again)
+    return verdicts, outcome
+
+
+def _generate(
+    project: Project,
+    items: Sequence[promotion.Pending],
+    verdicts: dict[ledger.RecordKey, _Verdict],
+    output: Output,
+) -> Any:
+    """Generate ``items`` inside the caller's transaction, judge each, mark the successes."""
+    from snakebridge.commands.generate import generate
+
+    outcome = generate(project, [p.detection for p in items if p.detection], output=output)
+    after = manifest.read(project.manifest_path)
+    defined = _defined(project)
+    for p in items:
+        verdicts[p.entry.record_key] = _judge(p, after, defined, outcome.diagnostics)
+    marks = {
+        manifest.key(p.detection.module, p.detection.function): p.python
+        for p in items
+        if p.detection and verdicts[p.entry.record_key].outcome == GENERATED
+    }
+    if marks:
+        manifest.write(project.manifest_path, manifest.with_promoted(after, marks))
+    return outcome
+
+
+def _defined(project: Project) -> set[bindings.Binding]:
+    out: set[bindings.Binding] = set()
+    for spec in project.libraries:
+        try:
+            text = read_bytes(project.generated_file(spec)).decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            continue
+        out |= bindings.parse_source(text)
+    return out
+
+
+def _judge(
+    item: promotion.Pending,
+    after: manifest.Manifest,
+    defined: set[bindings.Binding],
+    diagnostics: Sequence[Any],
+) -> _Verdict:
+    d = item.detection
+    assert d is not None
+    entry = after.symbols.get(manifest.key(d.module, d.function))
+    if entry is not None and d.arity in entry.arities:
+        return _Verdict(GENERATED)
+    if entry is not None:
+        arities = ", ".join(map(str, entry.arities))
+        how = (
+            "a read of the function itself (`SnakeBridge.get`) or a call without arguments"
+            if d.arity == 0
+            else f"a call with {d.arity} positional argument(s)"
+        )
+        return _Verdict(
+            NOT_PROMOTED,
+            f"{entry.python} is a {entry.kind} whose binding would be {entry.key}/{arities}; "
+            f"the recorded use was {how}, which no generated binding replaces",
+        )
+    submodule = f"{d.module}.{names.module_segment(d.function)}"
+    if (submodule, "__functions__", 0) in defined:  # every generated module has it
+        return _Verdict(
+            NOT_PROMOTED,
+            f"{item.entry.python_module}.{item.entry.function} is a module, not a function or "
+            f"attribute; call the functions it holds instead",
+        )
+    prefix = f"{d.module}.{d.function}"
+    said = [x.message for x in diagnostics if x.message.startswith((prefix + ":", prefix + "/"))]
+    return _Verdict(NOT_GENERATED, said[0] if said else "the generator produced no binding for it")

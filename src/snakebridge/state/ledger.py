@@ -4,7 +4,9 @@ The runtime's worker calls ``merge_records`` with the counts it gathered
 (``(library, python_module, function, arity) -> count``); ``mix snakebridge.ledger``
 lists what is not in the manifest yet and ``mix snakebridge.promote`` turns it into
 generated bindings (seed decision 6). The ledger is never committed (setup writes the
-``.gitignore`` line), so it carries no timestamps either: counts only.
+``.gitignore`` line), so it carries no timestamps either: counts only, and for a call
+promote found no binding can replace (a module, a function read as a value), the
+reason (``problem``), so it is reported instead of retried.
 
 Several workers may merge at once, and the worker must never corrupt or lose the
 file, so each merge takes a file lock (``ledger.json.lock``, separate from the project
@@ -39,6 +41,7 @@ class LedgerEntry:
     function: str
     arity: int
     count: int
+    problem: str | None = None  # why promote cannot turn it into a binding
 
     @property
     def record_key(self) -> RecordKey:
@@ -48,10 +51,14 @@ class LedgerEntry:
 @dataclass(frozen=True)
 class Ledger:
     counts: Mapping[RecordKey, int] = field(default_factory=lambda: MappingProxyType({}))
+    problems: Mapping[RecordKey, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def entries(self) -> tuple[LedgerEntry, ...]:
-        return tuple(LedgerEntry(*k, count=c) for k, c in sorted(self.counts.items()))
+        return tuple(
+            LedgerEntry(*k, count=c, problem=self.problems.get(k))
+            for k, c in sorted(self.counts.items())
+        )
 
     def __len__(self) -> int:
         return len(self.counts)
@@ -84,18 +91,29 @@ def parse(text: str, path: Path) -> Ledger:
     if not isinstance(calls, list):
         raise _corrupt(path, '"calls" must be a list')
     counts: dict[RecordKey, int] = {}
+    problems: dict[RecordKey, str] = {}
     for i, raw in enumerate(calls):
         k = _record_key(raw)
         count = raw.get("count") if isinstance(raw, dict) else None
-        if k is None or not _is_count(count):
+        problem = raw.get("problem") if isinstance(raw, dict) else None
+        if k is None or not _is_count(count) or not isinstance(problem, (str, type(None))):
             raise _corrupt(
                 path,
                 f"call #{i + 1} needs library, python_module, function (strings), "
-                f"arity and count (non-negative integers)",
+                f"arity and count (non-negative integers), and problem (a string) if any",
             )
         assert isinstance(count, int)
         counts[k] = counts.get(k, 0) + count
-    return Ledger(MappingProxyType(dict(sorted(counts.items()))))
+        if problem:
+            problems[k] = problem
+    return _ledger(counts, problems)
+
+
+def _ledger(counts: Mapping[RecordKey, int], problems: Mapping[RecordKey, str]) -> Ledger:
+    return Ledger(
+        MappingProxyType(dict(sorted(counts.items()))),
+        MappingProxyType({k: v for k, v in sorted(problems.items()) if k in counts}),
+    )
 
 
 def _record_key(raw: Any) -> RecordKey | None:
@@ -124,6 +142,7 @@ def render(ledger: Ledger) -> bytes:
                 "function": e.function,
                 "library": e.library,
                 "python_module": e.python_module,
+                **({"problem": e.problem} if e.problem else {}),
             },
             sort_keys=True,
             ensure_ascii=False,
@@ -168,7 +187,7 @@ def merge_records(ledger_path: Path, records: Mapping[RecordKey, int]) -> None:
         merged = dict(current.counts)
         for k, count in clean.items():
             merged[k] = merged.get(k, 0) + count
-        write(path, Ledger(MappingProxyType(dict(sorted(merged.items())))))
+        write(path, _ledger(merged, current.problems))
 
 
 def remove(ledger_path: Path, keys: Iterable[RecordKey]) -> int:
@@ -180,8 +199,16 @@ def remove(ledger_path: Path, keys: Iterable[RecordKey]) -> int:
         kept = {k: c for k, c in current.counts.items() if k not in drop}
         removed = len(current.counts) - len(kept)
         if removed:
-            write(path, Ledger(MappingProxyType(kept)))
+            write(path, _ledger(kept, current.problems))
         return removed
+
+
+def set_problems(ledger_path: Path, problems: Mapping[RecordKey, str]) -> None:
+    """Record why these calls cannot be promoted (``promote`` reports them, not retries)."""
+    path = Path(ledger_path)
+    with file_lock(lock_path(path), timeout=30.0, what="the ledger"):
+        current = read(path)
+        write(path, _ledger(current.counts, {**current.problems, **problems}))
 
 
 def _corrupt(path: Path, detail: str) -> StateError:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from snakebridge.codegen import names
 from snakebridge.project import Detection, LibrarySpec, Project
+from snakebridge.state import ledger as ledger_mod
+from snakebridge.state.errors import StateError
 from snakebridge.state.ledger import Ledger, LedgerEntry
 from snakebridge.state.manifest import Manifest
 
@@ -29,6 +31,11 @@ class Pending:
     def label(self) -> str:
         if self.detection is not None:
             return f"{self.detection.module}.{self.detection.function}/{self.detection.arity}"
+        return self.python
+
+    @property
+    def python(self) -> str:
+        """The recorded call, as Python names it (``numpy.median/1``)."""
         e = self.entry
         return f"{e.python_module}.{e.function}/{e.arity}"
 
@@ -65,6 +72,20 @@ def classify(
             )
             continue
         detection = Detection(target[0], target[1], entry.arity, LEDGER_FILE, None)
-        item = Pending(entry, detection)
-        (done if manifest.has(target[0], target[1], entry.arity) else pending).append(item)
+        if manifest.has(target[0], target[1], entry.arity):
+            done.append(Pending(entry, detection))
+        else:
+            # A problem promote recorded: no binding can replace this call.
+            pending.append(Pending(entry, None if entry.problem else detection, entry.problem))
     return pending, done
+
+
+def dynamic_keys(project: Project, manifest: Manifest) -> set[str]:
+    """Manifest symbols the ledger saw called dynamically; empty when there is no ledger or
+    it cannot be read (it is a development aid, never a reason to fail)."""
+    try:
+        recorded = ledger_mod.read(project.ledger_path)
+    except StateError:
+        return set()
+    _pending, done = classify(project, recorded, manifest)
+    return {f"{p.detection.module}.{p.detection.function}" for p in done if p.detection}

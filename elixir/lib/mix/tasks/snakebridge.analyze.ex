@@ -3,8 +3,9 @@ defmodule Mix.Tasks.Snakebridge.Analyze do
   @moduledoc """
   Scans the project (the configured scan paths, and `test/`) and compares what it calls
   with what is generated: for each library, the generated symbols nothing calls any
-  more (candidates for `mix snakebridge.prune`), the ones only tests call, and the calls
-  that have no binding yet.
+  more (candidates for `mix snakebridge.prune`), the ones only tests call, the ones
+  called dynamically (promoted from the ledger, or seen in it), and the calls that have
+  no binding yet. A setter, a `!` and a `_stream` variant count as their symbol.
 
       mix snakebridge.analyze [--library L] [--format json]
 

@@ -2,9 +2,12 @@ defmodule Mix.Tasks.Snakebridge.Promote do
   @shortdoc "Generates bindings for recorded dynamic calls"
   @moduledoc """
   Turns dynamic calls recorded in `.snakebridge/ledger.json` into generated bindings:
-  adds them to the manifest, regenerates the affected library files and the lock, and
-  removes the promoted entries from the ledger. Promotion is always explicit (seed
-  decision 6): CI uses the committed manifest only.
+  adds them to the manifest (marked promoted, so analyze and prune know their callers
+  are dynamic), regenerates the affected library files and the lock, and removes the
+  promoted entries from the ledger. A recorded call that no binding replaces (a module,
+  a function read as a value) is reported and nothing is written for it; the reason
+  stays in the ledger. Exits 1 when a call could not be generated. Promotion is always
+  explicit (seed decision 6): CI uses the committed manifest only.
 
       mix snakebridge.promote --all
       mix snakebridge.promote --library numpy

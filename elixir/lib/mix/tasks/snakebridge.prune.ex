@@ -12,7 +12,11 @@ defmodule Mix.Tasks.Snakebridge.Prune do
       name (`numpy.linalg.solve`) matches the glob `P` (repeatable)
     * `--keep a,b` — never remove these (Elixir or Python names, globs allowed)
 
-  A symbol still called from `test/` is reported with the file and line of the call.
+  A symbol's `!` and `_stream` variants and its generated setter (`put_x`) go with it:
+  naming any of them in `--pattern` or `--keep` names the whole symbol, and prune
+  removes exactly the symbols it lists. Symbols called dynamically (promoted from the
+  ledger, or seen in it) are pruned only when a `--pattern` names them. A symbol still
+  called from `test/` is reported with the file and line of the call.
   Before changing anything the manifest, the lock and the generated files are copied to
   `.snakebridge/backups/<id>/`; `mix snakebridge.restore` brings them back.
 
