@@ -315,7 +315,9 @@ defmodule Mix.Tasks.Compile.SnakebridgeTest do
       """
 
       {out, 0} =
-        System.cmd(python, ["-c", script], env: [{"PYTHONPATH", SnakeBridge.CLIPort.python_src()}])
+        System.cmd(python, ["-c", script],
+          env: [{"PYTHONPATH", SnakeBridge.PythonSource.python_path()}]
+        )
 
       for rendered <- String.split(out, <<0>>) do
         assert SnakeBridge.Scanner.Manifest.layout_problem(rendered) == nil
