@@ -177,3 +177,47 @@ def test_list_hook_and_large_binaries_stay_uncopied() -> None:
     parts = encode(("x", blob))
     assert any(part is blob for part in parts)
     assert etf.decode(b"".join(parts)) == ("x", blob)
+
+
+def _export_fun(module: str, function: str, arity: int) -> Opaque:
+    """An EXPORT_EXT term (``fun module:function/arity``), byte for byte."""
+    data = bytes([113]) + etf.encode(Atom(module))[1:] + etf.encode(Atom(function))[1:]
+    return Opaque(113, data + etf.encode(arity)[1:])
+
+
+_FUN_MARK = Atom("fun_here")
+_tree = st.recursive(
+    st.one_of(st.integers(), st.text(max_size=5), st.just(_FUN_MARK)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.tuples(children, children),
+        st.dictionaries(st.text(max_size=4), children, max_size=4),
+    ),
+    max_leaves=30,
+)
+
+
+@given(_tree)
+def test_fun_hook_sees_funs_in_depth_first_order(tree: Any) -> None:
+    """The index the worker gives each fun is its depth-first position: what the
+    Elixir caller's walk of its own request reproduces (lists and tuples in order,
+    maps key then value in encoding order)."""
+    counter = iter(range(10_000))
+    expected: list[int] = []
+
+    def place(node: Any) -> Any:
+        if node == _FUN_MARK:
+            expected.append(next(counter))
+            return _export_fun("Elixir.M", f"f{expected[-1]}", 1)
+        if isinstance(node, list):
+            return [place(x) for x in node]
+        if isinstance(node, tuple):
+            return tuple(place(x) for x in node)
+        if isinstance(node, dict):
+            return {k: place(v) for k, v in node.items()}
+        return node
+
+    data = etf.encode(place(tree))
+    seen: list[tuple[str, str | None, int]] = []
+    etf.make_decoder(fun_hook=lambda o: seen.append(etf.fun_info(o)))(data)
+    assert seen == [("Elixir.M", f"f{i}", 1) for i in expected]

@@ -24,6 +24,10 @@ defmodule SnakeBridge do
   `SnakeBridge.bytes/1` marks Python `bytes`; NaN and ±infinity are `:nan`,
   `:infinity`, `:neg_infinity`; anything else comes back as a `SnakeBridge.Ref`.
   Results are `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`; bang variants raise.
+
+  Elixir functions anywhere in `args` or `opts` reach Python as callables that run in
+  the calling process (`SnakeBridge.call("builtins", "sorted", [xs], key: &abs/1)`);
+  see `docs/guides/callbacks.md`.
   """
 
   alias SnakeBridge.{Bytes, Ref, Runtime}

@@ -20,7 +20,8 @@ binary (not UTF-8)            ``bytes``
 tuple                         ``tuple``
 list                          ``list`` (charlists arrive as lists of ints)
 map                           ``dict``
-pid, port, reference, fun     ``Opaque`` (kept, never interpreted)
+pid, port, reference, fun     ``Opaque`` (kept, never interpreted); a decoder
+                              with a ``fun_hook`` replaces funs
 ============================  ==========================================
 
 Encoding ``bytes`` yields a plain binary; wrapping user bytes in the explicit
@@ -31,8 +32,10 @@ crosses this module twice), so :func:`make_decoder` builds a decoder with hooks:
 ``struct_hook`` sees every map that has a ``__struct__`` key while it is decoded
 (refs and bytes wrappers are replaced in the same pass, no second walk), and
 ``numeric_list`` turns homogeneous numeric lists into arrays straight from the
-frame bytes (the numpy fast path). Both are closures over local names because
-attribute and global lookups dominate a pure-Python codec's cost.
+frame bytes (the numpy fast path); ``fun_hook`` replaces every Elixir fun (the
+runtime turns them into Python callables, see ``runtime.callbacks``). They are
+closures over local names because attribute and global lookups dominate a pure-Python
+codec's cost.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ _SMALL_ATOM = 115
 _MAP = 116
 _ATOM_UTF8 = 118
 _SMALL_ATOM_UTF8 = 119
+_NEW_FUN = 112
+_EXPORT = 113
 
 _OPAQUE_TAGS = frozenset({88, 89, 90, 101, 102, 103, 112, 113, 114, 120})
 
@@ -173,10 +178,13 @@ def make_decoder(
     atom_values: dict[str, Any] | None = None,
     opaque_seen: Callable[[Opaque], None] | None = None,
     raw_binary_structs: frozenset[str] = frozenset(),
+    fun_hook: Callable[[Opaque], Any] | None = None,
 ) -> Decoder:
     """Build a decoder; see :func:`make_reader` for the hooks."""
     return whole_term(
-        make_reader(struct_hook, numeric_list, atom_values, opaque_seen, raw_binary_structs)
+        make_reader(
+            struct_hook, numeric_list, atom_values, opaque_seen, raw_binary_structs, fun_hook
+        )
     )
 
 
@@ -186,6 +194,7 @@ def make_reader(
     atom_values: dict[str, Any] | None = None,
     opaque_seen: Callable[[Opaque], None] | None = None,
     raw_binary_structs: frozenset[str] = frozenset(),
+    fun_hook: Callable[[Opaque], Any] | None = None,
 ) -> Reader:
     """Build a decoder.
 
@@ -195,7 +204,8 @@ def make_reader(
     for a byte string); a non-None answer replaces the list.
     ``atom_values`` maps atom names to the Python values they decode to (overriding
     the default ``Atom``), e.g. ``nan`` to ``float('nan')``.
-    ``opaque_seen`` is told about every pid, port, reference or fun decoded.
+    ``opaque_seen`` is told about every pid, port, reference or fun decoded, except
+    the funs ``fun_hook(opaque)`` replaces (when given: every fun, in decode order).
     ``raw_binary_structs`` names structs whose binary fields are bytes, never text:
     they skip the UTF-8 attempt (a 10 MB payload would otherwise be scanned) and reach
     ``struct_hook`` as ``memoryview`` slices of the frame.
@@ -349,6 +359,8 @@ def make_reader(
         if tag in _OPAQUE_TAGS:
             end = _skip(buf, pos - 1, dec)
             opaque = Opaque(tag, buf[pos - 1 : end])
+            if fun_hook is not None and tag in (_NEW_FUN, _EXPORT):
+                return fun_hook(opaque), end
             if opaque_seen is not None:
                 opaque_seen(opaque)
             return opaque, end
@@ -420,6 +432,23 @@ def _skip(buf: bytes, pos: int, dec: Callable[[bytes, int], tuple[Any, int]]) ->
     return end
 
 
+def fun_info(opaque: Opaque) -> tuple[str, str | None, int]:
+    """``(module, function, arity)`` of an Erlang fun; ``function`` is None for an
+    anonymous fun (its name is not part of the external format)."""
+    data = opaque.data
+    if opaque.tag == _NEW_FUN:
+        # tag, size u32, arity u8, uniq 16 bytes, index u32, num_free u32, module atom
+        module, _ = _plain_reader(data, 30)
+        return str(module), None, data[5]
+    if opaque.tag == _EXPORT:
+        module, pos = _plain_reader(data, 1)
+        function, pos = _plain_reader(data, pos)
+        arity, _ = _plain_reader(data, pos)
+        return str(module), str(function), int(arity)
+    raise ValueError(f"{opaque!r} is a {opaque.kind}, not a function")
+
+
+_plain_reader: Reader = make_reader()
 decode: Decoder = make_decoder()
 decode.__doc__ = "Decode one complete ETF term (with its leading version byte)."
 

@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,12 +20,27 @@ REF = Atom("Elixir.SnakeBridge.Ref")
 BYTES = Atom("Elixir.SnakeBridge.Bytes")
 
 
+# Python helpers shared with the ExUnit runtime tests (the `sbtest` library).
+SUPPORT_PYTHON = Path(__file__).resolve().parents[2] / "elixir" / "test" / "support" / "python"
+
+
 class Worker:
-    def __init__(self, libraries: dict[str, str], *, ledger_path: str | None = None) -> None:
+    def __init__(
+        self,
+        libraries: dict[str, str],
+        *,
+        ledger_path: str | None = None,
+        callbacks: dict[str, Any] | None = None,
+    ) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(SUPPORT_PYTHON), env.get("PYTHONPATH")) if p
+        )
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "snakebridge.runtime.worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            env=env,
         )
         self.ids = itertools.count(1)
         self.logs: list[tuple[str, str]] = []
@@ -37,6 +53,7 @@ class Worker:
                     Atom("pool"): Atom("default"),
                     Atom("libraries"): libraries,
                     Atom("ledger_path"): ledger_path,
+                    Atom("callbacks"): callbacks or {},
                 },
             )
         )
@@ -70,7 +87,7 @@ class Worker:
                 continue
             return frame
 
-    def request(self, call_type: str, session: str = "s1", **fields: Any) -> Any:
+    def send_request(self, call_type: str, session: str = "s1", **fields: Any) -> int:
         rid = next(self.ids)
         request = {Atom("call_type"): Atom(call_type), Atom("session"): session}
         for key, value in fields.items():
@@ -78,6 +95,10 @@ class Worker:
         request.setdefault(Atom("args"), [])
         request.setdefault(Atom("kwargs"), {})
         self.send((rid, request))
+        return rid
+
+    def request(self, call_type: str, session: str = "s1", **fields: Any) -> Any:
+        rid = self.send_request(call_type, session, **fields)
         reply = self.reply()
         # {id, result} or {id, result, :refs} when the call left refs in its session.
         assert reply[0] == rid

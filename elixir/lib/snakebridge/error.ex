@@ -13,7 +13,11 @@ defmodule SnakeBridge.Error do
       Python traceback;
     * bridge failures, each with a message that says what to do: `:timeout`,
       `:worker_crash`, `:pool_overloaded`, `:not_allowed`, `:ref_lost`, `:encode_error`,
-      `:bad_argument`, `:python_unavailable`.
+      `:bad_argument`, `:python_unavailable`;
+    * `:elixir_error`: an Elixir function called from Python (a callback) raised, threw
+      or exited and Python did not catch it. `exception` is the original exception
+      (`{:throw, value}` / `{:exit, reason}` for the other kinds) and `stacktrace` its
+      stacktrace; bang variants re-raise exactly that (`raise!/1`).
 
   `call` says which call failed (library, module, function, call type); `worker` is the
   worker id that ran it, when one did.
@@ -28,7 +32,9 @@ defmodule SnakeBridge.Error do
                message: "",
                traceback: nil,
                call: nil,
-               worker: nil
+               worker: nil,
+               exception: nil,
+               stacktrace: nil
 
   @type t :: %__MODULE__{
           type: atom,
@@ -36,7 +42,9 @@ defmodule SnakeBridge.Error do
           message: String.t(),
           traceback: String.t() | nil,
           call: map | nil,
-          worker: String.t() | nil
+          worker: String.t() | nil,
+          exception: Exception.t() | {:throw | :exit, term} | nil,
+          stacktrace: Exception.stacktrace() | nil
         }
 
   @python_types %{
@@ -110,9 +118,10 @@ defmodule SnakeBridge.Error do
   @impl true
   def message(%__MODULE__{} = error) do
     head =
-      case error.python_type do
-        nil -> "(#{error.type}) #{error.message}"
-        python_type -> "#{python_type}: #{error.message}"
+      case error do
+        %{type: :elixir_error} -> error.message
+        %{python_type: nil} -> "(#{error.type}) #{error.message}"
+        %{python_type: python_type} -> "#{python_type}: #{error.message}"
       end
 
     case error.call do
@@ -131,6 +140,23 @@ defmodule SnakeBridge.Error do
   @doc "The exception module a bang variant raises for this error."
   @spec exception_module(t) :: module
   def exception_module(%__MODULE__{type: type}), do: Map.get(@modules, type, __MODULE__)
+
+  @doc """
+  Raises what a bang variant raises for this error: the original exception (or throw,
+  or exit) with its own stacktrace for an `:elixir_error` that carries one, else
+  `to_exception/1`.
+  """
+  @spec raise!(t) :: no_return
+  def raise!(%__MODULE__{type: :elixir_error, exception: original, stacktrace: stack} = error)
+      when is_list(stack) do
+    case original do
+      %{__exception__: true} -> :erlang.raise(:error, original, stack)
+      {kind, reason} when kind in [:throw, :exit] -> :erlang.raise(kind, reason, stack)
+      _ -> raise error
+    end
+  end
+
+  def raise!(%__MODULE__{} = error), do: raise(to_exception(error))
 
   @doc "The exception a bang variant raises for this error."
   @spec to_exception(t) :: Exception.t()

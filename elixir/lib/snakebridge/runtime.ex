@@ -24,10 +24,14 @@ defmodule SnakeBridge.Runtime do
 
   Idempotent calls (`descriptor.idempotent`) are retried once on a fresh worker when
   their worker crashed.
+
+  Elixir functions anywhere in `args` or `opts` reach Python as callables that run in
+  this process (see `SnakeBridge.Runtime.Callbacks`); the timeout covers the whole call,
+  its callbacks included.
   """
 
   alias SnakeBridge.{Error, Ref}
-  alias SnakeBridge.Runtime.{Args, Numeric, Pool, Session, Telemetry}
+  alias SnakeBridge.Runtime.{Args, Callbacks, Numeric, Pool, Session, Telemetry}
 
   @runtime_keys [:timeout, :session, :pool, :batch, :numeric_lists]
 
@@ -55,7 +59,7 @@ defmodule SnakeBridge.Runtime do
   def call!(descriptor, args, opts \\ []) do
     case call(descriptor, args, opts) do
       {:ok, value} -> value
-      {:error, error} -> raise Error.to_exception(error)
+      {:error, error} -> Error.raise!(error)
     end
   end
 
@@ -108,7 +112,7 @@ defmodule SnakeBridge.Runtime do
       fn ->
         case start.() do
           {:ok, %Ref{} = ref, sb} -> {ref, false, sb}
-          {:error, error} -> raise Error.to_exception(error)
+          {:error, error} -> Error.raise!(error)
         end
       end,
       &next_items/1,
@@ -121,7 +125,7 @@ defmodule SnakeBridge.Runtime do
   defp next_items({ref, false, sb}) do
     case ref_call(ref, :stream_next, nil, [Keyword.get(sb, :batch, 1)], snakebridge: sb) do
       {:ok, {items, done}} when is_list(items) -> {items, {ref, done == true, sb}}
-      {:error, error} -> raise Error.to_exception(error)
+      {:error, error} -> Error.raise!(error)
     end
   end
 
@@ -153,7 +157,7 @@ defmodule SnakeBridge.Runtime do
   def ref_call!(ref, call_type, name, args, opts \\ []) do
     case ref_call(ref, call_type, name, args, opts) do
       {:ok, value} -> value
-      {:error, error} -> raise Error.to_exception(error)
+      {:error, error} -> Error.raise!(error)
     end
   end
 
@@ -164,7 +168,11 @@ defmodule SnakeBridge.Runtime do
     request_id = :erlang.unique_integer([:positive])
     frame = :erlang.term_to_binary({request_id, request})
 
-    case Pool.request(ref.pool || :default, {:worker, ref.worker}, request_id, frame, nil) do
+    pool = ref.pool || :default
+
+    case pool
+         |> Pool.request({:worker, ref.worker}, request_id, frame, nil)
+         |> Callbacks.await(pool, request_id, request) do
       {:reply, _data, _worker} -> :ok
       # The worker is gone, and the object with it: released either way.
       {:error, %Error{type: :ref_lost}} -> :ok
@@ -302,9 +310,11 @@ defmodule SnakeBridge.Runtime do
     request_id = :erlang.unique_integer([:positive])
     frame = :erlang.term_to_binary({request_id, request})
 
-    case Pool.request(pool, route, request_id, frame, timeout) do
+    case pool
+         |> Pool.request(route, request_id, frame, timeout)
+         |> Callbacks.await(pool, request_id, request) do
       {:reply, data, worker} ->
-        {decode_reply(data, request_id, call, worker), worker}
+        {decode_reply(data, request_id, request, call, worker), worker}
 
       {:error, %Error{type: :worker_crash}} when retry? ->
         send_request(pool, route, request, call, timeout, false)
@@ -313,6 +323,9 @@ defmodule SnakeBridge.Runtime do
         {{:error, %{error | call: call}}, nil}
     end
   end
+
+  defp worker_error(map, call, worker),
+    do: map |> Error.from_worker(call, worker) |> Callbacks.restore(map)
 
   @doc false
   # Every atom the worker may send. Naming them here puts them in the atom table when
@@ -332,11 +345,16 @@ defmodule SnakeBridge.Runtime do
         :log,
         :ready,
         :default,
-        :refs
+        :refs,
+        :callbacks,
+        :callback,
+        :cast,
+        :fun,
+        :named
       ]
   end
 
-  defp decode_reply(data, request_id, call, worker) do
+  defp decode_reply(data, request_id, request, call, worker) do
     case :erlang.binary_to_term(data, [:safe]) do
       {^request_id, {:ok, value}} ->
         {:ok, value}
@@ -346,7 +364,16 @@ defmodule SnakeBridge.Runtime do
         {:ok, value}
 
       {^request_id, {:error, map}} when is_map(map) ->
-        {:error, Error.from_worker(map, call, worker)}
+        {:error, worker_error(map, call, worker)}
+
+      # Python kept some of the call's Elixir functions: they stay callable for the session.
+      {^request_id, result, :callbacks} ->
+        Callbacks.keep(request_id, request)
+
+        case result do
+          {:ok, value} -> {:ok, value}
+          {:error, map} when is_map(map) -> {:error, worker_error(map, call, worker)}
+        end
     end
   rescue
     ArgumentError ->

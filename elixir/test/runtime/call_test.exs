@@ -117,9 +117,10 @@ defmodule SnakeBridge.Runtime.CallTest do
       assert message =~ "pid"
 
       assert {:error, %Error{type: :encode_error, message: message}} =
-               SnakeBridge.call("sbtest", "echo", [], f: fn -> :ok end)
+               SnakeBridge.call("sbtest", "echo", [], f: make_ref())
 
       assert message =~ "keyword argument f"
+      assert message =~ "reference"
     end
   end
 

@@ -30,12 +30,14 @@ defmodule SnakeBridge.RuntimeCase do
       root: File.cwd!(),
       mix_env: :test,
       ledger_path: Keyword.get(opts, :ledger_path),
-      python_path: Path.expand("../../../src", __DIR__)
+      python_path: Path.expand("../../../src", __DIR__),
+      callbacks:
+        SnakeBridge.Config.runtime_overrides!(callbacks: Keyword.get(opts, :callbacks, [])).callbacks
     }
 
     pool_opts =
       [name: name, settings: settings, size: 1, env: %{"PYTHONPATH" => @support_python}]
-      |> Keyword.merge(Keyword.drop(opts, [:libraries, :ledger_path]))
+      |> Keyword.merge(Keyword.drop(opts, [:libraries, :ledger_path, :callbacks]))
 
     ExUnit.Callbacks.start_supervised!({SnakeBridge.Runtime.Pool, pool_opts})
     wait_ready(name)

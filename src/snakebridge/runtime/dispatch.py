@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from snakebridge.runtime.allowlist import Allowlist, NotAllowed
+from snakebridge.runtime.callbacks import Bridge
 from snakebridge.runtime.store import RefStore
 from snakebridge.runtime.values import K_ID, Codec
 
@@ -39,10 +40,11 @@ def _rss_kb() -> int:
 
 
 class Dispatcher:
-    def __init__(self, allowlist: Allowlist, store: RefStore, codec: Codec) -> None:
+    def __init__(self, allowlist: Allowlist, store: RefStore, codec: Codec, bridge: Bridge) -> None:
         self.allowlist = allowlist
         self.store = store
         self.codec = codec
+        self.bridge = bridge
         self.ledger: dict[tuple[str, str, str, int], int] = {}
         self._resolved: dict[tuple[str, str, str], Any] = {}
         self.handlers: dict[str, Handler] = {
@@ -191,7 +193,9 @@ class Dispatcher:
         return released
 
     def _release_session(self, request: Request, _args: list[Any], _k: dict[str, Any]) -> Any:
-        return self.store.release_session(str(request.get("session")))
+        session = str(request.get("session"))
+        self.bridge.release_session(session)
+        return self.store.release_session(session)
 
     def _stats(self, _request: Request, _args: list[Any], _kwargs: dict[str, Any]) -> Any:
         return {

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import builtins
 import traceback
+import types
 from typing import Any
 
+from snakebridge.runtime import callbacks
+from snakebridge.runtime.callbacks import ElixirError
+
 _MAX_TRACEBACK = 20_000
+_BRIDGE_FILE = callbacks.__file__
 
 
 def qualified_name(cls: type) -> str:
@@ -25,7 +30,7 @@ def exception_map(exc: BaseException, *, skip_frames: int = 0) -> dict[str, Any]
         if tb is None or tb.tb_next is None:
             break
         tb = tb.tb_next
-    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    text = "".join(traceback.format_exception(type(exc), exc, _without_bridge(tb)))
     if len(text) > _MAX_TRACEBACK:
         text = "...\n" + text[-_MAX_TRACEBACK:]
     bases = [
@@ -39,12 +44,45 @@ def exception_map(exc: BaseException, *, skip_frames: int = 0) -> dict[str, Any]
         message = str(exc)
     except Exception:  # a broken __str__ must not hide the error
         message = f"<{type(exc).__name__} with an unprintable message>"
-    return {
+    error: dict[str, Any] = {
         "type": "python",
         "python_type": qualified_name(type(exc)),
         "bases": bases,
         "message": message,
         "traceback": text,
+    }
+    elixir = _elixir_origin(exc)
+    if elixir is not None:
+        error["elixir"] = elixir
+    return error
+
+
+def _without_bridge(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """The traceback without the callback bridge's own frames (never user code)."""
+    frames = []
+    while tb is not None:
+        frames.append(tb)
+        tb = tb.tb_next
+    kept = [t for t in frames if t.tb_frame.f_code.co_filename != _BRIDGE_FILE]
+    if len(kept) == len(frames):
+        return frames[0] if frames else None
+    rebuilt = None
+    for t in reversed(kept):
+        rebuilt = types.TracebackType(rebuilt, t.tb_frame, t.tb_lasti, t.tb_lineno)
+    return rebuilt
+
+
+def _elixir_origin(exc: BaseException) -> dict[str, Any] | None:
+    """An ElixirError that reached the top: Elixir re-raises the original exception
+    (found by ``token`` in the calling process), or rebuilds it from these fields."""
+    if not isinstance(exc, ElixirError):
+        return None
+    return {
+        "token": exc.token,
+        "type": exc.elixir_type,
+        "kind": exc.kind,
+        "message": exc.message,
+        "stacktrace": exc.stacktrace,
     }
 
 

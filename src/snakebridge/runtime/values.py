@@ -8,7 +8,9 @@ Inbound (one decoding pass, no second walk over the arguments):
 - homogeneous numeric lists of at least ``NUMERIC_MIN`` elements become numpy
   arrays straight from the frame bytes when the call targets a numeric library
   (the implicit fast path); for other libraries they stay lists;
-- ``:nan``, ``:infinity``, ``:neg_infinity`` become floats.
+- ``:nan``, ``:infinity``, ``:neg_infinity`` become floats;
+- Elixir funs become ``ElixirFunction`` callables of the request's ``Scope``
+  (``runtime.callbacks``).
 
 Outbound: scalars, strings, lists, tuples, dicts, None and booleans by value;
 ``bytes`` as ``%SnakeBridge.Bytes{}``; numpy scalars as Python scalars; every other
@@ -22,6 +24,7 @@ from __future__ import annotations
 import math
 import struct
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +38,7 @@ from snakebridge.etf import (
     whole_term,
 )
 from snakebridge.runtime.allowlist import Allowlist
+from snakebridge.runtime.callbacks import Bridge, ElixirFunction, Scope
 from snakebridge.runtime.errors import qualified_name
 from snakebridge.runtime.store import Entry, RefError, RefStore
 
@@ -53,7 +57,7 @@ _FLOAT_ATOMS = {"nan": math.nan, "infinity": math.inf, "neg_infinity": -math.inf
 
 
 class EncodeRefused(Exception):
-    """A value cannot cross (an Elixir pid/fun/reference in the arguments)."""
+    """A value cannot cross (an Elixir pid/port/reference in the arguments)."""
 
 
 @dataclass(slots=True)
@@ -63,6 +67,7 @@ class RequestState:
     numeric_made: list[int] = field(default_factory=list)
     opaques: int = 0
     created: list[str] = field(default_factory=list)
+    scope: Scope | None = None
 
     def reset(self) -> None:
         # Reused across requests: allocating fresh lists per call is measurable.
@@ -72,6 +77,12 @@ class RequestState:
         if self.numeric_made:
             self.numeric_made = []
         self.opaques = 0
+        if self.scope is not None:
+            self.scope = None
+
+    @property
+    def funs(self) -> int:
+        return 0 if self.scope is None else len(self.scope.functions)
 
 
 _U32 = struct.Struct(">I").unpack_from
@@ -87,6 +98,16 @@ def _cacheable_tail(rest: dict[Any, Any]) -> bool:
     return isinstance(kwargs, dict) and all(type(v) in _IMMUTABLE for v in kwargs.values())
 
 
+def _summary(value: Any) -> str | None:
+    """A repr that costs nothing, for values whose repr() is slow (arrays, frames)."""
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple):
+        dtype = getattr(value, "dtype", None)
+        name = type(value).__qualname__
+        return f"{name}(shape={shape}" + (f", dtype={dtype})" if dtype is not None else ")")
+    return None
+
+
 def _short_repr(value: Any) -> str:
     np = sys.modules.get("numpy")
     try:
@@ -100,6 +121,10 @@ def _short_repr(value: Any) -> str:
     return text
 
 
+def _borrowed_repr(value: Any) -> str:
+    return _summary(value) or _short_repr(value)
+
+
 class Codec:
     def __init__(self, store: RefStore, allowlist: Allowlist, worker_id: str, pool: str) -> None:
         self.store = store
@@ -107,6 +132,11 @@ class Codec:
         self.worker_id = worker_id
         self.pool = Atom(pool)
         self.state = RequestState()
+        # Set by the worker; Elixir funs decoded from requests call back through it.
+        self.bridge: Bridge | None = None
+        # True while a callback frame is encoded: user code run meanwhile (a __repr__
+        # of an argument) must not start another, which would share its encoder.
+        self.encoding_callback = False
         self._np: Any = None
         # numpy is imported only when the user declared it: the allowlist is the contract.
         if "numpy" in allowlist.roots:
@@ -125,6 +155,7 @@ class Codec:
             atom_values=_FLOAT_ATOMS,
             opaque_seen=self._opaque_in,
             raw_binary_structs=frozenset({BYTES_STRUCT}),
+            fun_hook=self._fun_in,
         )
         self._decode = whole_term(self._read)
         self._encode = make_parts_encoder(
@@ -133,6 +164,13 @@ class Codec:
             list_hook=self._numeric_out if self._np is not None else None,
         )
         self._plain = make_parts_encoder(bytes_hook=self._bytes_out)
+        # Callback frames have an encoder of their own: a callback may start while a
+        # reply is being encoded (from user code such as a __repr__).
+        self._encode_callback = make_parts_encoder(
+            default=self._to_borrowed_ref,
+            bytes_hook=self._bytes_out,
+            list_hook=self._numeric_out if self._np is not None else None,
+        )
         # Decoded request tails (everything after `args`), keyed by their bytes.
         self._tails: dict[bytes, dict[Any, Any]] = {}
 
@@ -169,7 +207,12 @@ class Codec:
                         tail = buf[pos:]
                         rest = self._tails.get(tail)
                         if rest is None:
-                            marks = (len(state.refs_in), len(state.numeric_made), state.opaques)
+                            marks = (
+                                len(state.refs_in),
+                                len(state.numeric_made),
+                                state.opaques,
+                                state.funs,
+                            )
                             rest = {}
                             for _ in range(size - 1):
                                 k, pos = read(buf, pos)
@@ -179,7 +222,12 @@ class Codec:
                             if (
                                 len(tail) <= _TAIL_MAX_BYTES
                                 and marks
-                                == (len(state.refs_in), len(state.numeric_made), state.opaques)
+                                == (
+                                    len(state.refs_in),
+                                    len(state.numeric_made),
+                                    state.opaques,
+                                    state.funs,
+                                )
                                 and _cacheable_tail(rest)
                             ):
                                 if len(self._tails) >= _TAIL_CACHE_MAX:
@@ -251,6 +299,15 @@ class Codec:
     def _opaque_in(self, _opaque: Opaque) -> None:
         self.state.opaques += 1
 
+    def _fun_in(self, opaque: Opaque) -> ElixirFunction:
+        state = self.state
+        scope = state.scope
+        if scope is None:
+            if self.bridge is None:
+                raise EncodeRefused("Elixir functions cannot cross outside a worker")
+            scope = state.scope = Scope(self.bridge)
+        return scope.add(opaque)
+
     def begin(self, session: str) -> None:
         """Called once the request map is decoded: refs made from now on bind to it."""
         self.state.session = session
@@ -280,7 +337,9 @@ class Codec:
                 )
             raise RefError(
                 "ref_lost",
-                f"{label} was released (release/1, or its session ended) and can no longer be used",
+                f"{label} was released (release/1, its session ended, or it was an argument "
+                "of an Elixir callback, valid only until the callback returned) and can no "
+                "longer be used",
             )
 
     def settle_numeric(self, value: Any, keep_arrays: bool) -> Any:
@@ -348,6 +407,48 @@ class Codec:
                 self.store.release(ref_id)
             raise
 
+    def encode_callback(
+        self, term: Any, session: str
+    ) -> tuple[list[bytes | bytearray | memoryview], list[str]]:
+        """Encode a callback frame; refs it makes bind to ``session``. Returns the
+        frame and the ids of those refs (borrowed: released after the callback)."""
+        outer = self.state
+        state = self.state = RequestState(session=session)
+        self.encoding_callback = True
+        try:
+            return self._encode_callback(term), state.created
+        except BaseException:
+            for ref_id in state.created:
+                self.store.release(ref_id)
+            raise
+        finally:
+            self.encoding_callback = False
+            self.state = outer
+
+    def decode_callback_reply(self, frame: bytes, session: str) -> tuple[str, Any]:
+        """``{:callback_reply, {:ok, value} | {:error, map}}`` -> ``(status, value)``.
+
+        Refs in the value must belong to ``session``; lists stay lists (the implicit
+        numpy fast path is for arguments of numeric calls, not for callback results).
+        """
+        outer = self.state
+        state = self.state = RequestState(session=session)
+        try:
+            tag, result = self._decode(frame)
+            if tag != "callback_reply" or not (isinstance(result, tuple) and len(result) == 2):
+                raise DecodeError(f"expected {{:callback_reply, result}}, got {tag!r}")
+            if state.opaques or state.scope is not None:
+                kind = "a function" if state.scope is not None else "a pid, port or reference"
+                raise TypeError(
+                    f"an Elixir callback returned {kind}, which cannot cross to Python; "
+                    "return plain data or refs"
+                )
+            self.check_refs()
+            value = self.settle_numeric(result[1], False)
+            return str(result[0]), value
+        finally:
+            self.state = outer
+
     def encode_plain(self, term: Any) -> list[bytes | bytearray | memoryview]:
         return self._plain(term)
 
@@ -386,7 +487,7 @@ class Codec:
     def _bytes_out(self, raw: bytes | bytearray | memoryview) -> Any:
         return {STRUCT: BYTES_STRUCT, K_DATA: Binary(raw), K_DTYPE: None, K_SHAPE: None}
 
-    def _to_ref(self, value: Any) -> Any:
+    def _to_ref(self, value: Any, describe: Callable[[Any], str] = _short_repr) -> Any:
         np = self._np
         if (
             np is not None
@@ -397,9 +498,15 @@ class Codec:
             if isinstance(item, (int, float, bool, str, bytes)):
                 return item
         self.allowlist.check_value(value, f"a result of type {type(value).__qualname__}")
-        return self.make_ref(value)
+        return self.make_ref(value, describe(value))
 
-    def make_ref(self, value: Any) -> dict[Any, Any]:
+    def _to_borrowed_ref(self, value: Any) -> Any:
+        # A callback argument (an optimizer's x, a DataFrame row) lives only until the
+        # callback returns, and callbacks are called thousands of times: arrays and
+        # frames get a summary, not repr(), which costs tens of µs even when small.
+        return self._to_ref(value, _borrowed_repr)
+
+    def make_ref(self, value: Any, text: str) -> dict[Any, Any]:
         session = self.state.session
         ref_id = self.store.put(session, value)
         self.state.created.append(ref_id)
@@ -410,5 +517,5 @@ class Codec:
             K_WORKER: self.worker_id,
             K_POOL: self.pool,
             K_TYPE: qualified_name(type(value)),
-            K_REPR: _short_repr(value),
+            K_REPR: text,
         }

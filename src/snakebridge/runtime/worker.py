@@ -2,7 +2,9 @@
 
 Lifecycle: move the protocol off fds 0/1 (before anything else can print), capture
 user output, read one ``{:init, config}`` frame, answer ``{:ready, info}``, then
-serve ``{request_id, request}`` frames until the port closes. The worker exits when
+serve ``{request_id, request}`` frames until the port closes. While a request runs, it
+may call Elixir functions (``callbacks``): the bridge then reads the frames, serving
+nested requests until the callback's reply arrives. The worker exits when
 stdin reaches EOF (the pool closed the port or the BEAM exited) and, if it is busy in
 a long call when that happens, when its parent process goes away (checked each
 second), so no Python process outlives its BEAM.
@@ -20,19 +22,22 @@ from typing import Any
 
 from snakebridge import etf
 from snakebridge.etf import Atom
+from snakebridge.runtime import callbacks
 from snakebridge.runtime.allowlist import Allowlist, NotAllowed
 from snakebridge.runtime.dispatch import BadRequest, Dispatcher
 from snakebridge.runtime.errors import exception_map, runtime_error
 from snakebridge.runtime.frames import FrameIO
 from snakebridge.runtime.output import OutputCapture
 from snakebridge.runtime.store import RefError, RefStore
-from snakebridge.runtime.values import NUMERIC_ROOTS, Codec, EncodeRefused
+from snakebridge.runtime.values import NUMERIC_ROOTS, Codec, EncodeRefused, RequestState
 
 OK = Atom("ok")
 ERROR = Atom("error")
 LOG = Atom("log")
 READY = Atom("ready")
 _REFS_TERM = etf.encode(Atom("refs"))[1:]
+# The reply mark of a call whose Elixir functions Python kept (it implies refs).
+_KEPT_TERM = etf.encode(Atom("callbacks"))[1:]
 
 LEDGER_FLUSH_SECONDS = 2.0
 _RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -69,12 +74,24 @@ class Worker:
         self.codec = Codec(
             self.store, self.allowlist, self.worker_id, str(config.get("pool", "default"))
         )
-        self.dispatcher = Dispatcher(self.allowlist, self.store, self.codec)
         ledger_path = config.get("ledger_path")
         self.ledger_path = Path(str(ledger_path)) if ledger_path else None
         self.frames = frames
         self.capture = capture
         self._last_flush = time.monotonic()
+        self.bridge = callbacks.Bridge(
+            frames,
+            self.codec,
+            self.store,
+            config.get("callbacks") or {},
+            serve_nested=self.handle_nested,
+            closed=self.flush_ledger,
+        )
+        self._stack = self.bridge.stack
+        self._lock = self.bridge.lock
+        self.codec.bridge = self.bridge
+        self.dispatcher = Dispatcher(self.allowlist, self.store, self.codec, self.bridge)
+        callbacks.install(self.bridge)
 
     def info(self) -> dict[str, Any]:
         return {
@@ -90,7 +107,7 @@ class Worker:
                 frame = self.frames.read()
                 if frame is None:
                     return
-                self.frames.write_parts(self.handle(frame))
+                self.handle(frame)
                 if self.dispatcher.ledger and (
                     time.monotonic() - self._last_flush > LEDGER_FLUSH_SECONDS
                 ):
@@ -98,15 +115,24 @@ class Worker:
         finally:
             self.flush_ledger()
 
-    def handle(self, frame: bytes) -> list[bytes | bytearray | memoryview]:
+    def handle(self, frame: bytes) -> None:
+        """Run one request and write its reply (the serve loop's request: none runs)."""
         codec = self.codec
+        stack = self._stack
         try:
             request_id, request = codec.decode_request(frame)
         except (etf.DecodeError, ValueError, TypeError, EncodeRefused) as exc:
-            return self._undecodable(frame, exc)
+            self.frames.write_parts(self._undecodable(frame, exc))
+            return
+        session = request.get("session") or ""
+        scope = codec.state.scope
+        if scope is not None:
+            scope.request_id = request_id
+            scope.session = session
+        stack.append((request_id, session))
+        reply: Any
         try:
-            result = self._execute(request)
-            reply: Any = (request_id, (OK, result))
+            reply = (request_id, (OK, self._execute(request, session)))
         except NotAllowed as exc:
             reply = (request_id, (ERROR, runtime_error("not_allowed", str(exc))))
         except RefError as exc:
@@ -116,28 +142,52 @@ class Worker:
             reply = (request_id, (ERROR, runtime_error(kind, str(exc))))
         except BaseException as exc:  # user code may raise SystemExit, KeyboardInterrupt...
             reply = (request_id, (ERROR, exception_map(exc, skip_frames=_user_traceback_skip(exc))))
+        # Nothing may hold the request's Elixir functions but what Python kept (see
+        # Bridge.finish).
+        del request
         self.capture.drain()
-        try:
-            parts = codec.encode(reply)
-            if codec.state.created:
-                # Rewrite {id, result} as {id, result, :refs} in place (arity byte, one more
-                # element): the pool learns this session holds refs here, so it sends
-                # release_session when the session ends, and only then.
+        # The lock: a callback from another thread never interleaves with this reply.
+        with self._lock:
+            stack.pop()
+            try:
+                parts = codec.encode(reply)
+            except NotAllowed as exc:
+                parts = codec.encode_plain(
+                    (request_id, (ERROR, runtime_error("not_allowed", str(exc))))
+                )
+            except BaseException as exc:
+                message = f"the result could not be sent back to Elixir: {exc}"
+                parts = codec.encode_plain(
+                    (request_id, (ERROR, runtime_error("encode_error", message)))
+                )
+            del reply
+            kept = scope is not None and self.bridge.finish(scope)
+            if kept or codec.state.created:
+                # Rewrite {id, result} as {id, result, :refs} in place (arity byte, one
+                # more element): the pool learns this session holds refs here, so it
+                # sends release_session when the session ends, and only then. :callbacks
+                # also tells the caller to keep the request's functions for the session.
                 first = parts[0]
                 if isinstance(first, (bytearray, memoryview)) and first[2] == 2:
                     first[2] = 3
-                    parts.append(_REFS_TERM)
-            return parts
-        except NotAllowed as exc:
-            return codec.encode_plain((request_id, (ERROR, runtime_error("not_allowed", str(exc)))))
-        except BaseException as exc:
-            message = f"the result could not be sent back to Elixir: {exc}"
-            return codec.encode_plain((request_id, (ERROR, runtime_error("encode_error", message))))
+                    parts.append(_KEPT_TERM if kept else _REFS_TERM)
+            self.frames.write_parts(parts)
 
-    def _execute(self, request: dict[Any, Any]) -> Any:
+    def handle_nested(self, frame: bytes) -> None:
+        """A request that arrived while another waits on a callback: it gets request
+        state of its own, and the waiting one's is restored after."""
+        codec = self.codec
+        outer = codec.state
+        codec.state = RequestState()
+        try:
+            self.handle(frame)
+        finally:
+            codec.state = outer
+
+    def _execute(self, request: dict[Any, Any], session: str) -> Any:
         codec = self.codec
         call_type = str(request.get("call_type"))
-        codec.begin(str(request.get("session") or ""))
+        codec.begin(session)
         args = request.get("args") or []
         kwargs = request.get("kwargs") or {}
         if not isinstance(args, list) or not isinstance(kwargs, dict):

@@ -18,6 +18,18 @@ defmodule SnakeBridge.Runtime.Pool do
   worker is killed and replaced, so no late reply can reach a later caller (request ids
   are also unique per node and checked on every reply).
 
+  Callbacks (see `SnakeBridge.Runtime.Callbacks`): while a call runs, its worker may send
+  `{:callback, ...}`. The pool answers the waiting caller with `{:callback, frame,
+  worker}` (its `request/5` returns), and the job waits for the caller's `resume/4`,
+  which carries the answer to the worker. Meanwhile the caller may call again: a call
+  from the very process a waiting job called back goes straight to that worker (a
+  nested call; the waiting job is stacked under it), never into the queue, so nesting
+  cannot deadlock. A nested call's deadline is capped by the outer one: the timeout
+  covers the whole outer call. The caller is monitored from its first callback on: if
+  it dies, the worker is told (`caller_gone`) and unwinds instead of waiting forever.
+  A worker that dies or is killed while callers are inside callbacks is remembered
+  (`gone`), so their `resume/4` (or a nested call) gets its error at once.
+
   Lifecycle: ports are linked to the pool; workers exit on stdin EOF or when their parent
   disappears, so stopping the pool or the VM leaves no Python process behind. A worker
   that fails to start is retried with backoff; while it keeps failing, calls get an
@@ -31,8 +43,34 @@ defmodule SnakeBridge.Runtime.Pool do
 
   @log_prefix <<131, 104, 3, 100, 0, 3, "log">>
   @log_prefix_utf8 <<131, 104, 3, 119, 3, "log">>
+  # The worker writes atoms as SMALL_ATOM_UTF8 (119).
+  @callback_prefix <<131, 104, 5, 119, 8, "callback">>
+  @cast_prefix <<131, 104, 4, 119, 4, "cast">>
   @max_backoff 5_000
   @tick 50
+  @max_gone 64
+
+  defmodule Job do
+    @moduledoc false
+    # One request. Queued: `timer` is its checkout timer. In flight: `prefix` is the
+    # reply's first bytes, `deadline` when it times out. Called back: `waiting` until
+    # the caller resumes it, the caller monitored (`caller`, `monitor`) until it ends;
+    # `caller: :gone` once that process died. `from` is nil for internal requests and
+    # while nobody waits on the reply.
+    defstruct [
+      :from,
+      :request_id,
+      :frame,
+      :timeout,
+      :session,
+      :timer,
+      :prefix,
+      :deadline,
+      :caller,
+      :monitor,
+      waiting: false
+    ]
+  end
 
   defstruct name: nil,
             settings: nil,
@@ -46,6 +84,8 @@ defmodule SnakeBridge.Runtime.Pool do
             instances: %{},
             sessions: %{},
             monitors: %{},
+            callers: %{},
+            gone: %{},
             queued: 0,
             ticking: false,
             unavailable: nil
@@ -117,6 +157,21 @@ defmodule SnakeBridge.Runtime.Pool do
     end
   end
 
+  @doc """
+  Answers a callback: `frame` goes to the worker whose job `request_id` called back, and
+  the call waits on as in `request/5` (its reply, or the next callback).
+  """
+  def resume(pool, worker, request_id, frame) do
+    GenServer.call(process_name(pool), {:resume, worker, request_id, frame}, :infinity)
+  catch
+    :exit, reason ->
+      {:error,
+       Error.runtime(
+         :worker_crash,
+         "SnakeBridge pool #{inspect(pool)} stopped during the call: #{inspect(reason)}"
+       )}
+  end
+
   @doc "Ends a session in this pool: its refs are released in the worker that holds them."
   def end_session(pool, session), do: GenServer.cast(process_name(pool), {:end_session, session})
 
@@ -130,6 +185,7 @@ defmodule SnakeBridge.Runtime.Pool do
     Process.flag(:trap_exit, true)
     SnakeBridge.Runtime.register_pool(Keyword.fetch!(opts, :name))
     settings = Keyword.get_lazy(opts, :settings, &SnakeBridge.Runtime.Settings.load/0)
+    SnakeBridge.Runtime.Callbacks.put_registry(Keyword.fetch!(opts, :name), settings[:callbacks])
 
     settings =
       settings
@@ -176,6 +232,7 @@ defmodule SnakeBridge.Runtime.Pool do
       os_pid: nil,
       status: :down,
       current: nil,
+      stack: [],
       queue: :queue.new(),
       failures: 0,
       last_error: nil,
@@ -192,15 +249,28 @@ defmodule SnakeBridge.Runtime.Pool do
       true ->
         case pick_slot(state, route) do
           {:ok, index, state} ->
-            submit(
-              state,
-              index,
-              {from, request_id, frame, timeout || state.timeout, route_session(route)}
-            )
+            submit(state, index, %Job{
+              from: from,
+              request_id: request_id,
+              frame: frame,
+              timeout: timeout || state.timeout,
+              session: route_session(route)
+            })
 
           {:error, error, state} ->
             {:reply, {:error, error}, state}
         end
+    end
+  end
+
+  def handle_call({:resume, worker, request_id, frame}, {pid, _} = from, state) do
+    with {:ok, index} <- Map.fetch(state.instances, worker),
+         slot = state.slots[index],
+         %Job{request_id: ^request_id, waiting: true, caller: ^pid} = job <- slot.current do
+      true = Port.command(slot.port, frame)
+      {:noreply, put_current(state, index, %{job | from: from, waiting: false})}
+    else
+      _ -> {:reply, {:error, gone_error(state, worker)}, state}
     end
   end
 
@@ -213,6 +283,8 @@ defmodule SnakeBridge.Runtime.Pool do
           os_pid: slot.os_pid,
           status: slot.status,
           busy: slot.current != nil,
+          in_callback: match?(%Job{waiting: true}, slot.current),
+          depth: if(slot.current, do: length(slot.stack) + 1, else: 0),
           queued: :queue.len(slot.queue),
           sessions: slot.sessions
         }
@@ -262,7 +334,8 @@ defmodule SnakeBridge.Runtime.Pool do
 
     state =
       Enum.reduce(state.slots, %{state | ticking: false}, fn
-        {index, %{current: {_, request_id, _, deadline, _, _}}}, acc when deadline <= now ->
+        {index, %{current: %Job{request_id: request_id, deadline: deadline}}}, acc
+        when deadline <= now ->
           expire(acc, index, request_id)
 
         _, acc ->
@@ -287,8 +360,14 @@ defmodule SnakeBridge.Runtime.Pool do
 
   def handle_info({:DOWN, monitor, :process, _pid, _reason}, state) do
     case Map.pop(state.monitors, monitor) do
-      {nil, _} -> {:noreply, state}
-      {session, monitors} -> {:noreply, drop_session(%{state | monitors: monitors}, session)}
+      {nil, _} ->
+        case Map.pop(state.callers, monitor) do
+          {nil, _} -> {:noreply, state}
+          {index, callers} -> {:noreply, caller_down(%{state | callers: callers}, index, monitor)}
+        end
+
+      {session, monitors} ->
+        {:noreply, drop_session(%{state | monitors: monitors}, session)}
     end
   end
 
@@ -309,20 +388,26 @@ defmodule SnakeBridge.Runtime.Pool do
     slot = state.slots[index]
 
     case slot.current do
-      {from, ^request_id, _id, _deadline, timeout, _session} ->
-        reply(
-          from,
-          {:error,
-           Error.runtime(
-             :timeout,
-             "the Python call did not finish within #{timeout} ms; its worker #{slot.worker} " <>
-               "was stopped and replaced (refs it held are gone). Raise the limit with " <>
-               "`snakebridge: [timeout: ms]` in the call's opts or `config :snakebridge, timeout: ms`"
-           )}
-        )
+      %Job{request_id: ^request_id} = job ->
+        # A nested call's deadline is the outer call's: name the limit that was set.
+        timeout = List.last(slot.stack, job).timeout
 
-        state = kill_worker(state, index)
-        start_worker(state, index)
+        callbacks =
+          if slot.stack != [] or job.waiting,
+            do: " (the timeout covers the whole call, its Elixir callbacks included)",
+            else: ""
+
+        error =
+          Error.runtime(
+            :timeout,
+            "the Python call did not finish within #{timeout} ms#{callbacks}; its worker " <>
+              "#{slot.worker} was stopped and replaced (refs it held are gone). Raise the " <>
+              "limit with `snakebridge: [timeout: ms]` in the call's opts or " <>
+              "`config :snakebridge, timeout: ms`"
+          )
+
+        reply(job.from, {:error, error})
+        state |> abandon(index, error) |> kill_worker(index) |> start_worker(index)
 
       _ ->
         state
@@ -335,10 +420,10 @@ defmodule SnakeBridge.Runtime.Pool do
     {expired, rest} =
       slot.queue
       |> :queue.to_list()
-      |> Enum.split_with(fn {_from, id, _f, _t, _timer, _s} -> id == request_id end)
+      |> Enum.split_with(fn %Job{request_id: id} -> id == request_id end)
 
     case expired do
-      [{from, _, _, _, _, _}] ->
+      [%Job{from: from}] ->
         reply(
           from,
           {:error,
@@ -361,6 +446,7 @@ defmodule SnakeBridge.Runtime.Pool do
   @impl true
   def terminate(_reason, state) do
     SnakeBridge.Runtime.unregister_pool(state.name)
+    SnakeBridge.Runtime.Callbacks.erase_registry(state.name)
     for {index, _slot} <- state.slots, do: kill_worker(state, index)
     :ok
   end
@@ -454,12 +540,15 @@ defmodule SnakeBridge.Runtime.Pool do
 
   # ---------------------------------------------------------------- queueing
 
-  defp submit(state, index, {from, request_id, frame, timeout, session} = job) do
+  defp submit(state, index, %Job{from: from, request_id: request_id} = job) do
     slot = state.slots[index]
 
     cond do
       slot.status == :ready and slot.current == nil and :queue.is_empty(slot.queue) ->
         {:noreply, dispatch(state, index, job)}
+
+      nested?(slot.current, from) ->
+        {:noreply, dispatch_nested(state, index, job)}
 
       slot.status == :down and slot.failures >= 2 and slot.last_error != nil ->
         {:reply, {:error, Error.runtime(:worker_crash, slot.last_error)}, state}
@@ -482,28 +571,41 @@ defmodule SnakeBridge.Runtime.Pool do
             state.checkout_timeout
           )
 
-        queue = :queue.in({from, request_id, frame, timeout, timer, session}, slot.queue)
+        queue = :queue.in(%{job | timer: timer}, slot.queue)
         slots = Map.put(state.slots, index, %{slot | queue: queue})
         {:noreply, %{state | slots: slots, queued: state.queued + 1}}
     end
   end
 
+  # The caller of a job waiting on a callback calls again: that runs now, on the worker
+  # that waits (the same process cannot be anywhere else in the queue).
+  defp nested?(%Job{waiting: true, caller: pid}, {pid, _tag}), do: true
+  defp nested?(_current, _from), do: false
+
+  defp dispatch_nested(state, index, job) do
+    slot = state.slots[index]
+    outer = slot.current
+    state = put_slot(state, index, %{slot | current: nil, stack: [outer | slot.stack]})
+    dispatch(state, index, job, outer.deadline)
+  end
+
   # Internal requests (session releases) need no caller and are never refused.
   defp enqueue_internal(state, index, {request_id, frame}) do
     slot = state.slots[index]
+    job = %Job{request_id: request_id, frame: frame, timeout: state.timeout}
 
     if slot.status == :ready and slot.current == nil and :queue.is_empty(slot.queue) do
-      dispatch(state, index, {nil, request_id, frame, state.timeout, nil})
+      dispatch(state, index, job)
     else
-      queue = :queue.in({nil, request_id, frame, state.timeout, nil, nil}, slot.queue)
+      queue = :queue.in(job, slot.queue)
       slots = Map.put(state.slots, index, %{slot | queue: queue})
       %{state | slots: slots, queued: state.queued + 1}
     end
   end
 
-  defp dispatch(state, index, {from, request_id, frame, timeout, session}) do
+  defp dispatch(state, index, %Job{request_id: request_id, timeout: timeout} = job, cap \\ nil) do
     slot = state.slots[index]
-    true = Port.command(slot.port, frame)
+    true = Port.command(slot.port, job.frame)
 
     deadline =
       if timeout == :infinity, do: :infinity, else: System.monotonic_time(:millisecond) + timeout
@@ -511,7 +613,8 @@ defmodule SnakeBridge.Runtime.Pool do
     # The reply starts with `131, 104, 2 | 3` and these bytes: the pool routes it
     # without decoding it.
     <<131, id::binary>> = :erlang.term_to_binary(request_id)
-    current = {from, request_id, id, deadline, timeout, session}
+    # Atoms sort after integers: min/2 keeps an integer deadline over :infinity.
+    current = %{job | frame: nil, timer: nil, prefix: id, deadline: min(deadline, cap)}
     ensure_tick(%{state | slots: Map.put(state.slots, index, %{slot | current: current})})
   end
 
@@ -519,7 +622,7 @@ defmodule SnakeBridge.Runtime.Pool do
     slot = state.slots[index]
 
     case :queue.out(slot.queue) do
-      {{:value, {from, request_id, frame, timeout, timer, session}}, queue} ->
+      {{:value, %Job{from: from, timer: timer} = job}, queue} ->
         if timer, do: Process.cancel_timer(timer)
 
         state = %{
@@ -532,7 +635,7 @@ defmodule SnakeBridge.Runtime.Pool do
         if caller_gone?(from) do
           next_job(state, index)
         else
-          dispatch(state, index, {from, request_id, frame, timeout, session})
+          dispatch(state, index, job)
         end
 
       {:empty, _} ->
@@ -551,18 +654,25 @@ defmodule SnakeBridge.Runtime.Pool do
   defp handle_frame(state, index, <<@log_prefix_utf8, _::binary>> = data),
     do: log_frame(state, index, data)
 
+  defp handle_frame(state, index, <<@callback_prefix, _::binary>> = data),
+    do: callback_frame(state, index, data)
+
+  defp handle_frame(state, _index, <<@cast_prefix, _::binary>> = data) do
+    SnakeBridge.Runtime.Callbacks.cast(state.name, data)
+    state
+  end
+
   defp handle_frame(state, index, data) do
     slot = state.slots[index]
 
     case {slot.current, data} do
-      {{from, _request_id, id, _deadline, _timeout, session}, <<131, 104, arity, rest::binary>>}
+      {%Job{prefix: id, waiting: false} = job, <<131, 104, arity, rest::binary>>}
       when arity in [2, 3] and binary_part(rest, 0, byte_size(id)) == id ->
-        reply(from, {:reply, data, slot.worker})
-        state = %{state | slots: Map.put(state.slots, index, %{slot | current: nil})}
+        reply(job.from, {:reply, data, slot.worker})
         # A 3-tuple reply says the call left refs in its session: only such sessions
         # need a release_session frame when they end.
-        state = if arity == 3, do: mark_refs(state, session), else: state
-        next_job(state, index)
+        state = if arity == 3, do: mark_refs(state, job.session), else: state
+        finish(state, index, job)
 
       _ ->
         other_frame(state, index, data)
@@ -570,6 +680,114 @@ defmodule SnakeBridge.Runtime.Pool do
   rescue
     ArgumentError -> other_frame(state, index, data)
   end
+
+  # The job in flight answered: the job it was nested in (if any) waits on its callback
+  # again, else the next queued job runs.
+  defp finish(state, index, job) do
+    state = unwatch(state, job)
+    slot = state.slots[index]
+
+    case slot.stack do
+      [] ->
+        state |> put_slot(index, %{slot | current: nil}) |> next_job(index)
+
+      [outer | rest] ->
+        state = put_slot(state, index, %{slot | current: outer, stack: rest})
+        if outer.caller == :gone, do: answer_gone(state, index), else: state
+    end
+  end
+
+  # The worker calls back: hand the frame to the process waiting on the job.
+  defp callback_frame(state, index, data) do
+    slot = state.slots[index]
+
+    case slot.current do
+      %Job{waiting: false, from: {pid, _tag} = from} = job ->
+        {state, job} = watch(state, index, job, pid)
+        reply(from, {:callback, data, slot.worker})
+        put_current(state, index, %{job | from: nil, waiting: true})
+
+      # An internal job, or a caller that died: nobody can run the function.
+      %Job{waiting: false, from: nil} ->
+        true = Port.command(slot.port, SnakeBridge.Runtime.Callbacks.caller_gone_frame())
+        state
+
+      _ ->
+        other_frame(state, index, data)
+    end
+  end
+
+  # Monitor a job's caller from its first callback on, so its death is noticed.
+  defp watch(state, _index, %Job{monitor: monitor} = job, _pid) when monitor != nil,
+    do: {state, job}
+
+  defp watch(state, index, job, pid) do
+    monitor = Process.monitor(pid)
+
+    {%{state | callers: Map.put(state.callers, monitor, index)},
+     %{job | caller: pid, monitor: monitor}}
+  end
+
+  defp unwatch(state, %Job{monitor: nil}), do: state
+
+  defp unwatch(state, %Job{monitor: monitor}) do
+    Process.demonitor(monitor, [:flush])
+    %{state | callers: Map.delete(state.callers, monitor)}
+  end
+
+  # The caller of a called-back job died: tell the worker now if the job waits on it
+  # (the function then raises in Python and the call unwinds), or when the job waits
+  # again after the nested call in flight; its reply then goes nowhere.
+  defp caller_down(state, index, monitor) do
+    slot = state.slots[index]
+    gone = fn job -> %{job | from: nil, caller: :gone, monitor: nil} end
+
+    case slot.current do
+      %Job{monitor: ^monitor} = job ->
+        state = put_current(state, index, gone.(job))
+        if job.waiting, do: answer_gone(state, index), else: state
+
+      _ ->
+        stack = Enum.map(slot.stack, &if(&1.monitor == monitor, do: gone.(&1), else: &1))
+        put_slot(state, index, %{slot | stack: stack})
+    end
+  end
+
+  defp answer_gone(state, index) do
+    slot = state.slots[index]
+    true = Port.command(slot.port, SnakeBridge.Runtime.Callbacks.caller_gone_frame())
+    put_current(state, index, %{slot.current | waiting: false})
+  end
+
+  # The worker is going away with callers inside callbacks (or stacked under a nested
+  # call): remember why, so their resume/4 gets this error instead of waiting.
+  defp abandon(state, index, error) do
+    slot = state.slots[index]
+    jobs = if slot.current, do: [slot.current | slot.stack], else: slot.stack
+    state = Enum.reduce(jobs, state, &unwatch(&2, &1))
+
+    if Enum.any?(jobs, &(&1.caller != nil)) do
+      gone = if map_size(state.gone) >= @max_gone, do: %{}, else: state.gone
+      %{state | gone: Map.put(gone, slot.worker, %{error | call: nil})}
+    else
+      state
+    end
+  end
+
+  defp gone_error(state, worker) do
+    Map.get_lazy(state.gone, worker, fn ->
+      Error.runtime(
+        :worker_crash,
+        "Python worker #{worker} stopped while this call was waiting on an Elixir " <>
+          "callback (refs it held are gone; the worker is being replaced)"
+      )
+    end)
+  end
+
+  defp put_current(state, index, job),
+    do: put_slot(state, index, %{state.slots[index] | current: job})
+
+  defp put_slot(state, index, slot), do: %{state | slots: Map.put(state.slots, index, slot)}
 
   defp other_frame(state, index, data) do
     slot = state.slots[index]
@@ -597,18 +815,16 @@ defmodule SnakeBridge.Runtime.Pool do
     slot = state.slots[index]
 
     case slot.current do
-      {from, _id, _prefix, _deadline, _timeout, _session} ->
-        reply(
-          from,
-          {:error,
-           Error.runtime(
-             :worker_crash,
-             "Python worker #{slot.worker} answered out of protocol; it was replaced " <>
-               "(refs it held are gone). This is a SnakeBridge bug: please report it"
-           )}
-        )
+      %Job{from: from} ->
+        error =
+          Error.runtime(
+            :worker_crash,
+            "Python worker #{slot.worker} answered out of protocol; it was replaced " <>
+              "(refs it held are gone). This is a SnakeBridge bug: please report it"
+          )
 
-        state |> kill_worker(index) |> start_worker(index)
+        reply(from, {:error, error})
+        state |> abandon(index, error) |> kill_worker(index) |> start_worker(index)
 
       nil ->
         state
@@ -632,7 +848,16 @@ defmodule SnakeBridge.Runtime.Pool do
     slot = state.slots[index]
     worker = "#{state.name}:#{index}:#{Base.encode16(:crypto.strong_rand_bytes(3), case: :lower)}"
     port = WorkerPort.open(state.settings, state.env, worker, state.name)
-    slot = %{slot | port: port, worker: worker, status: :starting, os_pid: nil, current: nil}
+
+    slot = %{
+      slot
+      | port: port,
+        worker: worker,
+        status: :starting,
+        os_pid: nil,
+        current: nil,
+        stack: []
+    }
 
     %{
       state
@@ -657,6 +882,7 @@ defmodule SnakeBridge.Runtime.Pool do
             | port: nil,
               status: :down,
               current: nil,
+              stack: [],
               os_pid: nil
           })
     }
@@ -672,22 +898,31 @@ defmodule SnakeBridge.Runtime.Pool do
         was_ready = slot.status == :ready
 
         message =
-          if was_ready do
-            "Python worker #{slot.worker} #{why} while running this call " <>
-              "(refs it held are gone; the worker is being replaced)"
-          else
-            "Python worker #{slot.worker} #{why} before it was ready; check that " <>
-              "#{elem(state.settings.python, 1)} can run `python -m snakebridge.runtime.worker` " <>
-              "(run `mix snakebridge.setup`), and see the worker's stderr above"
+          cond do
+            slot.stack != [] or match?(%Job{waiting: true}, slot.current) ->
+              "Python worker #{slot.worker} #{why} while this call was waiting on an " <>
+                "Elixir callback (refs it held are gone; the worker is being replaced)"
+
+            was_ready ->
+              "Python worker #{slot.worker} #{why} while running this call " <>
+                "(refs it held are gone; the worker is being replaced)"
+
+            true ->
+              "Python worker #{slot.worker} #{why} before it was ready; check that " <>
+                "#{elem(state.settings.python, 1)} can run `python -m snakebridge.runtime.worker` " <>
+                "(run `mix snakebridge.setup`), and see the worker's stderr above"
           end
 
-        case slot.current do
-          {from, _id, _prefix, _deadline, _timeout, _session} ->
-            reply(from, {:error, Error.runtime(:worker_crash, message)})
+        state =
+          case slot.current do
+            %Job{from: from} ->
+              error = Error.runtime(:worker_crash, message)
+              reply(from, {:error, error})
+              abandon(state, index, error)
 
-          nil ->
-            :ok
-        end
+            nil ->
+              state
+          end
 
         Logger.warning("SnakeBridge: " <> message, snakebridge_worker: slot.worker)
 
@@ -698,6 +933,7 @@ defmodule SnakeBridge.Runtime.Pool do
           | port: nil,
             status: :down,
             current: nil,
+            stack: [],
             os_pid: nil,
             failures: failures,
             last_error: message
@@ -725,7 +961,7 @@ defmodule SnakeBridge.Runtime.Pool do
   defp fail_queue(state, index, message) do
     slot = state.slots[index]
 
-    for {from, _id, _frame, _timeout, timer, _session} <- :queue.to_list(slot.queue) do
+    for %Job{from: from, timer: timer} <- :queue.to_list(slot.queue) do
       if timer, do: Process.cancel_timer(timer)
       reply(from, {:error, Error.runtime(:worker_crash, message)})
     end

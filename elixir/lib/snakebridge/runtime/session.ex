@@ -45,10 +45,33 @@ defmodule SnakeBridge.Runtime.Session do
     end
   end
 
-  @doc "Releases a session's refs in every running pool."
+  @doc """
+  Runs `fun` with `id` as the current session without ending it afterwards (an Elixir
+  callback runs in the session of the call that passed it). `nil` keeps the current one.
+  """
+  @spec with_current(String.t() | nil, (() -> result)) :: result when result: var
+  def with_current(nil, fun), do: fun.()
+
+  def with_current(id, fun) when is_binary(id) do
+    case Process.get(@key) do
+      {^id, _owner} ->
+        fun.()
+
+      previous ->
+        Process.put(@key, {id, self()})
+
+        try do
+          fun.()
+        after
+          if previous, do: Process.put(@key, previous), else: Process.delete(@key)
+        end
+    end
+  end
+
+  @doc "Releases a session's refs (and kept callbacks) in every running pool."
   @spec end_session(String.t()) :: :ok
   def end_session(id) do
     for pool <- SnakeBridge.Runtime.pools(), do: SnakeBridge.Runtime.Pool.end_session(pool, id)
-    :ok
+    SnakeBridge.Runtime.Callbacks.forget_session(id)
   end
 end

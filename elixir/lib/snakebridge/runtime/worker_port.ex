@@ -29,7 +29,8 @@ defmodule SnakeBridge.Runtime.WorkerPort do
       worker_id: worker_id,
       pool: pool,
       libraries: Map.new(settings.libraries, fn {name, lib} -> {name, lib.python_module} end),
-      ledger_path: settings[:ledger_path]
+      ledger_path: settings[:ledger_path],
+      callbacks: SnakeBridge.Runtime.Callbacks.worker_registry(settings[:callbacks])
     }
 
     Port.command(port, :erlang.term_to_binary({:init, init}))

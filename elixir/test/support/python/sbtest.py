@@ -6,7 +6,11 @@ Declared as the library ``sbtest`` in test pools; importing it never prints.
 import ctypes
 import os
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+
+import snakebridge
 
 CLOSED = []
 
@@ -107,3 +111,144 @@ def mixed():
     import numpy
 
     return [numpy.arange(3), 1, {"k": complex(1, 2)}, (2.5, numpy.float64(0.5), numpy.int64(7))]
+
+
+def call_with(f, *args):
+    return f(*args)
+
+
+def call_kw(**fs):
+    """Call every keyword argument that is callable with its own name."""
+    return {name: f(name) for name, f in fs.items()}
+
+
+def call_nested(structure, arg):
+    """Call every callable found in lists, tuples and dict values, in place."""
+    if callable(structure):
+        return structure(arg)
+    if isinstance(structure, list):
+        return [call_nested(x, arg) for x in structure]
+    if isinstance(structure, tuple):
+        return tuple(call_nested(x, arg) for x in structure)
+    if isinstance(structure, dict):
+        return {k: call_nested(v, arg) for k, v in structure.items()}
+    return structure
+
+
+def with_box(f, value):
+    return f(Box(value))
+
+
+def getpid():
+    return os.getpid()
+
+
+def catch_elixir(f, *args):
+    try:
+        f(*args)
+    except snakebridge.ElixirError as exc:
+        return {
+            "class": type(exc).__name__,
+            "type": exc.elixir_type,
+            "kind": exc.kind,
+            "message": exc.message,
+            "stacktrace": exc.stacktrace,
+            "str": str(exc),
+        }
+    return None
+
+
+def catch_any(f, *args):
+    try:
+        return ["ok", f(*args)]
+    except Exception as exc:
+        return [type(exc).__name__, str(exc)]
+
+
+def with_keywords(f):
+    return catch_any(lambda: f(x=1))
+
+
+ERRORS = []
+
+
+def record_errors(f, *args):
+    try:
+        return f(*args)
+    except BaseException as exc:
+        ERRORS.append(type(exc).__name__)
+        raise
+
+
+def errors():
+    return list(ERRORS)
+
+
+KEPT = {}
+
+
+def keep(name, f):
+    KEPT[name] = f
+    return True
+
+
+def call_kept(name, *args):
+    return KEPT[name](*args)
+
+
+def drop_kept(name):
+    KEPT.pop(name, None)
+    return True
+
+
+def in_threads(f, n):
+    with ThreadPoolExecutor(4) as pool:
+        return list(pool.map(f, range(n)))
+
+
+def call_elixir(module, function, *args):
+    return snakebridge.call_elixir(module, function, *args)
+
+
+def try_call_elixir(module, function, *args):
+    return catch_any(snakebridge.call_elixir, module, function, *args)
+
+
+def cast_elixir(module, function, *args):
+    return catch_any(snakebridge.cast_elixir, module, function, *args)
+
+
+def cast_from_thread(module, function, *args):
+    # Casts work from any thread, also after the call that started it returned.
+    def later():
+        time.sleep(0.2)
+        snakebridge.cast_elixir(module, function, *args)
+
+    threading.Thread(target=later, daemon=True).start()
+    return True
+
+
+def forge_named(module, function, *args):
+    """Skip the worker's own registry check: Elixir must refuse on its own."""
+    from snakebridge.runtime import callbacks
+
+    bridge = callbacks._bridge
+    request_id, session = bridge.stack[-1]
+    return catch_any(
+        bridge._round_trip,
+        (callbacks.CALLBACK, request_id, callbacks.NAMED, (module, function), list(args)),
+        session,
+    )
+
+
+def forge_fun(index, *args):
+    """Ask Elixir to run a fun this call never sent."""
+    from snakebridge.runtime import callbacks
+
+    bridge = callbacks._bridge
+    request_id, session = bridge.stack[-1]
+    return catch_any(
+        bridge._round_trip,
+        (callbacks.CALLBACK, request_id, callbacks.FUN, index, list(args)),
+        session,
+    )
