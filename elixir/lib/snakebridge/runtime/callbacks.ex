@@ -33,7 +33,7 @@ defmodule SnakeBridge.Runtime.Callbacks do
   require Logger
 
   alias SnakeBridge.Error
-  alias SnakeBridge.Runtime.{Pool, Session}
+  alias SnakeBridge.Runtime.{Pool, Session, WorkerPort}
 
   # Calls of this process with a callback in progress: [{request_id, session, request | funs}].
   @calls :"$snakebridge_calls"
@@ -88,7 +88,7 @@ defmodule SnakeBridge.Runtime.Callbacks do
   # ---------------------------------------------------------------- one callback
 
   defp run(data, pool) do
-    case :erlang.binary_to_term(data, [:safe]) do
+    case WorkerPort.safe_decode(data) do
       {:callback, request_id, :fun, index, args} when is_integer(index) and is_list(args) ->
         run_fun(request_id, index, args)
 
@@ -98,11 +98,11 @@ defmodule SnakeBridge.Runtime.Callbacks do
           {:ok, mod, fun} -> apply_in(session_of(request_id), fn -> apply(mod, fun, args) end)
           {:error, type, message} -> failure(type, message)
         end
+
+      # An atom unknown to this node, or a frame of no known shape.
+      _ ->
+        failure("exception", "SnakeBridge could not read the callback request safely")
     end
-  rescue
-    # An atom unknown to this node, or a frame of no known shape.
-    _ in [ArgumentError, CaseClauseError] ->
-      failure("exception", "SnakeBridge could not read the callback request safely")
   end
 
   defp run_fun(request_id, index, args) do
@@ -388,7 +388,7 @@ defmodule SnakeBridge.Runtime.Callbacks do
     Task.start(fn ->
       with {:cast, module, function, args}
            when is_binary(module) and is_binary(function) and is_list(args) <-
-             safe_decode(data),
+             WorkerPort.safe_decode(data),
            {:ok, mod, fun} <- resolve(pool, module, function, length(args)) do
         apply(mod, fun, args)
       else
@@ -401,11 +401,5 @@ defmodule SnakeBridge.Runtime.Callbacks do
     end)
 
     :ok
-  end
-
-  defp safe_decode(data) do
-    :erlang.binary_to_term(data, [:safe])
-  rescue
-    ArgumentError -> :undecodable
   end
 end

@@ -131,39 +131,31 @@ defmodule SnakeBridge.Runtime.Pool do
 
   @doc """
   Sends one encoded request and waits for its reply. `route` is `{:session, id, owner}`
-  (owner pid or nil) or `{:worker, worker_id}`. Returns `{:reply, binary, worker_id}` or
+  (owner pid or nil) or `{:worker, worker_id}`. Returns `{:reply, binary, worker_id}`,
+  `{:callback, binary, worker_id}` (the worker calls back: answer with `resume/4`) or
   `{:error, %SnakeBridge.Error{}}`.
   """
-  def request(pool, route, request_id, frame, timeout) do
-    server = process_name(pool)
-
-    try do
-      GenServer.call(server, {:call, route, request_id, frame, timeout}, :infinity)
-    catch
-      :exit, {:noproc, _} ->
-        {:error,
-         Error.runtime(
-           :worker_crash,
-           "SnakeBridge pool #{inspect(pool)} is not running; start the :snakebridge " <>
-             "application, or configure the pool under `config :snakebridge, pools: [...]`"
-         )}
-
-      :exit, reason ->
-        {:error,
-         Error.runtime(
-           :worker_crash,
-           "SnakeBridge pool #{inspect(pool)} stopped during the call: #{inspect(reason)}"
-         )}
-    end
-  end
+  def request(pool, route, request_id, frame, timeout),
+    do: call_pool(pool, {:call, route, request_id, frame, timeout})
 
   @doc """
   Answers a callback: `frame` goes to the worker whose job `request_id` called back, and
   the call waits on as in `request/5` (its reply, or the next callback).
   """
-  def resume(pool, worker, request_id, frame) do
-    GenServer.call(process_name(pool), {:resume, worker, request_id, frame}, :infinity)
+  def resume(pool, worker, request_id, frame),
+    do: call_pool(pool, {:resume, worker, request_id, frame})
+
+  defp call_pool(pool, message) do
+    GenServer.call(process_name(pool), message, :infinity)
   catch
+    :exit, {:noproc, _} ->
+      {:error,
+       Error.runtime(
+         :worker_crash,
+         "SnakeBridge pool #{inspect(pool)} is not running; start the :snakebridge " <>
+           "application, or configure the pool under `config :snakebridge, pools: [...]`"
+       )}
+
     :exit, reason ->
       {:error,
        Error.runtime(
@@ -586,7 +578,10 @@ defmodule SnakeBridge.Runtime.Pool do
     slot = state.slots[index]
     outer = slot.current
     state = put_slot(state, index, %{slot | current: nil, stack: [outer | slot.stack]})
-    dispatch(state, index, job, outer.deadline)
+    state = dispatch(state, index, job)
+    # Atoms sort after integers: min/2 keeps an integer deadline over :infinity.
+    nested = state.slots[index].current
+    put_current(state, index, %{nested | deadline: min(nested.deadline, outer.deadline)})
   end
 
   # Internal requests (session releases) need no caller and are never refused.
@@ -603,7 +598,7 @@ defmodule SnakeBridge.Runtime.Pool do
     end
   end
 
-  defp dispatch(state, index, %Job{request_id: request_id, timeout: timeout} = job, cap \\ nil) do
+  defp dispatch(state, index, %Job{request_id: request_id, timeout: timeout} = job) do
     slot = state.slots[index]
     true = Port.command(slot.port, job.frame)
 
@@ -613,8 +608,7 @@ defmodule SnakeBridge.Runtime.Pool do
     # The reply starts with `131, 104, 2 | 3` and these bytes: the pool routes it
     # without decoding it.
     <<131, id::binary>> = :erlang.term_to_binary(request_id)
-    # Atoms sort after integers: min/2 keeps an integer deadline over :infinity.
-    current = %{job | frame: nil, timer: nil, prefix: id, deadline: min(deadline, cap)}
+    current = %{job | prefix: id, deadline: deadline}
     ensure_tick(%{state | slots: Map.put(state.slots, index, %{slot | current: current})})
   end
 
@@ -672,7 +666,7 @@ defmodule SnakeBridge.Runtime.Pool do
         # A 3-tuple reply says the call left refs in its session: only such sessions
         # need a release_session frame when they end.
         state = if arity == 3, do: mark_refs(state, job.session), else: state
-        finish(state, index, job)
+        finish(state, index, slot, job)
 
       _ ->
         other_frame(state, index, data)
@@ -683,18 +677,20 @@ defmodule SnakeBridge.Runtime.Pool do
 
   # The job in flight answered: the job it was nested in (if any) waits on its callback
   # again, else the next queued job runs.
-  defp finish(state, index, job) do
-    state = unwatch(state, job)
-    slot = state.slots[index]
-
+  defp finish(state, index, slot, %Job{monitor: nil}) do
     case slot.stack do
-      [] ->
-        state |> put_slot(index, %{slot | current: nil}) |> next_job(index)
-
-      [outer | rest] ->
-        state = put_slot(state, index, %{slot | current: outer, stack: rest})
-        if outer.caller == :gone, do: answer_gone(state, index), else: state
+      [] -> next_job(%{state | slots: Map.put(state.slots, index, %{slot | current: nil})}, index)
+      _ -> finish_nested(state, index, slot)
     end
+  end
+
+  defp finish(state, index, slot, job) do
+    finish(unwatch(state, job), index, slot, %{job | monitor: nil})
+  end
+
+  defp finish_nested(state, index, %{stack: [outer | rest]} = slot) do
+    state = put_slot(state, index, %{slot | current: outer, stack: rest})
+    if outer.caller == :gone, do: answer_gone(state, index), else: state
   end
 
   # The worker calls back: hand the frame to the process waiting on the job.
@@ -792,7 +788,7 @@ defmodule SnakeBridge.Runtime.Pool do
   defp other_frame(state, index, data) do
     slot = state.slots[index]
 
-    case safe_decode(data) do
+    case WorkerPort.safe_decode(data) do
       {:ready, info} when is_map(info) ->
         slot = %{slot | status: :ready, os_pid: info["pid"], failures: 0, last_error: nil}
         state = %{state | slots: Map.put(state.slots, index, slot)}
@@ -834,12 +830,6 @@ defmodule SnakeBridge.Runtime.Pool do
   defp log_frame(state, index, data) do
     WorkerPort.forward_log(data, state.slots[index].worker, state.name)
     state
-  end
-
-  defp safe_decode(data) do
-    :erlang.binary_to_term(data, [:safe])
-  rescue
-    ArgumentError -> :undecodable
   end
 
   # ---------------------------------------------------------------- workers

@@ -76,7 +76,11 @@ defmodule SnakeBridge.Runtime.WorkerPort do
   defp level("error"), do: :error
   defp level(_), do: :info
 
-  defp safe_decode(data) do
+  @doc false
+  # A frame from a worker (or a caller's answer), decoded without creating atoms;
+  # `:undecodable` when it names an unknown atom or is not a term.
+  @spec safe_decode(binary) :: term
+  def safe_decode(data) do
     :erlang.binary_to_term(data, [:safe])
   rescue
     ArgumentError -> :undecodable
