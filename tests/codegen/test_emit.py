@@ -45,12 +45,12 @@ def test_compiles_clean_formats_clean_and_discovers(elixir_project: ElixirProjec
     )
     assert isinstance(result, dict)
     assert result["functions"] == [
-        ("add", [2, 3], "numpy.add"),
+        ("add", [2, 3, 4], "numpy.add"),
         ("asscalar", [1, 2], "numpy.asscalar"),
         ("ix_", list(range(10)), "numpy.ix_"),
-        ("mean", [1, 2], "numpy.mean"),
+        ("mean", [1, 2, 3, 4], "numpy.mean"),
         ("pi", [0, 1], "numpy.pi"),
-        ("py_N", [1, 2], "numpy.N"),
+        ("py_N", [1, 2, 3], "numpy.N"),
         ("py_end", list(range(10)), "numpy.end"),
     ]
     assert result["classes"] == [
@@ -101,22 +101,37 @@ def descriptor(source: str, attr: str) -> str:
     return match.group(1)
 
 
+def flat(source: str) -> str:
+    """The source with line breaks inside calls and heads joined (layout-independent)."""
+    return re.sub(r"\(\n\s*", "(", re.sub(r",\n\s*", ", ", re.sub(r"\n\s*\)", ")", source)))
+
+
 def test_descriptors_follow_the_argument_rules() -> None:
     source = render(idempotent=("mean",), streaming=("mean",))
+    code = flat(source)
     mean = descriptor(source, "d_mean")
-    assert 'kwargs: ["axis", "dtype", "keepdims"]' in mean and "idempotent: true" in mean
+    assert 'kwargs: ["a", "axis", "dtype", "keepdims"]' in mean and "idempotent: true" in mean
     assert "call_type: :stream" in descriptor(source, "d_mean_stream")
-    add = descriptor(source, "d_add")  # ufunc: positional-only out given by name
-    assert 'optional_positional: ["out"]' in add and 'kwargs: ["where"]' in add
-    assert "def add(x1, x2, opts \\\\ []) do" in source
-    assert "kwargs: :any" in descriptor(source, "d_py_end")  # fallback signature
-    assert "def py_end(arg1, arg2) do" in source  # *args: one clause per arity
-    assert "SnakeBridge.Runtime.varargs(:call, @d_py_end, [], [arg1, arg2])" in source
+    assert 'positional: ["a", "axis", "dtype"]' in mean and "required: 1," in mean
+    add = descriptor(source, "d_add")  # ufunc: positional-only out, also by position
+    assert 'positional_only: ["out"]' in add and 'kwargs: ["where"]' in add
+    assert 'positional: ["x1", "x2", "out"]' in add and "required: 2," in add
+    unset = ":__python_default__"
+    # optional positionals and *args: one def per variant, the arities as defaults
+    assert f"def add(x1, x2, out \\\\ {unset}, opts \\\\ {unset}) do" in source
+    assert "SnakeBridge.Runtime.varargs(:call, @d_add, [x1, x2], [out, opts])" in source
+    assert source.count("  def add(") == 1 and source.count("  def add!(") == 1
+    end = descriptor(source, "d_py_end")
+    assert "kwargs: :any" in end and "varargs: true" in end  # fallback signature
+    extras = ", ".join(f"arg{k} \\\\ {unset}" for k in range(1, 9))
+    assert f"def py_end({extras}, opts \\\\ {unset}) do" in code
+    args = ", ".join(f"arg{k}" for k in range(1, 9))
+    assert f"SnakeBridge.Runtime.varargs(:call, @d_py_end, [], [{args}, opts])" in code
     reshape = descriptor(source, "d_reshape")
     assert "call_type: :method" in reshape and 'function: "ndarray.reshape"' in reshape
-    assert "SnakeBridge.Runtime.varargs(:call!, @d_reshape, [ref], [arg1, arg2])" in source
+    assert f"SnakeBridge.Runtime.varargs(:call!, @d_reshape, [ref], [{args}, opts])" in code
     assert "call_type: :new" in descriptor(source, "d_new")
-    assert "def new(shape, opts \\\\ []) do" in source  # self dropped
+    assert f"def new(shape, dtype \\\\ {unset}, opts \\\\ {unset}) do" in source  # self dropped
     assert "call_type: :set_attr" in descriptor(source, "d_put_shape")
     assert 'function: "ndarray.fromfile"' in descriptor(source, "d_fromfile")
     assert "@type t :: SnakeBridge.Ref.t()" in source
@@ -222,7 +237,7 @@ def test_symbol_texts_read_back_exactly_what_each_checksum_hashed() -> None:
         assert hashlib.sha256(text.encode()).hexdigest() == symbol.checksum, symbol.name
 
     # A hand edit changes exactly that symbol's text; a deleted symbol is absent.
-    edited = rendered.source.replace("Runtime.call(@d_mean,", "Runtime.call( @d_mean,", 1)
+    edited = rendered.source.replace("varargs(:call, @d_mean,", "varargs(:call,  @d_mean,", 1)
     after = symbol_texts(edited)
     changed = {key for key in texts if after.get(key) != texts[key]}
     assert changed == {("Numpy", "mean")}
@@ -234,7 +249,7 @@ def test_symbol_texts_read_back_exactly_what_each_checksum_hashed() -> None:
 
 
 def test_overloads_are_valid_python_deduplicated_and_stub_defaults_shown() -> None:
-    from snakebridge.codegen.emit.render import python_signature
+    from snakebridge.codegen.emit.document import python_signature
 
     stub = Signature(
         (
@@ -258,7 +273,7 @@ def test_overloads_are_valid_python_deduplicated_and_stub_defaults_shown() -> No
         ),
     )
     source = render_library(lib, spec(), tool_version="0.1.0").source
-    overloads = source.split("Overloads declared in the library's type stubs:", 1)[1]
+    overloads = source.split("Other forms declared by the library (each is accepted):", 1)[1]
     block = overloads.split("```python\n", 1)[1].split("```", 1)[0]
     assert block.split("\n")[:2] == [
         "  mean(a, axis=None, keepdims=..., *, where=...)",

@@ -59,11 +59,7 @@ def test_hand_edit_is_a_changed_binding_and_repair_restores_bytes(
     root: Path, pristine: Path
 ) -> None:
     path = root / NUMPY_EX
-    path.write_text(
-        path.read_text().replace(
-            "SnakeBridge.Runtime.call(@d_mean", "SnakeBridge.Runtime.call(  @d_mean", 1
-        )
-    )
+    path.write_text(path.read_text().replace("(:call, @d_mean,", "(:call,  @d_mean,", 1))
     reply, out = cmd(root, "verify")
     assert reply.exit_code == 1
     assert kinds(reply.data) == ["changed_binding"]

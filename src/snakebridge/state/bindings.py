@@ -84,7 +84,8 @@ def parse_source(text: str) -> set[Binding]:
     stack: list[tuple[int, str]] = []
     found: set[Binding] = set()
     heredoc: str | None = None
-    for line in text.splitlines():
+    lines = iter(text.splitlines())
+    for line in lines:
         if heredoc is not None:
             if line.lstrip().startswith(heredoc):
                 heredoc = None
@@ -105,7 +106,11 @@ def parse_source(text: str) -> set[Binding]:
             continue
         m = _DEF.match(line)
         if m and stack:
-            for arity in _arities(m.group(2)):
+            head = m.group(2)
+            # a head too long for one line is broken by the formatter, one parameter a line
+            while head.rstrip().endswith("(") or head.rstrip().endswith(","):
+                head += next(lines, ")").strip()
+            for arity in _arities(head):
                 found.add((stack[-1][1], m.group(1), arity))
     return found
 

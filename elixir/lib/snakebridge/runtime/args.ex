@@ -11,14 +11,35 @@ defmodule SnakeBridge.Runtime.Args do
   The last argument of every call, `opts`, is a keyword list: every key except
   `:snakebridge` is a Python keyword argument; the `:snakebridge` key holds runtime
   options, which `SnakeBridge.Runtime` checks.
+
+  Descriptor keys read here (all optional; the generator's `shape.py` writes them):
+
+    * `kwargs:` accepted keyword names, or `:any`
+    * `positional:` Python names of the positional parameters, in order (a method's ref
+      not counted), `required:` how many of them are required, `positional_only:` the
+      optional ones Python refuses by keyword (given in `opts`, they are moved into
+      place), `varargs:` whether a `*args` takes any number of further positionals
+    * `optional_positional:` (descriptors written by hand) positional-only names that
+      follow the arguments given, moved from opts into place
   """
 
+  # What a generated wrapper passes for an argument left out; Python's default applies.
+  @python_default :__python_default__
+
+  @doc "The value generated wrappers default their optional arguments to."
+  @spec python_default() :: atom
+  def python_default, do: @python_default
+
   @doc """
-  Splits the extra arguments of a `*args` wrapper: a trailing keyword list (`[]`
-  included) is `opts`, everything else is positional, in order, after `required`.
+  Splits the extra arguments of a wrapper with optional positionals or `*args`:
+  arguments left out (`python_default/0`, always a trailing run) are dropped, then a
+  trailing keyword list (`[]` included) is `opts`, and everything else is positional,
+  in order, after `required`.
   """
   @spec split_varargs(list, list) :: {list, keyword}
   def split_varargs(required, extra) do
+    extra = extra |> Enum.reverse() |> Enum.drop_while(&(&1 == @python_default)) |> Enum.reverse()
+
     case Enum.split(extra, -1) do
       {init, [last]} when is_list(last) ->
         if Keyword.keyword?(last), do: {required ++ init, last}, else: {required ++ extra, []}
@@ -45,9 +66,10 @@ defmodule SnakeBridge.Runtime.Args do
          "opts must be a keyword list (Python keyword arguments), got #{inspect(opts, limit: 5)}"}
 
       true ->
+        {args, opts} = named_required(descriptor, args, opts)
         {sb, kwargs} = Keyword.pop(opts, :snakebridge, [])
 
-        with {:ok, args, kwargs} <- move_optional_positional(descriptor, args, kwargs),
+        with {:ok, args, kwargs} <- check_positional(descriptor, args, kwargs),
              :ok <- check_kwargs(descriptor, kwargs) do
           {:ok, args, kwargs, sb}
         end
@@ -63,14 +85,78 @@ defmodule SnakeBridge.Runtime.Args do
 
   defp proper_list?(_other), do: false
 
-  defp move_optional_positional(descriptor, args, kwargs) do
-    names = Map.get(descriptor, :optional_positional, [])
+  # `shorten(text, width: 12)`: a trailing keyword list that names the parameter at its
+  # own position is opts, not that parameter's value (Python receives it by name).
+  defp named_required(%{positional: [_ | _] = names, kwargs: accepted} = descriptor, args, [])
+       when is_list(args) and args != [] do
+    given = length(args) - if(descriptor.call_type == :method, do: 1, else: 0)
+    last = List.last(args)
 
-    if names == [] do
+    with true <- given >= 1 and given <= length(names),
+         [_ | _] <- last,
+         true <- Keyword.keyword?(last),
+         name = Enum.at(names, given - 1),
+         true <- accepted == :any or name in accepted,
+         true <- Keyword.has_key?(last, String.to_atom(name)) do
+      {Enum.drop(args, -1), last}
+    else
+      _ -> {args, []}
+    end
+  end
+
+  defp named_required(_descriptor, args, kwargs), do: {args, kwargs}
+
+  defp check_positional(%{positional: names, required: required} = descriptor, args, kwargs)
+       when is_list(names) do
+    given = length(args) - if(descriptor.call_type == :method, do: 1, else: 0)
+    varargs = Map.get(descriptor, :varargs, false) == true
+
+    cond do
+      Enum.member?(args, @python_default) ->
+        {:error,
+         "#{inspect(@python_default)} stands for an argument left out and can only end the " <>
+           "argument list; pass the parameter in opts instead"}
+
+      given > length(names) and not varargs ->
+        {:error,
+         "#{name(descriptor)} takes at most #{length(names)} positional argument(s)" <>
+           listed(names) <> ", got #{given}; pass keyword arguments in the last argument (opts)"}
+
+      true ->
+        by_position = Enum.take(names, given)
+
+        case for({key, _} <- kwargs, Atom.to_string(key) in by_position, do: key) do
+          [] ->
+            move_positional_only(descriptor, names, max(given, required), args, kwargs)
+
+          twice ->
+            {:error,
+             "#{Enum.map_join(twice, ", ", &"#{&1}:")} given both positionally and as a " <>
+               "keyword argument to #{name(descriptor)}; pass it one way"}
+        end
+    end
+  end
+
+  # A descriptor written by hand (tests, benchmarks) may name only the positional-only
+  # parameters that come after the arguments given, under their older key.
+  defp check_positional(%{optional_positional: [_ | _] = only} = descriptor, args, kwargs),
+    do: move_positional_only(Map.put(descriptor, :positional_only, only), only, 0, args, kwargs)
+
+  defp check_positional(_descriptor, args, kwargs), do: {:ok, args, kwargs}
+
+  # Optional positional-only parameters given in opts go into place, in order, after
+  # the positionals given; one that follows a left-out one cannot be placed.
+  defp move_positional_only(descriptor, names, given, args, kwargs) do
+    only = Map.get(descriptor, :positional_only, [])
+
+    if only == [] do
       {:ok, args, kwargs}
     else
       {moved, gap, kwargs} =
-        Enum.reduce(names, {[], nil, kwargs}, fn name, {moved, gap, kwargs} ->
+        names
+        |> Enum.drop(given)
+        |> Enum.take_while(&(&1 in only))
+        |> Enum.reduce({[], nil, kwargs}, fn name, {moved, gap, kwargs} ->
           key = String.to_atom(name)
 
           case Keyword.fetch(kwargs, key) do
@@ -81,15 +167,21 @@ defmodule SnakeBridge.Runtime.Args do
         end)
 
       case gap do
-        {missing, given} ->
+        {missing, given_name} ->
           {:error,
-           "#{given}: is positional-only and comes after #{missing}:, which was not given; pass #{missing}: too"}
+           "#{given_name}: comes after #{missing}, which was not given, and #{name(descriptor)} " <>
+             "takes it only by position; pass #{missing} too"}
 
         _ ->
           {:ok, args ++ Enum.reverse(moved), kwargs}
       end
     end
   end
+
+  defp name(descriptor), do: "#{descriptor.python_module}.#{descriptor.function}"
+
+  defp listed([]), do: ""
+  defp listed(names), do: " (" <> Enum.join(names, ", ") <> ")"
 
   defp check_kwargs(%{kwargs: :any}, _kwargs), do: :ok
   defp check_kwargs(%{kwargs: accepted}, []) when is_list(accepted), do: :ok

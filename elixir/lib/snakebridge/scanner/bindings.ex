@@ -9,6 +9,7 @@ defmodule SnakeBridge.Scanner.Bindings do
   defines that module, function and arity.
   """
 
+  alias SnakeBridge.Runtime.Args
   alias SnakeBridge.Scanner.Defs
 
   @type binding :: {module :: String.t(), function :: String.t(), arity :: non_neg_integer}
@@ -77,5 +78,81 @@ defmodule SnakeBridge.Scanner.Bindings do
       _other, acc ->
         acc
     end)
+  end
+
+  @doc """
+  Unknown keywords at call sites, without Python (strict mode): for each detection
+  carrying `keywords:` (the literal keyword names its call ends with), the generated
+  descriptor of its binding decides, through `SnakeBridge.Runtime.Args`, the same
+  check a call makes at run time. Returns `%{file, line, column, message}` maps.
+  """
+  @spec keyword_errors([map], String.t(), String.t()) :: [map]
+  def keyword_errors(detections, root, generated_dir) do
+    case Enum.filter(detections, &match?([_ | _], Map.get(&1, :keywords))) do
+      [] ->
+        []
+
+      checked ->
+        known = root |> files(generated_dir) |> Enum.reduce(%{}, &read_descriptors(root, &1, &2))
+
+        for d <- checked,
+            {descriptor, arities} <- [Map.get(known, {d.module, d.function})],
+            d.arity in arities,
+            message = unknown_keywords(descriptor, arities, d.arity, d.keywords),
+            message != nil do
+          %{file: d.file, line: d.line, column: Map.get(d, :column), message: message}
+        end
+    end
+  end
+
+  defp read_descriptors(root, rel, acc) do
+    with {:ok, source} <- File.read(Path.join(root, rel)),
+         {:ok, ast} <- Code.string_to_quoted(source, file: rel, emit_warnings: false) do
+      descriptors(ast, nil, acc)
+    else
+      _ -> acc
+    end
+  end
+
+  defp descriptors(ast, outer, acc) do
+    Enum.reduce(Defs.statements(ast), acc, fn
+      {:defmodule, _, [{:__aliases__, _, segments}, [{:do, body} | _]]}, acc ->
+        name = Enum.join(List.wrap(outer) ++ Enum.map(segments, &Atom.to_string/1), ".")
+        defs = Defs.in_body(body, public: true)
+
+        acc =
+          for {:@, _, [{attr, _, [{:%{}, _, pairs}]}]} <- Defs.statements(body),
+              "d_" <> fun <- [Atom.to_string(attr)],
+              Keyword.keyword?(pairs),
+              reduce: acc do
+            acc ->
+              arities = for {f, a} <- defs, Atom.to_string(f) == fun, do: a
+              Map.put(acc, {name, fun}, {Map.new(pairs), Enum.sort(arities)})
+          end
+
+        descriptors(body, name, acc)
+
+      _other, acc ->
+        acc
+    end)
+  end
+
+  # The call as the generated function would hand it to the runtime (placeholders for
+  # the values), shaped by Args: its unknown-keyword error, if any.
+  defp unknown_keywords(descriptor, [min | _] = arities, arity, keywords) do
+    kw = Enum.map(keywords, &{String.to_atom(&1), nil})
+    hole = fn n -> List.duplicate(:value, max(n, 0)) end
+
+    {args, opts} =
+      cond do
+        length(arities) > 2 -> Args.split_varargs(hole.(min), hole.(arity - min - 1) ++ [kw])
+        arity == min -> {hole.(arity - 1) ++ [kw], []}
+        true -> {hole.(arity - 1), kw}
+      end
+
+    case Args.shape(descriptor, args, opts) do
+      {:error, "unknown keyword" <> _ = message} -> message
+      _ -> nil
+    end
   end
 end

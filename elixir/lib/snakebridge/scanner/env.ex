@@ -14,7 +14,8 @@ defmodule SnakeBridge.Scanner.Env do
             imports: [],
             locals: MapSet.new(),
             roots: [],
-            heads: MapSet.new()
+            heads: MapSet.new(),
+            keywords: false
 
   @type import_spec :: %{
           module: String.t(),
@@ -29,7 +30,8 @@ defmodule SnakeBridge.Scanner.Env do
           imports: [import_spec],
           locals: MapSet.t({atom, non_neg_integer}),
           roots: [String.t()],
-          heads: MapSet.t(atom)
+          heads: MapSet.t(atom),
+          keywords: boolean
         }
 
   @doc "A fresh file-level environment for the given library root modules."

@@ -10,7 +10,11 @@ defmodule SnakeBridge.Scanner.Walker do
 
   Results are accumulated as:
 
-    * `{:call, module, function, arity, line, column}` — a definite library call
+    * `{:call, module, function, arity, line, column}` — a definite library call; with
+      `keywords: true`, `{:call, module, function, arity, line, column, keywords}`,
+      `keywords` the names of the literal keyword list the call ends with
+      (`Numpy.mean(x, axis: 0)` → `["axis"]`, runtime options under `snakebridge:` not
+      counted), or `nil` when it ends otherwise
     * `{:import_all, module, function, arity, line, column, blockers, called}` — an
       unqualified call (`called` is the name as written, bang included) that is a library
       call only if none of the `blockers` (other modules imported wholesale in the same
@@ -49,10 +53,14 @@ defmodule SnakeBridge.Scanner.Walker do
   @module_kinds [:defmodule, :defprotocol]
   @typespec_attrs [:spec, :type, :typep, :opaque, :callback, :macrocallback]
 
-  @doc "Walks `ast` with the library `roots`; returns the raw findings in source order."
-  @spec walk(Macro.t(), [String.t()]) :: [tuple]
-  def walk(ast, roots) do
-    {_env, acc} = node(ast, Env.new(roots), [])
+  @doc """
+  Walks `ast` with the library `roots`; returns the raw findings in source order.
+  Option `keywords: true` adds the literal keyword names to each `:call` finding.
+  """
+  @spec walk(Macro.t(), [String.t()], keyword) :: [tuple]
+  def walk(ast, roots, opts \\ []) do
+    env = %{Env.new(roots) | keywords: Keyword.get(opts, :keywords, false)}
+    {_env, acc} = node(ast, env, [])
     Enum.reverse(acc)
   end
 
@@ -196,10 +204,10 @@ defmodule SnakeBridge.Scanner.Walker do
   defp node({:&, _, [{:/, _, [callee, arity]}]}, env, acc) when is_integer(arity) do
     case callee do
       {{:., meta, [target, fun]}, _, []} when is_atom(fun) ->
-        {env, found(Env.library_target(target, env), fun, arity, meta, env, acc)}
+        {env, found(Env.library_target(target, env), fun, arity, meta, env, acc, nil)}
 
       {name, meta, ctx} when is_atom(name) and (is_atom(ctx) or ctx == []) ->
-        {env, local(name, arity, meta, env, acc)}
+        {env, local(name, arity, meta, env, acc, nil)}
 
       _ ->
         {env, acc}
@@ -257,41 +265,62 @@ defmodule SnakeBridge.Scanner.Walker do
         _ -> if Keyword.has_key?(meta, :line), do: meta, else: dot_meta
       end
 
-    acc = found(Env.library_target(target, env), fun, length(args) + extra, meta, env, acc)
+    acc =
+      Env.library_target(target, env)
+      |> found(fun, length(args) + extra, meta, env, acc, literal_keywords(args))
+
     acc = if match?({:__aliases__, _, _}, target), do: acc, else: walk_one(target, env, acc)
     {env, walk_all(args, env, acc)}
   end
 
-  defp found(module, fun, arity, meta, env, acc) do
+  defp found(module, fun, arity, meta, env, acc, keywords) do
     if Env.library?(module, env) do
-      [{:call, module, strip_bang(fun), arity, meta[:line], meta[:column]} | acc]
+      [call_finding(module, strip_bang(fun), arity, meta, env, keywords) | acc]
     else
       acc
     end
   end
 
+  defp call_finding(module, fun, arity, meta, %{keywords: true}, keywords),
+    do: {:call, module, fun, arity, meta[:line], meta[:column], keywords}
+
+  defp call_finding(module, fun, arity, meta, _env, _keywords),
+    do: {:call, module, fun, arity, meta[:line], meta[:column]}
+
+  # `f(x, axis: 0)`: the call's last argument is a literal keyword list.
+  defp literal_keywords(args) do
+    case List.last(args) do
+      [_ | _] = last ->
+        if Enum.all?(last, &match?({key, _} when is_atom(key), &1)),
+          do: for({key, _} <- last, key != :snakebridge, do: Atom.to_string(key))
+
+      _ ->
+        nil
+    end
+  end
+
   defp call(name, args, meta, env, acc, extra) do
-    acc = local(name, length(args) + extra, meta, env, acc)
+    acc = local(name, length(args) + extra, meta, env, acc, literal_keywords(args))
     {env, walk_all(args, env, acc)}
   end
 
   # An unqualified call: a local function wins; then an import that names it (`only:`);
   # then a wholesale import of a library, unless Kernel or another wholesale import
   # could be the one that provides it.
-  defp local(name, arity, meta, env, acc) do
+  defp local(name, arity, meta, env, acc, keywords) do
     key = {name, arity}
 
     cond do
       env.imports == [] -> acc
       MapSet.member?(env.locals, key) -> acc
-      true -> imported(key, meta, env, acc)
+      true -> imported(key, meta, env, acc, keywords)
     end
   end
 
-  defp imported({name, arity} = key, meta, env, acc) do
+  defp imported({name, arity} = key, meta, env, acc, keywords) do
     case explicit(env.imports, key) do
       module when is_binary(module) ->
-        [{:call, module, strip_bang(name), arity, meta[:line], meta[:column]} | acc]
+        [call_finding(module, strip_bang(name), arity, meta, env, keywords) | acc]
 
       nil ->
         # Most unqualified calls are Kernel's (`elem`, `is_list`, `if`): settle those first.
@@ -390,7 +419,7 @@ defmodule SnakeBridge.Scanner.Walker do
       for {name, arity} <- Defs.head_arities(head), reduce: acc do
         acc ->
           fun = if is_atom(as) and as != nil, do: as, else: name
-          [{:call, target, strip_bang(fun), arity, meta[:line], meta[:column]} | acc]
+          [call_finding(target, strip_bang(fun), arity, meta, env, nil) | acc]
       end
     else
       _ -> acc

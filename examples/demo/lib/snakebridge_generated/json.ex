@@ -117,7 +117,7 @@ defmodule Json do
 
   Only the functions your code calls are generated (calling a new one and running `mix compile` adds it). `Json.__functions__()` lists the generated functions with their Python names, `Json.__classes__()` the wrapped classes, `Json.__search__("text")` searches names and summaries here and in nested modules, and `Json.doc(:name)` returns one function's documentation; all of them answer offline, from data in this module. `SnakeBridge.call/4` reaches any function of an allowed library dynamically.
 
-  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; keyword arguments go in the last argument, `opts`; runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. A Python `*args` becomes extra arguments (a trailing keyword list is `opts`). Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
+  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments; keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
 
   @typedoc "A call's outcome: the value, or the Python error as a struct."
@@ -143,7 +143,10 @@ defmodule Json do
     python_module: "json",
     function: "dumps",
     kwargs: :any,
-    optional_positional: [],
+    positional: ["obj"],
+    required: 1,
+    positional_only: [],
+    varargs: false,
     idempotent: false
   }
   @doc """
@@ -194,7 +197,7 @@ defmodule Json do
 
   ## Elixir
 
-  Wraps Python `json.dumps` (function). Keyword arguments go in `opts` (any name is passed through). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
+  Wraps Python `json.dumps` (function). Keyword arguments go in `opts` (any name is passed through to Python). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
   @spec dumps(term(), keyword()) :: result(term())
   def dumps(obj, opts \\ []) do

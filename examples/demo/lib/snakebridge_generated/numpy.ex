@@ -87,7 +87,7 @@ defmodule Numpy do
 
   Only the functions your code calls are generated (calling a new one and running `mix compile` adds it). `Numpy.__functions__()` lists the generated functions with their Python names, `Numpy.__classes__()` the wrapped classes, `Numpy.__search__("text")` searches names and summaries here and in nested modules, and `Numpy.doc(:name)` returns one function's documentation; all of them answer offline, from data in this module. `SnakeBridge.call/4` reaches any function of an allowed library dynamically.
 
-  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; keyword arguments go in the last argument, `opts`; runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. A Python `*args` becomes extra arguments (a trailing keyword list is `opts`). Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
+  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments; keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
 
   @typedoc "A call's outcome: the value, or the Python error as a struct."
@@ -96,7 +96,7 @@ defmodule Numpy do
   @sb_functions [
     %{
       name: :array,
-      arities: [1, 2],
+      arities: [1, 2, 3],
       python: "numpy.array",
       python_name: "array",
       kind: :function,
@@ -105,7 +105,7 @@ defmodule Numpy do
     },
     %{
       name: :mean,
-      arities: [1, 2],
+      arities: [1, 2, 3, 4, 5, 6],
       python: "numpy.mean",
       python_name: "mean",
       kind: :function,
@@ -114,7 +114,7 @@ defmodule Numpy do
     },
     %{
       name: :std,
-      arities: [1, 2],
+      arities: [1, 2, 3, 4, 5, 6, 7],
       python: "numpy.std",
       python_name: "std",
       kind: :function,
@@ -139,8 +139,11 @@ defmodule Numpy do
     library: "numpy",
     python_module: "numpy",
     function: "array",
-    kwargs: ["dtype", "copy", "order", "subok", "ndmin", "ndmax", "like"],
-    optional_positional: [],
+    kwargs: ["object", "dtype", "copy", "order", "subok", "ndmin", "ndmax", "like"],
+    positional: ["object", "dtype"],
+    required: 1,
+    positional_only: [],
+    varargs: false,
     idempotent: false
   }
   @doc """
@@ -298,7 +301,7 @@ defmodule Numpy do
   (2,)
   ```
 
-  Overloads declared in the library's type stubs:
+  Other forms declared by the library (each is accepted):
 
   ```python
   array(object, dtype=None, *, copy=True, order='K', subok, ndmin=0, ndmax=0, like=None)
@@ -308,19 +311,19 @@ defmodule Numpy do
 
   ## Elixir
 
-  Wraps Python `numpy.array` (function). Keyword arguments in `opts`: `dtype`, `copy`, `order`, `subok`, `ndmin`, `ndmax`, `like`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
+  Wraps Python `numpy.array` (function). Optional positional arguments may follow the required ones, in order: `dtype`; one left out takes Python's default. A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments in `opts`: `dtype`, `copy`, `order`, `subok`, `ndmin`, `ndmax`, `like`, `subok (required)`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec array(term(), keyword()) :: result(term())
-  def array(object, opts \\ []) do
-    SnakeBridge.Runtime.call(@d_array, [object], opts)
+  @spec array(term(), term(), keyword()) :: result(term())
+  def array(object, dtype \\ :__python_default__, opts \\ :__python_default__) do
+    SnakeBridge.Runtime.varargs(:call, @d_array, [object], [dtype, opts])
   end
 
   @doc """
-  Like `array/2`, but returns the value or raises `SnakeBridge.Error`.
+  Like `array/3`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec array!(term(), keyword()) :: term()
-  def array!(object, opts \\ []) do
-    SnakeBridge.Runtime.call!(@d_array, [object], opts)
+  @spec array!(term(), term(), keyword()) :: term()
+  def array!(object, dtype \\ :__python_default__, opts \\ :__python_default__) do
+    SnakeBridge.Runtime.varargs(:call!, @d_array, [object], [dtype, opts])
   end
 
   @d_mean %{
@@ -328,8 +331,11 @@ defmodule Numpy do
     library: "numpy",
     python_module: "numpy",
     function: "mean",
-    kwargs: ["axis", "dtype", "out", "keepdims", "where"],
-    optional_positional: [],
+    kwargs: ["a", "axis", "dtype", "out", "keepdims", "where"],
+    positional: ["a", "axis", "dtype", "out", "keepdims"],
+    required: 1,
+    positional_only: [],
+    varargs: false,
     idempotent: false
   }
   @doc """
@@ -443,7 +449,7 @@ defmodule Numpy do
   9.0
   ```
 
-  Overloads declared in the library's type stubs:
+  Other forms declared by the library (each is accepted):
 
   ```python
   mean(a, axis=None, dtype=None, out=None, keepdims=..., *, where=...)
@@ -455,19 +461,33 @@ defmodule Numpy do
 
   ## Elixir
 
-  Wraps Python `numpy.mean` (function). Keyword arguments in `opts`: `axis`, `dtype`, `out`, `keepdims`, `where`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
+  Wraps Python `numpy.mean` (function). Optional positional arguments may follow the required ones, in order: `axis`, `dtype`, `out`, `keepdims`; one left out takes Python's default. A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments in `opts`: `axis`, `dtype`, `out`, `keepdims`, `where`, `out (required)`, `dtype (required)`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec mean(term(), keyword()) :: result(term())
-  def mean(a, opts \\ []) do
-    SnakeBridge.Runtime.call(@d_mean, [a], opts)
+  @spec mean(term(), term(), term(), term(), term(), keyword()) :: result(term())
+  def mean(
+        a,
+        axis \\ :__python_default__,
+        dtype \\ :__python_default__,
+        out \\ :__python_default__,
+        keepdims \\ :__python_default__,
+        opts \\ :__python_default__
+      ) do
+    SnakeBridge.Runtime.varargs(:call, @d_mean, [a], [axis, dtype, out, keepdims, opts])
   end
 
   @doc """
-  Like `mean/2`, but returns the value or raises `SnakeBridge.Error`.
+  Like `mean/6`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec mean!(term(), keyword()) :: term()
-  def mean!(a, opts \\ []) do
-    SnakeBridge.Runtime.call!(@d_mean, [a], opts)
+  @spec mean!(term(), term(), term(), term(), term(), keyword()) :: term()
+  def mean!(
+        a,
+        axis \\ :__python_default__,
+        dtype \\ :__python_default__,
+        out \\ :__python_default__,
+        keepdims \\ :__python_default__,
+        opts \\ :__python_default__
+      ) do
+    SnakeBridge.Runtime.varargs(:call!, @d_mean, [a], [axis, dtype, out, keepdims, opts])
   end
 
   @d_std %{
@@ -475,8 +495,11 @@ defmodule Numpy do
     library: "numpy",
     python_module: "numpy",
     function: "std",
-    kwargs: ["axis", "dtype", "out", "ddof", "keepdims", "where", "mean", "correction"],
-    optional_positional: [],
+    kwargs: ["a", "axis", "dtype", "out", "ddof", "keepdims", "where", "mean", "correction"],
+    positional: ["a", "axis", "dtype", "out", "ddof", "keepdims"],
+    required: 1,
+    positional_only: [],
+    varargs: false,
     idempotent: false
   }
   @doc """
@@ -648,7 +671,7 @@ defmodule Numpy do
   Percentage execution time saved 30%
   ```
 
-  Overloads declared in the library's type stubs:
+  Other forms declared by the library (each is accepted):
 
   ```python
   std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=..., *, where=..., mean=..., correction=...)
@@ -660,19 +683,35 @@ defmodule Numpy do
 
   ## Elixir
 
-  Wraps Python `numpy.std` (function). Keyword arguments in `opts`: `axis`, `dtype`, `out`, `ddof`, `keepdims`, `where`, `mean`, `correction`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
+  Wraps Python `numpy.std` (function). Optional positional arguments may follow the required ones, in order: `axis`, `dtype`, `out`, `ddof`, `keepdims`; one left out takes Python's default. A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments in `opts`: `axis`, `dtype`, `out`, `ddof`, `keepdims`, `where`, `mean`, `correction`, `dtype (required)`, `out (required)`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec std(term(), keyword()) :: result(term())
-  def std(a, opts \\ []) do
-    SnakeBridge.Runtime.call(@d_std, [a], opts)
+  @spec std(term(), term(), term(), term(), term(), term(), keyword()) :: result(term())
+  def std(
+        a,
+        axis \\ :__python_default__,
+        dtype \\ :__python_default__,
+        out \\ :__python_default__,
+        ddof \\ :__python_default__,
+        keepdims \\ :__python_default__,
+        opts \\ :__python_default__
+      ) do
+    SnakeBridge.Runtime.varargs(:call, @d_std, [a], [axis, dtype, out, ddof, keepdims, opts])
   end
 
   @doc """
-  Like `std/2`, but returns the value or raises `SnakeBridge.Error`.
+  Like `std/7`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec std!(term(), keyword()) :: term()
-  def std!(a, opts \\ []) do
-    SnakeBridge.Runtime.call!(@d_std, [a], opts)
+  @spec std!(term(), term(), term(), term(), term(), term(), keyword()) :: term()
+  def std!(
+        a,
+        axis \\ :__python_default__,
+        dtype \\ :__python_default__,
+        out \\ :__python_default__,
+        ddof \\ :__python_default__,
+        keepdims \\ :__python_default__,
+        opts \\ :__python_default__
+      ) do
+    SnakeBridge.Runtime.varargs(:call!, @d_std, [a], [axis, dtype, out, ddof, keepdims, opts])
   end
 
   # Discovery: answered offline from this module's data, by SnakeBridge.Discovery.
@@ -714,7 +753,7 @@ defmodule Numpy.Linalg do
 
   Only the functions your code calls are generated (calling a new one and running `mix compile` adds it). `Numpy.Linalg.__functions__()` lists the generated functions with their Python names, `Numpy.Linalg.__classes__()` the wrapped classes, `Numpy.Linalg.__search__("text")` searches names and summaries here and in nested modules, and `Numpy.Linalg.doc(:name)` returns one function's documentation; all of them answer offline, from data in this module. `SnakeBridge.call/4` reaches any function of an allowed library dynamically.
 
-  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; keyword arguments go in the last argument, `opts`; runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. A Python `*args` becomes extra arguments (a trailing keyword list is `opts`). Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
+  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments; keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
 
   @typedoc "A call's outcome: the value, or the Python error as a struct."
@@ -739,8 +778,11 @@ defmodule Numpy.Linalg do
     library: "numpy",
     python_module: "numpy.linalg",
     function: "solve",
-    kwargs: [],
-    optional_positional: [],
+    kwargs: ["a", "b"],
+    positional: ["a", "b"],
+    required: 2,
+    positional_only: [],
+    varargs: false,
     idempotent: false
   }
   @doc """
@@ -885,33 +927,6 @@ defmodule Numpy.Ndarray do
     * `offset` (`int`) - Offset of array data in buffer.
     * `strides` (`tuple of ints`) - Strides of data in memory.
     * `order` (`{'C', 'F'}`) - Row-major (C-style) or column-major (Fortran-style) order.
-    * `T` (`ndarray`) - Transpose of the array.
-    * `data` (`buffer`) - The array's elements, in memory.
-    * `dtype` (`dtype object`) - Describes the format of the elements in the array.
-    * `flags` (`dict`) - Dictionary containing information related to memory use, e.g.,
-      'C_CONTIGUOUS', 'OWNDATA', 'WRITEABLE', etc.
-    * `flat` (`numpy.flatiter object`) - Flattened version of the array as an iterator.  The iterator
-      allows assignments, e.g., `x.flat = 3` (See `ndarray.flat` for
-      assignment examples; TODO).
-    * `imag` (`ndarray`) - Imaginary part of the array.
-    * `real` (`ndarray`) - Real part of the array.
-    * `size` (`int`) - Number of elements in the array.
-    * `itemsize` (`int`) - The memory use of each array element in bytes.
-    * `nbytes` (`int`) - The total number of bytes required to store the array data,
-      i.e., `itemsize * size`.
-    * `ndim` (`int`) - The array's number of dimensions.
-    * `shape` (`tuple of ints`) - Shape of the array.
-    * `strides` (`tuple of ints`) - The step-size required to move from one element to the next in
-      memory. For example, a contiguous `(3, 4)` array of type
-      `int16` in C-order has strides `(8, 2)`.  This implies that
-      to move from element to element in memory requires jumps of 2 bytes.
-      To move from row-to-row, one needs to jump 8 bytes at a time
-      (`2 * 4`).
-    * `ctypes` (`ctypes object`) - Class containing properties of the array needed for interaction
-      with ctypes.
-    * `base` (`ndarray`) - If the array is a view into another array, that array is its `base`
-      (unless that array is also a view).  The `base` array is where the
-      array data is actually stored.
 
   ## See also
 
@@ -953,7 +968,7 @@ defmodule Numpy.Ndarray do
 
   Only the functions your code calls are generated (calling a new one and running `mix compile` adds it). `Numpy.Ndarray.__functions__()` lists the generated functions with their Python names, `Numpy.Ndarray.__classes__()` the wrapped classes, `Numpy.Ndarray.__search__("text")` searches names and summaries here and in nested modules, and `Numpy.Ndarray.doc(:name)` returns one function's documentation; all of them answer offline, from data in this module. `SnakeBridge.call/4` reaches any function of an allowed library dynamically.
 
-  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; keyword arguments go in the last argument, `opts`; runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. A Python `*args` becomes extra arguments (a trailing keyword list is `opts`). Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
+  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments; keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
 
   @typedoc """
@@ -984,7 +999,10 @@ defmodule Numpy.Ndarray do
     python_module: "numpy",
     function: "ndarray.tolist",
     kwargs: [],
-    optional_positional: [],
+    positional: [],
+    required: 0,
+    positional_only: [],
+    varargs: false,
     idempotent: false
   }
   @doc """

@@ -15,7 +15,7 @@ defmodule Sympy do
 
   Only the functions your code calls are generated (calling a new one and running `mix compile` adds it). `Sympy.__functions__()` lists the generated functions with their Python names, `Sympy.__classes__()` the wrapped classes, `Sympy.__search__("text")` searches names and summaries here and in nested modules, and `Sympy.doc(:name)` returns one function's documentation; all of them answer offline, from data in this module. `SnakeBridge.call/4` reaches any function of an allowed library dynamically.
 
-  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; keyword arguments go in the last argument, `opts`; runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. A Python `*args` becomes extra arguments (a trailing keyword list is `opts`). Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
+  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments; keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
 
   @typedoc "A call's outcome: the value, or the Python error as a struct."
@@ -33,7 +33,7 @@ defmodule Sympy do
     },
     %{
       name: :expand,
-      arities: [1, 2],
+      arities: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
       python: "sympy.expand",
       python_name: "expand",
       kind: :function,
@@ -60,7 +60,7 @@ defmodule Sympy do
     },
     %{
       name: :sympify,
-      arities: [1, 2],
+      arities: [1, 2, 3, 4, 5, 6, 7],
       python: "sympy.sympify",
       python_name: "sympify",
       kind: :function,
@@ -85,7 +85,10 @@ defmodule Sympy do
     python_module: "sympy",
     function: "diff",
     kwargs: :any,
-    optional_positional: [],
+    positional: ["f"],
+    required: 1,
+    positional_only: [],
+    varargs: true,
     idempotent: false
   }
   @doc """
@@ -155,149 +158,52 @@ defmodule Sympy do
 
   ## Elixir
 
-  Wraps Python `sympy.diff` (function). Keyword arguments go in `opts` (any name is passed through). Extra positional arguments (`*symbols`) follow the required ones, up to 8; a trailing keyword list (`[]` included) is `opts`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
+  Wraps Python `sympy.diff` (function). Extra positional arguments (`*symbols`), up to 8. A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments go in `opts` (any name is passed through to Python). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec diff(term()) :: result(term())
-  def diff(f) do
-    SnakeBridge.Runtime.varargs(:call, @d_diff, [f], [])
-  end
-
-  @doc false
-  @spec diff(term(), term()) :: result(term())
-  def diff(f, arg1) do
-    SnakeBridge.Runtime.varargs(:call, @d_diff, [f], [arg1])
-  end
-
-  @doc false
-  @spec diff(term(), term(), term()) :: result(term())
-  def diff(f, arg1, arg2) do
-    SnakeBridge.Runtime.varargs(:call, @d_diff, [f], [arg1, arg2])
-  end
-
-  @doc false
-  @spec diff(term(), term(), term(), term()) :: result(term())
-  def diff(f, arg1, arg2, arg3) do
-    SnakeBridge.Runtime.varargs(:call, @d_diff, [f], [arg1, arg2, arg3])
-  end
-
-  @doc false
-  @spec diff(term(), term(), term(), term(), term()) :: result(term())
-  def diff(f, arg1, arg2, arg3, arg4) do
-    SnakeBridge.Runtime.varargs(:call, @d_diff, [f], [arg1, arg2, arg3, arg4])
-  end
-
-  @doc false
-  @spec diff(term(), term(), term(), term(), term(), term()) :: result(term())
-  def diff(f, arg1, arg2, arg3, arg4, arg5) do
-    SnakeBridge.Runtime.varargs(:call, @d_diff, [f], [arg1, arg2, arg3, arg4, arg5])
-  end
-
-  @doc false
-  @spec diff(term(), term(), term(), term(), term(), term(), term()) :: result(term())
-  def diff(f, arg1, arg2, arg3, arg4, arg5, arg6) do
-    SnakeBridge.Runtime.varargs(:call, @d_diff, [f], [arg1, arg2, arg3, arg4, arg5, arg6])
-  end
-
-  @doc false
-  @spec diff(term(), term(), term(), term(), term(), term(), term(), term()) :: result(term())
-  def diff(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7) do
-    SnakeBridge.Runtime.varargs(:call, @d_diff, [f], [arg1, arg2, arg3, arg4, arg5, arg6, arg7])
-  end
-
-  @doc false
-  @spec diff(term(), term(), term(), term(), term(), term(), term(), term(), term()) ::
-          result(term())
-  def diff(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8) do
-    SnakeBridge.Runtime.varargs(
-      :call,
-      @d_diff,
-      [f],
-      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8]
-    )
-  end
-
-  @doc false
   @spec diff(term(), term(), term(), term(), term(), term(), term(), term(), term(), term()) ::
           result(term())
-  def diff(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9) do
+  def diff(
+        f,
+        arg1 \\ :__python_default__,
+        arg2 \\ :__python_default__,
+        arg3 \\ :__python_default__,
+        arg4 \\ :__python_default__,
+        arg5 \\ :__python_default__,
+        arg6 \\ :__python_default__,
+        arg7 \\ :__python_default__,
+        arg8 \\ :__python_default__,
+        opts \\ :__python_default__
+      ) do
     SnakeBridge.Runtime.varargs(
       :call,
       @d_diff,
       [f],
-      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9]
+      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, opts]
     )
   end
 
   @doc """
-  Like `diff/1`, but returns the value or raises `SnakeBridge.Error`.
+  Like `diff/10`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec diff!(term()) :: term()
-  def diff!(f) do
-    SnakeBridge.Runtime.varargs(:call!, @d_diff, [f], [])
-  end
-
-  @doc false
-  @spec diff!(term(), term()) :: term()
-  def diff!(f, arg1) do
-    SnakeBridge.Runtime.varargs(:call!, @d_diff, [f], [arg1])
-  end
-
-  @doc false
-  @spec diff!(term(), term(), term()) :: term()
-  def diff!(f, arg1, arg2) do
-    SnakeBridge.Runtime.varargs(:call!, @d_diff, [f], [arg1, arg2])
-  end
-
-  @doc false
-  @spec diff!(term(), term(), term(), term()) :: term()
-  def diff!(f, arg1, arg2, arg3) do
-    SnakeBridge.Runtime.varargs(:call!, @d_diff, [f], [arg1, arg2, arg3])
-  end
-
-  @doc false
-  @spec diff!(term(), term(), term(), term(), term()) :: term()
-  def diff!(f, arg1, arg2, arg3, arg4) do
-    SnakeBridge.Runtime.varargs(:call!, @d_diff, [f], [arg1, arg2, arg3, arg4])
-  end
-
-  @doc false
-  @spec diff!(term(), term(), term(), term(), term(), term()) :: term()
-  def diff!(f, arg1, arg2, arg3, arg4, arg5) do
-    SnakeBridge.Runtime.varargs(:call!, @d_diff, [f], [arg1, arg2, arg3, arg4, arg5])
-  end
-
-  @doc false
-  @spec diff!(term(), term(), term(), term(), term(), term(), term()) :: term()
-  def diff!(f, arg1, arg2, arg3, arg4, arg5, arg6) do
-    SnakeBridge.Runtime.varargs(:call!, @d_diff, [f], [arg1, arg2, arg3, arg4, arg5, arg6])
-  end
-
-  @doc false
-  @spec diff!(term(), term(), term(), term(), term(), term(), term(), term()) :: term()
-  def diff!(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7) do
-    SnakeBridge.Runtime.varargs(:call!, @d_diff, [f], [arg1, arg2, arg3, arg4, arg5, arg6, arg7])
-  end
-
-  @doc false
-  @spec diff!(term(), term(), term(), term(), term(), term(), term(), term(), term()) :: term()
-  def diff!(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8) do
-    SnakeBridge.Runtime.varargs(
-      :call!,
-      @d_diff,
-      [f],
-      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8]
-    )
-  end
-
-  @doc false
   @spec diff!(term(), term(), term(), term(), term(), term(), term(), term(), term(), term()) ::
           term()
-  def diff!(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9) do
+  def diff!(
+        f,
+        arg1 \\ :__python_default__,
+        arg2 \\ :__python_default__,
+        arg3 \\ :__python_default__,
+        arg4 \\ :__python_default__,
+        arg5 \\ :__python_default__,
+        arg6 \\ :__python_default__,
+        arg7 \\ :__python_default__,
+        arg8 \\ :__python_default__,
+        opts \\ :__python_default__
+      ) do
     SnakeBridge.Runtime.varargs(
       :call!,
       @d_diff,
       [f],
-      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9]
+      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, opts]
     )
   end
 
@@ -307,7 +213,20 @@ defmodule Sympy do
     python_module: "sympy",
     function: "expand",
     kwargs: :any,
-    optional_positional: [],
+    positional: [
+      "e",
+      "deep",
+      "modulus",
+      "power_base",
+      "power_exp",
+      "mul",
+      "log",
+      "multinomial",
+      "basic"
+    ],
+    required: 1,
+    positional_only: [],
+    varargs: false,
     idempotent: false
   }
   @doc """
@@ -736,19 +655,53 @@ defmodule Sympy do
 
   ## Elixir
 
-  Wraps Python `sympy.expand` (function). Keyword arguments go in `opts` (any name is passed through). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
+  Wraps Python `sympy.expand` (function). Optional positional arguments may follow the required ones, in order: `deep`, `modulus`, `power_base`, `power_exp`, `mul`, `log`, `multinomial`, `basic`; one left out takes Python's default. A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments go in `opts` (any name is passed through to Python). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec expand(term(), keyword()) :: result(term())
-  def expand(e, opts \\ []) do
-    SnakeBridge.Runtime.call(@d_expand, [e], opts)
+  @spec expand(term(), term(), term(), term(), term(), term(), term(), term(), term(), keyword()) ::
+          result(term())
+  def expand(
+        e,
+        deep \\ :__python_default__,
+        modulus \\ :__python_default__,
+        power_base \\ :__python_default__,
+        power_exp \\ :__python_default__,
+        mul \\ :__python_default__,
+        log \\ :__python_default__,
+        multinomial \\ :__python_default__,
+        basic \\ :__python_default__,
+        opts \\ :__python_default__
+      ) do
+    SnakeBridge.Runtime.varargs(
+      :call,
+      @d_expand,
+      [e],
+      [deep, modulus, power_base, power_exp, mul, log, multinomial, basic, opts]
+    )
   end
 
   @doc """
-  Like `expand/2`, but returns the value or raises `SnakeBridge.Error`.
+  Like `expand/10`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec expand!(term(), keyword()) :: term()
-  def expand!(e, opts \\ []) do
-    SnakeBridge.Runtime.call!(@d_expand, [e], opts)
+  @spec expand!(term(), term(), term(), term(), term(), term(), term(), term(), term(), keyword()) ::
+          term()
+  def expand!(
+        e,
+        deep \\ :__python_default__,
+        modulus \\ :__python_default__,
+        power_base \\ :__python_default__,
+        power_exp \\ :__python_default__,
+        mul \\ :__python_default__,
+        log \\ :__python_default__,
+        multinomial \\ :__python_default__,
+        basic \\ :__python_default__,
+        opts \\ :__python_default__
+      ) do
+    SnakeBridge.Runtime.varargs(
+      :call!,
+      @d_expand,
+      [e],
+      [deep, modulus, power_base, power_exp, mul, log, multinomial, basic, opts]
+    )
   end
 
   @d_solve %{
@@ -757,7 +710,10 @@ defmodule Sympy do
     python_module: "sympy",
     function: "solve",
     kwargs: :any,
-    optional_positional: [],
+    positional: ["f"],
+    required: 1,
+    positional_only: [],
+    varargs: true,
     idempotent: false
   }
   @doc """
@@ -1114,149 +1070,52 @@ defmodule Sympy do
 
   ## Elixir
 
-  Wraps Python `sympy.solve` (function). Keyword arguments go in `opts` (any name is passed through). Extra positional arguments (`*symbols`) follow the required ones, up to 8; a trailing keyword list (`[]` included) is `opts`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
+  Wraps Python `sympy.solve` (function). Extra positional arguments (`*symbols`), up to 8. A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments go in `opts` (any name is passed through to Python). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec solve(term()) :: result(term())
-  def solve(f) do
-    SnakeBridge.Runtime.varargs(:call, @d_solve, [f], [])
-  end
-
-  @doc false
-  @spec solve(term(), term()) :: result(term())
-  def solve(f, arg1) do
-    SnakeBridge.Runtime.varargs(:call, @d_solve, [f], [arg1])
-  end
-
-  @doc false
-  @spec solve(term(), term(), term()) :: result(term())
-  def solve(f, arg1, arg2) do
-    SnakeBridge.Runtime.varargs(:call, @d_solve, [f], [arg1, arg2])
-  end
-
-  @doc false
-  @spec solve(term(), term(), term(), term()) :: result(term())
-  def solve(f, arg1, arg2, arg3) do
-    SnakeBridge.Runtime.varargs(:call, @d_solve, [f], [arg1, arg2, arg3])
-  end
-
-  @doc false
-  @spec solve(term(), term(), term(), term(), term()) :: result(term())
-  def solve(f, arg1, arg2, arg3, arg4) do
-    SnakeBridge.Runtime.varargs(:call, @d_solve, [f], [arg1, arg2, arg3, arg4])
-  end
-
-  @doc false
-  @spec solve(term(), term(), term(), term(), term(), term()) :: result(term())
-  def solve(f, arg1, arg2, arg3, arg4, arg5) do
-    SnakeBridge.Runtime.varargs(:call, @d_solve, [f], [arg1, arg2, arg3, arg4, arg5])
-  end
-
-  @doc false
-  @spec solve(term(), term(), term(), term(), term(), term(), term()) :: result(term())
-  def solve(f, arg1, arg2, arg3, arg4, arg5, arg6) do
-    SnakeBridge.Runtime.varargs(:call, @d_solve, [f], [arg1, arg2, arg3, arg4, arg5, arg6])
-  end
-
-  @doc false
-  @spec solve(term(), term(), term(), term(), term(), term(), term(), term()) :: result(term())
-  def solve(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7) do
-    SnakeBridge.Runtime.varargs(:call, @d_solve, [f], [arg1, arg2, arg3, arg4, arg5, arg6, arg7])
-  end
-
-  @doc false
-  @spec solve(term(), term(), term(), term(), term(), term(), term(), term(), term()) ::
-          result(term())
-  def solve(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8) do
-    SnakeBridge.Runtime.varargs(
-      :call,
-      @d_solve,
-      [f],
-      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8]
-    )
-  end
-
-  @doc false
   @spec solve(term(), term(), term(), term(), term(), term(), term(), term(), term(), term()) ::
           result(term())
-  def solve(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9) do
+  def solve(
+        f,
+        arg1 \\ :__python_default__,
+        arg2 \\ :__python_default__,
+        arg3 \\ :__python_default__,
+        arg4 \\ :__python_default__,
+        arg5 \\ :__python_default__,
+        arg6 \\ :__python_default__,
+        arg7 \\ :__python_default__,
+        arg8 \\ :__python_default__,
+        opts \\ :__python_default__
+      ) do
     SnakeBridge.Runtime.varargs(
       :call,
       @d_solve,
       [f],
-      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9]
+      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, opts]
     )
   end
 
   @doc """
-  Like `solve/1`, but returns the value or raises `SnakeBridge.Error`.
+  Like `solve/10`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec solve!(term()) :: term()
-  def solve!(f) do
-    SnakeBridge.Runtime.varargs(:call!, @d_solve, [f], [])
-  end
-
-  @doc false
-  @spec solve!(term(), term()) :: term()
-  def solve!(f, arg1) do
-    SnakeBridge.Runtime.varargs(:call!, @d_solve, [f], [arg1])
-  end
-
-  @doc false
-  @spec solve!(term(), term(), term()) :: term()
-  def solve!(f, arg1, arg2) do
-    SnakeBridge.Runtime.varargs(:call!, @d_solve, [f], [arg1, arg2])
-  end
-
-  @doc false
-  @spec solve!(term(), term(), term(), term()) :: term()
-  def solve!(f, arg1, arg2, arg3) do
-    SnakeBridge.Runtime.varargs(:call!, @d_solve, [f], [arg1, arg2, arg3])
-  end
-
-  @doc false
-  @spec solve!(term(), term(), term(), term(), term()) :: term()
-  def solve!(f, arg1, arg2, arg3, arg4) do
-    SnakeBridge.Runtime.varargs(:call!, @d_solve, [f], [arg1, arg2, arg3, arg4])
-  end
-
-  @doc false
-  @spec solve!(term(), term(), term(), term(), term(), term()) :: term()
-  def solve!(f, arg1, arg2, arg3, arg4, arg5) do
-    SnakeBridge.Runtime.varargs(:call!, @d_solve, [f], [arg1, arg2, arg3, arg4, arg5])
-  end
-
-  @doc false
-  @spec solve!(term(), term(), term(), term(), term(), term(), term()) :: term()
-  def solve!(f, arg1, arg2, arg3, arg4, arg5, arg6) do
-    SnakeBridge.Runtime.varargs(:call!, @d_solve, [f], [arg1, arg2, arg3, arg4, arg5, arg6])
-  end
-
-  @doc false
-  @spec solve!(term(), term(), term(), term(), term(), term(), term(), term()) :: term()
-  def solve!(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7) do
-    SnakeBridge.Runtime.varargs(:call!, @d_solve, [f], [arg1, arg2, arg3, arg4, arg5, arg6, arg7])
-  end
-
-  @doc false
-  @spec solve!(term(), term(), term(), term(), term(), term(), term(), term(), term()) :: term()
-  def solve!(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8) do
-    SnakeBridge.Runtime.varargs(
-      :call!,
-      @d_solve,
-      [f],
-      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8]
-    )
-  end
-
-  @doc false
   @spec solve!(term(), term(), term(), term(), term(), term(), term(), term(), term(), term()) ::
           term()
-  def solve!(f, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9) do
+  def solve!(
+        f,
+        arg1 \\ :__python_default__,
+        arg2 \\ :__python_default__,
+        arg3 \\ :__python_default__,
+        arg4 \\ :__python_default__,
+        arg5 \\ :__python_default__,
+        arg6 \\ :__python_default__,
+        arg7 \\ :__python_default__,
+        arg8 \\ :__python_default__,
+        opts \\ :__python_default__
+      ) do
     SnakeBridge.Runtime.varargs(
       :call!,
       @d_solve,
       [f],
-      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, arg9]
+      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, opts]
     )
   end
 
@@ -1266,6 +1125,7 @@ defmodule Sympy do
     python_module: "sympy",
     function: "sstr",
     kwargs: [
+      "expr",
       "order",
       "full_prec",
       "sympy_integers",
@@ -1275,7 +1135,10 @@ defmodule Sympy do
       "max",
       "dps"
     ],
-    optional_positional: [],
+    positional: ["expr"],
+    required: 1,
+    positional_only: [],
+    varargs: false,
     idempotent: false
   }
   @doc """
@@ -1322,8 +1185,11 @@ defmodule Sympy do
     library: "sympy",
     python_module: "sympy",
     function: "sympify",
-    kwargs: ["locals", "convert_xor", "strict", "rational", "evaluate"],
-    optional_positional: [],
+    kwargs: ["a", "locals", "convert_xor", "strict", "rational", "evaluate"],
+    positional: ["a", "locals", "convert_xor", "strict", "rational", "evaluate"],
+    required: 1,
+    positional_only: [],
+    varargs: false,
     idempotent: false
   }
   @doc """
@@ -1570,19 +1436,45 @@ defmodule Sympy do
 
   ## Elixir
 
-  Wraps Python `sympy.sympify` (function). Keyword arguments in `opts`: `locals`, `convert_xor`, `strict`, `rational`, `evaluate`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
+  Wraps Python `sympy.sympify` (function). Optional positional arguments may follow the required ones, in order: `locals`, `convert_xor`, `strict`, `rational`, `evaluate`; one left out takes Python's default. A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments in `opts`: `locals`, `convert_xor`, `strict`, `rational`, `evaluate`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec sympify(term(), keyword()) :: result(term())
-  def sympify(a, opts \\ []) do
-    SnakeBridge.Runtime.call(@d_sympify, [a], opts)
+  @spec sympify(term(), term(), term(), term(), term(), term(), keyword()) :: result(term())
+  def sympify(
+        a,
+        locals \\ :__python_default__,
+        convert_xor \\ :__python_default__,
+        strict \\ :__python_default__,
+        rational \\ :__python_default__,
+        evaluate \\ :__python_default__,
+        opts \\ :__python_default__
+      ) do
+    SnakeBridge.Runtime.varargs(
+      :call,
+      @d_sympify,
+      [a],
+      [locals, convert_xor, strict, rational, evaluate, opts]
+    )
   end
 
   @doc """
-  Like `sympify/2`, but returns the value or raises `SnakeBridge.Error`.
+  Like `sympify/7`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec sympify!(term(), keyword()) :: term()
-  def sympify!(a, opts \\ []) do
-    SnakeBridge.Runtime.call!(@d_sympify, [a], opts)
+  @spec sympify!(term(), term(), term(), term(), term(), term(), keyword()) :: term()
+  def sympify!(
+        a,
+        locals \\ :__python_default__,
+        convert_xor \\ :__python_default__,
+        strict \\ :__python_default__,
+        rational \\ :__python_default__,
+        evaluate \\ :__python_default__,
+        opts \\ :__python_default__
+      ) do
+    SnakeBridge.Runtime.varargs(
+      :call!,
+      @d_sympify,
+      [a],
+      [locals, convert_xor, strict, rational, evaluate, opts]
+    )
   end
 
   # Discovery: answered offline from this module's data, by SnakeBridge.Discovery.
@@ -1673,7 +1565,7 @@ defmodule Sympy.Symbol do
 
   Only the functions your code calls are generated (calling a new one and running `mix compile` adds it). `Sympy.Symbol.__functions__()` lists the generated functions with their Python names, `Sympy.Symbol.__classes__()` the wrapped classes, `Sympy.Symbol.__search__("text")` searches names and summaries here and in nested modules, and `Sympy.Symbol.doc(:name)` returns one function's documentation; all of them answer offline, from data in this module. `SnakeBridge.call/4` reaches any function of an allowed library dynamically.
 
-  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; keyword arguments go in the last argument, `opts`; runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. A Python `*args` becomes extra arguments (a trailing keyword list is `opts`). Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
+  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments; keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
 
   @typedoc """
@@ -1704,7 +1596,10 @@ defmodule Sympy.Symbol do
     python_module: "sympy",
     function: "Symbol",
     kwargs: :any,
-    optional_positional: [],
+    positional: ["name"],
+    required: 1,
+    positional_only: [],
+    varargs: false,
     idempotent: false
   }
   @doc """
@@ -1763,7 +1658,7 @@ defmodule Sympy.Symbol do
 
   ## Elixir
 
-  Wraps Python `sympy.Symbol` (constructor). Keyword arguments go in `opts` (any name is passed through). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
+  Wraps Python `sympy.Symbol` (constructor). Keyword arguments go in `opts` (any name is passed through to Python). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
   @spec new(term(), keyword()) :: result(t())
   def new(name, opts \\ []) do

@@ -1,21 +1,17 @@
 """Elixir source emitter: the introspection model of a library → one ``.ex`` file.
 
 ``render_library`` is the entry point the generation pipeline calls; the rules it
-follows (argument mapping, arities, naming, classes, discovery) are documented in
-``render.py``'s module docstring and in every generated moduledoc.
+follows are documented in ``render.py`` (the file, classes, variants, discovery) and
+``shape.py`` (arguments and arities), and in every generated moduledoc.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from snakebridge.codegen.emit.render import (
-    GenerationError,
-    Rendered,
-    RenderedSymbol,
-    render_library,
-    symbol_texts,
-)
+from snakebridge.codegen.emit.plan import GenerationError
+from snakebridge.codegen.emit.readback import symbol_texts
+from snakebridge.codegen.emit.render import Rendered, RenderedSymbol, render_library
 
 _CODEGEN = Path(__file__).resolve().parent.parent
 
@@ -24,7 +20,9 @@ _CODEGEN = Path(__file__).resolve().parent.parent
 GENERATOR_FILES: tuple[Path, ...] = tuple(
     sorted(
         [
-            *sorted(Path(__file__).resolve().parent.glob("*.py")),
+            *Path(__file__).resolve().parent.glob("*.py"),
+            # introspection decides signatures, types and docs: the text depends on it
+            *_CODEGEN.joinpath("introspect").glob("*.py"),
             _CODEGEN / "markdown.py",
             _CODEGEN / "model.py",
             _CODEGEN / "names.py",

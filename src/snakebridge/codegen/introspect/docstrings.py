@@ -10,6 +10,7 @@ style-independent and exactly what the generator renders as iex-like blocks.
 from __future__ import annotations
 
 import functools
+import keyword
 import re
 from dataclasses import replace
 from typing import Any, Literal
@@ -137,10 +138,12 @@ def parse(raw: str) -> Doc:
     see_also: list[str] = []
     for meta in parsed.meta:
         key = meta.args[0] if meta.args else ""
+        if isinstance(meta, dp.DocstringParam) and key in _NOT_PARAMETERS:
+            # A class's documented attributes (and method listings) are parsed as
+            # params too; attributes reach their getters through documented_attributes().
+            continue
         if isinstance(meta, dp.DocstringParam):
-            # A class's documented attributes land here too (docstring_parser reads
-            # them as params); documented_attributes() is what tells them apart.
-            for name in _split_names(meta.arg_name):
+            for name in _split_names(meta.arg_name, keep_stars=True):
                 params.append(
                     DocParam(
                         name=name,
@@ -197,6 +200,7 @@ def _parsed(body: str, style: str) -> dp.Docstring | None:
 
 
 _ATTRIBUTE_KEYS = ("attribute", "ivar", "cvar", "var")
+_NOT_PARAMETERS = (*_ATTRIBUTE_KEYS, "method", "methods")
 
 
 def documented_attributes(raw: str) -> dict[str, DocParam]:
@@ -246,9 +250,11 @@ def _document_attributes(cls: model.Class) -> model.Class:
     return replace(cls, attributes=tuple(attributes))
 
 
-def _split_names(arg_name: str) -> list[str]:
-    """numpydoc allows ``x1, x2 : array_like``; ``*args`` keeps its stars out."""
-    return [n.strip().lstrip("*") for n in arg_name.split(",") if n.strip()]
+def _split_names(arg_name: str, *, keep_stars: bool = False) -> list[str]:
+    """numpydoc allows ``x1, x2 : array_like``. A parameter keeps the stars of
+    ``*args`` / ``**kwargs`` (reST escapes them: ``\\*args``), which say what it is."""
+    names = [n.strip().replace("\\", "") for n in arg_name.split(",") if n.strip()]
+    return names if keep_stars else [n.lstrip("*") for n in names]
 
 
 def _see_also(text: str) -> list[str]:
@@ -309,7 +315,10 @@ def complete(sig: Signature, doc: Doc) -> Signature:
     - a parameter without annotation takes its documented type, when that type is one
       the type model knows (``array_like`` → ARRAY, ``int or None``, ``{'a', 'b'}``).
     """
-    if G.is_generic(sig):
+    # ``(**params)`` alone is no mystery (keywords only, as sklearn's set_params): only
+    # a signature that also takes any positional is completed from the docs.
+    takes_any = sig.is_fallback or any(p.kind is ParamKind.VAR_POSITIONAL for p in sig.params)
+    if G.is_generic(sig) and takes_any:
         documented = signature_from_doc(doc)
         if documented is not None:
             extra = [
@@ -334,7 +343,7 @@ def complete(sig: Signature, doc: Doc) -> Signature:
             returns = known[0] if len(known) == 1 else TypeRef(TypeKind.TUPLE, tuple(known))
             sig = replace(sig, returns=returns, returns_source="docstring")
     if any(p.annotation is None for p in sig.params) and doc.params:
-        documented_types = {p.name: p.type for p in doc.params}
+        documented_types = {p.name.lstrip("*"): p.type for p in doc.params}
         params = []
         for p in sig.params:
             if p.annotation is None and documented_types.get(p.name):
@@ -395,6 +404,8 @@ _DOC_TYPES: dict[str, TypeKind] = {
     "object": TypeKind.ANY,
     "any": TypeKind.ANY,
 }
+# "bool (default: False)", "int, default 3": a default stated in the type
+_DEFAULT_IN_TYPE = re.compile(r"\bdefaults?\b", re.I)
 _CLASS_NAME = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Z]\w*$")
 _SHAPE_PREFIX = re.compile(r"^\s*[({][^)}]*[)}]\s*,?\s*(?=[A-Za-z])")
 _OF = re.compile(r"^(list|tuple|sequence|set|ndarray|array|iterator|iterable|dict)\s+of\s+.*$")
@@ -457,14 +468,27 @@ def signature_from_doc(doc: Doc) -> Signature | None:
     if not doc.params:
         return None
     params: list[Param] = []
+    var_keyword: Param | None = None
     seen: set[str] = set()
     keyword_only = False
     for p in doc.params:
-        name = p.name.strip()
-        if not name.isidentifier() or name in seen:
-            continue
+        raw = p.name.strip()
+        name = raw.lstrip("*")
+        if not name.isidentifier() or keyword.iskeyword(name) or name in seen:
+            continue  # "None", "Methods", prose: not parameters
         seen.add(name)
-        optional = p.default is not None or "optional" in (p.type or "").lower()
+        if raw.startswith("**"):
+            var_keyword = Param(name, ParamKind.VAR_KEYWORD)
+            continue
+        if raw.startswith("*"):
+            params.append(Param(name, ParamKind.VAR_POSITIONAL))
+            keyword_only = True
+            continue
+        optional = (
+            p.default is not None
+            or "optional" in (p.type or "").lower()
+            or _DEFAULT_IN_TYPE.search(p.type or "") is not None
+        )
         if optional:
             keyword_only = True
         kind = ParamKind.KEYWORD_ONLY if keyword_only else ParamKind.POSITIONAL_OR_KEYWORD
@@ -478,6 +502,8 @@ def signature_from_doc(doc: Doc) -> Signature | None:
                 annotation_source="docstring" if doc_type(p.type) is not None else None,
             )
         )
+    if var_keyword is not None:
+        params.append(var_keyword)
     if not params:
         return None
     return Signature(params=tuple(params), source="docstring")

@@ -182,6 +182,15 @@ class Describer:
         sig = G.cascade(sources)
         primary_stub, overloads = stub()
         sig = G.enrich(sig, primary_stub)
+        if sig.source not in ("inspect", "text_signature"):
+            # No runtime signature: the other forms the docs show are accepted too.
+            try:
+                documented = G.docstring_forms(obj, names)
+            except Exception:
+                documented = []
+            extra = tuple(f for f in documented if f != sig and f not in overloads)
+            if extra and (overloads or len(documented) > 1):
+                overloads = (*overloads, *extra)
         if G.is_ufunc(obj) and sig.returns is None:
             sig = replace(sig, returns=G.ufunc_returns(obj), returns_source="ufunc")
         return sig, overloads
@@ -203,11 +212,14 @@ class Describer:
     ) -> Function:
         kind = kind or function_kind(obj)
         defined = defining_module(obj, module)
-        own_qualname = getattr(obj, "__qualname__", None)
+        own_qualname = _str_attr(obj, "__qualname__")
         places = [*(stub_places or []), (module, qualname)]
         if isinstance(own_qualname, str):
             places.append((defined, own_qualname))
-        names = (name, getattr(obj, "__name__", name) or name)
+        # a library object may answer any attribute with anything (polars.col returns an
+        # Expr for __name__, whose truth value raises): only real strings count
+        own_name = _str_attr(obj, "__name__")
+        names = (name, own_name or name)
         if kind == "class":
             sig, overloads = self.constructor(obj, module=module, qualname=qualname)
         else:
@@ -495,6 +507,14 @@ class Describer:
         if isinstance(value, pytypes.ModuleType):
             doc = raw_doc(value)
         return Attribute(name, "data", type=value_type(value), writable=writable, doc=doc)
+
+
+def _str_attr(obj: Any, attr: str) -> str | None:
+    try:
+        value = getattr(obj, attr, None)
+    except Exception:
+        return None
+    return value if isinstance(value, str) else None
 
 
 def public_names(obj: Any) -> list[str]:

@@ -189,8 +189,12 @@ def _parse_def(params_text: str) -> ast.FunctionDef | None:
     return node if isinstance(node, ast.FunctionDef) else None
 
 
-# "name(params)", optionally "-> type" or CPython's "--> description" after it.
-_DOC_SIG = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*\((.*)\)\s*(?:(--?>)\s*(.+?))?\s*$")
+# "name(" at the start of a line (after an optional ".. function::" directive).
+_DOC_SIG_HEAD = re.compile(
+    r"^\s*(?:\.\.\s+(?:py:)?(?:function|method)::\s*)?([A-Za-z_][\w.]*)\s*\("
+)
+# after the parameters: "-> type" or CPython's "--> description"
+_DOC_SIG_TAIL = re.compile(r"^\s*(?:(--?>)\s*(.+?))?\s*$")
 
 
 def docstring_signature(obj: Any, names: tuple[str, ...]) -> Signature | None:
@@ -202,11 +206,51 @@ def docstring_signature(obj: Any, names: tuple[str, ...]) -> Signature | None:
     return parse_signature_line(first, names)
 
 
-def parse_signature_line(line: str, names: tuple[str, ...]) -> Signature | None:
-    m = _DOC_SIG.match(line)
-    if m is None or m.group(1).rsplit(".", 1)[-1] not in names:
+def docstring_forms(obj: Any, names: tuple[str, ...]) -> list[Signature]:
+    """Every signature line the docstring shows for ``names`` (``int([x])`` and
+    ``int(x, base=10)``; torch's ``.. function:: sum(input, dim, ...)``), in order."""
+    doc = _own_doc(obj)
+    if not doc:
+        return []
+    forms = []
+    for line in doc.splitlines():
+        sig = parse_signature_line(line, names) if "(" in line else None
+        if sig is not None and sig not in forms:
+            forms.append(sig)
+    return forms
+
+
+def _split_line(line: str) -> tuple[str, str, str] | None:
+    """(name, parameter text, rest) of ``name(params) rest``: the parameters end at
+    the parenthesis matching the first one, so ``-> (Tensor, Tensor)`` stays outside."""
+    head = _DOC_SIG_HEAD.match(line)
+    if head is None:
         return None
-    tokens = _split_params(m.group(2))
+    depth = 0
+    quote: str | None = None
+    for i in range(head.end() - 1, len(line)):
+        ch = line[i]
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                return head.group(1), line[head.end() : i], line[i + 1 :]
+    return None
+
+
+def parse_signature_line(line: str, names: tuple[str, ...]) -> Signature | None:
+    parts = _split_line(line)
+    if parts is None or parts[0].rsplit(".", 1)[-1] not in names:
+        return None
+    tail = _DOC_SIG_TAIL.match(parts[2])
+    if tail is None:
+        return None
+    tokens = _split_params(parts[1])
     if tokens is None:
         return None
     params: list[Param] = []
@@ -244,7 +288,8 @@ def parse_signature_line(line: str, names: tuple[str, ...]) -> Signature | None:
                 default=default.strip() or None if eq else None,
             )
         )
-    returns = T.from_source(m.group(4)) if m.group(3) == "->" and m.group(4) else None
+    arrow, returned = tail.group(1), tail.group(2)
+    returns = T.from_source(returned) if arrow == "->" and returned else None
     return Signature(
         params=tuple(params),
         returns=returns,

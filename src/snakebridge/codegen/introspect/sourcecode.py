@@ -268,7 +268,10 @@ class InstanceAttribute:
 
 def init_attributes(cls: type) -> dict[str, InstanceAttribute]:
     """Public instance attributes assigned in the ``__init__`` (or a dataclass's
-    ``__post_init__``) of ``cls`` or its bases.
+    ``__post_init__``) of ``cls`` or its bases, and the fitted attributes of estimators
+    (classes with a ``fit`` method, scikit-learn's convention followed by many libraries):
+    those assigned by ``fit*`` methods, or by any method when their name ends with an
+    underscore (``coef_``, ``labels_`` exist once ``fit`` ran).
 
     Such attributes exist on instances only, so neither ``dir(cls)`` nor annotations
     reveal them; the source of ``__init__`` does. Only Python ``__init__`` functions
@@ -278,11 +281,16 @@ def init_attributes(cls: type) -> dict[str, InstanceAttribute]:
     may never run, or bind another ``self``.
     """
     found: dict[str, InstanceAttribute] = {}
+    estimator = any(_FIT in vars(k) for k in cls.__mro__)
     for klass in cls.__mro__:
         if klass is object:
             continue
-        for special in _CONSTRUCTION:
-            raw = vars(klass).get(special)
+        own = vars(klass)
+        # an estimator's fitted attributes (trailing underscore) may be set by any of
+        # its methods (``intercept_`` by ``_set_intercept``)
+        fitting = sorted(n for n in own if estimator and n not in _CONSTRUCTION)
+        for special in (*_CONSTRUCTION, *fitting):
+            raw = own.get(special)
             try:
                 fn = inspect.unwrap(raw) if raw is not None else None
             except Exception:
@@ -294,13 +302,15 @@ def init_attributes(cls: type) -> dict[str, InstanceAttribute]:
                 continue
             where = f"{klass.__qualname__}.{special}"
             for name, type_ref in _self_assignments(node, fn).items():
-                if name not in found:
+                fitted = special.startswith(_FIT) or name.endswith("_")
+                if name not in found and (special in _CONSTRUCTION or fitted):
                     found[name] = InstanceAttribute(name, type_ref, where)
     return found
 
 
 # ``__post_init__`` finishes a dataclass's generated ``__init__`` (which has no source).
 _CONSTRUCTION = ("__init__", "__post_init__")
+_FIT = "fit"
 
 
 _UNKNOWN = TypeRef(TypeKind.ANY)

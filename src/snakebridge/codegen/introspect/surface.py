@@ -36,6 +36,7 @@ def describe_module(
     describer = Describer()
     entries: list[Entry] = []
     missing: list[str] = []
+    skipped: list[str] = []
     t0 = time.perf_counter()
     for name in public_surface(module):
         if _unloaded_submodule(module, name):
@@ -48,39 +49,37 @@ def describe_module(
         except Exception:
             missing.append(name)
             continue
-        if isinstance(value, pytypes.ModuleType):
-            entries.append(
-                ("module", model.Module(name=f"{module_name}.{name}", doc=raw_doc(value)))
-            )
-        elif isinstance(value, type):
-            entries.append(
-                (
-                    "class",
-                    describer.klass(
-                        value,
-                        name=name,
-                        qualname=name,
-                        module=module_name,
-                        members=None if deep else (),
-                    ),
-                )
-            )
-        elif callable(value):
-            entries.append(
-                (
-                    "function",
-                    describer.function(value, name=name, qualname=name, module=module_name),
-                )
-            )
-        else:
-            entries.append(("attribute", describer.attribute(value, name=name)))
+        try:
+            entries.append(_describe(describer, module_name, name, value, deep))
+        except Exception as exc:
+            # One hostile object (polars.col answers every attribute with an Expr) must
+            # not take the module down: skipped, named, and the rest is described.
+            skipped.append(f"{name}: {type(exc).__name__}: {exc}"[:200])
     stats: dict[str, Any] = {
         "module": module_name,
         "missing": missing,
+        "skipped": skipped,
         "seconds": time.perf_counter() - t0,
         "baseline": _baseline(module),
     }
     return entries, stats
+
+
+def _describe(describer: Describer, module_name: str, name: str, value: Any, deep: bool) -> Entry:
+    if isinstance(value, pytypes.ModuleType):
+        return ("module", model.Module(name=f"{module_name}.{name}", doc=raw_doc(value)))
+    if isinstance(value, type):
+        members = None if deep else ()
+        return (
+            "class",
+            describer.klass(value, name=name, qualname=name, module=module_name, members=members),
+        )
+    if callable(value):
+        return (
+            "function",
+            describer.function(value, name=name, qualname=name, module=module_name),
+        )
+    return ("attribute", describer.attribute(value, name=name))
 
 
 def describe_classes(

@@ -1,0 +1,96 @@
+defmodule SnakeBridge.Scanner.KeywordsTest do
+  # The scanner's half of the compile-time keyword check: literal keyword names at call
+  # sites (Walker, `keywords: true`), and the strict-mode check against committed
+  # descriptors (Bindings.keyword_errors/3), which needs no Python.
+  use ExUnit.Case, async: true
+
+  alias SnakeBridge.Scanner.{Bindings, Walker}
+
+  defp calls(source) do
+    {:ok, ast} = Code.string_to_quoted(source, columns: true)
+
+    for {:call, m, f, a, _line, _col, kw} <- Walker.walk(ast, ["Numpy"], keywords: true),
+        do: {m, f, a, kw}
+  end
+
+  test "the literal keyword list a call ends with, without snakebridge:" do
+    assert calls("""
+           Numpy.mean(x, axis: 0, snakebridge: [timeout: 5])
+           x |> Numpy.std(ddof: 1)
+           Numpy.where(c, x, y)
+           Numpy.array([1, 2])
+           Numpy.sum(x, opts)
+           """) == [
+             {"Numpy", "mean", 2, ["axis"]},
+             {"Numpy", "std", 2, ["ddof"]},
+             {"Numpy", "where", 3, nil},
+             {"Numpy", "array", 1, nil},
+             {"Numpy", "sum", 2, nil}
+           ]
+  end
+
+  test "without the option, findings keep their shape" do
+    {:ok, ast} = Code.string_to_quoted("Numpy.mean(x, axis: 0)", columns: true)
+    assert [{:call, "Numpy", "mean", 2, 1, _}] = Walker.walk(ast, ["Numpy"])
+  end
+
+  test "strict mode: unknown keywords against the committed descriptors" do
+    root = Path.join(System.tmp_dir!(), "sb_kw_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(Path.join(root, "lib/snakebridge_generated"))
+
+    File.write!(Path.join(root, "lib/snakebridge_generated/numpy.ex"), ~S'''
+    defmodule Numpy do
+      @d_mean %{
+        call_type: :call,
+        library: "numpy",
+        python_module: "numpy",
+        function: "mean",
+        kwargs: ["a", "axis", "dtype"],
+        positional: ["a", "axis", "dtype"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      }
+      def mean(a, axis \\ :__python_default__, dtype \\ :__python_default__, opts \\ :__python_default__),
+        do: {a, axis, dtype, opts}
+
+      @d_solve %{
+        call_type: :call,
+        library: "numpy",
+        python_module: "numpy.linalg",
+        function: "solve",
+        kwargs: ["a", "b"],
+        positional: ["a", "b"],
+        required: 2,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      }
+      def solve(a, b, opts \\ []), do: {a, b, opts}
+    end
+    ''')
+
+    detection = fn fun, arity, kw, line ->
+      %{module: "Numpy", function: fun, arity: arity, keywords: kw, file: "lib/a.ex", line: line}
+    end
+
+    errors =
+      Bindings.keyword_errors(
+        [
+          detection.("mean", 2, ["axes"], 3),
+          detection.("mean", 2, ["axis"], 4),
+          detection.("solve", 2, ["x"], 5),
+          detection.("solve", 3, ["x"], 6),
+          detection.("mean", 1, nil, 7)
+        ],
+        root,
+        "lib/snakebridge_generated"
+      )
+
+    assert [%{line: 3, message: m3}, %{line: 6, message: m6}] = errors
+    assert m3 =~ "unknown keyword argument(s) axes: for numpy.mean; valid: a, axis, dtype"
+    assert m6 =~ "x:"
+    File.rm_rf!(root)
+  end
+end

@@ -1,0 +1,68 @@
+"""Reading a generated file back: each symbol's text, as its checksum was computed.
+
+``verify`` compares the committed file with the manifest through this, so the layout
+the text writer produces (``text.py``) and the one read here must agree; ``TAIL`` is the
+line they share.
+"""
+
+from __future__ import annotations
+
+import re
+
+# First line after a module's symbols; never inside a symbol's text (outside heredocs).
+TAIL = "  # Discovery: answered offline from this module's data, by SnakeBridge.Discovery."
+_MODULE_HEAD = re.compile(r"^defmodule (\S+) do$")
+_DESCRIPTOR_HEAD = re.compile(r"^  @d_(\S+) %\{$")
+_HEREDOC_OPEN = re.compile(r'^\s*@\w+ """$')
+
+
+def symbol_texts(source: str) -> dict[tuple[str, str], str]:
+    """Each symbol's text in a generated file, keyed by (Elixir module, name), exactly as
+    ``RenderedSymbol.checksum`` hashed it when the file was rendered.
+
+    A symbol's text starts at its descriptor (``  @d_<name> %{`` after a blank line)
+    and runs to the blank line before the next symbol's descriptor or before the
+    module's tail (``TAIL``, then discovery and helpers). A streaming variant's
+    descriptor (``call_type: :stream``) belongs to the symbol before it. Heredoc
+    bodies (docs) are skipped, so no docstring can fake a boundary. A hand-edited or
+    damaged file gives whatever text is there (its
+    checksum then differs); a symbol whose descriptor is gone is absent.
+    """
+    lines = source.split("\n")
+    out: dict[tuple[str, str], str] = {}
+    module: str | None = None
+    current: tuple[str, str] | None = None
+    start = 0
+    in_heredoc = False
+
+    def close(end: int) -> None:
+        if current is not None:
+            out[current] = "\n".join(lines[start:end])
+
+    for i, line in enumerate(lines):
+        if in_heredoc:
+            in_heredoc = line.strip() != '"""'
+            continue
+        if _HEREDOC_OPEN.match(line):
+            in_heredoc = True
+            continue
+        head = _MODULE_HEAD.match(line)
+        if head:
+            module, current = head.group(1), None
+            continue
+        if module is not None and (line == "end" or line == TAIL):
+            close(i - 1 if line == TAIL else i)
+            current = None
+            module = module if line == TAIL else None
+            continue
+        descriptor = _DESCRIPTOR_HEAD.match(line)
+        if (
+            descriptor
+            and module is not None
+            and i > 0
+            and not lines[i - 1]
+            and (i + 1 >= len(lines) or lines[i + 1].strip() != "call_type: :stream,")
+        ):
+            close(i - 1)
+            current, start = (module, descriptor.group(1)), i
+    return out

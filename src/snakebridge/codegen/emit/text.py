@@ -1,0 +1,237 @@
+"""A plan → Elixir source text, laid out exactly as ``mix format`` would print it.
+
+Every wrapper is one ``def`` per variant (``f``, ``f!``, ``f_stream``): its optional
+arguments are default arguments, so the arities of a symbol share one body (each
+extra arity is a one-line clause Elixir generates), and its ``@doc`` and ``@spec``
+are written once. A flexible wrapper (``shape.CallShape.flexible``) defaults every
+argument after the required ones to :data:`PYTHON_DEFAULT` and hands them to
+``SnakeBridge.Runtime.varargs/4``, where ``SnakeBridge.Runtime.Args`` drops the
+trailing defaults and takes a trailing keyword list as ``opts``; any other wrapper
+ends in ``opts \\\\ []`` and calls ``SnakeBridge.Runtime.call/3`` directly.
+
+Layout inside a module: moduledoc, types, discovery data (``@sb_*``), the symbols
+(each from its descriptor ``@d_<name>`` to the blank line before the next one, the
+shape ``readback.symbol_texts`` reads), then ``readback.TAIL`` and the discovery
+functions.
+"""
+
+from __future__ import annotations
+
+from snakebridge.codegen import names
+from snakebridge.codegen.emit import layout, literals
+from snakebridge.codegen.emit.plan import Context, Module, Wrapper
+from snakebridge.codegen.emit.readback import TAIL
+
+RESULT_TYPE = "result"
+# What an argument left out is, until SnakeBridge.Runtime.Args drops it: Python's own
+# default applies. The same atom is @python_default in Args.
+PYTHON_DEFAULT = ":__python_default__"
+
+# (name suffix, runtime function, return type given the value's type)
+_VARIANTS: tuple[tuple[str, str, str], ...] = (
+    ("", "call", f"{RESULT_TYPE}({{}})"),
+    (names.BANG, "call!", "{}"),
+    (names.STREAM_SUFFIX, "stream", "Enumerable.t()"),
+)
+
+
+def descriptor(ctx: Context, w: Wrapper, call_type: str, attr: str) -> list[str]:
+    ind = "    "
+    call = w.shape
+    kwargs = (
+        [f"{ind}kwargs: :any,"]
+        if call.kwargs is None
+        else layout.keyword_list_entry(
+            "kwargs", [literals.string(k) for k in call.kwargs], ind, ","
+        )
+    )
+    entries = [
+        [f"{ind}call_type: :{call_type},"],
+        layout.keyword_entry("library", literals.string(ctx.spec.name), ind, ","),
+        layout.keyword_entry("python_module", literals.string(w.python_module), ind, ","),
+        layout.keyword_entry("function", literals.string(w.function), ind, ","),
+        kwargs,
+    ]
+    if w.kind not in ("attribute", "property", "setter"):
+        strings = [literals.string(k) for k in call.positional_names]
+        entries += [
+            layout.keyword_list_entry("positional", strings, ind, ","),
+            [f"{ind}required: {len(call.required)},"],
+            layout.keyword_list_entry(
+                "positional_only", [literals.string(k) for k in call.positional_only], ind, ","
+            ),
+            [f"{ind}varargs: {'true' if call.rest is not None else 'false'},"],
+        ]
+    entries.append([f"{ind}idempotent: {'true' if w.idempotent else 'false'}"])
+    lines = layout.multiline_map(entries, "  ")
+    lines[0] = f"  @{attr} %{{"
+    return lines
+
+
+def wrapper_text(ctx: Context, w: Wrapper) -> str:
+    call = w.shape
+    attr = "d_" + w.name
+    if call.flexible:
+        taken = set(w.params) | {"opts"}
+        extras = [names.variable_name(n, taken) for n in call.optional]
+        if call.rest is not None:
+            extras += [
+                names.variable_name(f"arg{k}", taken) for k in range(1, call.extra - len(extras))
+            ]
+        extras.append("opts")
+        params = [*w.params, *(f"{e} \\\\ {PYTHON_DEFAULT}" for e in extras)]
+        last = "term()" if call.rest is not None else "keyword()"
+        types = [*w.param_types, *["term()"] * (len(extras) - 1), last]
+    else:
+        extras = []
+        params = [*w.params, "opts \\\\ []"]
+        types = [*w.param_types, "keyword()"]
+    full = f"{w.name}/{len(params)}"
+    out = descriptor(ctx, w, w.call_type, attr)
+    for suffix, fun, returns in _VARIANTS:
+        if suffix == names.STREAM_SUFFIX and not w.streaming:
+            continue
+        name = w.name + suffix
+        if suffix == names.STREAM_SUFFIX:
+            attr = "d_" + name
+            out.append("")
+            out += descriptor(ctx, w, "stream", attr)
+        elif suffix:
+            out.append("")
+        if not suffix:
+            doc = w.doc
+        elif suffix == names.BANG:
+            doc = f"Like `{full}`, but returns the value or raises `SnakeBridge.Error`."
+        else:
+            doc = (
+                f"Like `{full}`, but returns an Elixir `Stream` over the items the "
+                f"Python call yields (`{w.python}` is declared in `streaming:`). Items are "
+                "fetched lazily as the stream is consumed; errors raise `SnakeBridge.Error`."
+            )
+        out.append("  @doc " + literals.heredoc(doc, "  "))
+        out += layout.spec(name, types, returns.format(w.returns))
+        out += layout.def_head("def", name, params)
+        if call.flexible:
+            out += layout.call(
+                "SnakeBridge.Runtime.varargs",
+                [
+                    f":{fun}",
+                    f"@{attr}",
+                    layout.ListArg(tuple(w.params)),
+                    layout.ListArg(tuple(extras)),
+                ],
+            )
+        else:
+            out += layout.call(
+                f"SnakeBridge.Runtime.{fun}", [f"@{attr}", layout.ListArg(tuple(w.params)), "opts"]
+            )
+        out.append("  end")
+    return "\n".join(out)
+
+
+def _metadata(mod: Module) -> list[str]:
+    out: list[str] = []
+    entries = []
+    for w in mod.wrappers:
+        entries.append(
+            [
+                f"      name: {literals.atom(w.name)},",
+                *layout.keyword_list_entry("arities", [str(a) for a in w.arities], "      ", ","),
+                *layout.keyword_entry("python", literals.string(w.python), "      ", ","),
+                *layout.keyword_entry("python_name", literals.string(w.python_name), "      ", ","),
+                f"      kind: :{w.kind},",
+                f"      streaming: {'true' if w.streaming else 'false'},",
+                *layout.keyword_entry("summary", literals.string(w.summary), "      ", ""),
+            ]
+        )
+    out += _attr_list("sb_functions", entries)
+    classes = []
+    for module, python, summary in mod.classes:
+        classes.append(
+            [
+                f"      module: {module},",
+                *layout.keyword_entry("python", literals.string(python), "      ", ","),
+                *layout.keyword_entry("summary", literals.string(summary), "      ", ""),
+            ]
+        )
+    out += _attr_list("sb_classes", classes)
+    if mod.nested:
+        out.append("  @sb_nested [")
+        out += [f"    {n}," for n in mod.nested[:-1]] + [f"    {mod.nested[-1]}"]
+        out.append("  ]")
+    else:
+        out.append("  @sb_nested []")
+    return out
+
+
+def _attr_list(attr: str, maps: list[list[str]]) -> list[str]:
+    if not maps:
+        return [f"  @{attr} []"]
+    out = [f"  @{attr} ["]
+    for k, entry in enumerate(maps):
+        out.append("    %{")
+        out += entry
+        out.append("    }" + ("," if k < len(maps) - 1 else ""))
+    out.append("  ]")
+    return out
+
+
+_DISCOVERY = '''  @doc """
+  The functions this module wraps: Elixir name, arities, Python name, kind and summary.
+
+  Bang (`name!`) and streaming (`name_stream`) variants are not listed separately.
+  """
+  @spec __functions__() :: [map()]
+  def __functions__, do: @sb_functions
+
+  @doc """
+  The Python classes wrapped under this module, each its own Elixir module.
+  """
+  @spec __classes__() :: [map()]
+  def __classes__, do: @sb_classes
+
+  @doc """
+  Searches Elixir names, Python names and summaries of the functions of this module and
+  of the modules nested under it, case-insensitively, offline.
+  """
+  @spec __search__(String.t()) :: [map()]
+  def __search__(query), do: SnakeBridge.Discovery.search(__MODULE__, @sb_nested, query)
+
+  @doc """
+  The Markdown documentation of one generated function, by Elixir or Python name.
+
+  Returns `nil` when this module generated no such function.
+  """
+  @spec doc(atom() | String.t()) :: String.t() | nil
+  def doc(name), do: SnakeBridge.Discovery.doc(__MODULE__, name)'''
+
+
+def module_text(ctx: Context, mod: Module) -> tuple[str, list[tuple[Wrapper, str]]]:
+    out = [f"defmodule {mod.name} do", "  @moduledoc " + literals.heredoc(mod.doc, "  "), ""]
+    if mod.is_class:
+        out.append(
+            "  @typedoc "
+            + literals.heredoc(f"A ref to an instance of the Python class `{mod.python}`.", "  ")
+        )
+        out.append("  @type t :: SnakeBridge.Ref.t()")
+        out.append("")
+    out.append('  @typedoc "A call\'s outcome: the value, or the Python error as a struct."')
+    out.append(
+        f"  @type {RESULT_TYPE}(value) :: {{:ok, value}} | {{:error, SnakeBridge.Error.t()}}"
+    )
+    out.append("")
+    out += _metadata(mod)
+    # Each symbol's text runs from its descriptor to the blank line before the next
+    # symbol's descriptor or before the tail (discovery functions, helpers): the shape
+    # `symbol_texts` reads back.
+    rendered: list[tuple[Wrapper, str]] = []
+    for w in mod.wrappers:
+        text = wrapper_text(ctx, w)
+        rendered.append((w, text))
+        out.append("")
+        out.append(text)
+    out.append("")
+    out.append(TAIL)
+    out.append(_DISCOVERY)
+    out.append("end")
+    return "\n".join(out), rendered

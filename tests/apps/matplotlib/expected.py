@@ -1,0 +1,65 @@
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+
+def _plot():
+    fig, ax = plt.subplots()
+    n = len(ax.plot([1, 2, 3, 4], [1, 4, 2, 3]))
+    plt.close(fig)
+    return n
+
+
+def _title():
+    fig, ax = plt.subplots()
+    ax.set_title("Title")
+    title = ax.get_title()
+    plt.close(fig)
+    return title
+
+
+def _legend():
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [3, 4], label="a")
+    legend = ax.legend()
+    plt.close(fig)
+    return f"{type(legend).__module__}.{type(legend).__qualname__}"
+
+
+def _figure():
+    fig = plt.figure(figsize=(4, 3))
+    size = fig.get_size_inches().tolist()
+    plt.close(fig)
+    return size
+
+
+def _loglog():
+    n = len(plt.loglog([1, 10, 100], [1, 10, 100]))
+    plt.close("all")
+    return n
+
+
+def _semilogy():
+    n = len(plt.semilogy([1, 2, 3], [10, 100, 1000]))
+    plt.close("all")
+    return n
+
+
+def _bar():
+    fig, ax = plt.subplots()
+    bars = ax.bar(["a", "b"], [3, 5])
+    plt.close(fig)
+    return len(bars)
+
+
+CASES = {
+    "plot": _plot,
+    "title": _title,
+    "legend": _legend,
+    "figure": _figure,
+    "loglog": _loglog,
+    "semilogy": _semilogy,
+    "bar": _bar,
+    "backend": lambda: matplotlib.get_backend(),
+}

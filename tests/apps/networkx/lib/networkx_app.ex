@@ -1,0 +1,34 @@
+defmodule NetworkxApp do
+  @moduledoc "Calls as networkx's documentation writes them (networkx.org/documentation/stable)."
+
+  def cases do
+    [
+      # G = nx.path_graph(4); nx.shortest_path(G, 0, 3); nx.shortest_path(G, source=0, target=3)
+      {"shortest_path", fn -> Networkx.shortest_path!(Networkx.path_graph!(4), 0, 3) end},
+      {"shortest_path_kw",
+       fn -> Networkx.shortest_path!(Networkx.path_graph!(4), source: 0, target: 3) end},
+      # G = nx.Graph(); G.add_edge(1, 2); G.add_nodes_from([3, 4]); G.number_of_nodes()
+      {"graph",
+       fn ->
+         g = Networkx.Graph.new!()
+         Networkx.Graph.add_edge!(g, 1, 2)
+         Networkx.Graph.add_nodes_from!(g, [3, 4])
+         {Networkx.Graph.number_of_nodes!(g), Networkx.Graph.number_of_edges!(g)}
+       end},
+      # nx.complete_graph(5).number_of_edges()
+      {"complete_graph",
+       fn -> Networkx.complete_graph!(5) |> Networkx.Graph.number_of_edges!() end},
+      # nx.degree_centrality(nx.star_graph(3))
+      {"degree_centrality", fn -> Networkx.degree_centrality!(Networkx.star_graph!(3)) end},
+      # nx.is_connected(G); nx.density(G)
+      {"is_connected", fn -> Networkx.is_connected!(Networkx.path_graph!(3)) end},
+      {"density", fn -> Networkx.density!(Networkx.path_graph!(3)) end},
+      # nx.shortest_path_length(G, 0, 2, weight="weight")
+      {"shortest_path_length",
+       fn -> Networkx.shortest_path_length!(Networkx.path_graph!(3), 0, 2, weight: "weight") end},
+      # sorted(nx.connected_components(G)) of two components
+      {"pagerank_keys",
+       fn -> Networkx.pagerank!(Networkx.path_graph!(3)) |> Map.keys() |> Enum.sort() end}
+    ]
+  end
+end

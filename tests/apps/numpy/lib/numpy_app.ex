@@ -1,0 +1,57 @@
+defmodule NumpyApp do
+  @moduledoc "Calls as numpy's documentation writes them (numpy.org/doc/stable/reference)."
+
+  def cases do
+    a = [[1, 2], [3, 4]]
+
+    [
+      # numpy.where(condition, x, y)
+      {"where",
+       fn ->
+         Numpy.where!([[true, false], [true, true]], [[1, 2], [3, 4]], [[9, 8], [7, 6]])
+       end},
+      # numpy.mean: "np.mean(a, axis=0)", and the axis positionally
+      {"mean_axis_kw", fn -> a |> Numpy.mean!(axis: 0) |> Numpy.Ndarray.tolist!() end},
+      {"mean_axis_pos", fn -> a |> Numpy.mean!(0) |> Numpy.Ndarray.tolist!() end},
+      {"mean", fn -> Numpy.mean!(a) end},
+      # numpy.sum([[0, 1], [0, 5]], axis=1)
+      {"sum_axis", fn -> Numpy.sum!([[0, 1], [0, 5]], axis: 1) |> Numpy.Ndarray.tolist!() end},
+      # numpy.arange(3), numpy.arange(3, 7), numpy.arange(3, 7, 2)
+      {"arange_stop", fn -> Numpy.arange!(3) |> Numpy.Ndarray.tolist!() end},
+      {"arange_start_stop", fn -> Numpy.arange!(3, 7) |> Numpy.Ndarray.tolist!() end},
+      {"arange_step", fn -> Numpy.arange!(3, 7, 2) |> Numpy.Ndarray.tolist!() end},
+      # numpy.linspace(2.0, 3.0, num=5)
+      {"linspace", fn -> Numpy.linspace!(2.0, 3.0, num: 5) |> Numpy.Ndarray.tolist!() end},
+      # rng = np.random.default_rng(42); rng.integers(0, 10, 3)
+      {"default_rng",
+       fn ->
+         42
+         |> Numpy.Random.default_rng!()
+         |> Numpy.Random.Generator.integers!(0, 10, 3)
+         |> Numpy.Ndarray.tolist!()
+       end},
+      # numpy.float64(2.5): a scalar type called like a function
+      {"float64", fn -> Numpy.float64!(2.5) end},
+      # numpy.zeros((2, 3)), numpy.ones(3, dtype=int)
+      {"zeros", fn -> Numpy.zeros!({2, 3}) |> Numpy.Ndarray.tolist!() end},
+      {"ones_dtype", fn -> Numpy.ones!(3, dtype: "int64") |> Numpy.Ndarray.tolist!() end},
+      # numpy.concatenate((a, b), axis=0)
+      {"concatenate",
+       fn -> Numpy.concatenate!({[[1, 2]], [[5, 6]]}, axis: 0) |> Numpy.Ndarray.tolist!() end},
+      # numpy.clip(a, 1, 8)
+      {"clip", fn -> Numpy.clip!(Enum.to_list(0..9), 1, 8) |> Numpy.Ndarray.tolist!() end},
+      # numpy.round(2.675, 2), numpy.add(1.0, 4.0)
+      {"round", fn -> Numpy.round!(2.675, 2) end},
+      {"add", fn -> Numpy.add!(1.0, 4.0) end},
+      # a.reshape(2, 3) / a.reshape((2, 3))
+      {"reshape",
+       fn ->
+         Numpy.arange!(6) |> Numpy.Ndarray.reshape!(3, 2) |> Numpy.Ndarray.tolist!()
+       end},
+      # numpy.linalg.norm(a), numpy.linalg.solve(a, b)
+      {"norm", fn -> Numpy.Linalg.norm!([3.0, 4.0]) end},
+      {"solve",
+       fn -> Numpy.Linalg.solve!([[3, 1], [1, 2]], [9, 8]) |> Numpy.Ndarray.tolist!() end}
+    ]
+  end
+end

@@ -1,0 +1,24 @@
+import pandas as pd
+
+df = pd.DataFrame({"col1": [1, 2], "col2": [3, 4]})
+cities = pd.DataFrame({"city": ["a", "b", "a"], "n": [1, 2, 3]})
+CASES = {
+    "dataframe_shape": lambda: df.shape,
+    "dataframe_columns": lambda: df.columns.tolist(),
+    "dataframe_index": lambda: pd.DataFrame({"a": [1, 2]}, ["x", "y"]).index.tolist(),
+    "assign": lambda: df.assign(col3=[5, 6]).to_dict("list"),
+    "groupby": lambda: cities.groupby("city").sum().to_dict(),
+    "timestamp": lambda: pd.Timestamp("2024-01-02").day_name(),
+    "timestamp_parts": lambda: pd.Timestamp(2017, 1, 1, 12).isoformat(),
+    "to_datetime": lambda: pd.to_datetime("2018-10-26 12:00").isoformat(),
+    "dateoffset": lambda: pd.DateOffset(months=1).freqstr,
+    "series_mean": lambda: pd.Series([1, 2, 3]).mean(),
+    "series_head": lambda: pd.Series([1, 2, 3]).head(2).tolist(),
+    "date_range": lambda: (
+        pd.date_range("2018-01-01", periods=3, freq="D").strftime("%Y-%m-%d").tolist()
+    ),
+    "concat": lambda: pd.concat(
+        [pd.Series(["a", "b"]), pd.Series(["c"])], ignore_index=True
+    ).tolist(),
+    "isna": lambda: pd.isna(None),
+}

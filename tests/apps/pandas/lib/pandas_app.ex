@@ -1,0 +1,65 @@
+defmodule PandasApp do
+  @moduledoc "Calls as pandas' documentation writes them (pandas.pydata.org/docs/reference)."
+
+  def cases do
+    df = Pandas.DataFrame.new!(%{"col1" => [1, 2], "col2" => [3, 4]})
+    cities = Pandas.DataFrame.new!(%{"city" => ["a", "b", "a"], "n" => [1, 2, 3]})
+
+    [
+      # pd.DataFrame(data=d); df.shape; df.columns.tolist()
+      {"dataframe_shape", fn -> Pandas.DataFrame.shape!(df) end},
+      {"dataframe_columns",
+       fn -> df |> Pandas.DataFrame.columns!() |> Pandas.Index.tolist!() end},
+      # pd.DataFrame(d, index=["x", "y"]) positionally, as the docs' examples do
+      {"dataframe_index",
+       fn ->
+         Pandas.DataFrame.new!(%{"a" => [1, 2]}, ["x", "y"])
+         |> Pandas.DataFrame.index!()
+         |> Pandas.Index.tolist!()
+       end},
+      # df.assign(col3=[5, 6]): **kwargs documented by name
+      {"assign",
+       fn ->
+         df |> Pandas.DataFrame.assign!(col3: [5, 6]) |> Pandas.DataFrame.to_dict!("list")
+       end},
+      # df.groupby("city").sum()
+      {"groupby",
+       fn ->
+         cities
+         |> Pandas.DataFrame.groupby!("city")
+         |> SnakeBridge.method!("sum")
+         |> Pandas.DataFrame.to_dict!()
+       end},
+      # pd.Timestamp("2024-01-02").day_name(); pd.Timestamp(2017, 1, 1, 12)
+      {"timestamp", fn -> Pandas.Timestamp.new!("2024-01-02") |> Pandas.Timestamp.day_name!() end},
+      {"timestamp_parts",
+       fn -> Pandas.Timestamp.new!(2017, 1, 1, 12) |> Pandas.Timestamp.isoformat!() end},
+      # pd.to_datetime("2018-10-26 12:00").isoformat()
+      {"to_datetime",
+       fn -> Pandas.to_datetime!("2018-10-26 12:00") |> Pandas.Timestamp.isoformat!() end},
+      # pd.DateOffset(months=1); ts + DateOffset(...) is an operator: freqstr instead
+      {"dateoffset", fn -> Pandas.DateOffset.new!(months: 1) |> Pandas.DateOffset.freqstr!() end},
+      # pd.Series([1, 2, 3]).mean(); s.head(2).tolist()
+      {"series_mean", fn -> Pandas.Series.new!([1, 2, 3]) |> Pandas.Series.mean!() end},
+      {"series_head",
+       fn -> Pandas.Series.new!([1, 2, 3]) |> Pandas.Series.head!(2) |> Pandas.Series.tolist!() end},
+      # pd.date_range("2018-01-01", periods=3, freq="D").strftime("%Y-%m-%d").tolist()
+      {"date_range",
+       fn ->
+         Pandas.date_range!("2018-01-01", periods: 3, freq: "D")
+         |> Pandas.DatetimeIndex.strftime!("%Y-%m-%d")
+         |> Pandas.Index.tolist!()
+       end},
+      # pd.concat([s1, s2], ignore_index=True).tolist()
+      {"concat",
+       fn ->
+         Pandas.concat!([Pandas.Series.new!(["a", "b"]), Pandas.Series.new!(["c"])],
+           ignore_index: true
+         )
+         |> Pandas.Series.tolist!()
+       end},
+      # pd.isna(None)
+      {"isna", fn -> Pandas.isna!(nil) end}
+    ]
+  end
+end

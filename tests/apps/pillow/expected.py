@@ -1,0 +1,13 @@
+from PIL import Image, ImageColor, ImageOps
+
+CASES = {
+    "new": lambda: Image.new("RGB", (64, 32), "red").size,
+    "mode": lambda: Image.new("RGB", (64, 32)).mode,
+    "getpixel": lambda: Image.new("RGB", (4, 4), "red").getpixel((0, 0)),
+    "resize": lambda: Image.new("RGB", (64, 32)).resize((32, 16)).size,
+    "convert": lambda: Image.new("RGB", (8, 8), "blue").convert("L").getpixel((0, 0)),
+    "rotate": lambda: Image.new("RGB", (64, 32)).rotate(90, expand=True).size,
+    "crop": lambda: Image.new("L", (64, 32)).crop((0, 0, 10, 5)).size,
+    "grayscale": lambda: ImageOps.grayscale(Image.new("RGB", (4, 4))).mode,
+    "getrgb": lambda: ImageColor.getrgb("#ff0000"),
+}

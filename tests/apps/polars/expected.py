@@ -1,0 +1,20 @@
+import polars as pl
+
+df = pl.DataFrame({"a": [1, 2, 3], "b": [4, 5, 6]})
+CASES = {
+    "shape": lambda: df.shape,
+    "columns": lambda: df.columns,
+    "select": lambda: df.select(pl.col("a")).to_dict(as_series=False),
+    "select_names": lambda: df.select("b", "a").columns,
+    "with_columns": lambda: df.with_columns((pl.col("a") * 2).alias("c")).to_dict(as_series=False),
+    "with_columns_named": lambda: df.with_columns(c=pl.col("a") + 1).columns,
+    "filter": lambda: df.filter(pl.col("a") > 1).to_dict(as_series=False),
+    "group_by": lambda: (
+        pl.DataFrame({"g": ["x", "y", "x"], "v": [1, 2, 3]})
+        .group_by("g", maintain_order=True)
+        .agg(pl.col("v").sum())
+        .to_dict(as_series=False)
+    ),
+    "sort": lambda: df.sort("a", descending=True)["a"].to_list(),
+    "series_sum": lambda: pl.Series("s", [1, 2, 3]).sum(),
+}

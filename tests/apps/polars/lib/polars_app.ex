@@ -1,0 +1,58 @@
+defmodule PolarsApp do
+  @moduledoc "Calls as polars' documentation writes them (docs.pola.rs/api/python/stable)."
+
+  alias Polars.DataFrame
+  alias Polars.Expr
+
+  def cases do
+    df = DataFrame.new!(%{"a" => [1, 2, 3], "b" => [4, 5, 6]})
+
+    [
+      # df.shape; df.columns; df.height
+      {"shape", fn -> DataFrame.shape!(df) end},
+      {"columns", fn -> DataFrame.columns!(df) end},
+      # df.select(pl.col("a")).to_dict(as_series=False)
+      {"select",
+       fn -> df |> DataFrame.select!(Polars.col!("a")) |> DataFrame.to_dict!(as_series: false) end},
+      # df.select("a", "b") — *exprs
+      {"select_names",
+       fn -> df |> DataFrame.select!("b", "a") |> DataFrame.columns!() end},
+      # df.with_columns((pl.col("a") * 2).alias("c"))
+      {"with_columns",
+       fn ->
+         c = Polars.col!("a") |> Expr.mul!(2) |> Expr.alias!("c")
+         df |> DataFrame.with_columns!(c) |> DataFrame.to_dict!(as_series: false)
+       end},
+      # df.with_columns(c=pl.col("a") + 1) — **named_exprs
+      {"with_columns_named",
+       fn ->
+         df
+         |> DataFrame.with_columns!(c: Expr.add!(Polars.col!("a"), 1))
+         |> DataFrame.columns!()
+       end},
+      # df.filter(pl.col("a") > 1)
+      {"filter",
+       fn ->
+         df
+         |> DataFrame.filter!(Expr.gt!(Polars.col!("a"), 1))
+         |> DataFrame.to_dict!(as_series: false)
+       end},
+      # df.group_by("g", maintain_order=True).agg(pl.col("v").sum())
+      {"group_by",
+       fn ->
+         DataFrame.new!(%{"g" => ["x", "y", "x"], "v" => [1, 2, 3]})
+         |> DataFrame.group_by!("g", maintain_order: true)
+         |> Polars.Dataframe.GroupBy.GroupBy.agg!(Expr.sum!(Polars.col!("v")))
+         |> DataFrame.to_dict!(as_series: false)
+       end},
+      # df.sort("a", descending=True)["a"].to_list()
+      {"sort",
+       fn ->
+         df |> DataFrame.sort!("a", descending: true) |> DataFrame.get_column!("a")
+         |> Polars.Series.to_list!()
+       end},
+      # pl.Series("s", [1, 2, 3]).sum()
+      {"series_sum", fn -> Polars.Series.new!("s", [1, 2, 3]) |> Polars.Series.sum!() end}
+    ]
+  end
+end

@@ -1,0 +1,23 @@
+import requests
+import requests.utils
+
+
+def _session():
+    s = requests.Session()
+    redirects = s.max_redirects
+    s.close()
+    return redirects
+
+
+CASES = {
+    "prepare": lambda: (
+        requests.Request("GET", "https://example.org/get", params={"key": "value"}).prepare().url
+    ),
+    "prepare_headers": lambda: requests.utils.to_key_val_list(
+        requests.Request("POST", "https://example.org/post", {"X-Test": "1"}).prepare().headers
+    ),
+    "requote_uri": lambda: requests.utils.requote_uri("http://example.org/a b"),
+    "unquote_unreserved": lambda: requests.utils.unquote_unreserved("http://x/%7Efoo"),
+    "session": _session,
+    "parse_header_links": lambda: requests.utils.parse_header_links('<http://x/2>; rel="next"'),
+}

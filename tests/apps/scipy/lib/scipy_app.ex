@@ -1,0 +1,46 @@
+defmodule ScipyApp do
+  @moduledoc "Calls as scipy's documentation writes them (docs.scipy.org/doc/scipy/reference)."
+
+  def cases do
+    cost = [[4, 1, 3], [2, 0, 5], [3, 2, 2]]
+
+    [
+      # row_ind, col_ind = linear_sum_assignment(cost)
+      {"linear_sum_assignment",
+       fn ->
+         {rows, cols} = Scipy.Optimize.linear_sum_assignment!(cost)
+         {Numpy.Ndarray.tolist!(rows), Numpy.Ndarray.tolist!(cols)}
+       end},
+      {"linear_sum_assignment_max",
+       fn ->
+         {_rows, cols} = Scipy.Optimize.linear_sum_assignment!(cost, maximize: true)
+         Numpy.Ndarray.tolist!(cols)
+       end},
+      # scipy.special.comb(10, 3, exact=True); comb(10, 3)
+      {"comb_exact", fn -> Scipy.Special.comb!(10, 3, exact: true) end},
+      {"comb", fn -> Scipy.Special.comb!(10, 3) end},
+      # scipy.special.factorial(5, exact=True)
+      {"factorial", fn -> Scipy.Special.factorial!(5, exact: true) end},
+      # norm.cdf(0); norm.ppf(0.975)
+      {"norm_cdf", fn -> Scipy.Stats.Norm.cdf!(0) end},
+      {"norm_ppf", fn -> Scipy.Stats.Norm.ppf!(0.975) end},
+      # scipy.linalg.det(a); scipy.linalg.inv(a)
+      {"det", fn -> Scipy.Linalg.det!([[1, 2], [3, 4]]) end},
+      {"inv", fn -> Scipy.Linalg.inv!([[1.0, 2.0], [3.0, 4.0]]) |> Numpy.Ndarray.tolist!() end},
+      # scipy.integrate.trapezoid([1, 2, 3]); trapezoid([1, 2, 3], x=[4, 6, 8])
+      {"trapezoid", fn -> Scipy.Integrate.trapezoid!([1, 2, 3]) end},
+      {"trapezoid_x", fn -> Scipy.Integrate.trapezoid!([1, 2, 3], x: [4, 6, 8]) end},
+      # OptimizeResult(x=1.5, success=True): a dict subclass, it crosses as a map
+      {"optimize_result",
+       fn -> Scipy.Optimize.OptimizeResult.new!(x: 1.5, success: true) end},
+      # scipy.stats.describe([1, 2, 3, 4]).mean: a namedtuple, it crosses as a tuple
+      {"describe_mean",
+       fn ->
+         {_nobs, _minmax, mean, _variance, _skewness, _kurtosis} =
+           Scipy.Stats.describe!([1, 2, 3, 4])
+
+         mean
+       end}
+    ]
+  end
+end

@@ -1,0 +1,67 @@
+defmodule SklearnApp do
+  @moduledoc "Calls as scikit-learn's documentation writes them (scikit-learn.org/stable)."
+
+  alias Sklearn.LinearModel.LinearRegression
+
+  def cases do
+    # X = np.array([[1, 1], [1, 2], [2, 2], [2, 3]]); y = np.dot(X, np.array([1, 2])) + 3
+    x = [[1, 1], [1, 2], [2, 2], [2, 3]]
+    y = [6, 8, 9, 11]
+    points = [[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]]
+
+    [
+      # reg = LinearRegression().fit(X, y); reg.score(X, y)
+      {"score",
+       fn ->
+         reg = LinearRegression.new!() |> LinearRegression.fit!(x, y)
+         LinearRegression.score!(reg, x, y)
+       end},
+      # reg.coef_; reg.intercept_: set by fit
+      {"coef",
+       fn ->
+         reg = LinearRegression.new!() |> LinearRegression.fit!(x, y)
+         LinearRegression.coef_!(reg) |> Numpy.Ndarray.tolist!()
+       end},
+      {"intercept",
+       fn -> LinearRegression.new!() |> LinearRegression.fit!(x, y) |> LinearRegression.intercept_!() end},
+      # reg.predict(np.array([[3, 5]]))
+      {"predict",
+       fn ->
+         LinearRegression.new!()
+         |> LinearRegression.fit!(x, y)
+         |> LinearRegression.predict!([[3, 5]])
+         |> Numpy.Ndarray.tolist!()
+       end},
+      # est.set_params(fit_intercept=False).get_params()["fit_intercept"]
+      {"set_params",
+       fn ->
+         LinearRegression.new!()
+         |> LinearRegression.set_params!(fit_intercept: false)
+         |> LinearRegression.get_params!()
+         |> Map.fetch!("fit_intercept")
+       end},
+      # kmeans = KMeans(n_clusters=2, random_state=0, n_init="auto").fit(X); kmeans.labels_
+      {"kmeans_labels",
+       fn ->
+         Sklearn.Cluster.KMeans.new!(n_clusters: 2, random_state: 0, n_init: "auto")
+         |> Sklearn.Cluster.KMeans.fit!(points)
+         |> Sklearn.Cluster.KMeans.labels_!()
+         |> Numpy.Ndarray.tolist!()
+       end},
+      # StandardScaler().fit_transform(data)
+      {"scaler",
+       fn ->
+         Sklearn.Preprocessing.StandardScaler.new!()
+         |> Sklearn.Preprocessing.StandardScaler.fit_transform!([[0, 0], [0, 0], [1, 1], [1, 1]])
+         |> Numpy.Ndarray.tolist!()
+       end},
+      # train_test_split(X, y, test_size=0.5, random_state=42)
+      {"train_test_split",
+       fn ->
+         Sklearn.ModelSelection.train_test_split!(Enum.to_list(0..9), test_size: 0.5, random_state: 42)
+       end},
+      # accuracy_score(y_true, y_pred)
+      {"accuracy", fn -> Sklearn.Metrics.accuracy_score!([0, 2, 1, 3], [0, 1, 2, 3]) end}
+    ]
+  end
+end

@@ -1,0 +1,46 @@
+defmodule StdlibApp do
+  @moduledoc "Calls as the Python standard library's documentation writes them (docs.python.org/3)."
+
+  def cases do
+    [
+      # int("42"); int("ff", 16); int("ff", base=16); int()
+      {"int", fn -> Builtins.int!("42") end},
+      {"int_base", fn -> Builtins.int!("ff", 16) end},
+      {"int_base_kw", fn -> Builtins.int!("ff", base: 16) end},
+      {"int_zero", fn -> Builtins.int!() end},
+      # list(range(0, 5)); list(range(0, 10, 3)); list(range(5))
+      {"range", fn -> Builtins.list!(Builtins.range!(0, 5)) end},
+      {"range_step", fn -> Builtins.list!(Builtins.range!(0, 10, 3)) end},
+      {"range_stop", fn -> Builtins.list!(Builtins.range!(5)) end},
+      # sorted([3, 1, 2], reverse=True); round(2.675, 2); max(3, 7, 5); divmod(7, 2)
+      {"sorted", fn -> Builtins.sorted!([3, 1, 2], reverse: true) end},
+      {"round", fn -> Builtins.round!(2.675, 2) end},
+      {"max", fn -> Builtins.max!(3, 7, 5) end},
+      {"divmod", fn -> Builtins.divmod!(7, 2) end},
+      # list(itertools.zip_longest('ABCD', 'xy', fillvalue='-'))
+      {"zip_longest",
+       fn -> Builtins.list!(Itertools.zip_longest!("ABCD", "xy", fillvalue: "-")) end},
+      # list(itertools.islice('ABCDEFG', 2, None)); list(itertools.accumulate([1, 2, 3, 4, 5]))
+      {"islice", fn -> Builtins.list!(Itertools.islice!("ABCDEFG", 2, nil)) end},
+      {"accumulate", fn -> Builtins.list!(Itertools.accumulate!([1, 2, 3, 4, 5])) end},
+      # math.log(8, 2); math.log(100); math.isclose(1.0, 1.0 + 1e-10)
+      {"log_base", fn -> Math.log!(8, 2) end},
+      {"log", fn -> Math.log!(100) end},
+      {"isclose", fn -> Math.isclose!(1.0, 1.0 + 1.0e-10) end},
+      # json.dumps({"b": 1, "a": 2}, sort_keys=True, indent=4); json.loads('[1, 2]')
+      {"dumps", fn -> Json.dumps!(%{"b" => 1, "a" => 2}, sort_keys: true, indent: 4) end},
+      {"loads", fn -> Json.loads!("[1, 2]") end},
+      # textwrap.shorten("Hello  world!", width=12); textwrap.wrap("The quick brown fox", 10)
+      {"shorten", fn -> Textwrap.shorten!("Hello  world!", width: 12) end},
+      {"wrap", fn -> Textwrap.wrap!("The quick brown fox", 10) end},
+      # datetime.date(2002, 12, 4).isoformat(); date.fromisoformat('2019-12-04')
+      {"date_isoformat",
+       fn -> Datetime.Date.new!(2002, 12, 4) |> Datetime.Date.isoformat!() end},
+      {"date_fromisoformat",
+       fn -> Datetime.Date.fromisoformat!("2019-12-04") |> Datetime.Date.isoformat!() end},
+      # Counter('abracadabra'): a dict subclass, so it crosses as a map (its methods
+      # need the object: see the note of issue 10)
+      {"counter", fn -> Collections.Counter.new!("abracadabra") end}
+    ]
+  end
+end

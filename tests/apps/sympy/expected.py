@@ -1,0 +1,40 @@
+from sympy import (
+    Matrix,
+    N,
+    Rational,
+    Symbol,
+    diff,
+    expand,
+    factor,
+    integrate,
+    limit,
+    pi,
+    simplify,
+    solve,
+    sqrt,
+    symbols,
+    sympify,
+)  # fmt: skip
+
+x = Symbol("x")
+y = Symbol("y")
+expr = sympify("x**2 + 2*x + 1")
+CASES = {
+    "rational": lambda: str(Rational(1, 3)),
+    "rational_one": lambda: str(Rational(3)),
+    "subs": lambda: str(expr.subs(x, 3)),
+    "n_pi": lambda: str(N(pi, 30)),
+    "n_sqrt2": lambda: str(N(sqrt(2))),
+    "factor": lambda: str(factor(expr)),
+    "expand": lambda: str(expand(sympify("(x + y)**2"))),
+    "diff": lambda: str(diff(sympify("x**3"), x)),
+    "diff2": lambda: str(diff(sympify("x**3"), x, 2)),
+    "integrate": lambda: str(integrate(sympify("x**2"), x)),
+    "integrate_definite": lambda: str(integrate(sympify("x**2"), (x, 0, 1))),
+    "solve": lambda: [str(s) for s in solve(sympify("x**2 - 4"), x)],
+    "simplify": lambda: str(simplify(sympify("sin(x)**2 + cos(x)**2"))),
+    "symbols": lambda: [str(s) for s in symbols("a b c")],
+    "matrix_det": lambda: str(Matrix([[1, 2], [3, 4]]).det()),
+    "limit": lambda: str(limit(sympify("sin(x)/x"), x, 0)),
+    "y_free": lambda: str(y),
+}

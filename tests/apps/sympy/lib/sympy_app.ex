@@ -1,0 +1,52 @@
+defmodule SympyApp do
+  @moduledoc "Calls as sympy's documentation writes them (docs.sympy.org/latest)."
+
+  def cases do
+    x = Sympy.Symbol.new!("x")
+    y = Sympy.Symbol.new!("y")
+    expr = Sympy.sympify!("x**2 + 2*x + 1")
+
+    [
+      # Rational(1, 3); Rational(3)
+      {"rational", fn -> Sympy.Rational.new!(1, 3) |> to_string() end},
+      {"rational_one", fn -> Sympy.Rational.new!(3) |> to_string() end},
+      # expr.subs(x, 3)
+      {"subs", fn -> Sympy.Basic.subs!(expr, x, 3) |> to_string() end},
+      # N(pi, 30); N(sqrt(2))
+      {"n_pi", fn -> Sympy.py_N!(Sympy.pi!(), 30) |> to_string() end},
+      {"n_sqrt2", fn -> Sympy.py_N!(Sympy.sqrt!(2)) |> to_string() end},
+      # factor(x**2 + 2*x + 1); expand((x + 1)**2)
+      {"factor", fn -> Sympy.factor!(expr) |> to_string() end},
+      {"expand",
+       fn -> Sympy.expand!(Sympy.sympify!("(x + y)**2")) |> to_string() end},
+      # diff(x**3, x); diff(x**3, x, 2); integrate(x**2, x); integrate(x**2, (x, 0, 1))
+      {"diff", fn -> Sympy.diff!(Sympy.sympify!("x**3"), x) |> to_string() end},
+      {"diff2",
+       fn -> Sympy.diff!(Sympy.sympify!("x**3"), x, 2) |> to_string() end},
+      {"integrate",
+       fn -> Sympy.integrate!(Sympy.sympify!("x**2"), x) |> to_string() end},
+      {"integrate_definite",
+       fn ->
+         Sympy.integrate!(Sympy.sympify!("x**2"), {x, 0, 1}) |> to_string()
+       end},
+      # solve(x**2 - 4, x); simplify(sin(x)**2 + cos(x)**2)
+      {"solve",
+       fn ->
+         Sympy.solve!(Sympy.sympify!("x**2 - 4"), x) |> Enum.map(&to_string/1)
+       end},
+      {"simplify",
+       fn ->
+         Sympy.simplify!(Sympy.sympify!("sin(x)**2 + cos(x)**2")) |> to_string()
+       end},
+      # symbols('a b c'); Matrix([[1, 2], [3, 4]]).det()
+      {"symbols",
+       fn -> Sympy.symbols!("a b c") |> Tuple.to_list() |> Enum.map(&to_string/1) end},
+      {"matrix_det",
+       fn -> Sympy.Matrix.new!([[1, 2], [3, 4]]) |> Sympy.Matrix.det!() |> to_string() end},
+      # limit(sin(x)/x, x, 0)
+      {"limit",
+       fn -> Sympy.limit!(Sympy.sympify!("sin(x)/x"), x, 0) |> to_string() end},
+      {"y_free", fn -> to_string(y) end}
+    ]
+  end
+end

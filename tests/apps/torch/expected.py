@@ -1,0 +1,25 @@
+import torch
+
+t = torch.tensor([[1.0, -1.0], [1.0, 2.0]])
+
+
+def _max_dim():
+    values, indices = torch.max(t, dim=0)
+    return values.tolist(), indices.tolist()
+
+
+CASES = {
+    "sum": lambda: torch.sum(t).item(),
+    "sum_dim": lambda: torch.sum(t, dim=0).tolist(),
+    "sum_dim_pos": lambda: torch.sum(t, 1, keepdim=True).tolist(),
+    "max_dim": _max_dim,
+    "max": lambda: torch.max(t).item(),
+    "zeros": lambda: torch.zeros(2, 3).tolist(),
+    "ones": lambda: torch.ones(2).tolist(),
+    "arange": lambda: torch.arange(5).tolist(),
+    "arange_start": lambda: torch.arange(1, 4).tolist(),
+    "matmul": lambda: torch.matmul(t, torch.tensor([[1.0], [0.0]])).tolist(),
+    "cat": lambda: torch.cat((torch.ones(1), torch.zeros(1)), 0).tolist(),
+    "reshape": lambda: t.reshape(4).tolist(),
+    "mean_dim": lambda: torch.mean(t, dim=1).tolist(),
+}

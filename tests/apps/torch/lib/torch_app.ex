@@ -1,0 +1,36 @@
+defmodule TorchApp do
+  @moduledoc "Calls as PyTorch's documentation writes them (pytorch.org/docs/stable)."
+
+  alias Torch.Tensor
+
+  def cases do
+    t = Torch.tensor!([[1.0, -1.0], [1.0, 2.0]])
+
+    [
+      # torch.sum(t); torch.sum(t, dim=0); torch.sum(t, 1, keepdim=True)
+      {"sum", fn -> Torch.sum!(t) |> Tensor.item!() end},
+      {"sum_dim", fn -> Torch.sum!(t, dim: 0) |> Tensor.tolist!() end},
+      {"sum_dim_pos", fn -> Torch.sum!(t, 1, keepdim: true) |> Tensor.tolist!() end},
+      # values, indices = torch.max(t, dim=0)
+      {"max_dim",
+       fn ->
+         {values, indices} = Torch.max!(t, dim: 0)
+         {Tensor.tolist!(values), Tensor.tolist!(indices)}
+       end},
+      {"max", fn -> Torch.max!(t) |> Tensor.item!() end},
+      # torch.zeros(2, 3); torch.ones(2); torch.arange(5); torch.arange(1, 4)
+      {"zeros", fn -> Torch.zeros!(2, 3) |> Tensor.tolist!() end},
+      {"ones", fn -> Torch.ones!(2) |> Tensor.tolist!() end},
+      {"arange", fn -> Torch.arange!(5) |> Tensor.tolist!() end},
+      {"arange_start", fn -> Torch.arange!(1, 4) |> Tensor.tolist!() end},
+      # torch.manual_seed(0); torch.rand(2).shape
+      {"matmul",
+       fn -> Torch.matmul!(t, Torch.tensor!([[1.0], [0.0]])) |> Tensor.tolist!() end},
+      # torch.cat((x, x), 0)
+      {"cat", fn -> Torch.cat!({Torch.ones!(1), Torch.zeros!(1)}, 0) |> Tensor.tolist!() end},
+      # t.shape / t.dtype; t.reshape(4)
+      {"reshape", fn -> t |> Tensor.reshape!(4) |> Tensor.tolist!() end},
+      {"mean_dim", fn -> Torch.mean!(t, dim: 1) |> Tensor.tolist!() end}
+    ]
+  end
+end
