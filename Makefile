@@ -29,6 +29,7 @@ lint:
 	$(PY) -m ruff format --check src tests bench
 	$(PY) -m mypy
 	cd elixir && mix format --check-formatted
+	cd tests/docs/app && mix format --check-formatted
 
 test-elixir:
 	cd elixir && MIX_ENV=test mix compile --warnings-as-errors --force
