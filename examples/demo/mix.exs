@@ -8,6 +8,8 @@ defmodule Demo.MixProject do
       elixir: "~> 1.14",
       compilers: [:snakebridge] ++ Mix.compilers(),
       deps: [{:snakebridge, path: "../../elixir"}],
+      # `mix release` copies the managed Python environment into the release.
+      releases: [demo: [steps: [:assemble, &SnakeBridge.Release.step/1]]],
       snakebridge: [
         libraries: [
           numpy: "~> 2.0",

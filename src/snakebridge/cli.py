@@ -51,6 +51,7 @@ COMMAND_MODULES = (
     "lock",
     "doctor",
     "setup",
+    "release",
 )
 
 

@@ -13,7 +13,10 @@ defmodule SnakeBridge.Config do
     * `libraries:` (required) — keyword list; each value is a version requirement
       string, `:stdlib`, or a keyword list with `version`, `module_name`,
       `python_module`, `include`, `exclude`, `streaming`, `idempotent`, `allow`
-      (`[:subprocess, :dlopen, :pickle]`, default `[]`), `stdlib`
+      (`[:subprocess, :dlopen, :pickle, :import, :set_attr]`, default `[]`; `:import`:
+      the library may import installed modules that are neither declared, stdlib nor
+      its dependencies; `:set_attr`: `SnakeBridge.set_attr/3` may replace one of its
+      module attributes), `stdlib`
     * `python:` — interpreter path (relative paths are relative to the project root)
     * `python_path:` — project-local Python source directories, relative to the root
       (default `[]`); they go on the workers' and the generator's `PYTHONPATH`
@@ -98,11 +101,11 @@ defmodule SnakeBridge.Config do
     :stdlib
   ]
   @scan_keys [:paths, :exclude, :exs]
-  @capabilities [:subprocess, :dlopen, :pickle]
+  @capabilities [:subprocess, :dlopen, :pickle, :import, :set_attr]
   @doc_sources [:python, :metadata, :hybrid]
 
   @typedoc "What a library may do beyond the default audit policy (`allow:`)."
-  @type capability :: :subprocess | :dlopen | :pickle
+  @type capability :: :subprocess | :dlopen | :pickle | :import | :set_attr
   @typedoc "`callbacks:` normalized: module => every public function, or these names."
   @type callbacks :: %{module => :all | [String.t()]}
 

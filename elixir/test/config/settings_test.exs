@@ -110,6 +110,12 @@ defmodule SnakeBridge.Runtime.SettingsTest do
       end)
     end
 
+    test "allow: takes every capability the worker enforces" do
+      all = [:subprocess, :dlopen, :pickle, :import, :set_attr]
+      assert %{"numpy" => %{allow: allowed}} = Settings.normalize_libraries(numpy: [allow: all])
+      assert Enum.sort(allowed) == Enum.sort(all)
+    end
+
     test "normalize_libraries/1 is Config's normalizer; maps pass through" do
       assert %{"a-b" => %{python_module: "a_b", module_name: AB}} =
                Settings.normalize_libraries("a-b": "~> 1.0")

@@ -3,12 +3,16 @@ defmodule Demo do
   A small tour of SnakeBridge: numpy statistics and linear algebra, a sympy
   derivation and the standard library's json, all through generated bindings.
 
-  Run it with `make demo` from the repository root.
+  Run it with `make demo` from the repository root, or from a release:
+  `MIX_ENV=prod mix release` and then `_build/prod/rel/demo/bin/demo eval 'Demo.main()'`.
   """
 
   @samples [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]
 
   def main do
+    # `bin/demo eval` loads the code without starting applications; `mix run` has
+    # started them already.
+    {:ok, _} = Application.ensure_all_started(:demo)
     IO.puts("SnakeBridge demo: Python libraries called from Elixir\n")
     statistics()
     linear_algebra()

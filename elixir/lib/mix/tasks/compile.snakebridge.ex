@@ -57,6 +57,7 @@ defmodule Mix.Tasks.Compile.Snakebridge do
 
     {status, diagnostics} = Prepass.run([force: opts[:force] == true] ++ run_opts)
     Prepass.print(diagnostics)
+    SnakeBridge.Config.Bake.write_project()
     {status, diagnostics}
   end
 

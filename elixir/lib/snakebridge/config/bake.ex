@@ -46,6 +46,28 @@ defmodule SnakeBridge.Config.Bake do
     end
   end
 
+  @doc """
+  What the Mix compiler calls on every compile: bakes the current project's declaration
+  into its compile path. A project without `snakebridge:` gets no baked module (a stale
+  one is removed); an invalid declaration bakes nothing, the pre-pass reports it.
+  """
+  @spec write_project() :: :ok | :unchanged | :none
+  def write_project do
+    ebin = Mix.Project.compile_path()
+
+    with entry when entry != nil <- Mix.Project.config()[:snakebridge],
+         {:ok, config} <- Config.load(Mix.Project.config(), Config.project_root()) do
+      write(config, ebin)
+    else
+      nil ->
+        _ = File.rm(Path.join(ebin, "#{@module}.beam"))
+        :none
+
+      {:error, _} ->
+        :none
+    end
+  end
+
   @doc "The baked settings, or `nil` when the application has none (no `snakebridge:` compile)."
   @spec read() :: Config.runtime() | nil
   def read do

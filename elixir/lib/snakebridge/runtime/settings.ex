@@ -13,10 +13,12 @@ defmodule SnakeBridge.Runtime.Settings do
       apps that want to override one), then the baked settings, then the current Mix
       project's mix.exs (a project compiled before the compiler baked anything);
     * interpreter: `SNAKEBRIDGE_PYTHON`, then `config :snakebridge, python: ...`, then
-      the project's (`python:` in mix.exs, else the managed venv);
+      the one a release ships (`SnakeBridge.Release`), then the project's (`python:` in
+      mix.exs, else the managed venv);
     * root (where `.snakebridge/ledger.json` lives and `python_path` is relative to):
-      `config :snakebridge, root: ...`, then the project's root, then the current
-      directory.
+      `config :snakebridge, root: ...`, then the release's `snakebridge/` directory,
+      then the project's root, then the current directory. In a release the
+      `python_path:` directories are the copies it ships.
 
   The ledger of dynamic calls is on in `:dev` and off otherwise unless
   `config :snakebridge, ledger: true | false` says so.
@@ -52,7 +54,8 @@ defmodule SnakeBridge.Runtime.Settings do
       |> Map.new(&{&1, Map.get(project, &1, empty(&1))})
       |> Map.merge(overrides)
 
-    root = env[:root] || project[:root] || File.cwd!()
+    release = SnakeBridge.Release.shipped()
+    root = env[:root] || release[:root] || project[:root] || File.cwd!()
     mix_env = project[:mix_env] || mix_env()
 
     ledger? =
@@ -62,11 +65,11 @@ defmodule SnakeBridge.Runtime.Settings do
       end
 
     Map.merge(declaration, %{
-      python: python(env[:python] || project[:python]),
+      python: python(env[:python] || release[:python] || project[:python], release),
       root: root,
       mix_env: mix_env,
       ledger_path: if(ledger?, do: Path.join([root, ".snakebridge", "ledger.json"])),
-      python_path: python_path(root, declaration.python_path)
+      python_path: python_path(root, python_dirs(release, overrides, declaration))
     })
   end
 
@@ -108,10 +111,26 @@ defmodule SnakeBridge.Runtime.Settings do
   def normalize_libraries(libs) when is_map(libs), do: libs
   def normalize_libraries(libs), do: Config.runtime_overrides!(libraries: libs).libraries
 
-  defp python(configured) do
+  # In a release, the python_path: directories are the copies it ships, unless the app
+  # env names its own.
+  defp python_dirs(%{python_path: shipped}, overrides, _declaration)
+       when not is_map_key(overrides, :python_path),
+       do: shipped
+
+  defp python_dirs(_release, _overrides, declaration), do: declaration.python_path
+
+  defp python(configured, release) do
     candidate = non_empty(System.get_env("SNAKEBRIDGE_PYTHON")) || configured
 
     cond do
+      release != nil and candidate == release.python and not File.exists?(candidate) ->
+        {:error,
+         "this release's Python environment (#{Path.dirname(Path.dirname(candidate))}) " <>
+           "runs on the interpreter #{release.base_python}, which this machine does not " <>
+           "have: install that Python at that path, or point SNAKEBRIDGE_PYTHON at an " <>
+           "interpreter with the project's libraries. A release built on a uv-managed " <>
+           "interpreter carries its own."}
+
       candidate == nil ->
         {:error,
          "no Python interpreter is configured for SnakeBridge; run `mix snakebridge.setup` " <>

@@ -1,0 +1,153 @@
+"""A release of the demo runs where neither Mix, nor the project, nor a Python is around.
+
+The release is built from a copy of examples/demo (whose mix.exs adds
+``&SnakeBridge.Release.step/1`` to its steps), then moved to another directory and the
+project deleted, managed venv and all. It runs with a PATH that has no mix, elixir,
+erl, python or uv, so the only Python it can use is the one inside the release.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+from tests.e2e.mixproject import copy_example, mix
+
+pytestmark = pytest.mark.e2e
+
+_HIDDEN = ("mix", "elixir", "elixirc", "iex", "erl", "erlc", "epmd", "escript", "uv", "pip")
+
+
+def _bare_path(tmp: Path) -> str:
+    """A PATH directory holding every tool on PATH except Mix, Erlang and Python."""
+    bare = tmp / "bare-bin"
+    bare.mkdir()
+    for entry in os.environ["PATH"].split(os.pathsep):
+        if not os.path.isdir(entry):
+            continue
+        for name in os.listdir(entry):
+            if name.startswith(("python", "pip")) or name in _HIDDEN:
+                continue
+            link, target = bare / name, Path(entry) / name
+            if not link.exists() and os.access(target, os.X_OK) and target.is_file():
+                link.symlink_to(target)
+    return str(bare)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    tmp = tmp_path_factory.mktemp("release")
+    build = tmp / "build"
+    app = copy_example("demo", build)
+    mix(app, "snakebridge.setup")
+    built = mix(app, "release", "--overwrite", env={"MIX_ENV": "prod"})
+    assert "snakebridge: Python environment in" in built.stdout, built.stdout
+    deployed = tmp / "deploy" / "demo"
+    deployed.parent.mkdir()
+    shutil.move(str(app / "_build" / "prod" / "rel" / "demo"), str(deployed))
+    shutil.rmtree(build)
+    yield deployed
+
+
+def _env(tmp: Path, **extra: str) -> dict[str, str]:
+    home = tmp / "home"
+    home.mkdir()
+    return {"PATH": _bare_path(tmp), "HOME": str(home), "LANG": "C.UTF-8", **extra}
+
+
+def _bin(release: Path, *args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(release / "bin" / "demo"), *args],
+        cwd=release.parent,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def _assert_demo_output(out: str) -> None:
+    assert "mean                   5.0000" in out, out
+    assert "solution [x, y]        [2.0, 3.0]" in out
+    assert "x**3 + 3*x**2 + 3*x + 1" in out
+    assert "-2, 2" in out
+    assert '"mean": 5.0' in out
+    assert "LinAlgError: Singular matrix" in out
+
+
+def test_moved_release_evals_the_demo_with_its_own_python(release: Path, tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    assert shutil.which("mix", path=env["PATH"]) is None
+    assert shutil.which("python3", path=env["PATH"]) is None
+
+    run = _bin(release, "eval", "Demo.main()", env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    _assert_demo_output(run.stdout)
+
+    # The interpreter is the release's copy; the declaration is the baked one, not Mix's.
+    where = _bin(
+        release,
+        "eval",
+        "s = SnakeBridge.Runtime.Settings.load(); {:ok, py} = s.python; "
+        'IO.puts(py); IO.puts(Enum.join(Map.keys(s.libraries), ",")); '
+        "IO.puts(Code.ensure_loaded?(Mix))",
+        env=env,
+    )
+    assert where.returncode == 0, where.stderr
+    python, libraries, mix_loaded = where.stdout.split()
+    assert python == str(release / "snakebridge" / "venv" / "bin" / "python")
+    assert libraries == "json,numpy,sympy"
+    assert mix_loaded == "false"
+
+
+def test_moved_release_starts_and_serves_calls(release: Path, tmp_path: Path) -> None:
+    # Its own epmd on a free port and a unique node name: other runs on this machine
+    # must neither collide with this node nor be left with an epmd it started.
+    port = str(_free_port())
+    node = f"sbrel{uuid.uuid4().hex[:8]}"
+    env = _env(tmp_path, ERL_EPMD_PORT=port, RELEASE_NODE=node)
+    epmd = subprocess.Popen([shutil.which("epmd") or "epmd", "-port", port])
+    try:
+        started = subprocess.Popen(
+            [str(release / "bin" / "demo"), "start"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while _bin(release, "rpc", "IO.puts(:up)", env=env).stdout.strip() != "up":
+                assert started.poll() is None, started.communicate()[0]
+                assert time.monotonic() < deadline, "the release did not come up in 60 s"
+                time.sleep(0.5)
+
+            run = _bin(release, "rpc", "Demo.main()", env=env)
+            assert run.returncode == 0, run.stdout + run.stderr
+            _assert_demo_output(run.stdout)
+
+            stop = _bin(release, "stop", env=env)
+            assert stop.returncode == 0, stop.stderr
+            assert started.wait(timeout=60) == 0
+        finally:
+            if started.poll() is None:
+                started.kill()
+                started.wait()
+    finally:
+        epmd.kill()
+        epmd.wait()
