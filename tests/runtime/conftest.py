@@ -22,24 +22,28 @@ BYTES = Atom("Elixir.SnakeBridge.Bytes")
 
 # Python helpers shared with the ExUnit runtime tests (the `sbtest` library).
 SUPPORT_PYTHON = Path(__file__).resolve().parents[2] / "elixir" / "test" / "support" / "python"
+# Libraries that misbehave on purpose (security tests).
+HOSTILE_PYTHON = Path(__file__).resolve().parent / "support"
 
 
 class Worker:
     def __init__(
         self,
-        libraries: dict[str, str],
+        libraries: dict[str, Any],
         *,
         ledger_path: str | None = None,
         callbacks: dict[str, Any] | None = None,
+        capture_stderr: bool = False,
     ) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(SUPPORT_PYTHON), env.get("PYTHONPATH")) if p
+            p for p in (str(SUPPORT_PYTHON), str(HOSTILE_PYTHON), env.get("PYTHONPATH")) if p
         )
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "snakebridge.runtime.worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if capture_stderr else None,
             env=env,
         )
         self.ids = itertools.count(1)
@@ -104,6 +108,14 @@ class Worker:
         assert reply[0] == rid
         self.last_made_refs = len(reply) == 3 and reply[2] == "refs"
         return reply[1]
+
+    def method(self, ref: Any, name: str, *args: Any, session: str = "s1") -> Any:
+        return self.request(
+            "method", session=session, function=name, args=[ref, *args], library=None
+        )
+
+    def attr(self, ref: Any, name: str, session: str = "s1") -> Any:
+        return self.request("get_attr", session=session, function=name, args=[ref])
 
     def call(
         self,

@@ -107,20 +107,13 @@ class Dispatcher:
         elif call_type == "method" and args:
             cls = type(args[0])
             module = cls.__module__
-            library = self._library_of(module)
+            library = self.allowlist.library_of(module)
             if library is None:
                 return
-            key = (library, module, f"{cls.__qualname__}.{request.get('function')}", len(args))
+            key = (library.name, module, f"{cls.__qualname__}.{request.get('function')}", len(args))
         else:
             return
         self.ledger[key] = self.ledger.get(key, 0) + 1
-
-    def _library_of(self, module: str) -> str | None:
-        root = module.split(".")[0]
-        for name, python_root in self.allowlist.libraries.items():
-            if python_root.split(".")[0] == root:
-                return name
-        return None
 
     # ------------------------------------------------------------------ handlers
 
@@ -139,7 +132,7 @@ class Dispatcher:
         # method is looked up on the object itself, so subclasses work too.
         name = str(request.get("function")).rsplit(".", 1)[-1]
         if name == "__call__":
-            self.allowlist.check_value(obj, f"calling a {type(obj).__qualname__}")
+            self.allowlist.check_call(obj)
             return obj(*args[1:], **kwargs)
         fn = self.allowlist.attribute(obj, name)
         return fn(*args[1:], **kwargs)

@@ -69,7 +69,7 @@ class Worker:
     def __init__(self, config: dict[Any, Any], frames: FrameIO, capture: OutputCapture) -> None:
         self.worker_id = str(config.get("worker_id", "worker"))
         libraries = config.get("libraries") or {}
-        self.allowlist = Allowlist({str(k): str(v) for k, v in libraries.items()})
+        self.allowlist = Allowlist({str(k): v for k, v in libraries.items()})
         self.store = RefStore()
         self.codec = Codec(
             self.store, self.allowlist, self.worker_id, str(config.get("pool", "default"))

@@ -26,6 +26,8 @@ GENERATOR_FILES: tuple[Path, ...] = tuple(
             _CODEGEN / "markdown.py",
             _CODEGEN / "model.py",
             _CODEGEN / "names.py",
+            # what may be generated at all: the rule the worker applies to calls
+            _CODEGEN.parent / "runtime" / "policy.py",
         ]
     )
 )

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import difflib
 import enum
-import fnmatch
 import importlib
 import pkgutil
 import types as pytypes
@@ -26,6 +25,7 @@ from typing import Any
 
 from snakebridge.codegen import model, names
 from snakebridge.codegen.introspect.objects import Describer, public_names
+from snakebridge.runtime import policy
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,14 @@ class Resolver:
             else:
                 obj = getattr(current, pick)
             if isinstance(obj, pytypes.ModuleType) and not qual:
+                if not policy.submodule_allowed(
+                    current.__name__, pick, obj, frozenset({policy.root_of(self.lib.python_module)})
+                ):
+                    raise ResolveError(
+                        f"{elixir_module}: {where}.{pick} is the module {obj.__name__}, not a "
+                        f"submodule of {where}; declare {policy.root_of(obj.__name__)!r} as a "
+                        "library in mix.exs to use it"
+                    )
                 sub = node.submodules.get(pick)
                 if sub is None:
                     sub = ModuleNode(f"{node.name}.{pick}", obj)
@@ -333,22 +341,13 @@ class Resolver:
         return cnode
 
     def _check_allowed(self, rel: str) -> None:
-        prefixes = _prefixes(rel)
-        full = [f"{self.lib.python_module}.{p}" for p in prefixes]
-        for pattern in self.lib.exclude:
-            if any(fnmatch.fnmatchcase(p, pattern) for p in prefixes + full):
-                raise ResolveError(
-                    f"{self.lib.python_module}.{rel} is excluded in mix.exs "
-                    f"(library {self.lib.name!r}, exclude: {pattern!r}); remove it from "
-                    f"`exclude:` to use it"
-                )
-        if self.lib.include and not any(
-            fnmatch.fnmatchcase(p, pattern) for pattern in self.lib.include for p in prefixes + full
-        ):
-            raise ResolveError(
-                f"{self.lib.python_module}.{rel} is not in the `include:` list of library "
-                f"{self.lib.name!r} in mix.exs; add it there to use it"
-            )
+        # The worker applies the same rule to every call (snakebridge.runtime.policy).
+        lib = policy.Library(
+            self.lib.name, self.lib.python_module, self.lib.include, self.lib.exclude
+        )
+        refusal = lib.selection_refusal(rel)
+        if refusal is not None:
+            raise ResolveError(refusal)
 
     # ------------------------------------------------------------------ assembly
 

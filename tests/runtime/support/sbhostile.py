@@ -1,0 +1,49 @@
+"""A declared library that leaks objects it should not: what a careless (or hostile)
+library could return, to check that refs to them obey the module-call policy."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from typing import Any
+
+
+def stdout() -> Any:
+    return sys.stdout
+
+
+def match() -> Any:
+    return re.match("a", "a")
+
+
+def popen() -> Any:
+    # A Popen object without a process: only its methods are under test.
+    return subprocess.Popen.__new__(subprocess.Popen)
+
+
+def leak_eval() -> Any:
+    import numpy
+
+    arr = numpy.empty(1, dtype=object)
+    arr[0] = eval
+    return arr
+
+
+def leak_eval_in_list() -> Any:
+    return [1, [eval]]
+
+
+def leak_frame() -> Any:
+    return sys._getframe()
+
+
+class Holder:
+    """An object of a declared library whose attribute is an undeclared module."""
+
+    def __init__(self) -> None:
+        self.mod = subprocess
+        self.value = 1
+
+    def dangerous(self) -> str:
+        return "ran"

@@ -1,0 +1,137 @@
+"""The allowlist against hostile calls: `exclude:` in the worker, refs under the
+module-call rule, the access-path rule, never-reachable builtins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from snakebridge.etf import Atom
+from snakebridge.runtime import policy
+
+from .conftest import REF, Worker, error, ok
+
+SHELL = "__import__('os').system('touch {marker}')"
+
+
+@pytest.fixture
+def guarded() -> Iterator[Worker]:
+    w = Worker(
+        {
+            "sympy": {
+                Atom("python_module"): "sympy",
+                Atom("exclude"): ["sympify", "parse_expr", "Symbol.subs"],
+            },
+            "numpy": {"python_module": "numpy", "exclude": [], "include": [], "allow": []},
+            "os": "os",
+            "json": "json",
+            "builtins": "builtins",
+            "collections": "collections",
+            "urllib": "urllib",
+            "operator": "operator",
+            "sbhostile": "sbhostile",
+        }
+    )
+    yield w
+    w.close()
+
+
+def refused(result: Any, *words: str) -> str:
+    err = error(result)
+    assert err["type"] == "not_allowed", err
+    for word in words:
+        assert word in err["message"], err["message"]
+    return str(err["message"])
+
+
+def test_exclude_holds_for_dynamic_calls_and_aliases(guarded: Worker, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    payload = SHELL.format(marker=marker)
+    refused(guarded.call("sympy", "sympify", payload), "exclude: 'sympify'", "mix.exs")
+    refused(guarded.call("sympy", "parse_expr", payload), "exclude: 'parse_expr'")
+    # The same functions under their defining modules' paths: excluded by identity.
+    refused(guarded.call("sympy.core.sympify", "sympify", payload), "sympy.sympify")
+    refused(guarded.call("sympy.parsing.sympy_parser", "parse_expr", payload), "sympy.parse_expr")
+    assert not marker.exists()
+    # Everything else in the library keeps working.
+    assert ok(guarded.call("sympy", "sqrt", 16))[Atom("repr")] == "4"
+
+
+def test_exclude_holds_for_methods_through_refs(guarded: Worker) -> None:
+    x = ok(guarded.call("sympy", "Symbol", "x"))
+    assert x[Atom("__struct__")] == REF
+    refused(guarded.method(x, "subs", x, 2), "Symbol.subs")
+    assert ok(guarded.method(x, "__str__")) == "x"
+    core = ok(guarded.request("get_attr", library="sympy", python_module="sympy", function="core"))
+    refused(guarded.attr(core, "sympify"), "exclude: 'sympify'")
+    refused(guarded.method(core, "sympify", "1"), "exclude: 'sympify'")
+
+
+def test_access_path_rule(guarded: Worker, tmp_path: Path) -> None:
+    # Functions reached as attributes of a declared module, defined elsewhere.
+    assert ok(guarded.call("os", "getcwd"))
+    assert ok(guarded.call("os", "path.join", "a", "b")) == "a/b"
+    assert ok(guarded.call("urllib.request", "quote", "a b")) == "a%20b"
+    (tmp_path / "f.txt").write_text("hello")
+    handle = ok(guarded.call("builtins", "open", str(tmp_path / "f.txt")))
+    # The file object is an `io` object: usable once io is declared too.
+    refused(guarded.method(handle, "read"), "module 'io'")
+    with_io = Worker({"builtins": "builtins", "io": "io"})
+    try:
+        handle = ok(with_io.call("builtins", "open", str(tmp_path / "f.txt")))
+        assert ok(with_io.method(handle, "read")) == "hello"
+    finally:
+        with_io.close()
+    point = ok(guarded.call("collections", "namedtuple", "Point", "x y"))
+    assert tuple(ok(guarded.method(point, "__call__", 1, 2))) == (1, 2)
+    # Modules reached through an attribute of a declared module stay refused.
+    refused(guarded.call("numpy", "testing._private.utils.sys.getrefcount", 1), "utils.sys")
+    refused(guarded.call("json", "codecs.open", "x"), "json.codecs")
+    refused(guarded.call("json", "decoder.re.compile", "x"), "json.decoder.re")
+    refused(guarded.request("get_attr", library="json", python_module="json", function="codecs"))
+
+
+def test_code_builtins_are_never_reachable(guarded: Worker) -> None:
+    for name in ("eval", "exec", "compile", "__import__", "getattr", "vars", "globals"):
+        refused(guarded.call("builtins", name, "1"))
+    refused(guarded.call("operator", "attrgetter", "__builtins__.get"), "operator.attrgetter")
+    refused(guarded.call("operator", "methodcaller", "system", "id"), "operator.methodcaller")
+    # Inside containers and object arrays too.
+    refused(guarded.call("sbhostile", "leak_eval_in_list"), "builtins.eval")
+    refused(guarded.call("sbhostile", "leak_eval"), "builtins.eval")
+    refused(guarded.call("sbhostile", "leak_frame"), "interpreter internal")
+
+
+def test_refs_obey_the_module_call_rule(guarded: Worker) -> None:
+    for maker, method in (("stdout", "write"), ("match", "group"), ("popen", "poll")):
+        ref = ok(guarded.call("sbhostile", maker))
+        refused(guarded.method(ref, method, "x"), "not in the allowlist")
+        refused(guarded.attr(ref, method))
+    # A declared library's object: its methods work, its module attributes do not.
+    holder = ok(guarded.call("sbhostile", "Holder"))
+    assert ok(guarded.method(holder, "dangerous")) == "ran"
+    assert ok(guarded.attr(holder, "value")) == 1
+    refused(guarded.attr(holder, "mod"), "subprocess")
+
+
+def test_builtin_classes_are_not_method_targets(worker: Worker) -> None:
+    # `object`, reached through mro() of a declared class, is not a way in.
+    classes = ok(worker.call("json", "JSONDecoder.mro"))
+    refused(worker.method(classes[-1], "mro"), "builtin class object")
+
+
+def test_policy_library_from_declaration() -> None:
+    lib = policy.Library.from_declaration(
+        "pandas", {"python_module": "pandas", "exclude": ["eval"]}
+    )
+    assert lib.selection_refusal("eval") is not None
+    assert lib.selection_refusal("DataFrame.eval") is None
+    assert lib.selection_refusal("read_csv") is None
+    inc = policy.Library.from_declaration("numpy", {"include": ["linalg.*"]})
+    assert inc.selection_refusal("linalg.solve") is None
+    assert inc.selection_refusal("mean") is not None
+    assert inc.selection_refusal("ndarray.sum", include=False) is None
+    assert policy.Library.from_declaration("json", "json").python_module == "json"
