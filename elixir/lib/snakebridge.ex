@@ -31,6 +31,7 @@ defmodule SnakeBridge do
   """
 
   alias SnakeBridge.{Bytes, Ref, Runtime}
+  alias SnakeBridge.Runtime.Ops
 
   @doc "Calls `module.function(*args, **opts)`."
   @spec call(String.t() | atom, String.t() | atom, list, keyword) ::
@@ -69,6 +70,11 @@ defmodule SnakeBridge do
   @spec attr(Ref.t(), String.t() | atom, keyword) :: {:ok, term} | {:error, SnakeBridge.Error.t()}
   def attr(%Ref{} = ref, name, opts \\ []),
     do: Runtime.ref_call(ref, :get_attr, to_string(name), [], opts)
+
+  @doc "Like `attr/3`, returning the value or raising."
+  @spec attr!(Ref.t(), String.t() | atom, keyword) :: term
+  def attr!(%Ref{} = ref, name, opts \\ []),
+    do: Runtime.ref_call!(ref, :get_attr, to_string(name), [], opts)
 
   @doc "Sets attribute `name` of the object behind `ref`."
   @spec set_attr(Ref.t(), String.t() | atom, term, keyword) ::
@@ -112,6 +118,89 @@ defmodule SnakeBridge do
   def with_session(id \\ nil, fun) when is_function(fun, 0) do
     SnakeBridge.Runtime.Session.with_session(id || SnakeBridge.Runtime.Session.new_id(), fun)
   end
+
+  @doc """
+  A Python `slice(start, stop, step)` for indexing; `nil` is an open end:
+  `arr[SnakeBridge.slice(0, 2)]` is `arr[0:2]`, `SnakeBridge.slice(nil, nil, 2)` is `::2`,
+  and labels work too (`SnakeBridge.slice("a", "c")` for pandas' `.loc["a":"c"]`).
+  """
+  @spec slice(term, term, term) :: SnakeBridge.Slice.t()
+  def slice(start, stop, step \\ nil),
+    do: %SnakeBridge.Slice{start: start, stop: stop, step: step}
+
+  @doc "Python's `Ellipsis` (`...`), the atom `:...`: `arr[{:..., 0}]` is numpy's `arr[..., 0]`."
+  @spec ellipsis() :: :...
+  def ellipsis, do: :...
+
+  @doc "numpy's `newaxis`, which is Python's `None`: `arr[{SnakeBridge.slice(nil, nil), nil}]`."
+  @spec newaxis() :: nil
+  def newaxis, do: nil
+
+  @doc """
+  Python's `obj[key]`: `{:ok, value}`, or `{:error, %SnakeBridge.Error{type: :key_error}}`
+  (`:index_error`...) where `Access` (`obj[key]`) gives `nil`. A tuple is a
+  multi-dimensional index; ranges index inclusively (see `SnakeBridge.Slice`).
+  """
+  @spec get_item(Ref.t(), term) :: {:ok, term} | {:error, SnakeBridge.Error.t()}
+  def get_item(%Ref{} = ref, key), do: Ops.get_item(ref, key)
+
+  @doc "Like `get_item/2`, raising `SnakeBridge.KeyError`, `SnakeBridge.IndexError`... instead."
+  @spec get_item!(Ref.t(), term) :: term
+  def get_item!(%Ref{} = ref, key), do: ok!(Ops.get_item(ref, key))
+
+  @doc "Python's `obj[key] = value` (the object changes in place)."
+  @spec set_item(Ref.t(), term, term) :: :ok | {:error, SnakeBridge.Error.t()}
+  def set_item(%Ref{} = ref, key, value), do: Ops.set_item(ref, key, value)
+
+  @doc "Python's `del obj[key]`."
+  @spec del_item(Ref.t(), term) :: :ok | {:error, SnakeBridge.Error.t()}
+  def del_item(%Ref{} = ref, key), do: Ops.del_item(ref, key)
+
+  for {name, op, doc} <- [
+        {:len, "len", "Python's `len(obj)`."},
+        {:bool, "bool",
+         "Python's `bool(obj)` (numpy refuses it for arrays of more than one element)."},
+        {:hash, "hash", "Python's `hash(obj)`."},
+        {:str, "str", "Python's `str(obj)`."},
+        {:repr, "repr", "Python's `repr(obj)`, in full (`inspect/1` shows a short one)."},
+        {:to_elixir, "to_elixir",
+         "The plain Elixir value of a ref that kept a Python identity: a mapping (`Counter`, " <>
+           "`OrderedDict`, `defaultdict`) as a map, a named tuple as a map of its fields, another " <>
+           "tuple subclass as a tuple, an array or Series as a list (`tolist()`)."}
+      ] do
+    @doc doc <> " `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`."
+    @spec unquote(name)(Ref.t()) :: {:ok, term} | {:error, SnakeBridge.Error.t()}
+    def unquote(name)(%Ref{} = ref), do: Ops.run(unquote(op), [ref])
+
+    @doc "Like `#{name}/1`, returning the value or raising."
+    @spec unquote(:"#{name}!")(Ref.t()) :: term
+    def unquote(:"#{name}!")(%Ref{} = ref), do: Ops.run!(unquote(op), [ref])
+  end
+
+  @doc "Python's `value in obj`: `{:ok, boolean}` or `{:error, %SnakeBridge.Error{}}`."
+  @spec contains(Ref.t(), term) :: {:ok, boolean} | {:error, SnakeBridge.Error.t()}
+  def contains(%Ref{} = ref, value), do: Ops.run("contains", [ref, value])
+
+  @doc "Like `contains/2`, returning the boolean or raising."
+  @spec contains!(Ref.t(), term) :: boolean
+  def contains!(%Ref{} = ref, value), do: Ops.run!("contains", [ref, value])
+
+  @doc """
+  Python's `with ref as value: ...`: calls `__enter__`, runs `fun.(value)` and returns its
+  result. `__exit__` always runs. If `fun` raises (or throws, or exits), `__exit__`
+  receives the exception (the Python exception behind a `SnakeBridge` error, else a
+  `snakebridge.ElixirError` naming the Elixir one) and the exception propagates unless
+  `__exit__` returns true: then, as in Python, it is suppressed and `with_context/2`
+  returns `nil`. Errors of `__enter__`/`__exit__` themselves raise.
+
+      SnakeBridge.with_context(lock, fn _ -> :done end)
+  """
+  @spec with_context(Ref.t(), (term -> result)) :: result | nil when result: var
+  def with_context(%Ref{} = ref, fun) when is_function(fun, 1), do: Ops.with_context(ref, fun)
+
+  defp ok!({:ok, value}), do: value
+  defp ok!(:ok), do: :ok
+  defp ok!({:error, error}), do: SnakeBridge.Error.raise!(error)
 
   defp descriptor(call_type, module, function) do
     module = to_string(module)

@@ -278,7 +278,16 @@ def make_reader(
                     val = memoryview(buf)[start:pos]
                 else:
                     val, pos = dec(buf, pos)
-                    if index == 0 and raw_structs and key == "__struct__" and val in raw_structs:
+                    # Only a real struct (atom key, atom module) gets raw fields: a map
+                    # with the string key "__struct__" is a plain map.
+                    if (
+                        index == 0
+                        and raw_structs
+                        and type(key) is Atom
+                        and key == "__struct__"
+                        and type(val) is Atom
+                        and val in raw_structs
+                    ):
                         raw_fields = True
                 try:
                     out[key] = val

@@ -9,11 +9,62 @@ defmodule SnakeBridge.Ref do
   `id` is 128 random bits, so refs cannot be guessed.
 
   `type` is the Python class (`"numpy.ndarray"`) and `repr` a short `repr()` taken when
-  the ref was made; `inspect/1` shows both. `to_string/1` asks Python for `str(obj)`;
-  `Enum` functions iterate the object in Python (lazily, like `SnakeBridge.stream/4`).
+  the ref was made; `inspect/1` shows both. `to_string/1` asks Python for `str(obj)`.
+
+  `Enum` functions iterate the object in Python (lazily, like `SnakeBridge.stream/4`); a
+  Python mapping (a `Counter`, an `OrderedDict`) yields `{key, value}` pairs, as an
+  Elixir map does. `Enum.count/1` is Python's `len()` and `Enum.member?/2` Python's `in`.
+
+  Refs implement `Access`: `df["city"]`, `arr[1]`, `arr[{0, 1}]` (a tuple is a
+  multi-dimensional index), `arr[{SnakeBridge.slice(0, 2), SnakeBridge.slice(nil, nil, 2)}]`
+  (numpy's `arr[0:2, ::2]`), `get_in(obj, ["a", "b"])` call Python's `obj[key]`; a
+  missing key or index (`KeyError`, `IndexError`) gives `nil`, as for maps, and
+  `SnakeBridge.get_item!/2` raises instead. `put_in(obj["k"], v)` is `obj["k"] = v`
+  (the object changes in place and the same ref comes back) and `pop_in/2` is
+  `del obj["k"]`. Elixir ranges index inclusively (see `SnakeBridge.Slice`).
   """
   @enforce_keys [:id, :session, :worker]
   defstruct [:id, :session, :worker, :pool, :type, :repr]
+
+  alias SnakeBridge.Runtime.Ops
+
+  @behaviour Access
+
+  @impl Access
+  def fetch(%__MODULE__{} = ref, key), do: Ops.fetch(ref, key)
+
+  @impl Access
+  def get_and_update(%__MODULE__{} = ref, key, fun) do
+    current =
+      case Ops.fetch(ref, key) do
+        {:ok, value} -> value
+        :error -> nil
+      end
+
+    case fun.(current) do
+      {get, new} ->
+        ok!(Ops.set_item(ref, key, new))
+        {get, ref}
+
+      :pop ->
+        pop(ref, key)
+    end
+  end
+
+  @impl Access
+  def pop(%__MODULE__{} = ref, key) do
+    case Ops.fetch(ref, key) do
+      {:ok, value} ->
+        ok!(Ops.del_item(ref, key))
+        {value, ref}
+
+      :error ->
+        {nil, ref}
+    end
+  end
+
+  defp ok!(:ok), do: :ok
+  defp ok!({:error, error}), do: SnakeBridge.Error.raise!(error)
 
   @type t :: %__MODULE__{
           id: String.t(),
@@ -35,14 +86,22 @@ defmodule SnakeBridge.Ref do
   end
 
   defimpl Enumerable do
+    alias SnakeBridge.Runtime.Ops
+
     def count(ref) do
-      case SnakeBridge.Runtime.ref_call(ref, :method, "__len__", []) do
+      case Ops.run("len", [ref]) do
         {:ok, n} when is_integer(n) -> {:ok, n}
         _ -> {:error, __MODULE__}
       end
     end
 
-    def member?(_ref, _value), do: {:error, __MODULE__}
+    def member?(ref, value) do
+      case Ops.run("contains", [ref, value]) do
+        {:ok, found} when is_boolean(found) -> {:ok, found}
+        _ -> {:error, __MODULE__}
+      end
+    end
+
     def slice(_ref), do: {:error, __MODULE__}
 
     def reduce(ref, acc, fun),

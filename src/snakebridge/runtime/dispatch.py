@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from snakebridge.runtime import protocols
 from snakebridge.runtime.allowlist import Allowlist, NotAllowed
 from snakebridge.runtime.callbacks import Bridge
 from snakebridge.runtime.store import RefStore
@@ -55,6 +56,7 @@ class Dispatcher:
             "set_attr": self._set_attr,
             "stream": self._stream,
             "iter": self._iter,
+            "protocol": self._protocol,
             "stream_next": self._stream_next,
             "stream_close": self._stream_close,
             "release": self._release,
@@ -162,7 +164,15 @@ class Dispatcher:
         return iter(self._call(request, args, kwargs))
 
     def _iter(self, _request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
-        return iter(self._target(args))
+        return protocols.iterate(self._target(args))
+
+    def _protocol(self, request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        # Indexing, operators, len/in/bool/hash, with: by operation name, never by dunder.
+        try:
+            fn = protocols.operation(str(request.get("function")), args, kwargs)
+        except protocols.ProtocolError as exc:
+            raise BadRequest(str(exc)) from None
+        return fn(*args)
 
     def _stream_next(self, _request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
         iterator = self._target(args)

@@ -37,6 +37,7 @@ from snakebridge.etf import (
     make_reader,
     whole_term,
 )
+from snakebridge.runtime import conversions
 from snakebridge.runtime.allowlist import Allowlist
 from snakebridge.runtime.callbacks import Bridge, ElixirFunction, Scope
 from snakebridge.runtime.errors import qualified_name
@@ -53,11 +54,47 @@ NUMERIC_ROOTS = frozenset({"numpy", "scipy", "pandas", "sklearn", "statsmodels"}
 NUMERIC_MIN = 16
 REPR_LIMIT = 200
 
-_FLOAT_ATOMS = {"nan": math.nan, "infinity": math.inf, "neg_infinity": -math.inf}
+# Atoms with a Python meaning: NaN and the infinities, and `:...` for numpy's Ellipsis.
+_ATOM_VALUES = {"nan": math.nan, "infinity": math.inf, "neg_infinity": -math.inf, "...": ...}
 
 
 class EncodeRefused(Exception):
     """A value cannot cross (an Elixir pid/port/reference in the arguments)."""
+
+
+class Malformed:
+    """Stands in for a struct whose fields make no Python value (``%SnakeBridge.Bytes{}``
+    whose data is an integer): the call then fails as a bad argument that names the
+    argument, instead of the worker trying (a ``bytes(2**70)`` would kill it)."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+class _BadField(Exception):
+    pass
+
+
+def _kind(value: Any) -> str:
+    """``int 2**70``: a value's type and, for numbers, a short form of the value (repr of
+    a 5000-digit integer raises)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        bits = value.bit_length()
+        return f"int {value}" if bits <= 64 else f"int of {bits} bits"
+    if isinstance(value, float):
+        return f"float {value!r}"
+    return type(value).__name__
+
+
+def _is_struct(term: dict[Any, Any]) -> bool:
+    """An Elixir struct has the atom key ``:__struct__``; ``%{"__struct__" => ...}``
+    (a string key, which compares equal) is a plain map."""
+    for key in term:
+        if key == "__struct__":
+            return type(key) is Atom
+    return False
 
 
 @dataclass(slots=True)
@@ -68,6 +105,7 @@ class RequestState:
     opaques: int = 0
     created: list[str] = field(default_factory=list)
     scope: Scope | None = None
+    malformed: int = 0
 
     def reset(self) -> None:
         # Reused across requests: allocating fresh lists per call is measurable.
@@ -77,6 +115,7 @@ class RequestState:
         if self.numeric_made:
             self.numeric_made = []
         self.opaques = 0
+        self.malformed = 0
         if self.scope is not None:
             self.scope = None
 
@@ -125,6 +164,35 @@ def _borrowed_repr(value: Any) -> str:
     return _summary(value) or _short_repr(value)
 
 
+def _locate(args: list[Any], kwargs: dict[Any, Any], kind: type) -> tuple[str, Any]:
+    """``("argument 2", value)`` for the first ``kind`` instance anywhere in the arguments."""
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, kind):
+            return v
+        if isinstance(v, (list, tuple)):
+            items: Any = v
+        elif isinstance(v, dict):
+            items = (*v.keys(), *v.values())
+        else:
+            return None
+        for x in items:
+            found = walk(x)
+            if found is not None:
+                return found
+        return None
+
+    for index, arg in enumerate(args, start=1):
+        found = walk(arg)
+        if found is not None:
+            return f"argument {index}", found
+    for key, arg in kwargs.items():
+        found = walk(arg)
+        if found is not None:
+            return f"keyword argument {key!s}", found
+    return "", None
+
+
 class Codec:
     def __init__(self, store: RefStore, allowlist: Allowlist, worker_id: str, pool: str) -> None:
         self.store = store
@@ -152,7 +220,7 @@ class Codec:
         self._read = make_reader(
             struct_hook=self._struct_in,
             numeric_list=self._numeric_in if self._np is not None else None,
-            atom_values=_FLOAT_ATOMS,
+            atom_values=_ATOM_VALUES,
             opaque_seen=self._opaque_in,
             raw_binary_structs=frozenset({BYTES_STRUCT}),
             fun_hook=self._fun_in,
@@ -212,6 +280,7 @@ class Codec:
                                 len(state.numeric_made),
                                 state.opaques,
                                 state.funs,
+                                state.malformed,
                             )
                             rest = {}
                             for _ in range(size - 1):
@@ -227,6 +296,7 @@ class Codec:
                                     len(state.numeric_made),
                                     state.opaques,
                                     state.funs,
+                                    state.malformed,
                                 )
                                 and _cacheable_tail(rest)
                             ):
@@ -248,31 +318,66 @@ class Codec:
 
     def _struct_in(self, term: dict[Any, Any]) -> Any:
         kind = term[STRUCT]
+        if type(kind) is not Atom or not _is_struct(term):
+            return term
         if kind == REF_STRUCT:
-            entry = self.store.lookup(str(term.get(K_ID)))
+            ref_id = term.get(K_ID)
+            if not isinstance(ref_id, str):
+                return self._malformed(kind, f"id must be a string, got {_kind(ref_id)}")
+            entry = self.store.lookup(ref_id)
             self.state.refs_in.append((term, entry))
             return None if entry is None else entry.obj
         if kind == BYTES_STRUCT:
-            data = term.get(K_DATA, b"")
-            dtype = term.get(K_DTYPE)
-            if dtype is None:
-                return data.encode("utf-8") if isinstance(data, str) else bytes(data)
-            # Struct fields arrive as raw views of the frame.
-            if isinstance(dtype, (bytes, bytearray, memoryview)):
-                dtype = bytes(dtype).decode("utf-8", "replace")
-            if self._np is None:
-                raise EncodeRefused(
-                    "a typed binary (SnakeBridge.bytes/2 with :dtype) needs numpy in the "
-                    "allowlist; declare numpy in mix.exs"
-                )
-            # A bytearray, so the array is writable like any other numpy array.
-            raw = bytearray(data.encode("utf-8") if isinstance(data, str) else data)
-            array = self._np.frombuffer(raw, dtype=str(dtype))
-            shape = term.get(K_SHAPE)
+            try:
+                return self._bytes_in(term)
+            except EncodeRefused:
+                raise
+            except _BadField as exc:
+                return self._malformed(kind, str(exc))
+            except Exception as exc:  # numpy's dtype/shape errors, MemoryError...
+                return self._malformed(kind, f"{type(exc).__name__}: {exc}")
+        convert = conversions.IN.get(kind)
+        if convert is None:
+            return term
+        try:
+            return convert(term)
+        except Exception as exc:  # a field Python refuses (year 0, a 10**30 day duration)
+            return self._malformed(kind, f"cannot become a Python value: {exc}")
+
+    def _malformed(self, kind: str, problem: str) -> Malformed:
+        self.state.malformed += 1
+        return Malformed(f"%{kind.removeprefix('Elixir.')}{{}} {problem}")
+
+    def _bytes_in(self, term: dict[Any, Any]) -> Any:
+        data = term.get(K_DATA, b"")
+        dtype = term.get(K_DTYPE)
+        shape = term.get(K_SHAPE)
+        if type(data) is str:
+            data = data.encode("utf-8")
+        elif not isinstance(data, (bytes, bytearray, memoryview)):
+            raise _BadField(f"data must be a binary, got {_kind(data)}")
+        if dtype is None:
             if shape is not None:
-                array = array.reshape(tuple(shape) if isinstance(shape, (list, tuple)) else shape)
-            return array
-        return term
+                raise _BadField("shape needs a dtype")
+            return bytes(data)
+        # Struct fields arrive as raw views of the frame.
+        if isinstance(dtype, (bytes, bytearray, memoryview)):
+            dtype = bytes(dtype).decode("utf-8", "replace")
+        if not isinstance(dtype, str):
+            raise _BadField(f'dtype must be a string such as "float64", got {_kind(dtype)}')
+        if shape is not None:
+            dims = shape if isinstance(shape, (list, tuple)) else (shape,)
+            if not all(type(d) is int for d in dims):
+                raise _BadField(f"shape must be a tuple of integers, got {shape!r:.60}")
+            shape = tuple(dims)
+        if self._np is None:
+            raise EncodeRefused(
+                "a typed binary (SnakeBridge.bytes/2 with :dtype) needs numpy in the "
+                "allowlist; declare numpy in mix.exs"
+            )
+        # A bytearray, so the array is writable like any other numpy array.
+        array = self._np.frombuffer(bytearray(data), dtype=str(dtype))
+        return array if shape is None else array.reshape(shape)
 
     def _numeric_in(self, tag: int, count: int, buf: bytes, start: int) -> Any:
         if count < NUMERIC_MIN:
@@ -362,38 +467,21 @@ class Codec:
         return walk(value)
 
     @staticmethod
-    def find_opaque(args: list[Any], kwargs: dict[Any, Any]) -> str:
-        def walk(v: Any) -> Opaque | None:
-            if isinstance(v, Opaque):
-                return v
-            if isinstance(v, (list, tuple)):
-                for x in v:
-                    found = walk(x)
-                    if found is not None:
-                        return found
-            if isinstance(v, dict):
-                for x in (*v.keys(), *v.values()):
-                    found = walk(x)
-                    if found is not None:
-                        return found
-            return None
+    def find_malformed(args: list[Any], kwargs: dict[Any, Any]) -> str:
+        """The first malformed struct among the arguments, by position."""
+        where, found = _locate(args, kwargs, Malformed)
+        message = found.message if isinstance(found, Malformed) else "a struct is malformed"
+        return f"{where}: {message}" if where else message
 
-        for index, arg in enumerate(args, start=1):
-            found = walk(arg)
-            if found is not None:
-                return (
-                    f"argument {index} contains an Elixir {found.kind}, which cannot cross to "
-                    "Python; pass plain data (numbers, strings, lists, tuples, maps, refs)"
-                )
-        for key, arg in kwargs.items():
-            found = walk(arg)
-            if found is not None:
-                return (
-                    f"keyword argument {key!s} contains an Elixir {found.kind}, which cannot "
-                    "cross to Python; pass plain data (numbers, strings, lists, tuples, maps, "
-                    "refs)"
-                )
-        return "the request contains an Elixir pid, port, reference or function"
+    @staticmethod
+    def find_opaque(args: list[Any], kwargs: dict[Any, Any]) -> str:
+        where, found = _locate(args, kwargs, Opaque)
+        if not where:
+            return "the request contains an Elixir pid, port, reference or function"
+        return (
+            f"{where} contains an Elixir {found.kind}, which cannot cross to Python; pass "
+            "plain data (numbers, strings, lists, tuples, maps, refs)"
+        )
 
     # ------------------------------------------------------------------ outbound
 
@@ -488,6 +576,9 @@ class Codec:
         return {STRUCT: BYTES_STRUCT, K_DATA: Binary(raw), K_DTYPE: None, K_SHAPE: None}
 
     def _to_ref(self, value: Any, describe: Callable[[Any], str] = _short_repr) -> Any:
+        convert = conversions.OUT.get(type(value))
+        if convert is not None:
+            return convert(value)
         np = self._np
         if (
             np is not None

@@ -194,6 +194,8 @@ class Worker:
             raise BadRequest("args must be a list and kwargs a map")
         if codec.state.opaques:
             raise EncodeRefused(codec.find_opaque(args, kwargs))
+        if codec.state.malformed:
+            raise BadRequest(codec.find_malformed(args, kwargs))
         if call_type not in ("release", "release_session"):
             codec.check_refs()
         if codec.state.numeric_made:
