@@ -11,12 +11,20 @@ a private descriptor and point fd 1 at a pipe; a reader thread turns whatever ar
 on that pipe into ``{:log, "info", line}`` frames. Only ``atoms that already exist on
 the Elixir side`` (``log``, ``out``, ``result``) are sent; everything else is strings,
 because the Mix side decodes with ``[:safe]``.
+
+The run belongs to the BEAM that asked for it. When nobody reads the channel any more
+(the port was closed, or ``mix`` was killed with ``kill -9``), the CLI stops at once,
+with every process it started, and commits nothing, unless it is already inside the
+commit step; then it finishes that first. The Erlang runtime starts us in a session of
+our own, so nothing else would ever stop us.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import select
+import signal
 import struct
 import sys
 import threading
@@ -26,6 +34,7 @@ from pathlib import PurePath
 from typing import Any, BinaryIO
 
 from snakebridge import etf
+from snakebridge.state import files
 
 _LOG = etf.Atom("log")
 _OUT = etf.Atom("out")
@@ -143,9 +152,63 @@ class _StrayOutput:
         self._thread.join(timeout=2.0)
 
 
+class _Abandonment:
+    """Ends the process when the channel's reader goes away before the result is sent."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd  # a copy of the channel's descriptor, never closed while we run
+        self.answered = threading.Event()
+        thread = threading.Thread(target=self._watch, name="snakebridge-port-watch", daemon=True)
+        thread.start()
+
+    def _watch(self) -> None:
+        poller = select.poll()
+        poller.register(self._fd, 0)  # no events asked: only POLLERR/POLLHUP wake us
+        while True:
+            events = [ev for _, ev in poller.poll()]
+            if any(ev & select.POLLNVAL for ev in events):
+                return
+            if any(ev & (select.POLLERR | select.POLLHUP) for ev in events):
+                break
+        if self.answered.is_set():
+            return
+        with files.commit_step():  # never released: the process ends in here
+            _stop_descendants()
+            os._exit(EXIT_FAILURE)
+
+
+def _stop_descendants() -> None:
+    """Kill every process this one started (introspection, uv, ...), and theirs.
+
+    Each is stopped before its own children are listed, so none can start another
+    behind our back.
+    """
+    found: list[int] = []
+    pending = [os.getpid()]
+    while pending:
+        for child in _children(pending.pop()):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGSTOP)
+                found.append(child)
+                pending.append(child)
+    for pid in found:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{task}/children") as fh:
+                out += [int(c) for c in fh.read().split()]
+    return out
+
+
 def serve(stdin: BinaryIO | None = None) -> int:
     """Run one request from stdin; answer on the original fd 1. Returns the exit code."""
     channel = Channel(os.dup(1))  # before anything else: nothing may write on the channel
+    abandonment = _Abandonment(os.dup(1))
     stray = _StrayOutput(channel)
     sys.stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
     exit_code = EXIT_FAILURE
@@ -175,5 +238,6 @@ def serve(stdin: BinaryIO | None = None) -> int:
     except etf.EncodeError as exc:
         exit_code = EXIT_FAILURE
         channel.send((_RESULT, exit_code, {"error": f"result is not encodable: {exc}"}))
+    abandonment.answered.set()
     channel.close()
     return exit_code

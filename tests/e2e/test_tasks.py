@@ -8,6 +8,7 @@ has its own test in tests/commands/test_cmd_setup.py and the demo test).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -477,4 +478,64 @@ def test_generate_killed_mid_way_leaves_previous_state(app: Path) -> None:
     final = _generate_cli(app, [*wanted, _det("Numpy", "var", 1)])
     assert final.wait() == 0
     assert complete <= set(manifest_keys(app))
+    assert not list(app.rglob("*.sbtmp"))
+
+
+def _processes_in(root: Path) -> dict[int, str]:
+    """Every process working in ``root`` (the BEAM, the CLI, its children), by pid."""
+    found = {}
+    target = str(root.resolve())
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.path.realpath(entry / "cwd") == target:
+                found[int(entry.name)] = (
+                    (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                )
+        except OSError:
+            continue
+    return found
+
+
+def test_mix_killed_mid_generation_takes_the_python_cli_with_it(app: Path) -> None:
+    before = state(app)
+    write(
+        app,
+        "lib/more.ex",
+        "defmodule App.More do\n"
+        "  def f(x), do: {Numpy.Linalg.det(x), Numpy.Fft.fft(x), Numpy.median(x)}\nend\n",
+    )
+    compile_ = subprocess.Popen(
+        ["mix", "compile"],
+        cwd=app,
+        env={**os.environ, "MIX_ENV": "dev", **ENV},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        # Kill it while the CLI introspects (it has a child then): the CLI holds the
+        # request and the project lock, and has committed nothing yet.
+        deadline = time.monotonic() + 120
+        while not any(
+            _children(pid) for pid, c in _processes_in(app).items() if "snakebridge port" in c
+        ):
+            assert compile_.poll() is None, "mix compile ended before its CLI introspected"
+            assert time.monotonic() < deadline, "mix compile never started the CLI"
+            time.sleep(0.005)
+        os.killpg(compile_.pid, signal.SIGKILL)  # the BEAM; the CLI is in a session of its own
+        compile_.wait()
+        deadline = time.monotonic() + 10
+        while _processes_in(app) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _processes_in(app) == {}, "processes outlived the killed mix compile"
+    finally:
+        for pid in _processes_in(app):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    assert state(app) == before, "the CLI committed after mix was killed"
+    again = run_mix(app, "compile")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert {"Numpy.Linalg.det", "Numpy.Fft.fft", "Numpy.median"} <= set(manifest_keys(app))
     assert not list(app.rglob("*.sbtmp"))

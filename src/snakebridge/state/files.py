@@ -76,17 +76,18 @@ def write_atomic(
         pass
     except IsADirectoryError as exc:
         raise OSError(f"cannot write {path}: it is a directory; move it out of the way") from exc
-    tmp = _write_temp(path, data)
     if txn is not None:
-        txn.stage(path, tmp)
+        txn.stage(path, _write_temp(path, data))
         return True
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
+    with _COMMIT_STEP:  # written and renamed, or not begun: never a temp file left behind
+        tmp = _write_temp(path, data)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
+        _fsync_dir(path.parent)
     return True
 
 
@@ -295,20 +296,21 @@ class _Transaction:
         entries = [
             [str(t), None if tmp is None else str(tmp)] for t, tmp in sorted(self.staged.items())
         ]
-        # The journal makes the renames below one step: once it exists, the next run
-        # completes them even if this process dies half-way. Before it exists, failing
-        # means discarding; after, the staged files belong to the journal.
-        try:
-            journal_tmp = _write_temp(self.journal, json.dumps(entries).encode())
-            os.replace(journal_tmp, self.journal)
-        except BaseException:
-            self.discard()
-            raise
-        self.staged.clear()
-        _fsync_dir(self.journal.parent)
-        _apply_journal(entries)
-        self.journal.unlink()
-        _fsync_dir(self.journal.parent)
+        with _COMMIT_STEP:
+            # The journal makes the renames below one step: once it exists, the next run
+            # completes them even if this process dies half-way. Before it exists, failing
+            # means discarding; after, the staged files belong to the journal.
+            try:
+                journal_tmp = _write_temp(self.journal, json.dumps(entries).encode())
+                os.replace(journal_tmp, self.journal)
+            except BaseException:
+                self.discard()
+                raise
+            self.staged.clear()
+            _fsync_dir(self.journal.parent)
+            _apply_journal(entries)
+            self.journal.unlink()
+            _fsync_dir(self.journal.parent)
 
 
 def _apply_journal(entries: list[list[str | None]]) -> None:
@@ -357,6 +359,21 @@ def recover(state_dir: Path, root: Path, sweep: tuple[Path, ...] = ()) -> bool:
 
 
 _ACTIVE = threading.local()
+
+# Held while changes become current: a transaction's commit, or a write made outside
+# any transaction. A run told to stop takes it first (``commit_step``), so it stops
+# either before its changes or after all of them.
+_COMMIT_STEP = threading.Lock()
+
+
+def commit_step() -> threading.Lock:
+    """The lock held while this process makes state current; taking it waits out a commit.
+
+    For code that ends the process from another thread (the CLI port, when the BEAM that
+    asked has gone): under it, no commit is half-applied, so exiting leaves either the
+    previous state plus temp files the next run sweeps, or the complete new state.
+    """
+    return _COMMIT_STEP
 
 
 def _transaction_for(path: Path) -> _Transaction | None:
