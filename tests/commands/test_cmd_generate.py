@@ -94,3 +94,25 @@ def test_a_library_that_cannot_be_rendered_leaves_its_files_untouched(
     messages = " ".join(d["message"] for d in reply.data["diagnostics"])
     assert "mean_stream" in messages and "sbcollide" in messages
     assert snapshot(root) == before
+
+
+@pytest.mark.parametrize("arity", [0, 1])
+def test_a_call_naming_a_module_is_an_error_and_renders_no_module(
+    tmp_path: Path, arity: int
+) -> None:
+    reply, _ = cmd(
+        tmp_path,
+        "generate",
+        detections=[
+            det("Numpy", "linalg", arity, file="lib/m.ex", line=4),
+            det("Numpy", "mean", 1),
+        ],
+    )
+    assert reply.exit_code == 1
+    [diag] = reply.data["diagnostics"]
+    assert (diag["severity"], diag["file"], diag["line"]) == ("error", "lib/m.ex", 4)
+    assert "numpy.linalg is a module" in diag["message"]
+    assert "Numpy.Linalg.<function>" in diag["message"]
+    source = (tmp_path / "lib/snakebridge_generated/numpy.ex").read_text()
+    assert "defmodule Numpy.Linalg" not in source
+    assert _symbols(tmp_path) == ["Numpy.mean"]

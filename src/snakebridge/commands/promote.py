@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from snakebridge.cli import Output, Reply, command
-from snakebridge.codegen import names
+from snakebridge.codegen.introspect.resolve import MODULE_NAMED
 from snakebridge.project import Project, ProjectError
-from snakebridge.state import bindings, ledger, manifest, promotion
+from snakebridge.state import ledger, manifest, promotion
 from snakebridge.state.argv import Parser
-from snakebridge.state.files import project_lock, read_bytes
+from snakebridge.state.files import project_lock
 
 GENERATED, NOT_PROMOTED, NOT_GENERATED = "generated", "not promoted", "not generated"
 
@@ -148,9 +148,8 @@ def _generate(
 
     outcome = generate(project, [p.detection for p in items if p.detection], output=output)
     after = manifest.read(project.manifest_path)
-    defined = _defined(project)
     for p in items:
-        verdicts[p.entry.record_key] = _judge(p, after, defined, outcome.diagnostics)
+        verdicts[p.entry.record_key] = _judge(p, after, outcome.diagnostics)
     marks = {
         manifest.key(p.detection.module, p.detection.function): p.python
         for p in items
@@ -161,21 +160,9 @@ def _generate(
     return outcome
 
 
-def _defined(project: Project) -> set[bindings.Binding]:
-    out: set[bindings.Binding] = set()
-    for spec in project.libraries:
-        try:
-            text = read_bytes(project.generated_file(spec)).decode("utf-8", errors="replace")
-        except FileNotFoundError:
-            continue
-        out |= bindings.parse_source(text)
-    return out
-
-
 def _judge(
     item: promotion.Pending,
     after: manifest.Manifest,
-    defined: set[bindings.Binding],
     diagnostics: Sequence[Any],
 ) -> _Verdict:
     d = item.detection
@@ -195,13 +182,12 @@ def _judge(
             f"{entry.python} is a {entry.kind} whose binding would be {entry.key}/{arities}; "
             f"the recorded use was {how}, which no generated binding replaces",
         )
-    submodule = f"{d.module}.{names.module_segment(d.function)}"
-    if (submodule, "__functions__", 0) in defined:  # every generated module has it
-        return _Verdict(
-            NOT_PROMOTED,
-            f"{item.entry.python_module}.{item.entry.function} is a module, not a function or "
-            f"attribute; call the functions it holds instead",
-        )
     prefix = f"{d.module}.{d.function}"
     said = [x.message for x in diagnostics if x.message.startswith((prefix + ":", prefix + "/"))]
+    if any(MODULE_NAMED in message for message in said):
+        return _Verdict(
+            NOT_PROMOTED,
+            f"{item.entry.python_module}.{item.entry.function} {MODULE_NAMED}; call the "
+            f"functions it holds instead",
+        )
     return _Verdict(NOT_GENERATED, said[0] if said else "the generator produced no binding for it")

@@ -48,6 +48,10 @@ class ResolveError(Exception):
     """A request that cannot be resolved; the message names the closest existing names."""
 
 
+# How a request that names a module is refused (``promote`` tells it from other misses).
+MODULE_NAMED = "is a module, not a function or attribute"
+
+
 # ---------------------------------------------------------------------- tree builder
 
 
@@ -304,12 +308,10 @@ class Resolver:
     def _module_member(self, node: ModuleNode, pick: str, req: Request, path: str) -> str:
         value = getattr(node.obj, pick)
         if isinstance(value, pytypes.ModuleType) and not node.prefix:
-            node.submodules.setdefault(pick, ModuleNode(f"{node.name}.{pick}", value))
-            node.submodules[pick].requested = True
-            if req.arity == 0:
-                return path
+            # Nothing is bound for it: a module has no binding of its own, and an empty
+            # Elixir module would only hide the mistake.
             raise ResolveError(
-                f"{req.module}.{req.function}/{req.arity}: {path} is a module; call its "
+                f"{req.module}.{req.function}/{req.arity}: {path} {MODULE_NAMED}; call its "
                 f"functions as {req.module}.{names.module_segment(pick)}.<function>"
             )
         if callable(value):
