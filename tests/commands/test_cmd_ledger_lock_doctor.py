@@ -196,3 +196,28 @@ def test_promote_reports_what_no_binding_replaces_and_writes_nothing_for_it(root
     reply, out = cmd(root, "promote", "--all")
     assert reply.exit_code == 0 and "nothing that can be promoted" in out.text
     assert snapshot(root) == before
+
+
+def test_promoted_marks_survive_a_repair_that_rebuilds_the_manifest(root: Path) -> None:
+    record(root, ("numpy", "numpy", "median", 1), ("numpy", "numpy.fft", "fft", 1))
+    assert cmd(root, "promote", "--all")[0].exit_code == 0
+    marks = {"Numpy.Fft.fft": "numpy.fft.fft/1", "Numpy.median": "numpy.median/1"}
+    assert dict(manifest.read(root / ".snakebridge/manifest.json").promoted) == marks
+    # The generated source says so too, where a reviewer sees it.
+    source = (root / "lib/snakebridge_generated/numpy.ex").read_text()
+    assert "# Promoted from the dynamic call numpy.median/1 (mix snakebridge.promote)" in source
+    assert source.count("# Promoted from the dynamic call") == 2
+    before = snapshot(root)
+
+    (root / ".snakebridge/manifest.json").unlink()
+    reply, out = cmd(root, "repair", detections=[det("Numpy", "mean", 1)])
+    assert reply.exit_code == 0, out.text
+    assert dict(manifest.read(root / ".snakebridge/manifest.json").promoted) == marks
+    assert snapshot(root) == before
+    reply, out = cmd(root, "analyze", detections=[det("Numpy", "mean", 1)])
+    assert "unused" not in out.text.replace("0 unused", "")
+    assert "promoted from numpy.median/1" in out.text
+
+    # A regeneration keeps them (the marks are rendered from the manifest).
+    reply, _ = cmd(root, "generate", detections=[det("Numpy", "mean", 1)], force=True)
+    assert reply.exit_code == 0 and snapshot(root) == before

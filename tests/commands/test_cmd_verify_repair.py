@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from snakebridge.codegen.emit import promoted_marks
 from snakebridge.state import bindings, manifest
 
 from .helpers import cmd, det, generate, snapshot
@@ -189,6 +190,23 @@ def test_python_reader_skips_every_heredoc_form() -> None:
         "end\n"
     )
     assert bindings.parse_source(source) == {("Demo", "real", 1)}
+
+
+def test_promoted_marks_are_read_from_code_not_docs() -> None:
+    mark = "  # Promoted from the dynamic call numpy.{} (mix snakebridge.promote)."
+    source = (
+        "defmodule Numpy do\n"
+        '  @moduledoc """\n'
+        "  @d_fake %{\n"
+        f"{mark.format('fake/1')}\n"
+        '  """\n'
+        "  @d_median %{\n"
+        "    idempotent: false\n"
+        "  }\n"
+        f"{mark.format('median/1')}\n"
+        "end\n"
+    )
+    assert promoted_marks(source) == {"Numpy.median": "numpy.median/1"}
 
 
 def _verify_fails(root: Path) -> bool:

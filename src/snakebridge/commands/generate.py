@@ -208,7 +208,10 @@ def generate(
     only_libraries: Collection[str] | None = None,
     output: Output,
     keywords: Keywords | None = None,
+    promoted: Mapping[str, str] | None = None,
 ) -> GenerateOutcome:
+    """``promoted`` marks symbols (key -> the recorded dynamic call) as promoted: in the
+    manifest and in the rendered source, for the keys the rendered files define."""
     outcome = GenerateOutcome()
     grouped = _group(project, detections)
     with files.project_lock(project):
@@ -233,8 +236,11 @@ def generate(
                 output.log("info", f"{name} printed while being introspected:\n{result.output}")
             wanted = grouped.get(name, [])
             outcome.diagnostics += _unresolved(result, wanted)
+            marks = {**updated.promoted, **(promoted or {})}
             try:
-                rendered = render_library(result.library, spec, tool_version=__version__)
+                rendered = render_library(
+                    result.library, spec, tool_version=__version__, promoted=marks
+                )
             except GenerationError as exc:
                 # The library's file, manifest entries and lock entry stay as they were.
                 outcome.diagnostics.append(Diagnostic("error", f"{name}: {exc}"))
@@ -247,8 +253,11 @@ def generate(
                 outcome.written.append(project.relative(target))
             # The file holds every symbol of the library, so its entries are replaced whole.
             stale_keys = [e.key for e in updated.for_library(name)]
-            updated = manifest.with_entries(
-                manifest.without(updated, stale_keys), _entries(spec, rendered)
+            entries = _entries(spec, rendered)
+            updated = manifest.with_entries(manifest.without(updated, stale_keys), entries)
+            keys = {e.key for e in entries}
+            updated = manifest.with_promoted(
+                updated, {k: v for k, v in (promoted or {}).items() if k in keys}
             )
             outcome.regenerated.append(name)
 

@@ -143,20 +143,19 @@ def _generate(
     verdicts: dict[ledger.RecordKey, _Verdict],
     output: Output,
 ) -> Any:
-    """Generate ``items`` inside the caller's transaction, judge each, mark the successes."""
+    """Generate ``items``, marked promoted, inside the caller's transaction; judge each.
+
+    Every item is marked: the caller keeps this transaction only when all of them were
+    generated, and otherwise generates the successes alone again.
+    """
     from snakebridge.commands.generate import generate
 
-    outcome = generate(project, [p.detection for p in items if p.detection], output=output)
+    detections = [p.detection for p in items if p.detection]
+    marks = {manifest.key(d.module, d.function): p.python for p in items if (d := p.detection)}
+    outcome = generate(project, detections, output=output, promoted=marks)
     after = manifest.read(project.manifest_path)
     for p in items:
         verdicts[p.entry.record_key] = _judge(p, after, outcome.diagnostics)
-    marks = {
-        manifest.key(p.detection.module, p.detection.function): p.python
-        for p in items
-        if p.detection and verdicts[p.entry.record_key].outcome == GENERATED
-    }
-    if marks:
-        manifest.write(project.manifest_path, manifest.with_promoted(after, marks))
     return outcome
 
 

@@ -5,7 +5,8 @@ unlisted binding, a missing lock entry, or a changed environment is re-rendered 
 manifest entries (plus the calls the Mix shell's scan found) through the generation
 pipeline, with a fresh introspection. Where the manifest is missing or unreadable (or
 lacks a library whose file exists), its entries are rebuilt from the bindings the
-generated files define plus the scanned calls.
+generated files define plus the scanned calls, and its promoted marks from the marks
+the files carry.
 
 Repair never deletes a binding the code uses: before the transaction commits, the
 re-rendered files must still define every binding the scanned code (``lib/`` and
@@ -17,11 +18,12 @@ re-checking and reports what, if anything, is still wrong (exit 1).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
 from snakebridge.cli import Output, Reply, command
 from snakebridge.codegen import names
+from snakebridge.codegen.emit import promoted_marks
 from snakebridge.commands.verify import print_findings, supplied_bindings
 from snakebridge.project import Detection, Project, detections_from_payload
 from snakebridge.state import backup, bindings, consistency, manifest
@@ -51,17 +53,24 @@ def _from_bindings(project: Project, defined: Iterable[Binding]) -> list[Detecti
     return out
 
 
-def _defined(project: Project, libraries: Iterable[str]) -> set[Binding]:
-    """The bindings the generated files of ``libraries`` define, as the transaction
-    would leave them."""
-    out: set[Binding] = set()
+def _sources(project: Project, libraries: Iterable[str]) -> Iterator[str]:
+    """The generated files of ``libraries``, as the transaction would leave them."""
     for name in libraries:
         try:
             data = read_bytes(project.generated_file(project.library(name)))
         except FileNotFoundError:
             continue
-        out |= bindings.parse_source(data.decode("utf-8", errors="replace"))
-    return out
+        yield data.decode("utf-8", errors="replace")
+
+
+def _defined(project: Project, libraries: Iterable[str]) -> set[Binding]:
+    """The bindings the generated files of ``libraries`` define."""
+    return set().union(*(bindings.parse_source(t) for t in _sources(project, libraries)))
+
+
+def _promoted_marks(project: Project, libraries: Iterable[str]) -> dict[str, str]:
+    """The promoted marks the generated files of ``libraries`` carry."""
+    return {k: v for t in _sources(project, libraries) for k, v in promoted_marks(t).items()}
 
 
 class _Refused(Exception):
@@ -106,10 +115,12 @@ def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
                 for name in rebuild | regenerate
             }
             detections = list(scanned)
+            marks: dict[str, str] = {}
             if rebuild:
                 if report.manifest is None:  # unreadable; the backup keeps it
                     remove_file(project.manifest_path)
                 detections += _from_bindings(project, set().union(*(before[n] for n in rebuild)))
+                marks = _promoted_marks(project, rebuild)
             if regenerate:
                 assert report.manifest is not None
                 detections += _from_manifest(report.manifest, regenerate)
@@ -121,7 +132,12 @@ def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
                 verb = "rebuilding the manifest entries of" if rebuild else "regenerating"
                 output.out(f"{verb} " + ", ".join(sorted(libraries)))
                 outcome = generate(
-                    project, detections, force=True, only_libraries=libraries, output=output
+                    project,
+                    detections,
+                    force=True,
+                    only_libraries=libraries,
+                    output=output,
+                    promoted=marks,
                 )
                 for d in outcome.diagnostics:
                     where = f" ({d.file}:{d.line})" if d.file else ""

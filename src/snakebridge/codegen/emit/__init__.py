@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from snakebridge.codegen.emit.plan import GenerationError
-from snakebridge.codegen.emit.readback import symbol_texts
+from snakebridge.codegen.emit.readback import promoted_marks, symbol_texts
 from snakebridge.codegen.emit.render import Rendered, RenderedSymbol, render_library
 
 _CODEGEN = Path(__file__).resolve().parent.parent
@@ -37,6 +37,7 @@ __all__ = [
     "GenerationError",
     "Rendered",
     "RenderedSymbol",
+    "promoted_marks",
     "render_library",
     "symbol_texts",
 ]

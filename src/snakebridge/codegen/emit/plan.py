@@ -10,7 +10,7 @@ name collisions are checked per module, after planning (``check_names``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from snakebridge.codegen import markdown, model, names
@@ -70,6 +70,8 @@ class Context:
     spec: LibrarySpec
     tool_version: str
     classes: dict[str, str]  # Python class name → Elixir module
+    # symbol key ("Numpy.median") → the recorded dynamic call it was promoted from
+    promoted: Mapping[str, str] = field(default_factory=dict)
     modules: dict[str, Module] = field(default_factory=dict)
     module_origin: dict[str, str] = field(default_factory=dict)
 

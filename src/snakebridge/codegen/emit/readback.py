@@ -11,6 +11,12 @@ import re
 
 # First line after a module's symbols; never inside a symbol's text (outside heredocs).
 TAIL = "  # Discovery: answered offline from this module's data, by SnakeBridge.Discovery."
+# After a promoted symbol's descriptor: where its binding came from. The manifest says
+# the same; this copy lets a lost manifest be rebuilt with its promoted marks.
+PROMOTED_MARK = "  # Promoted from the dynamic call {origin} (mix snakebridge.promote)."
+_PROMOTED = re.compile(
+    "^" + re.escape(PROMOTED_MARK).replace(re.escape("{origin}"), r"(\S+)") + "$"
+)
 _MODULE_HEAD = re.compile(r"^defmodule (\S+) do$")
 _DESCRIPTOR_HEAD = re.compile(r"^  @d_(\S+) %\{$")
 _HEREDOC_OPEN = re.compile(r'^\s*@\w+ """$')
@@ -65,4 +71,32 @@ def symbol_texts(source: str) -> dict[tuple[str, str], str]:
         ):
             close(i - 1)
             current, start = (module, descriptor.group(1)), i
+    return out
+
+
+def promoted_marks(source: str) -> dict[str, str]:
+    """The ``PROMOTED_MARK`` lines of a generated file: symbol key -> the recorded dynamic
+    call it was promoted from (``{"Numpy.median": "numpy.median/1"}``). Heredocs skipped."""
+    out: dict[str, str] = {}
+    module: str | None = None
+    symbol: str | None = None
+    in_heredoc = False
+    for line in source.split("\n"):
+        if in_heredoc:
+            in_heredoc = line.strip() != '"""'
+            continue
+        if _HEREDOC_OPEN.match(line):
+            in_heredoc = True
+            continue
+        head = _MODULE_HEAD.match(line)
+        if head:
+            module, symbol = head.group(1), None
+            continue
+        descriptor = _DESCRIPTOR_HEAD.match(line)
+        if descriptor:
+            symbol = descriptor.group(1)
+            continue
+        mark = _PROMOTED.match(line)
+        if mark and module is not None and symbol is not None:
+            out[f"{module}.{symbol}"] = mark.group(1)
     return out

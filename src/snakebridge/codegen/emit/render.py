@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from snakebridge.codegen import model
@@ -62,15 +63,32 @@ def _comment_safe(text: str) -> str:
     return "".join(ch if 0x20 <= ord(ch) < 0x7F else "?" for ch in text)
 
 
-def render_library(library: model.Library, spec: LibrarySpec, *, tool_version: str) -> Rendered:
-    """Render one library's file. Pure: same inputs, same bytes (inputs are sorted here)."""
+def _one_word(text: str) -> str:
+    return "".join(ch if ch.isprintable() and not ch.isspace() else "?" for ch in text) or "?"
+
+
+def render_library(
+    library: model.Library,
+    spec: LibrarySpec,
+    *,
+    tool_version: str,
+    promoted: Mapping[str, str] | None = None,
+) -> Rendered:
+    """Render one library's file. Pure: same inputs, same bytes (inputs are sorted here).
+
+    ``promoted`` maps symbol keys (``"Numpy.median"``) to the recorded dynamic call each
+    was promoted from; those symbols carry the mark (``readback.PROMOTED_MARK``).
+    """
     root_elixir = spec.module_name or library.elixir_module
     classes: dict[str, str] = {}
     root = _sorted_module(library.root)
     if not root.name:
         root = dataclasses.replace(root, name=library.python_module)
     plan.collect_classes(root, root_elixir, classes)
-    ctx = plan.Context(library=library, spec=spec, tool_version=tool_version, classes=classes)
+    marks = {k: _one_word(v) for k, v in (promoted or {}).items()}
+    ctx = plan.Context(
+        library=library, spec=spec, tool_version=tool_version, classes=classes, promoted=marks
+    )
     plan.plan_module(ctx, root, root_elixir)
     texts: list[str] = []
     symbols: list[RenderedSymbol] = []

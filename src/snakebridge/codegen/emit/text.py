@@ -20,7 +20,7 @@ from __future__ import annotations
 from snakebridge.codegen import names
 from snakebridge.codegen.emit import layout, literals
 from snakebridge.codegen.emit.plan import Context, Module, Wrapper
-from snakebridge.codegen.emit.readback import TAIL
+from snakebridge.codegen.emit.readback import PROMOTED_MARK, TAIL
 
 RESULT_TYPE = "result"
 # What an argument left out is, until SnakeBridge.Runtime.Args drops it: Python's own
@@ -68,7 +68,7 @@ def descriptor(ctx: Context, w: Wrapper, call_type: str, attr: str) -> list[str]
     return lines
 
 
-def wrapper_text(ctx: Context, w: Wrapper) -> str:
+def wrapper_text(ctx: Context, module: str, w: Wrapper) -> str:
     call = w.shape
     attr = "d_" + w.name
     if call.flexible:
@@ -88,6 +88,9 @@ def wrapper_text(ctx: Context, w: Wrapper) -> str:
         types = [*w.param_types, "keyword()"]
     full = f"{w.name}/{len(params)}"
     out = descriptor(ctx, w, w.call_type, attr)
+    origin = ctx.promoted.get(f"{module}.{w.name}")
+    if origin is not None:
+        out.append(PROMOTED_MARK.format(origin=origin))
     for suffix, fun, returns in _VARIANTS:
         if suffix == names.STREAM_SUFFIX and not w.streaming:
             continue
@@ -226,7 +229,7 @@ def module_text(ctx: Context, mod: Module) -> tuple[str, list[tuple[Wrapper, str
     # `symbol_texts` reads back.
     rendered: list[tuple[Wrapper, str]] = []
     for w in mod.wrappers:
-        text = wrapper_text(ctx, w)
+        text = wrapper_text(ctx, mod.name, w)
         rendered.append((w, text))
         out.append("")
         out.append(text)
