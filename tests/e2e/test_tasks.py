@@ -539,3 +539,36 @@ def test_mix_killed_mid_generation_takes_the_python_cli_with_it(app: Path) -> No
     assert again.returncode == 0, again.stdout + again.stderr
     assert {"Numpy.Linalg.det", "Numpy.Fft.fft", "Numpy.median"} <= set(manifest_keys(app))
     assert not list(app.rglob("*.sbtmp"))
+
+
+def test_an_unknown_literal_keyword_fails_the_compile_at_its_call_site(app: Path) -> None:
+    write(
+        app,
+        "lib/kw.ex",
+        "defmodule App.Kw do\n"
+        "  def a(xs), do: Numpy.mean(xs, axs: 0, snakebridge: [timeout: 5_000])\n"
+        "  def b(xs), do: Numpy.median!(xs, overwrite: true)\n"
+        "  def c(xs, opts), do: Numpy.mean(xs, opts)\n"
+        "  def d(xs), do: Json.dumps(xs, indent: 2, anything: 1)\n"
+        "end\n",
+    )
+    # Numpy.mean is generated already, Numpy.median not yet: both are checked.
+    for env in ({}, {}, {"SNAKEBRIDGE_STRICT": "1"}):
+        out = run_mix(app, "compile", env=env)
+        text = out.stdout + out.stderr
+        assert out.returncode == 1, text
+        assert "unknown keyword argument(s) axs: for numpy.mean; valid: " in text
+        assert "lib/kw.ex:2" in text
+        assert "unknown keyword argument(s) overwrite: for numpy.median; valid: " in text
+        assert "overwrite_input" in text and "lib/kw.ex:3" in text
+        assert "lib/kw.ex:4" not in text and "lib/kw.ex:5" not in text
+    write(
+        app,
+        "lib/kw.ex",
+        "defmodule App.Kw do\n"
+        "  def a(xs), do: Numpy.mean(xs, axis: 0, snakebridge: [timeout: 5_000])\n"
+        "  def b(xs), do: Numpy.median!(xs, overwrite_input: true)\n"
+        "end\n",
+    )
+    fixed = run_mix(app, "compile")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr

@@ -10,23 +10,27 @@ defmodule SnakeBridge.Scanner do
         file: "lib/a.ex", line: 3, column: 12}
 
   `function` never carries the bang: `Numpy.mean!(x)` is `mean/1` (the generator emits
-  both variants). Not detected, by design: calls inside `quote`, `apply/3`, modules
+  both variants). A call written with a qualified name that ends with a literal keyword
+  list also has `keywords:`, the names in it (`Numpy.mean(x, axis: 0)` → `["axis"]`),
+  which the pre-pass checks against the binding (`SnakeBridge.Scanner.Bindings`). Not detected, by design: calls inside `quote`, `apply/3`, modules
   computed at runtime — those go through `SnakeBridge.call/4` and the ledger.
   """
 
   alias SnakeBridge.Scanner.Walker
 
   @type detection :: %{
-          module: String.t(),
-          function: String.t(),
-          arity: non_neg_integer,
-          file: String.t() | nil,
-          line: pos_integer | nil,
-          column: pos_integer | nil
+          required(:module) => String.t(),
+          required(:function) => String.t(),
+          required(:arity) => non_neg_integer,
+          required(:file) => String.t() | nil,
+          required(:line) => pos_integer | nil,
+          required(:column) => pos_integer | nil,
+          optional(:keywords) => [String.t()]
         }
 
   @type finding ::
-          {:call, String.t(), String.t(), non_neg_integer, pos_integer | nil, pos_integer | nil}
+          {:call, String.t(), String.t(), non_neg_integer, pos_integer | nil, pos_integer | nil,
+           [String.t()] | nil}
           | {:import_all, String.t(), String.t(), non_neg_integer, pos_integer | nil,
              pos_integer | nil, [String.t()], atom}
           | {:defines, String.t()}
@@ -53,7 +57,7 @@ defmodule SnakeBridge.Scanner do
              emit_warnings: false,
              warn_on_unnecessary_quotes: false
            ) do
-        {:ok, ast} -> {:ok, Walker.walk(ast, roots)}
+        {:ok, ast} -> {:ok, Walker.walk(ast, roots, keywords: true)}
         {:error, error} -> {:error, parse_error(error)}
       end
     end
@@ -100,8 +104,17 @@ defmodule SnakeBridge.Scanner do
     end)
   end
 
-  defp detection({:call, module, fun, arity, line, column}, file, _exports) do
-    %{module: module, function: fun, arity: arity, file: file, line: line, column: column}
+  defp detection({:call, module, fun, arity, line, column, keywords}, file, _exports) do
+    detection = %{
+      module: module,
+      function: fun,
+      arity: arity,
+      file: file,
+      line: line,
+      column: column
+    }
+
+    if keywords == nil, do: detection, else: Map.put(detection, :keywords, keywords)
   end
 
   defp detection({:defines, _module}, _file, _exports), do: nil

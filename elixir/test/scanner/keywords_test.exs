@@ -29,6 +29,18 @@ defmodule SnakeBridge.Scanner.KeywordsTest do
            ]
   end
 
+  test "detections carry the keywords of a call that ends with a literal keyword list" do
+    {:ok, detections} =
+      SnakeBridge.Scanner.scan_source(
+        "Numpy.mean(x, axis: 0)\nNumpy.std(x, opts)\nNumpy.var(x, [])",
+        ["Numpy"],
+        "lib/a.ex"
+      )
+
+    assert [%{function: "mean", keywords: ["axis"]}, std, var] = detections
+    refute Map.has_key?(std, :keywords) or Map.has_key?(var, :keywords)
+  end
+
   test "without the option, findings keep their shape" do
     {:ok, ast} = Code.string_to_quoted("Numpy.mean(x, axis: 0)", columns: true)
     assert [{:call, "Numpy", "mean", 2, 1, _}] = Walker.walk(ast, ["Numpy"])

@@ -120,56 +120,6 @@ def _check_arities(
     return found
 
 
-# A call site's trailing literal keyword names, as the scanner reports them.
-Keywords = Mapping[tuple[str, str, int, str | None, int | None], Sequence[str]]
-
-
-def _check_keywords(
-    rendered: Rendered, wanted: Sequence[Detection], keywords: Keywords
-) -> list[Diagnostic]:
-    by_name = {(s.elixir_module, s.name): s for s in rendered.symbols}
-    found = []
-    for d in wanted:
-        names_ = keywords.get((d.module, d.function, d.arity, d.file, d.line))
-        symbol = by_name.get((d.module, d.function))
-        if not names_ or symbol is None or symbol.shape is None:
-            continue
-        if d.arity not in symbol.arities:
-            continue  # the arity check reports it
-        unknown = symbol.shape.unknown_keywords(d.arity, names_)
-        if unknown:
-            valid = symbol.shape.kwargs or ()
-            found.append(
-                Diagnostic(
-                    "error",
-                    f"{d.module}.{d.function}/{d.arity}: unknown keyword argument(s) "
-                    f"{', '.join(k + ':' for k in unknown)} for {symbol.python}; "
-                    + (f"valid: {', '.join(valid)}" if valid else "it takes no keyword arguments")
-                    + ". Runtime options go under `snakebridge: [...]`",
-                    d.file,
-                    d.line,
-                )
-            )
-    return found
-
-
-def keywords_from_payload(raw: Sequence[Mapping[str, Any]]) -> dict[Any, Sequence[str]]:
-    """The ``keywords`` the scanner attached to detections (absent: not reported)."""
-    out: dict[Any, Sequence[str]] = {}
-    for d in raw:
-        names_ = d.get("keywords")
-        if isinstance(names_, list) and names_:
-            key = (
-                str(d["module"]),
-                names.symbol_name(str(d["function"]), ()) or str(d["function"]),
-                int(d["arity"]),
-                None if d.get("file") is None else str(d["file"]),
-                None if d.get("line") is None else int(d["line"]),
-            )
-            out[key] = [str(k) for k in names_]
-    return out
-
-
 def _unresolved(result: IntrospectionResult, wanted: Sequence[Detection]) -> list[Diagnostic]:
     sites: dict[tuple[str, str], list[Detection]] = defaultdict(list)
     for d in wanted:
@@ -207,7 +157,6 @@ def generate(
     force: bool = False,
     only_libraries: Collection[str] | None = None,
     output: Output,
-    keywords: Keywords | None = None,
     promoted: Mapping[str, str] | None = None,
 ) -> GenerateOutcome:
     """``promoted`` marks symbols (key -> the recorded dynamic call) as promoted: in the
@@ -246,7 +195,6 @@ def generate(
                 outcome.diagnostics.append(Diagnostic("error", f"{name}: {exc}"))
                 continue
             outcome.diagnostics += _check_arities(spec, rendered, wanted)
-            outcome.diagnostics += _check_keywords(rendered, wanted, keywords or {})
             target = project.generated_file(spec)
             target.parent.mkdir(parents=True, exist_ok=True)
             if files.write_atomic(target, rendered.source.encode("utf-8")):
@@ -281,13 +229,11 @@ def generate(
 
 @command("generate")
 def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
-    raw = payload.get("detections") or []
     outcome = generate(
         project,
-        detections_from_payload(raw),
+        detections_from_payload(payload.get("detections") or []),
         force=bool(payload.get("force", False)),
         output=output,
-        keywords=keywords_from_payload(raw),
     )
     for path in outcome.written:
         output.log("info", f"wrote {path}")

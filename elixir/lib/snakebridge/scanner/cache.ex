@@ -2,8 +2,9 @@ defmodule SnakeBridge.Scanner.Cache do
   @moduledoc """
   The pre-pass's own cache under the project's build directory: per-file scan results
   keyed by file stat and content hash, parsed generated bindings, the stamp of the
-  last generation, the errors it ended with (replayed until their inputs change), and
-  the stat and hash of the last manifest that passed its check.
+  last generation, the errors it ended with (replayed until their inputs change), the
+  unknown keywords found at call sites (reported until the calls or the bindings
+  change), and the stat and hash of the last manifest that passed its check.
 
   A file is re-read only when its stat (mtime, size, inode) changed, and re-parsed only
   when its content hash changed too. A file whose mtime is not older than the moment
@@ -13,7 +14,7 @@ defmodule SnakeBridge.Scanner.Cache do
   that cannot be read, is simply discarded.
   """
 
-  @version 6
+  @version 7
 
   defstruct version: @version,
             key: nil,
@@ -26,6 +27,7 @@ defmodule SnakeBridge.Scanner.Cache do
             last_missing: [],
             last_diagnostics: [],
             failed: nil,
+            keywords: [],
             manifest: nil
 
   @type entry :: {stat :: tuple, hash :: binary, value :: term}
@@ -42,6 +44,7 @@ defmodule SnakeBridge.Scanner.Cache do
           last_missing: [tuple],
           last_diagnostics: [map],
           failed: {missing :: [map], errors :: [map]} | nil,
+          keywords: [map],
           manifest: SnakeBridge.Scanner.Manifest.known()
         }
 

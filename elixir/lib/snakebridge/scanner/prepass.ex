@@ -84,21 +84,24 @@ defmodule SnakeBridge.Scanner.Prepass do
     {scan, cache, scan_dirty} = scan(config, cache, resolve: false)
     {bindings, binding_problems, cache, gen_dirty} = bindings(config, cache)
 
-    # Same sources, same bindings: the uncovered calls are the ones found last time,
-    # and resolving every call again would be most of the cost of a no-op.
-    {scan, missing} =
+    # Same sources, same bindings: the uncovered calls and the keyword mistakes are the
+    # ones found last time, and resolving every call again would be most of the cost of
+    # a no-op.
+    {scan, missing, keywords} =
       if scan_dirty or gen_dirty or force or cache.summary == nil or mode == :always do
         scan = resolved(scan)
-        {scan, uncovered(scan.detections, bindings)}
+        {scan, uncovered(scan.detections, bindings), keyword_errors(config, scan)}
       else
-        {scan, cache.summary}
+        {scan, cache.summary, cache.keywords}
       end
 
     state = %{
       config: config,
-      cache: %{cache | summary: missing},
+      cache: %{cache | summary: missing, keywords: keywords},
       cache_path: cache_path,
-      dirty: scan_dirty or gen_dirty or manifest_dirty or cache.summary != missing,
+      dirty:
+        scan_dirty or gen_dirty or manifest_dirty or cache.summary != missing or
+          cache.keywords != keywords,
       scan: scan,
       missing: missing,
       problems: binding_problems,
@@ -304,7 +307,9 @@ defmodule SnakeBridge.Scanner.Prepass do
       say(config, "strict: snakebridge.lock or the Python environment changed; not regenerating")
     end
 
-    errors = parse_errors ++ binding_errors ++ missing_errors ++ decl_errors
+    errors =
+      parse_errors ++
+        binding_errors ++ missing_errors ++ decl_errors ++ keyword_diagnostics(state)
 
     if state.dirty or cache.stamp == nil,
       do: save(state, %{state.cache | stamp: cache.stamp || state.stamp})
@@ -372,7 +377,10 @@ defmodule SnakeBridge.Scanner.Prepass do
 
         if state.dirty, do: save(state, cache)
         {_missing, errors} = cache.failed
-        {:error, parse_warnings ++ Enum.map(errors, &from_python(&1, config))}
+
+        {:error,
+         parse_warnings ++
+           Enum.map(errors, &from_python(&1, config)) ++ keyword_diagnostics(state)}
 
       reasons == [] and cache.failed != nil ->
         say(config, "generating: the last generation failed and its inputs changed")
@@ -385,13 +393,13 @@ defmodule SnakeBridge.Scanner.Prepass do
         if cache.stamp == nil or state.dirty,
           do: save(state, %{cache | stamp: cache.stamp || state.stamp})
 
-        {:noop, parse_warnings ++ replay(cache.last_diagnostics, config)}
+        with_keywords(:noop, parse_warnings ++ replay(cache.last_diagnostics, config), state)
 
       new_missing == [] and not state.force and state.mode == :auto and
           not File.exists?(config.python) ->
         say(config, "#{Enum.join(reasons, "; ")}, but #{config.python} does not exist; skipped")
         if state.dirty, do: save(state, cache)
-        {:noop, parse_warnings}
+        with_keywords(:noop, parse_warnings, state)
 
       true ->
         say(config, "generating: " <> Enum.join(reasons, "; "))
@@ -436,9 +444,10 @@ defmodule SnakeBridge.Scanner.Prepass do
           end
 
         all = diagnostics ++ failure
-        cache = record(state, cache, data, all)
+        # The bindings changed: the keyword check runs again on what is generated now.
+        cache = %{record(state, cache, data, all) | keywords: keyword_errors(config, state.scan)}
         save(state, cache)
-        structs = Enum.map(all, &from_python(&1, config))
+        structs = Enum.map(all, &from_python(&1, config)) ++ keyword_diagnostics(config, cache)
 
         status =
           if code != 0 or Enum.any?(structs, &(&1.severity == :error)), do: :error, else: :ok
@@ -448,6 +457,27 @@ defmodule SnakeBridge.Scanner.Prepass do
       {:error, message} ->
         save(state, cache)
         {:error, [diagnostic(:error, message, mix_exs(config.root), nil)]}
+    end
+  end
+
+  # A literal keyword list at a call site, checked against the generated binding with
+  # the rule the call applies at run time (`SnakeBridge.Scanner.Bindings`): a name the
+  # Python callable does not take is an error at file:line naming the valid ones, on
+  # every compile until the call or the binding changes. No Python needed.
+  defp keyword_errors(config, scan),
+    do: Bindings.keyword_errors(scan.detections, config.root, config.generated_dir)
+
+  defp keyword_diagnostics(%{config: config, cache: cache}),
+    do: keyword_diagnostics(config, cache)
+
+  defp keyword_diagnostics(config, cache) do
+    Enum.map(cache.keywords, &diagnostic(:error, &1.message, abs(config, &1.file), position(&1)))
+  end
+
+  defp with_keywords(status, diagnostics, state) do
+    case keyword_diagnostics(state) do
+      [] -> {status, diagnostics}
+      errors -> {:error, diagnostics ++ errors}
     end
   end
 

@@ -37,7 +37,6 @@ from dataclasses import dataclass
 
 from snakebridge.codegen import model
 from snakebridge.codegen.emit import document, plan, text
-from snakebridge.codegen.emit.shape import CallShape
 from snakebridge.project import LibrarySpec
 
 
@@ -49,8 +48,6 @@ class RenderedSymbol:
     python: str
     kind: str
     checksum: str
-    # how its arguments map onto the Python call (the pre-pass checks calls against it)
-    shape: CallShape | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +104,6 @@ def render_library(
                     python=w.python,
                     kind=w.kind,
                     checksum=hashlib.sha256(wtext.encode("utf-8")).hexdigest(),
-                    shape=w.shape,
                 )
             )
     header = [

@@ -87,23 +87,6 @@ class CallShape:
         """Python names of the positionals as the runtime counts them (ref excluded)."""
         return tuple(p.name for p in self.required) + self.optional
 
-    def unknown_keywords(self, arity: int, keywords: Sequence[str]) -> list[str] | None:
-        """The names in a call's trailing literal keyword list that Python would refuse,
-        when that list is ``opts`` at this arity; None when it is a positional value."""
-        if self.kwargs is None:
-            return []
-        given = arity - self.min_arity  # Elixir arguments after the required ones
-        if not self.flexible and given == 0:
-            # the last required argument's value, unless it names that parameter
-            names = self.positional_names
-            at = len(self.required) - 1
-            if at < 0 or names[at] not in keywords:
-                return None
-        elif not self.flexible and given != 1:
-            return None
-        accepted = set(self.kwargs)
-        return [k for k in keywords if k not in accepted]
-
 
 def plan_call(sig: model.Signature, *, receiver: bool) -> CallShape:
     return _shape(sig, receiver=receiver, permissive=sig.source in TEXT_SOURCES)
