@@ -94,15 +94,18 @@ defmodule SnakeBridge.Scanner.KeywordsTest do
           detection.("mean", 2, ["axis"], 4),
           detection.("solve", 2, ["x"], 5),
           detection.("solve", 3, ["x"], 6),
-          detection.("mean", 1, nil, 7)
+          detection.("mean", 1, nil, 7),
+          # mean(x, 0, dtype: ..., bogus: 1): opts after an optional positional
+          detection.("mean", 3, ["dtype", "bogus"], 8)
         ],
         root,
         "lib/snakebridge_generated"
       )
 
-    assert [%{line: 3, message: m3}, %{line: 6, message: m6}] = errors
+    assert [%{line: 3, message: m3}, %{line: 6, message: m6}, %{line: 8, message: m8}] = errors
     assert m3 =~ "unknown keyword argument(s) axes: for numpy.mean; valid: a, axis, dtype"
     assert m6 =~ "x:"
+    assert m8 =~ "bogus:" and not (m8 =~ "dtype:")
     File.rm_rf!(root)
   end
 end
