@@ -1,7 +1,8 @@
 """``mix snakebridge.doctor``: one screen that says whether the project is ready.
 
 Checks, each with its fix: the Python interpreter the project uses, uv (needed by
-setup), every declared library (requirement, installed version, locked version),
+setup, which installs it into the per-user cache when missing), every declared
+library (requirement, installed version, locked version),
 the lock against the environment, the generated code against the manifest, and
 dynamic calls waiting in the ledger. Exit code 1 when anything must be fixed;
 warnings alone do not fail.
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from snakebridge import toolchain
 from snakebridge.cli import Output, Reply, command
 from snakebridge.commands.verify import supplied_bindings
 from snakebridge.project import Project, ProjectError
@@ -39,10 +41,14 @@ def _python(project: Project) -> Line:
 
 
 def _uv() -> Line:
-    try:
-        uv = environment.find_uv()
-    except environment.SetupError as exc:
-        return Line("warn", "uv not found (only `mix snakebridge.setup` needs it)", str(exc))
+    uv = toolchain.find_uv()
+    if uv is None:
+        return Line(
+            "warn",
+            "uv not found (only `mix snakebridge.setup` needs it)",
+            f"mix snakebridge.setup installs {toolchain.UV_REQUIREMENT} into "
+            f"{toolchain.cached_uv_dir()}",
+        )
     return Line("ok", environment.uv_version(uv) or " ".join(uv))
 
 

@@ -21,13 +21,16 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from snakebridge import toolchain
 from snakebridge.cli import Output, Reply, command
 from snakebridge.project import Project, ProjectError
 from snakebridge.state import environment as env
+from snakebridge.state import lock
 from snakebridge.state.files import project_lock, write_atomic
 
 
@@ -41,23 +44,17 @@ def _parser() -> _Parser:
     p.add_argument("--python", help="base interpreter to build the venv on")
     p.add_argument("--force", action="store_true", help="recreate the venv and reinstall")
     p.add_argument(
+        "--check", action="store_true", help="report what setup would do; change nothing"
+    )
+    p.add_argument(
         "--no-git-files", action="store_true", help="do not touch .gitignore / .gitattributes"
     )
     return p
 
 
-def _run(cmd: Sequence[str], output: Output, what: str) -> None:
-    output.log("debug", "$ " + " ".join(cmd))
-    proc = subprocess.run(
-        list(cmd),
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "UV_PYTHON_DOWNLOADS": os.environ.get("UV_PYTHON_DOWNLOADS", "never")},
-    )
-    if proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).strip()[-3000:]
-        raise env.SetupError(f"{what} failed (exit {proc.returncode}):\n{detail}")
+def _uv_env() -> dict[str, str]:
+    # uv never downloads an interpreter behind setup's back: that is a step of its own.
+    return {**os.environ, "UV_PYTHON_DOWNLOADS": os.environ.get("UV_PYTHON_DOWNLOADS", "never")}
 
 
 def _is_venv_python(python: Path) -> bool:
@@ -75,6 +72,52 @@ def _target(project: Project, payload: Mapping[str, Any]) -> tuple[Path, bool, s
             return python, True, f"{python.parent.parent} (from `python:` in mix.exs)"
         return python, False, f"{python} (from `python:` in mix.exs; not a venv, checked only)"
     return env.venv_python(project.venv_dir), True, str(project.venv_dir)
+
+
+def _venv_base(venv_dir: Path) -> Path | None:
+    """The base interpreter an existing venv runs on, when it still runs."""
+    python = env.venv_python(venv_dir)
+    if not python.exists():
+        return None
+    try:
+        return Path(env.interpreter_info(python)["base"])
+    except env.SetupError:
+        return None
+
+
+def _choose_base(
+    args: argparse.Namespace,
+    venv_dir: Path,
+    uv: Sequence[str] | None,
+    request: str,
+    output: Output,
+) -> tuple[Path, str]:
+    """The venv's base interpreter and why: an explicit choice; else the existing venv's;
+    else a uv-managed one; else the located one, saying why uv could not provide one."""
+    if args.python or os.environ.get("SNAKEBRIDGE_BOOTSTRAP_PYTHON"):
+        return env.locate_interpreter(args.python)
+    existing = None if args.force else _venv_base(venv_dir)
+    if existing is not None:
+        return existing, "the existing venv's"
+    if uv is None:  # --check without uv: nothing may be installed to ask
+        reason = "uv is not installed yet"
+    elif args.check:
+        found = toolchain.find_managed(uv, request)
+        if found is not None:
+            return found.path, found.source
+        reason = "setup would try to download one"
+    else:
+        managed = toolchain.managed_interpreter(uv, request, output)
+        if isinstance(managed, toolchain.Interpreter):
+            return managed.path, managed.source
+        reason = managed
+    base, source = env.locate_interpreter(None)
+    output.log(
+        "info",
+        f"no uv-managed Python {request} ({reason}); building on the located {base} "
+        f"instead (a release made from this venv needs {base} on the machine it runs on)",
+    )
+    return base, f"located: {source}; no uv-managed Python {request}: {reason}"
 
 
 def _ensure_venv(
@@ -105,10 +148,11 @@ def _ensure_venv(
     # the check above made sure it is a venv (or empty) before anything is deleted.
     if venv_dir.exists():
         shutil.rmtree(venv_dir)
-    _run(
-        [*uv, "venv", "--quiet", "--no-project", "--python", str(base), str(venv_dir)],
+    toolchain.run(
+        [*uv, "venv", "--no-project", "--python", str(base), str(venv_dir)],
         output,
         "uv venv",
+        _uv_env(),
     )
     return True
 
@@ -120,16 +164,16 @@ def _install(
     uv: Sequence[str],
     output: Output,
 ) -> None:
-    pip = [*uv, "pip", "install", "--quiet", "--python", str(python)]
+    pip = [*uv, "pip", "install", "--python", str(python)]
     first = [i.specs[0] for i in installs if len(i.specs) == 1]
     output.log("info", "installing " + ", ".join([*worker, *first]))
-    _run([*pip, *worker, *first], output, "uv pip install")
+    toolchain.run([*pip, *worker, *first], output, "uv pip install", _uv_env())
     # PEP 440 cannot say "or": try each branch of an `or` requirement in order.
     for install in (i for i in installs if len(i.specs) > 1):
         errors = []
         for spec in install.specs:
             try:
-                _run([*pip, spec], output, f"installing {spec}")
+                toolchain.run([*pip, spec], output, f"installing {spec}", _uv_env())
                 break
             except env.SetupError as exc:
                 errors.append(str(exc))
@@ -140,26 +184,82 @@ def _install(
             )
 
 
-def _git_files(project: Project) -> list[str]:
+def _missing_lines(path: Path, lines: Sequence[str]) -> list[str]:
+    try:
+        present = set(path.read_text(encoding="utf-8").splitlines())
+    except OSError:
+        present = set()
+    return [line for line in lines if line not in present and not line.startswith("#")]
+
+
+def _git_files(project: Project, write: bool) -> list[str]:
+    """The .gitignore/.gitattributes lines a project needs: added, or (``write=False``)
+    only listed."""
     generated = project.generated_dir
     try:
         rel = generated.relative_to(project.root).as_posix()
     except ValueError:
         rel = "lib/snakebridge_generated"
-    added = [
-        f".gitignore: {line}"
-        for line in env.ensure_lines(project.root / ".gitignore", env.GITIGNORE_LINES)
+    wanted = [
+        (project.root / ".gitignore", env.GITIGNORE_LINES),
+        (project.root / ".gitattributes", env.gitattributes_lines(rel)),
     ]
-    added += [
-        f".gitattributes: {line}"
-        for line in env.ensure_lines(project.root / ".gitattributes", env.gitattributes_lines(rel))
-    ]
-    return added
+    apply = env.ensure_lines if write else _missing_lines
+    return [f"{path.name}: {line}" for path, lines in wanted for line in apply(path, lines)]
+
+
+def _bootstrap_python() -> Path:
+    return Path(getattr(sys, "_base_executable", None) or sys.executable)
+
+
+def _locked_environment(project: Project) -> lock.Lock | None:
+    try:
+        return lock.read(project.lock_path)
+    except ProjectError:
+        return None
+
+
+def _python_request(project: Project) -> str:
+    """The Python to ask uv for: the lock's exact version, else this minor version."""
+    current = _locked_environment(project)
+    if current is not None and current.python_version:
+        return str(current.python_version)
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+_HASH = "from snakebridge.state import lock; print(lock.python_version(), lock.interpreter_hash())"
+
+
+def _lock_interpreter(project: Project, python: Path) -> str:
+    """The environment's interpreter against the one snakebridge.lock pins."""
+    import snakebridge
+
+    source = str(Path(snakebridge.__file__).parent.parent)
+    proc = subprocess.run(
+        [str(python), "-c", _HASH],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": source},
+        timeout=120,
+    )
+    if proc.returncode != 0:
+        return f"interpreter: cannot ask {python} ({proc.stderr.strip()[-200:]})"
+    version, digest = proc.stdout.split()
+    pinned = _locked_environment(project)
+    here = f"Python {version} ({digest[:19]}...)"
+    if pinned is None or not pinned.python_version:
+        return f"interpreter: {here}; snakebridge.lock pins it at the next `mix compile`"
+    if (pinned.python_version, pinned.interpreter_hash) == (version, digest):
+        return f"interpreter: {here}, as pinned by snakebridge.lock"
+    return (
+        f"interpreter: {here}, but snakebridge.lock pins Python {pinned.python_version} "
+        f"({pinned.interpreter_hash[:19]}...): the next `mix compile` regenerates :stdlib "
+        f"libraries and re-pins; `mix snakebridge.doctor` shows the drift"
+    )
 
 
 def _locked_versions(project: Project) -> dict[str, str]:
-    from snakebridge.state import lock
-
     try:
         current = lock.read(project.lock_path)
     except ProjectError as exc:
@@ -194,17 +294,49 @@ def _setup(
     installs = env.plan_installs(libraries, locked)
     lines = [f"environment: {where}"]
     problems: list[str] = []
+    pending: list[str] = []  # what --check found setup would change
     # snakebridge's own dependencies; the package itself comes from the Elixir package.
     worker = env.worker_requirements()
     worker_names = [env.requirement_name(r) for r in worker]
     names = [*worker_names, *(i.library for i in installs)]
 
-    if managed:
-        base, base_source = env.locate_interpreter(args.python)
-        uv = env.find_uv()
+    if managed and args.check:
+        uv = toolchain.find_uv()
+        venv_dir = python.parent.parent
+        base, base_source = _choose_base(args, venv_dir, uv, _python_request(project), output)
+        lines.append(f"base interpreter: {base} ({base_source})")
+        if uv is None:
+            lines.append(
+                f"uv: not found; setup would install {toolchain.UV_REQUIREMENT} into "
+                f"{toolchain.cached_uv_dir()}"
+            )
+            pending.append("install uv")
+        else:
+            lines.append(f"uv: {env.uv_version(uv) or ' '.join(uv)}")
+        existing = _venv_base(venv_dir)
+        if existing is None:
+            lines.append(f"venv: missing; setup would create {venv_dir} on {base}")
+            pending.append("create the venv")
+            versions = {}
+        else:
+            if existing != base:
+                lines.append(f"venv: built on {existing}; setup would rebuild it on {base}")
+                pending.append("rebuild the venv")
+            versions = env.installed_versions(python, names)
+            missing = [n for n in worker_names if versions.get(n) is None] + [
+                i.specs[0] for i in installs if not env.satisfied(i, versions.get(i.library))
+            ]
+            if missing:
+                lines.append("packages: setup would install " + ", ".join(missing))
+                pending.append("install packages")
+            else:
+                lines.append("packages: up to date")
+    elif managed:
+        uv = toolchain.find_uv() or toolchain.install_uv(_bootstrap_python(), output)
+        venv_dir = python.parent.parent
+        base, base_source = _choose_base(args, venv_dir, uv, _python_request(project), output)
         lines.append(f"base interpreter: {base} ({base_source})")
         lines.append(f"uv: {env.uv_version(uv) or ' '.join(uv)}")
-        venv_dir = python.parent.parent
         # Two setups at once would fight over the venv: take the project lock.
         with project_lock(project, timeout=600):
             created = _ensure_venv(venv_dir, base, uv, args.force, output)
@@ -279,15 +411,28 @@ def _setup(
         if lib.stdlib:
             lines.append(f"  {lib.name} (stdlib)")
 
-    if not args.no_git_files:
-        added = _git_files(project)
+    if versions or python.exists():
+        lines.append(_lock_interpreter(project, python))
+    if args.check:
+        would = _git_files(project, write=False)
+        lines += [f"would add {line}" for line in would] or ["git files: up to date"]
+        pending += ["add git lines"] if would else []
+    elif not args.no_git_files:
+        added = _git_files(project, write=True)
         lines += [f"added {line}" for line in added] or ["git files: up to date"]
+    if pending:
+        lines.append("setup would: " + ", ".join(pending) + " (run `mix snakebridge.setup`)")
 
     for line in lines:
         output.out(line)
     for problem in problems:
         output.log("error", problem)
     return Reply(
-        exit_code=1 if problems else 0,
-        data={"python": str(python), "versions": dict(versions), "problems": problems},
+        exit_code=1 if problems or pending else 0,
+        data={
+            "python": str(python),
+            "versions": dict(versions),
+            "problems": problems,
+            "pending": pending,
+        },
     )
