@@ -91,7 +91,7 @@ defmodule SnakeBridge.Runtime.SessionTest do
         send(parent, {:session, session, refs_held(pool, session)})
       end)
 
-    assert_receive {:session, session, 5}
+    assert_receive {:session, session, 5}, 5_000
     assert_receive {:DOWN, ^monitor, :process, ^pid, :normal}
     eventually(fn -> refs_held(pool, session) == 0 end)
   end
