@@ -198,6 +198,12 @@ defmodule SnakeBridge do
   @spec with_context(Ref.t(), (term -> result)) :: result | nil when result: var
   def with_context(%Ref{} = ref, fun) when is_function(fun, 1), do: Ops.with_context(ref, fun)
 
+  @doc "The docs of a Python symbol, generated or not (`SnakeBridge.Docs.doc/2`)."
+  defdelegate doc(module, name), to: SnakeBridge.Docs
+
+  @doc "Prints the docs of a Python symbol in IEx (`SnakeBridge.Docs.h/1`)."
+  defdelegate h(what), to: SnakeBridge.Docs
+
   defp ok!({:ok, value}), do: value
   defp ok!(:ok), do: :ok
   defp ok!({:error, error}), do: SnakeBridge.Error.raise!(error)

@@ -15,7 +15,10 @@ defmodule Demo.MixProject do
           numpy: "~> 2.0",
           sympy: "~> 1.13",
           json: :stdlib
-        ]
+        ],
+        # Docs and search for symbols the demo does not call yet: the committed index in
+        # .snakebridge/docs first, then Python (`SnakeBridge.Docs`).
+        docs: [source: :hybrid]
       ]
     ]
   end

@@ -64,6 +64,9 @@ class Project:
     generated_dir: Path
     python: str
     snakebridge_version: str = ""
+    # docs: [source: ...] in mix.exs: "python", "metadata" or "hybrid"; the last two read
+    # the docs index generation writes (snakebridge.docs_index).
+    docs_source: str = "python"
 
     @property
     def state_dir(self) -> Path:
@@ -192,6 +195,7 @@ def project_from_payload(payload: Mapping[str, Any]) -> Project:
         generated_dir=generated if generated.is_absolute() else root / generated,
         python=str(payload.get("python") or ""),
         snakebridge_version=str(payload.get("snakebridge_version") or ""),
+        docs_source=str(payload.get("docs_source") or "python"),
     )
 
 

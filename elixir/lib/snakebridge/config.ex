@@ -220,6 +220,7 @@ defmodule SnakeBridge.Config do
       "generated_dir" => config.generated_dir,
       "python_path" => config.python_path,
       "python" => config.python,
+      "docs_source" => Atom.to_string(config.docs.source),
       "mix_env" => Atom.to_string(config.mix_env),
       "elixir_version" => System.version(),
       "snakebridge_version" => config.snakebridge_version,

@@ -30,7 +30,9 @@ defmodule SnakeBridge.Discovery do
   @doc """
   The functions of `module` and of the generated modules in `nested` (searched through
   their own `__search__/1`) whose Elixir name, Python name or summary contains `query`,
-  case-insensitively. Each result is a `__functions__/0` entry plus `:module`.
+  case-insensitively. Each result is a `__functions__/0` entry plus `:module`; then the
+  library's symbols that have no binding yet, from its docs (`SnakeBridge.Docs`,
+  `generated: false`, `:module` and `:name` as strings).
   """
   @spec search(module(), [module()], String.t()) :: [map()]
   def search(module, nested, query)
@@ -42,7 +44,9 @@ defmodule SnakeBridge.Discovery do
         Map.put(entry, :module, module)
       end
 
-    own ++ Enum.flat_map(nested, & &1.__search__(query))
+    own ++
+      Enum.flat_map(nested, & &1.__search__(query)) ++
+      SnakeBridge.Docs.not_generated(module, query)
   end
 
   defp matches?(entry, needle) do

@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from snakebridge import __version__
+from snakebridge import __version__, docs_index
 from snakebridge.cli import Output, Reply, command
 from snakebridge.codegen import names
 from snakebridge.codegen.emit import GenerationError, Rendered, render_library
@@ -224,6 +224,7 @@ def generate(
             outcome.written.append(project.relative(project.manifest_path))
         if lock.write(project.lock_path, final_lock):
             outcome.written.append(project.relative(project.lock_path))
+    outcome.written += docs_index.update(project, final_lock, output)
     return outcome
 
 
