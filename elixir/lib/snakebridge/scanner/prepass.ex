@@ -14,7 +14,7 @@ defmodule SnakeBridge.Scanner.Prepass do
   """
 
   alias Mix.Task.Compiler.Diagnostic
-  alias SnakeBridge.{CLIPort, Config, Scanner}
+  alias SnakeBridge.{CLIPort, Config, ModuleNames, Scanner}
   alias SnakeBridge.Scanner.{Bindings, Cache, Files, Manifest, Stamp}
 
   @type status :: :ok | :noop | :error
@@ -76,12 +76,29 @@ defmodule SnakeBridge.Scanner.Prepass do
   end
 
   defp run_checked(config, opts, cache, manifest, cache_path) do
-    force = Keyword.get(opts, :force, false)
-    mode = Keyword.get(opts, :generate, :auto)
     manifest_dirty = manifest != cache.manifest
     cache = %{cache | manifest: manifest}
-    cache = if force, do: %{cache | sources: %{}, generated: %{}}, else: cache
+
+    cache =
+      if Keyword.get(opts, :force, false),
+        do: %{cache | sources: %{}, generated: %{}},
+        else: cache
+
     {scan, cache, scan_dirty} = scan(config, cache, resolve: false)
+
+    # A library that would replace an existing module is refused before anything else.
+    case ModuleNames.collisions(config, scan.findings) do
+      [] ->
+        run_scanned(config, opts, cache, cache_path, {scan, scan_dirty, manifest_dirty})
+
+      messages ->
+        {:error, Enum.map(messages, &diagnostic(:error, &1, mix_exs(config.root), nil))}
+    end
+  end
+
+  defp run_scanned(config, opts, cache, cache_path, {scan, scan_dirty, manifest_dirty}) do
+    force = Keyword.get(opts, :force, false)
+    mode = Keyword.get(opts, :generate, :auto)
     {bindings, binding_problems, cache, gen_dirty} = bindings(config, cache)
 
     # Same sources, same bindings: the uncovered calls and the keyword mistakes are the

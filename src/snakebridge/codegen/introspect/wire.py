@@ -3,13 +3,16 @@
 A whole-library surface is tens of thousands of model nodes; the generic converters in
 ``model`` re-inspect type hints at every node. These produce and accept exactly the
 same plain data (tested against ``model``), with each dataclass's field converters
-built once.
+built once. Libraries are introspected on several threads at once, so building a
+decoder (which publishes a recursive dataclass's decoder before its field converters
+exist) happens under a lock.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import threading
 import types
 import typing
 from collections.abc import Callable
@@ -18,6 +21,7 @@ from typing import Any, Literal
 Decoder = Callable[[Any], Any]
 _DECODERS: dict[type[Any], Decoder] = {}
 _FIELDS: dict[type[Any], tuple[tuple[str, Any], ...]] = {}
+_BUILDING = threading.RLock()
 
 
 def _fields(cls: type[Any]) -> tuple[tuple[str, Any], ...]:
@@ -55,7 +59,9 @@ def to_data(value: Any) -> Any:
 
 def from_data(cls: type[Any], data: Any) -> Any:
     """Same result as ``model.from_data``."""
-    return _decoder(cls)(data)
+    with _BUILDING:
+        decoder = _decoder(cls)
+    return decoder(data)
 
 
 def _decoder(hint: Any) -> Decoder:
