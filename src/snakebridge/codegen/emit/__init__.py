@@ -28,6 +28,8 @@ GENERATOR_FILES: tuple[Path, ...] = tuple(
             _CODEGEN / "names.py",
             # what may be generated at all: the rule the worker applies to calls
             _CODEGEN.parent / "runtime" / "policy.py",
+            # which protocol methods classes bind (ALLOWED_DUNDERS)
+            _CODEGEN.parent / "runtime" / "allowlist.py",
         ]
     )
 )

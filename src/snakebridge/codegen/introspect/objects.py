@@ -26,6 +26,7 @@ from snakebridge.codegen.introspect import sourcecode as SC
 from snakebridge.codegen.introspect import stubs as S
 from snakebridge.codegen.introspect import types as T
 from snakebridge.codegen.model import Attribute, Class, Doc, Function, Signature, TypeKind, TypeRef
+from snakebridge.runtime.allowlist import ALLOWED_DUNDERS
 
 _SIMPLE = (int, float, complex, str, bytes, bool, type(None))
 # Only a directive at the docstring's own level: an indented one belongs to a parameter
@@ -530,6 +531,24 @@ def public_names(obj: Any) -> list[str]:
             if isinstance(hints, dict):
                 names.update(n for n in hints if isinstance(n, str))
     return sorted(n for n in names if not n.startswith("_"))
+
+
+def protocol_names(cls: type) -> list[str]:
+    """The protocol methods a class defines (``__getitem__``, ``__add__``, ``__len__``):
+    those a call may reach (the worker's allowlist), found on the class or a base other
+    than ``object``. They are members like any method, under their escaped names
+    (``names.function_name``: ``py___getitem__``)."""
+    found = []
+    for name in sorted(ALLOWED_DUNDERS):
+        for klass in cls.__mro__:
+            if klass is object:
+                break
+            own = vars(klass)
+            if name in own:
+                if own[name] is not None:  # ``__hash__ = None``: explicitly not hashable
+                    found.append(name)
+                break
+    return found
 
 
 def _exception_signature(cls: Any) -> Signature | None:

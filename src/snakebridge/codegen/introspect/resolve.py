@@ -3,7 +3,8 @@
 ``Numpy.Linalg.solve/2`` is resolved segment by segment from the library's root
 module: each Elixir segment must equal ``names.module_segment`` of a public attribute
 or submodule of the current object (submodules are imported only when a segment asks
-for them), and the function must equal ``names.function_name`` of a public member.
+for them), and the function must equal ``names.function_name`` of a public member (on a
+class also of a protocol method it defines: ``py___getitem__``, see ``protocol_names``).
 The naming rules live in ``names``; this module only applies them, so the resolver and
 the emitter can never disagree.
 
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from snakebridge.codegen import model, names
-from snakebridge.codegen.introspect.objects import Describer, public_names
+from snakebridge.codegen.introspect.objects import Describer, protocol_names, public_names
 from snakebridge.runtime import policy
 
 
@@ -189,7 +190,13 @@ class Resolver:
             return f"{where}.__init__"
         candidates = public_names(container)
         if isinstance(container, type):
-            candidates = sorted({*candidates, *self.describer.instance_attributes(container)})
+            candidates = sorted(
+                {
+                    *candidates,
+                    *self.describer.instance_attributes(container),
+                    *protocol_names(container),
+                }
+            )
         matches = sorted(
             (n for n in candidates if _function(n) == req.function),
             key=lambda n: (n != req.function, n),
@@ -206,6 +213,11 @@ class Resolver:
                 hint = f" ({where} is not a class, so `new` has no constructor to call)"
             elif req.function.startswith(SETTER_PREFIX):
                 hint = _setter_spelling(req.function[len(SETTER_PREFIX) :], candidates)
+            elif isinstance(container, type) and _is_dunder(names.python_name(req.function)):
+                hint = (
+                    f" (of the dunder methods, only the protocol methods the class defines "
+                    f"are bound: {', '.join(protocol_names(container)) or 'none here'})"
+                )
             raise ResolveError(
                 f"{req.module}.{req.function}/{req.arity}: {where} has no public member "
                 f"named {req.function}{hint}"
@@ -412,6 +424,10 @@ def qual_path(node: ModuleNode, parts: list[str], lib: LibraryInfo) -> str:
 def _prefixes(rel: str) -> list[str]:
     parts = rel.split(".")
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _is_dunder(python_name: str) -> bool:
+    return len(python_name) > 4 and python_name.startswith("__") and python_name.endswith("__")
 
 
 def _segment(python_name: str) -> str:
