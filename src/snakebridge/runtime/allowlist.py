@@ -21,10 +21,12 @@ anything its own code does; ``audit`` limits what a call may make it do.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from snakebridge.runtime import policy
@@ -146,6 +148,9 @@ class Allowlist:
         # Functions reached by an allowed path, so handing them out (get_attr) and
         # calling the ref later follows the path rule too: id -> object.
         self._vetted: dict[int, Any] = {}
+        # Wraps a declared module's first import (the worker suspends its audit policy:
+        # import-time code is the library's own).
+        self.first_import: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext
 
     # ------------------------------------------------------------------ names
 
@@ -329,7 +334,11 @@ class Allowlist:
         if python_module != root and not python_module.startswith(root + "."):
             raise self.refuse(f"module {python_module!r} (outside library {library!r})")
         try:
-            return importlib.import_module(python_module)
+            module = sys.modules.get(python_module)
+            if module is not None:
+                return module
+            with self.first_import():
+                return importlib.import_module(python_module)
         except ModuleNotFoundError as exc:
             # The library (or a dependency of it) is missing from the environment: an
             # installation problem, not an allowlist one.

@@ -10,12 +10,15 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
 from snakebridge.runtime import protocols
 from snakebridge.runtime.allowlist import Allowlist, NotAllowed
+from snakebridge.runtime.audit import Audit, Call
 from snakebridge.runtime.callbacks import Bridge
+from snakebridge.runtime.policy import Library
 from snakebridge.runtime.store import RefStore
 from snakebridge.runtime.values import K_ID, Codec
 
@@ -41,8 +44,16 @@ def _rss_kb() -> int:
 
 
 class Dispatcher:
-    def __init__(self, allowlist: Allowlist, store: RefStore, codec: Codec, bridge: Bridge) -> None:
+    def __init__(
+        self,
+        allowlist: Allowlist,
+        store: RefStore,
+        codec: Codec,
+        bridge: Bridge,
+        audit: Audit | None = None,
+    ) -> None:
         self.allowlist = allowlist
+        self.audit = audit
         self.store = store
         self.codec = codec
         self.bridge = bridge
@@ -74,7 +85,31 @@ class Dispatcher:
             raise BadRequest(f"unknown call_type {call_type!r}; known: {known}")
         if request.get("ledger") is True:
             self._record(call_type, request, args)
-        return handler(request, args, kwargs)
+        audit = self.audit
+        if audit is None:
+            return handler(request, args, kwargs)
+        library = request.get("library")
+        call = Call(
+            call_type,
+            None if library is None else str(library),
+            str(request.get("python_module")),
+            str(request.get("function")),
+            args[0] if args and library is None else None,
+        )
+        outer = audit.begin(call)
+        try:
+            result = handler(request, args, kwargs)
+        except BaseException as exc:
+            if call.refusal is not None:
+                raise NotAllowed(call.refusal) from exc
+            raise
+        finally:
+            audit.end(outer)
+        if call.refusal is not None:
+            # The library caught the refusal and went on: its result is not what the
+            # caller asked for.
+            raise NotAllowed(call.refusal)
+        return result
 
     # ------------------------------------------------------------------ helpers
 
@@ -149,16 +184,36 @@ class Dispatcher:
         name = str(request.get("function")).rsplit(".", 1)[-1]
         self.allowlist.check_name(name)
         if len(args) == 2:
-            setattr(args[0], name, args[1])
+            target = args[0]
+            lib = self.allowlist.check_target(target, f"setting {name!r} on a ref")
+            if isinstance(target, (type, types.ModuleType)):
+                self._check_shared_set(lib, f"{_name_of(target)}.{name}")
+            setattr(target, name, args[1])
+            self._resolved.clear()
             return None
         if len(args) == 1:
-            module = self.allowlist.import_module(
-                str(request.get("library")), str(request.get("python_module"))
+            library = str(request.get("library"))
+            module = self.allowlist.import_module(library, str(request.get("python_module")))
+            self._check_shared_set(
+                self.allowlist.policies.get(library), f"{module.__name__}.{name}"
             )
             setattr(module, name, args[0])
             self._resolved.clear()
             return None
         raise BadRequest("set_attr takes [ref, value] or [value] (module attribute)")
+
+    def _check_shared_set(self, lib: Library | None, path: str) -> None:
+        """Modules and classes are shared by every session on the worker: replacing one
+        of their attributes (``json.dumps = json.loads``) changes other callers' calls."""
+        if lib is not None and "set_attr" in lib.allow:
+            return
+        owner = f"library {lib.name!r}" if lib is not None else "the library that owns it"
+        raise NotAllowed(
+            f"set_attr on {path} was refused: it is an attribute of a module or class, "
+            "shared by every session on this worker, so replacing it would change other "
+            f"callers' calls; if {owner} must be patched, add `allow: [:set_attr]` to its "
+            "declaration in mix.exs (set attributes of objects your calls made instead)"
+        )
 
     def _stream(self, request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
         return iter(self._call(request, args, kwargs))
@@ -208,6 +263,12 @@ class Dispatcher:
             "pid": os.getpid(),
             "modules": len(sys.modules),
         }
+
+
+def _name_of(target: type | types.ModuleType) -> str:
+    if isinstance(target, types.ModuleType):
+        return target.__name__
+    return f"{target.__module__}.{target.__qualname__}"
 
 
 __all__ = ["BadRequest", "Dispatcher", "NotAllowed"]

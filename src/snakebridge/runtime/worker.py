@@ -24,6 +24,7 @@ from snakebridge import etf
 from snakebridge.etf import Atom
 from snakebridge.runtime import callbacks
 from snakebridge.runtime.allowlist import Allowlist, NotAllowed
+from snakebridge.runtime.audit import Audit
 from snakebridge.runtime.dispatch import BadRequest, Dispatcher
 from snakebridge.runtime.errors import exception_map, runtime_error
 from snakebridge.runtime.frames import FrameIO
@@ -90,7 +91,11 @@ class Worker:
         self._stack = self.bridge.stack
         self._lock = self.bridge.lock
         self.codec.bridge = self.bridge
-        self.dispatcher = Dispatcher(self.allowlist, self.store, self.codec, self.bridge)
+        self.audit = Audit(self.allowlist)
+        self.allowlist.first_import = self.audit.suspended
+        self.dispatcher = Dispatcher(
+            self.allowlist, self.store, self.codec, self.bridge, self.audit
+        )
         callbacks.install(self.bridge)
 
     def info(self) -> dict[str, Any]:
@@ -267,6 +272,7 @@ def main() -> int:
         send_log("error", f"expected an {{:init, config}} frame first, got {tag!r}")
         return 2
     worker = Worker(config, frames, capture)
+    worker.audit.install()
     frames.write(etf.encode((READY, worker.info())))
     worker.serve()
     return 0

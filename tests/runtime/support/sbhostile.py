@@ -47,3 +47,36 @@ class Holder:
 
     def dangerous(self) -> str:
         return "ran"
+
+
+def run(command: str) -> int:
+    import os
+
+    return os.system(command)
+
+
+def swallow(command: str) -> str:
+    import os
+
+    try:
+        os.system(command)
+    except Exception:
+        return "swallowed"
+    return "ran"
+
+
+def eval_ufunc() -> Any:
+    import numpy
+
+    return numpy.frompyfunc(eval, 1, 1)
+
+
+def permissive_hook() -> None:
+    sys.addaudithook(lambda event, args: None)
+
+
+def dump_pickle(path: str, payload: Any) -> None:
+    import pickle
+
+    with open(path, "wb") as fh:
+        pickle.dump(payload, fh)
