@@ -28,13 +28,23 @@ defmodule SnakeBridge.Runtime.WorkerPort do
     init = %{
       worker_id: worker_id,
       pool: pool,
-      libraries: Map.new(settings.libraries, fn {name, lib} -> {name, lib.python_module} end),
+      # The worker enforces each library's exclude:/include: and allow: itself.
+      libraries: Map.new(settings.libraries, fn {name, lib} -> {name, worker_library(lib)} end),
       ledger_path: settings[:ledger_path],
       callbacks: SnakeBridge.Runtime.Callbacks.worker_registry(settings[:callbacks])
     }
 
     Port.command(port, :erlang.term_to_binary({:init, init}))
     port
+  end
+
+  defp worker_library(lib) do
+    %{
+      python_module: lib.python_module,
+      include: Map.get(lib, :include, []),
+      exclude: Map.get(lib, :exclude, []),
+      allow: Map.get(lib, :allow, [])
+    }
   end
 
   @doc """
