@@ -378,34 +378,57 @@ def make_reader(
     return dec
 
 
-def whole_term(dec: Reader) -> Decoder:
-    """A decoder of one complete term (version byte, optional compression, no trailer)."""
+# The most a compressed term may inflate to, whatever size it declares.
+MAX_INFLATED = 1 << 30
+
+
+def whole_term(dec: Reader, max_inflated: int = MAX_INFLATED) -> Decoder:
+    """A decoder of one complete term (version byte, optional compression, no trailer).
+
+    Malformed bytes raise :class:`DecodeError` and nothing else (hooks' own exceptions
+    pass through). A compressed term inflates to at most its declared size, and that
+    size at most ``max_inflated``: a small frame cannot claim a few bytes and grow to
+    gigabytes.
+    """
 
     def decode_term(data: bytes | bytearray | memoryview) -> Any:
         buf = data if type(data) is bytes else bytes(data)
         if not buf or buf[0] != VERSION:
             raise DecodeError("missing ETF version byte 131")
         if len(buf) > 1 and buf[1] == _COMPRESSED:
-            if len(buf) < 6:
-                raise DecodeError("truncated compressed term")
-            (size,) = _U32.unpack_from(buf, 2)
-            try:
-                buf = bytes([VERSION]) + zlib.decompress(buf[6:])
-            except zlib.error as exc:
-                raise DecodeError(f"bad compressed term: {exc}") from None
-            if len(buf) - 1 != size:
-                raise DecodeError("compressed term has the wrong size")
+            buf = _inflate(buf, max_inflated)
         try:
             value, pos = dec(buf, 1)
         except (IndexError, struct.error) as exc:
             raise DecodeError(f"truncated ETF term: {exc}") from None
         except RecursionError:
             raise DecodeError("term nests too deeply to decode") from None
+        except UnicodeDecodeError as exc:
+            raise DecodeError(f"an atom is not valid UTF-8: {exc}") from None
         if pos != len(buf):
             raise DecodeError(f"{len(buf) - pos} trailing bytes after the term")
         return value
 
     return decode_term
+
+
+def _inflate(buf: bytes, max_inflated: int) -> bytes:
+    if len(buf) < 6:
+        raise DecodeError("truncated compressed term")
+    (size,) = _U32.unpack_from(buf, 2)
+    if size > max_inflated:
+        raise DecodeError(
+            f"compressed term declares {size} bytes, more than the maximum of {max_inflated}"
+        )
+    inflater = zlib.decompressobj()
+    try:
+        # One byte past the declared size is enough to tell that it lied.
+        out = inflater.decompress(buf[6:], size + 1)
+    except zlib.error as exc:
+        raise DecodeError(f"bad compressed term: {exc}") from None
+    if len(out) != size or inflater.unconsumed_tail or not inflater.eof:
+        raise DecodeError("compressed term has the wrong size")
+    return bytes([VERSION]) + out
 
 
 def _skip(buf: bytes, pos: int, dec: Callable[[bytes, int], tuple[Any, int]]) -> int:

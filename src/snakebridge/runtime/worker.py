@@ -129,6 +129,14 @@ class Worker:
         except (etf.DecodeError, ValueError, TypeError, EncodeRefused) as exc:
             self.frames.write_parts(self._undecodable(frame, exc))
             return
+        if type(request_id) is not int:
+            # The pool numbers its requests; anything else (an atom too long to send
+            # back, a port) is not a request of its own, and must not be echoed.
+            message = f"a request id is an integer, not {type(request_id).__name__}"
+            self.frames.write_parts(
+                codec.encode_plain((None, (ERROR, runtime_error("bad_request", message))))
+            )
+            return
         session = request.get("session") or ""
         scope = codec.state.scope
         if scope is not None:
@@ -222,6 +230,8 @@ class Worker:
             if frame[:3] == b"\x83h\x02":
                 request_id = etf.make_reader()(frame, 3)[0]
         except Exception:
+            request_id = None
+        if type(request_id) is not int:
             request_id = None
         kind = "encode_error" if isinstance(exc, EncodeRefused) else "bad_request"
         return self.codec.encode_plain(
