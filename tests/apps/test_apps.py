@@ -135,3 +135,13 @@ def test_documented_calls_match_python(app: str, app_python: Path, workspace: Pa
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["checks"] > 0 or report["skipped"], report
     assert not report["failures"], report["failures"]
+
+    # Every generated binding passes the worker's allowlist (one rule for both).
+    proc = _run(
+        [str(app_python), str(HERE / "allowlist_check.py"), str(generated)],
+        target,
+        {**environ, "PYTHONPATH": str(REPO / "src")},
+    )
+    allowed = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert allowed["checked"] > 0, allowed
+    assert not allowed["refused"], "\n".join(allowed["refused"])
