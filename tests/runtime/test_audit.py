@@ -137,6 +137,8 @@ def test_undeclared_import(audited: Worker) -> None:
         "importing 'sbundeclared'",
         "allow: [:import]",
     )
+    # Standard modules outside sys.stdlib_module_names (platform data) are stdlib too.
+    assert ok(audited.call("sbhostile", "import_sysconfigdata")) is True
     # A module that is not installed at all is the library's usual ImportError case.
     assert (
         ok(audited.call("sympy.external", "import_module", "no_such_mod", library="sympy")) is None

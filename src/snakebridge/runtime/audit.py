@@ -218,7 +218,7 @@ class Audit:
             spec = importlib.machinery.PathFinder.find_spec(root, sys.path)
         except Exception:
             spec = None
-        if spec is None:
+        if spec is None or _in_stdlib(spec.origin):
             return None
         return (
             f"importing {root!r} (not declared, not in the standard library, not a "
@@ -327,6 +327,28 @@ def _describe_process(label: str, args: tuple[Any, ...]) -> str:
         text = repr(first)
         detail = f" {text[:120]}" if first is not None else ""
     return f"starting a process ({label}{detail})"
+
+
+# Where this interpreter's standard library lives: modules such as
+# _sysconfigdata__linux_x86_64-linux-gnu are stdlib without being in stdlib_module_names.
+_STDLIB_DIRS = tuple(
+    os.path.join(os.path.realpath(d), "")
+    for d in {
+        os.path.dirname(os.__file__),
+        os.path.join(os.path.dirname(os.__file__), "lib-dynload"),
+    }
+)
+
+
+def _in_stdlib(origin: str | None) -> bool:
+    if not origin:
+        return False
+    path = os.path.realpath(origin)
+    return (
+        path.startswith(_STDLIB_DIRS)
+        and "site-packages" not in path
+        and "dist-packages" not in path
+    )
 
 
 def _loaded(name: str) -> bool:

@@ -80,3 +80,12 @@ def dump_pickle(path: str, payload: Any) -> None:
 
     with open(path, "wb") as fh:
         pickle.dump(payload, fh)
+
+
+def import_sysconfigdata() -> bool:
+    import importlib
+    import sysconfig
+
+    name = sysconfig._get_sysconfigdata_name()  # type: ignore[attr-defined]
+    sys.modules.pop(name, None)
+    return importlib.import_module(name) is not None
