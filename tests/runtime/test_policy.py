@@ -110,6 +110,11 @@ def test_refs_obey_the_module_call_rule(guarded: Worker) -> None:
         ref = ok(guarded.call("sbhostile", maker))
         refused(guarded.method(ref, method, "x"), "not in the allowlist")
         refused(guarded.attr(ref, method))
+    # Operators and iteration are methods too.
+    stdout = ok(guarded.call("sbhostile", "stdout"))
+    refused(guarded.request("iter", args=[stdout]), "iterating a TextIOWrapper")
+    match = ok(guarded.call("sbhostile", "match"))
+    refused(guarded.request("protocol", function="getitem", args=[match, 0]), "Match")
     # A declared library's object: its methods work, its module attributes do not.
     holder = ok(guarded.call("sbhostile", "Holder"))
     assert ok(guarded.method(holder, "dangerous")) == "ran"

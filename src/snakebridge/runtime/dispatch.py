@@ -219,7 +219,9 @@ class Dispatcher:
         return iter(self._call(request, args, kwargs))
 
     def _iter(self, _request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
-        return protocols.iterate(self._target(args))
+        target = self._target(args)
+        self.allowlist.check_target(target, f"iterating a {type(target).__qualname__}")
+        return protocols.iterate(target)
 
     def _protocol(self, request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
         # Indexing, operators, len/in/bool/hash, with: by operation name, never by dunder.
@@ -227,6 +229,11 @@ class Dispatcher:
             fn = protocols.operation(str(request.get("function")), args, kwargs)
         except protocols.ProtocolError as exc:
             raise BadRequest(str(exc)) from None
+        # Operators are methods too: the same rule as method/4 for the object they act on.
+        if args:
+            self.allowlist.check_target(
+                args[0], f"{request.get('function')} on a {type(args[0]).__qualname__}"
+            )
         return fn(*args)
 
     def _stream_next(self, _request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
