@@ -27,7 +27,9 @@ A declared library's first import runs with the hooks suspended (libraries probe
 their platform at import time). Outside a call (background threads) the union of the
 declared libraries' capabilities applies. A refusal raises ``AuditRefused`` inside
 the library and is remembered, so the call fails with ``not_allowed`` even if the
-library catches the exception. Audit hooks cannot be removed once added (CPython has
+library catches the exception and fails anyway; a library that catches it and
+recovers (joblib falls back when ``lscpu`` cannot run) succeeds, and the refusal is
+logged as a warning. Audit hooks cannot be removed once added (CPython has
 no API for it), and the hook's state lives in this closure, reachable from no
 declared library's namespace.
 """
@@ -126,8 +128,9 @@ class _State:
 class Audit:
     """The worker's audit policy. ``install`` adds the hook (once per process)."""
 
-    def __init__(self, allowlist: Allowlist) -> None:
+    def __init__(self, allowlist: Allowlist, warn: Callable[[str], None] | None = None) -> None:
         self._allowlist = allowlist
+        self._warn = warn
         self._state = _State()
         self._union = frozenset().union(*(lib.allow for lib in allowlist.policies.values()))
         self._extra_roots = frozenset({"snakebridge"})
@@ -151,6 +154,11 @@ class Audit:
 
     def end(self, outer: Call | None) -> None:
         self._state.call = outer
+
+    def caught(self, refusal: str) -> None:
+        """A refusal the library caught and recovered from (its call succeeded)."""
+        if self._warn is not None:
+            self._warn(f"{refusal} (the library caught the refusal and carried on)")
 
     @contextmanager
     def suspended(self) -> Iterator[None]:

@@ -91,7 +91,10 @@ class Worker:
         self._stack = self.bridge.stack
         self._lock = self.bridge.lock
         self.codec.bridge = self.bridge
-        self.audit = Audit(self.allowlist)
+        self.audit = Audit(
+            self.allowlist,
+            warn=lambda text: frames.write(etf.encode((LOG, "warning", text))),
+        )
         self.allowlist.first_import = self.audit.suspended
         self.dispatcher = Dispatcher(
             self.allowlist, self.store, self.codec, self.bridge, self.audit
