@@ -138,6 +138,10 @@ def test_undeclared_import(audited: Worker) -> None:
         "importing 'sbundeclared'",
         "allow: [:import]",
     )
+    # A library's own optional import of an undeclared module looks like a missing
+    # module to it: it falls back, the call succeeds, the refusal is logged.
+    assert ok(audited.call("sbhostile", "optional_import")) == "fallback"
+    assert any("sbundeclared" in text for _, text in audited.logs)
     # Standard modules outside sys.stdlib_module_names (platform data) are stdlib too.
     assert ok(audited.call("sbhostile", "import_sysconfigdata")) is True
     # A module that is not installed at all is the library's usual ImportError case.

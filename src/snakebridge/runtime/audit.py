@@ -26,7 +26,9 @@ may evaluate strings (``sympify``, ``pandas.eval``, ``namedtuple``).
 A declared library's first import runs with the hooks suspended (libraries probe
 their platform at import time). Outside a call (background threads) the union of the
 declared libraries' capabilities applies. A refusal raises ``AuditRefused`` inside
-the library and is remembered, so the call fails with ``not_allowed`` even if the
+the library (for an import the library makes on its own, not one a string argument
+names, ``ImportRefused``, a ``ModuleNotFoundError``: optional imports fall back as if the
+module were not installed) and is remembered, so the call fails with ``not_allowed`` even if the
 library catches the exception and fails anyway; a library that catches it and
 recovers (joblib falls back when ``lscpu`` cannot run) succeeds, and the refusal is
 logged as a warning. Audit hooks cannot be removed once added (CPython has
@@ -92,6 +94,12 @@ class AuditRefused(NotAllowed):
     """An audit event the current call may not cause."""
 
 
+class ImportRefused(ModuleNotFoundError, NotAllowed):
+    """A library's own import of an undeclared module: to the library it looks like a
+    module that is not installed (optional dependencies fall back), to the caller it is
+    a refusal if the call fails because of it."""
+
+
 @dataclass
 class Call:
     """The request being served: what it is (for messages) and whose capabilities apply
@@ -102,7 +110,23 @@ class Call:
     module: str
     function: str
     target: Any = None
+    arguments: Any = None
     refusal: str | None = None
+
+    def names(self, module: str) -> bool:
+        """Does a string argument of the call name ``module`` (or its top level)?"""
+        root = policy.root_of(module)
+        pending: list[tuple[Any, int]] = [(self.arguments, 0)]
+        while pending:
+            value, depth = pending.pop()
+            if isinstance(value, str):
+                if value in (module, root) or policy.root_of(value) == root:
+                    return True
+            elif depth < 3 and isinstance(value, (list, tuple)):
+                pending.extend((v, depth + 1) for v in value)
+            elif depth < 3 and isinstance(value, dict):
+                pending.extend((v, depth + 1) for v in value.values())
+        return False
 
     @property
     def what(self) -> str:
@@ -321,6 +345,8 @@ def _make_hook(
         call = state.call
         if call is not None and call.refusal is None:
             call.refusal = message
+        if event == "import" and not (call is not None and call.names(str(args[0]))):
+            raise ImportRefused(message, name=str(args[0]))
         raise AuditRefused(message)
 
     return hook

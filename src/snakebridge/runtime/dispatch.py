@@ -95,6 +95,7 @@ class Dispatcher:
             str(request.get("python_module")),
             str(request.get("function")),
             args[0] if args and library is None else None,
+            (args, kwargs),
         )
         outer = audit.begin(call)
         try:

@@ -89,3 +89,11 @@ def import_sysconfigdata() -> bool:
     name = sysconfig._get_sysconfigdata_name()  # type: ignore[attr-defined]
     sys.modules.pop(name, None)
     return importlib.import_module(name) is not None
+
+
+def optional_import() -> str:
+    try:
+        import sbundeclared  # noqa: F401
+    except ImportError:
+        return "fallback"
+    return "imported"
