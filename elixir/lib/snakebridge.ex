@@ -20,9 +20,13 @@ defmodule SnakeBridge do
   arguments, plus runtime options under `snakebridge: [timeout: ms, session: id,
   pool: name]`.
 
-  Values: numbers, strings, lists, tuples, maps, `nil` and booleans cross by value;
-  `SnakeBridge.bytes/1` marks Python `bytes`; NaN and ±infinity are `:nan`,
-  `:infinity`, `:neg_infinity`; anything else comes back as a `SnakeBridge.Ref`.
+  Values: numbers, strings, lists, exact tuples and dicts, `nil` and booleans cross by
+  value; `SnakeBridge.bytes/1` marks Python `bytes`; NaN and ±infinity are `:nan`,
+  `:infinity`, `:neg_infinity`; dates and times are `Date`, `Time`, `NaiveDateTime`,
+  `DateTime`, a `timedelta` a `SnakeBridge.Duration`, sets `MapSet`s, `Decimal` and
+  `complex` the `%Decimal{}`/`%Complex{}` layouts, slices `SnakeBridge.Slice`, Ellipsis
+  `:...`; anything else, dict and tuple subclasses included, comes back as a
+  `SnakeBridge.Ref` (see its Access and Enumerable).
   Results are `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`; bang variants raise.
 
   Elixir functions anywhere in `args` or `opts` reach Python as callables that run in

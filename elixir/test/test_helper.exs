@@ -21,7 +21,8 @@ Application.put_env(:snakebridge, :libraries,
   math: :stdlib,
   operator: :stdlib,
   itertools: :stdlib,
-  sbtest: :stdlib
+  sbtest: :stdlib,
+  sbproto: :stdlib
 )
 
 Application.put_env(:snakebridge, :pool_size, 2)

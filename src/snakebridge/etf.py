@@ -527,6 +527,7 @@ def make_parts_encoder(
     bytes_hook: Callable[[bytes | bytearray | memoryview], Any] | None = None,
     list_hook: Callable[[list[Any]], bytes | None] | None = None,
     list_hook_min: int = 64,
+    subclasses_to_default: bool = False,
 ) -> PartsEncoder:
     """Build an encoder that returns the term as a list of byte pieces.
 
@@ -539,6 +540,8 @@ def make_parts_encoder(
     ``bytearray`` / ``memoryview`` value, e.g. with a ``%SnakeBridge.Bytes{}`` map.
     ``list_hook(items)`` is offered every list of at least ``list_hook_min`` items and
     may return the list's complete encoding (tag included), e.g. built by numpy.
+    ``subclasses_to_default`` sends tuple and dict subclasses (namedtuples, ``Counter``)
+    to ``default`` instead of encoding them as plain tuples and maps.
     """
     u32 = _U32.pack
     i32 = _I32.pack
@@ -634,6 +637,11 @@ def make_parts_encoder(
             enc_raw(value.data, out)
         elif isinstance(value, Atom):
             out += atom_bytes(value)
+        elif subclasses_to_default and default is not None and isinstance(value, (tuple, dict)):
+            replacement = default(value)
+            if type(replacement) is cls:
+                raise EncodeError(f"default hook returned another {cls.__qualname__}")
+            enc(replacement, out)
         elif isinstance(value, tuple):  # namedtuples cross as tuples
             enc(tuple(value), out)
         elif isinstance(value, list):

@@ -48,7 +48,7 @@ def test_iterate_gives_mapping_pairs() -> None:
 def test_to_elixir_materializes_subclasses() -> None:
     assert protocols.to_elixir(collections.OrderedDict(a=1)) == {"a": 1}
     assert type(protocols.to_elixir(collections.defaultdict(int, a=1))) is dict
-    assert protocols.to_elixir(collections.namedtuple("P", "x y")(1, 2)) == {"x": 1, "y": 2}
+    assert protocols.to_elixir(collections.namedtuple("P", "x y")(1, 2)) == (1, 2)
     with pytest.raises(TypeError, match="no plain Elixir value"):
         protocols.to_elixir(object())
 

@@ -22,9 +22,23 @@ defmodule SnakeBridge.Error do
   `call` says which call failed (library, module, function, call type); `worker` is the
   worker id that ran it, when one did.
 
-  Bang variants raise the matching module from `exception_module/1`
-  (`SnakeBridge.ValueError` ...) so `rescue SnakeBridge.ValueError` works; each of those
-  carries the full error in its `:error` field.
+  `mro` lists the Python classes of the exception, most specific first
+  (`["numpy.linalg.LinAlgError", "ValueError", "Exception", "BaseException"]`).
+
+  Bang variants raise an exception module chosen along `mro`: the first class that has
+  one, either a module generated for a declared library's exception class
+  (`rescue Numpy.Linalg.LinAlgError`, once the code names it) or one of the builtin
+  ones (`SnakeBridge.ValueError` ...), else `SnakeBridge.Error`. Each carries the full
+  error in its `:error` field. Elixir's `rescue` matches one module exactly, so
+  `rescue SnakeBridge.ValueError` catches a library's `ValueError` subclass only while
+  no module closer to it exists; to catch the whole family, rescue the struct and test
+  `python_class?(e, "ValueError")`.
+
+  Generated exception modules (the codegen writes them) are found through one registry
+  per library, `SnakeBridge.Exceptions.<module_name>`, whose `modules/0` maps the Python
+  class (`"numpy.linalg.LinAlgError"`) to the module; such a module is
+  `defexception [:message, :error]` with
+  `exception(opts)` returning `struct!(__MODULE__, SnakeBridge.Error.exception_fields(opts))`.
   """
 
   defexception type: :python_error,
@@ -34,7 +48,8 @@ defmodule SnakeBridge.Error do
                call: nil,
                worker: nil,
                exception: nil,
-               stacktrace: nil
+               stacktrace: nil,
+               mro: []
 
   @type t :: %__MODULE__{
           type: atom,
@@ -44,7 +59,8 @@ defmodule SnakeBridge.Error do
           call: map | nil,
           worker: String.t() | nil,
           exception: Exception.t() | {:throw | :exit, term} | nil,
-          stacktrace: Exception.stacktrace() | nil
+          stacktrace: Exception.stacktrace() | nil,
+          mro: [String.t()]
         }
 
   @python_types %{
@@ -98,7 +114,8 @@ defmodule SnakeBridge.Error do
       message: map["message"] || "",
       traceback: map["traceback"],
       call: call,
-      worker: worker
+      worker: worker,
+      mro: mro(map)
     }
   end
 
@@ -114,6 +131,10 @@ defmodule SnakeBridge.Error do
 
     %__MODULE__{type: type, message: map["message"] || "", call: call, worker: worker}
   end
+
+  defp mro(%{"mro" => mro}) when is_list(mro), do: Enum.filter(mro, &is_binary/1)
+  defp mro(%{"python_type" => type} = map) when is_binary(type), do: [type | map["bases"] || []]
+  defp mro(_map), do: []
 
   @impl true
   def message(%__MODULE__{} = error) do
@@ -137,9 +158,53 @@ defmodule SnakeBridge.Error do
   defp worker_suffix(%{worker: nil}), do: ""
   defp worker_suffix(%{worker: worker}), do: " (worker #{worker})"
 
-  @doc "The exception module a bang variant raises for this error."
+  @doc "The exception module a bang variant raises for this error (see the module doc)."
   @spec exception_module(t) :: module
+  def exception_module(%__MODULE__{type: type, mro: [_ | _] = mro}) do
+    Enum.find_value(mro, fn class ->
+      case Map.fetch(@python_types, class) do
+        {:ok, builtin} -> Map.fetch!(@modules, builtin)
+        :error -> generated_module(class)
+      end
+    end) || Map.get(@modules, type, __MODULE__)
+  end
+
   def exception_module(%__MODULE__{type: type}), do: Map.get(@modules, type, __MODULE__)
+
+  # The module generated for Python class `class`, from the registry of the declared
+  # library it belongs to (by import root), if any.
+  defp generated_module(class) do
+    root = class |> String.split(".") |> hd()
+
+    :persistent_term.get({SnakeBridge.Runtime, :libraries}, %{})
+    |> Enum.find_value(fn {_name, library} ->
+      with %{python_module: python_module, module_name: module_name} <- library,
+           [^root | _] <- String.split(python_module, "."),
+           registry = Module.concat(SnakeBridge.Exceptions, module_name),
+           true <- Code.ensure_loaded?(registry) and function_exported?(registry, :modules, 0),
+           module when is_atom(module) and module != nil <- Map.get(registry.modules(), class) do
+        module
+      else
+        _ -> nil
+      end
+    end)
+  end
+
+  @doc """
+  Whether a failure came from Python class `class` or a subclass of it (`"ValueError"`,
+  `"numpy.linalg.LinAlgError"`). Takes the error or any exception a bang variant raised.
+  """
+  @spec python_class?(t | Exception.t(), String.t()) :: boolean
+  def python_class?(%__MODULE__{mro: mro}, class), do: class in mro
+  def python_class?(%{error: %__MODULE__{} = error}, class), do: python_class?(error, class)
+  def python_class?(_other, _class), do: false
+
+  @doc "The fields of an exception module raised for `error:` (generated modules use it)."
+  @spec exception_fields(keyword) :: keyword
+  def exception_fields(opts) do
+    error = Keyword.fetch!(opts, :error)
+    [message: message(error), error: error]
+  end
 
   @doc """
   Raises what a bang variant raises for this error: the original exception (or throw,
@@ -189,9 +254,6 @@ for {name, python} <- [
     defexception [:message, :error]
 
     @impl true
-    def exception(opts) do
-      error = Keyword.fetch!(opts, :error)
-      %__MODULE__{message: SnakeBridge.Error.message(error), error: error}
-    end
+    def exception(opts), do: struct!(__MODULE__, SnakeBridge.Error.exception_fields(opts))
   end
 end

@@ -359,7 +359,21 @@ defmodule SnakeBridge.Runtime do
     [SnakeBridge.Slice, :start, :stop, :step, :..., SnakeBridge.Duration, :microseconds] ++
       [Date, Time, NaiveDateTime, DateTime, Calendar.ISO, :calendar, :year, :month, :day] ++
       [:hour, :minute, :second, :microsecond, :time_zone, :zone_abbr, :utc_offset] ++
-      [:std_offset, MapSet, :map, Decimal, :sign, :coef, :exp, :NaN, :inf, Complex, :re, :im]
+      [
+        :std_offset,
+        MapSet,
+        :map,
+        :version,
+        Decimal,
+        :sign,
+        :coef,
+        :exp,
+        :NaN,
+        :inf,
+        Complex,
+        :re,
+        :im
+      ]
   end
 
   defp decode_reply(data, request_id, request, call, worker) do

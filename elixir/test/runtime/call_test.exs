@@ -267,12 +267,21 @@ defmodule SnakeBridge.Runtime.CallTest do
 
     test "containers keep their shape; only leaves that cannot cross become refs" do
       assert {:ok,
-              [%Ref{type: "numpy.ndarray"}, 1, %{"k" => %Ref{type: "complex"}}, {2.5, 0.5, 7}]} =
-               SnakeBridge.call("sbtest", "mixed")
+              [
+                %Ref{type: "numpy.ndarray"},
+                1,
+                %{"k" => %{__struct__: Complex, re: 1.0, im: 2.0}},
+                {2.5, 0.5, 7}
+              ]} = SnakeBridge.call("sbtest", "mixed")
 
-      # A namedtuple (numpy's EigResult) crosses as a tuple.
-      assert {:ok, {%Ref{type: "numpy.ndarray"}, %Ref{type: "numpy.ndarray"}}} =
+      # A namedtuple (numpy's EigResult) keeps its identity: a ref with its fields by name.
+      assert {:ok, %Ref{} = eig} =
                SnakeBridge.call("numpy", "linalg.eig", [[[2.0, 0.0], [0.0, 3.0]]])
+
+      assert [2.0, 3.0] = SnakeBridge.method!(eig["eigenvalues"], "tolist")
+
+      assert {%Ref{type: "numpy.ndarray"}, %Ref{type: "numpy.ndarray"}} =
+               SnakeBridge.to_elixir!(eig)
     end
 
     test "Inspect, String.Chars and Enumerable" do

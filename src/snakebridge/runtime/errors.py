@@ -48,6 +48,8 @@ def exception_map(exc: BaseException, *, skip_frames: int = 0) -> dict[str, Any]
         "type": "python",
         "python_type": qualified_name(type(exc)),
         "bases": bases,
+        # Every class, most specific first: Elixir raises the first that has a module.
+        "mro": [qualified_name(cls) for cls in type(exc).__mro__ if cls is not object],
         "message": message,
         "traceback": text,
     }

@@ -10,6 +10,7 @@ syntax does (``operator.getitem(a, k)`` is ``a[k]``, reflected operands and
 from __future__ import annotations
 
 import builtins
+import datetime as dt
 import operator
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -45,11 +46,14 @@ def to_elixir(obj: Any) -> Any:
     """The plain value behind an object that crossed as a ref to keep its identity."""
     if isinstance(obj, Mapping):
         return dict(obj.items())
-    fields = _fields(obj)
     if isinstance(obj, tuple):
-        if fields:
-            return {name: getattr(obj, name) for name in fields}
         return tuple(obj)
+    if isinstance(obj, dt.datetime):  # pandas Timestamp: the datetime, to the microsecond
+        return dt.datetime(*obj.timetuple()[:6], obj.microsecond, tzinfo=obj.tzinfo, fold=obj.fold)
+    if isinstance(obj, dt.date):
+        return dt.date(obj.year, obj.month, obj.day)
+    if isinstance(obj, dt.timedelta):
+        return dt.timedelta(obj.days, obj.seconds, obj.microseconds)
     if isinstance(obj, list):
         return list(obj)
     if isinstance(obj, (set, frozenset)):

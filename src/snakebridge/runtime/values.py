@@ -4,7 +4,9 @@ Inbound (one decoding pass, no second walk over the arguments):
 - ``%SnakeBridge.Ref{}`` maps become the stored object (validated after decoding,
   once the request's session is known);
 - ``%SnakeBridge.Bytes{}`` maps become ``bytes``, or a numpy array when they carry a
-  ``dtype`` (the explicit typed-binary fast path);
+  ``dtype`` (the explicit typed-binary fast path); the structs of ``conversions.IN``
+  become their Python values; a struct whose fields make no value becomes
+  ``Malformed`` (the call fails as a bad argument naming its position);
 - homogeneous numeric lists of at least ``NUMERIC_MIN`` elements become numpy
   arrays straight from the frame bytes when the call targets a numeric library
   (the implicit fast path); for other libraries they stay lists;
@@ -12,9 +14,12 @@ Inbound (one decoding pass, no second walk over the arguments):
 - Elixir funs become ``ElixirFunction`` callables of the request's ``Scope``
   (``runtime.callbacks``).
 
-Outbound: scalars, strings, lists, tuples, dicts, None and booleans by value;
-``bytes`` as ``%SnakeBridge.Bytes{}``; numpy scalars as Python scalars; every other
-leaf as a ``%SnakeBridge.Ref{}`` bound to the request's session and this worker.
+Outbound: scalars, strings, lists, exact tuples and dicts, None and booleans by
+value; ``bytes`` as ``%SnakeBridge.Bytes{}``; numpy scalars as Python scalars; the
+types of ``conversions.OUT`` (dates, sets, decimals...) as their Elixir terms; every
+other leaf, tuple and dict subclasses included (a ``Counter``, a namedtuple keep their
+methods and field names), as a ``%SnakeBridge.Ref{}`` bound to the request's session
+and this worker.
 Struct atoms already exist on the Elixir side, so ``binary_to_term(.., [:safe])``
 accepts them; nothing here ever asks Elixir to create an atom.
 """
@@ -230,6 +235,7 @@ class Codec:
             default=self._to_ref,
             bytes_hook=self._bytes_out,
             list_hook=self._numeric_out if self._np is not None else None,
+            subclasses_to_default=True,
         )
         self._plain = make_parts_encoder(bytes_hook=self._bytes_out)
         # Callback frames have an encoder of their own: a callback may start while a
@@ -238,6 +244,7 @@ class Codec:
             default=self._to_borrowed_ref,
             bytes_hook=self._bytes_out,
             list_hook=self._numeric_out if self._np is not None else None,
+            subclasses_to_default=True,
         )
         # Decoded request tails (everything after `args`), keyed by their bytes.
         self._tails: dict[bytes, dict[Any, Any]] = {}
@@ -578,15 +585,19 @@ class Codec:
     def _to_ref(self, value: Any, describe: Callable[[Any], str] = _short_repr) -> Any:
         convert = conversions.OUT.get(type(value))
         if convert is not None:
-            return convert(value)
-        np = self._np
+            term = convert(value)
+            if term is not conversions.KEEP:
+                return term
+        # numpy scalars are numbers even when numpy came in through another library
+        # (pandas, scipy) and was never declared.
+        np = self._np or sys.modules.get("numpy")
         if (
             np is not None
             and isinstance(value, np.generic)
             and not isinstance(value, (np.void, np.datetime64, np.timedelta64))
         ):
             item = value.item()
-            if isinstance(item, (int, float, bool, str, bytes)):
+            if isinstance(item, (int, float, bool, str, bytes, complex)):
                 return item
         self.allowlist.check_value(value, f"a result of type {type(value).__qualname__}")
         return self.make_ref(value, describe(value))

@@ -10,7 +10,10 @@ defmodule SnakeBridge.Runtime.Args do
 
   The last argument of every call, `opts`, is a keyword list: every key except
   `:snakebridge` is a Python keyword argument; the `:snakebridge` key holds runtime
-  options, which `SnakeBridge.Runtime` checks.
+  options, which `SnakeBridge.Runtime` checks. A Python keyword argument literally named
+  `snakebridge` is spelled with a trailing underscore, `snakebridge_: value`, Python's
+  own convention for a name that is taken (`class_`). (`snakebridge_:` therefore always
+  means Python's `snakebridge=`.)
 
   Descriptor keys read here (all optional; the generator's `shape.py` writes them):
 
@@ -68,11 +71,27 @@ defmodule SnakeBridge.Runtime.Args do
       true ->
         {args, opts} = named_required(descriptor, args, opts)
         {sb, kwargs} = Keyword.pop(opts, :snakebridge, [])
+        kwargs = unreserve(kwargs)
 
         with {:ok, args, kwargs} <- check_positional(descriptor, args, kwargs),
              :ok <- check_kwargs(descriptor, kwargs) do
           {:ok, args, kwargs, sb}
         end
+    end
+  end
+
+  # `snakebridge_:` is the Python keyword `snakebridge` (the bare key is reserved).
+  # keyfind is a BIF: calls without it pay one list scan, no allocation.
+  defp unreserve(kwargs) do
+    case :lists.keyfind(:snakebridge_, 1, kwargs) do
+      false ->
+        kwargs
+
+      _ ->
+        Enum.map(kwargs, fn
+          {:snakebridge_, v} -> {:snakebridge, v}
+          pair -> pair
+        end)
     end
   end
 

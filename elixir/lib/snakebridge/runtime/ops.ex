@@ -138,7 +138,9 @@ defmodule SnakeBridge.Runtime.Ops do
 
     case python_error do
       %Error{python_type: python_type} when is_binary(python_type) ->
-        %{"python_type" => python_type, "message" => python_error.message}
+        # The closest builtin class: __exit__ gets a KeyError for a pandas KeyError.
+        builtin = Enum.find(python_error.mro, python_type, &(not String.contains?(&1, ".")))
+        %{"python_type" => builtin, "message" => python_error.message}
 
       _ ->
         %{

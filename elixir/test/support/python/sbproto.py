@@ -64,3 +64,51 @@ def box(data=None):
 
 def counter(text):
     return collections.Counter(text)
+
+
+def describe(value):
+    """What Python received: its type and repr (isoformat for dates)."""
+    iso = getattr(value, "isoformat", None)
+    return [type(value).__qualname__, iso() if callable(iso) else repr(value)]
+
+
+def echo(*args):
+    return list(args)
+
+
+def zone(name):
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(name)
+
+
+def tz_of(value):
+    return [type(value.tzinfo).__qualname__, repr(value.tzinfo)]
+
+
+
+Point = collections.namedtuple("Point", "x y")
+
+
+def point(x, y):
+    return Point(x, y)
+
+
+class LibError(ValueError):
+    """A library's ValueError subclass that has a generated module (see exceptions_test)."""
+
+
+class SubLibError(LibError):
+    pass
+
+
+class OtherError(ValueError):
+    pass
+
+
+def fail(name, message):
+    raise globals()[name](message)
+
+
+def takes_snakebridge(snakebridge=None, other=1):
+    return [snakebridge, other]
