@@ -46,13 +46,17 @@ defmodule SnakeBridge.Runtime.CallbacksScientificTest do
     jac = fn x -> x |> tolist(sb) |> rosen_der() end
     x0 = [1.3, 0.7, 0.8, 1.9, 1.2]
 
-    assert {:ok, %{"success" => true, "x" => x, "nfev" => nfev, "fun" => fun}} =
+    # OptimizeResult is a dict subclass: a ref, its fields by name.
+    assert {:ok, result} =
              SnakeBridge.call(
                "scipy.optimize",
                "minimize",
                [f, x0],
                [method: "BFGS", jac: jac, options: %{"gtol" => 1.0e-8}] ++ sb
              )
+
+    assert %{"success" => true, "x" => x, "nfev" => nfev, "fun" => fun} =
+             SnakeBridge.to_elixir!(result)
 
     assert Enum.all?(tolist(x, sb), &(abs(&1 - 1.0) < 1.0e-5))
     assert fun < 1.0e-10
@@ -78,13 +82,16 @@ defmodule SnakeBridge.Runtime.CallbacksScientificTest do
   test "solve_ivp with an Elixir right-hand side (exponential decay)", %{sb: sb} do
     rhs = fn _t, y -> y |> tolist(sb) |> Enum.map(&(-0.5 * &1)) end
 
-    assert {:ok, %{"success" => true, "y" => y}} =
+    assert {:ok, result} =
              SnakeBridge.call(
                "scipy.integrate",
                "solve_ivp",
                [rhs, [0, 10], [2, 4, 8]],
                [t_eval: [10.0], rtol: 1.0e-8, atol: 1.0e-10] ++ sb
              )
+
+    assert true = result["success"]
+    y = result["y"]
 
     for {[value], y0} <- Enum.zip(tolist(y, sb), [2, 4, 8]) do
       assert_in_delta value, y0 * :math.exp(-5), 1.0e-6
@@ -141,8 +148,8 @@ defmodule SnakeBridge.Runtime.CallbacksScientificTest do
       SnakeBridge.call!("numpy", "sum", [squares], sb)
     end
 
-    assert {:ok, %{"success" => true, "x" => x}} =
-             SnakeBridge.call("scipy.optimize", "minimize", [f, [3.0, -2.0]], sb)
+    assert {:ok, result} = SnakeBridge.call("scipy.optimize", "minimize", [f, [3.0, -2.0]], sb)
+    assert %{"success" => true, "x" => x} = SnakeBridge.to_elixir!(result)
 
     assert Enum.all?(tolist(x, sb), &(abs(&1) < 1.0e-4))
   end

@@ -30,17 +30,14 @@ defmodule ScipyApp do
       # scipy.integrate.trapezoid([1, 2, 3]); trapezoid([1, 2, 3], x=[4, 6, 8])
       {"trapezoid", fn -> Scipy.Integrate.trapezoid!([1, 2, 3]) end},
       {"trapezoid_x", fn -> Scipy.Integrate.trapezoid!([1, 2, 3], x: [4, 6, 8]) end},
-      # OptimizeResult(x=1.5, success=True): a dict subclass, it crosses as a map
+      # dict(OptimizeResult(x=1.5, success=True)): a dict subclass stays a Python object
+      # (a ref); to_elixir/1 gives the plain map
       {"optimize_result",
-       fn -> Scipy.Optimize.OptimizeResult.new!(x: 1.5, success: true) end},
-      # scipy.stats.describe([1, 2, 3, 4]).mean: a namedtuple, it crosses as a tuple
-      {"describe_mean",
        fn ->
-         {_nobs, _minmax, mean, _variance, _skewness, _kurtosis} =
-           Scipy.Stats.describe!([1, 2, 3, 4])
-
-         mean
-       end}
+         Scipy.Optimize.OptimizeResult.new!(x: 1.5, success: true) |> SnakeBridge.to_elixir!()
+       end},
+      # scipy.stats.describe([1, 2, 3, 4]).mean: a namedtuple keeps its field names
+      {"describe_mean", fn -> Scipy.Stats.describe!([1, 2, 3, 4])["mean"] end}
     ]
   end
 end

@@ -38,9 +38,9 @@ defmodule StdlibApp do
        fn -> Datetime.Date.new!(2002, 12, 4) |> Datetime.Date.isoformat!() end},
       {"date_fromisoformat",
        fn -> Datetime.Date.fromisoformat!("2019-12-04") |> Datetime.Date.isoformat!() end},
-      # Counter('abracadabra'): a dict subclass, so it crosses as a map (its methods
-      # need the object: see the note of issue 10)
-      {"counter", fn -> Collections.Counter.new!("abracadabra") end}
+      # dict(Counter('abracadabra')): a dict subclass stays a Python object (a ref, its
+      # methods callable); to_elixir/1 gives the plain map
+      {"counter", fn -> Collections.Counter.new!("abracadabra") |> SnakeBridge.to_elixir!() end}
     ]
   end
 end
