@@ -129,6 +129,16 @@ def test_exact_containers_by_value_subclasses_as_refs() -> None:
         t = term(value)
         assert t[STRUCT] == "Elixir.SnakeBridge.Ref", value
     assert term([point])[0]["type"].endswith(".Point")
+    # Named fields are what a tuple subclass keeps a ref for: struct sequences have them,
+    # a tuple subclass without names crosses as a tuple.
+    import time
+
+    assert term(time.localtime())[STRUCT] == "Elixir.SnakeBridge.Ref"
+
+    class Size(tuple[int, ...]):
+        pass
+
+    assert term(Size((2, 3))) == (2, 3)
 
 
 @pytest.mark.parametrize(

@@ -22,15 +22,19 @@ class ProtocolError(Exception):
     """The request named no operation this module knows, or gave it the wrong arguments."""
 
 
-def _fields(obj: Any) -> tuple[str, ...]:
+def fields(obj: Any) -> tuple[str, ...]:
+    """The field names of a named tuple: a namedtuple's (scipy's results add extra ones),
+    a struct sequence's (``torch.return_types.max``, ``time.struct_time``)."""
     cls = type(obj)
     names = tuple(getattr(cls, "_fields", ())) + tuple(getattr(cls, "_extra_fields", ()))
+    if not names:
+        names = tuple(getattr(cls, "__match_args__", ()))
     return tuple(n for n in names if isinstance(n, str) and not n.startswith("_"))
 
 
 def getitem(obj: Any, key: Any) -> Any:
     """``obj[key]``; a named tuple (``TtestResult``) also answers its field names."""
-    if isinstance(obj, tuple) and isinstance(key, str) and key in _fields(obj):
+    if isinstance(obj, tuple) and isinstance(key, str) and key in fields(obj):
         return getattr(obj, key)
     return operator.getitem(obj, key)
 

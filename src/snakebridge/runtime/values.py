@@ -16,10 +16,10 @@ Inbound (one decoding pass, no second walk over the arguments):
 
 Outbound: scalars, strings, lists, exact tuples and dicts, None and booleans by
 value; ``bytes`` as ``%SnakeBridge.Bytes{}``; numpy scalars as Python scalars; the
-types of ``conversions.OUT`` (dates, sets, decimals...) as their Elixir terms; every
-other leaf, tuple and dict subclasses included (a ``Counter``, a namedtuple keep their
-methods and field names), as a ``%SnakeBridge.Ref{}`` bound to the request's session
-and this worker.
+types of ``conversions.OUT`` (dates, sets, decimals...) as their Elixir terms; tuple
+subclasses without field names as tuples; every other leaf, dict subclasses and named
+tuples included (a ``Counter``, a namedtuple keep their methods and field names), as a
+``%SnakeBridge.Ref{}`` bound to the request's session and this worker.
 Struct atoms already exist on the Elixir side, so ``binary_to_term(.., [:safe])``
 accepts them; nothing here ever asks Elixir to create an atom.
 """
@@ -42,7 +42,7 @@ from snakebridge.etf import (
     make_reader,
     whole_term,
 )
-from snakebridge.runtime import conversions
+from snakebridge.runtime import conversions, protocols
 from snakebridge.runtime.allowlist import Allowlist
 from snakebridge.runtime.callbacks import Bridge, ElixirFunction, Scope
 from snakebridge.runtime.errors import qualified_name
@@ -588,6 +588,10 @@ class Codec:
             term = convert(value)
             if term is not conversions.KEEP:
                 return term
+        # A tuple subclass keeps its identity only for its field names (namedtuples,
+        # scipy results, torch.return_types); torch.Size or a BarContainer is a tuple.
+        if isinstance(value, tuple) and not protocols.fields(value):
+            return tuple(value)
         # numpy scalars are numbers even when numpy came in through another library
         # (pandas, scipy) and was never declared.
         np = self._np or sys.modules.get("numpy")

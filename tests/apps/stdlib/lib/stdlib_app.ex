@@ -34,8 +34,7 @@ defmodule StdlibApp do
       {"shorten", fn -> Textwrap.shorten!("Hello  world!", width: 12) end},
       {"wrap", fn -> Textwrap.wrap!("The quick brown fox", 10) end},
       # datetime.date(2002, 12, 4).isoformat(); date.fromisoformat('2019-12-04')
-      {"date_isoformat",
-       fn -> Datetime.Date.new!(2002, 12, 4) |> Datetime.Date.isoformat!() end},
+      {"date_isoformat", fn -> Datetime.Date.new!(2002, 12, 4) |> Datetime.Date.isoformat!() end},
       {"date_fromisoformat",
        fn -> Datetime.Date.fromisoformat!("2019-12-04") |> Datetime.Date.isoformat!() end},
       # dict(Counter('abracadabra')): a dict subclass stays a Python object (a ref, its

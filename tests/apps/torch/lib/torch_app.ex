@@ -14,8 +14,9 @@ defmodule TorchApp do
       # values, indices = torch.max(t, dim=0)
       {"max_dim",
        fn ->
-         {values, indices} = Torch.max!(t, dim: 0)
-         {Tensor.tolist!(values), Tensor.tolist!(indices)}
+         # a named tuple (torch.return_types.max): fields by name
+         result = Torch.max!(t, dim: 0)
+         {Tensor.tolist!(result["values"]), Tensor.tolist!(result["indices"])}
        end},
       {"max", fn -> Torch.max!(t) |> Tensor.item!() end},
       # torch.zeros(2, 3); torch.ones(2); torch.arange(5); torch.arange(1, 4)
@@ -24,8 +25,7 @@ defmodule TorchApp do
       {"arange", fn -> Torch.arange!(5) |> Tensor.tolist!() end},
       {"arange_start", fn -> Torch.arange!(1, 4) |> Tensor.tolist!() end},
       # torch.manual_seed(0); torch.rand(2).shape
-      {"matmul",
-       fn -> Torch.matmul!(t, Torch.tensor!([[1.0], [0.0]])) |> Tensor.tolist!() end},
+      {"matmul", fn -> Torch.matmul!(t, Torch.tensor!([[1.0], [0.0]])) |> Tensor.tolist!() end},
       # torch.cat((x, x), 0)
       {"cat", fn -> Torch.cat!({Torch.ones!(1), Torch.zeros!(1)}, 0) |> Tensor.tolist!() end},
       # t.shape / t.dtype; t.reshape(4)
