@@ -2,7 +2,7 @@
 
 The pre-pass sends every static call it found. This command decides, per library,
 whether its file must be (re)rendered — a detection the manifest does not cover,
-a stale lock (the seed's invalidation table, in ``state.lock.staleness``), a missing
+a stale lock (the invalidation table in ``state.lock.staleness``), a missing
 file, or ``--force`` — introspects exactly the symbols that file must hold (what the
 manifest already has, since symbols are only ever added, plus the new ones), renders
 it, and records the result. Nothing is written unless its bytes change.

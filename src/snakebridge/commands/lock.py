@@ -1,7 +1,7 @@
 """``mix snakebridge.lock``: show the lock against the environment, or rebuild it.
 
 Without flags it prints the lock and what the next ``mix compile`` would regenerate
-(the seed's invalidation table). ``--check`` exits 1 when anything would be.
+(the invalidation table in ``state.lock``). ``--check`` exits 1 when anything would be.
 ``--rebuild`` rewrites the lock from the running environment, also when the current one
 cannot be read; since that tells the next compile the bindings match this environment,
 it says which libraries it thereby stops from being regenerated.

@@ -1,7 +1,8 @@
 """``mix snakebridge.promote``: recorded dynamic calls -> generated bindings.
 
-``--all`` or ``--library L`` (repeatable) says which; promotion is never implicit
-(seed decision 6). The pending ledger entries become detections for the generation
+``--all`` or ``--library L`` (repeatable) says which; promotion is never implicit,
+so CI builds exactly the committed manifest. The pending ledger entries become
+detections for the generation
 pipeline (which adds them to the manifest, renders the library files and updates the
 lock), and the manifest marks them promoted (``analyze`` and ``prune`` then know their
 callers are dynamic). Each entry ends up one of:

@@ -1,4 +1,5 @@
-"""``mix snakebridge.prune``: remove bindings nothing calls. Explicit only (seed decision 5).
+"""``mix snakebridge.prune``: remove bindings nothing calls. Explicit only: a
+binding never disappears because one scan stopped seeing its call.
 
 Candidates are the manifest symbols that no detection from the scan paths names,
 narrowed by ``--library`` and ``--pattern`` and minus ``--keep``; a symbol's variants

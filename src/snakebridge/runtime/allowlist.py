@@ -15,7 +15,7 @@ standard module (``datetime``, ``decimal``...), never on a ``subprocess.Popen``,
 ``sys.stdout`` or ``re.Match`` unless ``subprocess`` / ``io`` / ``re`` is declared.
 Dunder attributes other than the operator protocol are refused outright because
 ``__globals__``, ``__class__``, ``__subclasses__`` and friends reach everything.
-This is an allowlist, not a sandbox (seed decision 8): a declared library can still do
+This is an allowlist, not a sandbox (docs/security.md says why): a declared library can still do
 anything its own code does; ``audit`` limits what a call may make it do.
 """
 

@@ -280,7 +280,8 @@ class Install:
 def plan_installs(libraries: Sequence[tuple[str, str]], locked: Mapping[str, str]) -> list[Install]:
     """What to install: ``libraries`` is (name, mix.exs requirement); ``locked`` name -> version.
 
-    The locked version wins when it still satisfies mix.exs (reproducibility, decision 4);
+    The locked version wins when it still satisfies mix.exs (a fresh setup reproduces the
+    locked build);
     when the requirement changed so it no longer does, the requirement wins and the next
     generate notices the new version through the lock's invalidation rules.
     """

@@ -3,7 +3,8 @@
 The runtime's worker calls ``merge_records`` with the counts it gathered
 (``(library, python_module, function, arity) -> count``); ``mix snakebridge.ledger``
 lists what is not in the manifest yet and ``mix snakebridge.promote`` turns it into
-generated bindings (seed decision 6). The ledger is never committed (setup writes the
+generated bindings, only when asked (CI builds the committed manifest). The ledger
+is never committed (setup writes the
 ``.gitignore`` line), so it carries no timestamps either: counts only, and for a call
 promote found no binding can replace (a module, a function read as a value), the
 reason (``problem``), so it is reported instead of retried.

@@ -1,12 +1,13 @@
 """``snakebridge.lock``: the identity of the environment the committed bindings came from.
 
-The lock records what the generated source depends on (seed decision 4 and 16): the
+The lock records what the generated source depends on, so a build is reproducible and a
+change that would alter the bindings regenerates them: the
 SnakeBridge version, a hash of the generator's own source, the Python version, the
 platform, a hash of the interpreter binary, and for each declared library the requested
 requirement, the resolved version and a hash of its installed files (its RECORD).
 
-``staleness`` compares the committed lock with the running environment and applies the
-seed's invalidation table exactly:
+``staleness`` compares the committed lock with the running environment and applies this
+invalidation table exactly:
 
 | change                               | effect                   |
 | ------------------------------------ | ------------------------ |

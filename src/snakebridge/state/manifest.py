@@ -31,7 +31,7 @@ last. Two branches that each add a symbol therefore touch different lines; with
 ``merge=union`` in ``.gitattributes`` (written by ``mix snakebridge.setup``) git keeps
 both and the result is still valid JSON. ``read`` accepts the union result (lines out
 of order; a file with two digests reads as ``MERGED``, which ``verify`` reports) and
-``write`` sorts it again. No timestamps anywhere (seed decision 12).
+``write`` sorts it again. No timestamps anywhere, so an unchanged project rewrites identical bytes.
 
 The line layout is part of the format: ``read`` rejects a file whose lines are not as
 ``render`` writes them (``layout_problem``), and the pre-pass applies the same rules

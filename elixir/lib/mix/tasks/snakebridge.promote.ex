@@ -7,7 +7,8 @@ defmodule Mix.Tasks.Snakebridge.Promote do
   promoted entries from the ledger. A recorded call that no binding replaces (a module,
   a function read as a value) is reported and nothing is written for it; the reason
   stays in the ledger. Exits 1 when a call could not be generated. Promotion is always
-  explicit (seed decision 6): CI uses the committed manifest only.
+  explicit, so what CI builds is exactly the committed manifest, never what a dev run
+  happened to call.
 
       mix snakebridge.promote --all
       mix snakebridge.promote --library numpy

@@ -2,7 +2,8 @@ defmodule Mix.Tasks.Snakebridge.Prune do
   @shortdoc "Removes generated bindings the code no longer calls (explicit only)"
   @moduledoc """
   Removes generated bindings that no scanned source calls any more. Bindings are never
-  removed automatically (seed decision 5); this task is the only way.
+  removed automatically (a binding only a test or a rare path calls must not vanish
+  behind someone's back); this task is the only way.
 
       mix snakebridge.prune [--dry-run] [--library L] [--pattern P] [--keep a,b]
 
