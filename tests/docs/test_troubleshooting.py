@@ -1,0 +1,147 @@
+"""docs/guides/troubleshooting.md has an entry for every error a user can meet.
+
+The list comes from the code, so a new message without an entry fails here: every
+bridge failure type (``SnakeBridge.Error.runtime_types/0``, read from error.ex), every
+message the Python half raises as a setup/compile/task error (``ProjectError`` and its
+kin, read with ``ast``: the message's longest literal fragment must be quoted in the
+page), every message a Mix task raises (``Mix.raise``), every diagnostic the compile-time
+pre-pass reports, and the runtime's "no interpreter" messages (``{:error, "..."}`` in
+runtime/settings.ex): for Elixir, the longest fixed fragment of the concatenated string.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PAGE = REPO / "docs" / "guides" / "troubleshooting.md"
+ERROR_EX = REPO / "elixir" / "lib" / "snakebridge" / "error.ex"
+# Exceptions the CLI turns into a task's error message (exit 2) for the user to read.
+USER_ERRORS = {
+    "ProjectError",
+    "StateError",
+    "SetupError",
+    "ReleaseError",
+    "LockTimeout",
+    "RequirementError",
+}
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("`", "")).strip()
+
+
+def _fragment(node: ast.expr) -> str | None:
+    """The longest literal part of a message expression (an f-string's fixed text)."""
+    parts: list[str] = []
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        parts = [node.value]
+    elif isinstance(node, ast.JoinedStr):
+        current = ""
+        for value in node.values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                current += value.value
+            else:
+                parts.append(current)
+                current = ""
+        parts.append(current)
+    elif isinstance(node, ast.BinOp):  # "..." + "..."
+        left, right = _fragment(node.left), _fragment(node.right)
+        parts = [p for p in (left, right) if p]
+    found = max((_normal(p).strip(" ;:,.()") for p in parts), key=len, default="")
+    return found if len(found) >= 12 else None
+
+
+def python_messages() -> list[tuple[str, str]]:
+    found = []
+    for path in sorted((REPO / "src" / "snakebridge").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                continue
+            func = node.exc.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if name in USER_ERRORS and node.exc.args:
+                fragment = _fragment(node.exc.args[0])
+                if fragment is not None:
+                    where = f"{path.relative_to(REPO)}:{node.lineno}"
+                    found.append((where, fragment))
+    return found
+
+
+def mix_messages() -> list[tuple[str, str]]:
+    found = []
+    for path in sorted((REPO / "elixir" / "lib").rglob("*.ex")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            match = re.search(r'Mix\.raise\("([^"#]{12,})', line)
+            if match:
+                message = _normal(match.group(1)).strip(" ;:,.()")
+                found.append((f"{path.relative_to(REPO)}:{number}", message))
+    return found
+
+
+_ELIXIR_STRINGS = r'((?:"(?:[^"\\]|\\.)*"\s*(?:<>\s*)?)+)'
+# Where Elixir messages a user reads start: a pre-pass diagnostic, a runtime error tuple.
+_ELIXIR_MESSAGES = {
+    "elixir/lib/snakebridge/scanner": re.compile(
+        r"(?:diagnostic\(\s*:(?:error|warning),|message:)\s*" + _ELIXIR_STRINGS
+    ),
+    "elixir/lib/snakebridge/runtime/settings.ex": re.compile(r"\{:error,\s*" + _ELIXIR_STRINGS),
+}
+
+
+def _elixir_fragment(chain: str) -> str | None:
+    text = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', chain)).replace('\\"', '"')
+    parts = re.split(r"#\{[^}]*\}", text)
+    found = max((_normal(p).strip(" ;:,.()") for p in parts), key=len, default="")
+    return found if len(found) >= 12 else None
+
+
+def elixir_messages() -> list[tuple[str, str]]:
+    found = []
+    for where, pattern in _ELIXIR_MESSAGES.items():
+        base = REPO / where
+        for path in sorted(base.rglob("*.ex")) if base.is_dir() else [base]:
+            text = path.read_text()
+            for match in pattern.finditer(text):
+                fragment = _elixir_fragment(match.group(1))
+                if fragment is not None:
+                    line = text.count("\n", 0, match.start()) + 1
+                    found.append((f"{path.relative_to(REPO)}:{line}", fragment))
+    return found
+
+
+def runtime_types() -> list[str]:
+    match = re.search(r"@runtime_types ~w\((?P<types>[^)]*)\)a", ERROR_EX.read_text())
+    assert match, "error.ex no longer defines @runtime_types as ~w(...)a"
+    return match.group("types").split()
+
+
+def test_every_runtime_error_type_has_an_entry() -> None:
+    text = PAGE.read_text()
+    missing = [t for t in runtime_types() if not re.search(rf"^#+ .*`:{t}`", text, re.M)]
+    assert not missing, f"{PAGE.name} has no heading for error type(s) {missing}"
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    python_messages() + mix_messages() + elixir_messages(),
+    ids=lambda value: str(value)[:60],
+)
+def test_every_message_has_an_entry(where: str, message: str) -> None:
+    assert message in _normal(PAGE.read_text()), (
+        f"{where} raises a message {PAGE.name} does not quote: {message!r}; "
+        "add an entry with its fix"
+    )
+
+
+def test_the_lists_are_not_empty() -> None:
+    # A refactor that hid every message from the parser would otherwise pass silently.
+    assert len(python_messages()) >= 20
+    assert len(mix_messages()) >= 2
+    assert len(elixir_messages()) >= 8
+    assert len(runtime_types()) >= 8
