@@ -90,6 +90,8 @@ defmodule Numpy do
   Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments; keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
 
+  @compile [:no_ssa_opt, :no_bsm_opt, :no_bool_opt, :no_share_opt, :no_recv_opt, :no_throw_opt]
+
   @typedoc "A call's outcome: the value, or the Python error as a struct."
   @type result(value) :: {:ok, value} | {:error, SnakeBridge.Error.t()}
 
@@ -756,6 +758,8 @@ defmodule Numpy.Linalg do
   Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments; keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
 
+  @compile [:no_ssa_opt, :no_bsm_opt, :no_bool_opt, :no_share_opt, :no_recv_opt, :no_throw_opt]
+
   @typedoc "A call's outcome: the value, or the Python error as a struct."
   @type result(value) :: {:ok, value} | {:error, SnakeBridge.Error.t()}
 
@@ -970,6 +974,8 @@ defmodule Numpy.Ndarray do
 
   Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments; keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
+
+  @compile [:no_ssa_opt, :no_bsm_opt, :no_bool_opt, :no_share_opt, :no_recv_opt, :no_throw_opt]
 
   @typedoc """
   A ref to an instance of the Python class `numpy.ndarray`.
