@@ -376,6 +376,9 @@ defmodule SnakeBridge.Runtime do
       ]
   end
 
+  # The pool forwards any frame that starts like this call's reply, and a library can
+  # write frames of its own: whatever the bytes say, the caller gets a result, never
+  # an exception.
   defp decode_reply(data, request_id, request, call, worker) do
     case :erlang.binary_to_term(data, [:safe]) do
       {^request_id, {:ok, value}} ->
@@ -385,28 +388,39 @@ defmodule SnakeBridge.Runtime do
       {^request_id, {:ok, value}, :refs} ->
         {:ok, value}
 
-      {^request_id, {:error, map}} when is_map(map) ->
+      {^request_id, {:error, %{"type" => type} = map}} when is_binary(type) ->
         {:error, worker_error(map, call, worker)}
 
       # Python kept some of the call's Elixir functions: they stay callable for the session.
-      {^request_id, result, :callbacks} ->
+      {^request_id, {:ok, value}, :callbacks} ->
         Callbacks.keep(request_id, request)
+        {:ok, value}
 
-        case result do
-          {:ok, value} -> {:ok, value}
-          {:error, map} when is_map(map) -> {:error, worker_error(map, call, worker)}
-        end
+      {^request_id, {:error, %{"type" => type} = map}, :callbacks} when is_binary(type) ->
+        Callbacks.keep(request_id, request)
+        {:error, worker_error(map, call, worker)}
+
+      other ->
+        out_of_protocol(call, worker, inspect(other, limit: 8, printable_limit: 80))
     end
   rescue
     ArgumentError ->
-      {:error,
-       %{
-         Error.runtime(
-           :encode_error,
-           "the worker's reply could not be decoded safely (it named an atom unknown to this node)"
-         )
-         | call: call,
-           worker: worker
-       }}
+      out_of_protocol(call, worker, "it names an atom unknown to this node or is not a term")
+
+    exception ->
+      out_of_protocol(call, worker, Exception.message(exception))
+  end
+
+  defp out_of_protocol(call, worker, what) do
+    {:error,
+     %{
+       Error.runtime(
+         :worker_crash,
+         "the worker's reply to this call is out of protocol (#{what}); the call's result " <>
+           "is unknown. Something in the worker writes to the protocol's file descriptor"
+       )
+       | call: call,
+         worker: worker
+     }}
   end
 end

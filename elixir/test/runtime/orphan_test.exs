@@ -1,5 +1,9 @@
 defmodule SnakeBridge.Runtime.OrphanTest do
-  @moduledoc "Workers die with their BEAM: a separate VM is started, then ended two ways."
+  @moduledoc """
+  Workers die with their BEAM, even one stuck in a C call that holds the GIL: a
+  separate VM is started with one such worker and one idle, then ended each way a VM
+  ends. Counted by the worker processes left alive.
+  """
   use SnakeBridge.RuntimeCase, async: true
 
   defp start_vm(ending) do
@@ -16,9 +20,14 @@ defmodule SnakeBridge.Runtime.OrphanTest do
       if Enum.all?(info.workers, &(&1.status == :ready)), do: info, else: (Process.sleep(20); wait.(wait))
     end
     info = wait.(wait)
-    # One worker busy in a long call, one idle.
-    spawn(fn -> SnakeBridge.call("sbtest", "sleep", [60]) end)
-    Process.sleep(300)
+    # One worker stuck in C holding the GIL, one idle.
+    spawn(fn -> SnakeBridge.call("sbtest", "hold_gil", [60], snakebridge: [timeout: :infinity]) end)
+    wait_busy = fn wait_busy ->
+      if Enum.any?(SnakeBridge.Runtime.Pool.info(:default).workers, & &1.busy),
+        do: :ok, else: (Process.sleep(20); wait_busy.(wait_busy))
+    end
+    wait_busy.(wait_busy)
+    Process.sleep(200)
     IO.puts("PIDS " <> Enum.map_join(info.workers, ",", & &1.os_pid))
     #{ending}
     """
@@ -50,17 +59,27 @@ defmodule SnakeBridge.Runtime.OrphanTest do
     end
   end
 
-  test "no orphan workers after the VM exits normally" do
-    {_port, pids} = start_vm("System.halt(0)")
+  defp assert_no_orphans(pids) do
     assert length(pids) == 2
-    eventually(fn -> not Enum.any?(pids, &alive?/1) end)
+    # Bounded polling (5 s); the stuck call alone would last 60 s.
+    eventually(fn -> Enum.count(pids, &alive?/1) == 0 end)
   end
 
-  test "no orphan workers after the VM is killed" do
+  test "no orphan workers after System.halt" do
+    {_port, pids} = start_vm("System.halt(0)")
+    assert_no_orphans(pids)
+  end
+
+  test "no orphan workers after the script ends (as `mix run` does)" do
+    {_port, pids} = start_vm(":ok")
+    assert_no_orphans(pids)
+  end
+
+  test "no orphan workers after the VM is killed with kill -9" do
     {port, pids} = start_vm("Process.sleep(:infinity)")
     assert Enum.all?(pids, &alive?/1)
     {:os_pid, vm} = Port.info(port, :os_pid)
     System.cmd("kill", ["-9", Integer.to_string(vm)])
-    eventually(fn -> not Enum.any?(pids, &alive?/1) end)
+    assert_no_orphans(pids)
   end
 end

@@ -38,6 +38,25 @@ defmodule SnakeBridge.Runtime.PoolTest do
     assert {:ok, _} = SnakeBridge.call("sbtest", "echo", [1], snakebridge: [pool: pool])
   end
 
+  test "a dead worker's last words reach Logger, and their file is removed" do
+    pool = start_pool(pool_name())
+    [%{worker: worker}] = Pool.info(pool).workers
+
+    log =
+      ExUnit.CaptureLog.capture_log(fn ->
+        assert {:error, %Error{type: :worker_crash}} =
+                 SnakeBridge.call("sbtest", "die_saying", ["Fatal Python error: testing"],
+                   snakebridge: [pool: pool]
+                 )
+
+        wait_ready(pool)
+      end)
+
+    assert log =~ "#{worker} exited with status 4; its last words:"
+    assert log =~ "Fatal Python error: testing"
+    refute File.exists?(SnakeBridge.Runtime.WorkerPort.last_words_path(worker))
+  end
+
   test "an overloaded pool answers :pool_overloaded at once" do
     pool = start_pool(pool_name(), max_queue: 1, checkout_timeout: 60_000)
     parent = self()

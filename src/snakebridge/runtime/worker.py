@@ -5,9 +5,9 @@ user output, read one ``{:init, config}`` frame, answer ``{:ready, info}``, then
 serve ``{request_id, request}`` frames until the port closes. While a request runs, it
 may call Elixir functions (``callbacks``): the bridge then reads the frames, serving
 nested requests until the callback's reply arrives. The worker exits when
-stdin reaches EOF (the pool closed the port or the BEAM exited) and, if it is busy in
-a long call when that happens, when its parent process goes away (checked each
-second), so no Python process outlives its BEAM.
+stdin reaches EOF (the pool closed the port or the BEAM exited); if it is busy when the
+BEAM goes, even in C code holding the GIL, the kernel kills it (``lifeline``), so no
+Python process outlives its BEAM.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 from snakebridge import etf
 from snakebridge.etf import Atom
-from snakebridge.runtime import callbacks
+from snakebridge.runtime import callbacks, lifeline
 from snakebridge.runtime.allowlist import Allowlist, NotAllowed
 from snakebridge.runtime.audit import Audit
 from snakebridge.runtime.dispatch import BadRequest, Dispatcher
@@ -109,12 +109,16 @@ class Worker:
             "worker_id": self.worker_id,
         }
 
-    def serve(self) -> None:
+    def serve(self, life: lifeline.Lifeline) -> None:
+        if self.ledger_path is not None:
+            life.graceful()
         try:
             while True:
+                life.idle()
                 frame = self.frames.read()
                 if frame is None:
                     return
+                life.busy()
                 self.handle(frame)
                 if self.dispatcher.ledger and (
                     time.monotonic() - self._last_flush > LEDGER_FLUSH_SECONDS
@@ -139,6 +143,9 @@ class Worker:
             self.frames.write_parts(
                 codec.encode_plain((None, (ERROR, runtime_error("bad_request", message))))
             )
+            return
+        if not isinstance(request, dict):
+            self.frames.write_parts(self._undecodable(frame, TypeError("not a request map")))
             return
         session = request.get("session") or ""
         scope = codec.state.scope
@@ -259,6 +266,7 @@ class Worker:
 
 
 def main() -> int:
+    life = lifeline.Lifeline()
     # Protocol fds first: nothing (not even an import's warning) may write to them.
     proto_in = os.dup(0)
     proto_out = os.dup(1)
@@ -287,7 +295,7 @@ def main() -> int:
     worker = Worker(config, frames, capture)
     worker.audit.install()
     frames.write(etf.encode((READY, worker.info())))
-    worker.serve()
+    worker.serve(life)
     return 0
 
 

@@ -89,7 +89,8 @@ defmodule SnakeBridge.Runtime.Callbacks do
 
   defp run(data, pool) do
     case WorkerPort.safe_decode(data) do
-      {:callback, request_id, :fun, index, args} when is_integer(index) and is_list(args) ->
+      {:callback, request_id, :fun, index, args}
+      when is_integer(index) and index >= 0 and is_list(args) ->
         run_fun(request_id, index, args)
 
       {:callback, request_id, :named, {module, function}, args}

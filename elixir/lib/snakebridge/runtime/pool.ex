@@ -785,46 +785,39 @@ defmodule SnakeBridge.Runtime.Pool do
 
   defp put_slot(state, index, slot), do: %{state | slots: Map.put(state.slots, index, slot)}
 
+  # Anything else a worker writes: its one `{:ready, _}` while starting, or a frame a
+  # library wrote to the protocol's descriptor (a stale or forged reply, junk). Such a
+  # frame is logged and dropped: it must not fail the call in flight, which may be
+  # another caller's, nor retire a worker whose other sessions hold refs. Its pid comes
+  # from the port, never from what the worker says. A library that breaks the framing
+  # itself leaves the call in flight unanswered: its timeout replaces the worker.
   defp other_frame(state, index, data) do
     slot = state.slots[index]
 
     case WorkerPort.safe_decode(data) do
-      {:ready, info} when is_map(info) ->
-        slot = %{slot | status: :ready, os_pid: info["pid"], failures: 0, last_error: nil}
-        state = %{state | slots: Map.put(state.slots, index, slot)}
+      {:ready, info} when is_map(info) and slot.status == :starting ->
+        slot = %{slot | status: :ready, failures: 0, last_error: nil}
+        state = put_slot(state, index, slot)
         if slot.current == nil, do: next_job(state, index), else: state
 
       other ->
-        Logger.warning(
-          "SnakeBridge worker #{slot.worker} sent an unexpected frame: #{inspect(other, limit: 20)}",
-          snakebridge_worker: slot.worker
-        )
-
-        desynced(state, index)
+        stray_frame(state, index, other, byte_size(data))
     end
   end
 
-  # A frame that is neither a log, nor ready, nor the awaited reply means the channel can
-  # no longer be trusted: fail the call in flight at once (rather than at its timeout)
-  # and replace the worker.
-  defp desynced(state, index) do
+  defp stray_frame(state, index, term, size) do
     slot = state.slots[index]
 
-    case slot.current do
-      %Job{from: from} ->
-        error =
-          Error.runtime(
-            :worker_crash,
-            "Python worker #{slot.worker} answered out of protocol; it was replaced " <>
-              "(refs it held are gone). This is a SnakeBridge bug: please report it"
-          )
+    Logger.warning(
+      fn ->
+        "SnakeBridge worker #{slot.worker} wrote a frame that answers no call in flight " <>
+          "(#{size} bytes: #{inspect(term, limit: 8, printable_limit: 80)}); it was " <>
+          "dropped. Something in the worker writes to the protocol's file descriptor"
+      end,
+      snakebridge_worker: slot.worker
+    )
 
-        reply(from, {:error, error})
-        state |> abandon(index, error) |> kill_worker(index) |> start_worker(index)
-
-      nil ->
-        state
-    end
+    state
   end
 
   defp log_frame(state, index, data) do
@@ -844,7 +837,7 @@ defmodule SnakeBridge.Runtime.Pool do
       | port: port,
         worker: worker,
         status: :starting,
-        os_pid: nil,
+        os_pid: WorkerPort.os_pid(port),
         current: nil,
         stack: []
     }
@@ -860,7 +853,10 @@ defmodule SnakeBridge.Runtime.Pool do
   defp kill_worker(state, index) do
     slot = state.slots[index]
 
-    if slot.port, do: WorkerPort.close(slot.port, slot.os_pid, slot.current != nil)
+    if slot.port do
+      WorkerPort.close(slot.port, slot.os_pid, slot.current != nil)
+      WorkerPort.take_last_words(slot.worker)
+    end
 
     %{
       state
@@ -915,6 +911,12 @@ defmodule SnakeBridge.Runtime.Pool do
           end
 
         Logger.warning("SnakeBridge: " <> message, snakebridge_worker: slot.worker)
+
+        if words = WorkerPort.take_last_words(slot.worker) do
+          Logger.error("SnakeBridge worker #{slot.worker} #{why}; its last words:\n" <> words,
+            snakebridge_worker: slot.worker
+          )
+        end
 
         failures = if was_ready, do: 0, else: slot.failures + 1
 

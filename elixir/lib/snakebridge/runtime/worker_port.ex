@@ -6,6 +6,8 @@ defmodule SnakeBridge.Runtime.WorkerPort do
   """
   require Logger
 
+  @last_words_bytes 16_384
+
   @doc """
   Spawns `python -m snakebridge.runtime.worker` and sends its `{:init, config}` frame.
   The repository's Python source (when present) goes first on PYTHONPATH so the worker
@@ -14,6 +16,7 @@ defmodule SnakeBridge.Runtime.WorkerPort do
   @spec open(map, [{charlist, charlist}], String.t(), atom) :: port
   def open(settings, env, worker_id, pool) do
     {:ok, python} = settings.python
+    File.mkdir_p(Path.dirname(last_words_path(worker_id)))
 
     port =
       Port.open({:spawn_executable, python}, [
@@ -22,7 +25,11 @@ defmodule SnakeBridge.Runtime.WorkerPort do
         :exit_status,
         :use_stdio,
         {:args, ["-m", "snakebridge.runtime.worker"]},
-        {:env, with_python_path(env, settings[:python_path])}
+        {:env,
+         [
+           {~c"SNAKEBRIDGE_LAST_WORDS", to_charlist(last_words_path(worker_id))}
+           | with_python_path(env, settings[:python_path])
+         ]}
       ])
 
     init = %{
@@ -49,12 +56,11 @@ defmodule SnakeBridge.Runtime.WorkerPort do
 
   @doc """
   Stops a worker. An idle worker exits on stdin EOF; a busy one may be stuck in C code
-  holding the GIL and never look, so it is killed.
+  holding the GIL and never look, so it is killed. `os_pid` is what `os_pid/1` said when
+  the port opened: the only process the pool may signal is the one it started.
   """
   @spec close(port, integer | nil, boolean) :: :ok
   def close(port, os_pid, busy?) do
-    os_pid = os_pid || port_os_pid(port)
-
     try do
       Port.close(port)
     rescue
@@ -63,6 +69,39 @@ defmodule SnakeBridge.Runtime.WorkerPort do
 
     if busy? and is_integer(os_pid), do: :os.cmd(~c"kill -9 #{os_pid}")
     :ok
+  end
+
+  @doc """
+  Where a worker writes its last words (a fatal traceback, a fault's report): a port
+  has one output channel, and it carries frames.
+  """
+  @spec last_words_path(String.t()) :: Path.t()
+  def last_words_path(worker_id) do
+    name = String.replace(worker_id, ~r/[^A-Za-z0-9_.-]/, "_")
+    Path.join([System.tmp_dir!(), "snakebridge-#{System.pid()}", name <> ".last"])
+  end
+
+  @doc """
+  After a worker is gone: the end of its last words, if it wrote any. The file is
+  removed either way.
+  """
+  @spec take_last_words(String.t()) :: String.t() | nil
+  def take_last_words(worker_id) do
+    path = last_words_path(worker_id)
+
+    text =
+      with {:ok, %{size: size}} when size > 0 <- File.stat(path),
+           {:ok, file} <- File.open(path, [:read, :binary]) do
+        at = max(size - @last_words_bytes, 0)
+        data = :file.pread(file, at, @last_words_bytes)
+        File.close(file)
+        with {:ok, bytes} <- data, do: String.trim(bytes), else: (_ -> "")
+      else
+        _ -> ""
+      end
+
+    File.rm(path)
+    if text == "", do: nil, else: text
   end
 
   @doc "Sends a worker's `{:log, level, text}` frame to Logger, tagged with its id."
@@ -96,7 +135,9 @@ defmodule SnakeBridge.Runtime.WorkerPort do
     ArgumentError -> :undecodable
   end
 
-  defp port_os_pid(port) do
+  @doc "The OS pid of the process a port started (nil once the port is closed)."
+  @spec os_pid(port) :: integer | nil
+  def os_pid(port) do
     case Port.info(port, :os_pid) do
       {:os_pid, pid} -> pid
       _ -> nil

@@ -46,6 +46,18 @@ def crash():
     os._exit(3)
 
 
+def die_saying(text):
+    with open(os.environ["SNAKEBRIDGE_LAST_WORDS"], "a") as words:
+        words.write(text)
+    os._exit(4)
+
+
+def hold_gil(seconds):
+    # A C call that never releases the GIL (PyDLL keeps it): no Python thread can run.
+    ctypes.PyDLL(None).sleep(int(seconds))
+    return seconds
+
+
 def tracked(n):
     try:
         yield from range(n)
@@ -252,3 +264,81 @@ def forge_fun(index, *args):
         (callbacks.CALLBACK, request_id, callbacks.FUN, index, list(args)),
         session,
     )
+
+
+# What a library that writes to the protocol's file descriptor can do: raw write(2)s
+# of whole frames, bypassing the worker's lock, at any time.
+
+
+def _protocol_write(term_or_bytes):
+    import struct
+
+    from snakebridge import etf
+    from snakebridge.runtime import callbacks
+
+    payload = term_or_bytes if isinstance(term_or_bytes, bytes) else etf.encode(term_or_bytes)
+    os.write(callbacks._bridge.frames._out_fd, struct.pack(">I", len(payload)) + payload)
+
+
+def _current_request_id():
+    from snakebridge.runtime import callbacks
+
+    return callbacks._bridge.stack[-1][0]
+
+
+def forge_ready(pid):
+    from snakebridge.etf import Atom
+
+    _protocol_write((Atom("ready"), {"pid": pid}))
+    return True
+
+
+def forge_reply(value):
+    """Answer this very call early; the worker's real reply follows later (stale)."""
+    from snakebridge.etf import Atom
+
+    _protocol_write((_current_request_id(), (Atom("ok"), value)))
+    return "real"
+
+
+def forge_malformed(kind):
+    from snakebridge.etf import Atom
+
+    request_id = _current_request_id()
+    shapes = {
+        "bare": (request_id, Atom("ok")),
+        "short": (request_id, (Atom("ok"),)),
+        "error_list": (request_id, (Atom("error"), [1, 2])),
+        "error_map": (request_id, (Atom("error"), {"type": "python", "bases": 7})),
+        "error_empty": (request_id, (Atom("error"), {})),
+        "marked": (request_id, (Atom("nope"), 1), Atom("callbacks")),
+        "callback": (Atom("callback"), request_id, Atom("fun"), -1, []),
+        "callback_junk": (Atom("callback"), request_id, 1, 2),
+    }
+    _protocol_write(shapes[kind])
+    if kind.startswith("callback"):
+        time.sleep(0.3)  # the caller answers the forged callback before the real reply
+    return "real"
+
+
+def forge_later(delay, frames):
+    """Write stray frames from a thread, after this call returned (during another's)."""
+    from snakebridge.etf import Atom
+
+    stray = {
+        "reply": lambda: (123456789, (Atom("ok"), "stale")),
+        "error": lambda: (987654321, (Atom("error"), {"type": "python", "message": "stale"})),
+        "nil_reply": lambda: (None, (Atom("error"), {"type": "bad_request"})),
+        "ready": lambda: (Atom("ready"), {"pid": 1}),
+        "junk": lambda: b"\x83junk",
+        "not_etf": lambda: b"hello",
+        "unknown_atom": lambda: (Atom("no_such_atom_anywhere_xyz"), 1),
+    }
+
+    def later():
+        time.sleep(delay)
+        for name in frames:
+            _protocol_write(stray[name]())
+
+    threading.Thread(target=later, daemon=True).start()
+    return True
