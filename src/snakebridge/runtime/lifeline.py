@@ -39,6 +39,11 @@ class Lifeline:
         self._graceful = False
         self._arm(signal.SIGKILL)
 
+    @property
+    def kernel(self) -> bool:
+        """Whether the kernel enforces it (else the worker polls its parent instead)."""
+        return self._prctl is not None
+
     def graceful(self) -> None:
         """From now on, armed only between ``busy`` and ``idle``."""
         self._graceful = True

@@ -283,7 +283,8 @@ def main() -> int:
     capture = OutputCapture(send_log)
     capture.install()
     sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
-    _watch_parent()
+    if not life.kernel:
+        _watch_parent()
 
     first = frames.read()
     if first is None:

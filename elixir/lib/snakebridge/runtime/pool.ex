@@ -39,7 +39,7 @@ defmodule SnakeBridge.Runtime.Pool do
   require Logger
 
   alias SnakeBridge.Error
-  alias SnakeBridge.Runtime.WorkerPort
+  alias SnakeBridge.Runtime.{SessionTable, WorkerPort}
 
   @log_prefix <<131, 104, 3, 100, 0, 3, "log">>
   @log_prefix_utf8 <<131, 104, 3, 119, 3, "log">>
@@ -82,8 +82,8 @@ defmodule SnakeBridge.Runtime.Pool do
             slots: %{},
             ports: %{},
             instances: %{},
-            sessions: %{},
-            monitors: %{},
+            sessions: %SessionTable{},
+            session_ttl: 300_000,
             callers: %{},
             gone: %{},
             queued: 0,
@@ -105,7 +105,9 @@ defmodule SnakeBridge.Runtime.Pool do
   @doc """
   Starts a pool. Options: `:name` (atom, required), `:size`, `:env` (map or keyword of
   extra environment variables for the workers), `:python`, `:libraries`, `:ledger_path`,
-  `:timeout`, `:checkout_timeout`, `:max_queue`, `:settings` (a map from
+  `:timeout`, `:checkout_timeout`, `:max_queue`, `:session_ttl` (ms, or `:infinity`,
+  default 300_000: how long a session named by `snakebridge: [session: id]` keeps its
+  refs without a call; see `SnakeBridge.Runtime.SessionTable`), `:settings` (a map from
   `SnakeBridge.Runtime.Settings.load/0`, default: loaded now).
   """
   def start_link(opts) do
@@ -198,8 +200,11 @@ defmodule SnakeBridge.Runtime.Pool do
         |> Enum.map(fn {k, v} -> {to_charlist(k), to_charlist(v)} end),
       timeout: Keyword.get(opts, :timeout, 30_000),
       checkout_timeout: Keyword.get(opts, :checkout_timeout, 5_000),
-      max_queue: Keyword.get(opts, :max_queue, 1_000)
+      max_queue: Keyword.get(opts, :max_queue, 1_000),
+      session_ttl: Keyword.get(opts, :session_ttl, 300_000)
     }
+
+    schedule_sweep(state)
 
     case settings.python do
       {:ok, _python} ->
@@ -287,7 +292,7 @@ defmodule SnakeBridge.Runtime.Pool do
        name: state.name,
        size: state.size,
        workers: workers,
-       sessions: map_size(state.sessions),
+       sessions: SessionTable.size(state.sessions),
        unavailable: state.unavailable
      }, state}
   end
@@ -351,16 +356,31 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   def handle_info({:DOWN, monitor, :process, _pid, _reason}, state) do
-    case Map.pop(state.monitors, monitor) do
-      {nil, _} ->
+    case SessionTable.owned_by(state.sessions, monitor) do
+      :error ->
         case Map.pop(state.callers, monitor) do
           {nil, _} -> {:noreply, state}
           {index, callers} -> {:noreply, caller_down(%{state | callers: callers}, index, monitor)}
         end
 
-      {session, monitors} ->
-        {:noreply, drop_session(%{state | monitors: monitors}, session)}
+      {:ok, session} ->
+        {:noreply, drop_session(state, session)}
     end
+  end
+
+  # Ownerless sessions that hold refs end after session_ttl without a call.
+  def handle_info(:sweep_sessions, state) do
+    busy =
+      for {_index, slot} <- state.slots,
+          %Job{session: session} <- slot_jobs(slot),
+          session != nil,
+          into: MapSet.new(),
+          do: session
+
+    idle = SessionTable.idle(state.sessions, now(), state.session_ttl, busy)
+    state = Enum.reduce(idle, state, &drop_session(&2, &1))
+    schedule_sweep(state)
+    {:noreply, state}
   end
 
   def handle_info(_other, state), do: {:noreply, state}
@@ -461,18 +481,19 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   defp pick_slot(state, {:session, session, owner}) do
-    case Map.fetch(state.sessions, session) do
-      {:ok, %{slot: index}} ->
+    case SessionTable.slot(state.sessions, session) do
+      {:ok, index} when is_pid(owner) ->
         {:ok, index, state}
+
+      {:ok, index} ->
+        {:ok, index, %{state | sessions: SessionTable.touch(state.sessions, session, now())}}
 
       :error ->
         index = least_loaded(state)
-
         monitor = if is_pid(owner), do: Process.monitor(owner)
-        sessions = Map.put(state.sessions, session, %{slot: index, monitor: monitor, refs: false})
-        monitors = if monitor, do: Map.put(state.monitors, monitor, session), else: state.monitors
+        sessions = SessionTable.open(state.sessions, session, index, monitor, now())
         slots = Map.update!(state.slots, index, &%{&1 | sessions: &1.sessions + 1})
-        {:ok, index, %{state | sessions: sessions, monitors: monitors, slots: slots}}
+        {:ok, index, %{state | sessions: sessions, slots: slots}}
     end
   end
 
@@ -487,15 +508,13 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   defp drop_session(state, session) do
-    case Map.pop(state.sessions, session) do
+    case SessionTable.close(state.sessions, session) do
       {nil, _} ->
         state
 
       {%{slot: index, monitor: monitor, refs: refs?}, sessions} ->
         if monitor, do: Process.demonitor(monitor, [:flush])
-        monitors = if monitor, do: Map.delete(state.monitors, monitor), else: state.monitors
-        slots = Map.update!(state.slots, index, &%{&1 | sessions: max(&1.sessions - 1, 0)})
-        state = %{state | sessions: sessions, monitors: monitors, slots: slots}
+        state = %{state | sessions: sessions} |> uncount_session(index)
         # A session whose calls never left a ref behind has nothing to release: no
         # frame, so short-lived caller processes cost the worker nothing when they exit.
         if refs? and state.slots[index].status in [:ready, :starting] do
@@ -506,17 +525,42 @@ defmodule SnakeBridge.Runtime.Pool do
     end
   end
 
-  defp mark_refs(state, nil), do: state
+  defp uncount_session(state, index),
+    do: %{
+      state
+      | slots: Map.update!(state.slots, index, &%{&1 | sessions: max(&1.sessions - 1, 0)})
+    }
 
-  defp mark_refs(state, session) do
-    case state.sessions do
-      %{^session => %{refs: false} = entry} ->
-        %{state | sessions: Map.put(state.sessions, session, %{entry | refs: true})}
+  # A call ended without leaving refs: an ownerless session with nothing else in flight
+  # on its slot is forgotten now (distinct session ids must not pile up).
+  defp settle(state, _index, nil), do: state
+
+  defp settle(state, index, session) do
+    case state.sessions.entries do
+      %{^session => %{monitor: nil, refs: false}} ->
+        busy? = Enum.any?(slot_jobs(state.slots[index]), &(&1.session == session))
+        sessions = SessionTable.settle(state.sessions, session, busy?)
+
+        if busy?,
+          do: state,
+          else: uncount_session(%{state | sessions: sessions}, index)
 
       _ ->
         state
     end
   end
+
+  defp slot_jobs(slot) do
+    jobs = :queue.to_list(slot.queue) ++ slot.stack
+    if slot.current, do: [slot.current | jobs], else: jobs
+  end
+
+  defp now, do: System.monotonic_time(:millisecond)
+
+  defp schedule_sweep(%{session_ttl: :infinity}), do: :ok
+
+  defp schedule_sweep(%{session_ttl: ttl}),
+    do: Process.send_after(self(), :sweep_sessions, ttl |> div(2) |> max(50) |> min(60_000))
 
   defp route_session({:session, session, _owner}), do: session
   defp route_session(_route), do: nil
@@ -665,8 +709,12 @@ defmodule SnakeBridge.Runtime.Pool do
         reply(job.from, {:reply, data, slot.worker})
         # A 3-tuple reply says the call left refs in its session: only such sessions
         # need a release_session frame when they end.
-        state = if arity == 3, do: mark_refs(state, job.session), else: state
-        finish(state, index, slot, job)
+        if arity == 3 do
+          state = %{state | sessions: SessionTable.mark_refs(state.sessions, job.session)}
+          finish(state, index, slot, job)
+        else
+          state |> finish(index, slot, job) |> settle(index, job.session)
+        end
 
       _ ->
         other_frame(state, index, data)

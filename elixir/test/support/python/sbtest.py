@@ -342,3 +342,51 @@ def forge_later(delay, frames):
 
     threading.Thread(target=later, daemon=True).start()
     return True
+
+
+# Ways a worker dies mid-call.
+
+
+def segfault():
+    ctypes.string_at(0)
+
+
+def abort():
+    os.abort()
+
+
+def exit_with(status):
+    os._exit(status)
+
+
+def kill_self(signal_number):
+    os.kill(os.getpid(), signal_number)
+    time.sleep(5)
+
+
+def exhaust_memory(limit_mb):
+    """Under RLIMIT_AS the allocation fails in-process: a MemoryError, the worker lives."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (limit_mb << 20, hard))
+    try:
+        return len(bytearray(limit_mb << 21))
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _count(path):
+    with open(path, "a") as f:
+        f.write("x")
+
+
+def count_then_crash(path):
+    """Records one execution, then dies of SIGKILL: a retry records a second one."""
+    _count(path)
+    os.kill(os.getpid(), 9)
+
+
+def count_then_sleep(path, seconds):
+    _count(path)
+    time.sleep(seconds)
