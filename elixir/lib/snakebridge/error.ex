@@ -12,8 +12,11 @@ defmodule SnakeBridge.Error do
       `python_type` is the exact class (`"numpy.linalg.LinAlgError"`), `traceback` the
       Python traceback;
     * bridge failures, each with a message that says what to do: `:timeout`,
-      `:worker_crash`, `:pool_overloaded`, `:not_allowed`, `:ref_lost`, `:encode_error`,
-      `:bad_argument`, `:python_unavailable`;
+      `:worker_crash`, `:circuit_open`, `:pool_overloaded`, `:not_allowed`, `:ref_lost`,
+      `:encode_error`, `:bad_argument`, `:python_unavailable`. A `:worker_crash` (and a
+      `:circuit_open`: the crash that opened it) has a `reason`: `:segfault`, `:abort`,
+      `:bus_error`, `:killed`, `:oom_killed`, `{:exit, status}`, `:protocol` or `:hang`
+      (`:timeout` errors have `reason: :timeout`);
     * `:elixir_error`: an Elixir function called from Python (a callback) raised, threw
       or exited and Python did not catch it. `exception` is the original exception
       (`{:throw, value}` / `{:exit, reason}` for the other kinds) and `stacktrace` its
@@ -44,6 +47,7 @@ defmodule SnakeBridge.Error do
   defexception type: :python_error,
                python_type: nil,
                message: "",
+               reason: nil,
                traceback: nil,
                call: nil,
                worker: nil,
@@ -55,6 +59,7 @@ defmodule SnakeBridge.Error do
           type: atom,
           python_type: String.t() | nil,
           message: String.t(),
+          reason: atom | {:exit, integer} | nil,
           traceback: String.t() | nil,
           call: map | nil,
           worker: String.t() | nil,
@@ -91,8 +96,8 @@ defmodule SnakeBridge.Error do
     runtime_error: SnakeBridge.RuntimeError
   }
 
-  @runtime_types ~w(timeout worker_crash pool_overloaded not_allowed ref_lost encode_error
-                    bad_argument python_unavailable)a
+  @runtime_types ~w(timeout worker_crash circuit_open pool_overloaded not_allowed ref_lost
+                    encode_error bad_argument python_unavailable)a
 
   @doc "The bridge failure types (not Python exceptions)."
   def runtime_types, do: @runtime_types
@@ -101,6 +106,11 @@ defmodule SnakeBridge.Error do
   @spec runtime(atom, String.t()) :: t
   def runtime(type, message) when type in @runtime_types,
     do: %__MODULE__{type: type, message: message}
+
+  @doc "A bridge failure with its `reason` (see the moduledoc)."
+  @spec runtime(atom, String.t(), term) :: t
+  def runtime(type, message, reason) when type in @runtime_types,
+    do: %__MODULE__{type: type, message: message, reason: reason}
 
   @doc false
   # The worker's error map (string keys) -> struct.

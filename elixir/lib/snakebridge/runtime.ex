@@ -22,8 +22,13 @@ defmodule SnakeBridge.Runtime do
       more elements into numpy arrays without per-element conversion (default: on for
       numpy, scipy, pandas, sklearn, statsmodels; see `SnakeBridge.Runtime.Numeric`)
 
-  Idempotent calls (`descriptor.idempotent`) are retried once on a fresh worker when
-  their worker crashed.
+    * `idempotent:` `true` lets this call be retried after a worker crash (default: the
+      library's or function's `idempotent:` from the config)
+
+  Idempotent calls are retried once, after a short jittered backoff, when their worker
+  crashed (`:worker_crash`: a signal, an exit, a protocol break), never after a
+  `:timeout` and never when refused by an open circuit (`:circuit_open`); other calls
+  are never retried, so their side effects happen at most once.
 
   Elixir functions anywhere in `args` or `opts` reach Python as callables that run in
   this process (see `SnakeBridge.Runtime.Callbacks`); the timeout covers the whole call,
@@ -33,7 +38,7 @@ defmodule SnakeBridge.Runtime do
   alias SnakeBridge.{Error, Ref}
   alias SnakeBridge.Runtime.{Args, Callbacks, Numeric, Pool, Session, Telemetry}
 
-  @runtime_keys [:timeout, :session, :pool, :batch, :numeric_lists]
+  @runtime_keys [:timeout, :session, :pool, :batch, :numeric_lists, :idempotent]
 
   @type descriptor :: %{
           required(:call_type) => atom,
@@ -283,7 +288,7 @@ defmodule SnakeBridge.Runtime do
       function: descriptor.function,
       args: args,
       kwargs: Map.new(kwargs, fn {key, value} -> {Atom.to_string(key), value} end),
-      idempotent: Map.get(descriptor, :idempotent, false) == true,
+      idempotent: Keyword.get(sb, :idempotent, Map.get(descriptor, :idempotent, false)) == true,
       session: session
     }
 
@@ -299,11 +304,17 @@ defmodule SnakeBridge.Runtime do
     meta = Map.put(call, :pool, pool)
     started = Telemetry.start(meta)
 
-    {result, worker} =
+    try do
       send_request(pool, route, request, call, Keyword.get(sb, :timeout), request.idempotent)
-
-    Telemetry.stop(started, meta, worker, result)
-    result
+    rescue
+      exception ->
+        Telemetry.exception(started, meta, :error, exception, __STACKTRACE__)
+        reraise exception, __STACKTRACE__
+    else
+      {result, worker} ->
+        Telemetry.stop(started, meta, worker, result)
+        result
+    end
   end
 
   defp send_request(pool, route, request, call, timeout, retry?) do
@@ -311,18 +322,36 @@ defmodule SnakeBridge.Runtime do
     frame = :erlang.term_to_binary({request_id, request})
 
     case pool
-         |> Pool.request(route, request_id, frame, timeout)
+         |> Pool.request(route, request_id, frame, timeout, taint_key(call))
          |> Callbacks.await(pool, request_id, request) do
       {:reply, data, worker} ->
         {decode_reply(data, request_id, request, call, worker), worker}
 
-      {:error, %Error{type: :worker_crash}} when retry? ->
+      # Another worker may well succeed: the crash was the process's, not the call's
+      # limit (:timeout) nor a refusal (:circuit_open).
+      {:error, %Error{type: :worker_crash, reason: reason}} when retry? and reason != nil ->
+        backoff = 5 + :rand.uniform(20)
+
+        Telemetry.call_event(
+          :retry,
+          %{attempt: 1, backoff_ms: backoff},
+          Map.merge(call, %{pool: pool, reason: reason})
+        )
+
+        Process.sleep(backoff)
         send_request(pool, route, request, call, timeout, false)
 
       {:error, error} ->
         {{:error, %{error | call: call}}, nil}
     end
   end
+
+  # The Python function a crash is counted against: the module's function, or the
+  # method on the object's type.
+  defp taint_key(%{function: function, python_module: module}) when is_binary(function),
+    do: "#{module}.#{function}"
+
+  defp taint_key(_call), do: nil
 
   defp worker_error(map, call, worker),
     do: map |> Error.from_worker(call, worker) |> Callbacks.restore(map)

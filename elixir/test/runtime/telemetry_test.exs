@@ -78,9 +78,50 @@ defmodule SnakeBridge.Runtime.TelemetryEventsTest do
 
     assert is_integer(duration) and duration > 0
 
+    # An {:error, _} return is a :stop carrying the error, as the span convention says.
     assert {:error, _} = SnakeBridge.call("json", "loads", ["{"])
 
-    assert_receive {:telemetry, [:snakebridge, :call, :exception], %{duration: _},
+    assert_receive {:telemetry, [:snakebridge, :call, :stop], %{duration: _},
                     %{function: "loads", error: %SnakeBridge.Error{type: :value_error}}}
+
+    refute_received {:telemetry, [:snakebridge, :call, :exception], _, _}
+
+    # :exception is for raises only.
+    assert_raise FunctionClauseError, fn ->
+      SnakeBridge.call("json", "dumps", [1], snakebridge: [pool: "not an atom"])
+    end
+
+    assert_receive {:telemetry, [:snakebridge, :call, :exception], %{duration: _},
+                    %{function: "dumps", kind: :error, reason: %FunctionClauseError{}}}
+  end
+
+  test "crashes, taints, restarts, circuit refusals and retries are events" do
+    pool = start_pool(:"telemetry_#{System.unique_integer([:positive])}", circuit: [crashes: 2])
+
+    ExUnit.CaptureLog.capture_log(fn ->
+      for _ <- 1..2 do
+        assert {:error, _} =
+                 SnakeBridge.call("sbtest", "exit_with", [5],
+                   snakebridge: [pool: pool, idempotent: true]
+                 )
+      end
+    end)
+
+    assert_receive {:telemetry, [:snakebridge, :call, :retry], %{attempt: 1, backoff_ms: _},
+                    %{function: "exit_with", reason: {:exit, 5}}}
+
+    assert_receive {:telemetry, [:snakebridge, :worker, :crash], %{},
+                    %{pool: ^pool, function: "sbtest.exit_with", reason: {:exit, 5}, worker: _}}
+
+    assert_receive {:telemetry, [:snakebridge, :worker, :restart], %{}, %{pool: ^pool}}
+
+    assert_receive {:telemetry, [:snakebridge, :worker, :taint], %{crashes: 2, cool_down_ms: _},
+                    %{function: "sbtest.exit_with", reason: {:exit, 5}}}
+
+    assert {:error, %SnakeBridge.Error{type: :circuit_open}} =
+             SnakeBridge.call("sbtest", "exit_with", [5], snakebridge: [pool: pool])
+
+    assert_receive {:telemetry, [:snakebridge, :call, :circuit_open], %{retry_in_ms: _},
+                    %{pool: ^pool, function: "sbtest.exit_with", reason: {:exit, 5}}}
   end
 end

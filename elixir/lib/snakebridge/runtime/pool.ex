@@ -39,7 +39,7 @@ defmodule SnakeBridge.Runtime.Pool do
   require Logger
 
   alias SnakeBridge.Error
-  alias SnakeBridge.Runtime.{SessionTable, WorkerPort}
+  alias SnakeBridge.Runtime.{Circuit, SessionTable, Telemetry, WorkerPort}
 
   @log_prefix <<131, 104, 3, 100, 0, 3, "log">>
   @log_prefix_utf8 <<131, 104, 3, 119, 3, "log">>
@@ -52,7 +52,10 @@ defmodule SnakeBridge.Runtime.Pool do
 
   defmodule Job do
     @moduledoc false
-    # One request. Queued: `timer` is its checkout timer. In flight: `prefix` is the
+    # One request. `key` names the Python function it runs ("module.function", nil for
+    # bookkeeping requests): crashes are counted against it; `kind` is :heartbeat for the
+    # pool's own liveness probe. Queued: `checkout_by` is when it stops waiting (checked
+    # when dequeued and by the sweep; nil: never). In flight: `prefix` is the
     # reply's first bytes, `deadline` when it times out. Called back: `waiting` until
     # the caller resumes it, the caller monitored (`caller`, `monitor`) until it ends;
     # `caller: :gone` once that process died. `from` is nil for internal requests and
@@ -60,10 +63,12 @@ defmodule SnakeBridge.Runtime.Pool do
     defstruct [
       :from,
       :request_id,
+      :key,
       :frame,
       :timeout,
       :session,
-      :timer,
+      :checkout_by,
+      :kind,
       :prefix,
       :deadline,
       :caller,
@@ -78,12 +83,16 @@ defmodule SnakeBridge.Runtime.Pool do
             env: [],
             timeout: 30_000,
             checkout_timeout: 5_000,
+            heartbeat: 5_000,
+            heartbeat_timeout: 2_000,
             max_queue: 1_000,
             slots: %{},
             ports: %{},
             instances: %{},
             sessions: %SessionTable{},
             session_ttl: 300_000,
+            circuits: %{},
+            circuit_limits: nil,
             callers: %{},
             gone: %{},
             queued: 0,
@@ -133,12 +142,13 @@ defmodule SnakeBridge.Runtime.Pool do
 
   @doc """
   Sends one encoded request and waits for its reply. `route` is `{:session, id, owner}`
-  (owner pid or nil) or `{:worker, worker_id}`. Returns `{:reply, binary, worker_id}`,
+  (owner pid or nil) or `{:worker, worker_id}`; `key` names the Python function
+  (`"module.function"`) for taint (`SnakeBridge.Runtime.Circuit`). Returns `{:reply, binary, worker_id}`,
   `{:callback, binary, worker_id}` (the worker calls back: answer with `resume/4`) or
   `{:error, %SnakeBridge.Error{}}`.
   """
-  def request(pool, route, request_id, frame, timeout),
-    do: call_pool(pool, {:call, route, request_id, frame, timeout})
+  def request(pool, route, request_id, frame, timeout, key \\ nil),
+    do: call_pool(pool, {:call, route, request_id, frame, timeout, key})
 
   @doc """
   Answers a callback: `frame` goes to the worker whose job `request_id` called back, and
@@ -172,6 +182,13 @@ defmodule SnakeBridge.Runtime.Pool do
   @doc "Pool state for tests and diagnostics: worker ids, OS pids, queue lengths."
   def info(pool), do: GenServer.call(process_name(pool), :info)
 
+  @doc """
+  The functions that crashed workers of this pool: one map per function with its
+  circuit's `state` (`:closed`, `:open`, `:half_open`), the last crash `reason`, the
+  number of `crashes` and `retry_in_ms` (nil when closed). See `SnakeBridge.Runtime.Circuit`.
+  """
+  def circuits(pool), do: GenServer.call(process_name(pool), :circuits)
+
   # ---------------------------------------------------------------- server
 
   @impl true
@@ -201,10 +218,14 @@ defmodule SnakeBridge.Runtime.Pool do
       timeout: Keyword.get(opts, :timeout, 30_000),
       checkout_timeout: Keyword.get(opts, :checkout_timeout, 5_000),
       max_queue: Keyword.get(opts, :max_queue, 1_000),
-      session_ttl: Keyword.get(opts, :session_ttl, 300_000)
+      session_ttl: Keyword.get(opts, :session_ttl, 300_000),
+      heartbeat: Keyword.get(opts, :heartbeat, 5_000),
+      heartbeat_timeout: Keyword.get(opts, :heartbeat_timeout, 2_000),
+      circuit_limits: Circuit.limits(opts[:circuit], Circuit.defaults())
     }
 
     schedule_sweep(state)
+    schedule_heartbeat(state)
 
     case settings.python do
       {:ok, _python} ->
@@ -233,30 +254,30 @@ defmodule SnakeBridge.Runtime.Pool do
       queue: :queue.new(),
       failures: 0,
       last_error: nil,
-      sessions: 0
+      sessions: 0,
+      oom_kills: nil
     }
   end
 
   @impl true
-  def handle_call({:call, route, request_id, frame, timeout}, from, state) do
-    cond do
-      state.unavailable ->
-        {:reply, {:error, Error.runtime(:python_unavailable, state.unavailable)}, state}
+  def handle_call({:call, route, request_id, frame, timeout, key}, from, state) do
+    with nil <- state.unavailable,
+         {:ok, state} <- check_circuit(state, key),
+         {:ok, index, state} <- pick_slot(state, route) do
+      submit(state, index, %Job{
+        from: from,
+        request_id: request_id,
+        key: key,
+        frame: frame,
+        timeout: timeout || state.timeout,
+        session: route_session(route)
+      })
+    else
+      message when is_binary(message) ->
+        {:reply, {:error, Error.runtime(:python_unavailable, message)}, state}
 
-      true ->
-        case pick_slot(state, route) do
-          {:ok, index, state} ->
-            submit(state, index, %Job{
-              from: from,
-              request_id: request_id,
-              frame: frame,
-              timeout: timeout || state.timeout,
-              session: route_session(route)
-            })
-
-          {:error, error, state} ->
-            {:reply, {:error, error}, state}
-        end
+      {:error, error, state} ->
+        {:reply, {:error, error}, state}
     end
   end
 
@@ -270,6 +291,9 @@ defmodule SnakeBridge.Runtime.Pool do
       _ -> {:reply, {:error, gone_error(state, worker)}, state}
     end
   end
+
+  def handle_call(:circuits, _from, state),
+    do: {:reply, Circuit.report(state.circuits, now()), state}
 
   def handle_call(:info, _from, state) do
     workers =
@@ -311,11 +335,11 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   def handle_info({port, {:exit_status, status}}, state) when is_port(port) do
-    {:noreply, worker_exited(state, port, "exited with status #{status}")}
+    {:noreply, worker_exited(state, port, {:status, status})}
   end
 
   def handle_info({:EXIT, port, reason}, state) when is_port(port) do
-    {:noreply, worker_exited(state, port, "port closed: #{inspect(reason)}")}
+    {:noreply, worker_exited(state, port, {:port, reason})}
   end
 
   def handle_info({:EXIT, _pid, reason}, state) when reason in [:normal, :shutdown] do
@@ -327,27 +351,37 @@ defmodule SnakeBridge.Runtime.Pool do
   # One sweep timer per pool instead of a timer per call (starting and cancelling a
   # timer for every call is a measurable share of a trivial call's cost).
   def handle_info(:tick, state) do
-    now = System.monotonic_time(:millisecond)
+    now = now()
 
     state =
-      Enum.reduce(state.slots, %{state | ticking: false}, fn
-        {index, %{current: %Job{request_id: request_id, deadline: deadline}}}, acc
-        when deadline <= now ->
-          expire(acc, index, request_id)
+      Enum.reduce(state.slots, %{state | ticking: false}, fn {index, slot}, acc ->
+        acc = expire_queued(acc, index, now)
 
-        _, acc ->
-          acc
+        case slot.current do
+          %Job{request_id: request_id, deadline: deadline} when deadline <= now ->
+            expire(acc, index, request_id)
+
+          _ ->
+            acc
+        end
       end)
 
     {:noreply, ensure_tick(state)}
   end
 
-  def handle_info({:call_timeout, index, request_id}, state) do
-    {:noreply, expire(state, index, request_id)}
-  end
+  # Idle workers must answer a cheap request within heartbeat_timeout: one stuck in C
+  # code holding the GIL never does, and is replaced before a call lands on it. Busy
+  # workers are judged by their call's timeout.
+  def handle_info(:heartbeat, state) do
+    state =
+      Enum.reduce(state.slots, state, fn {index, slot}, acc ->
+        if slot.status == :ready and slot.current == nil and :queue.is_empty(slot.queue),
+          do: dispatch(acc, index, heartbeat_job(acc)),
+          else: acc
+      end)
 
-  def handle_info({:checkout_timeout, index, request_id}, state) do
-    checkout_expired(state, index, request_id)
+    schedule_heartbeat(state)
+    {:noreply, state}
   end
 
   def handle_info({:restart_worker, index}, state) do
@@ -388,7 +422,9 @@ defmodule SnakeBridge.Runtime.Pool do
   defp ensure_tick(%{ticking: true} = state), do: state
 
   defp ensure_tick(state) do
-    if Enum.any?(state.slots, fn {_index, slot} -> slot.current != nil end) do
+    if Enum.any?(state.slots, fn {_index, slot} ->
+         slot.current != nil or not :queue.is_empty(slot.queue)
+       end) do
       Process.send_after(self(), :tick, @tick)
       %{state | ticking: true}
     else
@@ -400,6 +436,16 @@ defmodule SnakeBridge.Runtime.Pool do
     slot = state.slots[index]
 
     case slot.current do
+      %Job{request_id: ^request_id, kind: :heartbeat} = job ->
+        Logger.warning(
+          "SnakeBridge: Python worker #{slot.worker} #{WorkerPort.describe(:hang)}: no answer " <>
+            "within #{job.timeout} ms; it was killed and replaced",
+          snakebridge_worker: slot.worker
+        )
+
+        Telemetry.worker(:hang, %{timeout_ms: job.timeout}, worker_meta(state, slot, nil, :hang))
+        state |> kill_worker(index) |> start_worker(index)
+
       %Job{request_id: ^request_id} = job ->
         # A nested call's deadline is the outer call's: name the limit that was set.
         timeout = List.last(slot.stack, job).timeout
@@ -415,10 +461,12 @@ defmodule SnakeBridge.Runtime.Pool do
             "the Python call did not finish within #{timeout} ms#{callbacks}; its worker " <>
               "#{slot.worker} was stopped and replaced (refs it held are gone). Raise the " <>
               "limit with `snakebridge: [timeout: ms]` in the call's opts or " <>
-              "`config :snakebridge, timeout: ms`"
+              "`config :snakebridge, timeout: ms`",
+            :timeout
           )
 
         reply(job.from, {:error, error})
+        crash_event(state, slot, job, :timeout)
         state |> abandon(index, error) |> kill_worker(index) |> start_worker(index)
 
       _ ->
@@ -426,34 +474,46 @@ defmodule SnakeBridge.Runtime.Pool do
     end
   end
 
-  defp checkout_expired(state, index, request_id) do
+  # Queued calls past their checkout deadline get :pool_overloaded. They sit in arrival
+  # order with one checkout_timeout, so the expired ones are at the front.
+  defp expire_queued(state, index, now) do
     slot = state.slots[index]
 
-    {expired, rest} =
-      slot.queue
-      |> :queue.to_list()
-      |> Enum.split_with(fn %Job{request_id: id} -> id == request_id end)
+    case :queue.peek(slot.queue) do
+      {:value, %Job{checkout_by: by, from: from}} when is_integer(by) and by <= now ->
+        queue = :queue.drop(slot.queue)
+        reply(from, {:error, checkout_error(state, :queue.len(queue))})
+        state = %{put_slot(state, index, %{slot | queue: queue}) | queued: state.queued - 1}
+        expire_queued(state, index, now)
 
-    case expired do
-      [%Job{from: from}] ->
-        reply(
-          from,
-          {:error,
-           Error.runtime(
-             :pool_overloaded,
-             "no Python worker of pool #{inspect(state.name)} became free within " <>
-               "#{state.checkout_timeout} ms (#{length(rest)} calls still queued for it); " <>
-               "raise `size:` or `checkout_timeout:` of the pool, or send fewer concurrent calls"
-           )}
-        )
-
-        slots = Map.put(state.slots, index, %{slot | queue: :queue.from_list(rest)})
-        {:noreply, %{state | slots: slots, queued: state.queued - 1}}
-
-      [] ->
-        {:noreply, state}
+      _ ->
+        state
     end
   end
+
+  defp checkout_error(state, still_queued) do
+    Error.runtime(
+      :pool_overloaded,
+      "no Python worker of pool #{inspect(state.name)} became free within " <>
+        "#{state.checkout_timeout} ms (#{still_queued} calls still queued for it); " <>
+        "raise `size:` or `checkout_timeout:` of the pool, or send fewer concurrent calls"
+    )
+  end
+
+  defp heartbeat_job(state) do
+    request_id = :erlang.unique_integer([:positive])
+    request = %{call_type: :stats, session: "", args: [], kwargs: %{}}
+
+    %Job{
+      request_id: request_id,
+      frame: :erlang.term_to_binary({request_id, request}),
+      timeout: state.heartbeat_timeout,
+      kind: :heartbeat
+    }
+  end
+
+  defp schedule_heartbeat(%{heartbeat: false}), do: :ok
+  defp schedule_heartbeat(%{heartbeat: ms}), do: Process.send_after(self(), :heartbeat, ms)
 
   @impl true
   def terminate(_reason, state) do
@@ -576,7 +636,7 @@ defmodule SnakeBridge.Runtime.Pool do
 
   # ---------------------------------------------------------------- queueing
 
-  defp submit(state, index, %Job{from: from, request_id: request_id} = job) do
+  defp submit(state, index, %Job{from: from} = job) do
     slot = state.slots[index]
 
     cond do
@@ -600,16 +660,9 @@ defmodule SnakeBridge.Runtime.Pool do
           )}, state}
 
       true ->
-        timer =
-          Process.send_after(
-            self(),
-            {:checkout_timeout, index, request_id},
-            state.checkout_timeout
-          )
-
-        queue = :queue.in(%{job | timer: timer}, slot.queue)
+        queue = :queue.in(%{job | checkout_by: now() + state.checkout_timeout}, slot.queue)
         slots = Map.put(state.slots, index, %{slot | queue: queue})
-        {:noreply, %{state | slots: slots, queued: state.queued + 1}}
+        {:noreply, ensure_tick(%{state | slots: slots, queued: state.queued + 1})}
     end
   end
 
@@ -660,20 +713,24 @@ defmodule SnakeBridge.Runtime.Pool do
     slot = state.slots[index]
 
     case :queue.out(slot.queue) do
-      {{:value, %Job{from: from, timer: timer} = job}, queue} ->
-        if timer, do: Process.cancel_timer(timer)
-
+      {{:value, %Job{from: from, checkout_by: by} = job}, queue} ->
         state = %{
           state
           | slots: Map.put(state.slots, index, %{slot | queue: queue}),
             queued: state.queued - 1
         }
 
-        # A caller that died while waiting needs no answer: skip its work.
-        if caller_gone?(from) do
-          next_job(state, index)
-        else
-          dispatch(state, index, job)
+        cond do
+          # A caller that died while waiting needs no answer: skip its work.
+          caller_gone?(from) ->
+            next_job(state, index)
+
+          is_integer(by) and by <= now() ->
+            reply(from, {:error, checkout_error(state, :queue.len(queue))})
+            next_job(state, index)
+
+          true ->
+            dispatch(state, index, job)
         end
 
       {:empty, _} ->
@@ -707,6 +764,7 @@ defmodule SnakeBridge.Runtime.Pool do
       {%Job{prefix: id, waiting: false} = job, <<131, 104, arity, rest::binary>>}
       when arity in [2, 3] and binary_part(rest, 0, byte_size(id)) == id ->
         reply(job.from, {:reply, data, slot.worker})
+        state = %{state | circuits: Circuit.success(state.circuits, job.key)}
         # A 3-tuple reply says the call left refs in its session: only such sessions
         # need a release_session frame when they end.
         if arity == 3 do
@@ -886,6 +944,7 @@ defmodule SnakeBridge.Runtime.Pool do
         worker: worker,
         status: :starting,
         os_pid: WorkerPort.os_pid(port),
+        oom_kills: WorkerPort.oom_kills(),
         current: nil,
         stack: []
     }
@@ -922,7 +981,7 @@ defmodule SnakeBridge.Runtime.Pool do
     }
   end
 
-  defp worker_exited(state, port, why) do
+  defp worker_exited(state, port, exit) do
     case Map.fetch(state.ports, port) do
       :error ->
         state
@@ -931,6 +990,19 @@ defmodule SnakeBridge.Runtime.Pool do
         slot = state.slots[index]
         was_ready = slot.status == :ready
 
+        {reason, why} =
+          case exit do
+            {:status, status} ->
+              reason = WorkerPort.crash_reason(status, slot.oom_kills)
+              {reason, WorkerPort.describe(reason)}
+
+            {:port, _} = reason ->
+              {reason, WorkerPort.describe(reason)}
+          end
+
+        running =
+          if slot.current, do: " while running #{slot.current.key || "a request"}", else: ""
+
         message =
           cond do
             slot.stack != [] or match?(%Job{waiting: true}, slot.current) ->
@@ -938,33 +1010,36 @@ defmodule SnakeBridge.Runtime.Pool do
                 "Elixir callback (refs it held are gone; the worker is being replaced)"
 
             was_ready ->
-              "Python worker #{slot.worker} #{why} while running this call " <>
+              "Python worker #{slot.worker} #{why}#{running} " <>
                 "(refs it held are gone; the worker is being replaced)"
 
             true ->
               "Python worker #{slot.worker} #{why} before it was ready; check that " <>
                 "#{elem(state.settings.python, 1)} can run `python -m snakebridge.runtime.worker` " <>
-                "(run `mix snakebridge.setup`), and see the worker's stderr above"
+                "(run `mix snakebridge.setup`), and see the worker's last words above"
           end
 
-        state =
-          case slot.current do
-            %Job{from: from} ->
-              error = Error.runtime(:worker_crash, message)
-              reply(from, {:error, error})
-              abandon(state, index, error)
+        words = WorkerPort.take_last_words(slot.worker)
 
-            nil ->
-              state
-          end
-
-        Logger.warning("SnakeBridge: " <> message, snakebridge_worker: slot.worker)
-
-        if words = WorkerPort.take_last_words(slot.worker) do
+        if words do
           Logger.error("SnakeBridge worker #{slot.worker} #{why}; its last words:\n" <> words,
             snakebridge_worker: slot.worker
           )
         end
+
+        state =
+          case slot.current do
+            %Job{from: from} = job ->
+              error = %{Error.runtime(:worker_crash, message, reason) | worker: slot.worker}
+              reply(from, {:error, error})
+              state |> abandon(index, error) |> taint(slot, job, reason)
+
+            nil ->
+              Telemetry.worker(:crash, %{}, worker_meta(state, slot, nil, reason))
+              state
+          end
+
+        Logger.warning("SnakeBridge: " <> message, snakebridge_worker: slot.worker)
 
         failures = if was_ready, do: 0, else: slot.failures + 1
 
@@ -989,6 +1064,7 @@ defmodule SnakeBridge.Runtime.Pool do
         state = if failures >= 2, do: fail_queue(state, index, message), else: state
 
         if failures == 0 do
+          Telemetry.worker(:restart, %{}, worker_meta(state, slot, nil, reason))
           start_worker(state, index)
         else
           backoff = min(100 * Integer.pow(2, failures), @max_backoff)
@@ -998,11 +1074,94 @@ defmodule SnakeBridge.Runtime.Pool do
     end
   end
 
+  # ---------------------------------------------------------------- taint
+
+  defp check_circuit(state, key) do
+    case Circuit.check(state.circuits, key, now()) do
+      :ok ->
+        {:ok, state}
+
+      {:probe, circuits} ->
+        {:ok, %{state | circuits: circuits}}
+
+      {:open, circuit} ->
+        Telemetry.call_event(:circuit_open, %{retry_in_ms: max(circuit.until - now(), 0)}, %{
+          pool: state.name,
+          function: key,
+          reason: circuit.reason
+        })
+
+        {:error, circuit_error(key, circuit), state}
+    end
+  end
+
+  defp circuit_error(key, circuit) do
+    retry_in = max(circuit.until - now(), 0)
+
+    probe =
+      if circuit.state == :half_open,
+        do: "a probe call is running now; the next one is allowed in #{retry_in} ms",
+        else: "one probe call will be let through in #{retry_in} ms"
+
+    Error.runtime(
+      :circuit_open,
+      "#{key} is refused: it crashed its Python worker #{circuit.total} times (last: " <>
+        "#{reason_name(circuit.reason)}), so its circuit is open; #{probe}. Other functions are " <>
+        "unaffected. Fix the input that crashes it, or raise the pool's `circuit:` limits; " <>
+        "SnakeBridge.Runtime.Pool.circuits/1 lists tainted functions",
+      circuit.reason
+    )
+  end
+
+  defp reason_name({:exit, status}), do: "exit status #{status}"
+  defp reason_name(reason), do: to_string(reason)
+
+  # The worker died running `job`: its function is counted (a timeout is the call's own
+  # limit, not a crash: it is not).
+  defp taint(state, slot, job, reason) do
+    crash_event(state, slot, job, reason)
+
+    if job.key != nil and reason != :timeout do
+      {circuits, event, circuit} =
+        Circuit.crash(state.circuits, job.key, reason, now(), state.circuit_limits)
+
+      if event in [:opened, :reopened] do
+        Logger.warning(
+          "SnakeBridge: #{job.key} crashed its worker #{circuit.total} times; calls to it are " <>
+            "refused for #{circuit.cool_down} ms",
+          snakebridge_worker: slot.worker
+        )
+
+        Telemetry.worker(
+          :taint,
+          %{crashes: circuit.total, cool_down_ms: circuit.cool_down},
+          worker_meta(state, slot, job, reason)
+        )
+      end
+
+      %{state | circuits: circuits}
+    else
+      state
+    end
+  end
+
+  defp crash_event(state, slot, job, reason),
+    do: Telemetry.worker(:crash, %{}, worker_meta(state, slot, job, reason))
+
+  defp worker_meta(state, slot, job, reason) do
+    %{
+      pool: state.name,
+      worker: slot.worker,
+      os_pid: slot.os_pid,
+      function: job && job.key,
+      reason: reason
+    }
+  end
+
   defp fail_queue(state, index, message) do
     slot = state.slots[index]
 
-    for %Job{from: from, timer: timer} <- :queue.to_list(slot.queue) do
-      if timer, do: Process.cancel_timer(timer)
+    for %Job{from: from} <- :queue.to_list(slot.queue) do
       reply(from, {:error, Error.runtime(:worker_crash, message)})
     end
 

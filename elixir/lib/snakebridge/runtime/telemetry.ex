@@ -3,11 +3,30 @@ defmodule SnakeBridge.Runtime.Telemetry do
   Call events, through `:telemetry` when the host application has it (no hard
   dependency: hex packages are optional for SnakeBridge users).
 
-  Events: `[:snakebridge, :call, :start]` (`%{system_time: t}`),
-  `[:snakebridge, :call, :stop]` (`%{duration: native}`) and
-  `[:snakebridge, :call, :exception]` (`%{duration: native}`, metadata adds `:error`)
-  when the call returned `{:error, _}`. Metadata: `:library`, `:python_module`,
-  `:function`, `:call_type`, `:pool`, `:worker`.
+  Call events (emitted in the calling process):
+
+    * `[:snakebridge, :call, :start]`, measurements `%{system_time: t}`;
+    * `[:snakebridge, :call, :stop]`, `%{duration: native}`, for every call that
+      returned, `{:error, _}` included (metadata `:error` is the `%SnakeBridge.Error{}`
+      then, else absent), as the `:telemetry` span convention says;
+    * `[:snakebridge, :call, :exception]`, `%{duration: native}`, only when the call
+      raised (metadata adds `:kind`, `:reason`, `:stacktrace`);
+    * `[:snakebridge, :call, :retry]`, `%{attempt: n, backoff_ms: ms}`, before an
+      idempotent call is sent again after its worker crashed (metadata adds `:reason`).
+
+  Metadata: `:library`, `:python_module`, `:function`, `:call_type`, `:pool`, `:worker`.
+
+  Pool events (emitted in the pool process); metadata `:pool`, `:worker` (its id),
+  `:os_pid`, `:function` (`"module.function"` running at the time, or nil) and `:reason`
+  (a crash reason, see `SnakeBridge.Error`):
+
+    * `[:snakebridge, :worker, :crash]`, `%{}`: a worker died (or was killed for a
+      timeout: reason `:timeout`);
+    * `[:snakebridge, :worker, :restart]`, `%{}`: a replacement worker is starting;
+    * `[:snakebridge, :worker, :taint]`, `%{crashes: n, cool_down_ms: ms}`: a function's
+      circuit opened (`SnakeBridge.Runtime.Circuit`);
+    * `[:snakebridge, :call, :circuit_open]`, `%{retry_in_ms: ms}`: a call was refused by
+      an open circuit (metadata `:pool`, `:function`, `:reason`).
 
   Without `:telemetry`, set `config :snakebridge, log_calls: true` to get one
   `Logger.debug` line per call carrying the same fields as Logger metadata
@@ -52,7 +71,7 @@ defmodule SnakeBridge.Runtime.Telemetry do
   defp emit(:telemetry, duration, meta, {:error, error}),
     do:
       apply(:telemetry, :execute, [
-        [:snakebridge, :call, :exception],
+        [:snakebridge, :call, :stop],
         %{duration: duration},
         Map.put(meta, :error, error)
       ])
@@ -73,6 +92,35 @@ defmodule SnakeBridge.Runtime.Telemetry do
       snakebridge_worker: meta.worker,
       snakebridge_duration_us: us
     )
+  end
+
+  @doc false
+  # The call raised (`kind`, `reason`, `stack` as caught).
+  def exception(nil, _meta, _kind, _reason, _stack), do: :ok
+
+  def exception(started, meta, kind, reason, stack) do
+    if backend() == :telemetry do
+      apply(:telemetry, :execute, [
+        [:snakebridge, :call, :exception],
+        %{duration: System.monotonic_time() - started},
+        Map.merge(meta, %{kind: kind, reason: reason, stacktrace: stack})
+      ])
+    end
+
+    :ok
+  end
+
+  @doc false
+  def worker(event, measurements, meta),
+    do: execute([:snakebridge, :worker, event], measurements, meta)
+
+  @doc false
+  def call_event(event, measurements, meta),
+    do: execute([:snakebridge, :call, event], measurements, meta)
+
+  defp execute(name, measurements, meta) do
+    if backend() == :telemetry, do: apply(:telemetry, :execute, [name, measurements, meta])
+    :ok
   end
 
   # Checked once per VM and cached: telemetry can't appear later without a restart.

@@ -104,6 +104,73 @@ defmodule SnakeBridge.Runtime.WorkerPort do
     if text == "", do: nil, else: text
   end
 
+  @doc """
+  Why a worker's process ended, from its exit status (a port reports a death by signal
+  N as 128 + N) and, for SIGKILL, the kernel's OOM-kill counter (`oom_kills/0` when the
+  worker started, and now): `:segfault`, `:abort`, `:bus_error`, `:oom_killed`,
+  `:killed` or `{:exit, status}`.
+  """
+  @spec crash_reason(non_neg_integer, non_neg_integer | nil) :: atom | {:exit, integer}
+  def crash_reason(status, oom_kills_at_start) do
+    case status do
+      139 -> :segfault
+      134 -> :abort
+      135 -> :bus_error
+      137 -> if oom_killed?(oom_kills_at_start), do: :oom_killed, else: :killed
+      signal when signal > 128 and signal < 128 + 65 -> :killed
+      status -> {:exit, status}
+    end
+  end
+
+  defp oom_killed?(nil), do: false
+  defp oom_killed?(before), do: (oom_kills() || before) > before
+
+  @doc """
+  The kernel's count of OOM kills in this machine's memory cgroup (v2 `memory.events`,
+  v1 `memory.oom_control`), nil where it does not say.
+  """
+  @spec oom_kills() :: non_neg_integer | nil
+  def oom_kills do
+    Enum.find_value(
+      ["/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"],
+      fn path ->
+        with {:ok, text} <- File.read(path),
+             [_, count] <- Regex.run(~r/^oom_kill (\d+)$/m, text),
+             do: String.to_integer(count),
+             else: (_ -> nil)
+      end
+    )
+  end
+
+  @doc "What a crash reason means, and what to do about it, for error messages."
+  @spec describe(atom | {:exit, integer}) :: String.t()
+  def describe(:segfault),
+    do: "crashed with a segmentation fault (SIGSEGV: a C extension failed, often on this input)"
+
+  def describe(:abort),
+    do: "aborted (SIGABRT: a C library hit a failed assertion or a fatal error)"
+
+  def describe(:bus_error),
+    do:
+      "crashed with a bus error (SIGBUS: a bad memory access, e.g. a truncated memory-mapped file)"
+
+  def describe(:oom_killed),
+    do:
+      "was killed by the kernel's OOM killer (memory ran out; make the call use less, or " <>
+        "set the pool's max_memory_mb: to recycle workers that grow)"
+
+  def describe(:killed), do: "was killed by a signal from outside (kill -9 or the like)"
+
+  def describe(:protocol),
+    do: "broke the frame protocol (something wrote to its protocol file descriptor)"
+
+  def describe(:hang), do: "stopped answering heartbeats while idle (stuck holding the GIL)"
+
+  def describe({:exit, status}),
+    do: "exited with status #{status} (os._exit or exit() from C code)"
+
+  def describe({:port, reason}), do: "lost its port (#{inspect(reason)})"
+
   @doc "Sends a worker's `{:log, level, text}` frame to Logger, tagged with its id."
   @spec forward_log(binary, String.t(), atom) :: :ok
   def forward_log(data, worker, pool) do

@@ -46,6 +46,17 @@ def crash():
     os._exit(3)
 
 
+def hold_gil_later(delay, seconds):
+    """Returns at once; then a thread takes the GIL in C code: the worker looks idle."""
+
+    def later():
+        time.sleep(delay)
+        ctypes.PyDLL(None).sleep(int(seconds))
+
+    threading.Thread(target=later, daemon=True).start()
+    return True
+
+
 def die_saying(text):
     with open(os.environ["SNAKEBRIDGE_LAST_WORDS"], "a") as words:
         words.write(text)
