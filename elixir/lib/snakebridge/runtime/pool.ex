@@ -93,6 +93,10 @@ defmodule SnakeBridge.Runtime.Pool do
             session_ttl: 300_000,
             circuits: %{},
             circuit_limits: nil,
+            spares: %{},
+            spare_count: 0,
+            spare_failures: 0,
+            limits: %{},
             callers: %{},
             gone: %{},
             queued: 0,
@@ -221,7 +225,14 @@ defmodule SnakeBridge.Runtime.Pool do
       session_ttl: Keyword.get(opts, :session_ttl, 300_000),
       heartbeat: Keyword.get(opts, :heartbeat, 5_000),
       heartbeat_timeout: Keyword.get(opts, :heartbeat_timeout, 2_000),
-      circuit_limits: Circuit.limits(opts[:circuit], Circuit.defaults())
+      circuit_limits: Circuit.limits(opts[:circuit], Circuit.defaults()),
+      spare_count: Keyword.get(opts, :spares, 0),
+      limits: %{
+        max_calls: Keyword.get(opts, :max_calls),
+        max_age: Keyword.get(opts, :max_age),
+        max_memory_kb: opts[:max_memory_mb] && opts[:max_memory_mb] * 1024,
+        drain_timeout: Keyword.get(opts, :drain_timeout, 60_000)
+      }
     }
 
     schedule_sweep(state)
@@ -233,7 +244,7 @@ defmodule SnakeBridge.Runtime.Pool do
         state = %{state | slots: slots}
         # All workers are spawned now and become ready concurrently (ports are async).
         state = Enum.reduce(1..state.size, state, fn index, acc -> start_worker(acc, index) end)
-        {:ok, state}
+        {:ok, Enum.reduce(1..state.spare_count//1, state, fn _, acc -> start_spare(acc) end)}
 
       {:error, message} ->
         {:ok, %{state | unavailable: message}}
@@ -255,7 +266,11 @@ defmodule SnakeBridge.Runtime.Pool do
       failures: 0,
       last_error: nil,
       sessions: 0,
-      oom_kills: nil
+      oom_kills: nil,
+      calls: 0,
+      started: nil,
+      rss_kb: nil,
+      draining: nil
     }
   end
 
@@ -307,7 +322,10 @@ defmodule SnakeBridge.Runtime.Pool do
           in_callback: match?(%Job{waiting: true}, slot.current),
           depth: if(slot.current, do: length(slot.stack) + 1, else: 0),
           queued: :queue.len(slot.queue),
-          sessions: slot.sessions
+          sessions: slot.sessions,
+          calls: slot.calls,
+          rss_kb: slot.rss_kb,
+          draining: slot.draining != nil
         }
       end
 
@@ -317,6 +335,10 @@ defmodule SnakeBridge.Runtime.Pool do
        size: state.size,
        workers: workers,
        sessions: SessionTable.size(state.sessions),
+       spares:
+         for {_port, spare} <- state.spares do
+           %{worker: spare.worker, os_pid: spare.os_pid, status: spare.status}
+         end,
        unavailable: state.unavailable
      }, state}
   end
@@ -329,9 +351,16 @@ defmodule SnakeBridge.Runtime.Pool do
   @impl true
   def handle_info({port, {:data, data}}, state) when is_port(port) do
     case Map.fetch(state.ports, port) do
+      {:ok, :spare} -> {:noreply, spare_frame(state, port, data)}
       {:ok, index} -> {:noreply, handle_frame(state, index, data)}
       :error -> {:noreply, state}
     end
+  end
+
+  def handle_info(:start_spare, state) do
+    if map_size(state.spares) < state.spare_count,
+      do: {:noreply, start_spare(state)},
+      else: {:noreply, state}
   end
 
   def handle_info({port, {:exit_status, status}}, state) when is_port(port) do
@@ -375,9 +404,13 @@ defmodule SnakeBridge.Runtime.Pool do
   def handle_info(:heartbeat, state) do
     state =
       Enum.reduce(state.slots, state, fn {index, slot}, acc ->
-        if slot.status == :ready and slot.current == nil and :queue.is_empty(slot.queue),
-          do: dispatch(acc, index, heartbeat_job(acc)),
-          else: acc
+        idle? = slot.status == :ready and slot.current == nil and :queue.is_empty(slot.queue)
+
+        case idle? && rotation_due(acc, slot) do
+          reason when reason not in [nil, false] -> rotate_or_drain(acc, index, reason)
+          false -> acc
+          nil -> dispatch(acc, index, heartbeat_job(acc))
+        end
       end)
 
     schedule_heartbeat(state)
@@ -520,6 +553,7 @@ defmodule SnakeBridge.Runtime.Pool do
     SnakeBridge.Runtime.unregister_pool(state.name)
     SnakeBridge.Runtime.Callbacks.erase_registry(state.name)
     for {index, _slot} <- state.slots, do: kill_worker(state, index)
+    for {port, spare} <- state.spares, do: WorkerPort.close(port, spare.os_pid, false)
     :ok
   end
 
@@ -560,7 +594,7 @@ defmodule SnakeBridge.Runtime.Pool do
   defp least_loaded(state) do
     {index, _slot} =
       Enum.min_by(state.slots, fn {index, slot} ->
-        {if(slot.status == :ready, do: 0, else: 1),
+        {if(slot.draining, do: 1, else: 0), if(slot.status == :ready, do: 0, else: 1),
          if(slot.current, do: 1, else: 0) + :queue.len(slot.queue), slot.sessions, index}
       end)
 
@@ -706,7 +740,8 @@ defmodule SnakeBridge.Runtime.Pool do
     # without decoding it.
     <<131, id::binary>> = :erlang.term_to_binary(request_id)
     current = %{job | prefix: id, deadline: deadline}
-    ensure_tick(%{state | slots: Map.put(state.slots, index, %{slot | current: current})})
+    slot = %{slot | current: current, calls: slot.calls + if(job.kind, do: 0, else: 1)}
+    ensure_tick(%{state | slots: Map.put(state.slots, index, slot)})
   end
 
   defp next_job(state, index) do
@@ -765,6 +800,7 @@ defmodule SnakeBridge.Runtime.Pool do
       when arity in [2, 3] and binary_part(rest, 0, byte_size(id)) == id ->
         reply(job.from, {:reply, data, slot.worker})
         state = %{state | circuits: Circuit.success(state.circuits, job.key)}
+        slot = if job.kind == :heartbeat, do: %{slot | rss_kb: rss_kb(data)}, else: slot
         # A 3-tuple reply says the call left refs in its session: only such sessions
         # need a release_session frame when they end.
         if arity == 3 do
@@ -785,8 +821,16 @@ defmodule SnakeBridge.Runtime.Pool do
   # again, else the next queued job runs.
   defp finish(state, index, slot, %Job{monitor: nil}) do
     case slot.stack do
-      [] -> next_job(%{state | slots: Map.put(state.slots, index, %{slot | current: nil})}, index)
-      _ -> finish_nested(state, index, slot)
+      [] ->
+        state = put_slot(state, index, %{slot | current: nil})
+
+        case rotation_due(state, state.slots[index]) do
+          nil -> next_job(state, index)
+          reason -> rotate_or_drain(state, index, reason)
+        end
+
+      _ ->
+        finish_nested(state, index, slot)
     end
   end
 
@@ -934,6 +978,13 @@ defmodule SnakeBridge.Runtime.Pool do
   # ---------------------------------------------------------------- workers
 
   defp start_worker(state, index) do
+    case Enum.find(state.spares, fn {_port, spare} -> spare.status == :ready end) do
+      {port, spare} -> swap_in(state, index, port, spare)
+      nil -> spawn_worker(state, index)
+    end
+  end
+
+  defp spawn_worker(state, index) do
     slot = state.slots[index]
     worker = "#{state.name}:#{index}:#{Base.encode16(:crypto.strong_rand_bytes(3), case: :lower)}"
     port = WorkerPort.open(state.settings, state.env, worker, state.name)
@@ -946,7 +997,11 @@ defmodule SnakeBridge.Runtime.Pool do
         os_pid: WorkerPort.os_pid(port),
         oom_kills: WorkerPort.oom_kills(),
         current: nil,
-        stack: []
+        stack: [],
+        calls: 0,
+        started: now(),
+        rss_kb: nil,
+        draining: nil
     }
 
     %{
@@ -955,6 +1010,166 @@ defmodule SnakeBridge.Runtime.Pool do
         ports: Map.put(state.ports, port, index),
         instances: Map.put(state.instances, worker, index)
     }
+  end
+
+  # ---------------------------------------------------------------- spares and rotation
+
+  # A spare is a started worker outside the slots, its libraries imported: a crash, a
+  # timeout or a rotation swaps it in at once instead of waiting for a new interpreter.
+  defp start_spare(state) do
+    worker = "#{state.name}:spare:#{Base.encode16(:crypto.strong_rand_bytes(3), case: :lower)}"
+    port = WorkerPort.open(state.settings, state.env, worker, state.name)
+
+    spare = %{
+      worker: worker,
+      os_pid: WorkerPort.os_pid(port),
+      oom_kills: WorkerPort.oom_kills(),
+      status: :starting,
+      started: now()
+    }
+
+    %{
+      state
+      | spares: Map.put(state.spares, port, spare),
+        ports: Map.put(state.ports, port, :spare)
+    }
+  end
+
+  defp spare_frame(state, port, <<@log_prefix, _::binary>> = data),
+    do: spare_log(state, port, data)
+
+  defp spare_frame(state, port, <<@log_prefix_utf8, _::binary>> = data),
+    do: spare_log(state, port, data)
+
+  defp spare_frame(state, port, data) do
+    spare = state.spares[port]
+
+    case WorkerPort.safe_decode(data) do
+      {:ready, info} when is_map(info) and spare.status == :starting ->
+        spares = Map.put(state.spares, port, %{spare | status: :ready})
+        %{state | spares: spares, spare_failures: 0}
+
+      _other ->
+        Logger.warning("SnakeBridge spare worker #{spare.worker} wrote a stray frame; dropped")
+        state
+    end
+  end
+
+  defp spare_log(state, port, data) do
+    WorkerPort.forward_log(data, state.spares[port].worker, state.name)
+    state
+  end
+
+  defp spare_exited(state, port, exit) do
+    {spare, spares} = Map.pop(state.spares, port)
+    words = WorkerPort.take_last_words(spare.worker)
+
+    Logger.warning(
+      "SnakeBridge: spare worker #{spare.worker} exited (#{inspect(exit)}) before it was used" <>
+        if(words, do: "; its last words:\n" <> words, else: "")
+    )
+
+    failures = if spare.status == :ready, do: 0, else: state.spare_failures + 1
+    Process.send_after(self(), :start_spare, min(100 * Integer.pow(2, failures), @max_backoff))
+    %{state | spares: spares, ports: Map.delete(state.ports, port), spare_failures: failures}
+  end
+
+  defp swap_in(state, index, port, spare) do
+    slot = %{
+      state.slots[index]
+      | port: port,
+        worker: spare.worker,
+        status: :ready,
+        os_pid: spare.os_pid,
+        oom_kills: spare.oom_kills,
+        current: nil,
+        stack: [],
+        failures: 0,
+        last_error: nil,
+        calls: 0,
+        started: spare.started,
+        rss_kb: nil,
+        draining: nil
+    }
+
+    Telemetry.worker(:spare, %{}, %{
+      pool: state.name,
+      worker: spare.worker,
+      os_pid: spare.os_pid,
+      function: nil,
+      reason: nil
+    })
+
+    # The replacement spare starts after this message: the swap itself costs nothing.
+    send(self(), :start_spare)
+
+    state = %{
+      state
+      | spares: Map.delete(state.spares, port),
+        ports: Map.put(state.ports, port, index),
+        instances: Map.put(state.instances, spare.worker, index),
+        slots: Map.put(state.slots, index, slot)
+    }
+
+    next_job(state, index)
+  end
+
+  # Whether the slot's worker has served long enough (nil: not yet).
+  defp rotation_due(%{limits: limits}, slot) do
+    cond do
+      slot.draining != nil -> :draining
+      limits.max_calls && slot.calls >= limits.max_calls -> :max_calls
+      limits.max_age && slot.started && now() - slot.started >= limits.max_age -> :max_age
+      limits.max_memory_kb && slot.rss_kb && slot.rss_kb >= limits.max_memory_kb -> :max_memory
+      true -> nil
+    end
+  end
+
+  # An idle worker due for rotation retires now unless sessions hold refs in it: then
+  # it drains (no new sessions) until they end or drain_timeout passes.
+  defp rotate_or_drain(state, index, :draining) do
+    {reason, since} = state.slots[index].draining
+
+    if now() - since >= state.limits.drain_timeout or
+         not SessionTable.holding_refs?(state.sessions, index),
+       do: rotate(state, index, reason),
+       else: next_job(state, index)
+  end
+
+  defp rotate_or_drain(state, index, reason) do
+    if SessionTable.holding_refs?(state.sessions, index) do
+      slot = state.slots[index]
+      next_job(put_slot(state, index, %{slot | draining: {reason, now()}}), index)
+    else
+      rotate(state, index, reason)
+    end
+  end
+
+  defp rotate(state, index, reason) do
+    slot = state.slots[index]
+
+    if SessionTable.holding_refs?(state.sessions, index) do
+      Logger.warning(
+        "SnakeBridge: worker #{slot.worker} was rotated (#{reason}) after draining for " <>
+          "#{state.limits.drain_timeout} ms; refs still held in it are gone",
+        snakebridge_worker: slot.worker
+      )
+    end
+
+    Telemetry.worker(
+      :rotate,
+      %{calls: slot.calls, rss_kb: slot.rss_kb},
+      worker_meta(state, slot, nil, reason)
+    )
+
+    state |> kill_worker(index) |> start_worker(index)
+  end
+
+  defp rss_kb(data) do
+    case WorkerPort.safe_decode(data) do
+      {_id, {:ok, %{"rss_kb" => kb}}} when is_integer(kb) -> kb
+      _ -> nil
+    end
   end
 
   defp kill_worker(state, index) do
@@ -985,6 +1200,9 @@ defmodule SnakeBridge.Runtime.Pool do
     case Map.fetch(state.ports, port) do
       :error ->
         state
+
+      {:ok, :spare} ->
+        spare_exited(state, port, exit)
 
       {:ok, index} ->
         slot = state.slots[index]

@@ -113,6 +113,11 @@ defmodule SnakeBridge.Runtime.SessionTable do
         do: session
   end
 
+  @doc "Whether any session pinned to `slot` left refs there."
+  @spec holding_refs?(t, pos_integer) :: boolean
+  def holding_refs?(%__MODULE__{entries: entries}, slot),
+    do: Enum.any?(entries, fn {_session, entry} -> entry.slot == slot and entry.refs end)
+
   @doc "How many sessions are pinned."
   @spec size(t) :: non_neg_integer
   def size(%__MODULE__{entries: entries}), do: map_size(entries)
