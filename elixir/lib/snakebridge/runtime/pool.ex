@@ -30,10 +30,18 @@ defmodule SnakeBridge.Runtime.Pool do
   A worker that dies or is killed while callers are inside callbacks is remembered
   (`gone`), so their `resume/4` (or a nested call) gets its error at once.
 
-  Lifecycle: ports are linked to the pool; workers exit on stdin EOF or when their parent
-  disappears, so stopping the pool or the VM leaves no Python process behind. A worker
-  that fails to start is retried with backoff; while it keeps failing, calls get an
-  error that says why instead of waiting.
+  Lifecycle: ports are linked to the pool; workers exit on stdin EOF, and the kernel
+  kills them when the VM goes (`snakebridge.runtime.lifeline`), so stopping the pool or
+  the VM leaves no Python process behind. A worker that fails to start is retried with
+  backoff; while it keeps failing, calls get an error that says why instead of waiting.
+  A worker's death is classified (`WorkerPort.crash_reason/2`) and counted against the
+  function it was running (`SnakeBridge.Runtime.Circuit`); `spares:` workers are swapped
+  in at once; idle workers get heartbeats (a stuck one is replaced as `:hang`); workers
+  are recycled on `max_calls:`, `max_age:` and `max_memory_mb:`, draining first while
+  their sessions hold refs.
+
+  Frames the pool does not expect (a library writing to the protocol's descriptor) are
+  dropped: they never fail another caller's call, and OS pids come only from the port.
   """
   use GenServer
   require Logger
@@ -120,7 +128,11 @@ defmodule SnakeBridge.Runtime.Pool do
   extra environment variables for the workers), `:python`, `:libraries`, `:ledger_path`,
   `:timeout`, `:checkout_timeout`, `:max_queue`, `:session_ttl` (ms, or `:infinity`,
   default 300_000: how long a session named by `snakebridge: [session: id]` keeps its
-  refs without a call; see `SnakeBridge.Runtime.SessionTable`), `:settings` (a map from
+  refs without a call; see `SnakeBridge.Runtime.SessionTable`), `:spares` (default 0),
+  `:max_calls`, `:max_age` (ms), `:max_memory_mb`, `:drain_timeout` (ms, default 60_000),
+  `:heartbeat` (ms or `false`, default 5_000), `:heartbeat_timeout` (ms, default 2_000),
+  `:circuit` (`crashes:`, `window:`, `cool_down:`, `max_cool_down:`; see
+  `SnakeBridge.Runtime.Circuit`), `:settings` (a map from
   `SnakeBridge.Runtime.Settings.load/0`, default: loaded now).
   """
   def start_link(opts) do

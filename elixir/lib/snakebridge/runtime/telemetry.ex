@@ -25,6 +25,12 @@ defmodule SnakeBridge.Runtime.Telemetry do
     * `[:snakebridge, :worker, :restart]`, `%{}`: a replacement worker is starting;
     * `[:snakebridge, :worker, :taint]`, `%{crashes: n, cool_down_ms: ms}`: a function's
       circuit opened (`SnakeBridge.Runtime.Circuit`);
+    * `[:snakebridge, :worker, :hang]`, `%{timeout_ms: ms}`: an idle worker did not
+      answer its heartbeat and was replaced (reason `:hang`);
+    * `[:snakebridge, :worker, :spare]`, `%{}`: a warm spare took a slot (`worker` is the
+      spare's id);
+    * `[:snakebridge, :worker, :rotate]`, `%{calls: n, rss_kb: kb | nil}`: a worker was
+      recycled (reason `:max_calls`, `:max_age` or `:max_memory`);
     * `[:snakebridge, :call, :circuit_open]`, `%{retry_in_ms: ms}`: a call was refused by
       an open circuit (metadata `:pool`, `:function`, `:reason`).
 
