@@ -11,7 +11,13 @@ defmodule Bench.Crash do
 
   defp summary(times_us) do
     sorted = Enum.sort(times_us)
-    %{p50_us: percentile(sorted, 0.5), p99_us: percentile(sorted, 0.99), max_us: List.last(sorted), n: length(sorted)}
+
+    %{
+      p50_us: percentile(sorted, 0.5),
+      p99_us: percentile(sorted, 0.99),
+      max_us: List.last(sorted),
+      n: length(sorted)
+    }
   end
 
   defp start_pool(name, opts) do
@@ -32,14 +38,18 @@ defmodule Bench.Crash do
         [name: name, settings: settings, env: %{"PYTHONPATH" => @support}] ++ opts
       )
 
+    :persistent_term.put({__MODULE__, name}, Keyword.get(opts, :spares, 0))
     wait_ready(name)
     name
   end
 
+  # Every worker ready, and as many ready spares as configured.
   defp wait_ready(pool) do
     info = SnakeBridge.Runtime.Pool.info(pool)
+    spares = :persistent_term.get({__MODULE__, pool}, 0)
 
-    if Enum.all?(info.workers, &(&1.status == :ready)) and Enum.all?(info.spares, &(&1.status == :ready)) do
+    if Enum.all?(info.workers, &(&1.status == :ready)) and
+         Enum.count(info.spares, &(&1.status == :ready)) == spares do
       info
     else
       Process.sleep(10)
@@ -81,7 +91,8 @@ defmodule Bench.Crash do
     times
   end
 
-  defp trivial_round(pool, n), do: for(_ <- 1..n, do: elem(us(fn -> {:ok, _} = call(pool, "echo", [1]) end), 0))
+  defp trivial_round(pool, n),
+    do: for(_ <- 1..n, do: elem(us(fn -> {:ok, _} = call(pool, "echo", [1]) end), 0))
 
   defp median(xs), do: xs |> Enum.sort() |> Enum.at(div(length(xs), 2))
 
@@ -138,8 +149,11 @@ defmodule Bench.Crash do
 
     IO.inspect(sizes, label: "pool sizes measured")
     File.write!(@out, :erlang.term_to_binary(results))
-    IO.puts("warm/cold restart p50 ratio (median of rounds): " <>
-      "#{Float.round(median(Enum.map(rounds, &(&1.warm.p50_us / &1.cold.p50_us))), 3)}")
+
+    IO.puts(
+      "warm/cold restart p50 ratio (median of rounds): " <>
+        "#{Float.round(median(Enum.map(rounds, &(&1.warm.p50_us / &1.cold.p50_us))), 3)}"
+    )
   end
 end
 

@@ -48,7 +48,7 @@ def _ratio(rounds: list[Any], num: str, den: str, field: str) -> tuple[float, fl
 
 
 def _ms(us: float) -> str:
-    return f"{us / 1000:,.1f}"
+    return f"{us / 1000:,.3f}"
 
 
 def render(results: dict[Any, Any]) -> str:

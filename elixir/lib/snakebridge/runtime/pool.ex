@@ -57,6 +57,7 @@ defmodule SnakeBridge.Runtime.Pool do
   @max_backoff 5_000
   @tick 50
   @max_gone 64
+  @spare_delay 250
 
   defmodule Job do
     @moduledoc false
@@ -1112,8 +1113,9 @@ defmodule SnakeBridge.Runtime.Pool do
       reason: nil
     })
 
-    # The replacement spare starts after this message: the swap itself costs nothing.
-    send(self(), :start_spare)
+    # The replacement spare starts a little later: a starting interpreter competes for
+    # the CPU with the calls the swapped-in worker is about to serve.
+    Process.send_after(self(), :start_spare, @spare_delay)
 
     state = %{
       state
