@@ -47,6 +47,7 @@ class Lifeline:
     def graceful(self) -> None:
         """From now on, armed only between ``busy`` and ``idle``."""
         self._graceful = True
+        self._arm(0)
 
     def busy(self) -> None:
         if self._graceful:

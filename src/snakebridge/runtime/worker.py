@@ -114,12 +114,13 @@ class Worker:
             life.graceful()
         try:
             while True:
-                life.idle()
                 frame = self.frames.read()
                 if frame is None:
                     return
                 life.busy()
                 self.handle(frame)
+                # Disarmed before the periodic ledger flush too: the VM may exit during it.
+                life.idle()
                 if self.dispatcher.ledger and (
                     time.monotonic() - self._last_flush > LEDGER_FLUSH_SECONDS
                 ):
