@@ -80,6 +80,8 @@ class Worker:
         self.frames = frames
         self.capture = capture
         self._last_flush = time.monotonic()
+        # Dynamic calls this worker has written to the ledger at least once.
+        self._recorded: set[tuple[str, str, str, int]] = set()
         self.bridge = callbacks.Bridge(
             frames,
             self.codec,
@@ -121,8 +123,12 @@ class Worker:
                 self.handle(frame)
                 # Disarmed before the periodic ledger flush too: the VM may exit during it.
                 life.idle()
-                if self.dispatcher.ledger and (
-                    time.monotonic() - self._last_flush > LEDGER_FLUSH_SECONDS
+                # A call first seen is written at once: a record must not depend on the
+                # worker outliving the VM (mix run ends it, a crash or a kill too).
+                ledger = self.dispatcher.ledger
+                if ledger and (
+                    not self._recorded.issuperset(ledger)
+                    or time.monotonic() - self._last_flush > LEDGER_FLUSH_SECONDS
                 ):
                     self.flush_ledger()
         finally:
@@ -256,6 +262,7 @@ class Worker:
             records.clear()
             return
         self.dispatcher.ledger = {}
+        self._recorded.update(records)
         try:
             from snakebridge.state.ledger import merge_records
 
