@@ -95,3 +95,18 @@ def test_variable_names_are_valid_and_unique() -> None:
     taken = {"opts"}
     got = [names.variable_name(n, taken) for n in ("A", "a", "_x", "opts", "end", "π", "π")]
     assert got == ["a", "a_2", "x", "opts_2", "arg", "arg_2", "arg_3"]
+
+
+@pytest.mark.parametrize(
+    ("name", "part"),
+    [("tolist", "tolist"), ("dotted.name", "dotted%2Ename"), ("100%", "100%25"), ("%2E", "%252E")],
+)
+def test_path_part_examples(name: str, part: str) -> None:
+    assert names.path_part(name) == part
+    assert names.path_parts(f"Box.{part}") == ["Box", name]
+
+
+@given(st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=4))
+def test_dotted_paths_round_trip_any_attribute_names(parts: list[str]) -> None:
+    path = ".".join(names.path_part(p) for p in parts)
+    assert names.path_parts(path) == parts

@@ -130,6 +130,31 @@ def variable_name(python_name: str, taken: set[str]) -> str:
     return candidate
 
 
+# Dotted paths
+# ------------
+# A binding names its Python object by a dotted path inside its module ("ndarray.tolist",
+# "norm.pdf"), and the worker walks it part by part. Python accepts any string as an
+# attribute name (``setattr``, ``globals()[...]``), so inside one part "." is written
+# ``%2E`` and "%" ``%25``; every ordinary name is its own part unchanged.
+
+_PART_ESCAPE = re.compile(r"%(25|2E)")
+
+
+def path_part(name: str) -> str:
+    """One attribute name as a part of a dotted path: ``dotted.name`` → ``dotted%2Ename``."""
+    if "." not in name and "%" not in name:
+        return name
+    return name.replace("%", "%25").replace(".", "%2E")
+
+
+def path_parts(path: str) -> list[str]:
+    """The attribute names of a dotted path (inverse of joining :func:`path_part` s)."""
+    parts = path.split(".")
+    if "%" not in path:
+        return parts
+    return [_PART_ESCAPE.sub(lambda m: "%" if m.group(1) == "25" else ".", p) for p in parts]
+
+
 # Generated variants of one symbol
 # --------------------------------
 # Every reader of generated code (generation, verify, repair, analyze, prune) maps a

@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
+from snakebridge.codegen import names
 from snakebridge.runtime import policy
 from snakebridge.runtime.policy import Library
 
@@ -360,7 +361,7 @@ class Allowlist:
             raise NotAllowed(refusal)
         obj: Any = self.import_module(library, python_module)
         path = python_module
-        for part in qualname.split("."):
+        for part in names.path_parts(qualname):
             self.check_name(part)
             parent = obj
             obj = getattr(obj, part)

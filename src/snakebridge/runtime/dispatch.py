@@ -14,6 +14,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from snakebridge.codegen import names
 from snakebridge.runtime import protocols
 from snakebridge.runtime.allowlist import Allowlist, NotAllowed
 from snakebridge.runtime.audit import Audit, Call
@@ -169,7 +170,7 @@ class Dispatcher:
         obj = self._target(args)
         # Generated wrappers name the method by qualname ("ndarray.tolist"); the bound
         # method is looked up on the object itself, so subclasses work too.
-        name = str(request.get("function")).rsplit(".", 1)[-1]
+        name = names.path_parts(str(request.get("function")))[-1]
         if name == "__call__":
             self.allowlist.check_call(obj)
             return obj(*args[1:], **kwargs)
@@ -178,12 +179,12 @@ class Dispatcher:
 
     def _get_attr(self, request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
         if args:
-            name = str(request.get("function")).rsplit(".", 1)[-1]
+            name = names.path_parts(str(request.get("function")))[-1]
             return self.allowlist.attribute(args[0], name)
         return self.resolve(request)
 
     def _set_attr(self, request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
-        name = str(request.get("function")).rsplit(".", 1)[-1]
+        name = names.path_parts(str(request.get("function")))[-1]
         self.allowlist.check_name(name)
         if len(args) == 2:
             target = args[0]

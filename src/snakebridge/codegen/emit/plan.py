@@ -213,12 +213,13 @@ def _attribute_wrappers(
     owner_qualname: str | None,
     receiver: str | None,
 ) -> list[Wrapper]:
-    qualname = f"{owner_qualname}.{attr.name}" if owner_qualname else attr.name
+    part = names.path_part(attr.name)
+    qualname = f"{owner_qualname}.{part}" if owner_qualname else part
     python = f"{python_module}.{qualname}"
     getter = names.function_name(attr.name)
     kind = "property" if attr.kind == "property" else "attribute"
     value_type = typespecs.typespec(attr.type, ctx.classes, elixir_module)
-    function = attr.name if receiver else qualname
+    function = part if receiver else qualname
     doc_text = markdown.render_doc(attr.doc) or f"The Python attribute `{python}`."
     if attr.value_repr and not receiver:
         doc_text += f"\n\nValue at generation time: `{_one_line(attr.value_repr)}`."
@@ -356,7 +357,7 @@ def _plan_class(ctx: Context, cls: model.Class, elixir: str) -> None:
             )
         )
     for m in cls.methods:
-        qualname = f"{cls.qualname}.{m.name}"
+        qualname = f"{cls.qualname}.{names.path_part(m.name)}"
         if m.kind == "staticmethod":
             sig, call_type, receiver = m.signature, "call", None
         elif m.kind == "classmethod":

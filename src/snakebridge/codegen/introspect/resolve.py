@@ -328,7 +328,10 @@ class Resolver:
             )
         if callable(value):
             fn = self.describer.function(
-                value, name=pick, qualname=node.prefix + pick, module=node.importable
+                value,
+                name=pick,
+                qualname=node.prefix + names.path_part(pick),
+                module=node.importable,
             )
             node.functions[pick] = fn
             return path
