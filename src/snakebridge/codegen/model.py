@@ -67,12 +67,12 @@ class ParamKind(enum.StrEnum):
     VAR_KEYWORD = "var_keyword"
 
 
-# Where ``Param.annotation`` came from (added by the introspector, issue 4).
+# Where ``Param.annotation`` came from (set by the introspector).
 AnnotationSource = Literal["annotation", "stub", "docstring", "ufunc"]
 
 # "source": read from the callable's own Python source with ``ast`` when its runtime
 # signature is only ``(*args, **kwargs)`` — the call it forwards them to, or the keyword
-# names it reads from ``**kwargs`` (added by the introspector, issue 4).
+# names it reads from ``**kwargs`` (set by the introspector).
 SignatureSource = Literal[
     "inspect", "text_signature", "stub", "docstring", "ufunc", "source", "fallback"
 ]
@@ -86,11 +86,11 @@ class Param:
     default: str | None = None  # a safe, printable representation, never evaluated
     annotation: TypeRef | None = None
     # where ``annotation`` came from; "docstring" types are read from prose and weaker
-    # (added by the introspector, issue 4)
+    # (set by the introspector)
     annotation_source: AnnotationSource | None = None
 
 
-# Where ``Signature.returns`` came from (added by the introspector, issue 4): a runtime
+# Where ``Signature.returns`` came from (set by the introspector): a runtime
 # annotation, a stub, or the type named in the docstring's Returns section (weaker).
 ReturnsSource = Literal["annotation", "stub", "docstring", "ufunc", "class"]
 
@@ -151,7 +151,7 @@ EMPTY_DOC = Doc()
 # --------------------------------------------------------------------------- symbols
 
 # "class": a class called like a function (``Numpy.float64(x)``); its signature is the
-# constructor's. Added by the introspector (issue 4).
+# constructor's. Set by the introspector.
 FunctionKind = Literal[
     "function", "builtin", "ufunc", "method", "staticmethod", "classmethod", "class"
 ]
@@ -170,7 +170,7 @@ class Function:
     deprecated: str | None = None  # the library's deprecation message, when it says so
     is_generator: bool = False
     # qualified name inside ``defined_in`` ("Basic.simplify" for Symbol.simplify), when
-    # known; added by the introspector (issue 4)
+    # known; set by the introspector
     defined_qualname: str | None = None
 
 

@@ -16,7 +16,7 @@ from snakebridge.codegen.emit.render import Rendered, RenderedSymbol, render_lib
 _CODEGEN = Path(__file__).resolve().parent.parent
 
 # The files whose content defines the generated text; the lock hashes them so a
-# generator change regenerates every library (seed decision 4).
+# generator change regenerates every library.
 GENERATOR_FILES: tuple[Path, ...] = tuple(
     sorted(
         [

@@ -8,6 +8,7 @@ line they share.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 # First line after a module's symbols; never inside a symbol's text (outside heredocs).
 TAIL = "  # Discovery: answered offline from this module's data, by SnakeBridge.Discovery."
@@ -39,19 +40,12 @@ def symbol_texts(source: str) -> dict[tuple[str, str], str]:
     module: str | None = None
     current: tuple[str, str] | None = None
     start = 0
-    in_heredoc = False
 
     def close(end: int) -> None:
         if current is not None:
             out[current] = "\n".join(lines[start:end])
 
-    for i, line in enumerate(lines):
-        if in_heredoc:
-            in_heredoc = line.strip() != '"""'
-            continue
-        if _HEREDOC_OPEN.match(line):
-            in_heredoc = True
-            continue
+    for i, line in _code_lines(lines):
         head = _MODULE_HEAD.match(line)
         if head:
             module, current = head.group(1), None
@@ -80,14 +74,7 @@ def promoted_marks(source: str) -> dict[str, str]:
     out: dict[str, str] = {}
     module: str | None = None
     symbol: str | None = None
-    in_heredoc = False
-    for line in source.split("\n"):
-        if in_heredoc:
-            in_heredoc = line.strip() != '"""'
-            continue
-        if _HEREDOC_OPEN.match(line):
-            in_heredoc = True
-            continue
+    for _, line in _code_lines(source.split("\n")):
         head = _MODULE_HEAD.match(line)
         if head:
             module, symbol = head.group(1), None
@@ -100,3 +87,15 @@ def promoted_marks(source: str) -> dict[str, str]:
         if mark and module is not None and symbol is not None:
             out[f"{module}.{symbol}"] = mark.group(1)
     return out
+
+
+def _code_lines(lines: list[str]) -> Iterator[tuple[int, str]]:
+    """The lines outside heredocs, with their index: no docstring can fake a boundary."""
+    in_heredoc = False
+    for i, line in enumerate(lines):
+        if in_heredoc:
+            in_heredoc = line.strip() != '"""'
+        elif _HEREDOC_OPEN.match(line):
+            in_heredoc = True
+        else:
+            yield i, line

@@ -1,6 +1,6 @@
 """The signature cascade: the first source that yields a real parameter list wins.
 
-Order (issue 4): runtime ``inspect.signature`` → ``__text_signature__`` → ``.pyi`` stubs
+Order (most faithful first): runtime ``inspect.signature`` → ``__text_signature__`` → ``.pyi`` stubs
 → the signature line at the top of the docstring (numpy style) → ufunc metadata →
 a variadic fallback flagged ``source="fallback"``. A source that only yields
 ``(*args, **kwargs)`` is kept as a last resort but does not stop the search, since a
