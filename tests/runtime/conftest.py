@@ -170,5 +170,14 @@ def error(result: Any) -> dict[Any, Any]:
     return result[1]
 
 
+def refused(result: Any, *words: str) -> str:
+    """The message of a ``not_allowed`` error, which must contain each of ``words``."""
+    err = error(result)
+    assert err["type"] == "not_allowed", err
+    for word in words:
+        assert word in err["message"], err["message"]
+    return str(err["message"])
+
+
 def env_pythonpath() -> dict[str, str]:
     return dict(os.environ)

@@ -14,7 +14,7 @@ import pytest
 
 from snakebridge.etf import Atom
 
-from .conftest import REF, Worker, error, ok
+from .conftest import REF, Worker, ok, refused
 
 LIBS: dict[str, Any] = {
     "numpy": "numpy",
@@ -31,14 +31,6 @@ def audited() -> Iterator[Worker]:
     w = Worker(LIBS)
     yield w
     w.close()
-
-
-def refused(result: Any, *words: str) -> str:
-    err = error(result)
-    assert err["type"] == "not_allowed", err
-    for word in words:
-        assert word in err["message"], err["message"]
-    return str(err["message"])
 
 
 class _Shell:

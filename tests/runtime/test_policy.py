@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from snakebridge.etf import Atom
 from snakebridge.runtime import policy
 
-from .conftest import REF, Worker, error, ok
+from .conftest import REF, Worker, ok, refused
 
 SHELL = "__import__('os').system('touch {marker}')"
 
@@ -37,14 +36,6 @@ def guarded() -> Iterator[Worker]:
     )
     yield w
     w.close()
-
-
-def refused(result: Any, *words: str) -> str:
-    err = error(result)
-    assert err["type"] == "not_allowed", err
-    for word in words:
-        assert word in err["message"], err["message"]
-    return str(err["message"])
 
 
 def test_exclude_holds_for_dynamic_calls_and_aliases(guarded: Worker, tmp_path: Path) -> None:
