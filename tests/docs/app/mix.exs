@@ -21,6 +21,7 @@ defmodule DocsApp.MixProject do
           pandas: ">= 2.2.0",
           json: :stdlib,
           math: :stdlib,
+          os: :stdlib,
           builtins: :stdlib
         ],
         scan: [paths: ["lib", "snippets"], exs: true]
