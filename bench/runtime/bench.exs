@@ -1,6 +1,7 @@
 # Runtime benchmark. Run through bench/runtime/run.py (it sets the interpreter, runs this
-# with `mix run` in elixir/, then renders the table and plot). Every ratio is against
-# the raw port echo measured in this same run.
+# with `mix run` in elixir/, then renders the table and plot). Every SnakeBridge figure
+# sits beside the raw port echo (echo_port.py) measured in the same run, in interleaved
+# rounds; the report takes medians of per-round ratios.
 defmodule Bench.Operator do
   # The exact shape the generator emits for a wrapper (see lib/snakebridge_generated/).
   @d_add %{
@@ -50,12 +51,74 @@ end
 
 defmodule Bench do
   @out Path.expand("results.etf", __DIR__)
+  # VM on CPU 0; the Python side (worker or echo) on CPU 0 too, or on CPU 1.
+  @placements [same: "0", cross: "1"]
+
+  def median(xs), do: xs |> Enum.sort() |> Enum.at(div(length(xs), 2))
 
   def percentile(sorted, p),
     do: Enum.at(sorted, min(length(sorted) - 1, trunc(length(sorted) * p)))
 
-  def latencies(n, fun) do
+  # ---------------------------------------------------------------- placement and CPU
+
+  def pin(os_pid, cpus) do
+    {_, 0} = System.cmd("taskset", ["-a", "-p", "-c", cpus, to_string(os_pid)])
+    :ok
+  end
+
+  # What the kernel says the process may run on (checks that a pin took effect).
+  def allowed(os_pid) do
+    "/proc/#{os_pid}/status"
+    |> File.read!()
+    |> String.split("\n")
+    |> Enum.find_value(fn line ->
+      case String.split(line, ":\t") do
+        ["Cpus_allowed_list", cpus] -> String.trim(cpus)
+        _ -> nil
+      end
+    end)
+  end
+
+  # Nanoseconds on CPU of every thread of a process, from the scheduler's own account.
+  def cpu_ns(os_pid) do
+    "/proc/#{os_pid}/task/*/schedstat"
+    |> Path.wildcard()
+    |> Enum.reduce(0, fn file, acc ->
+      case File.read(file) do
+        {:ok, text} -> acc + (text |> String.split() |> hd() |> String.to_integer())
+        _ -> acc
+      end
+    end)
+  end
+
+  # The capacity of each pipe a process holds (F_GETPIPE_SZ through /proc/<pid>/fd).
+  def pipe_sizes(python, os_pid) do
+    script = """
+    import fcntl, os, sys
+    base = f"/proc/{sys.argv[1]}/fd"
+    sizes = []
+    for fd in sorted(os.listdir(base), key=int):
+        if os.readlink(f"{base}/{fd}").startswith("pipe:"):
+            with open(f"{base}/{fd}", "rb", buffering=0) as f:
+                sizes.append(f"{fd}={fcntl.fcntl(f, fcntl.F_GETPIPE_SZ)}")
+    print(" ".join(sizes))
+    """
+
+    {out, 0} = System.cmd(python, ["-c", script, to_string(os_pid)])
+    String.trim(out)
+  end
+
+  def worker_pids(pool), do: for(w <- SnakeBridge.Runtime.Pool.info(pool).workers, do: w.os_pid)
+
+  # ---------------------------------------------------------------- measurements
+
+  # `n` sequential round trips: per-call p50/p99 (µs) and CPU per call (µs) of the VM and
+  # of the Python process, from schedstat deltas over the batch.
+  def batch(n, python_pid, fun) do
     for _ <- 1..div(n, 10), do: fun.()
+    vm = String.to_integer(System.pid())
+    vm0 = cpu_ns(vm)
+    py0 = cpu_ns(python_pid)
 
     times =
       for _ <- 1..n do
@@ -64,40 +127,15 @@ defmodule Bench do
         System.monotonic_time(:nanosecond) - t0
       end
 
-    sorted = Enum.sort(times)
-    %{p50_us: percentile(sorted, 0.50) / 1000, p99_us: percentile(sorted, 0.99) / 1000, n: n}
-  end
-
-  # Alternating batches of `a` and `b`; each gets p50/p99 over all its samples, plus
-  # the p50 of each round (the report takes the median of the per-round ratios, which
-  # load spikes on a shared host distort far less than one long run).
-  def paired_latencies(rounds, batch, a, b) do
-    for _ <- 1..max(div(batch, 10), 1), do: {a.(), b.()}
-
-    per_round = for _ <- 1..rounds, do: {timed(batch, a), timed(batch, b)}
-    as = Enum.flat_map(per_round, &elem(&1, 0))
-    bs = Enum.flat_map(per_round, &elem(&1, 1))
-    round_p50 = fn times -> percentile(Enum.sort(times), 0.5) / 1000 end
-
-    {Map.put(summary(as), :round_p50_us, Enum.map(per_round, &round_p50.(elem(&1, 0)))),
-     Map.put(summary(bs), :round_p50_us, Enum.map(per_round, &round_p50.(elem(&1, 1))))}
-  end
-
-  defp timed(n, fun) do
-    for _ <- 1..n do
-      t0 = System.monotonic_time(:nanosecond)
-      fun.()
-      System.monotonic_time(:nanosecond) - t0
-    end
-  end
-
-  defp summary(times) do
+    vm_cpu = (cpu_ns(vm) - vm0) / n / 1000
+    py_cpu = (cpu_ns(python_pid) - py0) / n / 1000
     sorted = Enum.sort(times)
 
     %{
       p50_us: percentile(sorted, 0.50) / 1000,
       p99_us: percentile(sorted, 0.99) / 1000,
-      n: length(times)
+      vm_cpu_us: vm_cpu,
+      py_cpu_us: py_cpu
     }
   end
 
@@ -109,6 +147,8 @@ defmodule Bench do
     ])
   end
 
+  # The echo pays what any port bridge pays on the Elixir side: encode the request,
+  # one port round trip, decode the reply.
   def echo(port, term) do
     Port.command(port, :erlang.term_to_binary(term))
 
@@ -121,157 +161,228 @@ defmodule Bench do
     t0 = System.monotonic_time(:nanosecond)
 
     1..callers
-    |> Enum.map(fn _ -> Task.async(fn -> for _ <- 1..per_caller, do: {:ok, _} = fun.() end) end)
+    |> Enum.map(fn _ -> Task.async(fn -> for _ <- 1..per_caller, do: fun.() end) end)
     |> Task.await_many(:infinity)
 
     seconds = (System.monotonic_time(:nanosecond) - t0) / 1.0e9
     callers * per_caller / seconds
   end
 
-  def alternate(rounds, a, b) do
-    pairs = for _ <- 1..rounds, do: {a.(), b.()}
-    median = fn xs -> xs |> Enum.sort() |> Enum.at(div(length(xs), 2)) end
-    {median.(Enum.map(pairs, &elem(&1, 0))), median.(Enum.map(pairs, &elem(&1, 1)))}
+  # `n` echo processes, each driven by one Elixir process doing sequential round trips:
+  # how far plain Python processes scale with the BEAM in the loop on this host. Each
+  # driver opens its port and warms it up before the clock starts.
+  def echo_throughput(python, n, per_port, term) do
+    parent = self()
+
+    drivers =
+      for _ <- 1..n do
+        spawn_link(fn ->
+          port = echo_port(python)
+          for _ <- 1..100, do: echo(port, term)
+          send(parent, {:warm, self()})
+
+          receive do
+            :go -> for _ <- 1..per_port, do: echo(port, term)
+          end
+
+          send(parent, {:done, self()})
+          Port.close(port)
+        end)
+      end
+
+    for pid <- drivers, do: receive(do: ({:warm, ^pid} -> :ok))
+    t0 = System.monotonic_time(:nanosecond)
+    for pid <- drivers, do: send(pid, :go)
+    for pid <- drivers, do: receive(do: ({:done, ^pid} -> :ok))
+    seconds = (System.monotonic_time(:nanosecond) - t0) / 1.0e9
+    n * per_port / seconds
   end
 
-  def rss(pool) do
-    {:ok, stats} = SnakeBridge.Runtime.stats(snakebridge: [pool: pool])
-    stats["rss_kb"]
+  def request_like do
+    {session, _owner} = SnakeBridge.Runtime.Session.current()
+
+    # What Runtime.call builds for Bench.Operator.add(1, 2): the echo moves the same
+    # term (the same frame size) through the same encode/decode.
+    {:erlang.unique_integer([:positive]),
+     %{
+       call_type: :call,
+       library: "operator",
+       python_module: "operator",
+       function: "add",
+       args: [1, 2],
+       kwargs: %{},
+       idempotent: false,
+       session: session
+     }}
   end
 
-  def run(python) do
-    IO.puts("python: #{python}")
-    results = %{}
+  # ---------------------------------------------------------------- the run
 
-    request_like =
-      {123_456,
-       %{
-         call_type: :call,
-         library: "operator",
-         python_module: "operator",
-         function: "add",
-         args: [1, 2],
-         kwargs: %{},
-         idempotent: false,
-         session: "abcdefghijklmnop"
-       }}
-
-    # 1. Trivial call latency, raw echo vs generated-shape wrapper. The host is shared:
-    # echo and call batches alternate (10 rounds of 2,000), so load drift hits both alike.
+  def run(python, rounds) do
+    vm = System.pid()
+    [one_pid] = worker_pids(:one)
+    two_pids = worker_pids(:two)
     port = echo_port(python)
+    {:os_pid, echo_pid} = Port.info(port, :os_pid)
+    term = request_like()
+    frame_bytes = byte_size(:erlang.term_to_binary(term))
+    # worker_path.py times the worker's stages on these exact bytes.
+    File.write!(Path.expand("request.etf", __DIR__), :erlang.term_to_binary(term))
+    add = fn -> {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: :one]) end
 
-    {echo_lat, call_lat} =
-      paired_latencies(
-        10,
-        2_000,
-        fn -> echo(port, request_like) end,
-        fn -> {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: :one]) end
-      )
+    settings = %{
+      pool_sizes: %{
+        one: length(SnakeBridge.Runtime.Pool.info(:one).workers),
+        two: length(SnakeBridge.Runtime.Pool.info(:two).workers)
+      },
+      worker_pipes: pipe_sizes(python, one_pid),
+      echo_pipes: pipe_sizes(python, echo_pid),
+      request_bytes: frame_bytes,
+      schedulers: System.schedulers_online(),
+      rounds: rounds
+    }
 
-    IO.inspect({echo_lat, call_lat}, label: "latency echo / call")
-    results = Map.merge(results, %{echo_latency: echo_lat, call_latency: call_lat})
+    IO.inspect(settings, label: "settings")
 
-    # 2. Throughput with 1 and 2 workers, 8 concurrent callers. The host is shared, so
-    # the pools alternate over 3 rounds and each reports its median.
-    {one, two} =
-      alternate(
-        3,
-        fn ->
-          throughput(8, 3_000, fn -> Bench.Operator.add(1, 2, snakebridge: [pool: :one]) end)
-        end,
-        fn ->
-          throughput(8, 3_000, fn -> Bench.Operator.add(1, 2, snakebridge: [pool: :two]) end)
-        end
-      )
+    # 1. Trivial call: same CPU and cross CPU, echo and call alternating within each
+    # round (their order flips every round).
+    latency =
+      for round <- 1..rounds, {placement, cpu} <- @placements do
+        pin(vm, "0")
+        pin(echo_pid, cpu)
+        pin(one_pid, cpu)
+        pins = %{vm: allowed(vm), echo: allowed(echo_pid), worker: allowed(one_pid)}
+        true = pins == %{vm: "0", echo: cpu, worker: cpu}
+        echo_side = fn -> batch(2_000, echo_pid, fn -> echo(port, term) end) end
+        call_side = fn -> batch(2_000, one_pid, add) end
 
-    IO.inspect({one, two}, label: "calls/s 1 vs 2 workers")
-    results = Map.merge(results, %{calls_per_s_1: one, calls_per_s_2: two, callers: 8})
+        {e, c} =
+          if rem(round, 2) == 0,
+            do: {echo_side.(), call_side.()},
+            else: Enum.reverse([call_side.(), echo_side.()]) |> List.to_tuple()
 
-    # Same with a CPU-bound call (PBKDF2, 2,000 rounds: about 0.4 ms of Python-side work),
-    # where the workers, not the BEAM, are the bottleneck.
+        row = %{round: round, placement: placement, pins: pins, echo: e, call: c}
+        IO.inspect(row, label: "latency")
+        row
+      end
+
+    # Everything below runs unpinned (both CPUs for every process).
+    for pid <- [vm, echo_pid, one_pid | two_pids], do: pin(pid, "0,1")
+
+    # 2. Throughput, 8 callers, 1 and 2 workers; beside it the host's ceilings: 1 and 2
+    # echo processes (BEAM in the loop) and 1 and 2 plain Python processes (ceiling.py).
+    tput =
+      for round <- 1..rounds do
+        row = %{
+          round: round,
+          one:
+            throughput(8, 2_000, fn -> Bench.Operator.add(1, 2, snakebridge: [pool: :one]) end),
+          two:
+            throughput(8, 2_000, fn -> Bench.Operator.add(1, 2, snakebridge: [pool: :two]) end),
+          echo_one: echo_throughput(python, 1, 16_000, term),
+          echo_two: echo_throughput(python, 2, 8_000, term)
+        }
+
+        IO.inspect(row, label: "throughput")
+        row
+      end
+
     pw = SnakeBridge.bytes("password")
     salt = SnakeBridge.bytes("salt")
 
     work = fn pool ->
-      fn ->
-        throughput(8, 200, fn ->
-          Bench.Hashlib.pbkdf2_hmac("sha256", pw, salt, 2000, snakebridge: [pool: pool])
-        end)
-      end
-    end
-
-    ceiling = fn ->
-      {out, 0} = System.cmd(python, [Path.expand("ceiling.py", __DIR__), "1600"])
-      [one, two] = out |> String.split() |> Enum.map(&String.to_float/1)
-      {one, two}
-    end
-
-    # The host's ceiling (plain Python, 1 and 2 processes) before and after, same run.
-    ceiling_before = ceiling.()
-    {cpu_one, cpu_two} = alternate(3, work.(:one), work.(:two))
-    ceiling_after = ceiling.()
-
-    IO.inspect({cpu_one, cpu_two, ceiling_before, ceiling_after},
-      label: "cpu-bound calls/s 1 vs 2 workers, ceiling"
-    )
-
-    results =
-      Map.merge(results, %{
-        cpu_calls_per_s_1: cpu_one,
-        cpu_calls_per_s_2: cpu_two,
-        ceiling: [ceiling_before, ceiling_after]
-      })
-
-    # 3. 10 MB binary round trip.
-    blob = :crypto.strong_rand_bytes(10 * 1024 * 1024)
-    empty = SnakeBridge.bytes("")
-    rounds = 20
-    mb = byte_size(blob) / (1024 * 1024)
-
-    {echo_big, call_big} =
-      paired_latencies(rounds, 1, fn -> ^blob = echo(port, blob) end, fn ->
-        {:ok, %SnakeBridge.Bytes{data: ^blob}} =
-          Bench.Operator.concat(SnakeBridge.bytes(blob), empty, snakebridge: [pool: :one])
+      throughput(8, 100, fn ->
+        {:ok, _} = Bench.Hashlib.pbkdf2_hmac("sha256", pw, salt, 2000, snakebridge: [pool: pool])
       end)
+    end
 
-    echo_mb = mb / (echo_big.p50_us / 1.0e6)
-    call_mb = mb / (call_big.p50_us / 1.0e6)
+    cpu_bound =
+      for round <- 1..rounds do
+        {out, 0} = System.cmd(python, [Path.expand("ceiling.py", __DIR__), "800"])
+        [plain_one, plain_two] = out |> String.split() |> Enum.map(&String.to_float/1)
 
-    IO.inspect({echo_mb, call_mb}, label: "10MB MB/s echo / call")
-    results = Map.merge(results, %{echo_mb_s: echo_mb, call_mb_s: call_mb})
+        row = %{
+          round: round,
+          one: work.(:one),
+          two: work.(:two),
+          plain_one: plain_one,
+          plain_two: plain_two
+        }
+
+        IO.inspect(row, label: "cpu-bound throughput")
+        row
+      end
+
+    # 3. Bulk binaries: 1 MB and 10 MB round trips (VM on CPU 0, Python on CPU 1).
+    pin(vm, "0")
+    pin(echo_pid, "1")
+    pin(one_pid, "1")
+    empty = SnakeBridge.bytes("")
+
+    bulk =
+      for mb <- [1, 10], round <- 1..rounds do
+        blob = :crypto.strong_rand_bytes(mb * 1024 * 1024)
+        reps = if mb == 1, do: 20, else: 4
+
+        echo_side = fn ->
+          batch(reps, echo_pid, fn -> ^blob = echo(port, blob) end)
+        end
+
+        call_side = fn ->
+          batch(reps, one_pid, fn ->
+            {:ok, %SnakeBridge.Bytes{data: ^blob}} =
+              Bench.Operator.concat(SnakeBridge.bytes(blob), empty, snakebridge: [pool: :one])
+          end)
+        end
+
+        {e, c} = {echo_side.(), call_side.()}
+
+        row = %{
+          mb: mb,
+          round: round,
+          echo_mb_s: mb / (e.p50_us / 1.0e6),
+          call_mb_s: mb / (c.p50_us / 1.0e6)
+        }
+
+        IO.inspect(row, label: "bulk")
+        row
+      end
+
     Port.close(port)
+    for pid <- [vm, one_pid], do: pin(pid, "0,1")
 
-    # 4. 10,000-float list into numpy.sum.
+    # 4. 10,000-float list into numpy.sum (no-regression check).
     floats = Enum.map(1..10_000, &(&1 * 0.5))
 
-    sum_lat =
-      latencies(1_000, fn -> {:ok, _} = Bench.Numpy.sum(floats, snakebridge: [pool: :one]) end)
+    numpy_sum =
+      for _ <- 1..rounds do
+        batch(200, one_pid, fn ->
+          {:ok, _} = Bench.Numpy.sum(floats, snakebridge: [pool: :one])
+        end)
+      end
 
-    IO.inspect(sum_lat, label: "numpy.sum of 10k floats")
-    results = Map.put(results, :numpy_sum_10k, sum_lat)
+    IO.inspect(Enum.map(numpy_sum, & &1.p50_us), label: "numpy.sum 10k p50 per round")
 
-    # 5. Ref churn: 1,000,000 calls, each creating an array that is dropped (its session
-    # ends every 1,000 calls). RSS sampled through the worker's own stats.
-    churn_total = String.to_integer(System.get_env("CHURN", "1000000"))
-    batch = 1_000
+    # 5. Ref churn: calls each creating an array that is dropped (its session ends every
+    # 1,000 calls), then release/1 after each call. RSS from the worker's own stats.
+    churn_total = String.to_integer(System.get_env("CHURN", "300000"))
     {:ok, _} = Bench.Numpy.zeros(100, snakebridge: [pool: :one])
     start_rss = rss(:one)
 
     samples =
-      Enum.reduce(1..div(churn_total, batch), [{0, start_rss}], fn i, acc ->
+      Enum.reduce(1..div(churn_total, 1_000), [{0, start_rss}], fn i, acc ->
         SnakeBridge.with_session(fn ->
-          for _ <- 1..batch,
+          for _ <- 1..1_000,
               do: {:ok, %SnakeBridge.Ref{}} = Bench.Numpy.zeros(100, snakebridge: [pool: :one])
         end)
 
-        if rem(i * batch, 50_000) == 0, do: [{i * batch, rss(:one)} | acc], else: acc
+        if rem(i * 1_000, 25_000) == 0, do: [{i * 1_000, rss(:one)} | acc], else: acc
       end)
       |> Enum.reverse()
 
-    # Explicit release/1 after each call, 100,000 times.
     release_start = rss(:one)
 
-    for _ <- 1..100_000 do
+    for _ <- 1..50_000 do
       {:ok, ref} = Bench.Numpy.zeros(100, snakebridge: [pool: :one])
       :ok = SnakeBridge.release(ref)
     end
@@ -279,23 +390,36 @@ defmodule Bench do
     release_end = rss(:one)
     IO.inspect({samples, release_start, release_end}, label: "churn rss")
 
-    results =
-      Map.merge(results, %{
-        churn_samples: samples,
-        churn_calls: churn_total,
-        release_rss: {release_start, release_end}
-      })
+    {load, 0} = System.cmd("cat", ["/proc/loadavg"])
 
-    env = %{
-      otp: System.otp_release(),
-      elixir: System.version(),
-      schedulers: System.schedulers_online(),
-      cpus: :erlang.system_info(:logical_processors_available),
-      python: python
+    results = %{
+      settings: settings,
+      latency: latency,
+      throughput: tput,
+      cpu_bound: cpu_bound,
+      bulk: bulk,
+      numpy_sum: numpy_sum,
+      churn_samples: samples,
+      churn_calls: churn_total,
+      release_calls: 50_000,
+      release_rss: {release_start, release_end},
+      load_after: String.trim(load),
+      env: %{
+        otp: System.otp_release(),
+        elixir: System.version(),
+        schedulers: System.schedulers_online(),
+        cpus: :erlang.system_info(:logical_processors_available),
+        python: python
+      }
     }
 
-    File.write!(@out, :erlang.term_to_binary(Map.put(results, :env, env)))
+    File.write!(@out, :erlang.term_to_binary(results))
     IO.puts("wrote #{@out}")
+  end
+
+  def rss(pool) do
+    {:ok, stats} = SnakeBridge.Runtime.stats(snakebridge: [pool: pool])
+    stats["rss_kb"]
   end
 end
 
@@ -324,4 +448,4 @@ end
 
 wait.(wait, :one)
 wait.(wait, :two)
-Bench.run(python)
+Bench.run(python, String.to_integer(System.get_env("ROUNDS", "7")))
