@@ -25,7 +25,7 @@ class ProjectError(ValueError):
 @dataclass(frozen=True, slots=True)
 class LibrarySpec:
     name: str  # as declared in mix.exs: the allowlist key and the pip distribution name
-    requirement: str | None  # Elixir-style requirement ("~> 2.0"); None for :stdlib
+    requirement: str | None  # Elixir-style requirement ("~> 2.0"); None for :stdlib, :local
     module_name: str  # root Elixir module ("Numpy")
     python_module: str  # root import name ("numpy")
     include: tuple[str, ...] = ()
@@ -35,10 +35,17 @@ class LibrarySpec:
     # False when mix.exs gave no python_module: and python_module is the declared name
     # with "-" as "_", a guess that ``snakebridge.distributions`` may correct.
     python_module_declared: bool = True
+    # :local in mix.exs: a module of the project's own python_path:, versioned by content.
+    local: bool = False
 
     @property
     def stdlib(self) -> bool:
-        return self.requirement is None
+        return self.requirement is None and not self.local
+
+    @property
+    def installed(self) -> bool:
+        """Whether the library is a distribution that setup installs into the venv."""
+        return self.requirement is not None
 
     def is_idempotent(self, python_name: str) -> bool:
         if isinstance(self.idempotent, bool):
@@ -67,6 +74,8 @@ class Project:
     # docs: [source: ...] in mix.exs: "python", "metadata" or "hybrid"; the last two read
     # the docs index generation writes (snakebridge.docs_index).
     docs_source: str = "python"
+    # python_path: in mix.exs, absolute, in the declared order (the workers' PYTHONPATH).
+    python_path: tuple[Path, ...] = ()
 
     @property
     def state_dir(self) -> Path:
@@ -108,6 +117,21 @@ class Project:
             f"add it under `snakebridge: [libraries: [...]]`"
         )
 
+    def local_source(self, lib: LibrarySpec) -> Path | None:
+        """Where the top-level module of ``lib`` lives in ``python_path:``: ``x.py`` or the
+        package directory ``x/``, first match in path order (as Python's import finds it);
+        None when no directory holds it."""
+        top = lib.python_module.split(".")[0]
+        for directory in self.python_path:
+            for candidate in (directory / top, directory / f"{top}.py"):
+                if candidate.is_dir() or candidate.is_file():
+                    return candidate
+        return None
+
+    def python_path_text(self) -> str:
+        """``python_path:`` as written in mix.exs, for messages."""
+        return ", ".join(self.relative(p) for p in self.python_path) or "(none)"
+
     def library_for_module(self, elixir_module: str) -> LibrarySpec | None:
         """The library whose root Elixir module is ``elixir_module`` or a prefix of it."""
         owners = [
@@ -141,6 +165,7 @@ def library_from_payload(raw: Mapping[str, Any]) -> LibrarySpec:
     name = str(_required(raw, "name", "a library in the project context"))
     what = f"library {name!r} in the project context"
     stdlib = bool(raw.get("stdlib", False))
+    local = bool(raw.get("local", False))
     idempotent_raw = raw.get("idempotent", False)
     idempotent: bool | tuple[str, ...]
     if isinstance(idempotent_raw, bool):
@@ -149,7 +174,7 @@ def library_from_payload(raw: Mapping[str, Any]) -> LibrarySpec:
         idempotent = _strings(idempotent_raw, f"{name}: idempotent")
     return LibrarySpec(
         name=name,
-        requirement=None if stdlib else str(_required(raw, "version", what)),
+        requirement=None if stdlib or local else str(_required(raw, "version", what)),
         module_name=str(_required(raw, "module_name", what)),
         # Pending one state test that omits python_module (see notes/requests.md): once it
         # sends the key like SnakeBridge.Config does, this reads _required(...) too.
@@ -159,6 +184,7 @@ def library_from_payload(raw: Mapping[str, Any]) -> LibrarySpec:
         streaming=_strings(raw.get("streaming"), f"{name}: streaming"),
         idempotent=idempotent,
         python_module_declared=bool(raw.get("python_module_declared", True)),
+        local=local,
     )
 
 
@@ -167,7 +193,7 @@ def with_import_name(lib: LibrarySpec) -> LibrarySpec:
     none (``scikit-learn`` -> ``sklearn``, from the installed distribution's metadata)."""
     from snakebridge import distributions
 
-    if lib.python_module_declared or lib.stdlib:
+    if lib.python_module_declared or not lib.installed:
         return lib
     return replace(lib, python_module=distributions.resolve(lib.name, lib.python_module))
 
@@ -196,6 +222,7 @@ def project_from_payload(payload: Mapping[str, Any]) -> Project:
         python=str(payload.get("python") or ""),
         snakebridge_version=str(payload.get("snakebridge_version") or ""),
         docs_source=str(payload.get("docs_source") or "python"),
+        python_path=tuple(root / str(d) for d in payload.get("python_path") or ()),
     )
 
 

@@ -25,7 +25,7 @@ defmodule App.MixProject do
       elixir: "~> 1.14",
       compilers: [:snakebridge] ++ Mix.compilers(),
       deps: [{{:snakebridge, path: "{ELIXIR_PROJECT}"}}],
-      snakebridge: [python_path: ["priv/python"], libraries: [sbweird: :stdlib]]
+      snakebridge: [python_path: ["priv/python"], libraries: [sbweird: :local]]
     ]
   end
 end

@@ -274,3 +274,44 @@ def test_python_config_names_the_venv_to_manage(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONPATH": str(PRIV_PYTHON)},
         check=True,
     )
+
+
+def test_setup_checks_each_local_module_imports_from_python_path(tmp_path: Path) -> None:
+    """A :local library is not installed: setup finds it in python_path: and imports it
+    with the environment's interpreter, naming the module and the fix when it fails."""
+    local = tmp_path / "priv/python"
+    local.mkdir(parents=True)
+    (local / "tools.py").write_text("import json\nprint('tools prints while imported')\n")
+    (local / "broken.py").write_text("import no_such_dependency_xyz\n")
+
+    def lib(name: str) -> dict[str, object]:
+        return {"name": name, "local": True, "module_name": name.title(), "python_module": name}
+
+    context = {
+        "root": str(tmp_path),
+        "libraries": [lib("tools"), lib("broken"), lib("absent")],
+        "python": sys.executable,
+        "python_source": "env",
+        "python_path": ["priv/python"],
+    }
+    ctx = tmp_path / "ctx.json"
+    ctx.write_text(json.dumps(context))
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakebridge", "--context", str(ctx), "setup", "--no-git-files"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1
+    assert "  tools (local, priv/python/tools.py)" in proc.stdout
+    assert "tools prints" not in proc.stdout
+    assert (
+        f"broken (priv/python/broken.py) does not import in {sys.executable}: "
+        "ModuleNotFoundError: No module named 'no_such_dependency_xyz'; fix the module, or "
+        "declare the libraries it imports in mix.exs so setup installs them"
+    ) in proc.stderr
+    assert (
+        "absent is declared :local, but no directory of python_path: (priv/python) holds "
+        "absent.py or a package absent/"
+    ) in proc.stderr
+    assert not (local / "__pycache__").exists()

@@ -11,12 +11,13 @@ defmodule SnakeBridge.Config do
   Accepted options under `snakebridge:`:
 
     * `libraries:` (required) — keyword list; each value is a version requirement
-      string, `:stdlib`, or a keyword list with `version`, `module_name`,
+      string, `:stdlib`, `:local` (a module of the project's own, found in
+      `python_path:`), or a keyword list with `version`, `module_name`,
       `python_module`, `include`, `exclude`, `streaming`, `idempotent`, `allow`
       (`[:subprocess, :dlopen, :pickle, :import, :set_attr]`, default `[]`; `:import`:
       the library may import installed modules that are neither declared, stdlib nor
       its dependencies; `:set_attr`: `SnakeBridge.set_attr/3` may replace one of its
-      module attributes), `stdlib`
+      module attributes), `stdlib`, `local`
     * `python:` — interpreter path (relative paths are relative to the project root)
     * `python_path:` — project-local Python source directories, relative to the root
       (default `[]`); they go on the workers' and the generator's `PYTHONPATH`
@@ -46,6 +47,7 @@ defmodule SnakeBridge.Config do
     defstruct name: nil,
               version: nil,
               stdlib: false,
+              local: false,
               module_name: nil,
               python_module: nil,
               python_module_declared: false,
@@ -59,6 +61,7 @@ defmodule SnakeBridge.Config do
             name: String.t(),
             version: String.t() | nil,
             stdlib: boolean,
+            local: boolean,
             module_name: String.t(),
             python_module: String.t(),
             python_module_declared: boolean,
@@ -98,7 +101,8 @@ defmodule SnakeBridge.Config do
     :streaming,
     :idempotent,
     :allow,
-    :stdlib
+    :stdlib,
+    :local
   ]
   @scan_keys [:paths, :exclude, :exs]
   @capabilities [:subprocess, :dlopen, :pickle, :import, :set_attr]
@@ -180,6 +184,7 @@ defmodule SnakeBridge.Config do
          {:ok, generated_dir} <- relative_dir(Keyword.get(opts, :generated_dir)),
          {:ok, scan} <- scan(Keyword.get(opts, :scan, [])),
          {:ok, python_path} <- python_path(Keyword.get(opts, :python_path, [])),
+         :ok <- local_needs_path(libraries, python_path),
          {:ok, callbacks} <- callbacks(Keyword.get(opts, :callbacks, [])),
          {:ok, docs} <- docs(Keyword.get(opts, :docs, [])),
          {:ok, node} <- node_option(Keyword.get(opts, :node, :local)),
@@ -234,6 +239,7 @@ defmodule SnakeBridge.Config do
       "name" => lib.name,
       "version" => lib.version,
       "stdlib" => lib.stdlib,
+      "local" => lib.local,
       "module_name" => lib.module_name,
       "python_module" => lib.python_module,
       "python_module_declared" => lib.python_module_declared,
@@ -454,6 +460,7 @@ defmodule SnakeBridge.Config do
 
   defp library(name, version) when is_binary(version), do: library(name, version: version)
   defp library(name, :stdlib), do: library(name, stdlib: true)
+  defp library(name, :local), do: library(name, local: true)
 
   defp library(name, opts) when is_list(opts) do
     unknown = if Keyword.keyword?(opts), do: Keyword.keys(opts) -- @library_keys, else: nil
@@ -473,15 +480,17 @@ defmodule SnakeBridge.Config do
 
   defp library(_name, other) do
     {:error,
-     ~s[expected a version requirement ("~> 2.0"), :stdlib or a keyword list, got #{inspect(other)}]}
+     ~s[expected a version requirement ("~> 2.0"), :stdlib, :local or a keyword list, got #{inspect(other)}]}
   end
 
   defp build_library(name, opts) do
     stdlib = Keyword.get(opts, :stdlib, false) == true or Keyword.get(opts, :version) == :stdlib
+    local = Keyword.get(opts, :local, false) == true or Keyword.get(opts, :version) == :local
     declared = Keyword.has_key?(opts, :python_module)
     python_module = Keyword.get(opts, :python_module, String.replace(name, "-", "_"))
 
-    with {:ok, version} <- version(Keyword.get(opts, :version), stdlib),
+    with :ok <- source_kind(stdlib, local, Keyword.get(opts, :version)),
+         {:ok, version} <- version(Keyword.get(opts, :version), stdlib or local),
          {:ok, python_module} <- python_module(python_module),
          {:ok, module_name} <-
            module_name(Keyword.get(opts, :module_name, default_module(python_module))),
@@ -495,6 +504,7 @@ defmodule SnakeBridge.Config do
          name: name,
          version: version,
          stdlib: stdlib,
+         local: local,
          module_name: module_name,
          python_module: python_module,
          python_module_declared: declared,
@@ -507,8 +517,22 @@ defmodule SnakeBridge.Config do
     end
   end
 
+  # A library comes from PyPI (a version requirement), the standard library, or the
+  # project's own python_path: (its content hash is its version): exactly one of them.
+  defp source_kind(true, true, _version),
+    do: {:error, "is declared both stdlib and local; keep one (`:stdlib` or `:local`)"}
+
+  defp source_kind(stdlib, local, version)
+       when (stdlib or local) and is_binary(version),
+       do:
+         {:error,
+          "has version #{inspect(version)} but is declared #{if stdlib, do: ":stdlib", else: ":local"}, " <>
+            "which has no version; drop one of them"}
+
+  defp source_kind(_stdlib, _local, _version), do: :ok
+
   defp version(nil, true), do: {:ok, nil}
-  defp version(:stdlib, true), do: {:ok, nil}
+  defp version(kind, true) when kind in [:stdlib, :local], do: {:ok, nil}
   defp version(nil, false), do: {:ok, ">= 0.0.0"}
 
   # The common one-clause forms are checked with a precompiled regex; anything else goes
@@ -635,6 +659,22 @@ defmodule SnakeBridge.Config do
     do:
       {:error,
        ~s(python_path must be a list of directories like ["priv/python"], got #{inspect(other)})}
+
+  defp local_needs_path(libraries, []) do
+    case Enum.find(libraries, & &1.local) do
+      nil ->
+        :ok
+
+      lib ->
+        {:error,
+         "snakebridge library #{inspect(lib.name)} is declared :local (a Python module of " <>
+           "this project), but `python_path:` is empty, so no worker or generator can " <>
+           "import it; add the directory that holds #{lib.python_module |> String.split(".") |> hd()}.py " <>
+           ~s{under `snakebridge:` in mix.exs, e.g. `python_path: ["priv/python"]`}}
+    end
+  end
+
+  defp local_needs_path(_libraries, _python_path), do: :ok
 
   @callbacks_example "callbacks: [MyApp.Tools] or callbacks: [{MyApp.Tools, [:lookup]}]"
 

@@ -91,7 +91,13 @@ defmodule SnakeBridge.ModuleNames do
     key =
       if Regex.match?(~r/^[a-z_][a-zA-Z0-9_]*$/, lib.name), do: lib.name, else: inspect(lib.name)
 
-    version = if lib.stdlib, do: "stdlib: true", else: "version: #{inspect(lib.version)}"
+    version =
+      cond do
+        lib.stdlib -> "stdlib: true"
+        lib.local -> "local: true"
+        true -> "version: #{inspect(lib.version)}"
+      end
+
     "#{key}: [#{version}, module_name: #{suggestion}]"
   end
 end

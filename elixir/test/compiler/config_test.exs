@@ -35,6 +35,7 @@ defmodule SnakeBridge.ConfigTest do
              "name" => "numpy",
              "version" => "~> 2.0",
              "stdlib" => false,
+             "local" => false,
              "module_name" => "Numpy",
              "python_module" => "numpy",
              "python_module_declared" => false,
@@ -53,6 +54,30 @@ defmodule SnakeBridge.ConfigTest do
     assert by_name["scikit_learn"]["python_module_declared"] == true
     assert by_name["scikit_learn"]["idempotent"] == ["fit", "predict"]
     assert Config.library_modules(config) == ["Json", "Numpy", "Pd", "Sklearn", "Sympy"]
+  end
+
+  test "a project-local module: `:local` or `local: true`, with python_path:" do
+    {:ok, config} =
+      load(
+        python_path: ["priv/python"],
+        libraries: [tools: :local, helpers: [local: true, module_name: MyHelpers]]
+      )
+
+    by_name = Map.new(Config.context(config)["libraries"], &{&1["name"], &1})
+    assert Config.context(config)["python_path"] == ["priv/python"]
+
+    assert %{"local" => true, "stdlib" => false, "version" => nil, "module_name" => "Tools"} =
+             by_name["tools"]
+
+    assert %{"local" => true, "module_name" => "MyHelpers", "python_module" => "helpers"} =
+             by_name["helpers"]
+
+    assert load(libraries: [tools: :local]) ==
+             {:error,
+              ~s(snakebridge library "tools" is declared :local (a Python module of this ) <>
+                ~s(project\), but `python_path:` is empty, so no worker or generator can ) <>
+                ~s(import it; add the directory that holds tools.py under `snakebridge:` in ) <>
+                ~s(mix.exs, e.g. `python_path: ["priv/python"]`)}
   end
 
   test "interpreter resolution: env, then python:, then the managed venv" do
@@ -121,7 +146,12 @@ defmodule SnakeBridge.ConfigTest do
     {[libraries: [], docs: [source: :html]], "docs: [source: ...] must be one of"},
     {[libraries: [], docs: [sauce: :python]], "unknown option(s) [:sauce] under `docs:`"},
     {[libraries: [], node: :elsewhere], "node must be :local, :any or a node name"},
-    {[libraries: [], node: "py@host"], "node must be :local, :any or a node name"}
+    {[libraries: [], node: "py@host"], "node must be :local, :any or a node name"},
+    {[libraries: [tools: :local]], ~s(`python_path:` is empty, so no worker or generator)},
+    {[libraries: [tools: [local: true, stdlib: true]], python_path: ["py"]],
+     "is declared both stdlib and local"},
+    {[libraries: [tools: [local: true, version: "~> 1.0"]], python_path: ["py"]],
+     ~s(has version "~> 1.0" but is declared :local, which has no version)}
   ]
 
   for {{opts, message}, i} <- Enum.with_index(errors) do

@@ -13,12 +13,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from snakebridge import toolchain
 from snakebridge.cli import Output, Reply, command
 from snakebridge.commands.verify import supplied_bindings
-from snakebridge.project import Project, ProjectError
+from snakebridge.project import LibrarySpec, Project, ProjectError
 from snakebridge.state import consistency, environment, ledger, manifest, promotion
 from snakebridge.state import lock as lock_mod
 from snakebridge.state.errors import StateError
@@ -58,7 +59,10 @@ def _libraries(project: Project, locked: lock_mod.Lock | None) -> list[Line]:
         if lib.stdlib:
             lines.append(Line("ok", f"{lib.name} (stdlib, Python {lock_mod.python_version()})"))
             continue
-        installed = lock_mod.installed_version(lib)
+        if lib.local:
+            lines.append(_local(project, lib, locked))
+            continue
+        installed = lock_mod.installed_version(lib, project)
         pinned = locked.libraries.get(lib.name) if locked else None
         pin = f", locked {pinned.resolved}" if pinned else ", not in snakebridge.lock yet"
         req = lib.requirement or ""
@@ -86,6 +90,39 @@ def _libraries(project: Project, locked: lock_mod.Lock | None) -> list[Line]:
         else:
             lines.append(Line("ok", f"{lib.name} {req}: {installed} installed{pin}"))
     return lines
+
+
+def _local(project: Project, lib: LibrarySpec, locked: lock_mod.Lock | None) -> Line:
+    source = project.local_source(lib)
+    if source is None:
+        top = lib.python_module.split(".")[0]
+        return Line(
+            "fail",
+            f"{lib.name} (local): no directory of python_path: ({project.python_path_text()}) "
+            f"holds {top}.py or a package {top}/",
+            "put the module there, or correct `python_path:` in mix.exs",
+        )
+    where = project.relative(source)
+    error = environment.local_import_errors(
+        Path(sys.executable), [lib.python_module], project.python_path
+    ).get(lib.python_module)
+    if error is not None:
+        return Line(
+            "fail",
+            f"{lib.name} (local, {where}) does not import: {error}",
+            "fix the module, or declare what it imports in mix.exs and run mix snakebridge.setup",
+        )
+    pinned = locked.libraries.get(lib.name) if locked else None
+    content = lock_mod.installed_version(lib, project)
+    if pinned is not None and pinned.resolved != content:
+        return Line(
+            "warn",
+            f"{lib.name} (local, {where}): edited since its bindings were generated "
+            f"({pinned.resolved} -> {content})",
+            f"mix compile regenerates {lib.name}",
+        )
+    pin = "locked" if pinned else "not in snakebridge.lock yet"
+    return Line("ok", f"{lib.name} (local, {where}): imports, content {content}, {pin}")
 
 
 @command("doctor")

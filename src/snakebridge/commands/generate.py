@@ -186,10 +186,12 @@ def generate(
             wanted = grouped.get(name, [])
             outcome.diagnostics += _unresolved(result, wanted)
             marks = {**updated.promoted, **(promoted or {})}
+            library = result.library
+            if spec.local:
+                # A local module's version is its content hash, as the lock records it.
+                library = dataclasses.replace(library, version=new_lock.libraries[name].resolved)
             try:
-                rendered = render_library(
-                    result.library, spec, tool_version=__version__, promoted=marks
-                )
+                rendered = render_library(library, spec, tool_version=__version__, promoted=marks)
             except GenerationError as exc:
                 # The library's file, manifest entries and lock entry stay as they were.
                 outcome.diagnostics.append(Diagnostic("error", f"{name}: {exc}"))

@@ -269,8 +269,41 @@ def _locked_versions(project: Project) -> dict[str, str]:
     return {
         name: lib.resolved
         for name, lib in current.libraries.items()
-        if lib.requested != lock.STDLIB_REQUESTED
+        if lib.requested not in (lock.STDLIB_REQUESTED, lock.LOCAL_REQUESTED)
     }
+
+
+def _local_modules(project: Project, python: Path, problems: list[str]) -> list[str]:
+    """One line per :local library: where python_path: has it, and that it imports in the
+    environment (its own imports must be installed there)."""
+    found = {}
+    for lib in project.libraries:
+        if not lib.local:
+            continue
+        source = project.local_source(lib)
+        if source is None:
+            top = lib.python_module.split(".")[0]
+            problems.append(
+                f"{lib.name} is declared :local, but no directory of python_path: "
+                f"({project.python_path_text()}) holds {top}.py or a package {top}/: put it "
+                f"there, or correct `python_path:` in mix.exs"
+            )
+        else:
+            found[lib.python_module] = (lib, source)
+    if not found or not python.exists():
+        return []
+    errors = env.local_import_errors(python, sorted(found), project.python_path)
+    lines = []
+    for module, (lib, source) in sorted(found.items()):
+        where = project.relative(source)
+        if module in errors:
+            problems.append(
+                f"{lib.name} ({where}) does not import in {python}: {errors[module]}; fix the "
+                f"module, or declare the libraries it imports in mix.exs so setup installs them"
+            )
+        else:
+            lines.append(f"  {lib.name} (local, {where})")
+    return lines
 
 
 @command("setup")
@@ -289,7 +322,7 @@ def _setup(
     project: Project, payload: Mapping[str, Any], args: argparse.Namespace, output: Output
 ) -> Reply:
     python, managed, where = _target(project, payload)
-    libraries = [(lib.name, lib.requirement or "") for lib in project.libraries if not lib.stdlib]
+    libraries = [(lib.name, lib.requirement or "") for lib in project.libraries if lib.installed]
     locked = _locked_versions(project)
     installs = env.plan_installs(libraries, locked)
     lines = [f"environment: {where}"]
@@ -376,7 +409,7 @@ def _setup(
     undeclared = {
         lib.name: lib.python_module
         for lib in project.libraries
-        if not lib.stdlib and not lib.python_module_declared and versions.get(lib.name)
+        if lib.installed and not lib.python_module_declared and versions.get(lib.name)
     }
     imports = env.import_names(python, undeclared)
     for install in installs:
@@ -410,6 +443,7 @@ def _setup(
     for lib in project.libraries:
         if lib.stdlib:
             lines.append(f"  {lib.name} (stdlib)")
+    lines += _local_modules(project, python, problems)
 
     if versions or python.exists():
         lines.append(_lock_interpreter(project, python))

@@ -324,13 +324,18 @@ def _check_environment(project: Project, report: Report) -> None:
         before = report.lock.libraries.get(name)
         after = report.current.libraries[name]
         was = before.resolved if before else "none"
-        add(
-            Finding(
-                "environment",
-                f"{name} is {after.resolved} in the environment but snakebridge.lock has {was}",
-                f"`mix compile` or {REPAIR} regenerates {name}; or `mix snakebridge.setup` "
-                f"to install the locked {was}",
-                library=name,
-                regenerate=True,
+        if after.requested == lock_mod.LOCAL_REQUESTED:
+            message = (
+                f"{name} (a local module of python_path:) changed since its bindings were "
+                f"generated: its content is {after.resolved}, snakebridge.lock has {was}"
             )
-        )
+            fix = f"`mix compile` or {REPAIR} regenerates {name}"
+        else:
+            message = (
+                f"{name} is {after.resolved} in the environment but snakebridge.lock has {was}"
+            )
+            fix = (
+                f"`mix compile` or {REPAIR} regenerates {name}; or `mix snakebridge.setup` "
+                f"to install the locked {was}"
+            )
+        add(Finding("environment", message, fix, library=name, regenerate=True))

@@ -355,6 +355,51 @@ def import_names(python: Path, guesses: Mapping[str, str]) -> dict[str, dict[str
     return result
 
 
+_LOCAL_IMPORTS = """
+import json, sys
+out, result = {}, sys.argv[1]
+for module in sys.argv[2:]:
+    try:
+        __import__(module)
+    except BaseException as exc:  # a module may raise anything at import, even SystemExit
+        out[module] = f"{type(exc).__name__}: {exc}"
+with open(result, "w") as fh:
+    json.dump(out, fh)
+"""
+
+
+def local_import_errors(
+    python: Path, modules: Sequence[str], python_path: Sequence[Path]
+) -> dict[str, str]:
+    """Imports each project-local module with ``python`` and ``python_path`` on
+    PYTHONPATH, as a worker would; returns module -> "ExcType: message" for those that
+    fail. The result goes through a file: a module may print while imported."""
+    if not modules:
+        return {}
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="snakebridge-imports-") as tmp:
+        result = Path(tmp) / "result.json"
+        environ = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in python_path)}
+        environ["PYTHONDONTWRITEBYTECODE"] = "1"
+        proc = subprocess.run(
+            [str(python), "-c", _LOCAL_IMPORTS, str(result), *modules],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+            env=environ,
+            cwd=tmp,
+        )
+        if not result.exists():
+            raise SetupError(
+                f"cannot import the project-local modules with {python}: "
+                f"{proc.stderr.strip()[-500:]}"
+            )
+        errors: dict[str, str] = json.loads(result.read_text())
+    return errors
+
+
 def satisfied(install: Install, version: str | None) -> bool:
     if version is None:
         return False

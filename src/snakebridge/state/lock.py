@@ -4,7 +4,9 @@ The lock records what the generated source depends on, so a build is reproducibl
 change that would alter the bindings regenerates them: the
 SnakeBridge version, a hash of the generator's own source, the Python version, the
 platform, a hash of the interpreter binary, and for each declared library the requested
-requirement, the resolved version and a hash of its installed files (its RECORD).
+requirement, the resolved version and a hash of its installed files (its RECORD). A
+project-local module (``:local``, found in ``python_path:``) has no version: its content
+hash is its resolved version, so editing it regenerates its bindings like an upgrade.
 
 ``staleness`` compares the committed lock with the running environment and applies this
 invalidation table exactly:
@@ -14,6 +16,7 @@ invalidation table exactly:
 | SnakeBridge version / generator hash | regenerate everything    |
 | Python version / platform            | regenerate everything    |
 | a library's resolved version         | regenerate that library  |
+| a local module's content             | regenerate that library  |
 
 Anything else (interpreter hash, a library's files hash, its requested requirement)
 is recorded for audit and reported by ``doctor`` but regenerates nothing.
@@ -41,13 +44,18 @@ from snakebridge.state.files import read_bytes, write_atomic
 
 FORMAT = 1
 STDLIB_REQUESTED = "stdlib"
+LOCAL_REQUESTED = "local"
 
 
 @dataclass(frozen=True)
 class LibraryLock:
-    requested: str  # requirement as written in mix.exs ("~> 2.0"), or "stdlib"
-    resolved: str  # installed version ("2.4.6"); for :stdlib, the Python version
-    files_hash: str  # "sha256:<hex>" over the distribution's RECORD; "" for :stdlib
+    requested: str  # requirement as written in mix.exs ("~> 2.0"), "stdlib" or "local"
+    # installed version ("2.4.6"); for :stdlib, the Python version; for :local, the start
+    # of files_hash ("sha256:<16 hex>")
+    resolved: str
+    # "sha256:<hex>" over the distribution's RECORD, or over a :local module's files;
+    # "" for :stdlib
+    files_hash: str
     options: str = ""  # the mix.exs options that shape the generated file (binding_options)
 
 
@@ -87,7 +95,7 @@ def current(project: Project) -> Lock:
         platform=platform_id(),
         interpreter_hash=interpreter_hash(),
         libraries=MappingProxyType(
-            {lib.name: library_lock(lib) for lib in sorted(project.libraries, key=_name)}
+            {lib.name: library_lock(lib, project) for lib in sorted(project.libraries, key=_name)}
         ),
     )
 
@@ -206,7 +214,12 @@ def installed_distribution(lib: LibrarySpec) -> importlib.metadata.Distribution 
     return None
 
 
-def installed_version(lib: LibrarySpec) -> str | None:
+def installed_version(lib: LibrarySpec, project: Project) -> str | None:
+    """The version the environment has: for :local, the module's content hash (None when
+    python_path: does not hold it)."""
+    if lib.local:
+        source = project.local_source(lib)
+        return None if source is None else _local_resolved(local_hash(source))
     if lib.stdlib:
         return python_version()
     dist = installed_distribution(lib)
@@ -227,9 +240,66 @@ def binding_options(lib: LibrarySpec) -> str:
     return "; ".join(f"{key}={','.join(vals)}" for key, vals in fields if any(vals))
 
 
-def library_lock(lib: LibrarySpec) -> LibraryLock:
+def local_hash(source: Path) -> str:
+    """sha256 over a local module's files: ``x.py``, or every file under the package
+    ``x/`` by relative name and content (bytecode caches left out, since running the
+    module writes them)."""
+    if source.is_file():
+        paths = [source]
+    else:
+        paths = sorted(
+            (p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts),
+            key=lambda p: p.relative_to(source).as_posix(),
+        )
+    digest = hashlib.sha256()
+    for path in paths:
+        if path.suffix in (".pyc", ".pyo"):
+            continue
+        name = path.name if path == source else path.relative_to(source).as_posix()
+        content = path.read_bytes()
+        digest.update(f"{name}\0{len(content)}\0".encode())
+        digest.update(content)
+    return "sha256:" + digest.hexdigest()
+
+
+def _local_resolved(files_hash: str) -> str:
+    return files_hash[: len("sha256:") + 16]
+
+
+def checked_source(lib: LibrarySpec, project: Project) -> Path | None:
+    """The file or package of a :local library in python_path: (a :stdlib one must not
+    be there); raises ProjectError naming the fix."""
+    source = project.local_source(lib)
+    top = lib.python_module.split(".")[0]
+    if lib.local and source is None:
+        raise ProjectError(
+            f"library {lib.name!r} is declared :local, but no directory of python_path: "
+            f"({project.python_path_text()}) holds {top}.py or a package {top}/. Fix: put "
+            f"the module there, or correct `python_path:` (or `python_module:`) in mix.exs."
+        )
+    if not lib.local and source is not None:
+        raise ProjectError(
+            f"library {lib.name!r} is declared :stdlib, but {project.relative(source)} in "
+            f"python_path: is what `import {top}` loads; its bindings would not follow its "
+            f"edits. Fix: declare it `{lib.name}: :local` in mix.exs."
+        )
+    return source
+
+
+def library_lock(lib: LibrarySpec, project: Project) -> LibraryLock:
     options = binding_options(lib)
+    if lib.local:
+        source = checked_source(lib, project)
+        assert source is not None
+        files_hash = local_hash(source)
+        return LibraryLock(
+            requested=LOCAL_REQUESTED,
+            resolved=_local_resolved(files_hash),
+            files_hash=files_hash,
+            options=options,
+        )
     if lib.stdlib:
+        checked_source(lib, project)
         return LibraryLock(
             requested=STDLIB_REQUESTED, resolved=python_version(), files_hash="", options=options
         )

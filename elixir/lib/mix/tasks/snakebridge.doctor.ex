@@ -38,7 +38,8 @@ defmodule Mix.Tasks.Snakebridge.Doctor do
 
       for lib <- config.libraries do
         shell.info(
-          "  [ -- ] #{lib.name} #{lib.version || "(stdlib)"}: not checked without Python"
+          "  [ -- ] #{lib.name} #{lib.version || if(lib.local, do: "(local)", else: "(stdlib)")}: " <>
+            "not checked without Python"
         )
       end
 

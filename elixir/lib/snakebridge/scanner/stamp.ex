@@ -5,8 +5,9 @@ defmodule SnakeBridge.Scanner.Stamp do
 
   It covers the library declarations in mix.exs, the generated directory setting, the
   snakebridge version, the exact bytes of `snakebridge.lock`, the interpreter file's
-  stat, and the modification time of the interpreter's `site-packages` directories
-  (installing or upgrading a library changes that directory). When the stamp differs
+  stat, the modification time of the interpreter's `site-packages` directories
+  (installing or upgrading a library changes that directory), and the stat of every file
+  under `python_path:` (editing a local module changes its bindings). When the stamp differs
   from the one recorded after the last generation, the pre-pass asks Python to
   regenerate; Python then decides what actually changed.
   """
@@ -24,7 +25,8 @@ defmodule SnakeBridge.Scanner.Stamp do
       file_digest(Path.join(config.root, "snakebridge.lock")),
       config.python,
       stat(config.python),
-      site_packages(config.python)
+      site_packages(config.python),
+      python_path_files(config)
     ]
 
     # md5 is plenty to notice a change, and needs no crypto NIF loaded on a no-op compile.
@@ -34,7 +36,7 @@ defmodule SnakeBridge.Scanner.Stamp do
   @doc "A short human-readable explanation of what the stamp covers (for verbose output)."
   def describe(%Config{} = config) do
     "library declarations, snakebridge #{config.snakebridge_version}, snakebridge.lock, " <>
-      "interpreter #{config.python} and its site-packages"
+      "interpreter #{config.python} and its site-packages, python_path: files"
   end
 
   defp file_digest(path) do
@@ -48,6 +50,14 @@ defmodule SnakeBridge.Scanner.Stamp do
     case File.stat(path, time: :posix) do
       {:ok, %File.Stat{mtime: mtime, size: size, inode: inode}} -> {mtime, size, inode}
       {:error, _} -> :missing
+    end
+  end
+
+  defp python_path_files(%Config{python_path: dirs, root: root}) do
+    for dir <- dirs,
+        path <- Path.wildcard(Path.join([root, dir, "**", "*"])),
+        not String.contains?(path, "/__pycache__/") do
+      {path, stat(path)}
     end
   end
 
