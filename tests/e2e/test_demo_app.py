@@ -37,11 +37,12 @@ def test_demo_regenerates_byte_identical_bindings_and_runs(tmp_path: Path) -> No
     mix(app, "compile", env=env)
 
     committed = REPO / "examples" / "demo"
-    # numpy and sympy are pinned by the committed lock, so their bindings must match to the
+    # numpy and sympy are pinned by the committed lock, and demo_tools (the demo's own
+    # priv/python module) is versioned by its content, so their bindings must match to the
     # byte anywhere. json is :stdlib: its version is the interpreter's, and so are the lock's
     # environment fields; they match where the interpreter is the one they were made with.
     same_python = _locked_interpreter(app) == _locked_interpreter(committed)
-    compared = ["numpy.ex", "sympy.ex"] + (["json.ex"] if same_python else [])
+    compared = ["demo_tools.ex", "numpy.ex", "sympy.ex"] + (["json.ex"] if same_python else [])
     for name in compared:
         regenerated = (app / GENERATED / name).read_bytes()
         assert regenerated == (committed / GENERATED / name).read_bytes(), name
@@ -68,4 +69,7 @@ def test_demo_regenerates_byte_identical_bindings_and_runs(tmp_path: Path) -> No
     assert "3*x**2 + 6*x + 3" in out
     assert "-2, 2" in out
     assert '"mean": 5.0' in out
+    assert (
+        'summary                %{"count" => 8, "max" => 9.0, "min" => 2.0, "range" => 7.0}' in out
+    )
     assert "LinAlgError: Singular matrix" in out

@@ -3,7 +3,10 @@
 The release is built from a copy of examples/demo (whose mix.exs adds
 ``&SnakeBridge.Release.step/1`` to its steps), then moved to another directory and the
 project deleted, managed venv and all. It runs with a PATH that has no mix, elixir,
-erl, python or uv, so the only Python it can use is the one inside the release.
+erl, python or uv, and the worker proves from inside (the demo's own local module,
+``demo_tools.interpreter()``) that its executable, its prefixes, every module it loaded
+and the libpython it mapped lie inside the release: the build machine's interpreter is
+not used even where it still exists.
 """
 
 from __future__ import annotations
@@ -87,6 +90,7 @@ def _assert_demo_output(out: str) -> None:
     assert "x**3 + 3*x**2 + 3*x + 1" in out
     assert "-2, 2" in out
     assert '"mean": 5.0' in out
+    assert '%{"count" => 8, "max" => 9.0, "min" => 2.0, "range" => 7.0}' in out
     assert "LinAlgError: Singular matrix" in out
 
 
@@ -110,9 +114,29 @@ def test_moved_release_evals_the_demo_with_its_own_python(release: Path, tmp_pat
     )
     assert where.returncode == 0, where.stderr
     python, libraries, mix_loaded = where.stdout.split()
-    assert python == str(release / "snakebridge" / "venv" / "bin" / "python")
-    assert libraries == "json,numpy,sympy"
+    assert Path(python).parent == release / "snakebridge" / "python" / "bin"
+    assert libraries == "demo_tools,json,numpy,sympy"
     assert mix_loaded == "false"
+
+    inside = _bin(
+        release,
+        "eval",
+        'i = Demo.python_info(); for k <- ["executable", "prefix", "base_prefix"], '
+        'do: IO.puts(k <> " " <> i[k]); for m <- i["modules"], do: IO.puts("module " <> m); '
+        'for l <- i["libraries"], do: IO.puts("library " <> l)',
+        env=env,
+    )
+    assert inside.returncode == 0, inside.stdout + inside.stderr
+    report = [line.split(" ", 1) for line in inside.stdout.splitlines() if " /" in line]
+    home = release / "snakebridge" / "python"
+    facts = dict(r for r in report if r[0] in ("executable", "prefix", "base_prefix"))
+    assert Path(facts["executable"]).parent == home / "bin", facts
+    assert Path(facts["prefix"]) == home and Path(facts["base_prefix"]) == home, facts
+    modules = [path for kind, path in report if kind == "module"]
+    assert any("/numpy/" in m for m in modules) and any("demo_tools" in m for m in modules)
+    assert [m for m in modules if not Path(m).is_relative_to(release)] == []
+    libpython = [path for kind, path in report if kind == "library" and "libpython" in path]
+    assert [lib for lib in libpython if not Path(lib).is_relative_to(home)] == []
 
 
 def test_moved_release_starts_and_serves_calls(release: Path, tmp_path: Path) -> None:

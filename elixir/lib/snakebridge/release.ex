@@ -1,16 +1,16 @@
 defmodule SnakeBridge.Release do
   @moduledoc """
-  Ships the project's Python environment inside a Mix release, and finds it again when
-  the release runs, so a release needs neither Mix, nor the project directory, nor a
-  setup step on the target. One line in mix.exs:
+  Ships the project's Python environment, interpreter included, inside a Mix release,
+  and finds it again when the release runs, so a release needs neither Mix, nor the
+  project directory, nor a Python, nor a setup step on the target. One line in mix.exs:
 
       releases: [
         my_app: [steps: [:assemble, &SnakeBridge.Release.step/1]]
       ]
 
   `step/1` runs the Python command `snakebridge release` on the project's interpreter
-  (see `snakebridge.commands.release` for what is copied and how paths are made
-  relative), then records the result in `<release>/snakebridge/release.config` and adds
+  (see `snakebridge.commands.release` for what is copied and what the target still
+  needs), then records the result in `<release>/snakebridge/release.config` and adds
   `snakebridge/` to the release's overlays (so a later `:tar` step packs it).
 
   At run time `SnakeBridge.Runtime.Settings` takes the interpreter and the
@@ -30,7 +30,7 @@ defmodule SnakeBridge.Release do
           root: String.t(),
           python: String.t(),
           python_path: [String.t()],
-          interpreter: :bundled | :system,
+          interpreter: :uv_managed | :located,
           base_python: String.t()
         }
 
@@ -77,8 +77,9 @@ defmodule SnakeBridge.Release do
     File.write!(Path.join([path, @dir, @config_file]), content)
   end
 
-  defp interpreter("bundled"), do: :bundled
-  defp interpreter("system"), do: :system
+  # Where the copied interpreter came from, for the record.
+  defp interpreter("uv-managed"), do: :uv_managed
+  defp interpreter("located"), do: :located
 
   @doc """
   The environment shipped with the running release, or `nil` outside a release (or in

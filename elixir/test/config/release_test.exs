@@ -18,17 +18,17 @@ defmodule SnakeBridge.ReleaseTest do
     File.mkdir_p!(Path.join(root, "snakebridge"))
 
     Release.record(root, %{
-      "python" => "venv/bin/python",
+      "python" => "python/bin/python",
       "python_path" => ["python_path/0-tools"],
-      "interpreter" => "system",
+      "interpreter" => "located",
       "base_python" => "/usr/bin/python3.11"
     })
 
     assert Release.shipped(root) == %{
              root: Path.join(root, "snakebridge"),
-             python: Path.join(root, "snakebridge/venv/bin/python"),
+             python: Path.join(root, "snakebridge/python/bin/python"),
              python_path: [Path.join(root, "snakebridge/python_path/0-tools")],
-             interpreter: :system,
+             interpreter: :located,
              base_python: "/usr/bin/python3.11"
            }
   end

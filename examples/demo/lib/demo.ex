@@ -1,7 +1,8 @@
 defmodule Demo do
   @moduledoc """
   A small tour of SnakeBridge: numpy statistics and linear algebra, a sympy
-  derivation and the standard library's json, all through generated bindings.
+  derivation, the standard library's json and the app's own Python module
+  (`priv/python/demo_tools.py`), all through generated bindings.
 
   Run it with `make demo` from the repository root, or from a release:
   `MIX_ENV=prod mix release` and then `_build/prod/rel/demo/bin/demo eval 'Demo.main()'`.
@@ -18,7 +19,14 @@ defmodule Demo do
     linear_algebra()
     symbolic()
     json()
+    local()
     errors()
+  end
+
+  @doc "Where the workers' Python runs (`demo_tools.interpreter()`): executable, prefix, files."
+  def python_info do
+    {:ok, _} = Application.ensure_all_started(:demo)
+    DemoTools.interpreter!()
   end
 
   defp statistics do
@@ -61,6 +69,13 @@ defmodule Demo do
 
     section("json (standard library)")
     row("dumps", encoded)
+  end
+
+  defp local do
+    summary = DemoTools.summary!(@samples)
+
+    section("the app's own Python (priv/python/demo_tools.py)")
+    row("summary", inspect(summary))
   end
 
   defp errors do

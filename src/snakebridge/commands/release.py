@@ -1,30 +1,34 @@
-"""``snakebridge release``: put the project's Python environment inside a Mix release.
+"""``snakebridge release``: put the project's Python inside a Mix release, interpreter
+and all, so the release runs on a machine that has no Python.
 
 ``SnakeBridge.Release.step/1`` (one line in the app's ``releases:`` steps) calls this
 after ``:assemble``, on the project's interpreter, with ``"release_dir"`` (the release
 root). Everything goes under ``<release>/snakebridge/``, where the runtime looks for it
-(``SnakeBridge.Release.shipped/0``); no path in it points back at the build machine's
-project, so the release directory can be copied or moved anywhere.
+(``SnakeBridge.Release.shipped/0``); no path in it points back at the build machine, so
+the release directory can be copied or moved anywhere.
 
-What is shipped depends on the venv's base interpreter:
+The venv's base interpreter, uv-managed or located (Debian's, pyenv's), is copied as its
+minimal runtime to ``python/``: the binary, ``libpython`` when the binary links it, and
+the standard library without its test suite, IDLE, tkinter, ensurepip and the static
+library. CPython finds its prefix from the binary's location (the ``lib/pythonX.Y/os.py``
+landmark), so the copy is relocatable; when the binary links ``libpython`` by an
+absolute RUNPATH (pyenv's), ``python/bin/python`` is a two-line trampoline that puts
+``python/lib`` on ``LD_LIBRARY_PATH``. The venv's site-packages are merged into the
+site directory the copied interpreter itself reads, so ``sys.executable``,
+``sys.prefix`` and every imported file lie inside the release. What it still takes
+from the target machine is what any Python build takes: the C library and the system
+libraries the interpreter and its extension modules link (OpenSSL, libffi, zlib, ...),
+so build the release on the distribution it runs on, as for the BEAM itself.
 
-- uv-managed (a python-build-standalone under uv's install dir): the interpreter itself
-  is copied to ``python/`` and the venv's site-packages merged into it. Standalone
-  builds find their prefix from their own location, so this runs on any Linux of the
-  same architecture.
-- located (a system or pyenv Python): the venv is copied to ``venv/``. A venv finds its
-  prefix from ``bin/python``'s location, so moving it is safe; its ``bin/python`` still
-  names the base interpreter by absolute path, which the target machine must have (the
-  runtime says so at start if it does not).
-
-Paths into the old venv are rewritten where Python would follow them: script shebangs
-(to a relative trampoline) and ``.pth`` entries (to relative ones). A ``.pth`` entry
-outside the venv (an editable install of a checkout) cannot travel and fails the step.
-Project-local ``python_path:`` directories are copied to ``python_path/``.
+``.pth`` entries into the venv become relative; one outside it (an editable install of
+a checkout) cannot travel and fails the step. Project-local ``python_path:``
+directories are copied to ``python_path/``. Before the step succeeds, the copied
+interpreter imports every declared library with nothing from the build environment.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -42,11 +46,25 @@ SHIPPED = "snakebridge"
 # What a release never needs from a venv: activation scripts hold the build path.
 _SKIPPED = shutil.ignore_patterns("activate*", "deactivate*", "*.bat", "*.ps1")
 
-# A shebang that runs the script with the interpreter next to it, wherever it is (what
-# `uv venv --relocatable` writes).
-_TRAMPOLINE = """#!/bin/sh
-'''exec' "$(dirname -- "$(realpath -- "$0")")"/'python' "$0" "$@"
-' '''
+# What a worker never needs from the standard library. `config-*` holds the static
+# libpython (tens of MB); optimized bytecode is only read under -O.
+_STDLIB_SKIPPED = shutil.ignore_patterns(
+    "site-packages",
+    "dist-packages",
+    "test",
+    "idlelib",
+    "tkinter",
+    "turtledemo",
+    "ensurepip",
+    "config-*",
+    "*.opt-1.pyc",
+    "*.opt-2.pyc",
+)
+
+# Runs the copied binary with the copied libpython, wherever the release lies.
+_LIBPYTHON_TRAMPOLINE = """#!/bin/sh
+here="$(dirname -- "$(realpath -- "$0")")"
+LD_LIBRARY_PATH="$here/../lib${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}" exec "$here/{name}" "$@"
 """
 
 
@@ -78,24 +96,9 @@ def _mb(size: int) -> str:
     return f"{size / 1e6:.0f} MB"
 
 
-def _fix_scripts(bin_dir: Path, old_prefix: Path) -> list[str]:
-    """Rewrites shebangs that name the old venv's interpreter; returns the scripts fixed."""
-    fixed = []
-    for script in sorted(bin_dir.iterdir()):
-        if script.is_symlink() or not script.is_file():
-            continue
-        head = script.read_bytes()
-        if not head.startswith(b"#!"):
-            continue
-        first, _, rest = head.partition(b"\n")
-        if os.fsencode(str(old_prefix)) in first:
-            script.write_bytes(_TRAMPOLINE.encode() + rest)
-            fixed.append(script.name)
-    return fixed
-
-
-def _fix_pth(site: Path, old_prefix: Path, new_prefix: Path) -> None:
-    """Makes ``.pth`` path entries into the old venv relative; refuses ones outside it."""
+def _fix_pth(site: Path, old_site: Path) -> None:
+    """Makes ``.pth`` path entries into the venv's site-packages (``old_site``) relative
+    to ``site``, their new place; refuses entries outside it."""
     outside = []
     for pth in sorted(site.glob("*.pth")):
         lines = pth.read_text(encoding="utf-8").splitlines()
@@ -103,9 +106,9 @@ def _fix_pth(site: Path, old_prefix: Path, new_prefix: Path) -> None:
         for line in lines:
             entry = line.strip()
             if entry.startswith("/"):
-                if _within(Path(entry), old_prefix):
-                    rel = Path(os.path.realpath(entry)).relative_to(os.path.realpath(old_prefix))
-                    line = os.path.relpath(new_prefix / rel, site)
+                if _within(Path(entry), old_site):
+                    rel = Path(os.path.realpath(entry)).relative_to(os.path.realpath(old_site))
+                    line = rel.as_posix() if rel.parts else "."
                 else:
                     outside.append(f"{pth.name}: {entry}")
             out.append(line)
@@ -124,24 +127,90 @@ def _site_packages(prefix: Path) -> Path:
     return prefix / rel
 
 
-def _ship_venv(venv: Path, dest: Path, output: Output) -> str:
-    output.log("info", f"copying {venv} ({_mb(_size(venv))}) into the release")
-    shutil.copytree(venv, dest / "venv", symlinks=True, ignore=_SKIPPED)
-    _fix_scripts(dest / "venv" / "bin", venv)
-    _fix_pth(_site_packages(dest / "venv"), venv, dest / "venv")
-    return "venv/bin/python"
+def _clean_env() -> dict[str, str]:
+    """The environment of a process on the target: nothing of the build's Python."""
+    drop = ("PYTHON", "VIRTUAL_ENV", "UV_", "CONDA")
+    return {k: v for k, v in os.environ.items() if not k.startswith(drop)}
 
 
-def _ship_standalone(venv: Path, base: Path, dest: Path, output: Output) -> str:
-    output.log("info", f"copying the uv-managed interpreter {base} into the release")
-    shutil.copytree(base, dest / "python", symlinks=True, ignore=_SKIPPED)
-    site = _site_packages(dest / "python")
-    output.log("info", f"copying the libraries of {venv} into the release")
-    shutil.copytree(_site_packages(venv), site, symlinks=True, dirs_exist_ok=True)
-    _fix_scripts(dest / "python" / "bin", venv)
-    _fix_pth(site, venv, dest / "python")
+def _libpython() -> Path | None:
+    """The shared libpython the base binary links, when it links one."""
+    if not sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        return None
+    soname = sysconfig.get_config_var("INSTSONAME") or ""
+    libdir = sysconfig.get_config_var("LIBDIR") or ""
+    shared = Path(libdir) / soname
+    binary = Path(os.path.realpath(getattr(sys, "_base_executable", sys.executable)))
+    # A binary that links libpython names it in its dynamic section (Debian's python3.11
+    # has libpython built in although the distribution also ships the shared one).
+    if not soname or not shared.is_file() or soname.encode() not in binary.read_bytes():
+        return None
+    return shared
+
+
+def _copied_layout(command: Path) -> dict[str, str]:
+    """Where the copied interpreter finds itself: its prefix and its site directory."""
+    code = "import json, site, sys; print(json.dumps([sys.prefix, site.getsitepackages()[0]]))"
+    proc = subprocess.run(
+        [str(command), "-I", "-S", "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=_clean_env(),
+        timeout=120,
+    )
+    if proc.returncode != 0:
+        raise ReleaseError(
+            f"the interpreter copied into the release ({command}) does not start:\n"
+            f"{proc.stderr.strip()[-2000:]}"
+        )
+    prefix, site = json.loads(proc.stdout)
+    return {"prefix": prefix, "site": site}
+
+
+def _ship_interpreter(venv: Path, dest: Path, output: Output) -> str:
+    """Copies the base interpreter's minimal runtime to ``dest/python`` and merges the
+    venv's libraries into its site directory; returns the command, relative to dest."""
     name = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    return f"python/bin/{name}"
+    binary = Path(os.path.realpath(getattr(sys, "_base_executable", sys.executable)))
+    home = dest / "python"
+    output.log("info", f"copying the interpreter {binary} (Python {sys.version.split()[0]})")
+    (home / "bin").mkdir(parents=True)
+    shutil.copy2(binary, home / "bin" / name)
+    stdlib, platstdlib = Path(sysconfig.get_path("stdlib")), Path(sysconfig.get_path("platstdlib"))
+    targets = {stdlib: home / "lib" / name}
+    platlibdir = sysconfig.get_config_var("platlibdir") or "lib"
+    targets.setdefault(platstdlib, home / platlibdir / name)
+    for source, target in targets.items():
+        shutil.copytree(
+            source,
+            target,
+            ignore=_STDLIB_SKIPPED,
+            ignore_dangling_symlinks=True,
+            dirs_exist_ok=True,
+        )
+    command = f"python/bin/{name}"
+    shared = _libpython()
+    if shared is not None:
+        shutil.copy2(shared, home / "lib" / shared.name)
+        trampoline = home / "bin" / "python"
+        trampoline.write_text(_LIBPYTHON_TRAMPOLINE.format(name=name))
+        trampoline.chmod(0o755)
+        command = "python/bin/python"
+
+    layout = _copied_layout(dest / command)
+    if not _within(Path(layout["prefix"]), home) or not _within(Path(layout["site"]), home):
+        raise ReleaseError(
+            f"the interpreter copied into the release does not find its own files (it "
+            f"reports prefix {layout['prefix']}, site directory {layout['site']}), so "
+            f"{binary} cannot be relocated; build the venv on a uv-managed or a standard "
+            f"CPython build (`mix snakebridge.setup --python <path>`)"
+        )
+    site = Path(layout["site"])
+    output.log("info", f"copying the libraries of {venv} ({_mb(_size(venv))}) into the release")
+    shutil.copytree(_site_packages(venv), site, symlinks=True, ignore=_SKIPPED, dirs_exist_ok=True)
+    _fix_pth(site, _site_packages(venv))
+    return command
 
 
 def _ship_python_path(root: Path, dirs: Sequence[str], dest: Path) -> list[str]:
@@ -162,7 +231,7 @@ def _ship_python_path(root: Path, dirs: Sequence[str], dest: Path) -> list[str]:
 def _check(python: Path, modules: Sequence[str], python_path: Sequence[Path]) -> None:
     """Runs the shipped interpreter from the release and imports every declared library."""
     code = "import importlib, sys\nfor m in sys.argv[1:]: importlib.import_module(m)\n"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env = _clean_env()
     env["PYTHONPATH"] = os.pathsep.join(str(p) for p in python_path)
     proc = subprocess.run(
         [str(python), "-c", code, *modules],
@@ -194,10 +263,8 @@ def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
 
-    if _within(base, uv_python_dir()):
-        python, interpreter = _ship_standalone(venv, base, dest, output), "bundled"
-    else:
-        python, interpreter = _ship_venv(venv, dest, output), "system"
+    origin = "uv-managed" if _within(base, uv_python_dir()) else "located"
+    python = _ship_interpreter(venv, dest, output)
     python_path = _ship_python_path(project.root, payload.get("python_path") or [], dest)
 
     output.log("info", "checking the copied environment")
@@ -208,16 +275,15 @@ def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
     base_python = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
     size = _size(dest)
     output.out(f"snakebridge: Python environment in {dest} ({_mb(size)})")
-    if interpreter == "system":
-        output.out(
-            f"  its base interpreter {base_python} (Python {sys.version.split()[0]}) is not "
-            f"copied: the machine running the release needs it at that path"
-        )
+    output.out(
+        f"  interpreter: Python {sys.version.split()[0]} copied from the {origin} "
+        f"{base_python}; the release needs no Python on the machine it runs on"
+    )
     return Reply(
         data={
             "python": python,
             "python_path": python_path,
-            "interpreter": interpreter,
+            "interpreter": origin,
             "base_python": base_python,
             "bytes": size,
         }

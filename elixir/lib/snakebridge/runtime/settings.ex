@@ -125,11 +125,10 @@ defmodule SnakeBridge.Runtime.Settings do
     cond do
       release != nil and candidate == release.python and not File.exists?(candidate) ->
         {:error,
-         "this release's Python environment (#{Path.dirname(Path.dirname(candidate))}) " <>
-           "runs on the interpreter #{release.base_python}, which this machine does not " <>
-           "have: install that Python at that path, or point SNAKEBRIDGE_PYTHON at an " <>
-           "interpreter with the project's libraries. A release built on a uv-managed " <>
-           "interpreter carries its own."}
+         "this release's Python interpreter #{candidate} is missing: the release was " <>
+           "copied without all of its snakebridge/ directory (copied from " <>
+           "#{release.base_python} at `mix release`); copy the whole release directory, " <>
+           "or point SNAKEBRIDGE_PYTHON at an interpreter with the project's libraries."}
 
       candidate == nil ->
         {:error,
