@@ -10,14 +10,21 @@ Row columns (tab-separated; tabs and newlines inside a field become spaces)::
 
     python name   kind   Elixir spelling   Python signature   summary
 
-``kind`` is ``module``, ``class``, ``function`` or ``method``. The Elixir spelling
-follows ``codegen.names`` (``Numpy.Linalg.inv(a)``, ``Sympy.Symbol.new(name)``,
+``kind`` is ``module``, ``class``, ``function``, ``method`` or ``bases``. The Elixir
+spelling follows ``codegen.names`` (``Numpy.Linalg.inv(a)``, ``Sympy.Symbol.new(name)``,
 ``Numpy.Ndarray.tolist(ref)``; ``opts`` when there are optional parameters).
+
+A class lists the public methods it defines and those it inherits from bases of the
+library that have no row of their own (private mixins); what it inherits from indexed
+classes is not repeated (sympy's classes would multiply the index twentyfold): its
+``bases`` row names them, in method resolution order, in the signature column (the
+Elixir column is the class's module), so a lookup of ``sympy.Matrix.inv`` finds
+``sympy.MatrixBase.inv`` (``SnakeBridge.Docs``).
 
 The surface is walked in a child process on the project's interpreter (a library may
 print while imported): every public name of the root module (``__all__``, else names
 without a leading underscore), and of each public submodule reachable from it under
-its own name, plus the public methods a class defines itself.
+its own name, plus each class's methods as above.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from snakebridge.project import Project
 from snakebridge.state import lock
 from snakebridge.state.files import write_atomic
 
-FORMAT = 1
+FORMAT = 2
 _HEADER = re.compile(r"^# snakebridge docs index v(\d+): (\S+) (\S+)$")
 _SUMMARY_MAX = 200
 _RULE = re.compile(r"^\s*([=\-~^*#+])\1{2,}\s*$")
@@ -173,6 +180,7 @@ def walk(python_module: str, module_name: str) -> list[Row]:
         summary, signature = _summary_and_signature(obj, short)
         rows.append(Row(*(_field(f) for f in (python, kind, elixir, signature, summary))))
 
+    classes: list[tuple[str, str, type]] = []
     while queue:
         module = queue.pop()
         mod_elixir = elixir_module(module.__name__)
@@ -193,17 +201,7 @@ def walk(python_module: str, module_name: str) -> list[Row]:
                     cls_elixir = f"{mod_elixir}.{names.module_segment(attr)}"
                     args = ", ".join(_elixir_args(value, drop_first=False))
                     add(qual, "class", f"{cls_elixir}.new({args})", value, attr)
-                    for meth in sorted(n for n in vars(value) if not n.startswith("_")):
-                        member = getattr(value, meth, None)
-                        raw = inspect.getattr_static(value, meth, None)
-                        if member is None or not callable(member) or isinstance(raw, type):
-                            continue
-                        bound = isinstance(raw, classmethod | staticmethod)
-                        margs = ["ref", *_elixir_args(member, drop_first=not bound)]
-                        if bound:
-                            margs = margs[1:]
-                        spelling = f"{cls_elixir}.{names.function_name(meth)}({', '.join(margs)})"
-                        add(f"{qual}.{meth}", "method", spelling, member, meth)
+                    classes.append((qual, cls_elixir, value))
                 elif callable(value):
                     fname = names.function_name(attr)
                     args = ", ".join(_elixir_args(value, drop_first=False))
@@ -211,6 +209,54 @@ def walk(python_module: str, module_name: str) -> list[Row]:
             except Exception:
                 # One hostile object must not cost the library its index.
                 continue
+
+    # A class object reachable under several names is indexed under the shortest.
+    indexed: dict[int, str] = {}
+    for qual, _, cls in sorted(classes, key=lambda c: (c[0].count("."), c[0])):
+        indexed.setdefault(id(cls), qual)
+    top = python_module.split(".")[0]
+    for qual, cls_elixir, cls in classes:
+        with contextlib.suppress(Exception):
+            rows.extend(_class_members(cls, qual, cls_elixir, indexed, top))
+    return rows
+
+
+def _class_members(
+    cls: type, qual: str, cls_elixir: str, indexed: dict[int, str], top: str
+) -> list[Row]:
+    """The method rows of a class: its own and those of unindexed library bases, plus a
+    ``bases`` row naming its indexed library bases in resolution order."""
+    from snakebridge.codegen import names
+
+    rows: list[Row] = []
+    done: set[str] = set()
+    bases: list[str] = []
+    for owner in cls.__mro__:
+        if owner is not cls:
+            if owner.__module__.split(".")[0] != top:
+                continue  # object, builtins, other libraries
+            if id(owner) in indexed:
+                if indexed[id(owner)] not in bases and indexed[id(owner)] != qual:
+                    bases.append(indexed[id(owner)])
+                continue
+        for meth in sorted(n for n in vars(owner) if not n.startswith("_")):
+            if meth in done:
+                continue
+            done.add(meth)
+            member = getattr(cls, meth, None)
+            raw = inspect.getattr_static(cls, meth, None)
+            if member is None or not callable(member) or isinstance(raw, type):
+                continue
+            bound = isinstance(raw, classmethod | staticmethod)
+            margs = ["ref", *_elixir_args(member, drop_first=not bound)]
+            if bound:
+                margs = margs[1:]
+            spelling = f"{cls_elixir}.{names.function_name(meth)}({', '.join(margs)})"
+            summary, signature = _summary_and_signature(member, meth)
+            fields = (f"{qual}.{meth}", "method", spelling, signature, summary)
+            rows.append(Row(*(_field(f) for f in fields)))
+    if bases:
+        rows.append(Row(qual, "bases", cls_elixir, " ".join(bases), ""))
     return rows
 
 

@@ -31,8 +31,9 @@ class _Output:
 
 
 def _rows(python_module: str, module_name: str) -> dict[str, docs_index.Row]:
+    """The symbol rows by Python name (a class's ``bases`` row left out)."""
     rows = docs_index.build(sys.executable, python_module, module_name, SOURCE)
-    return {r.python: r for r in rows}
+    return {r.python: r for r in rows if r.kind != "bases"}
 
 
 def test_numpy_surface_names_signatures_summaries_and_elixir_spellings() -> None:
@@ -52,10 +53,12 @@ def test_numpy_surface_names_signatures_summaries_and_elixir_spellings() -> None
 
 
 def test_index_is_deterministic_and_matches_the_committed_demo_index() -> None:
-    first = docs_index.render("numpy", "2.4.6", _rows("numpy", "Numpy").values())
+    first = docs_index.render(
+        "numpy", "2.4.6", docs_index.build(sys.executable, "numpy", "Numpy", SOURCE)
+    )
     assert " at 0x" not in first
     lines = first.splitlines()
-    assert lines[0] == "# snakebridge docs index v1: numpy 2.4.6"
+    assert lines[0] == "# snakebridge docs index v2: numpy 2.4.6"
     assert lines[1:] == sorted(lines[1:])
     committed = DEMO_DOCS / "numpy.tsv"
     import numpy
@@ -112,6 +115,22 @@ class Box:
 
     def get(self):
         """The value."""
+
+
+class _Mixin:
+    def shared(self):
+        """From a private mixin."""
+
+
+class Base:
+    """A public base."""
+
+    def base_only(self):
+        """Defined on Base."""
+
+
+class Child(Base, _Mixin):
+    """A child."""
 '''
 
 
@@ -125,9 +144,18 @@ def test_update_writes_once_per_version_and_only_for_metadata_sources(
     assert written == [".snakebridge/docs/sbdocs_lib.tsv"]
     text = (project.root / written[0]).read_text()
     assert text == (
-        "# snakebridge docs index v1: sbdocs_lib 1.0\n"
+        "# snakebridge docs index v2: sbdocs_lib 1.0\n"
+        "sbdocs_lib.Base\tclass\tSbdocsLib.Base.new()\t()\tA public base.\n"
+        "sbdocs_lib.Base.base_only\tmethod\tSbdocsLib.Base.base_only(ref)\t(self)\t"
+        "Defined on Base.\n"
         "sbdocs_lib.Box\tclass\tSbdocsLib.Box.new(value)\t(value)\tA box.\n"
         "sbdocs_lib.Box.get\tmethod\tSbdocsLib.Box.get(ref)\t(self)\tThe value.\n"
+        # Inherited from an indexed base: named by the bases row, not repeated; from a
+        # private mixin: listed under the class.
+        "sbdocs_lib.Child\tbases\tSbdocsLib.Child\tsbdocs_lib.Base\t\n"
+        "sbdocs_lib.Child\tclass\tSbdocsLib.Child.new()\t()\tA child.\n"
+        "sbdocs_lib.Child.shared\tmethod\tSbdocsLib.Child.shared(ref)\t(self)\t"
+        "From a private mixin.\n"
         "sbdocs_lib.Hostile\tclass\tSbdocsLib.Hostile.new()\t()\tIts attribute raises.\n"
         "sbdocs_lib.mean\tfunction\tSbdocsLib.mean(values, opts)\t(values, axis=None)\t"
         "Average of values.\n"

@@ -139,6 +139,26 @@ def test_moved_release_evals_the_demo_with_its_own_python(release: Path, tmp_pat
     assert [lib for lib in libpython if not Path(lib).is_relative_to(home)] == []
 
 
+def test_moved_release_answers_docs_from_the_index_it_carries(
+    release: Path, tmp_path: Path
+) -> None:
+    assert (release / "snakebridge" / ".snakebridge" / "docs" / "numpy.tsv").is_file()
+    found = _bin(
+        release,
+        "eval",
+        'opts = [source: :metadata, libraries: ["numpy"]]; '
+        '{:ok, [top | _]} = SnakeBridge.Docs.search("inverse matrix", opts); '
+        'IO.puts(top.python <> " " <> top.elixir); '
+        "{:ok, doc} = SnakeBridge.doc(Numpy.Linalg, :pinv); IO.puts(doc.elixir)",
+        env=_env(tmp_path),
+    )
+    assert found.returncode == 0, found.stdout + found.stderr
+    assert found.stdout.splitlines()[-2:] == [
+        "numpy.linalg.inv Numpy.Linalg.inv(a)",
+        "Numpy.Linalg.pinv(a, opts)",
+    ]
+
+
 def test_moved_release_starts_and_serves_calls(release: Path, tmp_path: Path) -> None:
     # Its own epmd on a free port and a unique node name: other runs on this machine
     # must neither collide with this node nor be left with an epmd it started.

@@ -83,6 +83,7 @@ def test_gitattributes_mark_generated_and_merge_union() -> None:
     lines = env.gitattributes_lines("lib/snakebridge_generated")
     assert "/lib/snakebridge_generated/** linguist-generated=true" in lines
     assert "/.snakebridge/manifest.json merge=union linguist-generated=true" in lines
+    assert "/.snakebridge/docs/** linguist-generated=true merge=binary" in lines
 
 
 def test_state_modules_import_only_the_stdlib() -> None:

@@ -261,19 +261,30 @@ defmodule SnakeBridge.Docs do
     end
   end
 
+  # A class's `bases` row (its indexed library bases, in resolution order) becomes the
+  # class entry's `:bases`, where `find/4` looks for the methods it inherits.
   defp parse(text, library) do
-    for line <- String.split(text, "\n", trim: true),
-        not String.starts_with?(line, "#"),
-        [python, kind, elixir, signature, summary] <- [String.split(line, "\t")] do
-      %{
-        library: library,
-        python: python,
-        kind: kind,
-        elixir: elixir,
-        signature: signature,
-        summary: summary
-      }
-    end
+    rows =
+      for line <- String.split(text, "\n", trim: true),
+          not String.starts_with?(line, "#"),
+          [python, kind, elixir, signature, summary] <- [String.split(line, "\t")] do
+        %{
+          library: library,
+          python: python,
+          kind: kind,
+          elixir: elixir,
+          signature: signature,
+          summary: summary
+        }
+      end
+
+    {bases, symbols} = Enum.split_with(rows, &(&1.kind == "bases"))
+    bases = Map.new(bases, &{&1.python, String.split(&1.signature)})
+
+    Enum.map(symbols, fn
+      %{kind: "class"} = entry -> Map.put(entry, :bases, Map.get(bases, entry.python, []))
+      entry -> entry
+    end)
   end
 
   defp live(settings, name) do
@@ -340,7 +351,7 @@ defmodule SnakeBridge.Docs do
           Enum.find(entries, &(python_leaf(&1) == name and container(&1) == prefix))
       end
 
-    case match do
+    case match || inherited(entries, module, name) do
       nil ->
         where = if is_binary(module), do: module, else: inspect(module)
         {:error, "#{library} has no public symbol #{name} in #{where} (searched its docs)"}
@@ -349,6 +360,31 @@ defmodule SnakeBridge.Docs do
         {:ok, entry}
     end
   end
+
+  # A method the class inherits from an indexed base: the base's entry, named and spelled
+  # as the class's (`sympy.Matrix.inv`, `Sympy.Matrix.inv(ref, opts)`).
+  defp inherited(entries, module, name) do
+    class =
+      if is_binary(module),
+        do: Enum.find(entries, &(&1.kind == "class" and &1.python == module)),
+        else: Enum.find(entries, &(&1.kind == "class" and class_module(&1) == inspect(module)))
+
+    Enum.find_value((class && class.bases) || [], fn base ->
+      with %{} = entry <-
+             Enum.find(entries, &(&1.kind == "method" and &1.python == "#{base}.#{name}")) do
+        {base_module, _} = elixir_name(entry)
+
+        %{
+          entry
+          | python: "#{class.python}.#{name}",
+            elixir: String.replace_prefix(entry.elixir, base_module, class_module(class))
+        }
+      end
+    end)
+  end
+
+  # `Sympy.Matrix` for the class entry spelled `Sympy.Matrix.new(...)`.
+  defp class_module(class), do: elem(elixir_name(class), 0)
 
   defp generated(module, name) when is_atom(module) do
     if Code.ensure_loaded?(module) and function_exported?(module, :__functions__, 0) do

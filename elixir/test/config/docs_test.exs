@@ -103,6 +103,21 @@ defmodule SnakeBridge.DocsTest do
     assert message =~ "Pandas belongs to no declared library (declared: numpy, sympy)"
   end
 
+  test "metadata: a method a class inherits from an indexed base is found under the class",
+       %{root: root} do
+    no_python(root, :metadata)
+
+    # sympy.Matrix (MutableDenseMatrix) inherits inv from sympy.MatrixBase.
+    assert {:ok, entry} = Docs.doc("sympy.Matrix", "inv")
+    assert %{python: "sympy.Matrix.inv", elixir: "Sympy.Matrix.inv(ref, opts)"} = entry
+    assert entry.summary =~ "Return the inverse of a matrix"
+    assert {:ok, ^entry} = Docs.doc(Sympy.Matrix, :inv)
+    # Methods of private bases are listed under the class itself.
+    assert {:ok, %{python: "sympy.Matrix.det"}} = Docs.doc(Sympy.Matrix, :det)
+    assert {:error, message} = Docs.doc(Sympy.Matrix, :no_such_method)
+    assert message =~ "sympy has no public symbol no_such_method in Sympy.Matrix"
+  end
+
   test "metadata: a missing index names the command that writes it", %{root: root} do
     no_python(root, :metadata)
     File.rm!(Path.join(root, ".snakebridge/docs/sympy.tsv"))

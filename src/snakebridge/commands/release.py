@@ -22,8 +22,11 @@ so build the release on the distribution it runs on, as for the BEAM itself.
 
 ``.pth`` entries into the venv become relative; one outside it (an editable install of
 a checkout) cannot travel and fails the step. Project-local ``python_path:``
-directories are copied to ``python_path/``. Before the step succeeds, the copied
-interpreter imports every declared library with nothing from the build environment.
+directories are copied to ``python_path/``, and with ``docs: [source: :metadata |
+:hybrid]`` the committed docs index to ``.snakebridge/docs/`` (the release's root is
+``<release>/snakebridge``, so docs and search answer offline there as in the project).
+Before the step succeeds, the copied interpreter imports every declared library with
+nothing from the build environment.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from snakebridge import docs_index
 from snakebridge.cli import Output, Reply, command
 from snakebridge.project import Project, ProjectError
 
@@ -228,6 +232,16 @@ def _ship_python_path(root: Path, dirs: Sequence[str], dest: Path) -> list[str]:
     return shipped
 
 
+def _ship_docs(project: Project, dest: Path) -> list[str]:
+    """The docs index, where the runtime reads it relative to the release's root."""
+    source = project.state_dir / "docs"
+    if not docs_index.wanted(project) or not source.is_dir():
+        return []
+    target = dest / ".snakebridge" / "docs"
+    shutil.copytree(source, target)
+    return sorted(p.name for p in target.iterdir())
+
+
 def _check(python: Path, modules: Sequence[str], python_path: Sequence[Path]) -> None:
     """Runs the shipped interpreter from the release and imports every declared library."""
     code = "import importlib, sys\nfor m in sys.argv[1:]: importlib.import_module(m)\n"
@@ -266,6 +280,7 @@ def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
     origin = "uv-managed" if _within(base, uv_python_dir()) else "located"
     python = _ship_interpreter(venv, dest, output)
     python_path = _ship_python_path(project.root, payload.get("python_path") or [], dest)
+    docs = _ship_docs(project, dest)
 
     output.log("info", "checking the copied environment")
     modules = [lib.python_module for lib in project.libraries]
@@ -279,6 +294,8 @@ def run(project: Project, payload: Mapping[str, Any], output: Output) -> Reply:
         f"  interpreter: Python {sys.version.split()[0]} copied from the {origin} "
         f"{base_python}; the release needs no Python on the machine it runs on"
     )
+    if docs:
+        output.out(f"  docs index: {', '.join(docs)} (docs and search answer offline)")
     return Reply(
         data={
             "python": python,

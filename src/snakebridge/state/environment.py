@@ -425,6 +425,9 @@ def gitattributes_lines(generated_dir: str) -> tuple[str, ...]:
         f"/{generated_dir.strip('/')}/** linguist-generated=true",
         "/.snakebridge/manifest.json merge=union linguist-generated=true",
         "/snakebridge.lock linguist-generated=true",
+        # Rewritten whole per library version: a conflict keeps one side (binary merge,
+        # no markers) and the next `mix snakebridge.generate` rewrites it for the lock.
+        "/.snakebridge/docs/** linguist-generated=true merge=binary",
     )
 
 
