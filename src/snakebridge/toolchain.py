@@ -6,9 +6,10 @@ where setup installs the pinned ``UV_REQUIREMENT`` itself when none is found: wi
 ``pip install --target``, because Debian's python3 refuses ``pip install`` into itself
 (PEP 668) and ``--target`` is the install it allows.
 
-The venv's base interpreter is uv-managed where uv can download one (a standalone build,
-which a release can carry), and the located interpreter otherwise. Either way its
-version and hash go into ``snakebridge.lock`` (``environment``).
+The venv's base interpreter is uv-managed where uv can download one (a standalone build),
+and the located interpreter otherwise; a release carries either
+(``snakebridge.commands.release``). Either way its version and hash go into
+``snakebridge.lock`` (``environment``).
 
 Long steps stream their tools' own lines as progress (``Output.log("info", ...)``).
 """

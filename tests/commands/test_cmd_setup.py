@@ -48,6 +48,18 @@ def setup(
     )
 
 
+def check_only(root: Path, context: dict[str, object]) -> subprocess.CompletedProcess[str]:
+    """setup with the interpreter chosen by SNAKEBRIDGE_PYTHON: it only checks and reports."""
+    ctx = root / "ctx.json"
+    ctx.write_text(json.dumps({"root": str(root), "python_source": "env", **context}))
+    return subprocess.run(
+        [sys.executable, "-m", "snakebridge", "--context", str(ctx), "setup", "--no-git-files"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def venv_version(root: Path, dist: str) -> str:
     python = root / ".snakebridge/venv/bin/python"
     return subprocess.run(
@@ -206,33 +218,16 @@ def test_setup_rejects_unknown_flags(tmp_path: Path) -> None:
 
 def test_snakebridge_python_override_is_only_checked(tmp_path: Path) -> None:
     """With SNAKEBRIDGE_PYTHON set, setup installs nothing anywhere: it reports."""
-    context = {
-        "root": str(tmp_path),
-        "libraries": [
-            {
-                "name": "numpy",
-                "version": "~> 2.0",
-                "module_name": "Numpy",
-                "python_module": "numpy",
-            },
-            {
-                "name": "no_such_lib_xyz",
-                "version": "~> 1.0",
-                "module_name": "NoSuch",
-                "python_module": "no_such_lib_xyz",
-            },
-        ],
-        "python": sys.executable,
-        "python_source": "env",
-    }
-    ctx = tmp_path / "ctx.json"
-    ctx.write_text(json.dumps(context))
-    proc = subprocess.run(
-        [sys.executable, "-m", "snakebridge", "--context", str(ctx), "setup", "--no-git-files"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    libraries = [
+        {"name": "numpy", "version": "~> 2.0", "module_name": "Numpy", "python_module": "numpy"},
+        {
+            "name": "no_such_lib_xyz",
+            "version": "~> 1.0",
+            "module_name": "NoSuch",
+            "python_module": "no_such_lib_xyz",
+        },
+    ]
+    proc = check_only(tmp_path, {"libraries": libraries, "python": sys.executable})
     assert proc.returncode == 1
     assert "(checked only; unset it to manage)" in proc.stdout
     assert "numpy 2." in proc.stdout
@@ -288,20 +283,11 @@ def test_setup_checks_each_local_module_imports_from_python_path(tmp_path: Path)
         return {"name": name, "local": True, "module_name": name.title(), "python_module": name}
 
     context = {
-        "root": str(tmp_path),
         "libraries": [lib("tools"), lib("broken"), lib("absent")],
         "python": sys.executable,
-        "python_source": "env",
         "python_path": ["priv/python"],
     }
-    ctx = tmp_path / "ctx.json"
-    ctx.write_text(json.dumps(context))
-    proc = subprocess.run(
-        [sys.executable, "-m", "snakebridge", "--context", str(ctx), "setup", "--no-git-files"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = check_only(tmp_path, context)
     assert proc.returncode == 1
     assert "  tools (local, priv/python/tools.py)" in proc.stdout
     assert "tools prints" not in proc.stdout

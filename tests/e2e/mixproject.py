@@ -14,6 +14,38 @@ REPO = Path(__file__).resolve().parents[2]
 ELIXIR_PROJECT = REPO / "elixir"
 DEV_PYTHON = REPO / ".venv" / "bin" / "python"
 
+# What a temp project's Mix runs with: the dev venv as interpreter, no hex.
+DEV_ENV = {"SNAKEBRIDGE_PYTHON": str(DEV_PYTHON), "HEX_OFFLINE": "1"}
+
+
+def app_mix_exs(snakebridge: str, extra: str = "") -> str:
+    """A temp project's mix.exs (app :app, the pre-pass first, this repo's package as its
+    dependency) with ``snakebridge: [<snakebridge>]`` and ``extra`` in the module body."""
+    return f"""
+defmodule App.MixProject do
+  use Mix.Project
+
+  def project do
+    [
+      app: :app,
+      version: "0.1.0",
+      elixir: "~> 1.14",
+      compilers: [:snakebridge] ++ Mix.compilers(),
+      deps: [{{:snakebridge, path: "{ELIXIR_PROJECT}"}}],
+      snakebridge: [{snakebridge}]
+    ]
+  end
+{extra}end
+"""
+
+
+def write(root: Path, rel: str, text: str) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
 # Copying an example must not drag its build output or managed environment along.
 _IGNORED = shutil.ignore_patterns("_build", "deps", "venv", "ledger.json", "scan_cache*")
 

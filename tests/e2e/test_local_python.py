@@ -12,31 +12,12 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.e2e.mixproject import DEV_PYTHON, ELIXIR_PROJECT, mix
+from tests.e2e.mixproject import DEV_ENV, app_mix_exs, mix, write
 
 pytestmark = pytest.mark.e2e
 
-ENV = {"SNAKEBRIDGE_PYTHON": str(DEV_PYTHON), "HEX_OFFLINE": "1"}
-
-
-def mix_exs(snakebridge: str) -> str:
-    return f"""
-defmodule App.MixProject do
-  use Mix.Project
-
-  def project do
-    [
-      app: :app,
-      version: "0.1.0",
-      elixir: "~> 1.14",
-      compilers: [:snakebridge] ++ Mix.compilers(),
-      deps: [{{:snakebridge, path: "{ELIXIR_PROJECT}"}}],
-      snakebridge: [{snakebridge}]
-    ]
-  end
-end
-"""
-
+ENV = DEV_ENV
+mix_exs = app_mix_exs
 
 DECLARED = 'python_path: ["priv/python"], libraries: [tools: :local, json: :stdlib]'
 
@@ -63,12 +44,6 @@ defmodule App do
   def run, do: Tools.scale!([1, 2, 3], factor: 10)
 end
 """
-
-
-def write(root: Path, rel: str, text: str) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
 
 
 def run_app(root: Path) -> str:

@@ -18,33 +18,19 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.e2e.mixproject import DEV_PYTHON, ELIXIR_PROJECT, mix
+from tests.e2e.mixproject import DEV_ENV, DEV_PYTHON, app_mix_exs, mix, write
 
 pytestmark = pytest.mark.e2e
 
-ENV = {"SNAKEBRIDGE_PYTHON": str(DEV_PYTHON), "HEX_OFFLINE": "1"}
+ENV = DEV_ENV
 NUMPY_EX = "lib/snakebridge_generated/numpy.ex"
 JSON_EX = "lib/snakebridge_generated/json.ex"
 MANIFEST = ".snakebridge/manifest.json"
 
-MIX_EXS = f"""
-defmodule App.MixProject do
-  use Mix.Project
-
-  def project do
-    [
-      app: :app,
-      version: "0.1.0",
-      elixir: "~> 1.14",
-      compilers: [:snakebridge] ++ Mix.compilers(),
-      deps: [{{:snakebridge, path: "{ELIXIR_PROJECT}"}}],
-      snakebridge: [libraries: [numpy: "~> 2.0", json: :stdlib]]
-    ]
-  end
-
-  def application, do: [extra_applications: [:logger]]
-end
-"""
+MIX_EXS = app_mix_exs(
+    'libraries: [numpy: "~> 2.0", json: :stdlib]',
+    "\n  def application, do: [extra_applications: [:logger]]\n",
+)
 
 APP_EX = """
 defmodule App do
@@ -69,12 +55,6 @@ defmodule AppTest do
   test "spread", do: assert({:ok, _} = Numpy.std([1.0, 2.0]))
 end
 """
-
-
-def write(root: Path, rel: str, text: str) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
 
 
 @pytest.fixture(scope="module")

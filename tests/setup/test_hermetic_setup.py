@@ -132,7 +132,7 @@ def test_setup_without_uv_installs_it_into_the_cache_then_builds(
     assert ("uv-managed Python" in out) or ("no uv-managed Python 3.11" in out), out
     if "no uv-managed Python" in out:
         assert "uv could not download it: " in out
-        assert "building on the located" in out and "a release made from this venv needs" in out
+        assert "building on the located" in out and "a release copies it along either way" in out
         assert "base interpreter: " in run.stdout and "(located: " in run.stdout
     assert f"uv: uv {toolchain.UV_VERSION}" in run.stdout
     assert "six 1.16.0 (pinned by snakebridge.lock)" in run.stdout

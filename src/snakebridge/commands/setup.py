@@ -115,7 +115,7 @@ def _choose_base(
     output.log(
         "info",
         f"no uv-managed Python {request} ({reason}); building on the located {base} "
-        f"instead (a release made from this venv needs {base} on the machine it runs on)",
+        f"instead (a release copies it along either way)",
     )
     return base, f"located: {source}; no uv-managed Python {request}: {reason}"
 
