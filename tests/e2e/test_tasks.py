@@ -552,3 +552,24 @@ def test_an_unknown_literal_keyword_fails_the_compile_at_its_call_site(app: Path
     )
     fixed = run_mix(app, "compile")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+
+
+def test_turning_the_docs_index_on_writes_it_at_the_next_plain_compile(app: Path) -> None:
+    """An up-to-date project that switches to `docs: [source: :metadata]` gets its index
+    from the next `mix compile`, without `mix snakebridge.generate`."""
+    index = app / ".snakebridge/docs/json.tsv"
+    assert not index.exists()
+    before = state(app)
+    write(
+        app,
+        "mix.exs",
+        MIX_EXS.replace(
+            'libraries: [numpy: "~> 2.0", json: :stdlib]',
+            'libraries: [numpy: "~> 2.0", json: :stdlib], docs: [source: :metadata]',
+        ),
+    )
+    compiled = run_mix(app, "compile")
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    assert index.read_text().startswith("# snakebridge docs index v2: json ")
+    assert (app / ".snakebridge/docs/numpy.tsv").exists()
+    assert state(app) == before  # bindings, manifest and lock untouched

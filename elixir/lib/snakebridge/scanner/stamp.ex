@@ -3,11 +3,12 @@ defmodule SnakeBridge.Scanner.Stamp do
   A fingerprint of everything outside the scanned source that can make the generated
   bindings stale, computed without starting Python.
 
-  It covers the library declarations in mix.exs, the generated directory setting, the
-  snakebridge version, the exact bytes of `snakebridge.lock`, the interpreter file's
-  stat, the modification time of the interpreter's `site-packages` directories
-  (installing or upgrading a library changes that directory), and the stat of every file
-  under `python_path:` (editing a local module changes its bindings). When the stamp differs
+  It covers the library declarations in mix.exs, the docs source, the generated
+  directory setting, the snakebridge version, the exact bytes of `snakebridge.lock`, the
+  interpreter file's stat, the modification time of the interpreter's `site-packages`
+  directories (installing or upgrading a library changes that directory), and the stat
+  of every file under `python_path:` (editing a local module changes its bindings).
+  When the stamp differs
   from the one recorded after the last generation, the pre-pass asks Python to
   regenerate; Python then decides what actually changed.
   """
@@ -20,6 +21,8 @@ defmodule SnakeBridge.Scanner.Stamp do
 
     parts = [
       context["libraries"],
+      # Turning `docs: [source: :metadata]` on must write the docs index.
+      context["docs_source"],
       context["generated_dir"],
       context["snakebridge_version"],
       file_digest(Path.join(config.root, "snakebridge.lock")),
