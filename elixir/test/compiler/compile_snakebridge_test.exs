@@ -29,6 +29,12 @@ defmodule Mix.Tasks.Compile.SnakebridgeTest do
 
     on_exit(fn ->
       Mix.shell(Mix.Shell.IO)
+      # The compiler bakes each temp project's declaration into this VM: unload it, or
+      # later tests read that project's settings.
+      baked = SnakeBridge.Config.Bake.module()
+      :code.purge(baked)
+      :code.delete(baked)
+      :code.purge(baked)
 
       Enum.each(saved, fn
         {k, nil} -> System.delete_env(k)

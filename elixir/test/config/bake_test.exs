@@ -5,14 +5,20 @@ defmodule SnakeBridge.Config.BakeTest do
   alias SnakeBridge.Config
   alias SnakeBridge.Config.Bake
 
+  # A compile run in this VM by an earlier test (the pre-pass tests bake their temp
+  # project) leaves the module loaded; so does each test here: neither may leak.
+  defp unload do
+    :code.purge(Bake.module())
+    :code.delete(Bake.module())
+    :code.purge(Bake.module())
+  end
+
   setup do
     ebin = Path.join(System.tmp_dir!(), "sb_bake_#{System.unique_integer([:positive])}")
+    unload()
 
     on_exit(fn ->
-      # Other tests must not see a baked declaration in this VM.
-      :code.purge(Bake.module())
-      :code.delete(Bake.module())
-      :code.purge(Bake.module())
+      unload()
       File.rm_rf!(ebin)
     end)
 
