@@ -34,7 +34,7 @@ defmodule SnakeBridge do
   see `docs/guides/callbacks.md`.
   """
 
-  alias SnakeBridge.{Bytes, Ref, Runtime}
+  alias SnakeBridge.{Bulk, Bytes, Ref, Runtime, Tensor, ZeroCopyRef}
   alias SnakeBridge.Runtime.Ops
 
   @doc "Calls `module.function(*args, **opts)`."
@@ -90,9 +90,112 @@ defmodule SnakeBridge do
     end
   end
 
-  @doc "Releases the Python object behind `ref` now, instead of when its session ends."
-  @spec release(Ref.t()) :: :ok | {:error, SnakeBridge.Error.t()}
+  @doc """
+  Releases the Python object behind `ref` now, instead of when its session ends; for a
+  `SnakeBridge.ZeroCopyRef`, the worker that made it removes its shared memory (or
+  forgets its DLPack export) now.
+  """
+  @spec release(Ref.t() | ZeroCopyRef.t()) :: :ok | {:error, SnakeBridge.Error.t()}
   def release(%Ref{} = ref), do: Runtime.release(ref)
+  def release(%ZeroCopyRef{} = handle), do: Bulk.release(handle)
+
+  @doc """
+  The array behind `ref` as a `SnakeBridge.Tensor`: its bytes in C order and native byte
+  order, an Nx type tuple (`{:f, 64}`) and a shape, with no per-element work. Takes
+  numpy arrays and anything with `__array__` or the buffer protocol (a pandas Series, a
+  CPU torch tensor); a non-contiguous array is made contiguous once, in the worker.
+
+      {:ok, ref} = SnakeBridge.call("numpy", "arange", [6.0])
+      {:ok, %SnakeBridge.Tensor{type: {:f, 64}, shape: {6}}} = SnakeBridge.to_tensor(ref)
+
+  dtypes: bool (as `{:u, 8}`), int8..int64, uint8..uint64, float16/32/64, complex64/128
+  (see `SnakeBridge.Tensor`); any other (`object`, strings, datetimes) is an
+  `:encode_error` that names the conversion to make. Also takes a `:shm` handle
+  (`share/2`), read here without a worker. `opts`: runtime options
+  (`snakebridge: [timeout: ms]`).
+
+  With Nx: `tensor.data |> Nx.from_binary(tensor.type) |> Nx.reshape(tensor.shape)`.
+  """
+  @spec to_tensor(Ref.t() | ZeroCopyRef.t(), keyword) ::
+          {:ok, Tensor.t()} | {:error, SnakeBridge.Error.t()}
+  def to_tensor(ref, opts \\ []), do: Bulk.to_tensor(ref, opts)
+
+  @doc "Like `to_tensor/2`, returning the tensor or raising."
+  @spec to_tensor!(Ref.t() | ZeroCopyRef.t(), keyword) :: Tensor.t()
+  def to_tensor!(ref, opts \\ []), do: ok!(Bulk.to_tensor(ref, opts))
+
+  @doc """
+  One column of a table (pandas or polars DataFrame, pyarrow Table) as a
+  `SnakeBridge.Tensor`: numeric and boolean columns; nulls of a float column are NaN,
+  nulls elsewhere are refused (fill them first).
+  """
+  @spec column(Ref.t(), term, keyword) :: {:ok, Tensor.t()} | {:error, SnakeBridge.Error.t()}
+  def column(ref, name, opts \\ []), do: Bulk.column(ref, name, opts)
+
+  @doc "Like `column/3`, returning the tensor or raising."
+  @spec column!(Ref.t(), term, keyword) :: Tensor.t()
+  def column!(ref, name, opts \\ []), do: ok!(Bulk.column(ref, name, opts))
+
+  @doc """
+  A table (pandas or polars DataFrame or Series, pyarrow Table or RecordBatch) as an
+  Arrow IPC stream binary: what `Explorer.DataFrame.load_ipc_stream/1` reads. Nulls,
+  strings, timestamps (with their zone) and categoricals (dictionary columns) keep
+  their types; a pandas index that is not the default one becomes a column.
+  """
+  @spec to_arrow(Ref.t() | ZeroCopyRef.t(), keyword) ::
+          {:ok, binary} | {:error, SnakeBridge.Error.t()}
+  def to_arrow(ref, opts \\ []), do: Bulk.to_arrow(ref, opts)
+
+  @doc "Like `to_arrow/2`, returning the binary or raising."
+  @spec to_arrow!(Ref.t() | ZeroCopyRef.t(), keyword) :: binary
+  def to_arrow!(ref, opts \\ []), do: ok!(Bulk.to_arrow(ref, opts))
+
+  @doc """
+  A table in Python from an Arrow IPC stream binary (or an `:arrow` handle):
+  `library` is `"pandas"` (a DataFrame, the default), `"pyarrow"` (a Table) or
+  `"polars"` (a DataFrame); the library and pyarrow must be declared. The stream is read
+  from the request's bytes without a copy.
+
+      {:ok, df} = SnakeBridge.from_arrow(Explorer.DataFrame.dump_ipc_stream!(frame), "pandas")
+  """
+  @spec from_arrow(binary | ZeroCopyRef.t(), String.t() | atom, keyword) ::
+          {:ok, Ref.t()} | {:error, SnakeBridge.Error.t()}
+  def from_arrow(data, library \\ "pandas", opts \\ []), do: Bulk.from_arrow(data, library, opts)
+
+  @doc "Like `from_arrow/3`, returning the ref or raising."
+  @spec from_arrow!(binary | ZeroCopyRef.t(), String.t() | atom, keyword) :: Ref.t()
+  def from_arrow!(data, library \\ "pandas", opts \\ []),
+    do: ok!(Bulk.from_arrow(data, library, opts))
+
+  @doc """
+  A `SnakeBridge.ZeroCopyRef` for the array or table behind `ref`, which any worker on
+  this machine, in any pool, accepts as an argument and maps without a copy; the data
+  never passes through the BEAM. An array goes to shared memory (`:shm`, one copy, and
+  it arrives read-only), a table as an Arrow stream (`:arrow`, it arrives as a
+  `pyarrow.Table`); `as: :dlpack` exports it through DLPack instead, valid only inside
+  its worker. The data lives until its session ends or `release/1`, and never outlives
+  its worker. `opts`: `as: :shm | :arrow | :dlpack`, runtime options.
+  """
+  @spec share(Ref.t(), keyword) :: {:ok, ZeroCopyRef.t()} | {:error, SnakeBridge.Error.t()}
+  def share(ref, opts \\ []), do: Bulk.share(ref, opts)
+
+  @doc "Like `share/2`, returning the handle or raising."
+  @spec share!(Ref.t(), keyword) :: ZeroCopyRef.t()
+  def share!(ref, opts \\ []), do: ok!(Bulk.share(ref, opts))
+
+  @doc """
+  The array or tensor behind `ref` (or a `:dlpack` handle) as a `library` object
+  (`"numpy"` or `"torch"`) over the same memory, through DLPack, in the same worker:
+  a write on either side is seen on the other. numpy arrays that Elixir sent are
+  read-only and DLPack shares only writable memory: copy them first.
+  """
+  @spec from_dlpack(Ref.t() | ZeroCopyRef.t(), String.t() | atom, keyword) ::
+          {:ok, Ref.t()} | {:error, SnakeBridge.Error.t()}
+  def from_dlpack(ref, library, opts \\ []), do: Bulk.from_dlpack(ref, library, opts)
+
+  @doc "Like `from_dlpack/3`, returning the ref or raising."
+  @spec from_dlpack!(Ref.t() | ZeroCopyRef.t(), String.t() | atom, keyword) :: Ref.t()
+  def from_dlpack!(ref, library, opts \\ []), do: ok!(Bulk.from_dlpack(ref, library, opts))
 
   @doc """
   Streams the items of the iterable `module.function(*args, **opts)` returns, lazily

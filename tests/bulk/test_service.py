@@ -13,10 +13,10 @@ import torch
 
 from snakebridge import etf
 from snakebridge.etf import Atom, Binary
-from snakebridge.runtime.bulk import shm
+from snakebridge.runtime.bulk import ZERO_COPY_STRUCT, shm
 from snakebridge.runtime.bulk.errors import BulkError
 from snakebridge.runtime.bulk.service import Bulk
-from snakebridge.runtime.bulk.wire import ZERO_COPY_STRUCT, handle_from_term
+from snakebridge.runtime.bulk.wire import handle_from_term
 
 
 def over_the_wire(term: Any) -> Any:

@@ -16,10 +16,11 @@ from hypothesis.extra import numpy as hnp
 
 from snakebridge import etf
 from snakebridge.etf import Atom
+from snakebridge.runtime.bulk import TENSOR_STRUCT
 from snakebridge.runtime.bulk.errors import BulkError
 from snakebridge.runtime.bulk.service import Bulk
 from snakebridge.runtime.bulk.tensors import numpy_dtype, nx_type, pack, view
-from snakebridge.runtime.bulk.wire import TENSOR_STRUCT, struct_name, tensor_term
+from snakebridge.runtime.bulk.wire import struct_name, tensor_term
 
 # dtype, Nx type, values, and the struct format that writes one element the way Nx's
 # native bitstrings do (`<<x::float-native-64>>` ...): an oracle independent of numpy.

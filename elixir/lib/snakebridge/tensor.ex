@@ -22,12 +22,12 @@ defmodule SnakeBridge.Tensor do
   comparisons do, and goes back to Python as `uint8`. Floats that the BEAM cannot hold
   are `:nan`, `:infinity` and `:neg_infinity`, as everywhere in SnakeBridge and Nx.
 
-  In Python, a tensor argument is a read-only numpy array that views the request's
-  bytes; the function gets a writable array only by copying it (`arr.copy()`).
-
-  The calls that return and accept tensors (`SnakeBridge.to_tensor/1`, tensor
-  arguments) come with their runtime wiring; until then this module is the data type
-  and its conversions.
+  `SnakeBridge.to_tensor/2` and `SnakeBridge.column/3` return tensors. A tensor passed
+  as an argument to any call arrives in Python as a numpy array that views the
+  request's bytes, without a copy. That array is read-only: a function that writes into
+  its argument (`arr.sort()`, `out=`) raises `ValueError: assignment destination is
+  read-only`. For a writable copy, make one in Python: `Numpy.array(tensor)` (or
+  `SnakeBridge.call("numpy", "array", [tensor])`) returns a ref to a writable array.
   """
 
   @enforce_keys [:data, :type, :shape]

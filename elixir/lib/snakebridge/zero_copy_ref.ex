@@ -14,18 +14,21 @@ defmodule SnakeBridge.ZeroCopyRef do
       in the worker that made it (`owner`); elsewhere it is refused, saying so.
 
   The data lives as long as the session that made the handle, or until it is released;
-  the owning worker removes it then, when it stops, and a worker that crashed has its
-  segments removed by the next worker to start. Using a handle after that gives a
+  the owning worker removes it then and when it stops; a worker that dies any other
+  way (a crash, `kill -9`, the BEAM killed) has its segments removed by a small reaper
+  process it started with its first segment, which waits for exactly that. Using a handle after that gives a
   `:ref_lost` error. `host` names the machine: shared memory does not cross machines,
   so a handle from another machine is refused (bring the data over as a
   `SnakeBridge.Tensor` instead). `node` is the BEAM node of the owner's pool.
 
-  `SnakeBridge.share/1`, which makes these handles, comes with its runtime wiring; until
-  then this module is the data type, and `materialize/1` reads a handle's data here.
+  `SnakeBridge.share/2` makes these handles, `SnakeBridge.release/1` releases them, and
+  `SnakeBridge.to_tensor/2` / `SnakeBridge.to_arrow/2` (or `materialize/1`) read a
+  `:shm` / `:arrow` handle's data here, without a worker. `pool` is the pool of the
+  worker that made the handle.
   """
 
   @enforce_keys [:kind, :id, :owner, :session]
-  defstruct [:kind, :id, :type, :shape, :size, :owner, :session, :host, :node]
+  defstruct [:kind, :id, :type, :shape, :size, :owner, :session, :host, :node, :pool]
 
   @type kind :: :shm | :arrow | :dlpack
   @type t :: %__MODULE__{
@@ -37,7 +40,8 @@ defmodule SnakeBridge.ZeroCopyRef do
           owner: String.t(),
           session: String.t(),
           host: String.t() | nil,
-          node: String.t() | nil
+          node: String.t() | nil,
+          pool: atom | nil
         }
 
   @kinds [:shm, :arrow, :dlpack]

@@ -18,6 +18,7 @@ from snakebridge.codegen import names
 from snakebridge.runtime import protocols
 from snakebridge.runtime.allowlist import Allowlist, NotAllowed
 from snakebridge.runtime.audit import Audit, Call
+from snakebridge.runtime.bulk import lifetime
 from snakebridge.runtime.callbacks import Bridge
 from snakebridge.runtime.policy import Library
 from snakebridge.runtime.store import RefStore
@@ -58,6 +59,10 @@ class Dispatcher:
         self.store = store
         self.codec = codec
         self.bridge = bridge
+        if audit is not None:
+            codec.guard = audit.suspended
+        # Shared memory left by workers that died before their reaper could run.
+        lifetime.sweep()
         self.ledger: dict[tuple[str, str, str, int], int] = {}
         self._resolved: dict[tuple[str, str, str], Any] = {}
         self.handlers: dict[str, Handler] = {
@@ -71,6 +76,12 @@ class Dispatcher:
             "protocol": self._protocol,
             "stream_next": self._stream_next,
             "stream_close": self._stream_close,
+            "to_tensor": self._to_tensor,
+            "column": self._column,
+            "to_arrow": self._to_arrow,
+            "from_arrow": self._from_arrow,
+            "share": self._share,
+            "from_dlpack": self._from_dlpack,
             "release": self._release,
             "release_session": self._release_session,
             "to_string": lambda _r, a, _k: str(self._target(a)),
@@ -256,14 +267,93 @@ class Dispatcher:
 
     def _release(self, _request: Request, _args: list[Any], _kwargs: dict[str, Any]) -> Any:
         released = 0
-        for term, _entry in self.codec.state.refs_in:
+        state = self.codec.state
+        for term, _entry in state.refs_in:
             released += self.store.release(str(term.get(K_ID)))
+        for handle in state.handles_in:
+            released += self.codec.bulk.release(handle)
         return released
 
     def _release_session(self, request: Request, _args: list[Any], _k: dict[str, Any]) -> Any:
         session = str(request.get("session"))
         self.bridge.release_session(session)
-        return self.store.release_session(session)
+        released = self.store.release_session(session)
+        if self.codec.has_bulk:
+            released += self.codec.bulk.release_session(session)
+        return released
+
+    # ------------------------------------------------------------------ bulk data
+
+    @staticmethod
+    def _arguments(args: list[Any], count: int, usage: str) -> list[Any]:
+        if len(args) != count:
+            raise BadRequest(f"{usage} takes {count} argument(s), got {len(args)}")
+        return args
+
+    @staticmethod
+    def _host(kwargs: dict[str, Any]) -> str | None:
+        host = kwargs.get("host")
+        return host if isinstance(host, str) else None
+
+    def _imported(self, *libraries: str, required: str | None = None) -> None:
+        """Import the declared ones of ``libraries`` the way calls import them (a declared
+        library's first import runs with the audit hooks suspended); ``required`` must be
+        declared."""
+        if required is not None and required not in self.allowlist.policies:
+            raise NotAllowed(
+                f"this needs {required}, which is not declared; add it to the libraries in "
+                "mix.exs and run mix snakebridge.setup"
+            )
+        for name in (*libraries, *(() if required is None else (required,))):
+            lib = self.allowlist.policies.get(name)
+            if lib is not None and lib.python_module not in sys.modules:
+                self.allowlist.import_module(name, lib.python_module)
+
+    def _to_tensor(self, _request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        (value,) = self._arguments(args, 1, "to_tensor")
+        return self.codec.bulk.to_tensor(value, self._host(kwargs))
+
+    def _column(self, _request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        table, name = self._arguments(args, 2, "column")
+        self._imported("pyarrow")
+        return self.codec.bulk.column(table, name, self._host(kwargs))
+
+    def _to_arrow(self, _request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        (table,) = self._arguments(args, 1, "to_arrow")
+        self._imported(required="pyarrow")
+        return self.codec.bulk.to_arrow(table, self._host(kwargs))
+
+    def _from_arrow(self, _request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
+        data, library = self._arguments(args, 2, "from_arrow")
+        library = str(library)
+        self._imported(required="pyarrow")
+        self._imported(required=library)
+        return self.codec.bulk.from_arrow(data, library)
+
+    def _share(self, request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        (value,) = self._arguments(args, 1, "share")
+        kind = str(kwargs.get("as") or "auto")
+        if kind not in ("auto", "shm", "arrow", "dlpack"):
+            raise BadRequest(f"share as: is :shm, :arrow or :dlpack, not {kind!r}")
+        if kind in ("auto", "arrow"):
+            self._imported("pyarrow")
+        session = str(request.get("session") or "")
+        term = self.codec.bulk.share(value, session, kind)  # type: ignore[arg-type]
+        # The session now holds something in this worker: the pool releases it there.
+        self.codec.state.created.append(str(term[K_ID]))
+        return term
+
+    def _from_dlpack(self, _request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
+        value, library = self._arguments(args, 2, "from_dlpack")
+        library = str(library)
+        from snakebridge.runtime.bulk import dlpack
+
+        if library not in dlpack.CONSUMERS:
+            raise BadRequest(
+                f"from_dlpack makes a {' or '.join(dlpack.CONSUMERS)} object, not {library!r}"
+            )
+        self._imported(required=library)
+        return dlpack.convert(value, library)
 
     def _stats(self, _request: Request, _args: list[Any], _kwargs: dict[str, Any]) -> Any:
         return {

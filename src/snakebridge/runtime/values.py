@@ -31,7 +31,7 @@ import struct
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snakebridge.etf import (
     Atom,
@@ -44,9 +44,14 @@ from snakebridge.etf import (
 )
 from snakebridge.runtime import conversions, protocols
 from snakebridge.runtime.allowlist import Allowlist
+from snakebridge.runtime.bulk import TENSOR_STRUCT, ZERO_COPY_STRUCT, BulkError
 from snakebridge.runtime.callbacks import Bridge, ElixirFunction, Scope
 from snakebridge.runtime.errors import qualified_name
 from snakebridge.runtime.store import Entry, RefError, RefStore
+
+if TYPE_CHECKING:
+    from snakebridge.runtime.bulk.lifetime import Guard
+    from snakebridge.runtime.bulk.service import Bulk
 
 STRUCT = Atom("__struct__")
 REF_STRUCT = Atom("Elixir.SnakeBridge.Ref")
@@ -54,6 +59,7 @@ BYTES_STRUCT = Atom("Elixir.SnakeBridge.Bytes")
 K_ID, K_SESSION, K_WORKER, K_POOL = Atom("id"), Atom("session"), Atom("worker"), Atom("pool")
 K_TYPE, K_REPR, K_DATA = Atom("type"), Atom("repr"), Atom("data")
 K_DTYPE, K_SHAPE = Atom("dtype"), Atom("shape")
+K_KIND = Atom("kind")
 
 NUMERIC_ROOTS = frozenset({"numpy", "scipy", "pandas", "sklearn", "statsmodels"})
 NUMERIC_MIN = 16
@@ -80,6 +86,11 @@ class Malformed:
 
 class _BadField(Exception):
     pass
+
+
+def _own_session(term: dict[Any, Any]) -> str:
+    session = term.get(K_SESSION)
+    return session if isinstance(session, str) else ""
 
 
 def _kind(value: Any) -> str:
@@ -111,6 +122,9 @@ class RequestState:
     created: list[str] = field(default_factory=list)
     scope: Scope | None = None
     malformed: int = 0
+    # %SnakeBridge.ZeroCopyRef{} arguments, and why the first unusable one cannot be used.
+    handles_in: list[dict[Any, Any]] = field(default_factory=list)
+    handle_lost: str | None = None
 
     def reset(self) -> None:
         # Reused across requests: allocating fresh lists per call is measurable.
@@ -123,6 +137,9 @@ class RequestState:
         self.malformed = 0
         if self.scope is not None:
             self.scope = None
+        if self.handles_in:
+            self.handles_in = []
+            self.handle_lost = None
 
     @property
     def funs(self) -> int:
@@ -211,6 +228,11 @@ class Codec:
         # of an argument) must not start another, which would share its encoder.
         self.encoding_callback = False
         self._np: Any = None
+        # Bulk data (tensors, shared memory, Arrow, DLPack), made on first use.
+        self._bulk: Bulk | None = None
+        # Set by the dispatcher: what SnakeBridge itself does in a call (start the
+        # shared-memory reaper) runs outside the call's audit policy.
+        self.guard: Guard | None = None
         # numpy is imported only when the user declared it: the allowlist is the contract.
         if "numpy" in allowlist.roots:
             try:
@@ -227,7 +249,7 @@ class Codec:
             numeric_list=self._numeric_in if self._np is not None else None,
             atom_values=_ATOM_VALUES,
             opaque_seen=self._opaque_in,
-            raw_binary_structs=frozenset({BYTES_STRUCT}),
+            raw_binary_structs=frozenset({BYTES_STRUCT, TENSOR_STRUCT}),
             fun_hook=self._fun_in,
         )
         self._decode = whole_term(self._read)
@@ -248,6 +270,18 @@ class Codec:
         )
         # Decoded request tails (everything after `args`), keyed by their bytes.
         self._tails: dict[bytes, dict[Any, Any]] = {}
+
+    @property
+    def has_bulk(self) -> bool:
+        return self._bulk is not None
+
+    @property
+    def bulk(self) -> Bulk:
+        if self._bulk is None:
+            from snakebridge.runtime.bulk.service import Bulk
+
+            self._bulk = Bulk(self.worker_id, guard=self.guard)
+        return self._bulk
 
     @property
     def numpy_version(self) -> str | None:
@@ -288,6 +322,7 @@ class Codec:
                                 state.opaques,
                                 state.funs,
                                 state.malformed,
+                                len(state.handles_in),
                             )
                             rest = {}
                             for _ in range(size - 1):
@@ -304,6 +339,7 @@ class Codec:
                                     state.opaques,
                                     state.funs,
                                     state.malformed,
+                                    len(state.handles_in),
                                 )
                                 and _cacheable_tail(rest)
                             ):
@@ -343,6 +379,8 @@ class Codec:
                 return self._malformed(kind, str(exc))
             except Exception as exc:  # numpy's dtype/shape errors, MemoryError...
                 return self._malformed(kind, f"{type(exc).__name__}: {exc}")
+        if kind in (TENSOR_STRUCT, ZERO_COPY_STRUCT):
+            return self._bulk_in(kind, term)
         convert = conversions.IN.get(kind)
         if convert is None:
             return term
@@ -350,6 +388,29 @@ class Codec:
             return convert(term)
         except Exception as exc:  # a field Python refuses (year 0, a 10**30 day duration)
             return self._malformed(kind, f"cannot become a Python value: {exc}")
+
+    def _bulk_in(self, kind: str, term: dict[Any, Any]) -> Any:
+        """A tensor (a read-only view of the frame's bytes) or the data a handle names.
+
+        A handle that cannot be used (released, its worker gone, another machine's) is
+        reported after decoding, as ``ref_lost``, like a ref; a malformed one, like a
+        malformed struct, names its argument.
+        """
+        try:
+            if kind == TENSOR_STRUCT:
+                from snakebridge.runtime.bulk.wire import tensor_from_term
+
+                return tensor_from_term(term)
+            self.state.handles_in.append(term)
+            return self.bulk.struct_in(term, _own_session(term))
+        except BulkError as exc:
+            if exc.kind != "ref_lost":
+                return self._malformed(kind, str(exc))
+            if self.state.handle_lost is None:
+                self.state.handle_lost = str(exc)
+            return None
+        except ImportError as exc:
+            return self._malformed(kind, f"needs numpy in the worker's environment: {exc}")
 
     def _malformed(self, kind: str, problem: str) -> Malformed:
         self.state.malformed += 1
@@ -453,6 +514,18 @@ class Codec:
                 "of an Elixir callback, valid only until the callback returned) and can no "
                 "longer be used",
             )
+        state = self.state
+        if state.handles_in:
+            if state.handle_lost is not None:
+                raise RefError("ref_lost", state.handle_lost)
+            for term in state.handles_in:
+                if term.get(K_KIND) == "dlpack" and _own_session(term) != session:
+                    raise RefError(
+                        "ref_lost",
+                        f"DLPack handle {str(term.get(K_ID))[:8]}... belongs to session "
+                        f"{_own_session(term)!r}, but this call runs in session {session!r}; "
+                        "handles are bound to their session like refs",
+                    )
 
     def settle_numeric(self, value: Any, keep_arrays: bool) -> Any:
         """Turn fast-path arrays back into lists when the target is not numeric."""

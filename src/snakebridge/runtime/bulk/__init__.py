@@ -12,6 +12,11 @@ Every module here is pure data handling: the worker imports it only for a bulk c
 so numpy, pyarrow, polars and torch stay unimported until a user asks for them.
 """
 
+from snakebridge.etf import Atom
 from snakebridge.runtime.bulk.errors import BulkError
 
-__all__ = ["BulkError"]
+# The struct modules, here so that the codec can recognize them without numpy.
+TENSOR_STRUCT = Atom("Elixir.SnakeBridge.Tensor")
+ZERO_COPY_STRUCT = Atom("Elixir.SnakeBridge.ZeroCopyRef")
+
+__all__ = ["TENSOR_STRUCT", "ZERO_COPY_STRUCT", "BulkError"]

@@ -110,12 +110,13 @@ def read_ipc(data: bytes | bytearray | memoryview) -> Any:
 
 def from_ipc(data: bytes | bytearray | memoryview, library: str = "pandas") -> Any:
     """An IPC stream as a table of ``library``: ``"pandas"``, ``"pyarrow"`` or ``"polars"``."""
-    if library not in LIBRARIES:
-        raise BulkError(
-            "encode_error",
-            f"from_arrow makes a table of {', '.join(map(repr, LIBRARIES))}, not {library!r}",
-        )
-    table = read_ipc(data)
+    _check_library(library)
+    return from_table(read_ipc(data), library)
+
+
+def from_table(table: Any, library: str) -> Any:
+    """A ``pyarrow.Table`` as a table of ``library`` (the Table itself for ``"pyarrow"``)."""
+    _check_library(library)
     if library == "pyarrow":
         return table
     if library == "pandas":
@@ -123,6 +124,14 @@ def from_ipc(data: bytes | bytearray | memoryview, library: str = "pandas") -> A
     import polars
 
     return polars.from_arrow(table)
+
+
+def _check_library(library: str) -> None:
+    if library not in LIBRARIES:
+        raise BulkError(
+            "encode_error",
+            f"from_arrow makes a table of {', '.join(map(repr, LIBRARIES))}, not {library!r}",
+        )
 
 
 def column(value: Any, name: Any) -> Packed:

@@ -4,16 +4,19 @@
 Elixir side maps it with the rules it already has: ``"encode_error"`` for a value that
 has no binary or Arrow form (or a malformed tensor argument), ``"ref_lost"`` for a
 handle that is released, foreign to this worker or host, or whose owner is gone.
+It is a ``RefError``: the worker answers every ``RefError`` with its ``kind``.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
+from snakebridge.runtime.store import RefError
+
 Kind = Literal["encode_error", "ref_lost"]
 
 
-class BulkError(Exception):
+class BulkError(RefError):
     def __init__(self, kind: Kind, message: str) -> None:
-        super().__init__(message)
+        super().__init__(kind, message)
         self.kind: Kind = kind

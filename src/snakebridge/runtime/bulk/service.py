@@ -11,12 +11,20 @@ call / hook                 method
 ``column [table, name]``    :meth:`Bulk.column` -> ``%SnakeBridge.Tensor{}``
 ``share [value]``           :meth:`Bulk.share` -> ``%SnakeBridge.ZeroCopyRef{}``
 ``to_arrow [table]``        :meth:`Bulk.to_arrow` -> Arrow IPC stream binary
+``from_dlpack [v, lib]``    :func:`.dlpack.convert` -> the same memory as ``lib``
 ``from_arrow [bin, lib]``   :meth:`Bulk.from_arrow` -> the table (a ref)
 ``release`` of a handle     :meth:`Bulk.release`
 ``release_session``         :meth:`Bulk.release_session`
 worker shutdown             :meth:`Bulk.close`
 struct in the arguments     :meth:`Bulk.struct_in` (Tensor or ZeroCopyRef maps)
 ==========================  ====================================================
+
+Large replies (``to_tensor``, ``column``, ``to_arrow`` of ``TRANSFER_MIN`` bytes or
+more) travel through a one-shot shared-memory segment when the caller says it runs on
+this host: a pipe moves a few hundred MB/s, a segment the BEAM reads with one
+``File.read`` several GB/s. The reply is then ``{:shm, name, size, type, shape}`` (a
+tensor) or ``{:shm, name, size}`` (an Arrow stream); the BEAM reads the segment and
+unlinks it (:meth:`.shm.ShmSegments.transfer`).
 """
 
 from __future__ import annotations
@@ -24,15 +32,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from snakebridge.etf import Binary
-from snakebridge.runtime.bulk import arrow, shm
+import numpy as np
+
+from snakebridge.etf import Atom, Binary
+from snakebridge.runtime.bulk import TENSOR_STRUCT, ZERO_COPY_STRUCT, arrow, shm
 from snakebridge.runtime.bulk.dlpack import DlpackExports, DlpackHandle
 from snakebridge.runtime.bulk.errors import BulkError
+from snakebridge.runtime.bulk.lifetime import Guard
 from snakebridge.runtime.bulk.shm import PREFIX, SHM_DIR, ShmHandle, ShmSegments
-from snakebridge.runtime.bulk.tensors import pack
+from snakebridge.runtime.bulk.tensors import Packed, pack
 from snakebridge.runtime.bulk.wire import (
-    TENSOR_STRUCT,
-    ZERO_COPY_STRUCT,
     handle_from_term,
     handle_term,
     struct_name,
@@ -41,6 +50,10 @@ from snakebridge.runtime.bulk.wire import (
 )
 
 ShareKind = Literal["auto", "shm", "arrow", "dlpack"]
+
+# Below this a reply goes through the pipe: a segment costs a few system calls each way.
+TRANSFER_MIN = 1 << 18
+SHM = Atom("shm")
 
 
 def sweep(prefix: str = PREFIX, directory: Path = SHM_DIR) -> list[str]:
@@ -56,12 +69,24 @@ class Bulk:
         node: str | None = None,
         prefix: str = PREFIX,
         directory: Path = SHM_DIR,
+        guard: Guard | None = None,
     ) -> None:
         self.worker_id = worker_id
         self.node = node
         self.directory = directory
-        self.segments = ShmSegments(worker_id, prefix=prefix, directory=directory)
+        self.prefix = prefix
+        self.guard = guard
+        self._segments: ShmSegments | None = None
         self.exports = DlpackExports(worker_id)
+
+    @property
+    def segments(self) -> ShmSegments:
+        """Made on first use: tensors and DLPack work where /dev/shm does not exist."""
+        if self._segments is None:
+            self._segments = ShmSegments(
+                self.worker_id, prefix=self.prefix, directory=self.directory, guard=self.guard
+            )
+        return self._segments
 
     # ------------------------------------------------------------------ arguments
 
@@ -89,16 +114,38 @@ class Bulk:
 
     # ------------------------------------------------------------------ calls
 
-    def to_tensor(self, value: Any) -> dict[Any, Any]:
-        return tensor_term(pack(value))
+    def to_tensor(self, value: Any, host: str | None = None) -> Any:
+        """``value`` as a tensor reply; through a segment if large and ``host`` is this one."""
+        return self._tensor_reply(pack(value), host)
 
-    def column(self, table: Any, name: Any) -> dict[Any, Any]:
-        return tensor_term(arrow.column(table, name))
+    def column(self, table: Any, name: Any, host: str | None = None) -> Any:
+        return self._tensor_reply(arrow.column(table, name), host)
 
-    def to_arrow(self, table: Any) -> Binary:
-        return Binary(arrow.to_ipc(table))
+    def to_arrow(self, table: Any, host: str | None = None) -> Any:
+        data = arrow.to_ipc(table)
+        if self._transfer_ok(data.nbytes, host):
+            return (SHM, self.segments.transfer(data), data.nbytes)
+        return Binary(data)
+
+    def _tensor_reply(self, packed: Packed, host: str | None) -> Any:
+        if self._transfer_ok(packed.nbytes, host):
+            kind, bits = packed.type
+            name = self.segments.transfer(packed.data)
+            return (SHM, name, packed.nbytes, (Atom(kind), bits), packed.shape)
+        return tensor_term(packed)
+
+    def _transfer_ok(self, size: int, host: str | None) -> bool:
+        if size < TRANSFER_MIN or host != shm.this_host():
+            return False
+        try:
+            self.segments  # noqa: B018 - made here, so a host without /dev/shm uses the pipe
+        except BulkError:
+            return False
+        return True
 
     def from_arrow(self, data: Any, library: str = "pandas") -> Any:
+        """A table of ``library`` from an IPC stream: bytes, a uint8 array over them (a
+        tensor argument), an ``:arrow`` handle's term, or the Table such a handle became."""
         if isinstance(data, dict):
             handle = handle_from_term(data) if struct_name(data) == ZERO_COPY_STRUCT else None
             if isinstance(handle, DlpackHandle):
@@ -114,6 +161,10 @@ class Bulk:
                     "from_arrow/2 takes an Arrow IPC stream binary or an :arrow handle",
                 )
             data = shm.attach_bytes(handle, directory=self.directory)
+        if arrow.is_table(data):
+            return arrow.from_table(arrow.to_table(data), library)
+        if isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 1:
+            data = memoryview(data)  # type: ignore[arg-type]
         if isinstance(data, str):
             data = data.encode("utf-8")
         if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -146,7 +197,10 @@ class Bulk:
         return handle.owner == self.worker_id and self.segments.release(handle.name)
 
     def release_session(self, session: str) -> int:
-        return self.segments.release_session(session) + self.exports.release_session(session)
+        released = self.exports.release_session(session)
+        if self._segments is not None:
+            released += self._segments.release_session(session)
+        return released
 
     def close(self) -> int:
-        return self.segments.close()
+        return 0 if self._segments is None else self._segments.close()

@@ -5,18 +5,12 @@ A worker places data in a segment under ``/dev/shm`` (what
 ``SharedMemory(name=...)`` too) and hands out a :class:`ShmHandle`. Any process on the
 same host maps the segment from the handle without a copy.
 
-Lifetime, and who unlinks:
-
-- the owner (the worker that made the segment) is the only process that unlinks it:
-  on ``release``, when the session ends (``release_session``), and when the worker stops
-  (``close``, from the worker's shutdown path: the pool stops it, or the BEAM dies and
-  the worker reads EOF);
-- a worker killed with SIGKILL cannot clean up, so every segment's name carries its
-  owner's pid and process start time (``snakebridge-<pid>-<start>-<token>``), and
-  :func:`sweep`, run when any worker starts, unlinks the segments whose owner is no
-  longer running. The start time makes the check safe against pid reuse;
-- mapping processes never unlink. An unlinked segment stays readable in every process
-  that still maps it and its memory is freed when the last mapping goes.
+Lifetime, and who unlinks (:mod:`.lifetime`): the owner (the worker that made the
+segment) unlinks it on ``release``, when its session ends and when the worker closes; a
+reaper process unlinks what is left when the owner dies any other way (SIGKILL
+included), and :func:`sweep` at worker start is the backstop. Mapping processes never
+unlink: an unlinked segment stays readable in every process that still maps it, and its
+memory is freed when the last mapping goes.
 
 Why not ``SharedMemory`` objects themselves: on Python 3.11 and 3.12 every
 ``SharedMemory``, including one that only attaches, registers with a resource-tracker
@@ -36,9 +30,8 @@ import contextlib
 import mmap
 import os
 import secrets
-import socket
+import time
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,12 +39,40 @@ import numpy as np
 import numpy.typing as npt
 
 from snakebridge.runtime.bulk.errors import BulkError
+from snakebridge.runtime.bulk.lifetime import (
+    PREFIX,
+    SHM_DIR,
+    Guard,
+    Reaper,
+    owner_alive,
+    parse_owner,
+    process_start,
+    segments,
+    stem,
+    sweep,
+    this_host,
+)
 from snakebridge.runtime.bulk.tensors import NxType, Shape, numpy_dtype, pack
 
-SHM_DIR = Path("/dev/shm")
-PREFIX = "snakebridge"
-
 ShmKind = Literal["shm", "arrow"]
+
+# Seconds an unread transfer segment may wait for its reader.
+TRANSFER_TTL = 300.0
+
+__all__ = [
+    "PREFIX",
+    "SHM_DIR",
+    "ShmHandle",
+    "ShmSegments",
+    "attach",
+    "attach_bytes",
+    "map_segment",
+    "owner_alive",
+    "process_start",
+    "segments",
+    "sweep",
+    "this_host",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,72 +89,17 @@ class ShmHandle:
     host: str
 
 
-@cache
-def this_host() -> str:
-    """Identifies this kernel instance (a reboot or another machine is another host)."""
-    try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:  # pragma: no cover - non-Linux
-        boot = "unknown-boot"
-    return f"{socket.gethostname()}/{boot}"
-
-
-def process_start(pid: int) -> int | None:
-    """The start time of process ``pid`` in clock ticks since boot, or None if none runs."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may contain spaces and parentheses: split after it.
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return int(fields[19])
-
-
-def owner_alive(pid: int, start: int) -> bool:
-    return process_start(pid) == start
-
-
-def _parse_owner(name: str, prefix: str | None = None) -> tuple[int, int] | None:
-    """``(pid, start)`` from ``<prefix>-<pid>-<start>-<token>``; the prefix may hold dashes."""
-    parts = name.rsplit("-", 3)
-    if len(parts) != 4 or (prefix is not None and parts[0] != prefix):
-        return None
-    if not (parts[1].isdigit() and parts[2].isdigit() and parts[3]):
-        return None
-    return int(parts[1]), int(parts[2])
-
-
-def sweep(prefix: str = PREFIX, directory: Path = SHM_DIR) -> list[str]:
-    """Unlink the segments whose owner process no longer runs; returns their names."""
-    removed: list[str] = []
-    try:
-        names = os.listdir(directory)
-    except FileNotFoundError:
-        return removed
-    for name in sorted(names):
-        owner = _parse_owner(name, prefix)
-        if owner is None or owner_alive(*owner):
-            continue
-        try:
-            os.unlink(directory / name)
-        except (FileNotFoundError, PermissionError):
-            continue  # another sweeper was first, or another user's segment
-        removed.append(name)
-    return removed
-
-
-def segments(prefix: str = PREFIX, directory: Path = SHM_DIR) -> list[str]:
-    """The names of all segments under ``prefix`` (any owner), sorted."""
-    try:
-        return sorted(n for n in os.listdir(directory) if _parse_owner(n, prefix) is not None)
-    except FileNotFoundError:
-        return []
-
-
 class ShmSegments:
     """The segments one worker owns, by session."""
 
-    def __init__(self, worker_id: str, *, prefix: str = PREFIX, directory: Path = SHM_DIR) -> None:
+    def __init__(
+        self,
+        worker_id: str,
+        *,
+        prefix: str = PREFIX,
+        directory: Path = SHM_DIR,
+        guard: Guard | None = None,
+    ) -> None:
         if not directory.is_dir():
             raise BulkError(
                 "encode_error",
@@ -143,10 +109,13 @@ class ShmSegments:
         self.worker_id = worker_id
         self.prefix = prefix
         self.directory = directory
-        pid = os.getpid()
-        start = process_start(pid)
-        self._stem = f"{prefix}-{pid}-{start if start is not None else 0}-"
+        self._stem = stem(prefix)
+        self._guard = guard
+        self._reaper: Reaper | None = None
         self._owned: dict[str, tuple[str, int]] = {}  # name -> (session, size)
+        # One-shot segments a reader on this host unlinks once it has read them
+        # (large replies to the BEAM); name -> when made, to drop the unread ones.
+        self._transfers: dict[str, float] = {}
 
     def __len__(self) -> int:
         return len(self._owned)
@@ -178,7 +147,39 @@ class ShmSegments:
             "arrow", name, view.nbytes, None, None, self.worker_id, session, this_host()
         )
 
+    def transfer(self, data: memoryview) -> str:
+        """A segment holding ``data`` for one reader, which unlinks it after reading.
+
+        A reader that never comes (its process died first) leaves it to
+        :meth:`_prune`, after ``TRANSFER_TTL`` seconds, or to the reaper.
+        """
+        self._prune()
+        name = self._write(data)
+        self._transfers[name] = time.monotonic()
+        return name
+
+    def _prune(self) -> None:
+        now = time.monotonic()
+        for name, made in list(self._transfers.items()):
+            path = self.directory / name
+            if now - made > TRANSFER_TTL:
+                _unlink(path)
+            elif path.exists():
+                continue
+            del self._transfers[name]
+
+    @property
+    def reaper_pid(self) -> int | None:
+        return None if self._reaper is None else self._reaper.pid
+
     def _create(self, data: memoryview, session: str) -> str:
+        name = self._write(data)
+        self._owned[name] = (session, data.nbytes)
+        return name
+
+    def _write(self, data: memoryview) -> str:
+        if self._reaper is None:
+            self._reaper = Reaper(self.directory, self._stem, self._guard)
         name = self._stem + secrets.token_hex(16)
         path = self.directory / name
         size = data.nbytes
@@ -202,7 +203,6 @@ class ShmSegments:
             raise
         finally:
             os.close(fd)
-        self._owned[name] = (session, size)
         return name
 
     def release(self, name: str) -> bool:
@@ -222,6 +222,12 @@ class ShmSegments:
         names = list(self._owned)
         for name in names:
             self.release(name)
+        for name in self._transfers:
+            _unlink(self.directory / name)
+        self._transfers.clear()
+        if self._reaper is not None:
+            self._reaper.close()
+            self._reaper = None
         return len(names)
 
 
@@ -265,7 +271,7 @@ def map_segment(
 
 def _lost_message(handle: ShmHandle) -> str:
     label = f"shared memory handle {handle.name[-8:]}... ({handle.kind})"
-    owner = _parse_owner(handle.name)
+    owner = parse_owner(handle.name)
     if owner is not None and not owner_alive(*owner):
         return (
             f"{label} belonged to worker {handle.owner}, which has stopped (it crashed, timed "

@@ -29,14 +29,13 @@ from typing import Any
 import numpy.typing as npt
 
 from snakebridge.etf import Atom, Binary
+from snakebridge.runtime.bulk import TENSOR_STRUCT, ZERO_COPY_STRUCT
 from snakebridge.runtime.bulk.dlpack import DlpackHandle
 from snakebridge.runtime.bulk.errors import BulkError
 from snakebridge.runtime.bulk.shm import ShmHandle
 from snakebridge.runtime.bulk.tensors import NxType, Packed, Shape, view
 
 STRUCT = Atom("__struct__")
-TENSOR_STRUCT = Atom("Elixir.SnakeBridge.Tensor")
-ZERO_COPY_STRUCT = Atom("Elixir.SnakeBridge.ZeroCopyRef")
 K_DATA, K_TYPE, K_SHAPE = Atom("data"), Atom("type"), Atom("shape")
 K_KIND, K_ID, K_SIZE = Atom("kind"), Atom("id"), Atom("size")
 K_OWNER, K_SESSION, K_HOST, K_NODE = Atom("owner"), Atom("session"), Atom("host"), Atom("node")

@@ -1,0 +1,221 @@
+defmodule SnakeBridge.Bulk do
+  @moduledoc """
+  The calls behind `SnakeBridge.to_tensor/2`, `share/2`, `to_arrow/2`, `from_arrow/3`,
+  `column/3` and `from_dlpack/3`: bulk data that crosses as raw memory, never element
+  by element.
+
+  Why a module of its own: these calls have replies no other call has. A large tensor
+  or Arrow stream does not come through the worker's pipe (a few hundred MB/s) but
+  through a one-shot shared-memory segment that this process reads with one
+  `File.read/1` and unlinks (several GB/s); the worker does that only when the caller
+  names this machine (`host:`), so a caller on another machine gets the bytes in the
+  reply. Handles get the node and pool of the worker that made them here, so that
+  `release/1` finds it.
+  """
+
+  alias SnakeBridge.{Error, Ref, Runtime, Tensor, ZeroCopyRef}
+
+  @libraries ~w(pandas pyarrow polars)
+  @shares [:shm, :arrow, :dlpack]
+  # Every atom a bulk reply may carry; naming them here puts them in the atom table
+  # before the first reply is decoded with [:safe].
+  @atoms [Tensor, ZeroCopyRef, :kind, :owner, :host, :node, :size, :shm, :arrow, :dlpack] ++
+           [:s, :u, :f, :c]
+
+  @doc false
+  def atoms, do: @atoms
+
+  @doc "See `SnakeBridge.to_tensor/2`."
+  @spec to_tensor(Ref.t() | ZeroCopyRef.t() | Tensor.t(), keyword) ::
+          {:ok, Tensor.t()} | {:error, Error.t()}
+  def to_tensor(value, opts \\ [])
+
+  def to_tensor(%Ref{} = ref, opts), do: ref |> bulk_call(:to_tensor, [], opts) |> received()
+
+  def to_tensor(%ZeroCopyRef{kind: :shm} = handle, _opts), do: materialize(handle)
+  def to_tensor(%Tensor{} = tensor, _opts), do: {:ok, tensor}
+
+  def to_tensor(other, _opts),
+    do:
+      bad(
+        "to_tensor/2 takes a ref to an array (or a :shm handle), not " <>
+          inspect(other, limit: 5)
+      )
+
+  @doc "See `SnakeBridge.column/3`."
+  @spec column(Ref.t(), term, keyword) :: {:ok, Tensor.t()} | {:error, Error.t()}
+  def column(%Ref{} = ref, name, opts \\ []),
+    do: ref |> bulk_call(:column, [name], opts) |> received()
+
+  @doc "See `SnakeBridge.to_arrow/2`."
+  @spec to_arrow(Ref.t() | ZeroCopyRef.t(), keyword) :: {:ok, binary} | {:error, Error.t()}
+  def to_arrow(value, opts \\ [])
+  def to_arrow(%Ref{} = ref, opts), do: ref |> bulk_call(:to_arrow, [], opts) |> received()
+  def to_arrow(%ZeroCopyRef{kind: :arrow} = handle, _opts), do: materialize(handle)
+
+  def to_arrow(other, _opts),
+    do:
+      bad(
+        "to_arrow/2 takes a ref to a table (or an :arrow handle), not " <>
+          inspect(other, limit: 5)
+      )
+
+  @doc "See `SnakeBridge.from_arrow/3`."
+  @spec from_arrow(binary | ZeroCopyRef.t(), String.t() | atom, keyword) ::
+          {:ok, Ref.t()} | {:error, Error.t()}
+  def from_arrow(data, library \\ "pandas", opts \\ []) do
+    library = to_string(library)
+
+    cond do
+      library not in @libraries ->
+        bad(
+          "from_arrow/3 makes a table of #{Enum.map_join(@libraries, ", ", &inspect/1)}, " <>
+            "not #{inspect(library)}"
+        )
+
+      is_binary(data) ->
+        # A uint8 tensor: the worker reads the stream straight from the request's bytes.
+        bytes = %Tensor{data: data, type: {:u, 8}, shape: {byte_size(data)}}
+        run(:from_arrow, [bytes, library], opts)
+
+      match?(%ZeroCopyRef{kind: :arrow}, data) ->
+        run(:from_arrow, [data, library], opts)
+
+      true ->
+        bad(
+          "from_arrow/3 takes an Arrow IPC stream binary (to_arrow/2, " <>
+            "Explorer.DataFrame.dump_ipc_stream/1) or an :arrow handle, not " <>
+            inspect(data, limit: 5)
+        )
+    end
+  end
+
+  @doc "See `SnakeBridge.share/2`."
+  @spec share(Ref.t(), keyword) :: {:ok, ZeroCopyRef.t()} | {:error, Error.t()}
+  def share(ref, opts \\ [])
+
+  def share(%Ref{} = ref, opts) do
+    {kind, opts} = Keyword.pop(opts, :as)
+
+    if kind == nil or kind in @shares do
+      kwargs = if kind, do: [as: Atom.to_string(kind)], else: []
+
+      with {:ok, %ZeroCopyRef{} = handle} <-
+             Runtime.ref_call(ref, :share, nil, [], kwargs ++ opts) do
+        # Decoded from the worker's map, which has no node or pool: they are known here.
+        {:ok, Map.merge(handle, %{node: Atom.to_string(node()), pool: ref.pool || :default})}
+      end
+    else
+      bad("share/2 as: is one of #{inspect(@shares)}, not #{inspect(kind)}")
+    end
+  end
+
+  def share(other, _opts),
+    do: bad("share/2 takes a ref to an array or a table, not #{inspect(other, limit: 5)}")
+
+  @doc "See `SnakeBridge.from_dlpack/3`."
+  @spec from_dlpack(Ref.t() | ZeroCopyRef.t(), String.t() | atom, keyword) ::
+          {:ok, Ref.t()} | {:error, Error.t()}
+  def from_dlpack(value, library, opts \\ [])
+
+  def from_dlpack(%Ref{} = ref, library, opts),
+    do: Runtime.ref_call(ref, :from_dlpack, nil, [to_string(library)], opts)
+
+  def from_dlpack(%ZeroCopyRef{kind: :dlpack, pool: pool} = handle, library, opts) do
+    sb = Keyword.get(opts, :snakebridge, [])
+
+    sb =
+      sb |> Keyword.put_new(:pool, pool || :default) |> Keyword.put_new(:session, handle.session)
+
+    run(:from_dlpack, [handle, to_string(library)], Keyword.put(opts, :snakebridge, sb))
+  end
+
+  def from_dlpack(other, _library, _opts),
+    do: bad("from_dlpack/3 takes a ref or a :dlpack handle, not #{inspect(other, limit: 5)}")
+
+  @doc "See `SnakeBridge.release/1`: the owning worker removes the handle's data now."
+  @spec release(ZeroCopyRef.t()) :: :ok | {:error, Error.t()}
+  def release(%ZeroCopyRef{owner: owner, session: session} = handle) do
+    request = %{call_type: :release, args: [handle], kwargs: %{}, session: session}
+    request_id = :erlang.unique_integer([:positive])
+    frame = :erlang.term_to_binary({request_id, request})
+    pool = handle.pool || :default
+
+    case pool
+         |> Runtime.Pool.request({:worker, owner}, request_id, frame, nil)
+         |> Runtime.Callbacks.await(pool, request_id, request) do
+      {:reply, _data, _worker} -> :ok
+      # Its worker is gone, and the data with it (the reaper unlinked it).
+      {:error, %Error{type: :ref_lost}} -> :ok
+      {:error, error} -> {:error, error}
+    end
+  end
+
+  # ---------------------------------------------------------------- internals
+
+  defp bulk_call(ref, call_type, args, opts),
+    do: Runtime.ref_call(ref, call_type, nil, args, [host: host()] ++ opts)
+
+  defp run(call_type, args, opts) do
+    descriptor = %{
+      call_type: call_type,
+      library: nil,
+      python_module: nil,
+      function: nil,
+      kwargs: :any,
+      idempotent: false
+    }
+
+    Runtime.call(descriptor, args, opts)
+  end
+
+  # A large reply waits in a one-shot segment: read it, then unlink it (the worker only
+  # forgets it).
+  defp received({:ok, {:shm, name, size, type, shape}}),
+    do: take(transfer(:shm, name, size, type, shape))
+
+  defp received({:ok, {:shm, name, size}}), do: take(transfer(:arrow, name, size, nil, nil))
+  defp received(other), do: other
+
+  defp transfer(kind, name, size, type, shape) do
+    %ZeroCopyRef{
+      kind: kind,
+      id: name,
+      size: size,
+      type: type,
+      shape: shape,
+      owner: "",
+      session: "",
+      host: host()
+    }
+  end
+
+  defp take(handle) do
+    result = materialize(handle)
+    _ = File.rm(Path.join("/dev/shm", handle.id))
+    result
+  end
+
+  defp materialize(handle) do
+    case ZeroCopyRef.materialize(handle) do
+      {:ok, value} -> {:ok, value}
+      {:error, message} -> {:error, Error.runtime(:ref_lost, message)}
+    end
+  end
+
+  @doc false
+  # This machine as handles name it; read once per VM.
+  def host do
+    case :persistent_term.get({__MODULE__, :host}, nil) do
+      nil ->
+        host = ZeroCopyRef.this_host()
+        :persistent_term.put({__MODULE__, :host}, host)
+        host
+
+      host ->
+        host
+    end
+  end
+
+  defp bad(message), do: {:error, Error.runtime(:bad_argument, message)}
+end
