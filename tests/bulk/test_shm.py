@@ -226,3 +226,41 @@ Process.sleep(:infinity)
         if beam.poll() is None:
             os.killpg(beam.pid, signal.SIGKILL)
             beam.wait(timeout=30)
+
+
+def test_transfers_reuse_one_slot_while_readers_hand_it_back(
+    prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = shm.ShmSegments("w:1", prefix=prefix)
+    data = memoryview(np.arange(1000, dtype=np.float64)).cast("B")
+    name, back = owner.transfer(data)
+    assert back is not None and name != back
+    path = shm.SHM_DIR / name
+    assert path.read_bytes()[: data.nbytes] == data.tobytes()
+    assert path.stat().st_size == 1 << 20  # whole MiBs: the slot outgrows small replies
+    # Not handed back yet: the next transfer gets a one-shot segment.
+    other, none = owner.transfer(data)
+    assert none is None and (shm.SHM_DIR / other).read_bytes() == data.tobytes()
+    (shm.SHM_DIR / other).unlink()  # what the reader does with a one-shot segment
+    os.rename(path, shm.SHM_DIR / back)  # and with the slot: hand it back
+    again, back2 = owner.transfer(memoryview(b"x" * 10))
+    assert back2 == back and (shm.SHM_DIR / again).read_bytes()[:10] == b"x" * 10
+    os.rename(shm.SHM_DIR / again, shm.SHM_DIR / back)
+    # Larger than the slot: a new, larger slot replaces it.
+    large = memoryview(bytes(3 << 20))
+    name3, back3 = owner.transfer(large)
+    assert back3 != back and not (shm.SHM_DIR / back).exists()
+    assert (shm.SHM_DIR / name3).stat().st_size == 3 << 20
+    # A reader that never comes: after the TTL the lent slot goes with its segment, and
+    # a new slot serves.
+    monkeypatch.setattr(shm, "TRANSFER_TTL", -1.0)
+    name4, back4 = owner.transfer(memoryview(b"y"))
+    assert back4 not in (None, back3)
+    assert not (shm.SHM_DIR / name3).exists() and shm.segments(prefix) == [name4]
+    monkeypatch.setattr(shm, "TRANSFER_TTL", 300.0)
+    os.rename(shm.SHM_DIR / name4, shm.SHM_DIR / str(back4))
+    monkeypatch.setattr(shm, "SLOT_MAX", 4)
+    name5, back5 = owner.transfer(memoryview(b"z" * 5))  # larger than any slot may be
+    assert back5 is None and (shm.SHM_DIR / name5).read_bytes() == b"z" * 5
+    owner.close()
+    assert shm.segments(prefix) == []

@@ -169,32 +169,63 @@ defmodule SnakeBridge.Bulk do
     Runtime.call(descriptor, args, opts)
   end
 
-  # A large reply waits in a one-shot segment: read it, then unlink it (the worker only
-  # forgets it).
-  defp received({:ok, {:shm, name, size, type, shape}}),
-    do: take(transfer(:shm, name, size, type, shape))
+  # A large reply waits in a segment: read its first `size` bytes, then hand the segment
+  # back to the worker (rename it to `back`, the worker's reusable one) or unlink it.
+  defp received({:ok, {:shm, name, size, type, shape, back}}) do
+    with {:ok, data} <- take(name, size, back), do: tensor(data, type, shape)
+  end
 
-  defp received({:ok, {:shm, name, size}}), do: take(transfer(:arrow, name, size, nil, nil))
+  defp received({:ok, {:shm, name, size, back}}), do: take(name, size, back)
   defp received(other), do: other
 
-  defp transfer(kind, name, size, type, shape) do
-    %ZeroCopyRef{
-      kind: kind,
-      id: name,
-      size: size,
-      type: type,
-      shape: shape,
-      owner: "",
-      session: "",
-      host: host()
-    }
+  defp tensor(data, type, shape) do
+    case Tensor.new(data, type, shape) do
+      {:ok, tensor} -> {:ok, tensor}
+      {:error, message} -> {:error, Error.runtime(:encode_error, message)}
+    end
   end
 
-  defp take(handle) do
-    result = materialize(handle)
-    _ = File.rm(Path.join("/dev/shm", handle.id))
-    result
+  @shm_dir "/dev/shm"
+
+  defp take(name, size, back) do
+    path = Path.join(@shm_dir, name)
+
+    result =
+      with :ok <- ZeroCopyRef.check_name(name),
+           {:ok, file} <- :file.open(path, [:read, :raw, :binary]) do
+        try do
+          :file.pread(file, 0, size)
+        after
+          :file.close(file)
+          hand_back(path, back)
+        end
+      end
+
+    case result do
+      {:ok, data} when byte_size(data) == size ->
+        {:ok, data}
+
+      {:ok, data} ->
+        lost("the worker's reply segment held #{byte_size(data)} bytes, not #{size}")
+
+      :eof ->
+        lost("the worker's reply segment was empty")
+
+      {:error, message} when is_binary(message) ->
+        lost(message)
+
+      {:error, reason} ->
+        lost("cannot read the worker's reply segment #{name}: #{:file.format_error(reason)}")
+    end
   end
+
+  defp hand_back(path, back) do
+    if is_binary(back) and ZeroCopyRef.check_name(back) == :ok,
+      do: File.rename(path, Path.join(@shm_dir, back)),
+      else: File.rm(path)
+  end
+
+  defp lost(message), do: {:error, Error.runtime(:ref_lost, message)}
 
   defp materialize(handle) do
     case ZeroCopyRef.materialize(handle) do

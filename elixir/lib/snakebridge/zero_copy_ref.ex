@@ -115,14 +115,15 @@ defmodule SnakeBridge.ZeroCopyRef do
            "ask its node for the data with to_tensor/1 instead"}
   end
 
-  # A forged handle must not read anything but a segment.
-  defp check_name(id) when is_binary(id) do
+  @doc false
+  # A forged handle (or reply) must not read anything but a segment.
+  def check_name(id) when is_binary(id) do
     if Regex.match?(@segment_name, id),
       do: :ok,
       else: {:error, "#{inspect(id)} is not a shared memory segment name"}
   end
 
-  defp check_name(id), do: {:error, "#{inspect(id)} is not a shared memory segment name"}
+  def check_name(id), do: {:error, "#{inspect(id)} is not a shared memory segment name"}
 
   defp read_segment(id, size) do
     case File.read(Path.join(@shm_dir, id)) do

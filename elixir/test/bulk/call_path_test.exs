@@ -44,12 +44,29 @@ defmodule SnakeBridge.Bulk.CallPathTest do
       assert %Tensor{type: {:f, 64}, shape: {6}} = tensor
       assert tensor.data == f64(0..5)
 
-      # 8 MB: through a one-shot shared-memory segment, read and unlinked here.
+      # 8 MB: through the worker's reusable shared-memory segment, read here and handed
+      # back; the same segment serves the next reply.
       big = call!(pool, "numpy", "arange", [1_000_000.0])
       assert %Tensor{shape: {1_000_000}, data: data} = SnakeBridge.to_tensor!(big)
       assert byte_size(data) == 8_000_000
       assert binary_part(data, 8 * 999_999, 8) == <<999_999.0::float-native-64>>
-      assert segments_of(os_pid(pool)) == []
+      assert [slot] = segments_of(os_pid(pool))
+      assert SnakeBridge.to_tensor!(big).data == data
+      assert segments_of(os_pid(pool)) == [slot]
+
+      # Callers at once: while the segment is lent, a reply gets a one-shot segment.
+      session = big.session
+
+      results =
+        1..4
+        |> Task.async_stream(
+          fn _ -> SnakeBridge.to_tensor!(big, snakebridge: [session: session]) end,
+          max_concurrency: 4
+        )
+        |> Enum.map(fn {:ok, tensor} -> tensor.data end)
+
+      assert Enum.all?(results, &(&1 == data))
+      assert segments_of(os_pid(pool)) == [slot]
     end
 
     test "every dtype byte for byte", %{pool: pool} do

@@ -22,9 +22,10 @@ struct in the arguments     :meth:`Bulk.struct_in` (Tensor or ZeroCopyRef maps)
 Large replies (``to_tensor``, ``column``, ``to_arrow`` of ``TRANSFER_MIN`` bytes or
 more) travel through a one-shot shared-memory segment when the caller says it runs on
 this host: a pipe moves a few hundred MB/s, a segment the BEAM reads with one
-``File.read`` several GB/s. The reply is then ``{:shm, name, size, type, shape}`` (a
-tensor) or ``{:shm, name, size}`` (an Arrow stream); the BEAM reads the segment and
-unlinks it (:meth:`.shm.ShmSegments.transfer`).
+``pread`` several GB/s. The reply is then ``{:shm, name, size, type, shape, back}`` (a
+tensor) or ``{:shm, name, size, back}`` (an Arrow stream); the BEAM reads ``size``
+bytes of the segment, then renames it to ``back`` (the worker's reusable segment) or,
+when ``back`` is nil, unlinks it (:meth:`.shm.ShmSegments.transfer`).
 """
 
 from __future__ import annotations
@@ -124,14 +125,15 @@ class Bulk:
     def to_arrow(self, table: Any, host: str | None = None) -> Any:
         data = arrow.to_ipc(table)
         if self._transfer_ok(data.nbytes, host):
-            return (SHM, self.segments.transfer(data), data.nbytes)
+            name, back = self.segments.transfer(data)
+            return (SHM, name, data.nbytes, back)
         return Binary(data)
 
     def _tensor_reply(self, packed: Packed, host: str | None) -> Any:
         if self._transfer_ok(packed.nbytes, host):
             kind, bits = packed.type
-            name = self.segments.transfer(packed.data)
-            return (SHM, name, packed.nbytes, (Atom(kind), bits), packed.shape)
+            name, back = self.segments.transfer(packed.data)
+            return (SHM, name, packed.nbytes, (Atom(kind), bits), packed.shape, back)
         return tensor_term(packed)
 
     def _transfer_ok(self, size: int, host: str | None) -> bool:

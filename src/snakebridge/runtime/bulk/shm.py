@@ -58,6 +58,8 @@ ShmKind = Literal["shm", "arrow"]
 
 # Seconds an unread transfer segment may wait for its reader.
 TRANSFER_TTL = 300.0
+# The largest transfer segment a worker keeps mapped for reuse.
+SLOT_MAX = 256 << 20
 
 __all__ = [
     "PREFIX",
@@ -116,6 +118,7 @@ class ShmSegments:
         # One-shot segments a reader on this host unlinks once it has read them
         # (large replies to the BEAM); name -> when made, to drop the unread ones.
         self._transfers: dict[str, float] = {}
+        self._slot: _Slot | None = None
 
     def __len__(self) -> int:
         return len(self._owned)
@@ -147,16 +150,35 @@ class ShmSegments:
             "arrow", name, view.nbytes, None, None, self.worker_id, session, this_host()
         )
 
-    def transfer(self, data: memoryview) -> str:
-        """A segment holding ``data`` for one reader, which unlinks it after reading.
+    def transfer(self, data: memoryview) -> tuple[str, str | None]:
+        """A segment holding ``data`` for one reader on this host: ``(name, back)``.
 
-        A reader that never comes (its process died first) leaves it to
+        Fresh tmpfs pages cost about ten times a memcpy to fill, so the worker keeps one
+        segment (the slot, at most ``SLOT_MAX`` bytes) mapped and fills it again for each
+        transfer. The slot is lent by renaming it to a fresh ``name``; the reader reads
+        ``data.nbytes`` bytes (the slot may be larger), then renames it back to ``back``,
+        which hands it back. While it is lent, or for data larger than ``SLOT_MAX``, the
+        transfer gets a one-shot segment and ``back`` is None: the reader unlinks it.
+        A reader that never comes (its process died first) leaves its segment to
         :meth:`_prune`, after ``TRANSFER_TTL`` seconds, or to the reaper.
         """
         self._prune()
+        size = data.nbytes
+        slot = self._slot
+        if size <= SLOT_MAX and (slot is None or slot.free(self.directory)):
+            if slot is None or slot.capacity < size:
+                if slot is not None:
+                    slot.drop(self.directory)
+                slot = self._slot = _Slot.make(self, size)
+            slot.mapping[:size] = data
+            name = self._stem + secrets.token_hex(16)
+            os.rename(self.directory / slot.name, self.directory / name)
+            self._transfers[name] = time.monotonic()
+            slot.lent = name
+            return name, slot.name
         name = self._write(data)
         self._transfers[name] = time.monotonic()
-        return name
+        return name, None
 
     def _prune(self) -> None:
         now = time.monotonic()
@@ -164,6 +186,9 @@ class ShmSegments:
             path = self.directory / name
             if now - made > TRANSFER_TTL:
                 _unlink(path)
+                if self._slot is not None and self._slot.lent == name:
+                    self._slot.mapping.close()  # never handed back: a new one next time
+                    self._slot = None
             elif path.exists():
                 continue
             del self._transfers[name]
@@ -178,32 +203,39 @@ class ShmSegments:
         return name
 
     def _write(self, data: memoryview) -> str:
-        if self._reaper is None:
-            self._reaper = Reaper(self.directory, self._stem, self._guard)
-        name = self._stem + secrets.token_hex(16)
-        path = self.directory / name
-        size = data.nbytes
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        name, fd = self._open(data.nbytes)
         try:
-            if size:
-                try:
-                    os.posix_fallocate(fd, 0, size)
-                except OSError as exc:
-                    free = os.statvfs(self.directory)
-                    raise BulkError(
-                        "encode_error",
-                        f"no room in {self.directory} for {size} bytes "
-                        f"({free.f_bavail * free.f_frsize} free): {exc.strerror}; release "
-                        "handles you no longer need, or enlarge /dev/shm",
-                    ) from None
-                with mmap.mmap(fd, size) as target:
+            if data.nbytes:
+                with mmap.mmap(fd, data.nbytes) as target:
                     target[:] = data
         except BaseException:
-            os.unlink(path)
+            os.unlink(self.directory / name)
             raise
         finally:
             os.close(fd)
         return name
+
+    def _open(self, size: int) -> tuple[str, int]:
+        """A new segment of ``size`` bytes, its space reserved: its name and an open fd."""
+        if self._reaper is None:
+            self._reaper = Reaper(self.directory, self._stem, self._guard)
+        name = self._stem + secrets.token_hex(16)
+        path = self.directory / name
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        if size:
+            try:
+                os.posix_fallocate(fd, 0, size)
+            except OSError as exc:
+                os.close(fd)
+                os.unlink(path)
+                free = os.statvfs(self.directory)
+                raise BulkError(
+                    "encode_error",
+                    f"no room in {self.directory} for {size} bytes "
+                    f"({free.f_bavail * free.f_frsize} free): {exc.strerror}; release "
+                    "handles you no longer need, or enlarge /dev/shm",
+                ) from None
+        return name, fd
 
     def release(self, name: str) -> bool:
         if self._owned.pop(name, None) is None:
@@ -225,10 +257,45 @@ class ShmSegments:
         for name in self._transfers:
             _unlink(self.directory / name)
         self._transfers.clear()
+        if self._slot is not None:
+            self._slot.drop(self.directory)
+            self._slot = None
         if self._reaper is not None:
             self._reaper.close()
             self._reaper = None
         return len(names)
+
+
+@dataclass(slots=True)
+class _Slot:
+    """The transfer segment a worker reuses: ``name`` while it is not lent."""
+
+    name: str
+    capacity: int
+    mapping: mmap.mmap
+    lent: str | None = None
+
+    @classmethod
+    def make(cls, segments: ShmSegments, size: int) -> _Slot:
+        # Whole MiBs: a slightly larger transfer next time reuses the same pages.
+        capacity = max(-(-size // (1 << 20)) << 20, 1 << 20)
+        name, fd = segments._open(capacity)
+        try:
+            mapping = mmap.mmap(fd, capacity)
+        except BaseException:
+            os.unlink(segments.directory / name)
+            raise
+        finally:
+            os.close(fd)
+        return cls(name, capacity, mapping)
+
+    def free(self, directory: Path) -> bool:
+        """Whether the last reader handed it back (renamed it to ``name``)."""
+        return (directory / self.name).exists()
+
+    def drop(self, directory: Path) -> None:
+        self.mapping.close()
+        _unlink(directory / self.name)
 
 
 def _unlink(path: Path) -> None:
