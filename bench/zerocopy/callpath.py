@@ -1,0 +1,179 @@
+"""Bulk data through the real call path: ``.venv/bin/python bench/zerocopy/callpath.py``.
+
+Runs ``callpath.exs`` (two real pools of one worker each, the BEAM pinned to CPU 1 and
+both workers to CPU 0 with ``taskset``, read back and printed) and writes
+``callpath.json``, ``callpath.md`` and ``callpath.png``. Every timed row is measured in
+the same round as ``:binary.copy/1`` of a binary of the same size (the memcpy), rounds
+interleave all rows and sizes, and the tables give per-round medians with min-max.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+ROUNDS = int(os.environ.get("ROUNDS", "7"))
+MB = 1 << 20
+SIZES = (1, 10, 100)
+
+ROWS = {
+    "to_tensor": "SnakeBridge.to_tensor/2 (worker -> reusable shm segment -> pread)",
+    "materialize": "materialize a :shm handle (ZeroCopyRef.materialize/1, File.read)",
+    "tolist": 'method(ref, "tolist") (element by element)',
+    "handoff_shm": "worker A -> worker B by shm handle (B reads one element)",
+    "handoff_beam": "worker A -> worker B through the BEAM (to_tensor, then a Tensor argument)",
+    "share": "share/2 + release/1 (placing the array in shm, one copy)",
+    "tensor_arg": "Elixir binary -> numpy (a Tensor argument; B reads one element)",
+}
+
+
+def run_beam() -> tuple[dict[str, list[tuple[int, float]]], list[str]]:
+    python = str(ROOT / ".venv" / "bin" / "python")
+    proc = subprocess.run(
+        ["mix", "run", "--no-start", "../bench/zerocopy/callpath.exs", python, str(ROUNDS)],
+        cwd=ROOT / "elixir",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    samples: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    info: list[str] = []
+    for line in proc.stdout.splitlines():
+        parts = line.split("\t")
+        if parts[0] == "info":
+            info.append("\t".join(parts[1:]))
+        elif len(parts) == 3:
+            samples[parts[0]].append((int(parts[1]), float(parts[2])))
+    return samples, info
+
+
+def rounds_of(samples: list[tuple[int, float]], size: int) -> list[float]:
+    return [t for s, t in samples if s == size]
+
+
+def ratio_stats(row: list[float], base: list[float]) -> tuple[float, float, float]:
+    # Rows with fewer rounds (tolist at 100 MB) pair with the first rounds' memcpy.
+    ratios = [b / r for r, b in zip(row, base, strict=False)]
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
+def main() -> None:
+    load_before = os.getloadavg()
+    samples, info = run_beam()
+    load_after = os.getloadavg()
+    results: dict[str, Any] = {
+        "samples": samples,
+        "info": info,
+        "load_before": load_before,
+        "load_after": load_after,
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Linux {platform.release()}",
+        "rounds": ROUNDS,
+    }
+    (HERE / "callpath.json").write_text(json.dumps(results, indent=1) + "\n")
+    report(results)
+    plot(results)
+
+
+def fmt(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def report(results: dict[str, Any]) -> None:
+    samples = results["samples"]
+    lb, la = results["load_before"], results["load_after"]
+    lines = [
+        "# bench/zerocopy: the call path",
+        "",
+        f"Machine: {results['machine']}. Load average (1/5/15 min) before: "
+        f"{lb[0]:.2f}/{lb[1]:.2f}/{lb[2]:.2f}, after: {la[0]:.2f}/{la[1]:.2f}/{la[2]:.2f}. "
+        f"{results['rounds']} interleaved rounds (tolist at 100 MB and the frame rows: 3).",
+        "",
+        "Settings as they took effect (printed by callpath.exs):",
+        "",
+        *[f"- {line}" for line in results["info"]],
+        "",
+        "Each row: median time and MB/s over the rounds, and the median (min-max) of the "
+        "per-round ratio to `:binary.copy/1` of a binary of the same size in the same round "
+        "(1.0 = memcpy speed).",
+        "",
+        "| row | size | median ms | MB/s | vs memcpy, median (min-max) |",
+        "| --- | --- | ---: | ---: | --- |",
+    ]
+    for key in ("memcpy", *ROWS):
+        label = ROWS.get(key, "memcpy (`:binary.copy/1`)")
+        for size in SIZES:
+            row = rounds_of(samples.get(key, []), size)
+            if not row:
+                continue
+            base = rounds_of(samples["memcpy"], size)
+            med, lo, hi = ratio_stats(row, base)
+            t = statistics.median(row)
+            lines.append(
+                f"| {label} | {size} MB | {t * 1e3:.2f} | {size * MB / t / 1e6:,.0f} | "
+                f"{fmt(med)} ({fmt(lo)}-{fmt(hi)}) |"
+            )
+    frame_bytes = next(
+        (int(line.split("\t")[1]) for line in results["info"] if line.startswith("frame_bytes")),
+        0,
+    )
+    lines += [
+        "",
+        f"1M-row pandas frame (float64, int64, str, datetime64, category; "
+        f"{frame_bytes / 1e6:.1f} MB of column data), to Elixir and back:",
+        "",
+        "| row | median s (min-max) | vs memcpy of the frame's bytes |",
+        "| --- | --- | --- |",
+    ]
+    base = [t for _s, t in samples["frame_memcpy"]]
+    for key, label in (
+        ("frame_arrow", "SnakeBridge.to_arrow/2 (Arrow IPC stream binary)"),
+        ("frame_from_arrow", "SnakeBridge.from_arrow/3 of that binary (-> pandas)"),
+        ("frame_to_dict", 'to_dict("list") by value (timestamps and categories as str)'),
+    ):
+        row = [t for _s, t in samples[key]]
+        med, lo, hi = ratio_stats(row, base)
+        lines.append(
+            f"| {label} | {statistics.median(row):.4f} ({min(row):.4f}-{max(row):.4f}) | "
+            f"{fmt(med)} ({fmt(lo)}-{fmt(hi)}) |"
+        )
+    (HERE / "callpath.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def plot(results: dict[str, Any]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    samples = results["samples"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for key in ("memcpy", "to_tensor", "materialize", "tolist"):
+        xs = [s for s in SIZES if rounds_of(samples.get(key, []), s)]
+        ys = [s * MB / statistics.median(rounds_of(samples[key], s)) / 1e6 for s in xs]
+        left.plot(xs, ys, marker="o", label=key)
+    left.set(xscale="log", yscale="log", xlabel="array size (MB)", ylabel="MB/s (median)")
+    left.set_title("float64 array into Elixir")
+    left.legend()
+    for key in ("handoff_shm", "handoff_beam", "tensor_arg"):
+        ys = [statistics.median(rounds_of(samples[key], s)) * 1e3 for s in SIZES]
+        right.plot(SIZES, ys, marker="o", label=key)
+    right.set(xscale="log", yscale="log", xlabel="array size (MB)", ylabel="ms (median)")
+    right.set_title("worker A -> worker B, and Elixir -> numpy")
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(HERE / "callpath.png", dpi=90)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
