@@ -36,11 +36,7 @@ defmodule SnakeBridge.Bulk do
   def to_tensor(%Tensor{} = tensor, _opts), do: {:ok, tensor}
 
   def to_tensor(other, _opts),
-    do:
-      bad(
-        "to_tensor/2 takes a ref to an array (or a :shm handle), not " <>
-          inspect(other, limit: 5)
-      )
+    do: refuse("to_tensor/2", "a ref to an array (or a :shm handle)", other)
 
   @doc "See `SnakeBridge.column/3`."
   @spec column(Ref.t(), term, keyword) :: {:ok, Tensor.t()} | {:error, Error.t()}
@@ -54,11 +50,7 @@ defmodule SnakeBridge.Bulk do
   def to_arrow(%ZeroCopyRef{kind: :arrow} = handle, _opts), do: materialize(handle)
 
   def to_arrow(other, _opts),
-    do:
-      bad(
-        "to_arrow/2 takes a ref to a table (or an :arrow handle), not " <>
-          inspect(other, limit: 5)
-      )
+    do: refuse("to_arrow/2", "a ref to a table (or an :arrow handle)", other)
 
   @doc "See `SnakeBridge.from_arrow/3`."
   @spec from_arrow(binary | ZeroCopyRef.t(), String.t() | atom, keyword) ::
@@ -110,8 +102,7 @@ defmodule SnakeBridge.Bulk do
     end
   end
 
-  def share(other, _opts),
-    do: bad("share/2 takes a ref to an array or a table, not #{inspect(other, limit: 5)}")
+  def share(other, _opts), do: refuse("share/2", "a ref to an array or a table", other)
 
   @doc "See `SnakeBridge.from_dlpack/3`."
   @spec from_dlpack(Ref.t() | ZeroCopyRef.t(), String.t() | atom, keyword) ::
@@ -131,7 +122,7 @@ defmodule SnakeBridge.Bulk do
   end
 
   def from_dlpack(other, _library, _opts),
-    do: bad("from_dlpack/3 takes a ref or a :dlpack handle, not #{inspect(other, limit: 5)}")
+    do: refuse("from_dlpack/3", "a ref or a :dlpack handle", other)
 
   @doc "See `SnakeBridge.release/1`: the owning worker removes the handle's data now."
   @spec release(ZeroCopyRef.t()) :: :ok | {:error, Error.t()}
@@ -247,6 +238,9 @@ defmodule SnakeBridge.Bulk do
         host
     end
   end
+
+  defp refuse(fun, takes, other),
+    do: bad("#{fun} takes #{takes}, not #{inspect(other, limit: 5)}")
 
   defp bad(message), do: {:error, Error.runtime(:bad_argument, message)}
 end

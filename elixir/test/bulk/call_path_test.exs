@@ -259,6 +259,19 @@ defmodule SnakeBridge.Bulk.CallPathTest do
       assert :ok = SnakeBridge.release(handle)
     end
 
+    test "a handle from another machine is refused, saying why", %{pool: pool} do
+      handle = SnakeBridge.share!(call!(pool, "numpy", "ones", [4]))
+      foreign = %{handle | host: "elsewhere/0000", node: "other@elsewhere"}
+
+      assert {:error, %Error{type: :ref_lost, message: message}} =
+               SnakeBridge.call("sbbulk", "total", [foreign], sb(pool))
+
+      assert message =~ "shared memory does not cross machines"
+      assert {:error, %Error{type: :ref_lost, message: message}} = SnakeBridge.to_tensor(foreign)
+      assert message =~ "does not cross machines"
+      assert call!(pool, "sbbulk", "total", [handle]) == 4.0
+    end
+
     test "the session's end removes its segments", %{pool: pool} do
       owner = os_pid(pool)
 
