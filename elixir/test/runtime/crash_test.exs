@@ -40,6 +40,21 @@ defmodule SnakeBridge.Runtime.CrashTest do
     end)
   end
 
+  test "a segfault's report and the Python stack that caused it reach Logger" do
+    pool = start_pool(pool_name())
+    [%{worker: worker}] = Pool.info(pool).workers
+
+    log =
+      capture_log(fn ->
+        assert {:error, %Error{reason: :segfault}} = call(pool, "segfault", [])
+        wait_ready(pool)
+      end)
+
+    assert log =~ ~r"#{worker} .*; its last words:"
+    assert log =~ "Fatal Python error: Segmentation fault"
+    assert log =~ ~r"sbtest\.py\", line \d+ in segfault"
+  end
+
   test "memory exhaustion under RLIMIT_AS is a Python MemoryError; the worker lives" do
     pool = start_pool(pool_name())
     [%{os_pid: os_pid}] = Pool.info(pool).workers

@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -278,7 +279,7 @@ def main() -> int:
     # Protocol fds first: nothing (not even an import's warning) may write to them.
     proto_in = os.dup(0)
     proto_out = os.dup(1)
-    fatal = os.fdopen(os.dup(2), "w")
+    fatal = _last_words()
     faulthandler.enable(file=fatal)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
@@ -308,7 +309,26 @@ def main() -> int:
     return 0
 
 
+def _last_words() -> Any:
+    """Where a dying worker writes: the file the pool reads and logs after the exit
+    (fds 1 and 2 become pipes that nobody drains once the process is gone)."""
+    path = os.environ.get("SNAKEBRIDGE_LAST_WORDS")
+    if path:
+        try:
+            return open(path, "a", encoding="utf-8", errors="replace")
+        except OSError:
+            pass
+    return os.fdopen(os.dup(2), "w")
+
+
 if __name__ == "__main__":
-    code = main()
+    try:
+        code = main()
+    except BaseException:
+        # Before the first frame, or a bug of the worker's own: the traceback is the
+        # only account of why it died.
+        with _last_words() as words:
+            traceback.print_exc(file=words)
+        code = 1
     sys.stdout.flush()
     os._exit(code)
