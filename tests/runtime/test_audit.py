@@ -200,3 +200,25 @@ def test_declared_import_and_first_import_are_free() -> None:
         w.close()
     assert sys.modules.get("sbundeclared") is None
     assert pickle  # the pickles above are built here, in the test process
+
+
+def test_a_result_is_described_under_its_own_call_policy(tmp_path: Path) -> None:
+    # The ref's description (repr) is the library's code: it may do what sbhostile may,
+    # not what the union of every declared library's allow: permits.
+    marker = tmp_path / "ran"
+    w = Worker(
+        {
+            "sbhostile": "sbhostile",
+            "operator": {"python_module": "operator", "allow": [Atom("subprocess")]},
+        }
+    )
+    try:
+        ref = ok(w.call("sbhostile", "loud", f"touch {marker}"))
+        assert ref[Atom("type")] == "sbhostile.LoudRepr"
+        assert not marker.exists()
+        assert any(
+            "os.system" in text and "call sbhostile.loud" in text and "caught" in text
+            for _, text in w.logs
+        ), w.logs
+    finally:
+        w.close()

@@ -64,6 +64,8 @@ class Dispatcher:
         # Shared memory left by workers that died before their reaper could run.
         lifetime.sweep()
         self.ledger: dict[tuple[str, str, str, int], int] = {}
+        # The call ``run`` last served: its reply is encoded under the same policy.
+        self.served: Call | None = None
         self._resolved: dict[tuple[str, str, str], Any] = {}
         self.handlers: dict[str, Handler] = {
             "call": self._call,
@@ -118,6 +120,7 @@ class Dispatcher:
             raise
         finally:
             audit.end(outer)
+            self.served = call
         if call.refusal is not None:
             # The library caught the refusal and went on without it (joblib counts CPUs
             # with lscpu, and falls back when that fails): the call stands, and the

@@ -161,7 +161,10 @@ class Worker:
             scope.request_id = request_id
             scope.session = session
         stack.append((request_id, session))
-        reply: Any
+        dispatcher = self.dispatcher
+        dispatcher.served = None
+        reply: Any = None
+        failure: BaseException | None = None
         try:
             reply = (request_id, (OK, self._execute(request, session)))
         except NotAllowed as exc:
@@ -172,37 +175,54 @@ class Worker:
             kind = "encode_error" if isinstance(exc, EncodeRefused) else "bad_request"
             reply = (request_id, (ERROR, runtime_error(kind, str(exc))))
         except BaseException as exc:  # user code may raise SystemExit, KeyboardInterrupt...
-            reply = (request_id, (ERROR, exception_map(exc, skip_frames=_user_traceback_skip(exc))))
-        # Nothing may hold the request's Elixir functions but what Python kept (see
-        # Bridge.finish).
-        del request
-        self.capture.drain()
-        # The lock: a callback from another thread never interleaves with this reply.
-        with self._lock:
-            stack.pop()
-            try:
-                parts = codec.encode(reply)
-            except NotAllowed as exc:
-                parts = codec.encode_plain(
-                    (request_id, (ERROR, runtime_error("not_allowed", str(exc))))
-                )
-            except BaseException as exc:
-                message = f"the result could not be sent back to Elixir: {exc}"
-                parts = codec.encode_plain(
-                    (request_id, (ERROR, runtime_error("encode_error", message)))
-                )
-            del reply
-            kept = scope is not None and self.bridge.finish(scope)
-            if kept or codec.state.created:
-                # Rewrite {id, result} as {id, result, :refs} in place (arity byte, one
-                # more element): the pool learns this session holds refs here, so it
-                # sends release_session when the session ends, and only then. :callbacks
-                # also tells the caller to keep the request's functions for the session.
-                first = parts[0]
-                if isinstance(first, (bytearray, memoryview)) and first[2] == 2:
-                    first[2] = 3
-                    parts.append(_KEPT_TERM if kept else _REFS_TERM)
-            self.frames.write_parts(parts)
+            failure = exc
+        # The reply is built under the call's own policy: an exception's __str__ or a
+        # result's __repr__ is its library's code, and may do only what that library may.
+        call = dispatcher.served
+        audit = self.audit
+        outer = None
+        if call is not None:
+            outer = audit.begin(call)
+            # The call's own refusal is answered or logged already; what follows is new.
+            call.refusal = None
+            # Nothing may hold the request's arguments either (its Elixir functions).
+            call.arguments = None
+        try:
+            if failure is not None:
+                skip = _user_traceback_skip(failure)
+                reply = (request_id, (ERROR, exception_map(failure, skip_frames=skip)))
+                failure = None
+            # Nothing may hold the request's Elixir functions but what Python kept (see
+            # Bridge.finish).
+            del request
+            self.capture.drain()
+            # The lock: a callback from another thread never interleaves with this reply.
+            with self._lock:
+                stack.pop()
+                try:
+                    parts = codec.encode(reply)
+                except BaseException as exc:
+                    refusal = None if call is None else call.refusal
+                    parts = codec.encode_plain((request_id, (ERROR, _unsendable(exc, refusal))))
+                else:
+                    if call is not None and call.refusal is not None:
+                        audit.caught(call.refusal)
+                del reply
+                kept = scope is not None and self.bridge.finish(scope)
+                if kept or codec.state.created:
+                    # Rewrite {id, result} as {id, result, :refs} in place (arity byte,
+                    # one more element): the pool learns this session holds refs here,
+                    # so it sends release_session when the session ends, and only then.
+                    # :callbacks also tells the caller to keep the request's functions
+                    # for the session.
+                    first = parts[0]
+                    if isinstance(first, (bytearray, memoryview)) and first[2] == 2:
+                        first[2] = 3
+                        parts.append(_KEPT_TERM if kept else _REFS_TERM)
+                self.frames.write_parts(parts)
+        finally:
+            if call is not None:
+                audit.end(outer)
 
     def handle_nested(self, frame: bytes) -> None:
         """A request that arrived while another waits on a callback: it gets request
@@ -272,6 +292,17 @@ class Worker:
             self.frames.write(
                 etf.encode((LOG, "warning", f"could not record dynamic calls in the ledger: {exc}"))
             )
+
+
+def _unsendable(exc: BaseException, refusal: str | None) -> dict[str, Any]:
+    """The error for a reply that could not be encoded."""
+    if isinstance(exc, NotAllowed):
+        return runtime_error("not_allowed", str(exc))
+    if refusal is not None:
+        # The encoding failed after the policy refused something it tried (a __repr__
+        # starting a process): the refusal is the cause.
+        return runtime_error("not_allowed", refusal)
+    return runtime_error("encode_error", f"the result could not be sent back to Elixir: {exc}")
 
 
 def main() -> int:

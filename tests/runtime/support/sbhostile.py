@@ -97,3 +97,20 @@ def optional_import() -> str:
     except ImportError:
         return "fallback"
     return "imported"
+
+
+class LoudRepr:
+    """An object whose repr runs a command: the bridge calls repr() to describe a ref."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __repr__(self) -> str:
+        import os
+
+        os.system(self.command)
+        return "LoudRepr()"
+
+
+def loud(command: str) -> LoudRepr:
+    return LoudRepr(command)
