@@ -14,7 +14,7 @@ import pytest
 
 from snakebridge.etf import Atom
 
-from .conftest import REF, Worker, ok, refused
+from .conftest import REF, Worker, error, ok, refused
 
 LIBS: dict[str, Any] = {
     "numpy": "numpy",
@@ -24,6 +24,17 @@ LIBS: dict[str, Any] = {
     "operator": "operator",
     "sbhostile": "sbhostile",
 }
+
+
+def refused_by(result: Any, reason: str, event: str, library: str | None) -> None:
+    """The refusal's fields, which Elixir turns into `reason` and `policy`."""
+    option = reason if reason in ("subprocess", "dlopen", "import", "pickle") else None
+    assert error(result)["policy"] == {
+        "reason": reason,
+        "event": event,
+        "option": option,
+        "library": library,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +79,13 @@ def test_process_start_is_refused_naming_event_call_and_option(
 def test_numpy_testing_runstring(audited: Worker, tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     code = f"import os; os.system('touch {marker}')"
-    refused(audited.call("numpy.testing", "runstring", code, {}), "os.system")
+    result = audited.call("numpy.testing", "runstring", code, {})
+    refused(result, "os.system")
+    refused_by(result, "subprocess", "os.system", "numpy")
     code = f"import subprocess; subprocess.run(['touch', '{marker}'])"
-    refused(audited.call("numpy.testing", "runstring", code, {}), "subprocess.Popen")
+    result = audited.call("numpy.testing", "runstring", code, {})
+    refused(result, "subprocess.Popen")
+    refused_by(result, "subprocess", "subprocess.Popen", "numpy")
     assert not marker.exists()
 
 
@@ -94,11 +109,9 @@ def test_numpy_load_pickle(audited: Worker, tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     path = tmp_path / "evil.npy"
     numpy.save(path, numpy.array([_Shell(f"touch {marker}")], dtype=object), allow_pickle=True)
-    refused(
-        audited.call("numpy", "load", str(path), allow_pickle=True),
-        "unpickling posix.system",
-        "allow: [:pickle]",
-    )
+    result = audited.call("numpy", "load", str(path), allow_pickle=True)
+    refused(result, "unpickling posix.system", "allow: [:pickle]")
+    refused_by(result, "pickle", "pickle.find_class", "numpy")
     assert not marker.exists()
     # Data pickles of declared libraries still load.
     plain = tmp_path / "plain.npy"
@@ -116,20 +129,16 @@ def test_ctypes_load_library(audited: Worker, tmp_path: Path) -> None:
     subprocess.run(
         ["cc", "-shared", "-fPIC", "-o", str(tmp_path / "evil.so"), str(src)], check=True
     )
-    refused(
-        audited.call("numpy.ctypeslib", "load_library", "evil", str(tmp_path), library="numpy"),
-        "ctypes.dlopen",
-        "allow: [:dlopen]",
-    )
+    result = audited.call("numpy.ctypeslib", "load_library", "evil", str(tmp_path), library="numpy")
+    refused(result, "ctypes.dlopen", "allow: [:dlopen]")
+    refused_by(result, "dlopen", "ctypes.dlopen", "numpy")
     assert not marker.exists()
 
 
 def test_undeclared_import(audited: Worker) -> None:
-    refused(
-        audited.call("sympy.external", "import_module", "sbundeclared", library="sympy"),
-        "importing 'sbundeclared'",
-        "allow: [:import]",
-    )
+    result = audited.call("sympy.external", "import_module", "sbundeclared", library="sympy")
+    refused(result, "importing 'sbundeclared'", "allow: [:import]")
+    refused_by(result, "import", "import", "sympy")
     # A library's own optional import of an undeclared module looks like a missing
     # module to it: it falls back, the call succeeds, the refusal is logged.
     assert ok(audited.call("sbhostile", "optional_import")) == "fallback"
@@ -153,7 +162,9 @@ def test_string_evaluating_apis_keep_working(audited: Worker) -> None:
 
 def test_code_run_straight_from_the_bridge(audited: Worker) -> None:
     ufunc = ok(audited.call("sbhostile", "eval_ufunc"))
-    refused(audited.method(ufunc, "__call__", "1 + 1"), "running a string as code")
+    result = audited.method(ufunc, "__call__", "1 + 1")
+    refused(result, "running a string as code")
+    refused_by(result, "code", "compile", "numpy")
 
 
 def test_hooks_cannot_be_lifted(audited: Worker, tmp_path: Path) -> None:

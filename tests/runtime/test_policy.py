@@ -11,7 +11,7 @@ import pytest
 from snakebridge.etf import Atom
 from snakebridge.runtime import policy
 
-from .conftest import REF, Worker, ok, refused
+from .conftest import REF, Worker, error, ok, refused
 
 SHELL = "__import__('os').system('touch {marker}')"
 
@@ -133,3 +133,27 @@ def test_policy_library_from_declaration() -> None:
     assert inc.selection_refusal("mean") is not None
     assert inc.selection_refusal("ndarray.sum", include=False) is None
     assert policy.Library.from_declaration("json", "json").python_module == "json"
+
+
+def test_each_refusal_names_its_rule(guarded: Worker) -> None:
+    """`reason` and `library` travel as fields (Elixir's `reason` and `policy`), so
+    callers match on them instead of parsing messages."""
+
+    def fields(result: object) -> tuple[object, object]:
+        policy = error(result)["policy"]
+        assert policy["event"] is None and policy["option"] is None, policy
+        return policy["reason"], policy["library"]
+
+    assert fields(guarded.call("sympy", "sympify", "1")) == ("excluded", "sympy")
+    x = ok(guarded.call("sympy", "Symbol", "x"))
+    assert fields(guarded.method(x, "subs", x, 2)) == ("excluded", "sympy")
+    assert fields(guarded.call("sympy.core.sympify", "sympify", "1")) == ("excluded", "sympy")
+    assert fields(guarded.call("json", "codecs.open", "x")) == ("undeclared", None)
+    assert fields(guarded.call("builtins", "eval", "1")) == ("forbidden", None)
+    assert fields(guarded.call("sbhostile", "leak_frame")) == ("internal", None)
+    assert fields(guarded.attr(x, "__class__")) == ("internal", None)
+    only_sqrt = Worker({"sympy": {"python_module": "sympy", "include": ["sqrt"]}})
+    try:
+        assert fields(only_sqrt.call("sympy", "cos", 1)) == ("not_included", "sympy")
+    finally:
+        only_sqrt.close()

@@ -16,6 +16,12 @@ def test_module_attribute_is_refused_by_default() -> None:
         err = error(result)
         assert err["type"] == "not_allowed"
         assert "json.dumps" in err["message"] and "allow: [:set_attr]" in err["message"]
+        assert err["policy"] == {
+            "reason": "set_attr",
+            "event": "set_attr",
+            "option": "set_attr",
+            "library": "json",
+        }
         assert ok(w.call("json", "dumps", [1])) == "[1]"
         # Classes are shared too; objects a call made are not.
         cls = ok(

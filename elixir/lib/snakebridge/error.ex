@@ -16,11 +16,35 @@ defmodule SnakeBridge.Error do
       `:encode_error`, `:bad_argument`, `:python_unavailable`. A `:worker_crash` (and a
       `:circuit_open`: the crash that opened it) has a `reason`: `:segfault`, `:abort`,
       `:bus_error`, `:killed`, `:oom_killed`, `{:exit, status}`, `:protocol` or `:hang`
-      (`:timeout` errors have `reason: :timeout`);
+      (`:timeout` errors have `reason: :timeout`). A `:not_allowed` error's `reason`
+      says which rule refused (see "Refusals" below) and `policy` the details;
     * `:elixir_error`: an Elixir function called from Python (a callback) raised, threw
       or exited and Python did not catch it. `exception` is the original exception
       (`{:throw, value}` / `{:exit, reason}` for the other kinds) and `stacktrace` its
       stacktrace; bang variants re-raise exactly that (`raise!/1`).
+
+  ## Refusals
+
+  A `:not_allowed` error is matchable without reading its message. `reason` is one of
+  `:undeclared` (outside every declared library), `:excluded` (an `exclude:` entry),
+  `:not_included` (not in the library's `include:` list), `:forbidden` (`eval`, `exec`,
+  `getattr`-style builtins, never handed out or called), `:internal` (dunders, frames,
+  code objects), `:code` (a string run as code straight from a call), or a capability
+  the library's `allow:` lacks: `:subprocess`, `:dlopen`, `:import`, `:pickle`,
+  `:set_attr`. `policy` is `%{event: event, library: library, option: option}`: the
+  Python audit event that was refused (`"os.system"`, `"subprocess.Popen"`,
+  `"import"`, `"ctypes.dlopen"`, `"pickle.find_class"`, `"exec"`, `"compile"`;
+  `"set_attr"`; `nil` for the allowlist's own checks), the declared library whose
+  declaration decides (a string, as declared), and the option that would permit it
+  (`[allow: [:subprocess]]`, or `nil` when none does):
+
+      case SnakeBridge.call("numpy.testing", "runstring", [code, %{}]) do
+        {:error, %SnakeBridge.Error{type: :not_allowed, reason: :subprocess, policy: policy}} ->
+          Logger.warning("\#{policy.library} would need \#{inspect(policy.option)}")
+
+        other ->
+          other
+      end
 
   `call` says which call failed (library, module, function, call type); `worker` is the
   worker id that ran it, when one did.
@@ -53,7 +77,8 @@ defmodule SnakeBridge.Error do
                worker: nil,
                exception: nil,
                stacktrace: nil,
-               mro: []
+               mro: [],
+               policy: nil
 
   @type t :: %__MODULE__{
           type: atom,
@@ -65,7 +90,15 @@ defmodule SnakeBridge.Error do
           worker: String.t() | nil,
           exception: Exception.t() | {:throw | :exit, term} | nil,
           stacktrace: Exception.stacktrace() | nil,
-          mro: [String.t()]
+          mro: [String.t()],
+          policy: policy | nil
+        }
+
+  @typedoc "What refused a `:not_allowed` call (see \"Refusals\")."
+  @type policy :: %{
+          event: String.t() | nil,
+          library: String.t() | nil,
+          option: [allow: [atom]] | nil
         }
 
   @python_types %{
@@ -95,6 +128,14 @@ defmodule SnakeBridge.Error do
     not_implemented_error: SnakeBridge.NotImplementedError,
     runtime_error: SnakeBridge.RuntimeError
   }
+
+  # The worker names the rule as a string; only these become atoms.
+  @refusals Map.new(
+              ~w(undeclared excluded not_included forbidden internal code subprocess dlopen
+                 import pickle set_attr)a,
+              &{Atom.to_string(&1), &1}
+            )
+  @capabilities ~w(subprocess dlopen import pickle set_attr)a
 
   @runtime_types ~w(timeout worker_crash circuit_open pool_overloaded not_allowed ref_lost
                     encode_error bad_argument python_unavailable)a
@@ -129,10 +170,22 @@ defmodule SnakeBridge.Error do
     }
   end
 
+  def from_worker(%{"type" => "not_allowed"} = map, call, worker) do
+    {reason, policy} = refusal(map["policy"])
+
+    %__MODULE__{
+      type: :not_allowed,
+      message: map["message"] || "",
+      call: call,
+      worker: worker,
+      reason: reason,
+      policy: policy
+    }
+  end
+
   def from_worker(%{"type" => type} = map, call, worker) do
     type =
       case type do
-        "not_allowed" -> :not_allowed
         "ref_lost" -> :ref_lost
         "encode_error" -> :encode_error
         "bad_request" -> :bad_argument
@@ -141,6 +194,22 @@ defmodule SnakeBridge.Error do
 
     %__MODULE__{type: type, message: map["message"] || "", call: call, worker: worker}
   end
+
+  defp refusal(%{} = fields) do
+    option =
+      case Map.get(@refusals, fields["option"]) do
+        capability when capability in @capabilities -> [allow: [capability]]
+        _ -> nil
+      end
+
+    policy = %{event: string(fields["event"]), library: string(fields["library"]), option: option}
+    {Map.get(@refusals, fields["reason"]), policy}
+  end
+
+  defp refusal(_none), do: {nil, nil}
+
+  defp string(value) when is_binary(value), do: value
+  defp string(_other), do: nil
 
   defp mro(%{"mro" => mro}) when is_list(mro), do: Enum.filter(mro, &is_binary/1)
   defp mro(%{"python_type" => type} = map) when is_binary(type), do: [type | map["bases"] || []]

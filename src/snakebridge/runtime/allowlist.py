@@ -126,7 +126,64 @@ _SAFE_MODULES = frozenset({"builtins", _MADE_HERE})
 
 
 class NotAllowed(Exception):
-    """The call would touch something outside the allowlist."""
+    """The call would touch something outside the allowlist.
+
+    Besides the message, the refusal says which rule refused (``reason``, one of
+    ``REASONS``), the audit ``event`` when the audit policy did, the ``allow:``
+    capability that would permit it (``option``) and the ``library`` whose declaration
+    decides: Elixir gets them as fields to match on."""
+
+    reason: str = "undeclared"
+    event: str | None = None
+    option: str | None = None
+    library: str | None = None
+
+    def __init__(
+        self,
+        message: str,
+        reason: str = "undeclared",
+        *,
+        event: str | None = None,
+        option: str | None = None,
+        library: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.event = event
+        self.option = option
+        self.library = library
+
+    def again(self) -> NotAllowed:
+        """The same refusal, raised anew (a library caught the first one)."""
+        return NotAllowed(
+            str(self), self.reason, event=self.event, option=self.option, library=self.library
+        )
+
+    def fields(self) -> dict[str, str | None]:
+        return {
+            "reason": self.reason,
+            "event": self.event,
+            "option": self.option,
+            "library": self.library,
+        }
+
+
+# Why a call was refused (NotAllowed.reason); the allow: capabilities name themselves.
+REASONS = frozenset(
+    {
+        "undeclared",  # outside every declared library
+        "excluded",  # an exclude: entry
+        "not_included",  # not matched by the library's include: list
+        "forbidden",  # eval/exec/getattr-by-string builtins: never handed out or called
+        "internal",  # dunders, frames, code objects: interpreter internals
+        "code",  # a string run as code straight from the bridge
+        "subprocess",
+        "dlopen",
+        "import",
+        "pickle",
+        "set_attr",
+    }
+)
 
 
 class Allowlist:
@@ -143,8 +200,8 @@ class Allowlist:
         self._declared = ", ".join(sorted(self.libraries)) or "none"
         self._dependencies: frozenset[str] | None = None
         # Objects an exact `exclude:` entry names, by identity (filled once their
-        # module is imported): id -> (object, refusal).
-        self._excluded: dict[int, tuple[Any, str]] = {}
+        # module is imported): id -> (object, refusal, library).
+        self._excluded: dict[int, tuple[Any, str, str]] = {}
         self._excluded_at = -1
         # Functions reached by an allowed path, so handing them out (get_attr) and
         # calling the ref later follows the path rule too: id -> object.
@@ -188,19 +245,20 @@ class Allowlist:
         ):
             raise NotAllowed(
                 f"attribute {name!r} cannot be reached through SnakeBridge "
-                "(dunder attributes expose interpreter internals)"
+                "(dunder attributes expose interpreter internals)",
+                "internal",
             )
 
     # ------------------------------------------------------------------ exclude
 
-    def _excluded_objects(self) -> dict[int, tuple[Any, str]]:
+    def _excluded_objects(self) -> dict[int, tuple[Any, str, str]]:
         """Objects named exactly by an `exclude:` entry, looked up without importing
         anything (recomputed when new modules were imported)."""
         loaded = len(sys.modules)
         if loaded == self._excluded_at:
             return self._excluded
         self._excluded_at = loaded
-        found: dict[int, tuple[Any, str]] = {}
+        found: dict[int, tuple[Any, str, str]] = {}
         for lib in self.policies.values():
             for pattern in lib.exclude:
                 if any(c in pattern for c in "*?["):
@@ -214,6 +272,7 @@ class Allowlist:
                         obj,
                         f"{path} is excluded in mix.exs (library {lib.name!r}, exclude: "
                         f"{pattern!r}); remove it from `exclude:` to use it",
+                        lib.name,
                     )
         self._excluded = found
         return found
@@ -224,7 +283,7 @@ class Allowlist:
             return
         hit = excluded.get(id(value)) or excluded.get(id(getattr(value, "__func__", None)))
         if hit is not None:
-            raise NotAllowed(f"{what}: {hit[1]}")
+            raise NotAllowed(f"{what}: {hit[1]}", "excluded", library=hit[2])
 
     # ------------------------------------------------------------------ values
 
@@ -238,12 +297,14 @@ class Allowlist:
         if banned is not None:
             raise NotAllowed(
                 f"{what} is {banned}, which turns strings into code or attribute lookups; "
-                "SnakeBridge never hands it out or calls it"
+                "SnakeBridge never hands it out or calls it",
+                "forbidden",
             )
         if isinstance(value, policy.INTERNAL_TYPES):
             raise NotAllowed(
                 f"{what} is an interpreter internal ({type(value).__name__}); it leads to "
-                "every module's globals, so SnakeBridge does not hand it out"
+                "every module's globals, so SnakeBridge does not hand it out",
+                "internal",
             )
         if isinstance(value, types.ModuleType):
             if not self._root_allowed(value.__name__):
@@ -356,9 +417,9 @@ class Allowlist:
             raise self.refuse(f"library {library!r}")
         module_rel = python_module[len(lib.python_module) + 1 :]
         rel = f"{module_rel}.{qualname}" if module_rel else qualname
-        refusal = lib.selection_refusal(rel)
-        if refusal is not None:
-            raise NotAllowed(refusal)
+        ruled = lib.selection(rel)
+        if ruled is not None:
+            raise NotAllowed(ruled[1], ruled[0], library=lib.name)
         obj: Any = self.import_module(library, python_module)
         path = python_module
         for part in names.path_parts(qualname):
@@ -413,9 +474,9 @@ class Allowlist:
             if module_rel:
                 rels.append(f"{module_rel}.{cls.__qualname__}.{name}")
         for rel in rels:
-            refusal = lib.selection_refusal(rel, include=False)
-            if refusal is not None:
-                raise NotAllowed(refusal)
+            ruled = lib.selection(rel, include=False)
+            if ruled is not None:
+                raise NotAllowed(ruled[1], ruled[0], library=lib.name)
 
     def check_call(self, obj: Any) -> None:
         """Calling a ref itself (``__call__``)."""
@@ -444,4 +505,4 @@ def _lookup_loaded(path: str) -> Any:
     return None
 
 
-__all__ = ["ALLOWED_DUNDERS", "Allowlist", "NotAllowed"]
+__all__ = ["ALLOWED_DUNDERS", "REASONS", "Allowlist", "NotAllowed"]

@@ -111,7 +111,7 @@ class Call:
     function: str
     target: Any = None
     arguments: Any = None
-    refusal: str | None = None
+    refusal: NotAllowed | None = None
 
     def names(self, module: str) -> bool:
         """Does a string argument of the call name ``module`` (or its top level)?"""
@@ -179,7 +179,7 @@ class Audit:
     def end(self, outer: Call | None) -> None:
         self._state.call = outer
 
-    def caught(self, refusal: str) -> None:
+    def caught(self, refusal: NotAllowed) -> None:
         """A refusal the library caught and recovered from (its call succeeded)."""
         if self._warn is not None:
             self._warn(f"{refusal} (the library caught the refusal and carried on)")
@@ -302,27 +302,29 @@ class Audit:
             return f"running a string as code ({event}) straight from a bridge call", None
         return None
 
-    def refusal(self, happened: str, capability: str | None) -> str | None:
-        """The message for a refused event, or None if the current call may cause it."""
+    def refusal(self, happened: str, capability: str | None) -> tuple[str, str | None] | None:
+        """The message for a refused event and the library whose declaration decides,
+        or None if the current call may cause it."""
         if capability is not None and capability in self._capabilities():
             return None
         call = self._state.call
         where = call.what if call is not None else "a background thread of the worker"
-        if capability is None:
-            return f"{happened} was refused during {where}; no option allows it"
         lib = self._library(call) if call is not None else None
+        library = None if lib is None else lib.name
+        if capability is None:
+            return f"{happened} was refused during {where}; no option allows it", library
         owner = f"library {lib.name!r}" if lib is not None else "the library whose call needs it"
         return (
             f"{happened} was refused during {where}: the worker does not let calls do that "
             f"by default; if {owner} needs it, add `allow: [:{capability}]` to its "
             "declaration in mix.exs"
-        )
+        ), library
 
 
 def _make_hook(
     state: _State,
     decide: Callable[[str, tuple[Any, ...]], tuple[str, str | None] | None],
-    refusal: Callable[[str, str | None], str | None],
+    refusal: Callable[[str, str | None], tuple[str, str | None] | None],
 ) -> Callable[[str, tuple[Any, ...]], None]:
     watched = frozenset(
         {*_PROCESS_EVENTS, "import", "ctypes.dlopen", "pickle.find_class", "exec", "compile"}
@@ -337,17 +339,26 @@ def _make_hook(
         local.busy = True
         try:
             verdict = decide(event, args)
-            message = None if verdict is None else refusal(*verdict)
+            refused = None if verdict is None else refusal(*verdict)
         finally:
             local.busy = False
-        if message is None:
+        if refused is None or verdict is None:
             return
+        message, library = refused
+        capability = verdict[1]
         call = state.call
-        if call is not None and call.refusal is None:
-            call.refusal = message
+        exc: NotAllowed
         if event == "import" and not (call is not None and call.names(str(args[0]))):
-            raise ImportRefused(message, name=str(args[0]))
-        raise AuditRefused(message)
+            exc = ImportRefused(message, name=str(args[0]))
+        else:
+            exc = AuditRefused(message)
+        exc.reason = capability or "code"
+        exc.event = event
+        exc.option = capability
+        exc.library = library
+        if call is not None and call.refusal is None:
+            call.refusal = exc
+        raise exc
 
     return hook
 

@@ -116,7 +116,7 @@ class Dispatcher:
             result = handler(request, args, kwargs)
         except BaseException as exc:
             if call.refusal is not None:
-                raise NotAllowed(call.refusal) from exc
+                raise call.refusal.again() from exc
             raise
         finally:
             audit.end(outer)
@@ -229,7 +229,11 @@ class Dispatcher:
             f"set_attr on {path} was refused: it is an attribute of a module or class, "
             "shared by every session on this worker, so replacing it would change other "
             f"callers' calls; if {owner} must be patched, add `allow: [:set_attr]` to its "
-            "declaration in mix.exs (set attributes of objects your calls made instead)"
+            "declaration in mix.exs (set attributes of objects your calls made instead)",
+            "set_attr",
+            event="set_attr",
+            option="set_attr",
+            library=None if lib is None else lib.name,
         )
 
     def _stream(self, request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:

@@ -13,6 +13,7 @@ import types
 from typing import Any
 
 from snakebridge.runtime import callbacks
+from snakebridge.runtime.allowlist import NotAllowed
 from snakebridge.runtime.callbacks import ElixirError
 
 _MAX_TRACEBACK = 20_000
@@ -91,3 +92,11 @@ def _elixir_origin(exc: BaseException) -> dict[str, Any] | None:
 def runtime_error(kind: str, message: str) -> dict[str, Any]:
     """A failure of the bridge itself (not_allowed, ref_lost, encode_error, bad_request)."""
     return {"type": kind, "python_type": None, "bases": [], "message": message, "traceback": None}
+
+
+def refusal_error(exc: NotAllowed) -> dict[str, Any]:
+    """A ``not_allowed`` error with the refusal's fields (Elixir's ``reason`` and
+    ``policy``)."""
+    error = runtime_error("not_allowed", str(exc))
+    error["policy"] = exc.fields()
+    return error

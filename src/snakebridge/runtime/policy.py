@@ -121,11 +121,17 @@ class Library:
         """Why ``rel`` (a dotted path relative to the library root, such as
         ``linalg.solve`` or ``DataFrame.eval``) is ruled out by ``exclude:`` (or, with
         ``include``, not selected by ``include:``); None when it may be used."""
+        ruled = self.selection(rel, include=include)
+        return None if ruled is None else ruled[1]
+
+    def selection(self, rel: str, *, include: bool = True) -> tuple[str, str] | None:
+        """``selection_refusal`` with the rule that refused: ``("excluded", why)`` or
+        ``("not_included", why)``."""
         prefixes = _prefixes(rel) if rel else []
         candidates = prefixes + [f"{self.python_module}.{p}" for p in prefixes]
         for pattern in self.exclude:
             if any(fnmatch.fnmatchcase(p, pattern) for p in candidates):
-                return (
+                return "excluded", (
                     f"{self.python_module}.{rel} is excluded in mix.exs (library "
                     f"{self.name!r}, exclude: {pattern!r}); remove it from `exclude:` to use it"
                 )
@@ -135,7 +141,7 @@ class Library:
             and rel
             and not any(fnmatch.fnmatchcase(p, pat) for pat in self.include for p in candidates)
         ):
-            return (
+            return "not_included", (
                 f"{self.python_module}.{rel} is not in the `include:` list of library "
                 f"{self.name!r} in mix.exs; add it there to use it"
             )

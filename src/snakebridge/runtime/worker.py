@@ -27,7 +27,7 @@ from snakebridge.runtime import callbacks, lifeline
 from snakebridge.runtime.allowlist import Allowlist, NotAllowed
 from snakebridge.runtime.audit import Audit
 from snakebridge.runtime.dispatch import BadRequest, Dispatcher
-from snakebridge.runtime.errors import exception_map, runtime_error
+from snakebridge.runtime.errors import exception_map, refusal_error, runtime_error
 from snakebridge.runtime.frames import FrameIO
 from snakebridge.runtime.output import OutputCapture
 from snakebridge.runtime.store import RefError, RefStore
@@ -168,7 +168,7 @@ class Worker:
         try:
             reply = (request_id, (OK, self._execute(request, session)))
         except NotAllowed as exc:
-            reply = (request_id, (ERROR, runtime_error("not_allowed", str(exc))))
+            reply = (request_id, (ERROR, refusal_error(exc)))
         except RefError as exc:
             reply = (request_id, (ERROR, runtime_error(exc.kind, str(exc))))
         except (BadRequest, EncodeRefused) as exc:
@@ -294,14 +294,14 @@ class Worker:
             )
 
 
-def _unsendable(exc: BaseException, refusal: str | None) -> dict[str, Any]:
+def _unsendable(exc: BaseException, refusal: NotAllowed | None) -> dict[str, Any]:
     """The error for a reply that could not be encoded."""
     if isinstance(exc, NotAllowed):
-        return runtime_error("not_allowed", str(exc))
+        return refusal_error(exc)
     if refusal is not None:
         # The encoding failed after the policy refused something it tried (a __repr__
         # starting a process): the refusal is the cause.
-        return runtime_error("not_allowed", refusal)
+        return refusal_error(refusal)
     return runtime_error("encode_error", f"the result could not be sent back to Elixir: {exc}")
 
 

@@ -401,3 +401,8 @@ def count_then_crash(path):
 def count_then_sleep(path, seconds):
     _count(path)
     time.sleep(seconds)
+
+
+def leak_eval():
+    # A library handing out a code-evaluating builtin: refused on the way out.
+    return eval
