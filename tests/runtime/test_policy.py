@@ -31,6 +31,7 @@ def guarded() -> Iterator[Worker]:
             "collections": "collections",
             "urllib": "urllib",
             "operator": "operator",
+            "pandas": "pandas",
             "sbhostile": "sbhostile",
         }
     )
@@ -157,3 +158,14 @@ def test_each_refusal_names_its_rule(guarded: Worker) -> None:
         assert fields(only_sqrt.call("sympy", "cos", 1)) == ("not_included", "sympy")
     finally:
         only_sqrt.close()
+
+
+def test_containers_that_stay_refs_are_scanned_on_the_way_out(guarded: Worker) -> None:
+    refused(guarded.call("sbhostile", "leak_eval_in_frame"), "builtins.eval", "an element")
+    for index in range(6):
+        message = refused(guarded.call("sbhostile", "leak_eval_in_ref", index))
+        assert "builtins.eval" in message or "builtins.exec" in message, message
+    # A frame of plain data, a Counter of words, a container holding itself: refs as usual.
+    assert ok(guarded.call("pandas", "DataFrame", {"a": ["x", "y"], "b": [1, 2]}))
+    assert ok(guarded.call("collections", "Counter", "hello"))
+    assert ok(guarded.call("sbhostile", "self_holding"))[Atom("__struct__")] == REF

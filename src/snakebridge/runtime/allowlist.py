@@ -21,11 +21,13 @@ anything its own code does; ``audit`` limits what a call may make it do.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import importlib
+import operator
 import sys
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -206,6 +208,9 @@ class Allowlist:
         # Functions reached by an allowed path, so handing them out (get_attr) and
         # calling the ref later follows the path rule too: id -> object.
         self._vetted: dict[int, Any] = {}
+        # Element classes whose objects the value check has nothing to say about
+        # (Decimal, datetime, str): a million-row object column costs one set lookup each.
+        self._inert: set[type] = set()
         # Wraps a declared module's first import (the worker suspends its audit policy:
         # import-time code is the library's own).
         self.first_import: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext
@@ -310,8 +315,8 @@ class Allowlist:
             if not self._root_allowed(value.__name__):
                 raise self.refuse(f"{what} (module {value.__name__!r})")
             return
-        if getattr(getattr(value, "dtype", None), "hasobject", False):
-            self._check_elements(value, what)
+        if isinstance(value, _CONTAINERS) or _holds_objects(value):
+            self._check_elements(value, what, _MAX_DEPTH)
             return
         if isinstance(value, _CALLABLE_TYPES):
             if id(value) in self._vetted:
@@ -329,23 +334,25 @@ class Allowlist:
             ):
                 self.check_value(owner, what)
 
-    def _check_elements(self, value: Any, what: str) -> None:
-        """An object array (numpy, or a pandas Series/Index) hands out its elements too."""
-        flat = getattr(value, "flat", None)
-        if flat is None:
-            to_numpy = getattr(value, "to_numpy", None)
-            if not callable(to_numpy):
-                return
-            flat = to_numpy().flat
+    def _check_elements(self, value: Any, what: str, depth: int) -> None:
+        """A ref to a container hands out what it holds: the elements of an object
+        array (numpy, a pandas Series/Index, a DataFrame's object columns) and of the
+        list/tuple/dict/set/deque subclasses that stay refs (Counter, namedtuples)."""
         inner = f"{what} (an element of it)"
-        for item in flat:
-            if isinstance(item, (list, tuple, set, frozenset)):
-                for sub in item:
-                    self.check_value(sub, inner)
-            elif isinstance(item, dict):
-                for sub in item.values():
-                    self.check_value(sub, inner)
-            elif item is not None and not isinstance(item, (int, float, str, bytes)):
+        inert = self._inert
+        for item in _elements(value):
+            cls = type(item)
+            if cls in inert:
+                continue
+            if _is_inert(cls):
+                if len(inert) < _VETTED_MAX:
+                    inert.add(cls)
+                continue
+            if isinstance(item, _CONTAINERS) or _holds_objects(item):
+                # Followed only so deep (a container may hold itself).
+                if depth > 0:
+                    self._check_elements(item, inner, depth - 1)
+            else:
                 self.check_value(item, inner)
 
     def check_target(self, obj: Any, what: str) -> Library | None:
@@ -486,6 +493,69 @@ class Allowlist:
         else:
             self.check_target(obj, what)
         self.check_excluded(obj, what)
+
+
+_CONTAINERS = (list, tuple, set, frozenset, dict, collections.deque)
+# What check_value looks at: any other object passes it whatever its value.
+_CHECKED_TYPES: tuple[type, ...] = (
+    *_CALLABLE_TYPES,
+    *policy.INTERNAL_TYPES,
+    *policy.WRAPPER_TYPES,
+    *_CONTAINERS,
+    types.ModuleType,
+    operator.attrgetter,
+    operator.methodcaller,
+)
+
+
+def _is_inert(cls: type) -> bool:
+    """Objects of ``cls`` are neither callables, wrappers, modules, internals nor
+    containers, and hold no object arrays (no ``dtype``/``dtypes``)."""
+    return not (issubclass(cls, _CHECKED_TYPES) or hasattr(cls, "dtype") or hasattr(cls, "dtypes"))
+
+
+# Containers inside containers are followed this deep; deeper ones are checked as values.
+_MAX_DEPTH = 4
+
+
+def _holds_objects(value: Any) -> bool:
+    """An array or table whose elements are Python objects (object dtype somewhere)."""
+    if getattr(getattr(value, "dtype", None), "hasobject", False):
+        return True
+    if not _is_frame(value):
+        return False
+    try:
+        return any(getattr(dt, "hasobject", False) for dt in value.dtypes)
+    except TypeError:
+        return False
+
+
+def _is_frame(value: Any) -> bool:
+    """A pandas DataFrame (by shape: columns with dtypes, positional iloc)."""
+    return hasattr(value, "columns") and hasattr(value, "iloc") and hasattr(value, "dtypes")
+
+
+def _elements(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        yield from value.keys()
+        yield from value.values()
+        return
+    if isinstance(value, _CONTAINERS):
+        yield from value
+        return
+    flat = getattr(value, "flat", None)
+    if flat is not None:
+        yield from flat
+        return
+    if _is_frame(value):
+        # A DataFrame: its object columns only (numbers and dates hold no objects).
+        for i, dt in enumerate(value.dtypes):
+            if getattr(dt, "hasobject", False):
+                yield from value.iloc[:, i].to_numpy().flat
+        return
+    to_numpy = getattr(value, "to_numpy", None)
+    if callable(to_numpy):
+        yield from to_numpy().flat
 
 
 def _lookup_loaded(path: str) -> Any:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import builtins
 import fnmatch
+import functools
 import operator
 import re
 import sys
@@ -72,16 +73,46 @@ INTERNAL_TYPES: tuple[type, ...] = (
 
 
 def forbidden(value: Any) -> str | None:
-    """The name of a never-reachable builtin if ``value`` is one (or a bound form of it)."""
-    try:
+    """The name of a never-reachable builtin if ``value`` is one, or wraps one: a
+    ``functools.partial`` (or ``partialmethod``), a static/class method, a bound method
+    (``eval.__call__``) calls the builtin it holds with the caller's arguments."""
+    for _ in range(_MAX_WRAPPING):
         name = _FORBIDDEN.get(id(value))
-    except Exception:  # pragma: no cover - id() never fails; defensive for odd objects
-        return None
-    if name is not None:
-        return name
-    if isinstance(value, (operator.attrgetter, operator.methodcaller)):
-        return f"operator.{type(value).__name__}"
+        if name is not None:
+            return name
+        if isinstance(value, (operator.attrgetter, operator.methodcaller)):
+            return f"operator.{type(value).__name__}"
+        inner = _wrapped(value)
+        if inner is None:
+            return None
+        value = inner
     return None
+
+
+# How many wrappers deep ``forbidden`` looks (partial(partial(eval))).
+_MAX_WRAPPING = 8
+
+
+# Objects that call another callable with the caller's arguments.
+WRAPPER_TYPES: tuple[type, ...] = (
+    functools.partial,
+    functools.partialmethod,
+    staticmethod,
+    classmethod,
+    types.MethodType,
+    types.MethodWrapperType,
+)
+
+
+def _wrapped(value: Any) -> Any:
+    """The callable a wrapper calls on, or None."""
+    if not isinstance(value, WRAPPER_TYPES):
+        return None
+    if isinstance(value, (functools.partial, functools.partialmethod)):
+        return value.func
+    if isinstance(value, (staticmethod, classmethod)):
+        return value.__func__
+    return getattr(value, "__self__", None)
 
 
 def root_of(module_name: str) -> str:

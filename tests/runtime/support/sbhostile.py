@@ -114,3 +114,35 @@ class LoudRepr:
 
 def loud(command: str) -> LoudRepr:
     return LoudRepr(command)
+
+
+def leak_eval_in_frame() -> Any:
+    import pandas
+
+    return pandas.DataFrame({"n": [1, 2], "f": ["a", eval]})
+
+
+def leak_eval_in_ref(index: int) -> Any:
+    """Containers that stay refs (subclasses keep their identity) and wrappers, each
+    holding eval or exec."""
+    import collections
+    import functools
+
+    point = collections.namedtuple("Point", "x y")
+    return [
+        lambda: collections.Counter({eval: 1}),
+        lambda: collections.OrderedDict(a=[1, (2, eval)]),
+        lambda: collections.deque([eval]),
+        lambda: point(1, eval),
+        lambda: functools.partial(eval, "1"),
+        lambda: functools.partial(functools.partial(exec), "1"),
+    ][index]()
+
+
+def self_holding() -> Any:
+    """A container ref that holds itself (the scan must end)."""
+    import collections
+
+    nest: Any = collections.OrderedDict(n=1)
+    nest["self"] = [nest]
+    return nest
