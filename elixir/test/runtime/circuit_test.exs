@@ -58,4 +58,45 @@ defmodule SnakeBridge.Runtime.CircuitTest do
     assert Circuit.limits([crashes: 5], Circuit.defaults()).crashes == 5
     assert Circuit.limits(nil, @limits) == @limits
   end
+
+  test "each crashing probe doubles the cool-down: the series up to the maximum, then flat" do
+    limits = Circuit.defaults()
+
+    c =
+      Enum.reduce([0, 1, 2], %{}, fn t, c ->
+        c |> Circuit.crash("m.f", :abort, t, limits) |> elem(0)
+      end)
+
+    {series, _c, _t} =
+      Enum.reduce(1..9, {[], c, 2}, fn _, {series, c, t} ->
+        %Circuit{until: until} = c["m.f"]
+        # Refused right up to the end of the cool-down, then one probe, which crashes.
+        assert {:open, _} = Circuit.check(c, "m.f", until - 1)
+        assert [%{retry_in_ms: 1}] = Circuit.report(c, until - 1)
+        assert {:probe, c} = Circuit.check(c, "m.f", until)
+        {c, :reopened, circuit} = Circuit.crash(c, "m.f", :abort, until, limits)
+        {series ++ [circuit.cool_down], c, until}
+      end)
+
+    assert series == [
+             20_000,
+             40_000,
+             80_000,
+             160_000,
+             320_000,
+             600_000,
+             600_000,
+             600_000,
+             600_000
+           ]
+  end
+
+  test "verdict: a function with crashes on record is suspect, an open one taints" do
+    assert Circuit.verdict(%{}, "m.f") == :clean
+    {c, :counted, _} = crash(%{}, 0)
+    assert Circuit.verdict(c, "m.f") == :suspect
+    assert Circuit.verdict(c, "m.g") == :clean
+    c = Enum.reduce([1, 2], c, fn t, c -> c |> crash(t) |> elem(0) end)
+    assert Circuit.verdict(c, "m.f") == :tainted
+  end
 end

@@ -55,6 +55,41 @@ defmodule SnakeBridge.Runtime.CrashTest do
     assert log =~ ~r"sbtest\.py\", line \d+ in segfault"
   end
 
+  test "a worker that ran a function whose circuit opens is rotated, though it did not crash" do
+    pool = start_pool(pool_name(), size: 2, circuit: [cool_down: 60_000])
+    parent = self()
+
+    capture_log(fn ->
+      # This process's session crashes one worker; another session, on the other worker,
+      # then runs the same function without crashing.
+      assert {:error, %Error{reason: :segfault}} = call(pool, "segfault_if", [true])
+
+      survivor =
+        Task.async(fn ->
+          send(parent, {:ran, call(pool, "segfault_if", [false]), call(pool, "getpid", [])})
+          receive do: (:done -> :ok)
+        end)
+
+      assert_receive {:ran, {:ok, "survived"}, {:ok, survivor_pid}}, 10_000
+      assert survivor_pid in Enum.map(Pool.info(pool).workers, & &1.os_pid)
+
+      # Two more crashes open the circuit: the survivor's worker is rotated too.
+      for _ <- 1..2, do: assert({:error, %Error{}} = call(pool, "segfault_if", [true]))
+      assert [%{function: "sbtest.segfault_if", state: :open}] = Pool.circuits(pool)
+
+      eventually(fn ->
+        pids = Enum.map(Pool.info(pool).workers, & &1.os_pid)
+        survivor_pid not in pids
+      end)
+
+      send(survivor.pid, :done)
+      Task.await(survivor)
+    end)
+
+    wait_ready(pool)
+    assert {:ok, _} = call(pool, "echo", [1])
+  end
+
   test "memory exhaustion under RLIMIT_AS is a Python MemoryError; the worker lives" do
     pool = start_pool(pool_name())
     [%{os_pid: os_pid}] = Pool.info(pool).workers

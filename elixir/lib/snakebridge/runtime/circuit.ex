@@ -105,6 +105,23 @@ defmodule SnakeBridge.Runtime.Circuit do
     end
   end
 
+  @doc """
+  After a call of `key` returned on a worker: `:tainted` when its circuit is open (the
+  worker ran a function that crashes workers: it is rotated), `:suspect` when the
+  function crashed a worker before (the worker is rotated if its circuit opens), else
+  `:clean`.
+  """
+  @spec verdict(%{key => t}, key | nil) :: :clean | :suspect | :tainted
+  def verdict(circuits, _key) when map_size(circuits) == 0, do: :clean
+
+  def verdict(circuits, key) do
+    case circuits do
+      %{^key => %__MODULE__{state: :closed}} -> :suspect
+      %{^key => %__MODULE__{}} -> :tainted
+      _ -> :clean
+    end
+  end
+
   @doc "What the pool reports: one map per tainted function."
   @spec report(%{key => t}, integer) :: [map]
   def report(circuits, now) do

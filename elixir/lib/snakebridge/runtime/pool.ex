@@ -37,8 +37,9 @@ defmodule SnakeBridge.Runtime.Pool do
   A worker's death is classified (`WorkerPort.crash_reason/2`) and counted against the
   function it was running (`SnakeBridge.Runtime.Circuit`); `spares:` workers are swapped
   in at once; idle workers get heartbeats (a stuck one is replaced as `:hang`); workers
-  are recycled on `max_calls:`, `max_age:` and `max_memory_mb:`, draining first while
-  their sessions hold refs.
+  are recycled on `max_calls:`, `max_age:` and `max_memory_mb:`, and when a function
+  they ran has its circuit opened (`:taint`), draining first while their sessions hold
+  refs.
 
   Frames the pool does not expect (a library writing to the protocol's descriptor) are
   dropped: they never fail another caller's call, and OS pids come only from the port.
@@ -283,7 +284,9 @@ defmodule SnakeBridge.Runtime.Pool do
       calls: 0,
       started: nil,
       rss_kb: nil,
-      draining: nil
+      draining: nil,
+      suspects: MapSet.new(),
+      tainted: nil
     }
   end
 
@@ -812,6 +815,7 @@ defmodule SnakeBridge.Runtime.Pool do
       {%Job{prefix: id, waiting: false} = job, <<131, 104, arity, rest::binary>>}
       when arity in [2, 3] and binary_part(rest, 0, byte_size(id)) == id ->
         reply(job.from, {:reply, data, slot.worker})
+        slot = suspect(slot, job.key, Circuit.verdict(state.circuits, job.key))
         state = %{state | circuits: Circuit.success(state.circuits, job.key)}
         slot = if job.kind == :heartbeat, do: %{slot | rss_kb: rss_kb(data)}, else: slot
         # A 3-tuple reply says the call left refs in its session: only such sessions
@@ -1014,7 +1018,9 @@ defmodule SnakeBridge.Runtime.Pool do
         calls: 0,
         started: now(),
         rss_kb: nil,
-        draining: nil
+        draining: nil,
+        suspects: MapSet.new(),
+        tainted: nil
     }
 
     %{
@@ -1102,7 +1108,9 @@ defmodule SnakeBridge.Runtime.Pool do
         calls: 0,
         started: spare.started,
         rss_kb: nil,
-        draining: nil
+        draining: nil,
+        suspects: MapSet.new(),
+        tainted: nil
     }
 
     Telemetry.worker(:spare, %{}, %{
@@ -1128,10 +1136,38 @@ defmodule SnakeBridge.Runtime.Pool do
     next_job(state, index)
   end
 
+  # A worker that ran a function with crashes on record is rotated if its circuit
+  # opens: whatever made other workers crash may have corrupted this one's state.
+  defp suspect(slot, _key, :clean), do: slot
+  defp suspect(slot, key, :suspect), do: %{slot | suspects: MapSet.put(slot.suspects, key)}
+  defp suspect(slot, key, :tainted), do: %{slot | tainted: key}
+
+  # The circuit of `key` opened: every other worker that ran it (or is running it) is
+  # rotated, gracefully, as soon as it is idle.
+  defp taint_workers(state, key, crashed) do
+    Enum.reduce(state.slots, state, fn {index, slot}, acc ->
+      running? = match?(%Job{key: ^key}, slot.current)
+
+      cond do
+        slot.worker == crashed or slot.status != :ready or slot.tainted != nil ->
+          acc
+
+        running? or MapSet.member?(slot.suspects, key) ->
+          acc = put_slot(acc, index, %{slot | tainted: key})
+          idle? = slot.current == nil and :queue.is_empty(slot.queue)
+          if idle?, do: rotate_or_drain(acc, index, :taint), else: acc
+
+        true ->
+          acc
+      end
+    end)
+  end
+
   # Whether the slot's worker has served long enough (nil: not yet).
   defp rotation_due(%{limits: limits}, slot) do
     cond do
       slot.draining != nil -> :draining
+      slot.tainted != nil -> :taint
       limits.max_calls && slot.calls >= limits.max_calls -> :max_calls
       limits.max_age && slot.started && now() - slot.started >= limits.max_age -> :max_age
       limits.max_memory_kb && slot.rss_kb && slot.rss_kb >= limits.max_memory_kb -> :max_memory
@@ -1369,9 +1405,11 @@ defmodule SnakeBridge.Runtime.Pool do
           %{crashes: circuit.total, cool_down_ms: circuit.cool_down},
           worker_meta(state, slot, job, reason)
         )
-      end
 
-      %{state | circuits: circuits}
+        taint_workers(%{state | circuits: circuits}, job.key, slot.worker)
+      else
+        %{state | circuits: circuits}
+      end
     else
       state
     end

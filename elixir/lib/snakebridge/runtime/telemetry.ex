@@ -30,7 +30,8 @@ defmodule SnakeBridge.Runtime.Telemetry do
     * `[:snakebridge, :worker, :spare]`, `%{}`: a warm spare took a slot (`worker` is the
       spare's id);
     * `[:snakebridge, :worker, :rotate]`, `%{calls: n, rss_kb: kb | nil}`: a worker was
-      recycled (reason `:max_calls`, `:max_age` or `:max_memory`);
+      recycled (reason `:max_calls`, `:max_age`, `:max_memory`, or `:taint`: it ran a
+      function whose circuit then opened);
     * `[:snakebridge, :call, :circuit_open]`, `%{retry_in_ms: ms}`: a call was refused by
       an open circuit (metadata `:pool`, `:function`, `:reason`).
 

@@ -406,3 +406,9 @@ def count_then_sleep(path, seconds):
 def leak_eval():
     # A library handing out a code-evaluating builtin: refused on the way out.
     return eval
+
+
+def segfault_if(crash):
+    if crash:
+        segfault()
+    return "survived"
