@@ -325,7 +325,8 @@ defmodule SnakeBridge.Runtime do
          |> Pool.request(route, request_id, frame, timeout, taint_key(call))
          |> Callbacks.await(pool, request_id, request) do
       {:reply, data, worker} ->
-        {decode_reply(data, request_id, request, call, worker), worker}
+        result = decode_reply(data, request_id, request, call, worker)
+        {Pool.explain_lost(result, pool, request.session), worker}
 
       # Another worker may well succeed: the crash was the process's, not the call's
       # limit (:timeout) nor a refusal (:circuit_open).

@@ -90,6 +90,22 @@ defmodule SnakeBridge.Runtime.CrashTest do
     assert {:ok, _} = call(pool, "echo", [1])
   end
 
+  test "a ref lost to a crash says which crash, when its session uses it again" do
+    pool = start_pool(pool_name())
+
+    capture_log(fn ->
+      {:ok, box} = call(pool, "Box", [1])
+      assert {:error, %Error{reason: :segfault}} = call(pool, "segfault", [])
+      wait_ready(pool)
+
+      assert {:error, %Error{type: :ref_lost, message: message}} =
+               SnakeBridge.method(box, "get", [])
+
+      assert message =~ "worker #{box.worker} crashed with a segmentation fault"
+      assert message =~ "while running sbtest.segfault"
+    end)
+  end
+
   test "memory exhaustion under RLIMIT_AS is a Python MemoryError; the worker lives" do
     pool = start_pool(pool_name())
     [%{os_pid: os_pid}] = Pool.info(pool).workers

@@ -78,7 +78,12 @@ defmodule SnakeBridge.Runtime.LifecycleTest do
 
     assert log =~ "was rotated (max_calls) after draining"
     wait_ready(pool)
-    assert {:error, %Error{type: :ref_lost}} = SnakeBridge.method(box, "get", [])
+
+    assert {:error, %Error{type: :ref_lost, message: message}} =
+             SnakeBridge.method(box, "get", [])
+
+    # The pool says why: rotated, for which limit, after draining how long.
+    assert message =~ "worker #{worker} was rotated (max_calls) after draining for 600 ms"
   end
 
   test "a draining worker retires as soon as its sessions end" do

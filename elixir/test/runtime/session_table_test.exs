@@ -49,4 +49,23 @@ defmodule SnakeBridge.Runtime.SessionTableTest do
     assert SessionTable.settle(table, "x", false) == table
     assert SessionTable.close(table, "x") == {nil, table}
   end
+
+  test "a lost worker is explained to the sessions that held refs in it, and only to them" do
+    table =
+      %SessionTable{}
+      |> SessionTable.open("held", 1, nil, 0)
+      |> SessionTable.mark_refs("held")
+      |> SessionTable.open("plain", 1, nil, 0)
+      |> SessionTable.open("other", 2, nil, 0)
+      |> SessionTable.mark_refs("other")
+      |> SessionTable.lose_refs(1, "worker w1 was rotated")
+
+    assert SessionTable.lost(table, "held") == "worker w1 was rotated"
+    assert SessionTable.lost(table, "plain") == nil
+    assert SessionTable.lost(table, "other") == nil
+    assert SessionTable.lost(table, "unknown") == nil
+    # The explanation ends with the session.
+    {_entry, table} = SessionTable.close(table, "held")
+    assert SessionTable.lost(table, "held") == nil
+  end
 end

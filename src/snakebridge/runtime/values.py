@@ -505,8 +505,8 @@ class Codec:
                 raise RefError(
                     "ref_lost",
                     f"{label} lived in worker {term.get(K_WORKER)}, which has stopped or been "
-                    "replaced (after a crash or timeout); refs die with their worker, so "
-                    "create the object again",
+                    "replaced (after a crash, a timeout or a rotation); refs die with their "
+                    "worker, so create the object again",
                 )
             raise RefError(
                 "ref_lost",

@@ -207,6 +207,24 @@ defmodule SnakeBridge.Runtime.Pool do
   """
   def circuits(pool), do: GenServer.call(process_name(pool), :circuits)
 
+  @doc """
+  A `:ref_lost` error of a call in `session` gets the pool's account of why the refs'
+  worker is gone (rotated after draining, crashed, timed out, hung), when it has one.
+  Any other result passes through.
+  """
+  @spec explain_lost(result, atom, String.t() | nil) :: result when result: term
+  def explain_lost({:error, %Error{type: :ref_lost} = error} = result, pool, session)
+      when is_binary(session) do
+    case GenServer.call(process_name(pool), {:lost, session}) do
+      nil -> result
+      why -> {:error, %{error | message: error.message <> "; " <> why}}
+    end
+  catch
+    :exit, _ -> result
+  end
+
+  def explain_lost(result, _pool, _session), do: result
+
   # ---------------------------------------------------------------- server
 
   @impl true
@@ -322,6 +340,9 @@ defmodule SnakeBridge.Runtime.Pool do
       _ -> {:reply, {:error, gone_error(state, worker)}, state}
     end
   end
+
+  def handle_call({:lost, session}, _from, state),
+    do: {:reply, SessionTable.lost(state.sessions, session), state}
 
   def handle_call(:circuits, _from, state),
     do: {:reply, Circuit.report(state.circuits, now()), state}
@@ -493,7 +514,11 @@ defmodule SnakeBridge.Runtime.Pool do
         )
 
         Telemetry.worker(:hang, %{timeout_ms: job.timeout}, worker_meta(state, slot, nil, :hang))
-        state |> kill_worker(index) |> start_worker(index)
+
+        state
+        |> lose_refs(index, "did not answer its heartbeat (:hang) and was replaced")
+        |> kill_worker(index)
+        |> start_worker(index)
 
       %Job{request_id: ^request_id} = job ->
         # A nested call's deadline is the outer call's: name the limit that was set.
@@ -516,7 +541,15 @@ defmodule SnakeBridge.Runtime.Pool do
 
         reply(job.from, {:error, error})
         crash_event(state, slot, job, :timeout)
-        state |> abandon(index, error) |> kill_worker(index) |> start_worker(index)
+
+        state
+        |> abandon(index, error)
+        |> lose_refs(
+          index,
+          "was stopped when #{job.key || "a call"} ran past its #{timeout} ms timeout"
+        )
+        |> kill_worker(index)
+        |> start_worker(index)
 
       _ ->
         state
@@ -1198,13 +1231,23 @@ defmodule SnakeBridge.Runtime.Pool do
   defp rotate(state, index, reason) do
     slot = state.slots[index]
 
-    if SessionTable.holding_refs?(state.sessions, index) do
-      Logger.warning(
-        "SnakeBridge: worker #{slot.worker} was rotated (#{reason}) after draining for " <>
-          "#{state.limits.drain_timeout} ms; refs still held in it are gone",
-        snakebridge_worker: slot.worker
-      )
-    end
+    state =
+      if SessionTable.holding_refs?(state.sessions, index) do
+        Logger.warning(
+          "SnakeBridge: worker #{slot.worker} was rotated (#{reason}) after draining for " <>
+            "#{state.limits.drain_timeout} ms; refs still held in it are gone",
+          snakebridge_worker: slot.worker
+        )
+
+        lose_refs(
+          state,
+          index,
+          "was rotated (#{reason}) after draining for #{state.limits.drain_timeout} ms " <>
+            "(drain_timeout:), so the refs still held in it were dropped"
+        )
+      else
+        state
+      end
 
     Telemetry.worker(
       :rotate,
@@ -1213,6 +1256,13 @@ defmodule SnakeBridge.Runtime.Pool do
     )
 
     state |> kill_worker(index) |> start_worker(index)
+  end
+
+  # Sessions that held refs in the slot's worker learn why they are gone the next time
+  # they use one (`explain_lost/3`).
+  defp lose_refs(state, index, why) do
+    worker = state.slots[index].worker
+    %{state | sessions: SessionTable.lose_refs(state.sessions, index, "worker #{worker} #{why}")}
   end
 
   defp rss_kb(data) do
@@ -1288,6 +1338,7 @@ defmodule SnakeBridge.Runtime.Pool do
           end
 
         words = WorkerPort.take_last_words(slot.worker)
+        state = lose_refs(state, index, "#{why}#{running}")
 
         if words do
           Logger.error("SnakeBridge worker #{slot.worker} #{why}; its last words:\n" <> words,

@@ -23,7 +23,8 @@ defmodule SnakeBridge.Runtime.SessionTable do
           slot: pos_integer,
           monitor: reference | nil,
           refs: boolean,
-          used: integer
+          used: integer,
+          lost: String.t() | nil
         }
   @type t :: %__MODULE__{entries: %{session => entry}, monitors: %{reference => session}}
 
@@ -39,7 +40,7 @@ defmodule SnakeBridge.Runtime.SessionTable do
   @doc "Pins a new session to `slot`; `monitor` watches its owner (nil: ownerless)."
   @spec open(t, session, pos_integer, reference | nil, integer) :: t
   def open(%__MODULE__{} = table, session, slot, monitor, now) do
-    entry = %{slot: slot, monitor: monitor, refs: false, used: now}
+    entry = %{slot: slot, monitor: monitor, refs: false, used: now, lost: nil}
     monitors = if monitor, do: Map.put(table.monitors, monitor, session), else: table.monitors
     %{table | entries: Map.put(table.entries, session, entry), monitors: monitors}
   end
@@ -117,6 +118,30 @@ defmodule SnakeBridge.Runtime.SessionTable do
   @spec holding_refs?(t, pos_integer) :: boolean
   def holding_refs?(%__MODULE__{entries: entries}, slot),
     do: Enum.any?(entries, fn {_session, entry} -> entry.slot == slot and entry.refs end)
+
+  @doc """
+  The worker in `slot` is gone (rotated, crashed, killed): every session that held
+  refs there is told `why` when it next uses one (`lost/2`).
+  """
+  @spec lose_refs(t, pos_integer, String.t()) :: t
+  def lose_refs(%__MODULE__{entries: entries} = table, slot, why) do
+    entries =
+      Map.new(entries, fn
+        {session, %{slot: ^slot, refs: true} = entry} -> {session, %{entry | lost: why}}
+        pair -> pair
+      end)
+
+    %{table | entries: entries}
+  end
+
+  @doc "Why `session`'s refs were lost, if the pool knows (`lose_refs/3`)."
+  @spec lost(t, session) :: String.t() | nil
+  def lost(%__MODULE__{entries: entries}, session) do
+    case entries do
+      %{^session => %{lost: why}} -> why
+      _ -> nil
+    end
+  end
 
   @doc "How many sessions are pinned."
   @spec size(t) :: non_neg_integer
