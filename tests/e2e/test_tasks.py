@@ -296,6 +296,10 @@ def test_doctor(app: Path) -> None:
     assert ready.returncode == 0, ready.stdout + ready.stderr
     assert "[ ok ] numpy ~> 2.0: " in ready.stdout
     assert "[ ok ] generated code matches the manifest (3 symbol(s) in 2 file(s))" in (ready.stdout)
+    # The crash barrier: each library's circuit limits, and what a dev run recorded.
+    assert "Crash barrier:" in ready.stdout
+    assert "numpy: circuit opens after 3 crashes in 60000 ms" in ready.stdout
+    assert "no crashes recorded (.snakebridge/crashes.etf)" in ready.stdout
 
     (app / NUMPY_EX).unlink()
     broken = run_mix(app, "snakebridge.doctor")

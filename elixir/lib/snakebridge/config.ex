@@ -17,7 +17,9 @@ defmodule SnakeBridge.Config do
       (`[:subprocess, :dlopen, :pickle, :import, :set_attr]`, default `[]`; `:import`:
       the library may import installed modules that are neither declared, stdlib nor
       its dependencies; `:set_attr`: `SnakeBridge.set_attr/3` may replace one of its
-      module attributes), `stdlib`, `local`
+      module attributes), `circuit` (`[crashes: n, window: ms, cool_down: ms,
+      max_cool_down: ms]`: this library's crash-barrier limits over the pool's, see
+      `SnakeBridge.Circuits`), `stdlib`, `local`
     * `python:` — interpreter path (relative paths are relative to the project root)
     * `python_path:` — project-local Python source directories, relative to the root
       (default `[]`); they go on the workers' and the generator's `PYTHONPATH`
@@ -55,7 +57,8 @@ defmodule SnakeBridge.Config do
               exclude: [],
               streaming: [],
               idempotent: false,
-              allow: []
+              allow: [],
+              circuit: nil
 
     @type t :: %__MODULE__{
             name: String.t(),
@@ -69,7 +72,8 @@ defmodule SnakeBridge.Config do
             exclude: [String.t()],
             streaming: [String.t()],
             idempotent: boolean | [String.t()],
-            allow: [SnakeBridge.Config.capability()]
+            allow: [SnakeBridge.Config.capability()],
+            circuit: keyword | nil
           }
   end
 
@@ -101,6 +105,7 @@ defmodule SnakeBridge.Config do
     :streaming,
     :idempotent,
     :allow,
+    :circuit,
     :stdlib,
     :local
   ]
@@ -259,7 +264,8 @@ defmodule SnakeBridge.Config do
           exclude: [String.t()],
           streaming: [String.t()],
           idempotent: boolean | [String.t()],
-          allow: [capability]
+          allow: [capability],
+          circuit: keyword | nil
         }
 
   @typedoc "The runtime slice of the declaration (see `runtime/1`)."
@@ -355,7 +361,8 @@ defmodule SnakeBridge.Config do
          exclude: lib.exclude,
          streaming: lib.streaming,
          idempotent: lib.idempotent,
-         allow: lib.allow
+         allow: lib.allow,
+         circuit: lib.circuit
        }}
     end)
   end
@@ -498,7 +505,8 @@ defmodule SnakeBridge.Config do
          {:ok, exclude} <- names(opts, :exclude),
          {:ok, streaming} <- names(opts, :streaming),
          {:ok, idempotent} <- idempotent(Keyword.get(opts, :idempotent, false)),
-         {:ok, allow} <- allow(Keyword.get(opts, :allow, [])) do
+         {:ok, allow} <- allow(Keyword.get(opts, :allow, [])),
+         {:ok, circuit} <- circuit(Keyword.get(opts, :circuit)) do
       {:ok,
        %Library{
          name: name,
@@ -512,7 +520,8 @@ defmodule SnakeBridge.Config do
          exclude: exclude,
          streaming: streaming,
          idempotent: idempotent,
-         allow: allow
+         allow: allow,
+         circuit: circuit
        }}
     end
   end
@@ -530,6 +539,25 @@ defmodule SnakeBridge.Config do
             "which has no version; drop one of them"}
 
   defp source_kind(_stdlib, _local, _version), do: :ok
+
+  @circuit_keys [:crashes, :window, :cool_down, :max_cool_down]
+
+  defp circuit(nil), do: {:ok, nil}
+
+  defp circuit(opts) when is_list(opts) do
+    if Keyword.keyword?(opts) and Keyword.keys(opts) -- @circuit_keys == [] and
+         Enum.all?(opts, fn {_key, value} -> is_integer(value) and value > 0 end),
+       do: {:ok, opts},
+       else: circuit(:invalid, opts)
+  end
+
+  defp circuit(other), do: circuit(:invalid, other)
+
+  defp circuit(:invalid, value) do
+    {:error,
+     "circuit must be a keyword list of crashes:, window:, cool_down:, max_cool_down: " <>
+       "(positive integers; times in ms), got #{inspect(value)}"}
+  end
 
   defp version(nil, true), do: {:ok, nil}
   defp version(kind, true) when kind in [:stdlib, :local], do: {:ok, nil}

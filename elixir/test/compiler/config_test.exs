@@ -227,7 +227,8 @@ defmodule SnakeBridge.ConfigTest do
              exclude: [],
              streaming: [],
              idempotent: false,
-             allow: []
+             allow: [],
+             circuit: nil
            }
 
     assert sympy.idempotent == ["simplify"]

@@ -84,7 +84,8 @@ defmodule SnakeBridge.Runtime.SettingsTest do
                    exclude: [],
                    streaming: [],
                    idempotent: false,
-                   allow: [:pickle]
+                   allow: [:pickle],
+                   circuit: nil
                  }
 
           assert settings.callbacks == %{SnakeBridge.Runtime.SettingsTest => :all}

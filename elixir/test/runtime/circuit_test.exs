@@ -67,15 +67,15 @@ defmodule SnakeBridge.Runtime.CircuitTest do
         c |> Circuit.crash("m.f", :abort, t, limits) |> elem(0)
       end)
 
-    {series, _c, _t} =
-      Enum.reduce(1..9, {[], c, 2}, fn _, {series, c, t} ->
+    {series, _c} =
+      Enum.reduce(1..9, {[], c}, fn _, {series, c} ->
         %Circuit{until: until} = c["m.f"]
         # Refused right up to the end of the cool-down, then one probe, which crashes.
         assert {:open, _} = Circuit.check(c, "m.f", until - 1)
         assert [%{retry_in_ms: 1}] = Circuit.report(c, until - 1)
         assert {:probe, c} = Circuit.check(c, "m.f", until)
         {c, :reopened, circuit} = Circuit.crash(c, "m.f", :abort, until, limits)
-        {series ++ [circuit.cool_down], c, until}
+        {series ++ [circuit.cool_down], c}
       end)
 
     assert series == [

@@ -4,7 +4,8 @@ defmodule Mix.Tasks.Snakebridge.Doctor do
   One screen: the declared libraries and their installed versions, the Python
   interpreter and uv, whether `snakebridge.lock` matches the environment, and whether the
   generated code matches the manifest, with the command that fixes each problem. Exits
-  non-zero when something needs fixing.
+  non-zero when something needs fixing. Last, the crash barrier: each library's
+  circuit limits and the crashes a `:dev` run recorded (`SnakeBridge.Circuits`).
 
       mix snakebridge.doctor
 
@@ -23,7 +24,13 @@ defmodule Mix.Tasks.Snakebridge.Doctor do
 
     if File.exists?(config.python) do
       payload = Mix.Tasks.Snakebridge.Verify.bindings_payload(config)
-      SnakeBridge.CLIPort.run_task("doctor", argv, payload)
+
+      try do
+        SnakeBridge.CLIPort.run_task("doctor", argv, payload)
+      after
+        crash_barrier(config)
+      end
+
       :ok
     else
       shell = Mix.shell()
@@ -43,8 +50,14 @@ defmodule Mix.Tasks.Snakebridge.Doctor do
         )
       end
 
+      crash_barrier(config)
       exit({:shutdown, 1})
     end
+  end
+
+  defp crash_barrier(config) do
+    Mix.shell().info("")
+    Enum.each(SnakeBridge.Circuits.doctor_lines(config), &Mix.shell().info/1)
   end
 
   defp source(:env), do: "from SNAKEBRIDGE_PYTHON"

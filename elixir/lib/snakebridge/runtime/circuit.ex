@@ -39,6 +39,30 @@ defmodule SnakeBridge.Runtime.Circuit do
     do: Map.merge(base, Map.new(Keyword.take(Enum.to_list(opts), Map.keys(@defaults))))
 
   @doc """
+  Per-library limits: each library declared with `circuit: [...]` gets its options over
+  `base` (the pool's), matched by its Python module. Longest module first.
+  """
+  @spec library_limits(%{optional(String.t()) => map}, limits) :: [{String.t(), limits}]
+  def library_limits(libraries, base) do
+    for {_name, %{python_module: module} = lib} <- libraries,
+        opts = Map.get(lib, :circuit),
+        opts not in [nil, []] do
+      {module, limits(opts, base)}
+    end
+    |> Enum.sort_by(fn {module, _} -> -byte_size(module) end)
+  end
+
+  @doc "The limits for `key` (`\"module.function\"`): its library's, else `base`."
+  @spec limits_for([{String.t(), limits}], key, limits) :: limits
+  def limits_for([], _key, base), do: base
+
+  def limits_for(by_module, key, base) do
+    Enum.find_value(by_module, base, fn {module, limits} ->
+      if String.starts_with?(key, module <> "."), do: limits
+    end)
+  end
+
+  @doc """
   May a call of `key` run at `now`? `:ok`; `{:probe, circuits}` when this call is the
   half-open probe; `{:open, circuit}` when it must be refused.
   """

@@ -103,6 +103,7 @@ defmodule SnakeBridge.Runtime.Pool do
             session_ttl: 300_000,
             circuits: %{},
             circuit_limits: nil,
+            library_limits: [],
             spares: %{},
             spare_count: 0,
             spare_failures: 0,
@@ -203,7 +204,8 @@ defmodule SnakeBridge.Runtime.Pool do
   @doc """
   The functions that crashed workers of this pool: one map per function with its
   circuit's `state` (`:closed`, `:open`, `:half_open`), the last crash `reason`, the
-  number of `crashes` and `retry_in_ms` (nil when closed). See `SnakeBridge.Runtime.Circuit`.
+  number of `crashes`, `retry_in_ms` (nil when closed) and the `limits` that apply to it
+  (its library's `circuit:`, else the pool's). See `SnakeBridge.Runtime.Circuit`.
   """
   def circuits(pool), do: GenServer.call(process_name(pool), :circuits)
 
@@ -258,6 +260,11 @@ defmodule SnakeBridge.Runtime.Pool do
       heartbeat: Keyword.get(opts, :heartbeat, 5_000),
       heartbeat_timeout: Keyword.get(opts, :heartbeat_timeout, 2_000),
       circuit_limits: Circuit.limits(opts[:circuit], Circuit.defaults()),
+      library_limits:
+        Circuit.library_limits(
+          settings.libraries,
+          Circuit.limits(opts[:circuit], Circuit.defaults())
+        ),
       spare_count: Keyword.get(opts, :spares, 0),
       limits: %{
         max_calls: Keyword.get(opts, :max_calls),
@@ -344,8 +351,15 @@ defmodule SnakeBridge.Runtime.Pool do
   def handle_call({:lost, session}, _from, state),
     do: {:reply, SessionTable.lost(state.sessions, session), state}
 
-  def handle_call(:circuits, _from, state),
-    do: {:reply, Circuit.report(state.circuits, now()), state}
+  def handle_call(:circuits, _from, state) do
+    report =
+      for circuit <- Circuit.report(state.circuits, now()) do
+        limits = Circuit.limits_for(state.library_limits, circuit.function, state.circuit_limits)
+        Map.put(circuit, :limits, limits)
+      end
+
+    {:reply, report, state}
+  end
 
   def handle_call(:info, _from, state) do
     workers =
@@ -1426,8 +1440,9 @@ defmodule SnakeBridge.Runtime.Pool do
       :circuit_open,
       "#{key} is refused: it crashed its Python worker #{circuit.total} times (last: " <>
         "#{reason_name(circuit.reason)}), so its circuit is open; #{probe}. Other functions are " <>
-        "unaffected. Fix the input that crashes it, or raise the pool's `circuit:` limits; " <>
-        "SnakeBridge.Runtime.Pool.circuits/1 lists tainted functions",
+        "unaffected. Fix the input that crashes it, or raise the `circuit:` limits (the " <>
+        "library's in mix.exs, or the pool's); " <>
+        "SnakeBridge.Circuits.list/0 lists tainted functions",
       circuit.reason
     )
   end
@@ -1441,8 +1456,9 @@ defmodule SnakeBridge.Runtime.Pool do
     crash_event(state, slot, job, reason)
 
     if job.key != nil and reason != :timeout do
-      {circuits, event, circuit} =
-        Circuit.crash(state.circuits, job.key, reason, now(), state.circuit_limits)
+      limits = Circuit.limits_for(state.library_limits, job.key, state.circuit_limits)
+      {circuits, event, circuit} = Circuit.crash(state.circuits, job.key, reason, now(), limits)
+      SnakeBridge.Circuits.record(state.name, Circuit.report(circuits, now()), state.settings)
 
       if event in [:opened, :reopened] do
         Logger.warning(
