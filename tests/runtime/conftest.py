@@ -34,6 +34,7 @@ class Worker:
         ledger_path: str | None = None,
         callbacks: dict[str, Any] | None = None,
         capture_stderr: bool = False,
+        init: dict[str, Any] | None = None,
     ) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
@@ -58,6 +59,7 @@ class Worker:
                     Atom("libraries"): libraries,
                     Atom("ledger_path"): ledger_path,
                     Atom("callbacks"): callbacks or {},
+                    **{Atom(k): v for k, v in (init or {}).items()},
                 },
             )
         )

@@ -28,6 +28,8 @@ defmodule SnakeBridge.Config do
     * `docs:` — `[source: :python | :metadata | :hybrid]` (default `:python`): who
       answers docs and search for symbols that are not generated yet
     * `node:` — `:local` (default), `:any` or a node name: where calls may run
+    * `max_inflated_bytes:` — the most a compressed request frame may inflate to in a
+      worker (default 1 GiB); a frame that declares more is refused, the worker lives
     * `strict:` — boolean, also `SNAKEBRIDGE_STRICT=1`
     * `verbose:` — boolean, also `SNAKEBRIDGE_VERBOSE=1`
     * `generated_dir:` — default `"lib/snakebridge_generated"`
@@ -91,6 +93,7 @@ defmodule SnakeBridge.Config do
     :callbacks,
     :docs,
     :node,
+    :max_inflated_bytes,
     :strict,
     :verbose,
     :generated_dir,
@@ -128,6 +131,7 @@ defmodule SnakeBridge.Config do
             callbacks: %{},
             docs: %{source: :python},
             node: :local,
+            max_inflated_bytes: nil,
             strict: false,
             verbose: false,
             skip: false,
@@ -148,6 +152,7 @@ defmodule SnakeBridge.Config do
           callbacks: callbacks,
           docs: %{source: :python | :metadata | :hybrid},
           node: :local | :any | node,
+          max_inflated_bytes: pos_integer | nil,
           strict: boolean,
           verbose: boolean,
           skip: boolean,
@@ -193,6 +198,7 @@ defmodule SnakeBridge.Config do
          {:ok, callbacks} <- callbacks(Keyword.get(opts, :callbacks, [])),
          {:ok, docs} <- docs(Keyword.get(opts, :docs, [])),
          {:ok, node} <- node_option(Keyword.get(opts, :node, :local)),
+         {:ok, max_inflated} <- max_inflated(Keyword.get(opts, :max_inflated_bytes)),
          {:ok, {python, source}} <- python(Keyword.get(opts, :python), root, env),
          {:ok, {project_python, _}} <- python(Keyword.get(opts, :python), root, %{}) do
       {:ok,
@@ -207,6 +213,7 @@ defmodule SnakeBridge.Config do
          callbacks: callbacks,
          docs: docs,
          node: node,
+         max_inflated_bytes: max_inflated,
          strict: strict,
          verbose: verbose,
          skip: env_true?(env, "SNAKEBRIDGE_SKIP"),
@@ -277,10 +284,11 @@ defmodule SnakeBridge.Config do
           callbacks: callbacks,
           python_path: [String.t()],
           docs: %{source: :python | :metadata | :hybrid},
-          node: :local | :any | node
+          node: :local | :any | node,
+          max_inflated_bytes: pos_integer | nil
         }
 
-  @runtime_keys [:libraries, :callbacks, :python_path, :docs, :node]
+  @runtime_keys [:libraries, :callbacks, :python_path, :docs, :node, :max_inflated_bytes]
 
   @doc """
   What the runtime needs from a loaded declaration, as plain data: this is what
@@ -301,7 +309,8 @@ defmodule SnakeBridge.Config do
       callbacks: config.callbacks,
       python_path: config.python_path,
       docs: config.docs,
-      node: config.node
+      node: config.node,
+      max_inflated_bytes: config.max_inflated_bytes
     }
   end
 
@@ -341,6 +350,9 @@ defmodule SnakeBridge.Config do
 
           :node ->
             node_option(value)
+
+          :max_inflated_bytes ->
+            max_inflated(value)
         end
 
       case result do
@@ -541,6 +553,12 @@ defmodule SnakeBridge.Config do
   defp source_kind(_stdlib, _local, _version), do: :ok
 
   @circuit_keys [:crashes, :window, :cool_down, :max_cool_down]
+
+  defp max_inflated(nil), do: {:ok, nil}
+  defp max_inflated(bytes) when is_integer(bytes) and bytes > 0, do: {:ok, bytes}
+
+  defp max_inflated(other),
+    do: {:error, "max_inflated_bytes must be a positive integer (bytes), got #{inspect(other)}"}
 
   defp circuit(nil), do: {:ok, nil}
 

@@ -123,4 +123,24 @@ defmodule SnakeBridge.Runtime.CircuitConfigTest do
     File.write!(Circuits.record_path(root), "junk")
     assert Circuits.recorded(root) == %{}
   end
+
+  test "max_inflated_bytes: is validated and reaches the runtime settings" do
+    base = [app: :x, version: "0.1.0"]
+
+    load = fn opts ->
+      Config.load(base ++ [snakebridge: [libraries: [json: :stdlib]] ++ opts], "/tmp")
+    end
+
+    assert {:ok, config} = load.(max_inflated_bytes: 65_536)
+    assert Config.runtime(config).max_inflated_bytes == 65_536
+    assert {:ok, config} = load.([])
+    assert Config.runtime(config).max_inflated_bytes == nil
+
+    for bad <- [0, -1, "1GB", 1.5] do
+      assert {:error, message} = load.(max_inflated_bytes: bad)
+      assert message =~ "max_inflated_bytes must be a positive integer (bytes)"
+    end
+
+    assert %{max_inflated_bytes: 4096} = Config.runtime_overrides!(max_inflated_bytes: 4096)
+  end
 end

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from snakebridge.etf import (
+    MAX_INFLATED,
     Atom,
     Binary,
     DecodeError,
@@ -216,7 +217,15 @@ def _locate(args: list[Any], kwargs: dict[Any, Any], kind: type) -> tuple[str, A
 
 
 class Codec:
-    def __init__(self, store: RefStore, allowlist: Allowlist, worker_id: str, pool: str) -> None:
+    def __init__(
+        self,
+        store: RefStore,
+        allowlist: Allowlist,
+        worker_id: str,
+        pool: str,
+        *,
+        max_inflated: int = MAX_INFLATED,
+    ) -> None:
         self.store = store
         self.allowlist = allowlist
         self.worker_id = worker_id
@@ -252,7 +261,7 @@ class Codec:
             raw_binary_structs=frozenset({BYTES_STRUCT, TENSOR_STRUCT}),
             fun_hook=self._fun_in,
         )
-        self._decode = whole_term(self._read)
+        self._decode = whole_term(self._read, max_inflated)
         self._encode = make_parts_encoder(
             default=self._to_ref,
             bytes_hook=self._bytes_out,

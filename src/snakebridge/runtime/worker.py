@@ -73,8 +73,13 @@ class Worker:
         libraries = config.get("libraries") or {}
         self.allowlist = Allowlist({str(k): v for k, v in libraries.items()})
         self.store = RefStore()
+        max_inflated = config.get("max_inflated")
         self.codec = Codec(
-            self.store, self.allowlist, self.worker_id, str(config.get("pool", "default"))
+            self.store,
+            self.allowlist,
+            self.worker_id,
+            str(config.get("pool", "default")),
+            max_inflated=max_inflated if type(max_inflated) is int else etf.MAX_INFLATED,
         )
         ledger_path = config.get("ledger_path")
         self.ledger_path = Path(str(ledger_path)) if ledger_path else None

@@ -8,7 +8,8 @@ defmodule SnakeBridge.Runtime.Settings do
   application (`SnakeBridge.Config.Bake`), so a release reads the same data with no Mix
   and no mix.exs. Order (first hit wins):
 
-    * declaration (`libraries`, `callbacks`, `python_path`, `docs`, `node`): keys set
+    * declaration (`libraries`, `callbacks`, `python_path`, `docs`, `node`,
+      `max_inflated_bytes`): keys set
       with `config :snakebridge, ...` (same shape as in mix.exs; used by tests and by
       apps that want to override one), then the baked settings, then the current Mix
       project's mix.exs (a project compiled before the compiler baked anything);
@@ -34,7 +35,7 @@ defmodule SnakeBridge.Runtime.Settings do
   @type library :: Config.runtime_library()
 
   @defaults [timeout: 30_000, checkout_timeout: 5_000, max_queue: 1_000]
-  @declaration_keys [:libraries, :callbacks, :python_path, :docs, :node]
+  @declaration_keys [:libraries, :callbacks, :python_path, :docs, :node, :max_inflated_bytes]
 
   @doc "The resolved settings every pool starts from (see `docs/internals.md`)."
   @spec load() :: map
@@ -78,6 +79,7 @@ defmodule SnakeBridge.Runtime.Settings do
   defp empty(:python_path), do: []
   defp empty(:docs), do: %{source: :python}
   defp empty(:node), do: :local
+  defp empty(:max_inflated_bytes), do: nil
 
   @doc "Pool names and their options, defaults filled in."
   @spec pools() :: [{atom, keyword}]

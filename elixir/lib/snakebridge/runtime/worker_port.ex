@@ -38,6 +38,7 @@ defmodule SnakeBridge.Runtime.WorkerPort do
       # The worker enforces each library's exclude:/include: and allow: itself.
       libraries: Map.new(settings.libraries, fn {name, lib} -> {name, worker_library(lib)} end),
       ledger_path: settings[:ledger_path],
+      max_inflated: settings[:max_inflated_bytes],
       callbacks: SnakeBridge.Runtime.Callbacks.worker_registry(settings[:callbacks])
     }
 
