@@ -28,20 +28,32 @@ TOOLS_V1 = '''
 def scale(xs, factor=2):
     """Multiplies every element by factor."""
     return [x * factor for x in xs]
+
+
+def frame_version():
+    """Imports pandas, which mix.exs does not declare."""
+    import pandas
+
+    return pandas.__version__
 '''
 
-TOOLS_V2 = '''
-"""The app's own helpers."""
-
-
-def scale(xs, factor=2, offset=0):
+TOOLS_V2 = TOOLS_V1.replace(
+    '''def scale(xs, factor=2):
+    """Multiplies every element by factor."""
+    return [x * factor for x in xs]''',
+    '''def scale(xs, factor=2, offset=0):
     """Multiplies every element by factor, then adds offset."""
-    return [x * factor + offset for x in xs]
-'''
+    return [x * factor + offset for x in xs]''',
+)
 
 APP_EX = """
 defmodule App do
   def run, do: Tools.scale!([1, 2, 3], factor: 10)
+
+  def undeclared do
+    {:error, error} = Tools.frame_version()
+    {error.type, error.message}
+  end
 end
 """
 
@@ -63,6 +75,10 @@ def test_local_module_binds_runs_and_follows_its_edits(tmp_path: Path) -> None:
     locked = json.loads((root / "snakebridge.lock").read_text())["libraries"]["tools"]
     assert locked["requested"] == "local" and locked["resolved"].startswith("sha256:")
     assert run_app(root) == "[10, 20, 30]"
+    # What the module imports obeys the allowlist like any library's imports.
+    refused = mix(root, "run", "-e", "IO.inspect(App.undeclared())", env=ENV).stdout
+    assert ":not_allowed" in refused and "importing 'pandas'" in refused, refused
+    assert "if library 'tools' needs it, add `allow: [:import]`" in refused
     mix(root, "snakebridge.verify", env=ENV)
     doctor = mix(root, "snakebridge.doctor", env=ENV)
     assert f"tools (local, priv/python/tools.py): imports, content {locked['resolved']}" in (
