@@ -62,8 +62,11 @@ defmodule SnakeBridge.Error do
   `python_class?(e, "ValueError")`.
 
   Generated exception modules (the codegen writes them) are found through one registry
-  per library, `SnakeBridge.Exceptions.<module_name>`, whose `modules/0` maps the Python
-  class (`"numpy.linalg.LinAlgError"`) to the module; such a module is
+  per library, `SnakeBridge.Exceptions.<module_name>`, whose `__exceptions__/0` maps the
+  Python class (`"numpy.linalg.LinAlgError"`) to the module; the library the class
+  belongs to is asked first, then the others (`scipy.linalg.LinAlgError` is numpy's
+  class, and `Scipy.Linalg.LinAlgError` its module when only scipy names it). Such a
+  module is
   `defexception [:message, :error]` with
   `exception(opts)` returning `struct!(__MODULE__, SnakeBridge.Error.exception_fields(opts))`.
   """
@@ -250,18 +253,26 @@ defmodule SnakeBridge.Error do
 
   def exception_module(%__MODULE__{type: type}), do: Map.get(@modules, type, __MODULE__)
 
-  # The module generated for Python class `class`, from the registry of the declared
-  # library it belongs to (by import root), if any.
+  # The module generated for Python class `class`: from the registry of the declared
+  # library it belongs to (by import root), else from another library that re-exports it.
   defp generated_module(class) do
     root = class |> String.split(".") |> hd()
 
     :persistent_term.get({SnakeBridge.Runtime, :libraries}, %{})
-    |> Enum.find_value(fn {_name, library} ->
-      with %{python_module: python_module, module_name: module_name} <- library,
-           [^root | _] <- String.split(python_module, "."),
-           registry = Module.concat(SnakeBridge.Exceptions, module_name),
-           true <- Code.ensure_loaded?(registry) and function_exported?(registry, :modules, 0),
-           module when is_atom(module) and module != nil <- Map.get(registry.modules(), class) do
+    |> Enum.flat_map(fn
+      {_name, %{python_module: python_module, module_name: module_name}} ->
+        own = hd(String.split(python_module, ".")) == root
+        [{not own, Module.concat(SnakeBridge.Exceptions, module_name)}]
+
+      _ ->
+        []
+    end)
+    |> Enum.sort()
+    |> Enum.find_value(fn {_other, registry} ->
+      with true <- Code.ensure_loaded?(registry),
+           true <- function_exported?(registry, :__exceptions__, 0),
+           module when is_atom(module) and module != nil <-
+             Map.get(registry.__exceptions__(), class) do
         module
       else
         _ -> nil

@@ -14,6 +14,12 @@ defmodule SnakeBridge.Scanner do
   list also has `keywords:`, the names in it (`Numpy.mean(x, axis: 0)` → `["axis"]`),
   which the pre-pass checks against the binding (`SnakeBridge.Scanner.Bindings`). Not detected, by design: calls inside `quote`, `apply/3`, modules
   computed at runtime — those go through `SnakeBridge.call/4` and the ledger.
+
+  A library module the code names as an exception (`rescue Numpy.Linalg.LinAlgError`,
+  `%Numpy.Linalg.LinAlgError{}`, `raise`, see `SnakeBridge.Scanner.Walker`) is the
+  detection of its `exception/1` (which every Elixir exception module defines), marked
+  `exception: true`: the generator writes that module as a `defexception` of the Python
+  exception class.
   """
 
   alias SnakeBridge.Scanner.Walker
@@ -25,7 +31,8 @@ defmodule SnakeBridge.Scanner do
           required(:file) => String.t() | nil,
           required(:line) => pos_integer | nil,
           required(:column) => pos_integer | nil,
-          optional(:keywords) => [String.t()]
+          optional(:keywords) => [String.t()],
+          optional(:exception) => true
         }
 
   @type finding ::
@@ -34,6 +41,7 @@ defmodule SnakeBridge.Scanner do
           | {:import_all, String.t(), String.t(), non_neg_integer, pos_integer | nil,
              pos_integer | nil, [String.t()], atom}
           | {:defines, String.t()}
+          | {:exception, String.t(), pos_integer | nil, pos_integer | nil}
 
   @type parse_error :: %{line: pos_integer, column: pos_integer | nil, message: String.t()}
 
@@ -118,6 +126,18 @@ defmodule SnakeBridge.Scanner do
   end
 
   defp detection({:defines, _module}, _file, _exports), do: nil
+
+  defp detection({:exception, module, line, column}, file, _exports) do
+    %{
+      module: module,
+      function: "exception",
+      arity: 1,
+      file: file,
+      line: line,
+      column: column,
+      exception: true
+    }
+  end
 
   defp detection({:import_all, module, fun, arity, line, column, blockers, called}, file, exports) do
     if Enum.any?(blockers, &exports.(&1, called, arity)) do

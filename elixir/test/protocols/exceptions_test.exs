@@ -1,7 +1,7 @@
 defmodule SnakeBridge.Exceptions.Sbproto do
   # What the generator writes for a library whose exception classes the code names.
   @moduledoc false
-  def modules, do: %{"sbproto.LibError" => SnakeBridge.Protocols.Sbproto.LibError}
+  def __exceptions__, do: %{"sbproto.LibError" => SnakeBridge.Protocols.Sbproto.LibError}
 end
 
 defmodule SnakeBridge.Protocols.Sbproto.LibError do

@@ -324,12 +324,12 @@ defmodule SnakeBridge.ScannerTest do
      mod.mean(x)
      Module.concat([Numpy, Linalg]).det(x)
      """, []},
-    {"NOT detected: other modules, prefixes, structs, bare aliases, typespecs",
+    {"NOT detected: other modules, prefixes, bare aliases, typespecs",
      """
      NumpyHelpers.mean(x)
      MyApp.Numpy.mean(x)
      :numpy.mean(x)
-     %Numpy.Thing{}
+     %NumpyHelpers.Thing{}
      Numpy
      @spec f(Numpy.t()) :: Numpy.ndarray()
      """, []},
@@ -359,6 +359,70 @@ defmodule SnakeBridge.ScannerTest do
      """
      import Numpy
      <<x::size(8), y::binary-size(2)>> = b
+     """, []},
+    {"exceptions named in try/rescue, also through an alias and in a list",
+     """
+     defmodule A do
+       alias Numpy.Linalg
+
+       def f(x) do
+         try do
+           Linalg.inv!(x)
+         rescue
+           Linalg.LinAlgError -> :singular
+           e in [Sympy.PolynomialError, ArgumentError] -> e
+           e in Numpy.Exceptions.AxisError -> Numpy.mean(e)
+         end
+       end
+     end
+     """,
+     [
+       {"Numpy.Linalg", "inv", 1, 6},
+       {"Numpy.Linalg.LinAlgError", "exception", 1, 8},
+       {"Sympy.PolynomialError", "exception", 1, 9},
+       {"Numpy.Exceptions.AxisError", "exception", 1, 10},
+       {"Numpy", "mean", 1, 10}
+     ]},
+    {"exceptions in a function-level rescue, struct patterns, raise and friends",
+     """
+     defmodule A do
+       def f(x) do
+         Numpy.Linalg.inv!(x)
+       rescue
+         e in Numpy.Linalg.LinAlgError -> e
+       end
+
+       def g(%Sympy.PolynomialError{error: e}), do: e
+       def h(e), do: match?(%Sympy.GeneratorsError{}, e) or is_exception(e, Sympy.CoercionFailed)
+       def i, do: raise(Sympy.OptionError, error: nil)
+       def j(e, st), do: reraise(Sympy.ExactQuotientFailed, [error: e], st)
+     end
+     """,
+     [
+       {"Numpy.Linalg", "inv", 1, 3},
+       {"Numpy.Linalg.LinAlgError", "exception", 1, 5},
+       {"Sympy.PolynomialError", "exception", 1, 8},
+       {"Sympy.GeneratorsError", "exception", 1, 9},
+       {"Sympy.CoercionFailed", "exception", 1, 9},
+       {"Sympy.OptionError", "exception", 1, 10},
+       {"Sympy.ExactQuotientFailed", "exception", 1, 11}
+     ]},
+    {"NOT detected: exceptions outside the libraries, the project's own, a rescue keyword",
+     """
+     defmodule Numpy.MyError do
+       defexception [:message]
+     end
+
+     defmodule A do
+       def f do
+         raise Numpy.MyError, message: "mine"
+       rescue
+         e in [ArgumentError, SnakeBridge.ValueError] -> e
+       end
+
+       def g, do: Keyword.get([rescue: :x], :rescue)
+       def h(%Numpy.MyError{}), do: %URI{}
+     end
      """, []}
   ]
 

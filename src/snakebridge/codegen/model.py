@@ -210,6 +210,10 @@ class Class:
     # The constructor signature is still the real one.
     constructor_requested: bool = True
     defined_qualname: str | None = None  # qualified name inside ``defined_in``
+    # Set when the code names the class as an exception (``rescue``, a struct): its MRO
+    # as the worker names the classes of a raised error (most specific first, without
+    # ``object``), so the generated exception module is matched by class and bases.
+    exception_mro: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,6 +165,17 @@ STREAM_SUFFIX = "_stream"
 SETTER_PREFIX = "put_"
 # Defined in every generated module, answered from generated data: not library symbols.
 DISCOVERY_FUNCTIONS: tuple[str, ...] = ("__classes__", "__functions__", "__search__", "doc")
+# An exception module's symbol: the ``exception/1`` every Elixir exception defines (with
+# ``message/1``, which defexception defines). The scanner asks for it when the code
+# names a class as an exception.
+EXCEPTION_FUNCTION = "exception"
+EXCEPTION_NAMES: tuple[str, ...] = (EXCEPTION_FUNCTION, "message")
+
+
+def exception_registry(root_module: str) -> str:
+    """``Numpy`` → ``SnakeBridge.Exceptions.Numpy``: the module mapping a library's Python
+    exception classes to their generated modules (``SnakeBridge.Error`` reads it)."""
+    return f"SnakeBridge.Exceptions.{root_module}"
 
 
 def bang(name: str) -> str:

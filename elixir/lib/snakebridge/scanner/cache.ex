@@ -14,7 +14,7 @@ defmodule SnakeBridge.Scanner.Cache do
   that cannot be read, is simply discarded.
   """
 
-  @version 7
+  @version 8
 
   defstruct version: @version,
             key: nil,

@@ -294,9 +294,14 @@ defmodule SnakeBridge.Scanner.Prepass do
               " (also used at #{Enum.map_join(Enum.take(rest, 5), ", ", &"#{&1.file}:#{&1.line}")})"
           end
 
+        what =
+          if Enum.any?([first | rest], &Map.get(&1, :exception, false)),
+            do: "#{mod} (named as an exception) has no committed exception module",
+            else: "#{mod}.#{fun}/#{arity} has no committed binding"
+
         diagnostic(
           :error,
-          "#{mod}.#{fun}/#{arity} has no committed binding#{also}. Strict mode does not " <>
+          "#{what}#{also}. Strict mode does not " <>
             "start Python: run `mix snakebridge.generate` without strict mode and commit " <>
             "#{generated_file(config, mod)}, .snakebridge/manifest.json and snakebridge.lock",
           abs(config, first.file),

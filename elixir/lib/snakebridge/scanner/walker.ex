@@ -21,6 +21,12 @@ defmodule SnakeBridge.Scanner.Walker do
       scope) defines it; `SnakeBridge.Scanner` settles it.
     * `{:defines, module}` — the file defines a module inside a library's namespace
       (`defmodule Numpy.MyHelpers`); calls to it are the project's, not Python's.
+    * `{:exception, module, line, column}` — the code names a library module as an
+      exception: `rescue Numpy.Linalg.LinAlgError`, `rescue e in [Sympy.PolynomialError]`,
+      a struct `%Numpy.Linalg.LinAlgError{}` (in a pattern or an expression, function
+      heads included), `raise`/`reraise`/`assert_raise` with it first, or
+      `is_exception(e, Numpy.Linalg.LinAlgError)`. Such a module must be an exception
+      module, which only the generator can write.
   """
 
   alias SnakeBridge.Scanner.{Defs, Env}
@@ -51,6 +57,8 @@ defmodule SnakeBridge.Scanner.Walker do
   @def_kinds Defs.def_kinds()
 
   @module_kinds [:defmodule, :defprotocol]
+  # Calls whose argument at this index names an exception module.
+  @exception_args %{raise: 0, reraise: 0, assert_raise: 0, is_exception: 1}
   @typespec_attrs [:spec, :type, :typep, :opaque, :callback, :macrocallback]
 
   @doc """
@@ -111,6 +119,7 @@ defmodule SnakeBridge.Scanner.Walker do
 
   defp node({kind, _, [head | body]}, env, acc) when kind in @def_kinds do
     acc = head_defaults(head, env, acc)
+    acc = head_structs(head, env, acc)
     {_, acc} = node(body, env, acc)
     {env, acc}
   end
@@ -178,6 +187,38 @@ defmodule SnakeBridge.Scanner.Walker do
       end)
 
     {env, acc}
+  end
+
+  # -- exception modules ----------------------------------------------------------------
+
+  # The `rescue` clauses of a `try`, or of a function body (`def f do ... rescue ... end`).
+  defp node({:rescue, [{:->, _, [_, _]} | _] = clauses}, env, acc) do
+    acc =
+      Enum.reduce(clauses, acc, fn
+        {:->, _, [[pattern], body]}, acc ->
+          acc = pattern |> rescued() |> Enum.reduce(acc, &exception_ref(&1, env, &2))
+          walk_one(body, env, acc)
+
+        other, acc ->
+          walk_one(other, env, acc)
+      end)
+
+    {env, acc}
+  end
+
+  defp node({:%, _, [target, {:%{}, _, fields}]}, env, acc) when is_list(fields) do
+    {env, walk_all(fields, env, exception_ref(target, env, acc))}
+  end
+
+  defp node({name, meta, args}, env, acc)
+       when is_map_key(@exception_args, name) and is_list(args) and args != [] do
+    acc =
+      case Enum.at(args, Map.fetch!(@exception_args, name)) do
+        {:__aliases__, _, _} = target -> exception_ref(target, env, acc)
+        _ -> acc
+      end
+
+    call(name, args, meta, env, acc, 0)
   end
 
   # -- pipes and captures ---------------------------------------------------------------
@@ -410,6 +451,30 @@ defmodule SnakeBridge.Scanner.Walker do
   end
 
   defp head_defaults(_, _env, acc), do: acc
+
+  # Structs matched in a function head (`def handle(%Numpy.Linalg.LinAlgError{} = e)`).
+  defp head_structs(head, env, acc) do
+    {_, acc} =
+      Macro.prewalk(head, acc, fn
+        {:%, _, [target, {:%{}, _, _}]} = ast, acc -> {ast, exception_ref(target, env, acc)}
+        ast, acc -> {ast, acc}
+      end)
+
+    acc
+  end
+
+  defp rescued({:in, _, [_var, targets]}) when is_list(targets), do: targets
+  defp rescued({:in, _, [_var, target]}), do: [target]
+  defp rescued(target), do: [target]
+
+  defp exception_ref({:__aliases__, meta, _} = target, env, acc) do
+    case Env.library_target(target, env) do
+      nil -> acc
+      module -> [{:exception, module, meta[:line], meta[:column]} | acc]
+    end
+  end
+
+  defp exception_ref(_other, _env, acc), do: acc
 
   defp delegate(head, opts, meta, env, acc) do
     with target when is_binary(target) <- Env.expand(Keyword.get(opts, :to), env),

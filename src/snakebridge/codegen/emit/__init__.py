@@ -30,6 +30,8 @@ GENERATOR_FILES: tuple[Path, ...] = tuple(
             _CODEGEN.parent / "runtime" / "policy.py",
             # which protocol methods classes bind (ALLOWED_DUNDERS)
             _CODEGEN.parent / "runtime" / "allowlist.py",
+            # how a raised error names its classes: the keys of the exception registry
+            _CODEGEN.parent / "runtime" / "errors.py",
         ]
     )
 )

@@ -164,4 +164,24 @@ def class_doc(elixir: str, python: str, cls: model.Class, source: str, tool_vers
     if cls.bases:
         head += " Bases: " + ", ".join(f"`{b}`" for b in cls.bases) + "."
     body = markdown.render_doc(cls.doc, deprecated=cls.deprecated)
-    return "\n\n".join(x for x in (head, body, _discovery_doc(elixir)) if x)
+    return "\n\n".join(
+        x for x in (head, _exception_doc(elixir, cls), body, _discovery_doc(elixir)) if x
+    )
+
+
+def _exception_doc(elixir: str, cls: model.Class) -> str:
+    if not cls.exception_mro:
+        return ""
+    python = cls.exception_mro[0]
+    base = next((b for b in cls.exception_mro[1:] if "." not in b), "BaseException")
+    return (
+        f"## Exception\n\n`{elixir}` is also an Elixir exception: bang variants raise it "
+        f"when Python raises `{python}` or a subclass of it that has no module of its "
+        f"own (`rescue {elixir} -> ...`). `message` is the Python message with the call, "
+        f"`error` the full `%SnakeBridge.Error{{}}`. The Python classes it is matched by, "
+        f"most specific first: {', '.join(f'`{c}`' for c in cls.exception_mro)}.\n\n"
+        f"Elixir's `rescue` matches one module exactly, so while this module exists the "
+        f"builtin exception modules (`SnakeBridge.ValueError` and the others) no longer "
+        f"catch `{python}`; to catch a whole family, rescue any exception and test it "
+        f'with `SnakeBridge.Error.python_class?(e, "{base}")`.'
+    )

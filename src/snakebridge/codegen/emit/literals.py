@@ -86,3 +86,8 @@ def atom(name: str) -> str:
     if _IDENT.match(name):
         return ":" + name
     return ":" + string(name)
+
+
+def comment_safe(text: str) -> str:
+    """``text`` for a ``#`` comment: printable ASCII only (anything else is ``?``)."""
+    return "".join(ch if 0x20 <= ord(ch) < 0x7F else "?" for ch in text)

@@ -62,6 +62,9 @@ class Module:
     wrappers: list[Wrapper] = field(default_factory=list)
     classes: list[tuple[str, str, str]] = field(default_factory=list)  # (module, python, summary)
     nested: list[str] = field(default_factory=list)
+    # A class named as an exception: its Python MRO (model.Class.exception_mro); the
+    # module is then a defexception too, raised for the first class of the MRO.
+    exception: tuple[str, ...] = ()
 
 
 @dataclass
@@ -334,6 +337,7 @@ def _plan_class(ctx: Context, cls: model.Class, elixir: str) -> None:
         python=python,
         doc=document.class_doc(elixir, python, cls, ctx.source, ctx.tool_version),
         is_class=True,
+        exception=cls.exception_mro,
     )
     _register_module(ctx, mod)
     if cls.constructor_requested:
@@ -406,6 +410,27 @@ def _plan_class(ctx: Context, cls: model.Class, elixir: str) -> None:
 # ------------------------------------------------------------------------ collisions
 
 
+def exception_registry(ctx: Context) -> dict[str, str]:
+    """Python exception class -> the one Elixir module raised for it (the registry the
+    runtime reads). Two modules for one class (``Sympy.PolynomialError`` and
+    ``Sympy.Polys.Polyerrors.PolynomialError``) cannot both be raised: refused."""
+    registry: dict[str, str] = {}
+    for name in sorted(ctx.modules):
+        mod = ctx.modules[name]
+        if not mod.exception:
+            continue
+        python = mod.exception[0]
+        other = registry.get(python)
+        if other is not None:
+            raise GenerationError(
+                f"{other} and {name} are both named as exceptions, but they are the same "
+                f"Python class {python}, and a raised error can be only one of them: use "
+                f"one name for it in `rescue`, `raise` and structs"
+            )
+        registry[python] = name
+    return registry
+
+
 def check_names(ctx: Context, mod: Module) -> None:
     owner: dict[str, Wrapper] = {}
 
@@ -425,6 +450,16 @@ def check_names(ctx: Context, mod: Module) -> None:
             )
         owner[name] = w
 
+    if mod.exception:
+        for w in mod.wrappers:
+            if w.name in names.EXCEPTION_NAMES:
+                raise GenerationError(
+                    f"{mod.name}.{w.name} would wrap {w.python} ({w.kind}), but {mod.name} is "
+                    f"an Elixir exception (the code names it in `rescue`, `raise` or a "
+                    f"struct), and every exception module defines {w.name}/1 itself; reach "
+                    f"the Python member at run time with SnakeBridge.attr(ref, "
+                    f"{w.python_name!r}) or SnakeBridge.method/4 instead"
+                )
     for w in mod.wrappers:
         claim(w.name, w, w.kind)
     for w in mod.wrappers:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from snakebridge.codegen.names import EXCEPTION_FUNCTION
+
 # First line after a module's symbols; never inside a symbol's text (outside heredocs).
 TAIL = "  # Discovery: answered offline from this module's data, by SnakeBridge.Discovery."
 # After a promoted symbol's descriptor: where its binding came from. The manifest says
@@ -17,6 +19,11 @@ TAIL = "  # Discovery: answered offline from this module's data, by SnakeBridge.
 PROMOTED_MARK = "  # Promoted from the dynamic call {origin} (mix snakebridge.promote)."
 _PROMOTED = re.compile(
     "^" + re.escape(PROMOTED_MARK).replace(re.escape("{origin}"), r"(\S+)") + "$"
+)
+# First line of an exception module's symbol (``exception/1`` with its defexception).
+EXCEPTION_MARK = "  # The Elixir exception raised for the Python class {python} (or a subclass)."
+_EXCEPTION = re.compile(
+    "^" + re.escape(EXCEPTION_MARK).replace(re.escape("{python}"), r"\S+") + "$"
 )
 _MODULE_HEAD = re.compile(r"^defmodule (\S+) do$")
 _DESCRIPTOR_HEAD = re.compile(r"^  @d_(\S+) %\{$")
@@ -27,13 +34,13 @@ def symbol_texts(source: str) -> dict[tuple[str, str], str]:
     """Each symbol's text in a generated file, keyed by (Elixir module, name), exactly as
     ``RenderedSymbol.checksum`` hashed it when the file was rendered.
 
-    A symbol's text starts at its descriptor (``  @d_<name> %{`` after a blank line)
-    and runs to the blank line before the next symbol's descriptor or before the
-    module's tail (``TAIL``, then discovery and helpers). A streaming variant's
-    descriptor (``call_type: :stream``) belongs to the symbol before it. Heredoc
-    bodies (docs) are skipped, so no docstring can fake a boundary. A hand-edited or
-    damaged file gives whatever text is there (its
-    checksum then differs); a symbol whose descriptor is gone is absent.
+    A symbol's text starts at its descriptor (``  @d_<name> %{`` after a blank line),
+    or for an exception module's ``exception`` at ``EXCEPTION_MARK``, and runs to the
+    blank line before the next symbol or before the module's tail (``TAIL``, then
+    discovery and helpers). A streaming variant's descriptor (``call_type: :stream``)
+    belongs to the symbol before it. Heredoc bodies (docs) are skipped, so no docstring
+    can fake a boundary. A hand-edited or damaged file gives whatever text is there (its
+    checksum then differs); a symbol whose first line is gone is absent.
     """
     lines = source.split("\n")
     out: dict[tuple[str, str], str] = {}
@@ -54,6 +61,10 @@ def symbol_texts(source: str) -> dict[tuple[str, str], str]:
             close(i - 1 if line == TAIL else i)
             current = None
             module = module if line == TAIL else None
+            continue
+        if module is not None and i > 0 and not lines[i - 1] and _EXCEPTION.match(line):
+            close(i - 1)
+            current, start = (module, EXCEPTION_FUNCTION), i
             continue
         descriptor = _DESCRIPTOR_HEAD.match(line)
         if (

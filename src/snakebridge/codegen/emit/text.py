@@ -20,7 +20,7 @@ from __future__ import annotations
 from snakebridge.codegen import names
 from snakebridge.codegen.emit import layout, literals
 from snakebridge.codegen.emit.plan import Context, Module, Wrapper
-from snakebridge.codegen.emit.readback import PROMOTED_MARK, TAIL
+from snakebridge.codegen.emit.readback import EXCEPTION_MARK, PROMOTED_MARK, TAIL
 
 RESULT_TYPE = "result"
 # What an argument left out is, until SnakeBridge.Runtime.Args drops it: Python's own
@@ -225,7 +225,57 @@ _DISCOVERY = '''  @doc """
   def doc(name), do: SnakeBridge.Discovery.doc(__MODULE__, name)'''
 
 
-def module_text(ctx: Context, mod: Module) -> tuple[str, list[tuple[Wrapper, str]]]:
+def exception_text(mod: Module) -> str:
+    """The exception symbol of a class module named as an exception: the contract
+    ``SnakeBridge.Error`` documents for generated exception modules."""
+    return "\n".join(
+        [
+            EXCEPTION_MARK.format(python=literals.comment_safe(mod.exception[0])),
+            "  defexception [:message, :error]",
+            "",
+            "  @impl true",
+            "  def exception(opts), do: struct!(__MODULE__, "
+            "SnakeBridge.Error.exception_fields(opts))",
+        ]
+    )
+
+
+def registry_text(ctx: Context, registry: dict[str, str]) -> str:
+    """``SnakeBridge.Exceptions.<root module>``: the generated exception modules of this
+    library by Python class, which ``SnakeBridge.Error`` reads to choose what to raise."""
+    root = ctx.spec.module_name or ctx.library.elixir_module
+    entries = []
+    for k, (python, module) in enumerate(sorted(registry.items())):
+        comma = "," if k < len(registry) - 1 else ""
+        line = f"    {literals.string(python)} => {module}{comma}"
+        entries.append(
+            [line]
+            if layout.fits(line)
+            else [f"    {literals.string(python)} =>", f"      {module}{comma}"]
+        )
+    doc = (
+        f"The exception modules generated for library `{ctx.spec.name}`, by the Python "
+        "class each is raised for. `SnakeBridge.Error` reads it to choose the exception a "
+        "bang variant raises."
+    )
+    table = layout.multiline_map(entries, "  ")
+    table[0] = "  @modules %{"
+    return "\n".join(
+        [
+            f"defmodule {names.exception_registry(root)} do",
+            "  @moduledoc " + literals.heredoc(doc, "  "),
+            "",
+            *table,
+            "",
+            '  @doc "Python exception class -> the exception module generated for it."',
+            "  @spec __exceptions__() :: %{String.t() => module()}",
+            "  def __exceptions__, do: @modules",
+            "end",
+        ]
+    )
+
+
+def module_text(ctx: Context, mod: Module) -> tuple[str, list[tuple[str, str]]]:
     out = [f"defmodule {mod.name} do", "  @moduledoc " + literals.heredoc(mod.doc, "  "), ""]
     out += [_COMPILE, ""]
     if mod.is_class:
@@ -241,13 +291,14 @@ def module_text(ctx: Context, mod: Module) -> tuple[str, list[tuple[Wrapper, str
     )
     out.append("")
     out += _metadata(mod)
-    # Each symbol's text runs from its descriptor to the blank line before the next
-    # symbol's descriptor or before the tail (discovery functions, helpers): the shape
-    # `symbol_texts` reads back.
-    rendered: list[tuple[Wrapper, str]] = []
-    for w in mod.wrappers:
-        text = wrapper_text(ctx, mod.name, w)
-        rendered.append((w, text))
+    # Each symbol's text runs from its first line (a descriptor, or the exception mark)
+    # to the blank line before the next symbol or before the tail (discovery functions,
+    # helpers): the shape `symbol_texts` reads back. Returned by Elixir name.
+    rendered: list[tuple[str, str]] = []
+    if mod.exception:
+        rendered.append((names.EXCEPTION_FUNCTION, exception_text(mod)))
+    rendered += [(w.name, wrapper_text(ctx, mod.name, w)) for w in mod.wrappers]
+    for _name, text in rendered:
         out.append("")
         out.append(text)
     out.append("")

@@ -27,6 +27,7 @@ from snakebridge.codegen.introspect import stubs as S
 from snakebridge.codegen.introspect import types as T
 from snakebridge.codegen.model import Attribute, Class, Doc, Function, Signature, TypeKind, TypeRef
 from snakebridge.runtime.allowlist import ALLOWED_DUNDERS
+from snakebridge.runtime.errors import qualified_name
 
 _SIMPLE = (int, float, complex, str, bytes, bool, type(None))
 # Only a directive at the docstring's own level: an indented one belongs to a parameter
@@ -268,8 +269,10 @@ class Describer:
         module: str,
         members: Iterable[str] | None = None,
         constructor_requested: bool = True,
+        exception: bool = False,
     ) -> Class:
-        """Describe ``cls``; ``members`` None means every public member."""
+        """Describe ``cls``; ``members`` None means every public member. ``exception``:
+        the code names it as an exception (it is a ``BaseException`` subclass)."""
         doc = raw_doc(cls)
         sig, _overloads = self.constructor(cls, module=module, qualname=qualname)
         flavor: model.ClassFlavor = "class"
@@ -336,6 +339,11 @@ class Describer:
             deprecated=deprecation(cls, doc),
             constructor_requested=constructor_requested,
             defined_qualname=cls.__qualname__,
+            exception_mro=(
+                tuple(qualified_name(c) for c in cls.__mro__ if c is not object)
+                if exception
+                else ()
+            ),
         )
 
     def member(

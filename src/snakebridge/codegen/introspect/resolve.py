@@ -64,6 +64,7 @@ class ClassNode:
     module: str
     members: set[str] = field(default_factory=set)
     constructor_requested: bool = False
+    exception: bool = False  # named as an exception: generated as a defexception too
 
 
 @dataclass
@@ -184,6 +185,9 @@ class Resolver:
 
     def _member(self, node: ModuleNode, container: Any, qual: list[str], req: Request) -> str:
         where = node.name + "".join("." + q for q in qual)
+        if _is_exception_request(req) and _is_exception_class(container):
+            self._class_node(node, container, qual).exception = True
+            return where
         if req.function == "new" and isinstance(container, type):
             cnode = self._class_node(node, container, qual)
             cnode.constructor_requested = True
@@ -211,6 +215,12 @@ class Resolver:
             hint = ""
             if req.function == "new":
                 hint = f" ({where} is not a class, so `new` has no constructor to call)"
+            elif _is_exception_request(req):
+                what = "a class" if isinstance(container, type) else "not a class"
+                hint = (
+                    f" (`rescue`, `raise` and `%{req.module}{{}}` need an exception class; "
+                    f"{where} is {what} that does not derive from BaseException)"
+                )
             elif req.function.startswith(SETTER_PREFIX):
                 hint = _setter_spelling(req.function[len(SETTER_PREFIX) :], candidates)
             elif isinstance(container, type) and _is_dunder(names.python_name(req.function)):
@@ -380,6 +390,7 @@ class Resolver:
                 module=c.module,
                 members=sorted(c.members),
                 constructor_requested=c.constructor_requested,
+                exception=c.exception,
             )
             for c in node.classes.values()
         ]
@@ -412,6 +423,16 @@ def _setter_spelling(written: str, candidates: list[str]) -> str:
                 f"{SETTER_PREFIX}{_function(name)}: put_ followed by its getter's name)"
             )
     return ""
+
+
+def _is_exception_request(req: Request) -> bool:
+    """``X.exception/1``: what every Elixir exception module defines, and what the scanner
+    asks for when the code names ``X`` as an exception (``rescue X``, ``%X{}``)."""
+    return req.function == names.EXCEPTION_FUNCTION and req.arity == 1
+
+
+def _is_exception_class(obj: Any) -> bool:
+    return isinstance(obj, type) and issubclass(obj, BaseException)
 
 
 def _is_enum_member(cls: type, name: str) -> bool:
