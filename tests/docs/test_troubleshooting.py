@@ -3,10 +3,15 @@
 The list comes from the code, so a new message without an entry fails here: every
 bridge failure type (``SnakeBridge.Error.runtime_types/0``, read from error.ex), every
 message the Python half raises as a setup/compile/task error (``ProjectError`` and its
-kin, read with ``ast``: the message's longest literal fragment must be quoted in the
-page), every message a Mix task raises (``Mix.raise``), every diagnostic the compile-time
-pre-pass reports, and the runtime's "no interpreter" messages (``{:error, "..."}`` in
-runtime/settings.ex): for Elixir, the longest fixed fragment of the concatenated string.
+kin) and every message the worker answers a call with (``NotAllowed``, ``BadRequest``,
+``RefError`` and their kin), both read with ``ast``: the message's longest literal
+fragment must be quoted in the page. On the Elixir side: every message a Mix task raises
+(``Mix.raise``), every diagnostic the compile-time pre-pass reports, every declaration
+error of ``SnakeBridge.Config`` (``{:error, "..."}``, ``raise Error, "..."``), the
+runtime's "no interpreter" messages (runtime/settings.ex), every bridge failure the
+runtime builds (``Error.runtime(:type, "...")``, ``bad(call, "...")``) and every crash
+description (``WorkerPort.describe/1``): the longest fixed fragment of the concatenated
+string (``"..." <> "..."``, ``~s(...)``, interpolations cut it).
 """
 
 from __future__ import annotations
@@ -29,6 +34,20 @@ USER_ERRORS = {
     "LockTimeout",
     "RequirementError",
 }
+# Exceptions the worker turns into a call's `{:error, %SnakeBridge.Error{}}`.
+WORKER_ERRORS = {
+    "NotAllowed",
+    "BadRequest",
+    "RefError",
+    "EncodeRefused",
+    "CallbackExpired",
+    "CallbackNotAllowed",
+    "AuditRefused",
+    "ImportRefused",
+}
+WORKER = REPO / "src" / "snakebridge" / "runtime"
+# Bulk transfers are not on the call path yet: their messages cannot reach a user.
+NOT_WIRED = WORKER / "bulk"
 
 
 def _normal(text: str) -> str:
@@ -59,13 +78,16 @@ def _fragment(node: ast.expr) -> str | None:
 def python_messages() -> list[tuple[str, str]]:
     found = []
     for path in sorted((REPO / "src" / "snakebridge").rglob("*.py")):
+        if path.is_relative_to(NOT_WIRED):
+            continue
+        names = USER_ERRORS | (WORKER_ERRORS if path.is_relative_to(WORKER) else set())
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
                 continue
             func = node.exc.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-            if name in USER_ERRORS and node.exc.args:
+            if name in names and node.exc.args:
                 fragment = _fragment(node.exc.args[0])
                 if fragment is not None:
                     where = f"{path.relative_to(REPO)}:{node.lineno}"
@@ -84,19 +106,71 @@ def mix_messages() -> list[tuple[str, str]]:
     return found
 
 
-_ELIXIR_STRINGS = r'((?:"(?:[^"\\]|\\.)*"\s*(?:<>\s*)?)+)'
-# Where Elixir messages a user reads start: a pre-pass diagnostic, a runtime error tuple.
+# Where Elixir messages a user reads start (the message's strings follow): a pre-pass
+# diagnostic, a declaration error, a runtime error tuple, a bridge failure, a crash
+# description.
+_RUNTIME = re.compile(
+    r"Error\.runtime\(\s*:\w+,\s*|\bbad\(\s*call,\s*|def describe\([^)]*\),\s*do:\s*"
+)
 _ELIXIR_MESSAGES = {
     "elixir/lib/snakebridge/scanner": re.compile(
-        r"(?:diagnostic\(\s*:(?:error|warning),|message:)\s*" + _ELIXIR_STRINGS
+        r"(?:diagnostic\(\s*:(?:error|warning),|message:)\s*"
     ),
-    "elixir/lib/snakebridge/runtime/settings.ex": re.compile(r"\{:error,\s*" + _ELIXIR_STRINGS),
+    "elixir/lib/snakebridge/config.ex": re.compile(r"(?:\{:error,|raise Error,)\s*"),
+    "elixir/lib/snakebridge/runtime/settings.ex": re.compile(r"\{:error,\s*"),
+    "elixir/lib/snakebridge/runtime": _RUNTIME,
+    "elixir/lib/snakebridge/runtime.ex": _RUNTIME,
+    "elixir/lib/snakebridge.ex": _RUNTIME,
 }
 
 
-def _elixir_fragment(chain: str) -> str | None:
-    text = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', chain)).replace('\\"', '"')
-    parts = re.split(r"#\{[^}]*\}", text)
+def _skip_interpolation(text: str, i: int) -> int:
+    """The index after the ``}`` that closes the ``#{`` before ``i`` (nested braces and
+    strings inside it included)."""
+    depth = 1
+    while depth and i < len(text):
+        if text[i] == '"':
+            i = _string_end(text, i + 1, '"', [])
+            continue
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        i += 1
+    return i
+
+
+def _string_end(text: str, i: int, close: str, parts: list[str]) -> int:
+    """Reads a string body from ``i`` to its ``close`` delimiter, appending its fixed text
+    to ``parts[-1]`` and starting a new part at each interpolation; returns the index
+    after the delimiter."""
+    while i < len(text) and text[i] != close:
+        if text[i] == "\\":
+            if parts:
+                parts[-1] += text[i + 1]
+            i += 2
+        elif text.startswith("#{", i):
+            parts.append("")
+            i = _skip_interpolation(text, i + 2)
+        else:
+            if parts:
+                parts[-1] += text[i]
+            i += 1
+    return i + 1
+
+
+def _elixir_fragment(text: str, i: int) -> str | None:
+    """The longest fixed fragment of the string expression at ``i``: literals joined by
+    ``<>`` (``"..."`` or ``~s(...)``), cut at interpolations and at anything else."""
+    parts = [""]
+    while True:
+        if text.startswith('"', i):
+            i = _string_end(text, i + 1, '"', parts)
+        elif text.startswith("~s(", i):
+            i = _string_end(text, i + 3, ")", parts)
+        else:
+            break
+        joined = re.match(r"\s*<>\s*", text[i:])
+        if joined is None:
+            break
+        i += joined.end()
     found = max((_normal(p).strip(" ;:,.()") for p in parts), key=len, default="")
     return found if len(found) >= 12 else None
 
@@ -108,7 +182,7 @@ def elixir_messages() -> list[tuple[str, str]]:
         for path in sorted(base.rglob("*.ex")) if base.is_dir() else [base]:
             text = path.read_text()
             for match in pattern.finditer(text):
-                fragment = _elixir_fragment(match.group(1))
+                fragment = _elixir_fragment(text, match.end())
                 if fragment is not None:
                     line = text.count("\n", 0, match.start()) + 1
                     found.append((f"{path.relative_to(REPO)}:{line}", fragment))
@@ -141,7 +215,14 @@ def test_every_message_has_an_entry(where: str, message: str) -> None:
 
 def test_the_lists_are_not_empty() -> None:
     # A refactor that hid every message from the parser would otherwise pass silently.
-    assert len(python_messages()) >= 20
+    assert len(python_messages()) >= 40
     assert len(mix_messages()) >= 2
-    assert len(elixir_messages()) >= 8
+    found = [where.split(":")[0] for where, _ in elixir_messages()]
+    for source, at_least in [
+        ("elixir/lib/snakebridge/config.ex", 30),
+        ("elixir/lib/snakebridge/runtime/pool.ex", 5),
+        ("elixir/lib/snakebridge/runtime/worker_port.ex", 8),
+        ("elixir/lib/snakebridge/scanner/prepass.ex", 3),
+    ]:
+        assert found.count(source) >= at_least, f"{source}: {found.count(source)} messages"
     assert len(runtime_types()) >= 8
