@@ -198,22 +198,20 @@ defmodule Bench do
     n * per_port / seconds
   end
 
+  # What Runtime.call sends for Bench.Operator.add(1, 2): the echo moves the same term
+  # (the same frame size) through the same encode/decode.
   def request_like do
     {session, _owner} = SnakeBridge.Runtime.Session.current()
+    {id, _frame} = registration()
+    {:erlang.unique_integer([:positive]), id, [1, 2], %{}, session, nil}
+  end
 
-    # What Runtime.call builds for Bench.Operator.add(1, 2): the echo moves the same
-    # term (the same frame size) through the same encode/decode.
-    {:erlang.unique_integer([:positive]),
-     %{
-       call_type: :call,
-       library: "operator",
-       python_module: "operator",
-       function: "add",
-       args: [1, 2],
-       kwargs: %{},
-       idempotent: false,
-       session: session
-     }}
+  def registration do
+    SnakeBridge.Runtime.Wire.registration(:call, %{
+      library: "operator",
+      python_module: "operator",
+      function: "add"
+    })
   end
 
   # ---------------------------------------------------------------- the run
@@ -228,6 +226,7 @@ defmodule Bench do
     frame_bytes = byte_size(:erlang.term_to_binary(term))
     # worker_path.py times the worker's stages on these exact bytes.
     File.write!(Path.expand("request.etf", __DIR__), :erlang.term_to_binary(term))
+    File.write!(Path.expand("registration.etf", __DIR__), elem(registration(), 1))
     add = fn -> {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: :one]) end
 
     settings = %{

@@ -4,7 +4,8 @@
 
 Runs a real ``Worker`` in a child process (output capture installed, as in
 production) and feeds it the exact frame the VM sends for ``operator.add(1, 2)``
-(``request.etf``, written by ``bench.exs``; a same-shape frame when absent). Each
+(``registration.etf`` and ``request.etf``, written by ``bench.exs``; same-shape frames
+when absent). Each
 stage is timed on its own over ``calls`` iterations with the thread's CPU clock
 (``time.thread_time_ns``: other jobs on a shared host do not inflate it): decoding the
 request, executing it, draining user output, encoding the reply, writing it (to
@@ -27,32 +28,31 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 FRAME = HERE / "request.etf"
+REGISTRATION = HERE / "registration.etf"
 
 
-def _frame() -> bytes:
-    if FRAME.exists():
-        return FRAME.read_bytes()
+def _frames() -> tuple[bytes, bytes]:
+    """The registration of ``operator.add`` and a compact call of it, as the VM sends them."""
+    if FRAME.exists() and REGISTRATION.exists():
+        return REGISTRATION.read_bytes(), FRAME.read_bytes()
     from snakebridge import etf
     from snakebridge.etf import Atom
 
-    request = {
-        Atom("args"): [1, 2],
+    descriptor = {
         Atom("call_type"): Atom("call"),
         Atom("function"): "add",
-        Atom("idempotent"): False,
-        Atom("kwargs"): {},
+        Atom("ledger"): False,
         Atom("library"): "operator",
         Atom("python_module"): "operator",
-        Atom("session"): "abcdefghijklmnop",
     }
-    return etf.encode((123456, request))
+    return etf.encode((0, 7, descriptor)), etf.encode((123456, 7, [1, 2], {}, "a" * 16, None))
 
 
 def child(audited: bool, calls: int) -> dict[str, float]:
     """One round in this process: per-call CPU µs of each stage."""
     from snakebridge.runtime.frames import FrameIO
     from snakebridge.runtime.output import OutputCapture
-    from snakebridge.runtime.worker import Worker
+    from snakebridge.runtime.worker import _OK_HEAD, Worker, _reply_head
 
     sink = os.open(os.devnull, os.O_WRONLY)
     source = os.open(os.devnull, os.O_RDONLY)
@@ -62,12 +62,12 @@ def child(audited: bool, calls: int) -> dict[str, float]:
     worker = Worker({"libraries": {"operator": "operator"}}, frames, capture)
     if audited:
         worker.audit.install()
-    frame = _frame()
+    registration, frame = _frames()
+    worker.handle(registration + frame)
     codec = worker.codec
-    request_id, request = codec.decode_request(frame)
-    session = request.get("session") or ""
-    reply = (request_id, ("ok", 3))
-    parts = codec.encode(reply)
+    request_id, (descriptor_id, args, kwargs, session, numeric) = codec.decode_request(frame)
+    descriptor = worker.descriptors[descriptor_id]
+    parts = codec.encode(3, _reply_head(request_id, _OK_HEAD))
 
     def timed(fn: Any) -> float:
         for _ in range(calls // 10):
@@ -80,9 +80,9 @@ def child(audited: bool, calls: int) -> dict[str, float]:
     return {
         "handle": timed(lambda: worker.handle(frame)),
         "decode": timed(lambda: codec.decode_request(frame)),
-        "execute": timed(lambda: worker._execute(dict(request), session)),
+        "execute": timed(lambda: worker._execute(descriptor, list(args), kwargs, numeric, session)),
         "drain": timed(capture.drain),
-        "encode": timed(lambda: codec.encode(reply)),
+        "encode": timed(lambda: codec.encode(3, _reply_head(request_id, _OK_HEAD))),
         "write": timed(lambda: frames.write_parts(list(parts))),
         "frame_bytes": float(len(frame)),
     }

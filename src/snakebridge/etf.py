@@ -45,7 +45,7 @@ import struct
 import threading
 import zlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 VERSION = 131
 
@@ -519,7 +519,11 @@ _SMALL_INTS = [bytes((_SMALL_INT, i)) for i in range(256)]
 
 LARGE_BINARY = 1 << 16
 
-PartsEncoder = Callable[[Any], list[bytes | bytearray | memoryview]]
+
+class PartsEncoder(Protocol):
+    def __call__(
+        self, value: Any, head: bytes = b"\x83"
+    ) -> list[bytes | bytearray | memoryview]: ...
 
 
 def make_parts_encoder(
@@ -664,8 +668,10 @@ def make_parts_encoder(
         else:
             raise EncodeError(f"cannot encode {cls.__qualname__} as an Erlang term")
 
-    def encode_parts(value: Any) -> list[bytes | bytearray | memoryview]:
-        out = bytearray(b"\x83")
+    def encode_parts(value: Any, head: bytes = b"\x83") -> list[bytes | bytearray | memoryview]:
+        # ``head``: pre-encoded bytes the term continues (a reply's constant
+        # ``{id, {:ok, `` prefix), the version byte included.
+        out = bytearray(head)
         large.clear()
         try:
             enc(value, out)

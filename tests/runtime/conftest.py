@@ -15,6 +15,7 @@ import pytest
 
 from snakebridge import etf
 from snakebridge.etf import Atom
+from snakebridge.runtime.callbacks import FENCE
 
 REF = Atom("Elixir.SnakeBridge.Ref")
 BYTES = Atom("Elixir.SnakeBridge.Bytes")
@@ -91,6 +92,9 @@ class Worker:
             if isinstance(frame, tuple) and len(frame) == 3 and frame[0] == "log":
                 self.logs.append((frame[1], frame[2]))
                 continue
+            if isinstance(frame, tuple) and frame and frame[0] == "callback":
+                # As the pool does: what is written after this is the callback's.
+                self.send_raw(FENCE)
             return frame
 
     def send_request(self, call_type: str, session: str = "s1", **fields: Any) -> int:

@@ -36,7 +36,7 @@ defmodule SnakeBridge.Runtime do
   """
 
   alias SnakeBridge.{Error, Ref}
-  alias SnakeBridge.Runtime.{Args, Callbacks, Numeric, Pool, Session, Telemetry}
+  alias SnakeBridge.Runtime.{Args, Callbacks, Numeric, Pool, Session, Telemetry, Wire}
 
   @runtime_keys [:timeout, :session, :pool, :batch, :numeric_lists, :idempotent]
 
@@ -281,31 +281,28 @@ defmodule SnakeBridge.Runtime do
         {args, kwargs}
       end
 
-    request = %{
+    wire = %{
       call_type: call_type,
-      library: descriptor.library,
-      python_module: descriptor.python_module,
-      function: descriptor.function,
+      descriptor: descriptor,
+      registration: Wire.registration(call_type, descriptor),
       args: args,
       kwargs: Map.new(kwargs, fn {key, value} -> {Atom.to_string(key), value} end),
-      idempotent: Keyword.get(sb, :idempotent, Map.get(descriptor, :idempotent, false)) == true,
-      session: session
+      session: session,
+      numeric:
+        case Keyword.fetch(sb, :numeric_lists) do
+          {:ok, flag} -> flag == true
+          :error -> nil
+        end
     }
 
-    request = if Map.get(descriptor, :ledger), do: Map.put(request, :ledger, true), else: request
-
-    request =
-      case Keyword.fetch(sb, :numeric_lists) do
-        {:ok, flag} -> Map.put(request, :numeric, flag == true)
-        :error -> request
-      end
+    idempotent = Keyword.get(sb, :idempotent, Map.get(descriptor, :idempotent, false)) == true
 
     call = %{call_info(descriptor) | call_type: call_type}
     meta = Map.put(call, :pool, pool)
     started = Telemetry.start(meta)
 
     try do
-      send_request(pool, route, request, call, Keyword.get(sb, :timeout), request.idempotent)
+      send_request(pool, route, wire, call, Keyword.get(sb, :timeout), idempotent)
     rescue
       exception ->
         Telemetry.exception(started, meta, :error, exception, __STACKTRACE__)
@@ -317,16 +314,25 @@ defmodule SnakeBridge.Runtime do
     end
   end
 
-  defp send_request(pool, route, request, call, timeout, retry?) do
+  defp send_request(pool, route, wire, call, timeout, retry?, form \\ :compact) do
     request_id = :erlang.unique_integer([:positive])
-    frame = :erlang.term_to_binary({request_id, request})
+    {frame, registration} = frame(request_id, wire, form)
+    # What Callbacks reads: the session, and the functions in args and kwargs.
+    request = %{args: wire.args, kwargs: wire.kwargs, session: wire.session}
 
     case pool
-         |> Pool.request(route, request_id, frame, timeout, taint_key(call))
+         |> Pool.request(route, request_id, frame, timeout, taint_key(call), registration)
          |> Callbacks.await(pool, request_id, request) do
       {:reply, data, worker} ->
-        result = decode_reply(data, request_id, request, call, worker)
-        {Pool.explain_lost(result, pool, request.session), worker}
+        case decode_reply(data, request_id, request, call, worker) do
+          # The worker did not know the descriptor (the pool's record of what it was
+          # sent disagrees with the worker's): the same call in full, which never fails so.
+          :unknown_descriptor ->
+            send_request(pool, route, wire, call, timeout, retry?, :full)
+
+          result ->
+            {Pool.explain_lost(result, pool, request.session), worker}
+        end
 
       # Another worker may well succeed: the crash was the process's, not the call's
       # limit (:timeout) nor a refusal (:circuit_open).
@@ -340,11 +346,29 @@ defmodule SnakeBridge.Runtime do
         )
 
         Process.sleep(backoff)
-        send_request(pool, route, request, call, timeout, false)
+        send_request(pool, route, wire, call, timeout, false, form)
 
       {:error, error} ->
         {{:error, %{error | call: call}}, nil}
     end
+  end
+
+  defp frame(request_id, %{registration: registration} = wire, :compact)
+       when registration != nil do
+    {Wire.call(request_id, registration, wire.args, wire.kwargs, wire.session, wire.numeric),
+     registration}
+  end
+
+  defp frame(request_id, wire, _form) do
+    {Wire.full(
+       request_id,
+       wire.call_type,
+       wire.descriptor,
+       wire.args,
+       wire.kwargs,
+       wire.session,
+       wire.numeric
+     ), nil}
   end
 
   # The Python function a crash is counted against: the module's function, or the
@@ -413,6 +437,9 @@ defmodule SnakeBridge.Runtime do
     case :erlang.binary_to_term(data, [:safe]) do
       {^request_id, {:ok, value}} ->
         {:ok, value}
+
+      {^request_id, {:error, %{"type" => "unknown_descriptor"}}} ->
+        :unknown_descriptor
 
       # The worker marks replies that left refs in the session (the pool reads the mark).
       {^request_id, {:ok, value}, :refs} ->

@@ -6,6 +6,9 @@ defmodule SnakeBridge.Runtime.PoolTest do
 
   defp pool_name, do: :"pool_#{System.unique_integer([:positive])}"
 
+  defp call_in_session(pool, session, function, args),
+    do: SnakeBridge.call("sbtest", function, args, snakebridge: [pool: pool, session: session])
+
   test "a call past its timeout errors, its worker is replaced, no late reply leaks" do
     pool = start_pool(pool_name())
     [%{os_pid: old_pid, worker: old_worker}] = Pool.info(pool).workers
@@ -60,9 +63,9 @@ defmodule SnakeBridge.Runtime.PoolTest do
   test "an overloaded pool answers :pool_overloaded at once" do
     pool = start_pool(pool_name(), max_queue: 1, checkout_timeout: 60_000)
     parent = self()
-    # One call runs, one waits; the pool is then full.
+    # One call runs, one is pipelined behind it, one waits; the pool is then full.
     busy =
-      for seconds <- [1.0, 0.01] do
+      for seconds <- [1.0, 0.01, 0.01] do
         Task.async(fn ->
           SnakeBridge.with_session("s", fn ->
             send(parent, :started)
@@ -71,15 +74,15 @@ defmodule SnakeBridge.Runtime.PoolTest do
         end)
       end
 
-    assert_receive :started
-    assert_receive :started
-    eventually(fn -> Enum.map(Pool.info(pool).workers, & &1.queued) == [1] end)
+    for _ <- busy, do: assert_receive(:started)
+
+    eventually(fn -> Enum.map(Pool.info(pool).workers, &{&1.pipelined, &1.queued}) == [{1, 1}] end)
 
     assert {:error, %Error{type: :pool_overloaded, message: message}} =
              SnakeBridge.call("sbtest", "echo", [1], snakebridge: [pool: pool])
 
     assert message =~ "max_queue: 1"
-    assert [{:ok, _}, {:ok, _}] = Task.await_many(busy, 10_000)
+    assert [{:ok, _}, {:ok, _}, {:ok, _}] = Task.await_many(busy, 10_000)
   end
 
   test "a call that waits past checkout_timeout gets :pool_overloaded" do
@@ -96,12 +99,17 @@ defmodule SnakeBridge.Runtime.PoolTest do
 
     assert_receive :started
     eventually(fn -> hd(Pool.info(pool).workers).busy end)
+    # The next call is pipelined behind the sleep (written to the worker); the one
+    # after it waits in the queue.
+    filler = Task.async(fn -> call_in_session(pool, "s", "echo", [0]) end)
+    eventually(fn -> hd(Pool.info(pool).workers).pipelined == 1 end)
 
     assert {:error, %Error{type: :pool_overloaded, message: message}} =
              SnakeBridge.call("sbtest", "echo", [1], snakebridge: [pool: pool, session: "s"])
 
     assert message =~ "within 100 ms"
     assert {:ok, 1.5} = Task.await(busy, 10_000)
+    assert {:ok, [[0], %{}]} = Task.await(filler, 10_000)
   end
 
   test "queued calls of callers that died are skipped" do
@@ -118,8 +126,10 @@ defmodule SnakeBridge.Runtime.PoolTest do
 
     assert_receive :started
     eventually(fn -> hd(Pool.info(pool).workers).busy end)
-    # Queued behind the sleep (long enough for a loaded machine), then killed: its call
-    # must never run.
+    filler = Task.async(fn -> call_in_session(pool, "s", "echo", [0]) end)
+    eventually(fn -> hd(Pool.info(pool).workers).pipelined == 1 end)
+    # Queued behind the sleep and the pipelined call (long enough for a loaded machine),
+    # then killed: its call must never run.
     {doomed, ref} =
       spawn_monitor(fn ->
         SnakeBridge.call("sbtest", "crash", [], snakebridge: [pool: pool, session: "s"])
@@ -129,6 +139,7 @@ defmodule SnakeBridge.Runtime.PoolTest do
     Process.exit(doomed, :kill)
     assert_receive {:DOWN, ^ref, :process, ^doomed, :killed}
     assert {:ok, 2.0} = Task.await(busy)
+    assert {:ok, [[0], %{}]} = Task.await(filler)
     [%{os_pid: os_pid}] = Pool.info(pool).workers
 
     assert {:ok, [[1], %{}]} =

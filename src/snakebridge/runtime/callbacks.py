@@ -48,6 +48,8 @@ FUN = Atom("fun")
 NAMED = Atom("named")
 
 _ATOM_TAGS = frozenset({100, 115, 118, 119})
+# {:fence}, as the pool writes it.
+FENCE = b"\x83h\x01d\x00\x05fence"
 
 
 class ElixirError(Exception):
@@ -313,15 +315,24 @@ class Bridge:
         parts, borrowed = codec.encode_callback(term, session)
         try:
             self.frames.write_parts(parts)
+            # The pool answers every callback frame with a fence: requests before it were
+            # pipelined behind this call (they run after it), requests after it are
+            # nested calls made by the callback.
+            fenced = False
             while True:
-                frame = self.frames.read()
+                frame = self.frames.read_pipe()
                 if frame is None:
                     self.closed()
                     os._exit(0)
+                if frame == FENCE:
+                    fenced = True
                 # {:callback_reply, result} starts with an atom; a request with its id.
-                if frame[3] in _ATOM_TAGS:
+                elif frame[3] in _ATOM_TAGS:
                     break
-                self.serve_nested(frame)
+                elif fenced:
+                    self.serve_nested(frame)
+                else:
+                    self.frames.defer(frame)
             status, value = codec.decode_callback_reply(frame, session)
         finally:
             for ref_id in borrowed:

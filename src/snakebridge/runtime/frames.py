@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import struct
 import threading
+from collections import deque
 
 _HEADER = struct.Struct(">I")
 
@@ -18,9 +19,21 @@ class FrameIO:
         self._reader = open(in_fd, "rb", buffering=1 << 16, closefd=False)  # noqa: SIM115 - lives with the worker
         self._out_fd = out_fd
         self._lock = threading.Lock()
+        self._deferred: deque[bytes] = deque()
 
     def read(self) -> bytes | None:
         """The next frame, or None once the Elixir side has closed the port."""
+        if self._deferred:
+            return self._deferred.popleft()
+        return self.read_pipe()
+
+    def defer(self, frame: bytes) -> None:
+        """Keep a request that arrived while a callback waited: ``read`` returns it
+        (in arrival order) before anything else in the pipe."""
+        self._deferred.append(frame)
+
+    def read_pipe(self) -> bytes | None:
+        """The next frame in the pipe, past any deferred one."""
         header = self._reader.read(4)
         if header is None or len(header) < 4:
             return None

@@ -148,6 +148,7 @@ class RequestState:
 
 
 _U32 = struct.Struct(">I").unpack_from
+_I32 = struct.Struct(">i").unpack_from
 _TAIL_CACHE_MAX = 2048
 _TAIL_MAX_BYTES = 1024
 _IMMUTABLE = (int, float, str, bool, type(None))
@@ -279,6 +280,8 @@ class Codec:
         )
         # Decoded request tails (everything after `args`), keyed by their bytes.
         self._tails: dict[bytes, dict[Any, Any]] = {}
+        # The same for compact calls: (session, numeric) by the bytes after `args`.
+        self._compact_tails: dict[bytes, tuple[str, bool | None]] = {}
 
     @property
     def has_bulk(self) -> bool:
@@ -303,7 +306,8 @@ class Codec:
         return self._decode(data)
 
     def decode_request(self, buf: bytes) -> tuple[Any, Any]:
-        """Decode a ``{request_id, request}`` frame.
+        """Decode a ``{request_id, request}`` frame, or a compact call (its request is
+        then the tuple ``(descriptor_id, args, kwargs, session, numeric)``).
 
         Fast path: Elixir sorts small maps by key, so ``args`` is the first entry and
         everything after it (call type, module, function, kwargs, session) repeats from
@@ -315,6 +319,47 @@ class Codec:
         state.reset()
         read = self._read
         try:
+            if len(buf) > 8 and buf[0] == 131 and buf[1] == 104 and buf[2] == 6:
+                # A compact call {id, descriptor_id, args, kwargs, session, numeric}
+                # (the descriptor was registered with this worker): straight to a tuple.
+                # The two integers in place (SMALL_INTEGER_EXT / INTEGER_EXT): a reader
+                # call each would cost more than the rest of the frame.
+                tag = buf[3]
+                if tag == 97:
+                    request_id, pos = buf[4], 5
+                elif tag == 98:
+                    request_id, pos = _I32(buf, 4)[0], 8
+                else:
+                    request_id, pos = read(buf, 3)
+                tag = buf[pos]
+                if tag == 97:
+                    descriptor_id, pos = buf[pos + 1], pos + 2
+                elif tag == 98:
+                    descriptor_id, pos = _I32(buf, pos + 1)[0], pos + 5
+                else:
+                    descriptor_id, pos = read(buf, pos)
+                args, pos = read(buf, pos)
+                # Without keyword arguments the rest (session, numeric flag) repeats from
+                # call to call: decoded once, cached by its bytes.
+                tail = buf[pos:]
+                known = self._compact_tails.get(tail)
+                if known is not None:
+                    return request_id, (descriptor_id, args, {}, *known)
+                kwargs, pos = read(buf, pos)
+                session, pos = read(buf, pos)
+                numeric, pos = read(buf, pos)
+                if pos != len(buf):
+                    raise DecodeError(f"{len(buf) - pos} trailing bytes after the term")
+                if (
+                    type(kwargs) is dict
+                    and not kwargs
+                    and type(session) is str
+                    and numeric in (None, True, False)
+                ):
+                    if len(self._compact_tails) >= _TAIL_CACHE_MAX:
+                        self._compact_tails.clear()
+                    self._compact_tails[tail] = (session, numeric)
+                return request_id, (descriptor_id, args, kwargs, session, numeric)
             if len(buf) > 8 and buf[0] == 131 and buf[1] == 104 and buf[2] == 2:
                 request_id, pos = read(buf, 3)
                 if buf[pos] == 116:
@@ -574,11 +619,13 @@ class Codec:
 
     # ------------------------------------------------------------------ outbound
 
-    def encode(self, term: Any) -> list[bytes | bytearray | memoryview]:
+    def encode(self, term: Any, head: bytes = b"\x83") -> list[bytes | bytearray | memoryview]:
+        """``term`` as frame pieces; ``head`` is pre-encoded bytes it continues (a
+        reply's constant ``{id, {:ok, `` prefix, the version byte included)."""
         if self.state.created:
             self.state.created = []
         try:
-            return self._encode(term)
+            return self._encode(term, head)
         except BaseException:
             for ref_id in self.state.created:
                 self.store.release(ref_id)

@@ -2,9 +2,13 @@
 
 Lifecycle: move the protocol off fds 0/1 (before anything else can print), capture
 user output, read one ``{:init, config}`` frame, answer ``{:ready, info}``, then
-serve ``{request_id, request}`` frames until the port closes. While a request runs, it
-may call Elixir functions (``callbacks``): the bridge then reads the frames, serving
-nested requests until the callback's reply arrives. The worker exits when
+serve request frames until the port closes: compact calls ``{request_id, descriptor_id,
+args, kwargs, session, numeric}`` (the descriptor registered by a ``{0, descriptor_id,
+descriptor}`` term opening the frame of its first call), or ``{request_id, request}``
+maps. The pool may write the next requests before a reply (pipelining); they run one at
+a time, in order. While a request runs, it may call Elixir functions (``callbacks``):
+the bridge then reads the frames, deferring the pipelined ones and serving nested
+requests until the callback's reply arrives. The worker exits when
 stdin reaches EOF (the pool closed the port or the BEAM exited); if it is busy when the
 BEAM goes, even in C code holding the GIL, the kernel kills it (``lifeline``), so no
 Python process outlives its BEAM.
@@ -12,8 +16,11 @@ Python process outlives its BEAM.
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
+import fcntl
 import os
+import struct
 import sys
 import threading
 import time
@@ -38,6 +45,17 @@ ERROR = Atom("error")
 LOG = Atom("log")
 READY = Atom("ready")
 _REFS_TERM = etf.encode(Atom("refs"))[1:]
+# A reply is `{id, {:ok | :error, value}}`: everything but the id and the value is
+# constant, so it is written as bytes instead of being encoded per call.
+_OK_HEAD = b"h\x02" + etf.encode(OK)[1:]
+_ERROR_HEAD = b"h\x02" + etf.encode(ERROR)[1:]
+_I32 = struct.Struct(">i").pack
+# A registration `{0, descriptor_id, descriptor}` may precede a compact call in its frame.
+_REGISTRATION = b"\x83h\x03a\x00"
+_read_plain = etf.make_reader()
+# The protocol pipes' capacity: a bulk frame crosses in far fewer wake-ups than with
+# the kernel's default of 64 KiB (1 MiB is the unprivileged maximum by default).
+PIPE_BYTES = 1 << 20
 # The reply mark of a call whose Elixir functions Python kept (it implies refs).
 _KEPT_TERM = etf.encode(Atom("callbacks"))[1:]
 
@@ -55,6 +73,22 @@ def _watch_parent() -> None:
                 os._exit(0)
 
     threading.Thread(target=loop, name="snakebridge-parent-watch", daemon=True).start()
+
+
+def _reply_head(request_id: int, tag: bytes) -> bytes:
+    if 0 <= request_id < 256:
+        id_bytes = bytes((97, request_id))
+    elif -2147483648 <= request_id < 2147483648:
+        id_bytes = b"b" + _I32(request_id)
+    else:
+        id_bytes = etf.encode(request_id)[1:]
+    return b"\x83h\x02" + id_bytes + tag
+
+
+def _widen_pipe(fd: int) -> None:
+    # Not a pipe (a test harness's socket), or a lower system maximum: the default stays.
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 def _user_traceback_skip(exc: BaseException) -> int:
@@ -88,6 +122,8 @@ class Worker:
         self._last_flush = time.monotonic()
         # Dynamic calls this worker has written to the ledger at least once.
         self._recorded: set[tuple[str, str, str, int]] = set()
+        # Call descriptors the pool registered with this worker: id -> descriptor.
+        self.descriptors: dict[int, dict[Any, Any]] = {}
         self.bridge = callbacks.Bridge(
             frames,
             self.codec,
@@ -145,6 +181,8 @@ class Worker:
         codec = self.codec
         stack = self._stack
         try:
+            if frame.startswith(_REGISTRATION):
+                frame = self._register(frame)
             request_id, request = codec.decode_request(frame)
         except (etf.DecodeError, ValueError, TypeError, EncodeRefused) as exc:
             self.frames.write_parts(self._undecodable(frame, exc))
@@ -157,10 +195,31 @@ class Worker:
                 codec.encode_plain((None, (ERROR, runtime_error("bad_request", message))))
             )
             return
-        if not isinstance(request, dict):
+        if type(request) is tuple:
+            # A compact call: (descriptor id, args, kwargs, session, numeric).
+            descriptor = self.descriptors.get(request[0])
+            if descriptor is None:
+                message = (
+                    f"descriptor {request[0]!r} was never registered with this worker; "
+                    "the call is resent in full"
+                )
+                self.frames.write_parts(
+                    codec.encode_plain(
+                        (request_id, (ERROR, runtime_error("unknown_descriptor", message)))
+                    )
+                )
+                return
+            _, args, kwargs, session, numeric = request
+            session = session or ""
+            request = descriptor
+        elif isinstance(request, dict):
+            args = request.get("args") or []
+            kwargs = request.get("kwargs") or {}
+            session = request.get("session") or ""
+            numeric = request.get("numeric")
+        else:
             self.frames.write_parts(self._undecodable(frame, TypeError("not a request map")))
             return
-        session = request.get("session") or ""
         scope = codec.state.scope
         if scope is not None:
             scope.request_id = request_id
@@ -168,17 +227,19 @@ class Worker:
         stack.append((request_id, session))
         dispatcher = self.dispatcher
         dispatcher.served = None
-        reply: Any = None
+        value: Any = None
+        tag = _ERROR_HEAD
         failure: BaseException | None = None
         try:
-            reply = (request_id, (OK, self._execute(request, session)))
+            value = self._execute(request, args, kwargs, numeric, session)
+            tag = _OK_HEAD
         except NotAllowed as exc:
-            reply = (request_id, (ERROR, refusal_error(exc)))
+            value = refusal_error(exc)
         except RefError as exc:
-            reply = (request_id, (ERROR, runtime_error(exc.kind, str(exc))))
+            value = runtime_error(exc.kind, str(exc))
         except (BadRequest, EncodeRefused) as exc:
             kind = "encode_error" if isinstance(exc, EncodeRefused) else "bad_request"
-            reply = (request_id, (ERROR, runtime_error(kind, str(exc))))
+            value = runtime_error(kind, str(exc))
         except BaseException as exc:  # user code may raise SystemExit, KeyboardInterrupt...
             failure = exc
         # The reply is built under the call's own policy: an exception's __str__ or a
@@ -194,25 +255,24 @@ class Worker:
             call.arguments = None
         try:
             if failure is not None:
-                skip = _user_traceback_skip(failure)
-                reply = (request_id, (ERROR, exception_map(failure, skip_frames=skip)))
+                value = exception_map(failure, skip_frames=_user_traceback_skip(failure))
                 failure = None
             # Nothing may hold the request's Elixir functions but what Python kept (see
             # Bridge.finish).
-            del request
+            del request, args, kwargs
             self.capture.drain()
             # The lock: a callback from another thread never interleaves with this reply.
             with self._lock:
                 stack.pop()
                 try:
-                    parts = codec.encode(reply)
+                    parts = codec.encode(value, _reply_head(request_id, tag))
                 except BaseException as exc:
                     refusal = None if call is None else call.refusal
                     parts = codec.encode_plain((request_id, (ERROR, _unsendable(exc, refusal))))
                 else:
                     if call is not None and call.refusal is not None:
                         audit.caught(call.refusal)
-                del reply
+                del value
                 kept = scope is not None and self.bridge.finish(scope)
                 if kept or codec.state.created:
                     # Rewrite {id, result} as {id, result, :refs} in place (arity byte,
@@ -229,6 +289,14 @@ class Worker:
             if call is not None:
                 audit.end(outer)
 
+    def _register(self, frame: bytes) -> bytes:
+        """Store the registration that opens ``frame``; the compact call after it."""
+        (_, descriptor_id, descriptor), pos = _read_plain(frame, 1)
+        if type(descriptor_id) is not int or not isinstance(descriptor, dict):
+            raise etf.DecodeError("a registration is {0, descriptor_id, descriptor_map}")
+        self.descriptors[descriptor_id] = descriptor
+        return frame[pos:]
+
     def handle_nested(self, frame: bytes) -> None:
         """A request that arrived while another waits on a callback: it gets request
         state of its own, and the waiting one's is restored after."""
@@ -240,12 +308,16 @@ class Worker:
         finally:
             codec.state = outer
 
-    def _execute(self, request: dict[Any, Any], session: str) -> Any:
+    def _execute(
+        self, request: dict[Any, Any], args: Any, kwargs: Any, numeric: Any, session: str
+    ) -> Any:
         codec = self.codec
         call_type = str(request.get("call_type"))
         codec.begin(session)
-        args = request.get("args") or []
-        kwargs = request.get("kwargs") or {}
+        if args is None:
+            args = []
+        if kwargs is None:
+            kwargs = {}
         if not isinstance(args, list) or not isinstance(kwargs, dict):
             raise BadRequest("args must be a list and kwargs a map")
         if codec.state.opaques:
@@ -255,7 +327,6 @@ class Worker:
         if call_type not in ("release", "release_session"):
             codec.check_refs()
         if codec.state.numeric_made:
-            numeric = request.get("numeric")
             if numeric is None:
                 root = str(request.get("python_module") or "").split(".")[0]
                 numeric = root in NUMERIC_ROOTS
@@ -270,8 +341,8 @@ class Worker:
         # reaches the waiting caller even when the rest cannot be decoded.
         request_id: Any = None
         try:
-            if frame[:3] == b"\x83h\x02":
-                request_id = etf.make_reader()(frame, 3)[0]
+            if frame[:3] in (b"\x83h\x02", b"\x83h\x06"):
+                request_id = _read_plain(frame, 3)[0]
         except Exception:
             request_id = None
         if type(request_id) is not int:
@@ -320,6 +391,8 @@ def main() -> int:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
+    for fd in (proto_in, proto_out):
+        _widen_pipe(fd)
     frames = FrameIO(proto_in, proto_out)
 
     def send_log(level: str, text: str) -> None:

@@ -7,7 +7,10 @@ defmodule SnakeBridge.Runtime.Pool do
   (it recognizes it by its `{request_id, ...}` prefix and forwards the bytes; the caller
   decodes). Encoding happens in the caller, so large payloads never occupy the pool.
 
-  Scheduling: each worker slot runs one request at a time. A session (see
+  Scheduling: each worker slot runs one request at a time, and up to `pipeline - 1`
+  more (default 2 in all) are already written to its pipe, so the worker starts the next
+  one as soon as it has written a reply instead of idling while the reply travels. A
+  session (see
   `SnakeBridge.Runtime.Session`) is pinned to the slot it first landed on, because the
   refs it creates live in that worker; new sessions go to the least loaded slot. Calls
   wait in their slot's queue; the pool's queues are bounded (`max_queue`) and a call
@@ -16,7 +19,15 @@ defmodule SnakeBridge.Runtime.Pool do
 
   Timeouts: a call that runs past its timeout is answered with `:timeout`, and its
   worker is killed and replaced, so no late reply can reach a later caller (request ids
-  are also unique per node and checked on every reply).
+  are also unique per node and checked on every reply). A pipelined call's timeout
+  starts when it becomes the one in flight. When a worker dies, its pipelined calls had
+  not started (its exit arrives after every reply it wrote): they run on its
+  replacement. When the pool stops a worker (a timeout, a hang), they may have started:
+  they fail with `:worker_crash` (reason `:killed`), and callers retry idempotent ones.
+
+  Requests are built by the caller (`SnakeBridge.Runtime.Wire`): a compact frame names
+  its descriptor by id, and the pool writes the descriptor's registration ahead of the
+  first such frame each worker gets.
 
   Callbacks (see `SnakeBridge.Runtime.Callbacks`): while a call runs, its worker may send
   `{:callback, ...}`. The pool answers the waiting caller with `{:callback, frame,
@@ -49,6 +60,7 @@ defmodule SnakeBridge.Runtime.Pool do
 
   alias SnakeBridge.Error
   alias SnakeBridge.Runtime.{Circuit, SessionTable, Telemetry, WorkerPort}
+  alias SnakeBridge.Runtime.Pool.Job
 
   @log_prefix <<131, 104, 3, 100, 0, 3, "log">>
   @log_prefix_utf8 <<131, 104, 3, 119, 3, "log">>
@@ -59,33 +71,10 @@ defmodule SnakeBridge.Runtime.Pool do
   @tick 50
   @max_gone 64
   @spare_delay 250
-
-  defmodule Job do
-    @moduledoc false
-    # One request. `key` names the Python function it runs ("module.function", nil for
-    # bookkeeping requests): crashes are counted against it; `kind` is :heartbeat for the
-    # pool's own liveness probe. Queued: `checkout_by` is when it stops waiting (checked
-    # when dequeued and by the sweep; nil: never). In flight: `prefix` is the
-    # reply's first bytes, `deadline` when it times out. Called back: `waiting` until
-    # the caller resumes it, the caller monitored (`caller`, `monitor`) until it ends;
-    # `caller: :gone` once that process died. `from` is nil for internal requests and
-    # while nobody waits on the reply.
-    defstruct [
-      :from,
-      :request_id,
-      :key,
-      :frame,
-      :timeout,
-      :session,
-      :checkout_by,
-      :kind,
-      :prefix,
-      :deadline,
-      :caller,
-      :monitor,
-      waiting: false
-    ]
-  end
+  # Written after every callback frame a worker sends: requests the worker reads before
+  # it were pipelined behind the calling job (it runs them later), requests after it are
+  # nested calls of the callback.
+  @fence :erlang.term_to_binary({:fence})
 
   defstruct name: nil,
             settings: nil,
@@ -96,6 +85,7 @@ defmodule SnakeBridge.Runtime.Pool do
             heartbeat: 5_000,
             heartbeat_timeout: 2_000,
             max_queue: 1_000,
+            pipeline: 2,
             slots: %{},
             ports: %{},
             instances: %{},
@@ -134,6 +124,8 @@ defmodule SnakeBridge.Runtime.Pool do
   refs without a call; see `SnakeBridge.Runtime.SessionTable`), `:spares` (default 0),
   `:max_calls`, `:max_age` (ms), `:max_memory_mb`, `:drain_timeout` (ms, default 60_000),
   `:heartbeat` (ms or `false`, default 5_000), `:heartbeat_timeout` (ms, default 2_000),
+  `:pipeline` (calls written to a worker at once, the one running included; default 2,
+  1 = none),
   `:circuit` (`crashes:`, `window:`, `cool_down:`, `max_cool_down:`; see
   `SnakeBridge.Runtime.Circuit`), `:settings` (a map from
   `SnakeBridge.Runtime.Settings.load/0`, default: loaded now).
@@ -162,12 +154,14 @@ defmodule SnakeBridge.Runtime.Pool do
   @doc """
   Sends one encoded request and waits for its reply. `route` is `{:session, id, owner}`
   (owner pid or nil) or `{:worker, worker_id}`; `key` names the Python function
-  (`"module.function"`) for taint (`SnakeBridge.Runtime.Circuit`). Returns `{:reply, binary, worker_id}`,
+  (`"module.function"`) for taint (`SnakeBridge.Runtime.Circuit`); `registration` is the
+  compact frame's descriptor (`SnakeBridge.Runtime.Wire.registration/2`), written to a
+  worker ahead of the first call that needs it. Returns `{:reply, binary, worker_id}`,
   `{:callback, binary, worker_id}` (the worker calls back: answer with `resume/4`) or
   `{:error, %SnakeBridge.Error{}}`.
   """
-  def request(pool, route, request_id, frame, timeout, key \\ nil),
-    do: call_pool(pool, {:call, route, request_id, frame, timeout, key})
+  def request(pool, route, request_id, frame, timeout, key \\ nil, registration \\ nil),
+    do: call_pool(pool, {:call, route, request_id, frame, timeout, key, registration})
 
   @doc """
   Answers a callback: `frame` goes to the worker whose job `request_id` called back, and
@@ -256,6 +250,7 @@ defmodule SnakeBridge.Runtime.Pool do
       timeout: Keyword.get(opts, :timeout, 30_000),
       checkout_timeout: Keyword.get(opts, :checkout_timeout, 5_000),
       max_queue: Keyword.get(opts, :max_queue, 1_000),
+      pipeline: max(Keyword.get(opts, :pipeline, 2), 1),
       session_ttl: Keyword.get(opts, :session_ttl, 300_000),
       heartbeat: Keyword.get(opts, :heartbeat, 5_000),
       heartbeat_timeout: Keyword.get(opts, :heartbeat_timeout, 2_000),
@@ -301,6 +296,7 @@ defmodule SnakeBridge.Runtime.Pool do
       status: :down,
       current: nil,
       stack: [],
+      inflight: [],
       queue: :queue.new(),
       failures: 0,
       last_error: nil,
@@ -311,12 +307,13 @@ defmodule SnakeBridge.Runtime.Pool do
       rss_kb: nil,
       draining: nil,
       suspects: MapSet.new(),
-      tainted: nil
+      tainted: nil,
+      registered: %{}
     }
   end
 
   @impl true
-  def handle_call({:call, route, request_id, frame, timeout, key}, from, state) do
+  def handle_call({:call, route, request_id, frame, timeout, key, registration}, from, state) do
     with nil <- state.unavailable,
          {:ok, state} <- check_circuit(state, key),
          {:ok, index, state} <- pick_slot(state, route) do
@@ -325,6 +322,7 @@ defmodule SnakeBridge.Runtime.Pool do
         request_id: request_id,
         key: key,
         frame: frame,
+        registration: registration,
         timeout: timeout || state.timeout,
         session: route_session(route)
       })
@@ -372,7 +370,9 @@ defmodule SnakeBridge.Runtime.Pool do
           busy: slot.current != nil,
           in_callback: match?(%Job{waiting: true}, slot.current),
           depth: if(slot.current, do: length(slot.stack) + 1, else: 0),
+          pipelined: length(slot.inflight),
           queued: :queue.len(slot.queue),
+          registered: map_size(slot.registered),
           sessions: slot.sessions,
           calls: slot.calls,
           rss_kb: slot.rss_kb,
@@ -531,6 +531,7 @@ defmodule SnakeBridge.Runtime.Pool do
 
         state
         |> lose_refs(index, "did not answer its heartbeat (:hang) and was replaced")
+        |> fail_inflight(index, "hung (no answer to a liveness probe)")
         |> kill_worker(index)
         |> start_worker(index)
 
@@ -562,6 +563,7 @@ defmodule SnakeBridge.Runtime.Pool do
           index,
           "was stopped when #{job.key || "a call"} ran past its #{timeout} ms timeout"
         )
+        |> fail_inflight(index, "was stopped because its call ran past its timeout")
         |> kill_worker(index)
         |> start_worker(index)
 
@@ -658,7 +660,8 @@ defmodule SnakeBridge.Runtime.Pool do
     {index, _slot} =
       Enum.min_by(state.slots, fn {index, slot} ->
         {if(slot.draining, do: 1, else: 0), if(slot.status == :ready, do: 0, else: 1),
-         if(slot.current, do: 1, else: 0) + :queue.len(slot.queue), slot.sessions, index}
+         if(slot.current, do: 1, else: 0) + length(slot.inflight) + :queue.len(slot.queue),
+         slot.sessions, index}
       end)
 
     index
@@ -708,7 +711,7 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   defp slot_jobs(slot) do
-    jobs = :queue.to_list(slot.queue) ++ slot.stack
+    jobs = slot.inflight ++ :queue.to_list(slot.queue) ++ slot.stack
     if slot.current, do: [slot.current | jobs], else: jobs
   end
 
@@ -746,6 +749,9 @@ defmodule SnakeBridge.Runtime.Pool do
       slot.status == :down and slot.failures >= 2 and slot.last_error != nil ->
         {:reply, {:error, Error.runtime(:worker_crash, slot.last_error)}, state}
 
+      pipelinable?(state, slot) ->
+        {:noreply, pipeline(state, index, job)}
+
       state.queued >= state.max_queue ->
         {:reply,
          {:error,
@@ -761,6 +767,86 @@ defmodule SnakeBridge.Runtime.Pool do
         slots = Map.put(state.slots, index, %{slot | queue: queue})
         {:noreply, ensure_tick(%{state | slots: slots, queued: state.queued + 1})}
     end
+  end
+
+  # Pipelining: while a worker runs a call, the next calls of its slot are already written
+  # to its pipe (up to `pipeline` in all), so it reads the next one as soon as it writes a
+  # reply instead of idling while the reply travels. It still runs them one at a time, in
+  # order; their timeouts start when they become the job in flight. Not behind a job in a
+  # callback (its nested calls must come first), nor on a worker due for rotation.
+  defp pipelinable?(state, slot) do
+    slot.status == :ready and slot.stack == [] and length(slot.inflight) < state.pipeline - 1 and
+      :queue.is_empty(slot.queue) and match?(%Job{waiting: false}, slot.current) and
+      rotation_due(state, slot) == nil
+  end
+
+  defp pipeline(state, index, job) do
+    slot = send_frame(state.slots[index], job)
+    calls = slot.calls + if(job.kind, do: 0, else: 1)
+    put_slot(state, index, %{slot | inflight: slot.inflight ++ [job], calls: calls})
+  end
+
+  # Queued jobs move into the pipeline while there is room.
+  defp top_up(state, index) do
+    slot = state.slots[index]
+
+    if pipelinable_queued?(state, slot) do
+      case take_queued(state, index) do
+        {nil, state} -> state
+        {job, state} -> state |> pipeline(index, job) |> top_up(index)
+      end
+    else
+      state
+    end
+  end
+
+  defp pipelinable_queued?(state, slot) do
+    slot.status == :ready and slot.stack == [] and length(slot.inflight) < state.pipeline - 1 and
+      match?(%Job{waiting: false}, slot.current) and not :queue.is_empty(slot.queue) and
+      rotation_due(state, slot) == nil
+  end
+
+  # Jobs written to a worker that died never started (it runs them in order, and the
+  # worker's exit reaches the pool after every reply it wrote, so the one in flight had
+  # not answered): they go back to the front of the queue, for its replacement.
+  defp requeue_inflight(state, index) do
+    slot = state.slots[index]
+
+    queue =
+      slot.inflight
+      |> Enum.map(&%{&1 | checkout_by: nil})
+      |> Enum.reverse()
+      |> Enum.reduce(slot.queue, &:queue.in_r/2)
+
+    count = length(slot.inflight)
+
+    %{
+      put_slot(state, index, %{slot | inflight: [], queue: queue})
+      | queued: state.queued + count
+    }
+  end
+
+  # The pool stops a worker whose job in flight timed out or hung: that job's reply may
+  # already be on its way, and the next pipelined job running, so the jobs behind it
+  # may have started. They fail (idempotent calls are retried by the caller), never run
+  # twice unasked.
+  defp fail_inflight(state, index, why) do
+    slot = state.slots[index]
+
+    for %Job{from: from} <- slot.inflight do
+      message =
+        "Python worker #{slot.worker} #{why} while the call ahead of this one ran; this " <>
+          "call had already been sent to it and may have started, so it was not run " <>
+          "again (refs the worker held are gone). Mark the function idempotent to have " <>
+          "such calls retried"
+
+      reply(
+        from,
+        {:error, %{Error.runtime(:worker_crash, message, :killed) | worker: slot.worker}}
+      )
+    end
+
+    put_slot(state, index, %{slot | inflight: []})
   end
 
   # The caller of a job waiting on a callback calls again: that runs now, on the worker
@@ -792,9 +878,15 @@ defmodule SnakeBridge.Runtime.Pool do
     end
   end
 
-  defp dispatch(state, index, %Job{request_id: request_id, timeout: timeout} = job) do
+  defp dispatch(state, index, job) do
+    slot = send_frame(state.slots[index], job)
+    slot = %{slot | calls: slot.calls + if(job.kind, do: 0, else: 1)}
+    in_flight(put_slot(state, index, slot), index, job)
+  end
+
+  # `job` (already written to the worker) is the one it runs now: its timeout starts.
+  defp in_flight(state, index, %Job{request_id: request_id, timeout: timeout} = job) do
     slot = state.slots[index]
-    true = Port.command(slot.port, job.frame)
 
     deadline =
       if timeout == :infinity, do: :infinity, else: System.monotonic_time(:millisecond) + timeout
@@ -803,11 +895,32 @@ defmodule SnakeBridge.Runtime.Pool do
     # without decoding it.
     <<131, id::binary>> = :erlang.term_to_binary(request_id)
     current = %{job | prefix: id, deadline: deadline}
-    slot = %{slot | current: current, calls: slot.calls + if(job.kind, do: 0, else: 1)}
-    ensure_tick(%{state | slots: Map.put(state.slots, index, slot)})
+    ensure_tick(put_slot(state, index, %{slot | current: current}))
+  end
+
+  # A compact frame goes with its descriptor's registration the first time this worker
+  # sees that descriptor: one frame, one write.
+  defp send_frame(slot, %Job{registration: {id, registration}, frame: frame})
+       when not is_map_key(slot.registered, id) do
+    true = Port.command(slot.port, [registration | frame])
+    %{slot | registered: Map.put(slot.registered, id, true)}
+  end
+
+  defp send_frame(slot, %Job{frame: frame}) do
+    true = Port.command(slot.port, frame)
+    slot
   end
 
   defp next_job(state, index) do
+    case take_queued(state, index) do
+      {nil, state} -> state
+      {job, state} -> state |> dispatch(index, job) |> top_up(index)
+    end
+  end
+
+  # The next queued job worth running: callers that died while waiting need no answer,
+  # and jobs past their checkout deadline get :pool_overloaded.
+  defp take_queued(state, index) do
     slot = state.slots[index]
 
     case :queue.out(slot.queue) do
@@ -819,20 +932,19 @@ defmodule SnakeBridge.Runtime.Pool do
         }
 
         cond do
-          # A caller that died while waiting needs no answer: skip its work.
           caller_gone?(from) ->
-            next_job(state, index)
+            take_queued(state, index)
 
           is_integer(by) and by <= now() ->
             reply(from, {:error, checkout_error(state, :queue.len(queue))})
-            next_job(state, index)
+            take_queued(state, index)
 
           true ->
-            dispatch(state, index, job)
+            {job, state}
         end
 
       {:empty, _} ->
-        state
+        {nil, state}
     end
   end
 
@@ -884,8 +996,13 @@ defmodule SnakeBridge.Runtime.Pool do
   # The job in flight answered: the job it was nested in (if any) waits on its callback
   # again, else the next queued job runs.
   defp finish(state, index, slot, %Job{monitor: nil}) do
-    case slot.stack do
-      [] ->
+    case {slot.stack, slot.inflight} do
+      {[], [next | rest]} ->
+        # The worker has started the next pipelined job: it is now the one in flight.
+        state = put_slot(state, index, %{slot | current: nil, inflight: rest})
+        state |> in_flight(index, next) |> top_up(index)
+
+      {[], []} ->
         state = put_slot(state, index, %{slot | current: nil})
 
         case rotation_due(state, state.slots[index]) do
@@ -913,12 +1030,14 @@ defmodule SnakeBridge.Runtime.Pool do
 
     case slot.current do
       %Job{waiting: false, from: {pid, _tag} = from} = job ->
+        true = Port.command(slot.port, @fence)
         {state, job} = watch(state, index, job, pid)
         reply(from, {:callback, data, slot.worker})
         put_current(state, index, %{job | from: nil, waiting: true})
 
       # An internal job, or a caller that died: nobody can run the function.
       %Job{waiting: false, from: nil} ->
+        true = Port.command(slot.port, [@fence])
         true = Port.command(slot.port, SnakeBridge.Runtime.Callbacks.caller_gone_frame())
         state
 
@@ -1067,7 +1186,8 @@ defmodule SnakeBridge.Runtime.Pool do
         rss_kb: nil,
         draining: nil,
         suspects: MapSet.new(),
-        tainted: nil
+        tainted: nil,
+        registered: %{}
     }
 
     %{
@@ -1157,7 +1277,8 @@ defmodule SnakeBridge.Runtime.Pool do
         rss_kb: nil,
         draining: nil,
         suspects: MapSet.new(),
-        tainted: nil
+        tainted: nil,
+        registered: %{}
     }
 
     Telemetry.worker(:spare, %{}, %{
@@ -1287,6 +1408,7 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   defp kill_worker(state, index) do
+    state = fail_inflight(state, index, "was stopped")
     slot = state.slots[index]
 
     if slot.port do
@@ -1374,6 +1496,8 @@ defmodule SnakeBridge.Runtime.Pool do
 
         Logger.warning("SnakeBridge: " <> message, snakebridge_worker: slot.worker)
 
+        state = requeue_inflight(state, index)
+        slot = state.slots[index]
         failures = if was_ready, do: 0, else: slot.failures + 1
 
         slot = %{

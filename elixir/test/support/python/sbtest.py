@@ -412,3 +412,14 @@ def segfault_if(crash):
     if crash:
         segfault()
     return "survived"
+
+
+def sleep_then_call(seconds, f, arg):
+    """Calls back only after a while: calls sent meanwhile are pipelined behind it."""
+    time.sleep(seconds)
+    return f(arg)
+
+
+def sleep_then_exit(seconds, status):
+    time.sleep(seconds)
+    os._exit(status)

@@ -1,0 +1,107 @@
+defmodule SnakeBridge.Runtime.Wire do
+  @moduledoc """
+  The bytes of a call request, built in the calling process.
+
+  A call's descriptor (call type, library, module, function, whether the ledger
+  records it) is the same on every call of a wrapper, so it crosses to a worker once:
+  the descriptor gets a small integer id on this node, and its registration frame
+  `{0, id, descriptor}` is encoded once and kept in `:persistent_term`. A call is then
+  the compact term `{request_id, id, args, kwargs, session, numeric}`. The pool writes a
+  worker's registration in front of the first call that uses it (one frame), and
+  forgets what a worker knew when the worker is replaced.
+
+  The map form `{request_id, %{call_type:, library:, ...}}` stays valid: the pool's own
+  requests (heartbeats, releases) use it, and a worker that answers a compact call with
+  `unknown_descriptor` gets the call again in that form.
+  """
+
+  # Descriptors made from data (attribute names read at run time) must not grow the
+  # persistent term table without bound: past this many, calls use the map form.
+  @max_registrations 2_000
+
+  @typedoc "A descriptor's id and its encoded registration frame."
+  @type registration :: {pos_integer, binary}
+
+  @doc """
+  The registration of the descriptor `call_type` + `descriptor` on this node, or nil
+  once #{@max_registrations} descriptors are registered (the call then goes in full).
+  """
+  @spec registration(atom, map) :: registration | nil
+  def registration(call_type, descriptor) do
+    ledger = Map.get(descriptor, :ledger, false) == true
+
+    key =
+      {__MODULE__, call_type, descriptor.library, descriptor.python_module, descriptor.function,
+       ledger}
+
+    case :persistent_term.get(key, nil) do
+      nil -> register(key, call_type, descriptor, ledger)
+      registration -> registration
+    end
+  end
+
+  # A new key costs a copy of the persistent term table, never a global GC (that is
+  # only for updates and deletes): descriptors are added once and never change.
+  defp register(key, call_type, descriptor, ledger) do
+    count = counter()
+
+    if :atomics.add_get(count, 1, 1) > @max_registrations do
+      :atomics.sub(count, 1, 1)
+      nil
+    else
+      put(key, call_type, descriptor, ledger)
+    end
+  end
+
+  defp counter do
+    case :persistent_term.get({__MODULE__, :count}, nil) do
+      nil ->
+        # Two first callers may race here: one counter wins, the count is approximate.
+        count = :atomics.new(1, [])
+        :persistent_term.put({__MODULE__, :count}, count)
+        count
+
+      count ->
+        count
+    end
+  end
+
+  defp put(key, call_type, descriptor, ledger) do
+    id = :erlang.unique_integer([:positive])
+
+    fields = %{
+      call_type: call_type,
+      library: descriptor.library,
+      python_module: descriptor.python_module,
+      function: descriptor.function,
+      ledger: ledger
+    }
+
+    registration = {id, :erlang.term_to_binary({0, id, fields})}
+    :persistent_term.put(key, registration)
+    registration
+  end
+
+  @doc "A compact call frame."
+  @spec call(pos_integer, registration, list, map, String.t(), boolean | nil) :: binary
+  def call(request_id, {id, _frame}, args, kwargs, session, numeric),
+    do: :erlang.term_to_binary({request_id, id, args, kwargs, session, numeric})
+
+  @doc "The same call in the map form (any worker reads it, registered or not)."
+  @spec full(pos_integer, atom, map, list, map, String.t(), boolean | nil) :: binary
+  def full(request_id, call_type, descriptor, args, kwargs, session, numeric) do
+    request = %{
+      call_type: call_type,
+      library: descriptor.library,
+      python_module: descriptor.python_module,
+      function: descriptor.function,
+      args: args,
+      kwargs: kwargs,
+      session: session
+    }
+
+    request = if Map.get(descriptor, :ledger), do: Map.put(request, :ledger, true), else: request
+    request = if numeric == nil, do: request, else: Map.put(request, :numeric, numeric)
+    :erlang.term_to_binary({request_id, request})
+  end
+end
