@@ -49,6 +49,39 @@ defmodule Bench.Numpy do
   def zeros(shape, opts \\ []), do: SnakeBridge.Runtime.call(@d_zeros, [shape], opts)
 end
 
+defmodule Bench.Relay do
+  # The pool's route without the pool's bookkeeping: a GenServer owns an echo port,
+  # writes each caller's frame and hands the reply bytes back undecoded. Beside the
+  # plain echo it measures what the caller -> process -> port -> process -> caller hops
+  # cost.
+  use GenServer
+
+  def start_link(python), do: GenServer.start_link(__MODULE__, python)
+  def os_pid(relay), do: GenServer.call(relay, :os_pid)
+
+  def echo(relay, term) do
+    :erlang.binary_to_term(GenServer.call(relay, {:echo, :erlang.term_to_binary(term)}), [:safe])
+  end
+
+  @impl true
+  def init(python), do: {:ok, {Bench.echo_port(python), nil}}
+
+  @impl true
+  def handle_call(:os_pid, _from, {port, _} = state),
+    do: {:reply, elem(Port.info(port, :os_pid), 1), state}
+
+  def handle_call({:echo, frame}, from, {port, nil}) do
+    Port.command(port, frame)
+    {:noreply, {port, from}}
+  end
+
+  @impl true
+  def handle_info({port, {:data, data}}, {port, from}) do
+    GenServer.reply(from, data)
+    {:noreply, {port, nil}}
+  end
+end
+
 defmodule Bench do
   @out Path.expand("results.etf", __DIR__)
   # VM on CPU 0; the Python side (worker or echo) on CPU 0 too, or on CPU 1.
@@ -157,6 +190,16 @@ defmodule Bench do
     end
   end
 
+  # calls/s and CPU per call (µs, the VM's and the workers' schedstat) of `callers`
+  # processes making `per_caller` calls each.
+  def measured_throughput(worker_pids, callers, per_caller, fun) do
+    pids = [String.to_integer(System.pid()) | worker_pids]
+    cpu0 = Enum.map(pids, &cpu_ns/1)
+    rate = throughput(callers, per_caller, fun)
+    cpu = Enum.zip_with(pids, cpu0, fn pid, before -> cpu_ns(pid) - before end)
+    %{rate: rate, cpu_us: Enum.sum(cpu) / (callers * per_caller) / 1000}
+  end
+
   def throughput(callers, per_caller, fun) do
     t0 = System.monotonic_time(:nanosecond)
 
@@ -220,8 +263,11 @@ defmodule Bench do
     vm = System.pid()
     [one_pid] = worker_pids(:one)
     two_pids = worker_pids(:two)
+    [unpipelined_pid] = worker_pids(:unpipelined)
     port = echo_port(python)
     {:os_pid, echo_pid} = Port.info(port, :os_pid)
+    {:ok, relay} = Bench.Relay.start_link(python)
+    relay_pid = Bench.Relay.os_pid(relay)
     term = request_like()
     frame_bytes = byte_size(:erlang.term_to_binary(term))
     # worker_path.py times the worker's stages on these exact bytes.
@@ -232,7 +278,12 @@ defmodule Bench do
     settings = %{
       pool_sizes: %{
         one: length(SnakeBridge.Runtime.Pool.info(:one).workers),
-        two: length(SnakeBridge.Runtime.Pool.info(:two).workers)
+        two: length(SnakeBridge.Runtime.Pool.info(:two).workers),
+        unpipelined: length(SnakeBridge.Runtime.Pool.info(:unpipelined).workers)
+      },
+      pipeline: %{
+        one: :sys.get_state(SnakeBridge.Runtime.Pool.process_name(:one)).pipeline,
+        unpipelined: :sys.get_state(SnakeBridge.Runtime.Pool.process_name(:unpipelined)).pipeline
       },
       worker_pipes: pipe_sizes(python, one_pid),
       echo_pipes: pipe_sizes(python, echo_pid),
@@ -249,24 +300,27 @@ defmodule Bench do
       for round <- 1..rounds, {placement, cpu} <- @placements do
         pin(vm, "0")
         pin(echo_pid, cpu)
+        pin(relay_pid, cpu)
         pin(one_pid, cpu)
         pins = %{vm: allowed(vm), echo: allowed(echo_pid), worker: allowed(one_pid)}
-        true = pins == %{vm: "0", echo: cpu, worker: cpu}
+        true = pins == %{vm: "0", echo: cpu, worker: cpu} and allowed(relay_pid) == cpu
         echo_side = fn -> batch(2_000, echo_pid, fn -> echo(port, term) end) end
+        relay_side = fn -> batch(2_000, relay_pid, fn -> Bench.Relay.echo(relay, term) end) end
         call_side = fn -> batch(2_000, one_pid, add) end
 
-        {e, c} =
-          if rem(round, 2) == 0,
-            do: {echo_side.(), call_side.()},
-            else: Enum.reverse([call_side.(), echo_side.()]) |> List.to_tuple()
+        # The order of the three sides rotates from round to round.
+        sides = [echo: echo_side, relay: relay_side, call: call_side]
+        {first, rest} = Enum.split(sides, rem(round, 3))
+        measured = Map.new(rest ++ first, fn {name, side} -> {name, side.()} end)
 
-        row = %{round: round, placement: placement, pins: pins, echo: e, call: c}
+        row = Map.merge(%{round: round, placement: placement, pins: pins}, measured)
         IO.inspect(row, label: "latency")
         row
       end
 
     # Everything below runs unpinned (both CPUs for every process).
-    for pid <- [vm, echo_pid, one_pid | two_pids], do: pin(pid, "0,1")
+    for pid <- [vm, echo_pid, relay_pid, one_pid, unpipelined_pid | two_pids],
+        do: pin(pid, "0,1")
 
     # 2. Throughput, 8 callers, 1 and 2 workers; beside it the host's ceilings: 1 and 2
     # echo processes (BEAM in the loop) and 1 and 2 plain Python processes (ceiling.py).
@@ -274,10 +328,9 @@ defmodule Bench do
       for round <- 1..rounds do
         row = %{
           round: round,
-          one:
-            throughput(8, 2_000, fn -> Bench.Operator.add(1, 2, snakebridge: [pool: :one]) end),
-          two:
-            throughput(8, 2_000, fn -> Bench.Operator.add(1, 2, snakebridge: [pool: :two]) end),
+          one: pool_throughput(:one),
+          unpipelined: pool_throughput(:unpipelined),
+          two: pool_throughput(:two),
           echo_one: echo_throughput(python, 1, 16_000, term),
           echo_two: echo_throughput(python, 2, 8_000, term)
         }
@@ -416,6 +469,12 @@ defmodule Bench do
     IO.puts("wrote #{@out}")
   end
 
+  defp pool_throughput(pool) do
+    measured_throughput(worker_pids(pool), 8, 2_000, fn ->
+      {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: pool])
+    end)
+  end
+
   def rss(pool) do
     {:ok, stats} = SnakeBridge.Runtime.stats(snakebridge: [pool: pool])
     stats["rss_kb"]
@@ -429,7 +488,13 @@ Application.put_env(:snakebridge, :python, python)
 Application.put_env(:snakebridge, :libraries, operator: :stdlib, hashlib: :stdlib, numpy: "~> 2.0")
 
 Application.put_env(:snakebridge, :ledger, false)
-Application.put_env(:snakebridge, :pools, one: [size: 1], two: [size: 2])
+
+Application.put_env(:snakebridge, :pools,
+  one: [size: 1],
+  two: [size: 2],
+  unpipelined: [size: 1, pipeline: 1]
+)
+
 Application.put_env(:snakebridge, :max_queue, 100_000)
 Application.put_env(:snakebridge, :checkout_timeout, 600_000)
 {:ok, _} = Application.ensure_all_started(:snakebridge)
@@ -447,4 +512,5 @@ end
 
 wait.(wait, :one)
 wait.(wait, :two)
+wait.(wait, :unpipelined)
 Bench.run(python, String.to_integer(System.get_env("ROUNDS", "7")))

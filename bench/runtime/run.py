@@ -78,6 +78,18 @@ def latency_rows(results: dict[Any, Any]) -> list[tuple[str, ...]]:
                      _ok(med(ratios) <= target)))  # fmt: skip
     for placement in ("same", "cross"):
         batch = [r for r in results["latency"] if str(r["placement"]) == placement]
+        if "relay" not in batch[0]:
+            continue
+        echo = [r["echo"]["p50_us"] for r in batch]
+        relay = [r["relay"]["p50_us"] for r in batch]
+        cpu = [r["relay"]["vm_cpu_us"] - r["echo"]["vm_cpu_us"] for r in batch]
+        rows.append((f"the pool's hops: echo through a relay process, p50 (µs), {placement} CPU",
+                     spread(echo, "{:.1f}"), spread(relay, "{:.1f}") + " (relay)",
+                     spread([r / e for r, e in zip(relay, echo, strict=True)]) + "x echo; "
+                     f"+{med([r - e for r, e in zip(relay, echo, strict=True)]):.1f} µs, "
+                     f"VM CPU +{med(cpu):.1f} µs", "", ""))  # fmt: skip
+    for placement in ("same", "cross"):
+        batch = [r for r in results["latency"] if str(r["placement"]) == placement]
         echo = [r["echo"]["vm_cpu_us"] + r["echo"]["py_cpu_us"] for r in batch]
         call = [r["call"]["vm_cpu_us"] + r["call"]["py_cpu_us"] for r in batch]
         split = (f"VM {med([r['call']['vm_cpu_us'] for r in batch]):.1f} + Python "
@@ -91,17 +103,28 @@ def latency_rows(results: dict[Any, Any]) -> list[tuple[str, ...]]:
 
 def throughput_rows(results: dict[Any, Any]) -> list[tuple[str, ...]]:
     tput = results["throughput"]
-    one = [r["one"] for r in tput]
-    two = [r["two"] for r in tput]
-    scale = [r["two"] / r["one"] for r in tput]
+    one = [r["one"]["rate"] for r in tput]
+    flat = [r["unpipelined"]["rate"] for r in tput]
+    two = [r["two"]["rate"] for r in tput]
+    scale = [r["two"]["rate"] / r["one"]["rate"] for r in tput]
     echo_scale = [r["echo_two"] / r["echo_one"] for r in tput]
     cpu = results["cpu_bound"]
     plain_scale = [r["plain_two"] / r["plain_one"] for r in cpu]
     ceiling = min(med(echo_scale), med(plain_scale))
+
+    def cpu_of(key: str) -> str:
+        return spread([r[key]["cpu_us"] for r in tput], "{:.1f}")
+
     rows = [
-        ("calls/s, 8 callers, 1 worker", "", spread(one, "{:,.0f}"),
-         spread([r["one"] / r["echo_one"] for r in tput]) + "x 1 echo process",
-         "≥ 2x today's (the ratio before the change)", ""),
+        ("calls/s, 8 callers, 1 worker, pipelined (default)", "", spread(one, "{:,.0f}"),
+         spread([r["one"]["rate"] / r["echo_one"] for r in tput]) + "x 1 echo process; "
+         + spread([o / f for o, f in zip(one, flat, strict=True)]) + "x unpipelined",
+         "≥ 2x today's", ""),
+        ("calls/s, 8 callers, 1 worker, `pipeline: 1` (as before)", "", spread(flat, "{:,.0f}"),
+         spread([r["unpipelined"]["rate"] / r["echo_one"] for r in tput]) + "x 1 echo process",
+         "", ""),
+        ("CPU per call (µs, VM + workers) at 8 callers: 1 pipelined / unpipelined / 2 workers",
+         "", f"{cpu_of('one')} / {cpu_of('unpipelined')} / {cpu_of('two')}", "", "", ""),
         ("calls/s, 8 callers, 2 workers", "", spread(two, "{:,.0f}"), spread(scale) + "x 1 worker",
          "≥ 1.7x 1 worker, where the host scales that far",
          _ok(med(scale) >= min(1.7, ceiling))),
@@ -205,7 +228,9 @@ def render(results: dict[Any, Any], stages: dict[str, Any] | None) -> str:
     lines += [
         "",
         "Settings measured (read back in the run, not assumed): pool sizes "
-        f"{settings['pool_sizes']['one']} and {settings['pool_sizes']['two']} workers; "
+        f"{settings['pool_sizes']['one']}, {settings['pool_sizes']['two']} and "
+        f"{settings['pool_sizes']['unpipelined']} workers, pipeline depth "
+        f"{settings['pipeline']['one']} (unpipelined pool: {settings['pipeline']['unpipelined']}); "
         f"pinning (`taskset -a -p`, read back from /proc/<pid>/status): same CPU {pins[0]}, "
         f"cross CPU {pins[1]}; bulk rows cross CPU; throughput, CPU-bound, ceiling, "
         "numpy.sum and churn rows unpinned (CPUs 0-1); pipe capacities "
@@ -214,11 +239,14 @@ def render(results: dict[Any, Any], stages: dict[str, Any] | None) -> str:
         f"{settings['rounds']} rounds; {settings['schedulers']} schedulers, default VM flags.",
         "",
         "Method: latency = per round and placement, 2,000 sequential round trips per side",
-        "(echo first in even rounds, SnakeBridge first in odd ones), p50 per batch. CPU per",
+        "(echo, relay, SnakeBridge; their order rotates every round), p50 per batch. The",
+        "relay is a GenServer owning an echo port that forwards frames and reply bytes like",
+        "the pool (caller -> process -> port -> process -> caller). CPU per",
         "call = the batch's delta of the first field of /proc/<pid>/task/*/schedstat (ns on",
         "CPU, every thread) for the VM and for the worker (or the echo), over the batch's",
         "calls; the VM's figure includes its schedulers' busy-waiting, for the echo too.",
-        "Throughput = 8 caller processes x 2,000 calls; the echo ceiling runs 16,000 round",
+        "Throughput = 8 caller processes x 2,000 calls, CPU per call from schedstat of the",
+        "VM and the pool's workers over the batch; the echo ceiling runs 16,000 round",
         "trips through 1 echo process or 8,000 through each of 2, one Elixir process",
         "driving each; the plain-Python ceiling is `ceiling.py` (PBKDF2 in 1 and in 2",
         "processes, no BEAM). Bulk = 20 (1 MB) or 4 (10 MB) round trips per side and",
@@ -298,9 +326,10 @@ def plot(results: dict[Any, Any], target: Path) -> None:
 
     ax = axes[2]
     tput = results["throughput"]
-    ax.bar(["1 worker", "2 workers", "echo x1", "echo x2"],
-           [med([r[k] for r in tput]) for k in ("one", "two", "echo_one", "echo_two")],
-           color=["C1", "C1", "C0", "C0"])  # fmt: skip
+    ax.bar(["1 worker", "1, unpipelined", "2 workers", "echo x1", "echo x2"],
+           [med([r[k]["rate"] for r in tput]) for k in ("one", "unpipelined", "two")]
+           + [med([r[k] for r in tput]) for k in ("echo_one", "echo_two")],
+           color=["C1", "C1", "C1", "C0", "C0"])  # fmt: skip
     ax.set_ylabel("calls/s")
     ax.set_title("8 callers, trivial call")
 
