@@ -51,6 +51,38 @@ defmodule SnakeBridge.Runtime.SettingsTest do
       end)
     end
 
+    test "an unknown pool key is refused, naming it, the closest key and every key" do
+      with_env([pools: [gpu: [size: 1, spare: 1]]], fn ->
+        error = assert_raise ArgumentError, fn -> Settings.pools() end
+        assert error.message =~ "config :snakebridge, pools: [gpu: ...]"
+        assert error.message =~ ":spare (did you mean :spares?)"
+        assert error.message =~ ":pipeline"
+      end)
+
+      with_env([pools: [gpu: [colour: :blue]]], fn ->
+        error = assert_raise ArgumentError, fn -> Settings.pools() end
+        assert error.message =~ "unknown pool key(s) :colour; a pool takes :size"
+      end)
+
+      with_env([pools: [gpu: :fast]], fn ->
+        assert_raise ArgumentError, ~r/pool options must be a keyword list/, fn ->
+          Settings.pools()
+        end
+      end)
+    end
+
+    test "every documented pool key is accepted" do
+      opts = Enum.map(SnakeBridge.Runtime.Pool.keys(), &{&1, nil})
+
+      with_env([pools: [all: opts]], fn ->
+        assert [all: _] = Settings.pools()
+      end)
+
+      assert_raise ArgumentError, ~r/start_link.*:spare \(did you mean :spares\?\)/, fn ->
+        SnakeBridge.Runtime.Pool.start_link(name: :never, spare: 1)
+      end
+    end
+
     test "global timeouts apply to every pool unless the pool sets its own" do
       with_env([timeout: 9, pools: [a: [], b: [timeout: 3]]], fn ->
         assert Settings.pools()[:a][:timeout] == 9

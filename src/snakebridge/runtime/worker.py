@@ -145,6 +145,17 @@ class Worker:
         )
         callbacks.install(self.bridge)
 
+    def preload(self) -> None:
+        """Import every declared library now (a warm spare: the call it takes over must
+        not pay for the imports). One that fails is logged; its calls report why."""
+        for name, library in self.allowlist.policies.items():
+            try:
+                self.allowlist.import_module(name, library.python_module)
+            except Exception as exc:  # a broken library must not keep the spare from starting
+                self.frames.write(
+                    etf.encode((LOG, "warning", f"could not import library {name!r}: {exc}"))
+                )
+
     def info(self) -> dict[str, Any]:
         return {
             "pid": os.getpid(),
@@ -413,6 +424,8 @@ def main() -> int:
         return 2
     worker = Worker(config, frames, capture)
     worker.audit.install()
+    if config.get("preload") is True:
+        worker.preload()
     frames.write(etf.encode((READY, worker.info())))
     worker.serve(life)
     return 0

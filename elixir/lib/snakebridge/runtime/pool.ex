@@ -132,7 +132,47 @@ defmodule SnakeBridge.Runtime.Pool do
   """
   def start_link(opts) do
     name = Keyword.fetch!(opts, :name)
+    check_keys!(Keyword.drop(opts, [:name, :settings]), "SnakeBridge.Runtime.Pool.start_link/1")
     GenServer.start_link(__MODULE__, opts, name: process_name(name))
+  end
+
+  @keys [:size, :env, :python, :libraries, :ledger_path, :timeout, :checkout_timeout] ++
+          [:max_queue, :session_ttl, :spares, :max_calls, :max_age, :max_memory_mb] ++
+          [:drain_timeout, :heartbeat, :heartbeat_timeout, :circuit, :pipeline]
+
+  @doc "The keys a pool takes (`start_link/1`, `config :snakebridge, pools: [name: [...]]`)."
+  @spec keys() :: [atom]
+  def keys, do: @keys
+
+  @doc """
+  Raises `ArgumentError` naming every key of `opts` that is not a pool key, the closest
+  known one and the full list: a misspelt option must not be ignored (`spare: 1` would
+  start no spare at all). `where` says where the options came from.
+  """
+  @spec check_keys!(keyword, String.t()) :: :ok
+  def check_keys!(opts, where) do
+    unless is_list(opts) and Keyword.keyword?(opts) do
+      raise ArgumentError, "#{where}: pool options must be a keyword list, got #{inspect(opts)}"
+    end
+
+    case Keyword.keys(opts) -- @keys do
+      [] ->
+        :ok
+
+      unknown ->
+        hints =
+          for key <- unknown do
+            closest = Enum.max_by(@keys, &String.jaro_distance(to_string(&1), to_string(key)))
+
+            if String.jaro_distance(to_string(closest), to_string(key)) > 0.8,
+              do: "#{inspect(key)} (did you mean #{inspect(closest)}?)",
+              else: inspect(key)
+          end
+
+        raise ArgumentError,
+              "#{where}: unknown pool key(s) #{Enum.join(hints, ", ")}; a pool takes " <>
+                Enum.map_join(@keys, ", ", &inspect/1)
+    end
   end
 
   @doc "The registered process name of pool `name`."
@@ -1200,11 +1240,12 @@ defmodule SnakeBridge.Runtime.Pool do
 
   # ---------------------------------------------------------------- spares and rotation
 
-  # A spare is a started worker outside the slots, its libraries imported: a crash, a
-  # timeout or a rotation swaps it in at once instead of waiting for a new interpreter.
+  # A spare is a started worker outside the slots, its declared libraries imported
+  # before it reports ready: a crash, a timeout or a rotation swaps it in at once instead
+  # of waiting for a new interpreter and its imports.
   defp start_spare(state) do
     worker = "#{state.name}:spare:#{Base.encode16(:crypto.strong_rand_bytes(3), case: :lower)}"
-    port = WorkerPort.open(state.settings, state.env, worker, state.name)
+    port = WorkerPort.open(state.settings, state.env, worker, state.name, preload: true)
 
     spare = %{
       worker: worker,

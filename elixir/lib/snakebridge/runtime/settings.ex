@@ -26,8 +26,9 @@ defmodule SnakeBridge.Runtime.Settings do
 
   Pools: `config :snakebridge, pools: [default: [size: 2], gpu: [size: 1, env: %{...}]]`;
   without it there is one `:default` pool with one worker per scheduler
-  (`pool_size:` sets the size of every pool that does not give its own). Per-pool keys:
-  `size`, `env`, `python`, `timeout`, `checkout_timeout`, `max_queue`.
+  (`pool_size:` sets the size of every pool that does not give its own). Per-pool keys
+  are `SnakeBridge.Runtime.Pool.keys/0` (see `SnakeBridge.Runtime.Pool.start_link/1`);
+  any other key is refused with an error naming it.
   """
 
   alias SnakeBridge.Config
@@ -95,6 +96,8 @@ defmodule SnakeBridge.Runtime.Settings do
 
     # A pool's own options win over pool_size and the global defaults.
     for {name, opts} <- configured do
+      SnakeBridge.Runtime.Pool.check_keys!(opts, "config :snakebridge, pools: [#{name}: ...]")
+
       {name,
        @defaults
        |> Keyword.merge(global)

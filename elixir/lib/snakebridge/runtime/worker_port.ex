@@ -13,8 +13,8 @@ defmodule SnakeBridge.Runtime.WorkerPort do
   The repository's Python source (when present) goes first on PYTHONPATH so the worker
   always matches this client.
   """
-  @spec open(map, [{charlist, charlist}], String.t(), atom) :: port
-  def open(settings, env, worker_id, pool) do
+  @spec open(map, [{charlist, charlist}], String.t(), atom, keyword) :: port
+  def open(settings, env, worker_id, pool, opts \\ []) do
     {:ok, python} = settings.python
     File.mkdir_p(Path.dirname(last_words_path(worker_id)))
 
@@ -39,7 +39,9 @@ defmodule SnakeBridge.Runtime.WorkerPort do
       libraries: Map.new(settings.libraries, fn {name, lib} -> {name, worker_library(lib)} end),
       ledger_path: settings[:ledger_path],
       max_inflated: settings[:max_inflated_bytes],
-      callbacks: SnakeBridge.Runtime.Callbacks.worker_registry(settings[:callbacks])
+      callbacks: SnakeBridge.Runtime.Callbacks.worker_registry(settings[:callbacks]),
+      # A spare imports every declared library before it reports ready.
+      preload: Keyword.get(opts, :preload, false)
     }
 
     Port.command(port, :erlang.term_to_binary({:init, init}))
