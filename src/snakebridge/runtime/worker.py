@@ -222,7 +222,8 @@ class Worker:
                 return
             _, args, kwargs, session, numeric = request
             session = session or ""
-            request = descriptor
+            # Handlers read the session from the request, as in the map form.
+            request = {**descriptor, "session": session}
         elif isinstance(request, dict):
             args = request.get("args") or []
             kwargs = request.get("kwargs") or {}
