@@ -95,10 +95,17 @@ def test_compiles_clean_formats_clean_and_discovers(elixir_project: ElixirProjec
     assert result["search_docs"] == ["mean"]
 
 
-def descriptor(source: str, attr: str) -> str:
-    match = re.search(rf"  @{re.escape(attr)} %\{{\n(.*?)\n  \}}", source, re.S)
-    assert match, attr
+def descriptor(source: str, name: str) -> str:
+    """The descriptor map in the runtime call of ``def name``."""
+    match = re.search(rf"  def {re.escape(name)}\b.*?%\{{\n(.*?)\n\s*\}}", source, re.S)
+    assert match, name
     return match.group(1)
+
+
+def runtime_call(fun: str, args: str) -> str:
+    """``SnakeBridge.Runtime.<fun>(<first>, %{...}, <args>)`` in ``flat`` source: a regex."""
+    head, _, rest = args.partition("@D, ")
+    return re.escape(f"SnakeBridge.Runtime.{fun}({head}") + r"%\{[^}]*\}, " + re.escape(rest)
 
 
 def flat(source: str) -> str:
@@ -109,31 +116,31 @@ def flat(source: str) -> str:
 def test_descriptors_follow_the_argument_rules() -> None:
     source = render(idempotent=("mean",), streaming=("mean",))
     code = flat(source)
-    mean = descriptor(source, "d_mean")
+    mean = descriptor(source, "mean")
     assert 'kwargs: ["a", "axis", "dtype", "keepdims"]' in mean and "idempotent: true" in mean
-    assert "call_type: :stream" in descriptor(source, "d_mean_stream")
+    assert "call_type: :stream" in descriptor(source, "mean_stream")
     assert 'positional: ["a", "axis", "dtype"]' in mean and "required: 1," in mean
-    add = descriptor(source, "d_add")  # ufunc: positional-only out, also by position
+    add = descriptor(source, "add")  # ufunc: positional-only out, also by position
     assert 'positional_only: ["out"]' in add and 'kwargs: ["where"]' in add
     assert 'positional: ["x1", "x2", "out"]' in add and "required: 2," in add
     unset = ":__python_default__"
     # optional positionals and *args: one def per variant, the arities as defaults
     assert f"def add(x1, x2, out \\\\ {unset}, opts \\\\ {unset}) do" in source
-    assert "SnakeBridge.Runtime.varargs(:call, @d_add, [x1, x2], [out, opts])" in source
+    assert re.search(runtime_call("varargs", ":call, @D, [x1, x2], [out, opts])"), code)
     assert source.count("  def add(") == 1 and source.count("  def add!(") == 1
-    end = descriptor(source, "d_py_end")
+    end = descriptor(source, "py_end")
     assert "kwargs: :any" in end and "varargs: true" in end  # fallback signature
     extras = ", ".join(f"arg{k} \\\\ {unset}" for k in range(1, 9))
     assert f"def py_end({extras}, opts \\\\ {unset}) do" in code
     args = ", ".join(f"arg{k}" for k in range(1, 9))
-    assert f"SnakeBridge.Runtime.varargs(:call, @d_py_end, [], [{args}, opts])" in code
-    reshape = descriptor(source, "d_reshape")
+    assert re.search(runtime_call("varargs", f":call, @D, [], [{args}, opts])"), code)
+    reshape = descriptor(source, "reshape")
     assert "call_type: :method" in reshape and 'function: "ndarray.reshape"' in reshape
-    assert f"SnakeBridge.Runtime.varargs(:call!, @d_reshape, [ref], [{args}, opts])" in code
-    assert "call_type: :new" in descriptor(source, "d_new")
+    assert re.search(runtime_call("varargs", f":call!, @D, [ref], [{args}, opts])"), code)
+    assert "call_type: :new" in descriptor(source, "new")
     assert f"def new(shape, dtype \\\\ {unset}, opts \\\\ {unset}) do" in source  # self dropped
-    assert "call_type: :set_attr" in descriptor(source, "d_put_shape")
-    assert 'function: "ndarray.fromfile"' in descriptor(source, "d_fromfile")
+    assert "call_type: :set_attr" in descriptor(source, "put_shape")
+    assert 'function: "ndarray.fromfile"' in descriptor(source, "fromfile")
     assert "@type t :: SnakeBridge.Ref.t()" in source
     assert "@spec solve(term(), term(), keyword()) :: result(Numpy.Ndarray.t())" in source
     assert "@spec tolist!(t(), keyword()) :: list()" in source
@@ -221,15 +228,15 @@ def test_symbol_texts_read_back_exactly_what_each_checksum_hashed() -> None:
     # A docstring that looks like layout (a descriptor head, the tail comment, `end`)
     # must not move any boundary: heredoc bodies are data.
     fake = (
-        "Looks like code.\n\n@d_mean %{\n\n# Discovery: answered offline from this "
-        "module's data, by SnakeBridge.Discovery.\nend\n"
+        "Looks like code.\n\n  # mean binds Python numpy.mean\n\n# Discovery: answered "
+        "offline from this module's data, by SnakeBridge.Discovery.\nend\n"
     )
     first = dataclasses.replace(lib.root.functions[0], doc=model.Doc(raw=fake, style="plain"))
     lib = dataclasses.replace(
         lib, root=dataclasses.replace(lib.root, functions=(first, *lib.root.functions[1:]))
     )
     rendered = render_library(lib, spec(streaming=("mean", "ix_")), tool_version="0.1.0")
-    assert "  @d_mean_stream %{" in rendered.source and "  @d_ix__stream %{" in rendered.source
+    assert "  def mean_stream(" in rendered.source and "  def ix__stream(" in rendered.source
     texts = symbol_texts(rendered.source)
     assert set(texts) == {(s.elixir_module, s.name) for s in rendered.symbols}
     for symbol in rendered.symbols:
@@ -237,11 +244,11 @@ def test_symbol_texts_read_back_exactly_what_each_checksum_hashed() -> None:
         assert hashlib.sha256(text.encode()).hexdigest() == symbol.checksum, symbol.name
 
     # A hand edit changes exactly that symbol's text; a deleted symbol is absent.
-    edited = rendered.source.replace("varargs(:call, @d_mean,", "varargs(:call,  @d_mean,", 1)
+    edited = rendered.source.replace('function: "mean",', 'function:  "mean",', 1)
     after = symbol_texts(edited)
     changed = {key for key in texts if after.get(key) != texts[key]}
     assert changed == {("Numpy", "mean")}
-    start = rendered.source.index("  @d_solve %{")
+    start = rendered.source.index("  # solve binds Python")
     end = rendered.source.index("\n\n", rendered.source.index("def solve!(")) + 1
     assert ("Numpy.Linalg", "solve") not in symbol_texts(
         rendered.source[:start] + rendered.source[end:]

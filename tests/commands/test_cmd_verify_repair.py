@@ -60,7 +60,7 @@ def test_hand_edit_is_a_changed_binding_and_repair_restores_bytes(
     root: Path, pristine: Path
 ) -> None:
     path = root / NUMPY_EX
-    path.write_text(path.read_text().replace("(:call, @d_mean,", "(:call,  @d_mean,", 1))
+    path.write_text(path.read_text().replace('function: "mean",', 'function:  "mean",', 1))
     reply, out = cmd(root, "verify")
     assert reply.exit_code == 1
     assert kinds(reply.data) == ["changed_binding"]
@@ -77,7 +77,7 @@ def test_hand_edit_is_a_changed_binding_and_repair_restores_bytes(
 def test_deleted_function_is_missing_binding(root: Path, pristine: Path) -> None:
     path = root / NUMPY_EX
     text = path.read_text()
-    start = text.index("  @d_mean %{")
+    start = text.index("  # mean binds Python numpy.mean")
     end = text.index("\n\n", text.index("def mean!(")) + 1
     path.write_text(text[:start] + text[end:])
     reply, _ = cmd(root, "verify")
@@ -197,12 +197,10 @@ def test_promoted_marks_are_read_from_code_not_docs() -> None:
     source = (
         "defmodule Numpy do\n"
         '  @moduledoc """\n'
-        "  @d_fake %{\n"
+        "  # fake binds Python numpy.fake\n"
         f"{mark.format('fake/1')}\n"
         '  """\n'
-        "  @d_median %{\n"
-        "    idempotent: false\n"
-        "  }\n"
+        "  # median binds Python numpy.median\n"
         f"{mark.format('median/1')}\n"
         "end\n"
     )
@@ -217,8 +215,8 @@ def _verify_fails(root: Path) -> bool:
 @pytest.mark.parametrize(
     ("old", "new"),
     [
-        ("\n\n  @d_mean %{", "\n\n  # a comment between functions\n\n  @d_mean %{"),
-        ("\n\n  @d_mean %{", "\n\n\n  @d_mean %{"),
+        ("\n\n  # mean binds", "\n\n  # a comment between functions\n\n  # mean binds"),
+        ("\n\n  # mean binds", "\n\n\n  # mean binds"),
         ('  @moduledoc """\n', '  @moduledoc """\n  Edited.\n'),
         ("@sb_functions [", "@sb_functions [:extra, "),
     ],

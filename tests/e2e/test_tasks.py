@@ -107,7 +107,7 @@ def test_verify_and_repair(app: Path) -> None:
     assert "snakebridge verify: ok" in ok.stdout
 
     path = app / NUMPY_EX
-    path.write_text(path.read_text().replace("(:call, @d_mean,", "(:call,  @d_mean,", 1))
+    path.write_text(path.read_text().replace('function: "mean",', 'function:  "mean",', 1))
     (app / JSON_EX).unlink()
     bad = run_mix(app, "snakebridge.verify")
     assert bad.returncode == 1

@@ -52,34 +52,44 @@ defmodule SnakeBridge.Scanner.KeywordsTest do
 
     File.write!(Path.join(root, "lib/snakebridge_generated/numpy.ex"), ~S'''
     defmodule Numpy do
-      @d_mean %{
-        call_type: :call,
-        library: "numpy",
-        python_module: "numpy",
-        function: "mean",
-        kwargs: ["a", "axis", "dtype"],
-        positional: ["a", "axis", "dtype"],
-        required: 1,
-        positional_only: [],
-        varargs: false,
-        idempotent: false
-      }
-      def mean(a, axis \\ :__python_default__, dtype \\ :__python_default__, opts \\ :__python_default__),
-        do: {a, axis, dtype, opts}
+      def mean(a, axis \\ :__python_default__, dtype \\ :__python_default__, opts \\ :__python_default__) do
+        SnakeBridge.Runtime.varargs(
+          :call,
+          %{
+            call_type: :call,
+            library: "numpy",
+            python_module: "numpy",
+            function: "mean",
+            kwargs: ["a", "axis", "dtype"],
+            positional: ["a", "axis", "dtype"],
+            required: 1,
+            positional_only: [],
+            varargs: false,
+            idempotent: false
+          },
+          [a],
+          [axis, dtype, opts]
+        )
+      end
 
-      @d_solve %{
-        call_type: :call,
-        library: "numpy",
-        python_module: "numpy.linalg",
-        function: "solve",
-        kwargs: ["a", "b"],
-        positional: ["a", "b"],
-        required: 2,
-        positional_only: [],
-        varargs: false,
-        idempotent: false
-      }
-      def solve(a, b, opts \\ []), do: {a, b, opts}
+      def solve(a, b, opts \\ []) do
+        SnakeBridge.Runtime.call(
+          %{
+            call_type: :call,
+            library: "numpy",
+            python_module: "numpy.linalg",
+            function: "solve",
+            kwargs: ["a", "b"],
+            positional: ["a", "b"],
+            required: 2,
+            positional_only: [],
+            varargs: false,
+            idempotent: false
+          },
+          [a, b],
+          opts
+        )
+      end
     end
     ''')
 

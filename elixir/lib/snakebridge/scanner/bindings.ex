@@ -121,13 +121,13 @@ defmodule SnakeBridge.Scanner.Bindings do
         defs = Defs.in_body(body, public: true)
 
         acc =
-          for {:@, _, [{attr, _, [{:%{}, _, pairs}]}]} <- Defs.statements(body),
-              "d_" <> fun <- [Atom.to_string(attr)],
-              Keyword.keyword?(pairs),
+          for {:def, _, [head, [do: call]]} <- Defs.statements(body),
+              [{fun, _} | _] <- [Defs.head_arities(head)],
+              pairs when is_list(pairs) <- [descriptor(call)],
               reduce: acc do
             acc ->
-              arities = for {f, a} <- defs, Atom.to_string(f) == fun, do: a
-              Map.put(acc, {name, fun}, {Map.new(pairs), Enum.sort(arities)})
+              arities = for {f, a} <- defs, f == fun, do: a
+              Map.put(acc, {name, Atom.to_string(fun)}, {Map.new(pairs), Enum.sort(arities)})
           end
 
         descriptors(body, name, acc)
@@ -136,6 +136,18 @@ defmodule SnakeBridge.Scanner.Bindings do
         acc
     end)
   end
+
+  # The descriptor a generated function hands to the runtime: the map literal among the
+  # arguments of its one call (`SnakeBridge.Runtime.call(%{...}, args, opts)`).
+  defp descriptor({{:., _, [{:__aliases__, _, [:SnakeBridge, :Runtime]}, _]}, _, args})
+       when is_list(args) do
+    Enum.find_value(args, fn
+      {:%{}, _, pairs} -> if Keyword.keyword?(pairs), do: pairs
+      _ -> nil
+    end)
+  end
+
+  defp descriptor(_other), do: nil
 
   # The call as the generated function would hand it to the runtime (placeholders for
   # the values), shaped by Args: its unknown-keyword error, if any.

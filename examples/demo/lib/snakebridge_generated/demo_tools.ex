@@ -44,18 +44,7 @@ defmodule DemoTools do
   @sb_classes []
   @sb_nested []
 
-  @d_interpreter %{
-    call_type: :call,
-    library: "demo_tools",
-    python_module: "demo_tools",
-    function: "interpreter",
-    kwargs: [],
-    positional: [],
-    required: 0,
-    positional_only: [],
-    varargs: false,
-    idempotent: false
-  }
+  # interpreter binds Python demo_tools.interpreter
   @doc """
   Where this Python runs: its executable and prefixes, the file of every loaded module, and the shared libraries mapped into the process (Linux).
 
@@ -71,7 +60,22 @@ defmodule DemoTools do
   """
   @spec interpreter(keyword()) :: result(%{optional(String.t()) => term()})
   def interpreter(opts \\ []) do
-    SnakeBridge.Runtime.call(@d_interpreter, [], opts)
+    SnakeBridge.Runtime.call(
+      %{
+        call_type: :call,
+        library: "demo_tools",
+        python_module: "demo_tools",
+        function: "interpreter",
+        kwargs: [],
+        positional: [],
+        required: 0,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [],
+      opts
+    )
   end
 
   @doc """
@@ -79,21 +83,25 @@ defmodule DemoTools do
   """
   @spec interpreter!(keyword()) :: %{optional(String.t()) => term()}
   def interpreter!(opts \\ []) do
-    SnakeBridge.Runtime.call!(@d_interpreter, [], opts)
+    SnakeBridge.Runtime.call!(
+      %{
+        call_type: :call,
+        library: "demo_tools",
+        python_module: "demo_tools",
+        function: "interpreter",
+        kwargs: [],
+        positional: [],
+        required: 0,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [],
+      opts
+    )
   end
 
-  @d_summary %{
-    call_type: :call,
-    library: "demo_tools",
-    python_module: "demo_tools",
-    function: "summary",
-    kwargs: ["xs"],
-    positional: ["xs"],
-    required: 1,
-    positional_only: [],
-    varargs: false,
-    idempotent: false
-  }
+  # summary binds Python demo_tools.summary
   @doc """
   Count, smallest and largest value and range of a list of numbers, in plain Python.
 
@@ -109,7 +117,22 @@ defmodule DemoTools do
   """
   @spec summary([number()], keyword()) :: result(%{optional(String.t()) => float()})
   def summary(xs, opts \\ []) do
-    SnakeBridge.Runtime.call(@d_summary, [xs], opts)
+    SnakeBridge.Runtime.call(
+      %{
+        call_type: :call,
+        library: "demo_tools",
+        python_module: "demo_tools",
+        function: "summary",
+        kwargs: ["xs"],
+        positional: ["xs"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [xs],
+      opts
+    )
   end
 
   @doc """
@@ -117,7 +140,22 @@ defmodule DemoTools do
   """
   @spec summary!([number()], keyword()) :: %{optional(String.t()) => float()}
   def summary!(xs, opts \\ []) do
-    SnakeBridge.Runtime.call!(@d_summary, [xs], opts)
+    SnakeBridge.Runtime.call!(
+      %{
+        call_type: :call,
+        library: "demo_tools",
+        python_module: "demo_tools",
+        function: "summary",
+        kwargs: ["xs"],
+        positional: ["xs"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [xs],
+      opts
+    )
   end
 
   # Discovery: answered offline from this module's data, by SnakeBridge.Discovery.

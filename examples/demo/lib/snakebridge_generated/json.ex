@@ -139,18 +139,7 @@ defmodule Json do
   @sb_classes []
   @sb_nested []
 
-  @d_dumps %{
-    call_type: :call,
-    library: "json",
-    python_module: "json",
-    function: "dumps",
-    kwargs: :any,
-    positional: ["obj"],
-    required: 1,
-    positional_only: [],
-    varargs: false,
-    idempotent: false
-  }
+  # dumps binds Python json.dumps
   @doc """
   Serialize `obj` to a JSON formatted `str`.
 
@@ -203,7 +192,22 @@ defmodule Json do
   """
   @spec dumps(term(), keyword()) :: result(term())
   def dumps(obj, opts \\ []) do
-    SnakeBridge.Runtime.call(@d_dumps, [obj], opts)
+    SnakeBridge.Runtime.call(
+      %{
+        call_type: :call,
+        library: "json",
+        python_module: "json",
+        function: "dumps",
+        kwargs: :any,
+        positional: ["obj"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [obj],
+      opts
+    )
   end
 
   @doc """
@@ -211,7 +215,22 @@ defmodule Json do
   """
   @spec dumps!(term(), keyword()) :: term()
   def dumps!(obj, opts \\ []) do
-    SnakeBridge.Runtime.call!(@d_dumps, [obj], opts)
+    SnakeBridge.Runtime.call!(
+      %{
+        call_type: :call,
+        library: "json",
+        python_module: "json",
+        function: "dumps",
+        kwargs: :any,
+        positional: ["obj"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [obj],
+      opts
+    )
   end
 
   # Discovery: answered offline from this module's data, by SnakeBridge.Discovery.

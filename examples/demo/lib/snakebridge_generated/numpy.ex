@@ -136,18 +136,7 @@ defmodule Numpy do
     Numpy.Ndarray
   ]
 
-  @d_array %{
-    call_type: :call,
-    library: "numpy",
-    python_module: "numpy",
-    function: "array",
-    kwargs: ["object", "dtype", "copy", "order", "subok", "ndmin", "ndmax", "like"],
-    positional: ["object", "dtype"],
-    required: 1,
-    positional_only: [],
-    varargs: false,
-    idempotent: false
-  }
+  # array binds Python numpy.array
   @doc """
   array(object, dtype=None, *, copy=True, order='K', subok=False, ndmin=0,
 
@@ -317,7 +306,23 @@ defmodule Numpy do
   """
   @spec array(term(), term(), keyword()) :: result(term())
   def array(object, dtype \\ :__python_default__, opts \\ :__python_default__) do
-    SnakeBridge.Runtime.varargs(:call, @d_array, [object], [dtype, opts])
+    SnakeBridge.Runtime.varargs(
+      :call,
+      %{
+        call_type: :call,
+        library: "numpy",
+        python_module: "numpy",
+        function: "array",
+        kwargs: ["object", "dtype", "copy", "order", "subok", "ndmin", "ndmax", "like"],
+        positional: ["object", "dtype"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [object],
+      [dtype, opts]
+    )
   end
 
   @doc """
@@ -325,21 +330,26 @@ defmodule Numpy do
   """
   @spec array!(term(), term(), keyword()) :: term()
   def array!(object, dtype \\ :__python_default__, opts \\ :__python_default__) do
-    SnakeBridge.Runtime.varargs(:call!, @d_array, [object], [dtype, opts])
+    SnakeBridge.Runtime.varargs(
+      :call!,
+      %{
+        call_type: :call,
+        library: "numpy",
+        python_module: "numpy",
+        function: "array",
+        kwargs: ["object", "dtype", "copy", "order", "subok", "ndmin", "ndmax", "like"],
+        positional: ["object", "dtype"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [object],
+      [dtype, opts]
+    )
   end
 
-  @d_mean %{
-    call_type: :call,
-    library: "numpy",
-    python_module: "numpy",
-    function: "mean",
-    kwargs: ["a", "axis", "dtype", "out", "keepdims", "where"],
-    positional: ["a", "axis", "dtype", "out", "keepdims"],
-    required: 1,
-    positional_only: [],
-    varargs: false,
-    idempotent: false
-  }
+  # mean binds Python numpy.mean
   @doc """
   Compute the arithmetic mean along the specified axis.
 
@@ -474,7 +484,23 @@ defmodule Numpy do
         keepdims \\ :__python_default__,
         opts \\ :__python_default__
       ) do
-    SnakeBridge.Runtime.varargs(:call, @d_mean, [a], [axis, dtype, out, keepdims, opts])
+    SnakeBridge.Runtime.varargs(
+      :call,
+      %{
+        call_type: :call,
+        library: "numpy",
+        python_module: "numpy",
+        function: "mean",
+        kwargs: ["a", "axis", "dtype", "out", "keepdims", "where"],
+        positional: ["a", "axis", "dtype", "out", "keepdims"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [a],
+      [axis, dtype, out, keepdims, opts]
+    )
   end
 
   @doc """
@@ -489,21 +515,26 @@ defmodule Numpy do
         keepdims \\ :__python_default__,
         opts \\ :__python_default__
       ) do
-    SnakeBridge.Runtime.varargs(:call!, @d_mean, [a], [axis, dtype, out, keepdims, opts])
+    SnakeBridge.Runtime.varargs(
+      :call!,
+      %{
+        call_type: :call,
+        library: "numpy",
+        python_module: "numpy",
+        function: "mean",
+        kwargs: ["a", "axis", "dtype", "out", "keepdims", "where"],
+        positional: ["a", "axis", "dtype", "out", "keepdims"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [a],
+      [axis, dtype, out, keepdims, opts]
+    )
   end
 
-  @d_std %{
-    call_type: :call,
-    library: "numpy",
-    python_module: "numpy",
-    function: "std",
-    kwargs: ["a", "axis", "dtype", "out", "ddof", "keepdims", "where", "mean", "correction"],
-    positional: ["a", "axis", "dtype", "out", "ddof", "keepdims"],
-    required: 1,
-    positional_only: [],
-    varargs: false,
-    idempotent: false
-  }
+  # std binds Python numpy.std
   @doc """
   Compute the standard deviation along the specified axis.
 
@@ -697,7 +728,23 @@ defmodule Numpy do
         keepdims \\ :__python_default__,
         opts \\ :__python_default__
       ) do
-    SnakeBridge.Runtime.varargs(:call, @d_std, [a], [axis, dtype, out, ddof, keepdims, opts])
+    SnakeBridge.Runtime.varargs(
+      :call,
+      %{
+        call_type: :call,
+        library: "numpy",
+        python_module: "numpy",
+        function: "std",
+        kwargs: ["a", "axis", "dtype", "out", "ddof", "keepdims", "where", "mean", "correction"],
+        positional: ["a", "axis", "dtype", "out", "ddof", "keepdims"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [a],
+      [axis, dtype, out, ddof, keepdims, opts]
+    )
   end
 
   @doc """
@@ -713,7 +760,23 @@ defmodule Numpy do
         keepdims \\ :__python_default__,
         opts \\ :__python_default__
       ) do
-    SnakeBridge.Runtime.varargs(:call!, @d_std, [a], [axis, dtype, out, ddof, keepdims, opts])
+    SnakeBridge.Runtime.varargs(
+      :call!,
+      %{
+        call_type: :call,
+        library: "numpy",
+        python_module: "numpy",
+        function: "std",
+        kwargs: ["a", "axis", "dtype", "out", "ddof", "keepdims", "where", "mean", "correction"],
+        positional: ["a", "axis", "dtype", "out", "ddof", "keepdims"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [a],
+      [axis, dtype, out, ddof, keepdims, opts]
+    )
   end
 
   # Discovery: answered offline from this module's data, by SnakeBridge.Discovery.
@@ -777,18 +840,7 @@ defmodule Numpy.Linalg do
   @sb_classes []
   @sb_nested []
 
-  @d_solve %{
-    call_type: :call,
-    library: "numpy",
-    python_module: "numpy.linalg",
-    function: "solve",
-    kwargs: ["a", "b"],
-    positional: ["a", "b"],
-    required: 2,
-    positional_only: [],
-    varargs: false,
-    idempotent: false
-  }
+  # solve binds Python numpy.linalg.solve
   @doc """
   Solve a linear matrix equation, or system of linear scalar equations.
 
@@ -859,7 +911,22 @@ defmodule Numpy.Linalg do
   """
   @spec solve(term(), term(), keyword()) :: result(term())
   def solve(a, b, opts \\ []) do
-    SnakeBridge.Runtime.call(@d_solve, [a, b], opts)
+    SnakeBridge.Runtime.call(
+      %{
+        call_type: :call,
+        library: "numpy",
+        python_module: "numpy.linalg",
+        function: "solve",
+        kwargs: ["a", "b"],
+        positional: ["a", "b"],
+        required: 2,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [a, b],
+      opts
+    )
   end
 
   @doc """
@@ -867,7 +934,22 @@ defmodule Numpy.Linalg do
   """
   @spec solve!(term(), term(), keyword()) :: term()
   def solve!(a, b, opts \\ []) do
-    SnakeBridge.Runtime.call!(@d_solve, [a, b], opts)
+    SnakeBridge.Runtime.call!(
+      %{
+        call_type: :call,
+        library: "numpy",
+        python_module: "numpy.linalg",
+        function: "solve",
+        kwargs: ["a", "b"],
+        positional: ["a", "b"],
+        required: 2,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [a, b],
+      opts
+    )
   end
 
   # Discovery: answered offline from this module's data, by SnakeBridge.Discovery.
@@ -999,18 +1081,7 @@ defmodule Numpy.Ndarray do
   @sb_classes []
   @sb_nested []
 
-  @d_tolist %{
-    call_type: :method,
-    library: "numpy",
-    python_module: "numpy",
-    function: "ndarray.tolist",
-    kwargs: [],
-    positional: [],
-    required: 0,
-    positional_only: [],
-    varargs: false,
-    idempotent: false
-  }
+  # tolist binds Python numpy.ndarray.tolist
   @doc """
   Return the array as an `a.ndim`-levels deep nested list of Python scalars.
 
@@ -1081,7 +1152,22 @@ defmodule Numpy.Ndarray do
   """
   @spec tolist(t(), keyword()) :: result(term())
   def tolist(ref, opts \\ []) do
-    SnakeBridge.Runtime.call(@d_tolist, [ref], opts)
+    SnakeBridge.Runtime.call(
+      %{
+        call_type: :method,
+        library: "numpy",
+        python_module: "numpy",
+        function: "ndarray.tolist",
+        kwargs: [],
+        positional: [],
+        required: 0,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [ref],
+      opts
+    )
   end
 
   @doc """
@@ -1089,7 +1175,22 @@ defmodule Numpy.Ndarray do
   """
   @spec tolist!(t(), keyword()) :: term()
   def tolist!(ref, opts \\ []) do
-    SnakeBridge.Runtime.call!(@d_tolist, [ref], opts)
+    SnakeBridge.Runtime.call!(
+      %{
+        call_type: :method,
+        library: "numpy",
+        python_module: "numpy",
+        function: "ndarray.tolist",
+        kwargs: [],
+        positional: [],
+        required: 0,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [ref],
+      opts
+    )
   end
 
   # Discovery: answered offline from this module's data, by SnakeBridge.Discovery.

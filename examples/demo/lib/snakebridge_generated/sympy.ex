@@ -81,18 +81,7 @@ defmodule Sympy do
     Sympy.Symbol
   ]
 
-  @d_diff %{
-    call_type: :call,
-    library: "sympy",
-    python_module: "sympy",
-    function: "diff",
-    kwargs: :any,
-    positional: ["f"],
-    required: 1,
-    positional_only: [],
-    varargs: true,
-    idempotent: false
-  }
+  # diff binds Python sympy.diff
   @doc """
   Differentiate f with respect to symbols.
 
@@ -178,7 +167,18 @@ defmodule Sympy do
       ) do
     SnakeBridge.Runtime.varargs(
       :call,
-      @d_diff,
+      %{
+        call_type: :call,
+        library: "sympy",
+        python_module: "sympy",
+        function: "diff",
+        kwargs: :any,
+        positional: ["f"],
+        required: 1,
+        positional_only: [],
+        varargs: true,
+        idempotent: false
+      },
       [f],
       [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, opts]
     )
@@ -203,34 +203,24 @@ defmodule Sympy do
       ) do
     SnakeBridge.Runtime.varargs(
       :call!,
-      @d_diff,
+      %{
+        call_type: :call,
+        library: "sympy",
+        python_module: "sympy",
+        function: "diff",
+        kwargs: :any,
+        positional: ["f"],
+        required: 1,
+        positional_only: [],
+        varargs: true,
+        idempotent: false
+      },
       [f],
       [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, opts]
     )
   end
 
-  @d_expand %{
-    call_type: :call,
-    library: "sympy",
-    python_module: "sympy",
-    function: "expand",
-    kwargs: :any,
-    positional: [
-      "e",
-      "deep",
-      "modulus",
-      "power_base",
-      "power_exp",
-      "mul",
-      "log",
-      "multinomial",
-      "basic"
-    ],
-    required: 1,
-    positional_only: [],
-    varargs: false,
-    idempotent: false
-  }
+  # expand binds Python sympy.expand
   @doc """
   Expand an expression using methods given as hints.
 
@@ -675,7 +665,28 @@ defmodule Sympy do
       ) do
     SnakeBridge.Runtime.varargs(
       :call,
-      @d_expand,
+      %{
+        call_type: :call,
+        library: "sympy",
+        python_module: "sympy",
+        function: "expand",
+        kwargs: :any,
+        positional: [
+          "e",
+          "deep",
+          "modulus",
+          "power_base",
+          "power_exp",
+          "mul",
+          "log",
+          "multinomial",
+          "basic"
+        ],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
       [e],
       [deep, modulus, power_base, power_exp, mul, log, multinomial, basic, opts]
     )
@@ -700,24 +711,34 @@ defmodule Sympy do
       ) do
     SnakeBridge.Runtime.varargs(
       :call!,
-      @d_expand,
+      %{
+        call_type: :call,
+        library: "sympy",
+        python_module: "sympy",
+        function: "expand",
+        kwargs: :any,
+        positional: [
+          "e",
+          "deep",
+          "modulus",
+          "power_base",
+          "power_exp",
+          "mul",
+          "log",
+          "multinomial",
+          "basic"
+        ],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
       [e],
       [deep, modulus, power_base, power_exp, mul, log, multinomial, basic, opts]
     )
   end
 
-  @d_solve %{
-    call_type: :call,
-    library: "sympy",
-    python_module: "sympy",
-    function: "solve",
-    kwargs: :any,
-    positional: ["f"],
-    required: 1,
-    positional_only: [],
-    varargs: true,
-    idempotent: false
-  }
+  # solve binds Python sympy.solve
   @doc """
   Algebraically solves equations and systems of equations.
 
@@ -1090,7 +1111,18 @@ defmodule Sympy do
       ) do
     SnakeBridge.Runtime.varargs(
       :call,
-      @d_solve,
+      %{
+        call_type: :call,
+        library: "sympy",
+        python_module: "sympy",
+        function: "solve",
+        kwargs: :any,
+        positional: ["f"],
+        required: 1,
+        positional_only: [],
+        varargs: true,
+        idempotent: false
+      },
       [f],
       [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, opts]
     )
@@ -1115,34 +1147,24 @@ defmodule Sympy do
       ) do
     SnakeBridge.Runtime.varargs(
       :call!,
-      @d_solve,
+      %{
+        call_type: :call,
+        library: "sympy",
+        python_module: "sympy",
+        function: "solve",
+        kwargs: :any,
+        positional: ["f"],
+        required: 1,
+        positional_only: [],
+        varargs: true,
+        idempotent: false
+      },
       [f],
       [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, opts]
     )
   end
 
-  @d_sstr %{
-    call_type: :call,
-    library: "sympy",
-    python_module: "sympy",
-    function: "sstr",
-    kwargs: [
-      "expr",
-      "order",
-      "full_prec",
-      "sympy_integers",
-      "abbrev",
-      "perm_cyclic",
-      "min",
-      "max",
-      "dps"
-    ],
-    positional: ["expr"],
-    required: 1,
-    positional_only: [],
-    varargs: false,
-    idempotent: false
-  }
+  # sstr binds Python sympy.sstr
   @doc """
   Returns the expression as a string.
 
@@ -1171,7 +1193,32 @@ defmodule Sympy do
   """
   @spec sstr(term(), keyword()) :: result(term())
   def sstr(expr, opts \\ []) do
-    SnakeBridge.Runtime.call(@d_sstr, [expr], opts)
+    SnakeBridge.Runtime.call(
+      %{
+        call_type: :call,
+        library: "sympy",
+        python_module: "sympy",
+        function: "sstr",
+        kwargs: [
+          "expr",
+          "order",
+          "full_prec",
+          "sympy_integers",
+          "abbrev",
+          "perm_cyclic",
+          "min",
+          "max",
+          "dps"
+        ],
+        positional: ["expr"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [expr],
+      opts
+    )
   end
 
   @doc """
@@ -1179,21 +1226,35 @@ defmodule Sympy do
   """
   @spec sstr!(term(), keyword()) :: term()
   def sstr!(expr, opts \\ []) do
-    SnakeBridge.Runtime.call!(@d_sstr, [expr], opts)
+    SnakeBridge.Runtime.call!(
+      %{
+        call_type: :call,
+        library: "sympy",
+        python_module: "sympy",
+        function: "sstr",
+        kwargs: [
+          "expr",
+          "order",
+          "full_prec",
+          "sympy_integers",
+          "abbrev",
+          "perm_cyclic",
+          "min",
+          "max",
+          "dps"
+        ],
+        positional: ["expr"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [expr],
+      opts
+    )
   end
 
-  @d_sympify %{
-    call_type: :call,
-    library: "sympy",
-    python_module: "sympy",
-    function: "sympify",
-    kwargs: ["a", "locals", "convert_xor", "strict", "rational", "evaluate"],
-    positional: ["a", "locals", "convert_xor", "strict", "rational", "evaluate"],
-    required: 1,
-    positional_only: [],
-    varargs: false,
-    idempotent: false
-  }
+  # sympify binds Python sympy.sympify
   @doc """
   Converts an arbitrary expression to a type that can be used inside SymPy.
 
@@ -1452,7 +1513,18 @@ defmodule Sympy do
       ) do
     SnakeBridge.Runtime.varargs(
       :call,
-      @d_sympify,
+      %{
+        call_type: :call,
+        library: "sympy",
+        python_module: "sympy",
+        function: "sympify",
+        kwargs: ["a", "locals", "convert_xor", "strict", "rational", "evaluate"],
+        positional: ["a", "locals", "convert_xor", "strict", "rational", "evaluate"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
       [a],
       [locals, convert_xor, strict, rational, evaluate, opts]
     )
@@ -1473,7 +1545,18 @@ defmodule Sympy do
       ) do
     SnakeBridge.Runtime.varargs(
       :call!,
-      @d_sympify,
+      %{
+        call_type: :call,
+        library: "sympy",
+        python_module: "sympy",
+        function: "sympify",
+        kwargs: ["a", "locals", "convert_xor", "strict", "rational", "evaluate"],
+        positional: ["a", "locals", "convert_xor", "strict", "rational", "evaluate"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
       [a],
       [locals, convert_xor, strict, rational, evaluate, opts]
     )
@@ -1594,18 +1677,7 @@ defmodule Sympy.Symbol do
   @sb_classes []
   @sb_nested []
 
-  @d_new %{
-    call_type: :new,
-    library: "sympy",
-    python_module: "sympy",
-    function: "Symbol",
-    kwargs: :any,
-    positional: ["name"],
-    required: 1,
-    positional_only: [],
-    varargs: false,
-    idempotent: false
-  }
+  # new binds Python sympy.Symbol
   @doc """
   Symbol class is used to create symbolic variables.
 
@@ -1666,7 +1738,22 @@ defmodule Sympy.Symbol do
   """
   @spec new(term(), keyword()) :: result(t())
   def new(name, opts \\ []) do
-    SnakeBridge.Runtime.call(@d_new, [name], opts)
+    SnakeBridge.Runtime.call(
+      %{
+        call_type: :new,
+        library: "sympy",
+        python_module: "sympy",
+        function: "Symbol",
+        kwargs: :any,
+        positional: ["name"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [name],
+      opts
+    )
   end
 
   @doc """
@@ -1674,7 +1761,22 @@ defmodule Sympy.Symbol do
   """
   @spec new!(term(), keyword()) :: t()
   def new!(name, opts \\ []) do
-    SnakeBridge.Runtime.call!(@d_new, [name], opts)
+    SnakeBridge.Runtime.call!(
+      %{
+        call_type: :new,
+        library: "sympy",
+        python_module: "sympy",
+        function: "Symbol",
+        kwargs: :any,
+        positional: ["name"],
+        required: 1,
+        positional_only: [],
+        varargs: false,
+        idempotent: false
+      },
+      [name],
+      opts
+    )
   end
 
   # Discovery: answered offline from this module's data, by SnakeBridge.Discovery.

@@ -45,18 +45,30 @@ class ListArg:
         return "[" + ", ".join(self.items) + (f" | {self.tail}" if self.tail else "") + "]"
 
 
-def call(function: str, args: Sequence[str | ListArg], indent: str = "    ") -> list[str]:
-    """``Mod.fun(a, b, c)`` as a statement; arguments one per line when it does not fit."""
-    texts = [a.text if isinstance(a, ListArg) else a for a in args]
-    line = f"{indent}{function}({', '.join(texts)})"
-    if fits(line):
-        return [line]
+@dataclass(frozen=True, slots=True)
+class Block:
+    """An argument that is already laid out over several lines (a multi-line map, see
+    :func:`multiline_map`), at the indent of the arguments of a broken call."""
+
+    lines: tuple[str, ...]
+
+
+def call(function: str, args: Sequence[str | ListArg | Block], indent: str = "    ") -> list[str]:
+    """``Mod.fun(a, b, c)`` as a statement; arguments one per line when it does not fit
+    (always, when one of them is a multi-line ``Block``)."""
+    if not any(isinstance(a, Block) for a in args):
+        texts = [a.text if isinstance(a, ListArg) else a for a in args if not isinstance(a, Block)]
+        line = f"{indent}{function}({', '.join(texts)})"
+        if fits(line):
+            return [line]
     inner = indent + "  "
     out = [f"{indent}{function}("]
     for k, arg in enumerate(args):
         comma = "," if k < len(args) - 1 else ""
         if isinstance(arg, ListArg):
             out += _list_lines(arg, inner, comma)
+        elif isinstance(arg, Block):
+            out += [*arg.lines[:-1], arg.lines[-1] + comma]
         else:
             out.append(f"{inner}{arg}{comma}")
     out.append(f"{indent})")

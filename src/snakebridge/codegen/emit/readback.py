@@ -20,13 +20,15 @@ PROMOTED_MARK = "  # Promoted from the dynamic call {origin} (mix snakebridge.pr
 _PROMOTED = re.compile(
     "^" + re.escape(PROMOTED_MARK).replace(re.escape("{origin}"), r"(\S+)") + "$"
 )
+# First line of a symbol: its Elixir name (the key ``symbol_texts`` reads) and what it binds.
+SYMBOL_MARK = "  # {name} binds Python {python}"
+_SYMBOL = re.compile("^  # (\\S+) binds Python \\S.*$")
 # First line of an exception module's symbol (``exception/1`` with its defexception).
 EXCEPTION_MARK = "  # The Elixir exception raised for the Python class {python} (or a subclass)."
 _EXCEPTION = re.compile(
     "^" + re.escape(EXCEPTION_MARK).replace(re.escape("{python}"), r"\S+") + "$"
 )
 _MODULE_HEAD = re.compile(r"^defmodule (\S+) do$")
-_DESCRIPTOR_HEAD = re.compile(r"^  @d_(\S+) %\{$")
 _HEREDOC_OPEN = re.compile(r'^\s*@\w+ """$')
 
 
@@ -34,13 +36,12 @@ def symbol_texts(source: str) -> dict[tuple[str, str], str]:
     """Each symbol's text in a generated file, keyed by (Elixir module, name), exactly as
     ``RenderedSymbol.checksum`` hashed it when the file was rendered.
 
-    A symbol's text starts at its descriptor (``  @d_<name> %{`` after a blank line),
-    or for an exception module's ``exception`` at ``EXCEPTION_MARK``, and runs to the
-    blank line before the next symbol or before the module's tail (``TAIL``, then
-    discovery and helpers). A streaming variant's descriptor (``call_type: :stream``)
-    belongs to the symbol before it. Heredoc bodies (docs) are skipped, so no docstring
-    can fake a boundary. A hand-edited or damaged file gives whatever text is there (its
-    checksum then differs); a symbol whose first line is gone is absent.
+    A symbol's text starts at its first line (``SYMBOL_MARK``, or ``EXCEPTION_MARK`` for
+    an exception module's ``exception``, after a blank line) and runs to the blank line
+    before the next symbol or before the module's tail (``TAIL``, then discovery and
+    helpers). Heredoc bodies (docs) are skipped, so no docstring can fake a boundary. A
+    hand-edited or damaged file gives whatever text is there (its checksum then
+    differs); a symbol whose first line is gone is absent.
     """
     lines = source.split("\n")
     out: dict[tuple[str, str], str] = {}
@@ -62,21 +63,21 @@ def symbol_texts(source: str) -> dict[tuple[str, str], str]:
             current = None
             module = module if line == TAIL else None
             continue
-        if module is not None and i > 0 and not lines[i - 1] and _EXCEPTION.match(line):
+        name = _symbol_start(line)
+        if name is not None and module is not None and i > 0 and not lines[i - 1]:
             close(i - 1)
-            current, start = (module, EXCEPTION_FUNCTION), i
-            continue
-        descriptor = _DESCRIPTOR_HEAD.match(line)
-        if (
-            descriptor
-            and module is not None
-            and i > 0
-            and not lines[i - 1]
-            and (i + 1 >= len(lines) or lines[i + 1].strip() != "call_type: :stream,")
-        ):
-            close(i - 1)
-            current, start = (module, descriptor.group(1)), i
+            current, start = (module, name), i
     return out
+
+
+def _symbol_start(line: str) -> str | None:
+    """The Elixir name of the symbol whose first line ``line`` is, if it is one."""
+    if not line.startswith("  # "):
+        return None
+    mark = _SYMBOL.match(line)
+    if mark:
+        return mark.group(1)
+    return EXCEPTION_FUNCTION if _EXCEPTION.match(line) else None
 
 
 def promoted_marks(source: str) -> dict[str, str]:
@@ -90,9 +91,9 @@ def promoted_marks(source: str) -> dict[str, str]:
         if head:
             module, symbol = head.group(1), None
             continue
-        descriptor = _DESCRIPTOR_HEAD.match(line)
-        if descriptor:
-            symbol = descriptor.group(1)
+        name = _symbol_start(line)
+        if name is not None:
+            symbol = name
             continue
         mark = _PROMOTED.match(line)
         if mark and module is not None and symbol is not None:

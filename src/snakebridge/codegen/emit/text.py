@@ -7,12 +7,13 @@ are written once. A flexible wrapper (``shape.CallShape.flexible``) defaults eve
 argument after the required ones to :data:`PYTHON_DEFAULT` and hands them to
 ``SnakeBridge.Runtime.varargs/4``, where ``SnakeBridge.Runtime.Args`` drops the
 trailing defaults and takes a trailing keyword list as ``opts``; any other wrapper
-ends in ``opts \\\\ []`` and calls ``SnakeBridge.Runtime.call/3`` directly.
+ends in ``opts \\\\ []`` and calls ``SnakeBridge.Runtime.call/3`` directly. The call's
+descriptor is a map literal in that call.
 
 Layout inside a module: moduledoc, types, discovery data (``@sb_*``), the symbols
-(each from its descriptor ``@d_<name>`` to the blank line before the next one, the
-shape ``readback.symbol_texts`` reads), then ``readback.TAIL`` and the discovery
-functions.
+(each from its first line, ``readback.SYMBOL_MARK`` or ``readback.EXCEPTION_MARK``, to
+the blank line before the next one: the shape ``readback.symbol_texts`` reads), then
+``readback.TAIL`` and the discovery functions.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 from snakebridge.codegen import names
 from snakebridge.codegen.emit import layout, literals
 from snakebridge.codegen.emit.plan import Context, Module, Wrapper
-from snakebridge.codegen.emit.readback import EXCEPTION_MARK, PROMOTED_MARK, TAIL
+from snakebridge.codegen.emit.readback import EXCEPTION_MARK, PROMOTED_MARK, SYMBOL_MARK, TAIL
 
 RESULT_TYPE = "result"
 # What an argument left out is, until SnakeBridge.Runtime.Args drops it: Python's own
@@ -41,7 +42,7 @@ COMPILE_OPTIONS = (
     "no_throw_opt",
 )
 
-_COMPILE = "  @compile [" + ", ".join(f":{o}" for o in COMPILE_OPTIONS) + "]"
+COMPILE_LINE = "  @compile [" + ", ".join(f":{o}" for o in COMPILE_OPTIONS) + "]"
 
 # (name suffix, runtime function, return type given the value's type)
 _VARIANTS: tuple[tuple[str, str, str], ...] = (
@@ -51,8 +52,11 @@ _VARIANTS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def descriptor(ctx: Context, w: Wrapper, call_type: str, attr: str) -> list[str]:
-    ind = "    "
+def descriptor(ctx: Context, w: Wrapper, call_type: str) -> layout.Block:
+    """The call's descriptor: a map literal written into the runtime call itself (a
+    module attribute per descriptor would add a statement to the module body, whose
+    compile cost grows faster than linearly with its statements)."""
+    ind = _ARG_INDENT + "  "
     call = w.shape
     kwargs = (
         [f"{ind}kwargs: :any,"]
@@ -79,14 +83,15 @@ def descriptor(ctx: Context, w: Wrapper, call_type: str, attr: str) -> list[str]
             [f"{ind}varargs: {'true' if call.rest is not None else 'false'},"],
         ]
     entries.append([f"{ind}idempotent: {'true' if w.idempotent else 'false'}"])
-    lines = layout.multiline_map(entries, "  ")
-    lines[0] = f"  @{attr} %{{"
-    return lines
+    return layout.Block(tuple(layout.multiline_map(entries, _ARG_INDENT)))
+
+
+# Where the arguments of the runtime call in a wrapper's body start.
+_ARG_INDENT = "      "
 
 
 def wrapper_text(ctx: Context, module: str, w: Wrapper) -> str:
     call = w.shape
-    attr = "d_" + w.name
     if call.flexible:
         taken = set(w.params) | {"opts"}
         extras = [names.variable_name(n, taken) for n in call.optional]
@@ -103,7 +108,7 @@ def wrapper_text(ctx: Context, module: str, w: Wrapper) -> str:
         params = [*w.params, "opts \\\\ []"]
         types = [*w.param_types, "keyword()"]
     full = f"{w.name}/{len(params)}"
-    out = descriptor(ctx, w, w.call_type, attr)
+    out = [SYMBOL_MARK.format(name=w.name, python=literals.comment_safe(w.python))]
     origin = ctx.promoted.get(f"{module}.{w.name}")
     if origin is not None:
         out.append(PROMOTED_MARK.format(origin=origin))
@@ -111,11 +116,8 @@ def wrapper_text(ctx: Context, module: str, w: Wrapper) -> str:
         if suffix == names.STREAM_SUFFIX and not w.streaming:
             continue
         name = w.name + suffix
-        if suffix == names.STREAM_SUFFIX:
-            attr = "d_" + name
-            out.append("")
-            out += descriptor(ctx, w, "stream", attr)
-        elif suffix:
+        desc = descriptor(ctx, w, "stream" if suffix == names.STREAM_SUFFIX else w.call_type)
+        if suffix:
             out.append("")
         if not suffix:
             doc = w.doc
@@ -135,14 +137,14 @@ def wrapper_text(ctx: Context, module: str, w: Wrapper) -> str:
                 "SnakeBridge.Runtime.varargs",
                 [
                     f":{fun}",
-                    f"@{attr}",
+                    desc,
                     layout.ListArg(tuple(w.params)),
                     layout.ListArg(tuple(extras)),
                 ],
             )
         else:
             out += layout.call(
-                f"SnakeBridge.Runtime.{fun}", [f"@{attr}", layout.ListArg(tuple(w.params)), "opts"]
+                f"SnakeBridge.Runtime.{fun}", [desc, layout.ListArg(tuple(w.params)), "opts"]
             )
         out.append("  end")
     return "\n".join(out)
@@ -277,7 +279,7 @@ def registry_text(ctx: Context, registry: dict[str, str]) -> str:
 
 def module_text(ctx: Context, mod: Module) -> tuple[str, list[tuple[str, str]]]:
     out = [f"defmodule {mod.name} do", "  @moduledoc " + literals.heredoc(mod.doc, "  "), ""]
-    out += [_COMPILE, ""]
+    out += [COMPILE_LINE, ""]
     if mod.is_class:
         out.append(
             "  @typedoc "
