@@ -25,7 +25,7 @@ def normalize(value: Any) -> Any:
     np = sys.modules.get("numpy")
     if np is not None and isinstance(value, np.generic) and hasattr(value, "item"):
         value = value.item()
-    if type(value) in _PLAIN:
+    if type(value) in _PLAIN or type(value) is Atom:
         return value
     if type(value) is list:
         return [normalize(v) for v in value]

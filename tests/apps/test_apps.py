@@ -145,3 +145,34 @@ def test_documented_calls_match_python(app: str, app_python: Path, workspace: Pa
     allowed = json.loads(proc.stdout.strip().splitlines()[-1])
     assert allowed["checked"] > 0, allowed
     assert not allowed["refused"], "\n".join(allowed["refused"])
+
+
+@pytest.mark.e2e
+def test_protocols_app_with_its_colliding_module_name_is_refused(
+    app_python: Path, workspace: Path
+) -> None:
+    """The protocols app declares ``time`` as ``PyTime``; with the default name it would
+    replace Elixir's ``Time``, and the compile is refused before anything is written."""
+    target = workspace / "protocols_colliding"
+    shutil.copytree(
+        HERE / "protocols", target, ignore=shutil.ignore_patterns("_build", ".snakebridge")
+    )
+    mix_exs = target / "mix.exs"
+    text = mix_exs.read_text().replace('path: "../../../elixir"', f'path: "{REPO / "elixir"}"')
+    fixed = "time: [stdlib: true, module_name: PyTime]"
+    assert fixed in text
+    mix_exs.write_text(text.replace(fixed, "time: :stdlib"))
+    proc = subprocess.run(
+        ["mix", "compile"],
+        cwd=target,
+        env=_env(app_python, workspace),
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "would be generated as the Elixir module Time, which the elixir application" in out
+    assert "`time: [stdlib: true, module_name: PyTime]`" in out
+    assert not (target / "lib" / "snakebridge_generated").exists()
+    assert not (target / ".snakebridge" / "manifest.json").exists()
