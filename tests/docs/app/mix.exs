@@ -22,8 +22,10 @@ defmodule DocsApp.MixProject do
           json: :stdlib,
           math: :stdlib,
           os: :stdlib,
-          builtins: :stdlib
+          builtins: :stdlib,
+          tools: :local
         ],
+        python_path: ["priv/python"],
         scan: [paths: ["lib", "snippets"], exs: true]
       ]
     ]
