@@ -13,7 +13,9 @@ defmodule SnakeBridge.Error do
       Python traceback;
     * bridge failures, each with a message that says what to do: `:timeout`,
       `:worker_crash`, `:circuit_open`, `:pool_overloaded`, `:not_allowed`, `:ref_lost`,
-      `:encode_error`, `:bad_argument`, `:python_unavailable`. A `:worker_crash` (and a
+      `:encode_error`, `:bad_argument`, `:python_unavailable`, `:node_down` (the BEAM
+      node running the call went down or was cut off: `reason` is that node; see
+      `SnakeBridge.Cluster`). A `:worker_crash` (and a
       `:circuit_open`: the crash that opened it) has a `reason`: `:segfault`, `:abort`,
       `:bus_error`, `:killed`, `:oom_killed`, `{:exit, status}`, `:protocol` or `:hang`
       (`:timeout` errors have `reason: :timeout`). A `:not_allowed` error's `reason`
@@ -141,7 +143,7 @@ defmodule SnakeBridge.Error do
   @capabilities ~w(subprocess dlopen import pickle set_attr)a
 
   @runtime_types ~w(timeout worker_crash circuit_open pool_overloaded not_allowed ref_lost
-                    encode_error bad_argument python_unavailable)a
+                    encode_error bad_argument python_unavailable node_down)a
 
   @doc "The bridge failure types (not Python exceptions)."
   def runtime_types, do: @runtime_types

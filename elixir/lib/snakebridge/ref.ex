@@ -4,8 +4,10 @@ defmodule SnakeBridge.Ref do
   expression, an iterator...). Pass it to later calls as any argument.
 
   A ref is bound to its session and to the worker that holds the object: calls that
-  use it go to that worker; a ref used from another session, after its session ended,
-  after `SnakeBridge.release/1`, or after its worker died gives a `:ref_lost` error.
+  use it go to that worker, on its BEAM node (`node`), from whichever node of a
+  cluster they are made (see `SnakeBridge.Cluster`); a ref used from another session,
+  after its session ended, after `SnakeBridge.release/1`, after its worker died or
+  while its node is unreachable gives a `:ref_lost` error.
   `id` is 128 random bits, so refs cannot be guessed.
 
   `type` is the Python class (`"numpy.ndarray"`) and `repr` a short `repr()` taken when
@@ -24,7 +26,7 @@ defmodule SnakeBridge.Ref do
   `del obj["k"]`. Elixir ranges index inclusively (see `SnakeBridge.Slice`).
   """
   @enforce_keys [:id, :session, :worker]
-  defstruct [:id, :session, :worker, :pool, :type, :repr]
+  defstruct [:id, :session, :worker, :pool, :node, :type, :repr]
 
   alias SnakeBridge.Runtime.Ops
 
@@ -71,6 +73,7 @@ defmodule SnakeBridge.Ref do
           session: String.t(),
           worker: String.t(),
           pool: atom,
+          node: node | nil,
           type: String.t(),
           repr: String.t()
         }

@@ -17,6 +17,8 @@ defmodule SnakeBridge.Runtime do
       worker is replaced
     * `session:` a session id (default: the calling process's session)
     * `pool:` the pool name (default `:default`)
+    * `node:` where the call runs in a BEAM cluster: `:local` (default), `:any`, a node
+      name or a function of the call (see `SnakeBridge.Cluster`)
     * `batch:` items fetched per round trip by streams (default 1)
     * `numeric_lists:` force (`true`) or forbid (`false`) turning numeric lists of 16 or
       more elements into numpy arrays without per-element conversion (default: on for
@@ -36,9 +38,10 @@ defmodule SnakeBridge.Runtime do
   """
 
   alias SnakeBridge.{Error, Ref}
+  alias SnakeBridge.Cluster.Router
   alias SnakeBridge.Runtime.{Args, Callbacks, Numeric, Pool, Session, Telemetry, Wire}
 
-  @runtime_keys [:timeout, :session, :pool, :batch, :numeric_lists, :idempotent]
+  @runtime_keys [:timeout, :session, :pool, :batch, :numeric_lists, :idempotent, :node]
 
   @type descriptor :: %{
           required(:call_type) => atom,
@@ -173,14 +176,14 @@ defmodule SnakeBridge.Runtime do
     request_id = :erlang.unique_integer([:positive])
     frame = :erlang.term_to_binary({request_id, request})
 
-    pool = ref.pool || :default
+    pool = Router.ref_pool(ref)
 
     case pool
          |> Pool.request({:worker, ref.worker}, request_id, frame, nil)
          |> Callbacks.await(pool, request_id, request) do
       {:reply, _data, _worker} -> :ok
-      # The worker is gone, and the object with it: released either way.
-      {:error, %Error{type: :ref_lost}} -> :ok
+      # The worker is gone, or its node, and the object with it: released either way.
+      {:error, %Error{type: type}} when type in [:ref_lost, :node_down] -> :ok
       {:error, error} -> {:error, error}
     end
   end
@@ -226,7 +229,8 @@ defmodule SnakeBridge.Runtime do
     if is_list(sb) and Keyword.keyword?(sb) do
       case Keyword.keys(sb) -- @runtime_keys do
         [] ->
-          check_timeout(Keyword.get(sb, :timeout), call)
+          with :ok <- check_timeout(Keyword.get(sb, :timeout), call),
+               do: check_node(Keyword.get(sb, :node), call)
 
         unknown ->
           bad(
@@ -246,6 +250,12 @@ defmodule SnakeBridge.Runtime do
   defp check_timeout(timeout, call),
     do:
       bad(call, "timeout: must be a positive integer (ms) or :infinity, got #{inspect(timeout)}")
+
+  defp check_node(nil, _call), do: :ok
+
+  defp check_node(node, call) do
+    with {:error, message} <- Router.check_policy(node), do: bad(call, message)
+  end
 
   defp bad(call, message), do: {:error, %{Error.runtime(:bad_argument, message) | call: call}}
 
@@ -302,19 +312,37 @@ defmodule SnakeBridge.Runtime do
     started = Telemetry.start(meta)
 
     try do
-      send_request(pool, route, wire, call, Keyword.get(sb, :timeout), idempotent)
+      # Where it runs: this node's pool (an atom) or {pool, node} (SnakeBridge.Cluster).
+      case Router.target(pool, sb, session, args, descriptor) do
+        {:error, error} ->
+          {{:error, %{error | call: call}}, nil, nil}
+
+        target ->
+          send_request(target, route, wire, call, Keyword.get(sb, :timeout), idempotent)
+      end
     rescue
       exception ->
         Telemetry.exception(started, meta, :error, exception, __STACKTRACE__)
         reraise exception, __STACKTRACE__
     else
-      {result, worker} ->
+      {result, worker, served_by} ->
+        meta = Map.put(meta, :node, served_by && Router.node_of(served_by))
         Telemetry.stop(started, meta, worker, result)
         result
     end
   end
 
-  defp send_request(pool, route, wire, call, timeout, retry?, form \\ :compact) do
+  defp pool_name({pool, _node}), do: pool
+  defp pool_name(pool), do: pool
+
+  # `pool` is the pool here, or `{pool, node}` on another node (SnakeBridge.Cluster).
+  # Descriptor ids are this node's (Wire), so a call to another node's pool goes in full.
+  defp send_request(pool, route, wire, call, timeout, retry?, form \\ :compact)
+
+  defp send_request({_pool, _node} = pool, route, wire, call, timeout, retry?, :compact),
+    do: send_request(pool, route, wire, call, timeout, retry?, :full)
+
+  defp send_request(pool, route, wire, call, timeout, retry?, form) do
     request_id = :erlang.unique_integer([:positive])
     {frame, registration} = frame(request_id, wire, form)
     # What Callbacks reads: the session, and the functions in args and kwargs.
@@ -331,7 +359,7 @@ defmodule SnakeBridge.Runtime do
             send_request(pool, route, wire, call, timeout, retry?, :full)
 
           result ->
-            {Pool.explain_lost(result, pool, request.session), worker}
+            {Pool.explain_lost(result, pool, request.session), worker, pool}
         end
 
       # Another worker may well succeed: the crash was the process's, not the call's
@@ -342,14 +370,34 @@ defmodule SnakeBridge.Runtime do
         Telemetry.call_event(
           :retry,
           %{attempt: 1, backoff_ms: backoff},
-          Map.merge(call, %{pool: pool, reason: reason})
+          Map.merge(call, %{pool: pool_name(pool), node: Router.node_of(pool), reason: reason})
         )
 
         Process.sleep(backoff)
         send_request(pool, route, wire, call, timeout, false, form)
 
+      # The node went away mid-call: another node serving the pool may run it.
+      {:error, %Error{type: :node_down} = error} when retry? ->
+        case Router.retry_target(pool, %{library: wire.descriptor.library, session: wire.session}) do
+          nil ->
+            {{:error, %{error | call: call}}, nil, pool}
+
+          next ->
+            Telemetry.call_event(
+              :retry,
+              %{attempt: 1, backoff_ms: 0},
+              Map.merge(call, %{
+                pool: pool_name(next),
+                node: Router.node_of(next),
+                reason: :node_down
+              })
+            )
+
+            send_request(next, route, wire, call, timeout, false)
+        end
+
       {:error, error} ->
-        {{:error, %{error | call: call}}, nil}
+        {{:error, %{error | call: call}}, nil, pool}
     end
   end
 
@@ -386,7 +434,8 @@ defmodule SnakeBridge.Runtime do
   # this module loads, which `binary_to_term(.., [:safe])` requires; Python can never
   # name any other atom.
   def known_atoms do
-    [SnakeBridge.Ref, SnakeBridge.Bytes, :__struct__, :id, :session, :worker, :pool, :type, :repr] ++
+    [SnakeBridge.Ref, SnakeBridge.Bytes, :__struct__, :id, :session, :worker, :pool, :node] ++
+      [:type, :repr] ++
       [
         :data,
         :dtype,

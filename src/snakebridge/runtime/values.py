@@ -58,6 +58,7 @@ STRUCT = Atom("__struct__")
 REF_STRUCT = Atom("Elixir.SnakeBridge.Ref")
 BYTES_STRUCT = Atom("Elixir.SnakeBridge.Bytes")
 K_ID, K_SESSION, K_WORKER, K_POOL = Atom("id"), Atom("session"), Atom("worker"), Atom("pool")
+K_NODE = Atom("node")
 K_TYPE, K_REPR, K_DATA = Atom("type"), Atom("repr"), Atom("data")
 K_DTYPE, K_SHAPE = Atom("dtype"), Atom("shape")
 K_KIND = Atom("kind")
@@ -226,11 +227,15 @@ class Codec:
         pool: str,
         *,
         max_inflated: int = MAX_INFLATED,
+        node: Atom | None = None,
     ) -> None:
         self.store = store
         self.allowlist = allowlist
         self.worker_id = worker_id
         self.pool = Atom(pool)
+        # The BEAM node of the pool: refs carry it, so calls on them find their worker
+        # from any node of a cluster.
+        self.node = node
         self.state = RequestState()
         # Set by the worker; Elixir funs decoded from requests call back through it.
         self.bridge: Bridge | None = None
@@ -751,6 +756,7 @@ class Codec:
             K_SESSION: session,
             K_WORKER: self.worker_id,
             K_POOL: self.pool,
+            K_NODE: self.node,
             K_TYPE: qualified_name(type(value)),
             K_REPR: text,
         }

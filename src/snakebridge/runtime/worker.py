@@ -108,12 +108,14 @@ class Worker:
         self.allowlist = Allowlist({str(k): v for k, v in libraries.items()})
         self.store = RefStore()
         max_inflated = config.get("max_inflated")
+        node = config.get("node")
         self.codec = Codec(
             self.store,
             self.allowlist,
             self.worker_id,
             str(config.get("pool", "default")),
             max_inflated=max_inflated if type(max_inflated) is int else etf.MAX_INFLATED,
+            node=node if isinstance(node, Atom) else None,
         )
         ledger_path = config.get("ledger_path")
         self.ledger_path = Path(str(ledger_path)) if ledger_path else None

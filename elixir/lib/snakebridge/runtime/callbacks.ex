@@ -294,6 +294,8 @@ defmodule SnakeBridge.Runtime.Callbacks do
   (`SnakeBridge.Runtime.Settings.load/0`, normalized by `SnakeBridge.Config`).
   """
   @spec registry(atom) :: %{String.t() => {module, :all | [String.t()]}}
+  # A call served on another node runs its callbacks here: this node's registry rules.
+  def registry({pool, _node}), do: registry(pool)
   def registry(pool), do: :persistent_term.get({__MODULE__, pool}, %{})
 
   @doc false

@@ -175,8 +175,9 @@ defmodule SnakeBridge.Runtime.Pool do
     end
   end
 
-  @doc "The registered process name of pool `name`."
-  @spec process_name(atom) :: atom
+  @doc "The registered process name of pool `name` (`{name, node}`: that pool on another node)."
+  @spec process_name(atom | {atom, node}) :: atom | {atom, node}
+  def process_name({name, node}), do: {process_name(name), node}
   def process_name(:default), do: :"Elixir.SnakeBridge.Runtime.Pool.default"
   # Other names: built once per name and cached (atom building costs on every call).
   def process_name(name) when is_atom(name) do
@@ -213,6 +214,9 @@ defmodule SnakeBridge.Runtime.Pool do
   defp call_pool(pool, message) do
     GenServer.call(process_name(pool), message, :infinity)
   catch
+    :exit, reason when is_tuple(pool) ->
+      {:error, SnakeBridge.Cluster.Router.exit_error(pool, reason)}
+
     :exit, {:noproc, _} ->
       {:error,
        Error.runtime(
@@ -268,6 +272,7 @@ defmodule SnakeBridge.Runtime.Pool do
     Process.flag(:trap_exit, true)
     SnakeBridge.Runtime.register_pool(Keyword.fetch!(opts, :name))
     settings = Keyword.get_lazy(opts, :settings, &SnakeBridge.Runtime.Settings.load/0)
+    SnakeBridge.Cluster.join(opts[:name], Keyword.get(opts, :node, settings[:node] || :local))
     SnakeBridge.Runtime.Callbacks.put_registry(Keyword.fetch!(opts, :name), settings[:callbacks])
 
     settings =
@@ -988,7 +993,10 @@ defmodule SnakeBridge.Runtime.Pool do
     end
   end
 
-  defp caller_gone?({pid, _tag}) when is_pid(pid), do: not Process.alive?(pid)
+  # Only a local pid can be asked (a caller on another node is never skipped).
+  defp caller_gone?({pid, _tag}) when is_pid(pid) and node(pid) == node(),
+    do: not Process.alive?(pid)
+
   defp caller_gone?(_internal), do: false
 
   # ---------------------------------------------------------------- frames

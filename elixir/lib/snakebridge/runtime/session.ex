@@ -68,10 +68,14 @@ defmodule SnakeBridge.Runtime.Session do
     end
   end
 
-  @doc "Releases a session's refs (and kept callbacks) in every running pool."
+  @doc """
+  Releases a session's refs (and kept callbacks) in every running pool, here and on the
+  other nodes this process placed the session on (`SnakeBridge.Cluster`).
+  """
   @spec end_session(String.t()) :: :ok
   def end_session(id) do
     for pool <- SnakeBridge.Runtime.pools(), do: SnakeBridge.Runtime.Pool.end_session(pool, id)
+    SnakeBridge.Cluster.end_session(id)
     SnakeBridge.Runtime.Callbacks.forget_session(id)
   end
 end

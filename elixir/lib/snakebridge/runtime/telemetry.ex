@@ -14,9 +14,12 @@ defmodule SnakeBridge.Runtime.Telemetry do
     * `[:snakebridge, :call, :retry]`, `%{attempt: n, backoff_ms: ms}`, before an
       idempotent call is sent again after its worker crashed (metadata adds `:reason`).
 
-  Metadata: `:library`, `:python_module`, `:function`, `:call_type`, `:pool`, `:worker`.
+  Metadata: `:library`, `:python_module`, `:function`, `:call_type`, `:pool`, `:worker`;
+  `:stop` and `:retry` add `:node`, the BEAM node whose pool served (or will retry) the
+  call (nil when the call was refused before it was sent; see `SnakeBridge.Cluster`).
 
-  Pool events (emitted in the pool process); metadata `:pool`, `:worker` (its id),
+  Pool events (emitted in the pool process); metadata `:pool`, `:node` (the pool's
+  node), `:worker` (its id),
   `:os_pid`, `:function` (`"module.function"` running at the time, or nil) and `:reason`
   (a crash reason, see `SnakeBridge.Error`):
 
@@ -126,7 +129,9 @@ defmodule SnakeBridge.Runtime.Telemetry do
     do: execute([:snakebridge, :call, event], measurements, meta)
 
   defp execute(name, measurements, meta) do
-    if backend() == :telemetry, do: apply(:telemetry, :execute, [name, measurements, meta])
+    if backend() == :telemetry,
+      do: apply(:telemetry, :execute, [name, measurements, Map.put_new(meta, :node, node())])
+
     :ok
   end
 

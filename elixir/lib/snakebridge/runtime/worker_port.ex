@@ -35,6 +35,8 @@ defmodule SnakeBridge.Runtime.WorkerPort do
     init = %{
       worker_id: worker_id,
       pool: pool,
+      # Refs carry it: calls on them find this worker from any node of a cluster.
+      node: node(),
       # The worker enforces each library's exclude:/include: and allow: itself.
       libraries: Map.new(settings.libraries, fn {name, lib} -> {name, worker_library(lib)} end),
       ledger_path: settings[:ledger_path],
