@@ -238,6 +238,38 @@ defmodule SnakeBridge.Cluster.RoutingTest do
              on(a, SnakeBridge, :call, ["json", "dumps", [[1]], [snakebridge: [node: c.node]]])
   end
 
+  test "Elixir functions in a call served elsewhere run in the caller, on its node", ctx do
+    assert {:ok, {42, ran_on}} = on(ctx.a, ClusterNode, :callback_on, [ctx.b.node])
+    assert ran_on == ctx.a.node
+  end
+
+  test "a stream served on another node is consumed lazily through its ref", %{a: a, b: b} do
+    assert [0, 1, 2] = on(a, ClusterNode, :stream_on, [b.node])
+  end
+
+  test "a zero-copy handle is never sent to another node than its own", %{a: a, b: b} do
+    handle = %SnakeBridge.ZeroCopyRef{
+      kind: :shm,
+      id: "segment",
+      owner: "default:1:abc",
+      session: "s",
+      node: Atom.to_string(a.node),
+      type: {:f, 64},
+      shape: {1},
+      size: 8
+    }
+
+    assert {:error, %Error{type: :bad_argument, message: message}} =
+             on(a, SnakeBridge, :call, [
+               "sbtest",
+               "echo",
+               [[handle]],
+               [snakebridge: [node: b.node]]
+             ])
+
+    assert message =~ "zero-copy handle made on node #{a.node} cannot be used on node #{b.node}"
+  end
+
   test "call events carry the node that served the call", %{a: a, b: b} do
     {{:ok, _}, events} =
       on(a, ClusterNode, :with_telemetry, [

@@ -316,6 +316,18 @@ defmodule SnakeBridge.ClusterNode do
     end)
   end
 
+  @doc "A call served on `node` whose Elixir function reports where it ran."
+  def callback_on(node) do
+    SnakeBridge.call("sbtest", "call_with", [fn x -> {x * 2, node()} end, 21],
+      snakebridge: [node: node]
+    )
+  end
+
+  @doc "A stream of `sbtest.tracked(3)` served on `node`, consumed here."
+  def stream_on(node) do
+    "sbtest" |> SnakeBridge.stream("tracked", [3], snakebridge: [node: node]) |> Enum.to_list()
+  end
+
   @doc "A routing function (as `{module, function}`): the last node serving the pool."
   def last_member(call), do: call.pool |> SnakeBridge.Cluster.members() |> List.last()
 
