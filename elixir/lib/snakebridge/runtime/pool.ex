@@ -138,7 +138,7 @@ defmodule SnakeBridge.Runtime.Pool do
 
   @keys [:size, :env, :python, :libraries, :ledger_path, :timeout, :checkout_timeout] ++
           [:max_queue, :session_ttl, :spares, :max_calls, :max_age, :max_memory_mb] ++
-          [:drain_timeout, :heartbeat, :heartbeat_timeout, :circuit, :pipeline]
+          [:drain_timeout, :heartbeat, :heartbeat_timeout, :circuit, :pipeline, :node]
 
   @doc "The keys a pool takes (`start_link/1`, `config :snakebridge, pools: [name: [...]]`)."
   @spec keys() :: [atom]
