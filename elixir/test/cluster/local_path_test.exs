@@ -40,7 +40,12 @@ defmodule SnakeBridge.Cluster.LocalPathTest do
       {result, sent} = sends_during(fn -> SnakeBridge.call("sbtest", "getpid", [], opts) end)
       assert {:ok, pid} = result
       assert is_integer(pid)
-      assert [{to, {:"$gen_call", _from, {:call, _route, _id, _frame, _timeout, _key}}}] = sent
+
+      assert [
+               {to,
+                {:"$gen_call", _from, {:call, _route, _id, _frame, _timeout, _key, _registration}}}
+             ] = sent
+
       assert to == Process.whereis(pool())
     end
   end
