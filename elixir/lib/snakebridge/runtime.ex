@@ -378,7 +378,7 @@ defmodule SnakeBridge.Runtime do
 
       # The node went away mid-call: another node serving the pool may run it.
       {:error, %Error{type: :node_down} = error} when retry? ->
-        case Router.retry_target(pool, %{library: wire.descriptor.library, session: wire.session}) do
+        case Router.retry_target(pool, wire.descriptor, wire.session) do
           nil ->
             {{:error, %{error | call: call}}, nil, pool}
 

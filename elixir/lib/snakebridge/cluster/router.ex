@@ -328,13 +328,11 @@ defmodule SnakeBridge.Cluster.Router do
 
   @doc false
   # An idempotent call's node went down mid-call: another node serving the pool, or nil.
-  @spec retry_target(target, map) :: target | nil
-  def retry_target({pool, failed}, request) do
-    descriptor = %{library: Map.get(request, :library)}
-
+  @spec retry_target(target, map, String.t()) :: target | nil
+  def retry_target({pool, failed}, descriptor, session) do
     case least_loaded(pool, descriptor, [failed]) do
       {:ok, node} ->
-        key = {@pin, request.session, pool}
+        key = {@pin, session, pool}
         if Process.get(key) == failed, do: Process.put(key, node)
         if node == node(), do: pool, else: {pool, node}
 
@@ -343,7 +341,7 @@ defmodule SnakeBridge.Cluster.Router do
     end
   end
 
-  def retry_target(_pool, _request), do: nil
+  def retry_target(_pool, _descriptor, _session), do: nil
 
   @doc "The node a target runs on."
   @spec node_of(target) :: node
