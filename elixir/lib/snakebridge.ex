@@ -235,6 +235,15 @@ defmodule SnakeBridge do
   def slice(start, stop, step \\ nil),
     do: %SnakeBridge.Slice{start: start, stop: stop, step: step}
 
+  @doc """
+  Python's `*items`: given as the last positional argument of a call, each item becomes
+  one more positional argument, so `Sympy.diff(f, x, SnakeBridge.splat([x, y, y]))` is
+  `diff(f, x, *[x, y, y])` however many items there are (a binding's arities take only
+  so many `*args` directly; see `SnakeBridge.Splat`).
+  """
+  @spec splat(list) :: SnakeBridge.Splat.t()
+  def splat(items) when is_list(items), do: %SnakeBridge.Splat{items: items}
+
   @doc "Python's `Ellipsis` (`...`), the atom `:...`: `arr[{:..., 0}]` is numpy's `arr[..., 0]`."
   @spec ellipsis() :: :...
   def ellipsis, do: :...

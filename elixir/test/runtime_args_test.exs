@@ -80,6 +80,38 @@ defmodule SnakeBridge.Runtime.ArgsTest do
              wrap(diff, ["f"], ["x", "y", [evaluate: false], @default])
   end
 
+  test "a splat as the last positional is Python's *items, however many items it holds" do
+    diff = %{@mean | function: "diff", kwargs: :any, positional: ["f"], varargs: true}
+    many = Enum.to_list(1..20)
+    splat = SnakeBridge.splat(many)
+
+    assert {:ok, ["f", "x" | ^many], [evaluate: false], []} =
+             wrap(diff, ["f"], ["x", splat, [evaluate: false], @default])
+
+    assert {:ok, ["f" | ^many], [], []} = wrap(diff, ["f"], [splat, @default, @default])
+    assert {:ok, ["f"], [], []} = wrap(diff, ["f"], [SnakeBridge.splat([]), @default])
+    # its items stay positional: a keyword list inside is a value, not opts
+    assert {:ok, ["f", [a: 1]], [], []} = wrap(diff, ["f"], [SnakeBridge.splat([[a: 1]])])
+    # dynamic calls take it too
+    assert {:ok, [1, 2, 3], [], []} = Args.shape(diff, [1, SnakeBridge.splat([2, 3])], [])
+  end
+
+  test "a splat anywhere but last, or into no *args, is refused before the call" do
+    diff = %{@mean | function: "diff", kwargs: :any, positional: ["f"], varargs: true}
+
+    assert {:error, message} = wrap(diff, ["f"], [SnakeBridge.splat(["x"]), "y", @default])
+    assert message =~ "SnakeBridge.splat/1 stands for the rest of the positional arguments"
+    assert message =~ "argument 2 of 3 in a call to numpy.diff"
+
+    assert {:error, message} = Args.shape(diff, [%SnakeBridge.Splat{items: :x}], [])
+    assert message =~ "SnakeBridge.splat/1 takes a list, got :x"
+
+    # numpy.mean has no *args: the splat's items are counted like any positionals
+    assert {:ok, [[1], 0], [], []} = wrap(@mean, [[1]], [SnakeBridge.splat([0]), @default])
+    assert {:error, message} = wrap(@mean, [[1]], [SnakeBridge.splat(Enum.to_list(1..5))])
+    assert message =~ "numpy.mean takes at most 5 positional argument(s)"
+  end
+
   test "a required parameter written by name is a keyword (textwrap.shorten(text, width=12))" do
     shorten = %{
       @mean

@@ -21,5 +21,6 @@ CASES = {
     "add": lambda: np.add(1.0, 4.0),
     "reshape": lambda: np.arange(6).reshape(3, 2).tolist(),
     "norm": lambda: np.linalg.norm([3.0, 4.0]),
+    "broadcast_shapes_splat": lambda: np.broadcast_shapes(*[(6, 1)] + [(1, 7)] * 10),
     "solve": lambda: np.linalg.solve([[3, 1], [1, 2]], [9, 8]).tolist(),
 }

@@ -20,6 +20,8 @@ CASES = {
     "zip_longest": lambda: list(itertools.zip_longest("ABCD", "xy", fillvalue="-")),
     "islice": lambda: list(itertools.islice("ABCDEFG", 2, None)),
     "accumulate": lambda: list(itertools.accumulate([1, 2, 3, 4, 5])),
+    "chain_splat": lambda: list(itertools.chain(*[[k, k * 10] for k in range(1, 13)])),
+    "max_splat": lambda: max(3, *range(20)),
     "log_base": lambda: math.log(8, 2),
     "log": lambda: math.log(100),
     "isclose": lambda: math.isclose(1.0, 1.0 + 1e-10),

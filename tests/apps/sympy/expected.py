@@ -37,4 +37,6 @@ CASES = {
     "matrix_det": lambda: str(Matrix([[1, 2], [3, 4]]).det()),
     "limit": lambda: str(limit(sympify("sin(x)/x"), x, 0)),
     "y_free": lambda: str(y),
+    "diff_splat": lambda: str(diff(sympify("x**3 * y**3"), x, *[x, y, y])),
+    "diff_splat_ten": lambda: str(diff(sympify("x**12"), *[x] * 10)),
 }

@@ -24,7 +24,13 @@ defmodule SnakeBridge.Runtime.Args do
       place), `varargs:` whether a `*args` takes any number of further positionals
     * `optional_positional:` (descriptors written by hand) positional-only names that
       follow the arguments given, moved from opts into place
+
+  A `SnakeBridge.Splat` (`SnakeBridge.splat/1`) as the last positional argument is
+  expanded into its items before these checks, in every call (generated or dynamic), so
+  a `*args` takes more positionals than a wrapper's arities spell out.
   """
+
+  alias SnakeBridge.Splat
 
   # What a generated wrapper passes for an argument left out; Python's default applies.
   @python_default :__python_default__
@@ -73,12 +79,42 @@ defmodule SnakeBridge.Runtime.Args do
         {sb, kwargs} = Keyword.pop(opts, :snakebridge, [])
         kwargs = unreserve(kwargs)
 
-        with {:ok, args, kwargs} <- check_positional(descriptor, args, kwargs),
+        with {:ok, args} <- expand_splat(descriptor, args),
+             {:ok, args, kwargs} <- check_positional(descriptor, args, kwargs),
              :ok <- check_kwargs(descriptor, kwargs) do
           {:ok, args, kwargs, sb}
         end
     end
   end
+
+  # `SnakeBridge.splat(items)` as the last positional argument is Python's `*items`: its
+  # items take its place. Calls without one pay one scan of the arguments, no allocation.
+  defp expand_splat(descriptor, args) do
+    case splat_position(args, 0) do
+      :none ->
+        {:ok, args}
+
+      {:last, %Splat{items: items}} ->
+        if proper_list?(items) do
+          {:ok, Enum.drop(args, -1) ++ items}
+        else
+          {:error,
+           "SnakeBridge.splat/1 takes a list, got #{inspect(items, limit: 5)} in a call to " <>
+             name(descriptor)}
+        end
+
+      {:misplaced, at} ->
+        {:error,
+         "SnakeBridge.splat/1 stands for the rest of the positional arguments, so it can " <>
+           "only be the last one (keyword arguments follow it as opts); got it as argument " <>
+           "#{at + 1} of #{length(args)} in a call to #{name(descriptor)}"}
+    end
+  end
+
+  defp splat_position([], _at), do: :none
+  defp splat_position([%Splat{} = splat], _at), do: {:last, splat}
+  defp splat_position([%Splat{} | _], at), do: {:misplaced, at}
+  defp splat_position([_ | rest], at), do: splat_position(rest, at + 1)
 
   # `snakebridge_:` is the Python keyword `snakebridge` (the bare key is reserved).
   # keyfind is a BIF: calls without it pay one list scan, no allocation.

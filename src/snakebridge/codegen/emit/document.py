@@ -92,7 +92,11 @@ def usage(python: str, kind: str, call: CallShape) -> list[str]:
             if not call.optional
             else f"Then extra positional arguments (`*{call.rest}`)"
         )
-        out.append(f"{what}, up to {MAX_VARARGS}.")
+        out.append(
+            f"{what}, up to {MAX_VARARGS}; any number as a list in "
+            "`SnakeBridge.splat/1`, the last positional argument "
+            "(`SnakeBridge.splat([a, b, c])` is Python's `*[a, b, c]`)."
+        )
     if call.flexible:
         out.append(
             "A trailing keyword list (`[]` included) is `opts`; "
@@ -128,7 +132,9 @@ def _discovery_doc(elixir: str) -> str:
         "Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and "
         "`f!` returns the value or raises. Required Python arguments are positional; "
         "optional positional ones may follow in order, each one more arity, and a Python "
-        "`*args` becomes extra arguments; keyword arguments go in the last argument, "
+        "`*args` becomes extra arguments (any number of them as "
+        "`SnakeBridge.splat(list)`, the last positional); keyword arguments go in the last "
+        "argument, "
         "`opts` (where arguments may follow, a trailing keyword list, `[]` included, is "
         "`opts`); runtime options (`timeout`, `session`, `pool`) sit under "
         "`opts[:snakebridge]`. Python names that "

@@ -10,7 +10,8 @@ The rule, as users read it in every moduledoc:
 * Required positional parameters (no default; positional-only or positional-or-keyword)
   are Elixir parameters, in order, after the ref of an instance method.
 * Every optional positional parameter (a default, before ``*args``) may follow, in order:
-  one more arity each. So does each argument of a ``*args``, up to :data:`MAX_VARARGS`.
+  one more arity each. So does each argument of a ``*args``, up to :data:`MAX_VARARGS`;
+  ``SnakeBridge.splat(list)`` as the last positional stands for any number more.
   A trailing keyword list (``[]`` included) is ``opts``: keyword arguments, and runtime
   options under ``opts[:snakebridge]``. Without optional positionals or ``*args`` the
   last parameter is always ``opts \\\\ []``.
@@ -36,8 +37,10 @@ from dataclasses import dataclass
 from snakebridge.codegen import model
 from snakebridge.codegen.model import ParamKind
 
-# A Python ``*args`` becomes up to this many extra Elixir parameters. More than that:
-# ``SnakeBridge.call/4``.
+# A Python ``*args`` becomes up to this many extra Elixir parameters; any number more go
+# in ``SnakeBridge.splat(list)``, the last positional (the runtime expands it). Every
+# extra arity is one more Erlang function per variant, and they dominate the compile cost
+# of a large module (bench/generate).
 MAX_VARARGS = 8
 # Erlang functions take at most 255 arguments; leave room for the ref and opts.
 MAX_POSITIONAL = 250

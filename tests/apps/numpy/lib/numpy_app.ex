@@ -50,6 +50,12 @@ defmodule NumpyApp do
        end},
       # numpy.linalg.norm(a), numpy.linalg.solve(a, b)
       {"norm", fn -> Numpy.Linalg.norm!([3.0, 4.0]) end},
+      # numpy.broadcast_shapes(*shapes) over eleven shapes
+      {"broadcast_shapes_splat",
+       fn ->
+         shapes = [{6, 1} | List.duplicate({1, 7}, 10)]
+         Numpy.broadcast_shapes!(SnakeBridge.splat(shapes))
+       end},
       {"solve",
        fn -> Numpy.Linalg.solve!([[3, 1], [1, 2]], [9, 8]) |> Numpy.Ndarray.tolist!() end}
     ]

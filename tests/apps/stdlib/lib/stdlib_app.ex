@@ -23,6 +23,13 @@ defmodule StdlibApp do
       # list(itertools.islice('ABCDEFG', 2, None)); list(itertools.accumulate([1, 2, 3, 4, 5]))
       {"islice", fn -> Builtins.list!(Itertools.islice!("ABCDEFG", 2, nil)) end},
       {"accumulate", fn -> Builtins.list!(Itertools.accumulate!([1, 2, 3, 4, 5])) end},
+      # list(itertools.chain(*lists)) over twelve lists; max(*range(20), key=...)
+      {"chain_splat",
+       fn ->
+         lists = for k <- 1..12, do: [k, k * 10]
+         Builtins.list!(Itertools.chain!(SnakeBridge.splat(lists)))
+       end},
+      {"max_splat", fn -> Builtins.max!(3, SnakeBridge.splat(Enum.to_list(0..19))) end},
       # math.log(8, 2); math.log(100); math.isclose(1.0, 1.0 + 1e-10)
       {"log_base", fn -> Math.log!(8, 2) end},
       {"log", fn -> Math.log!(100) end},

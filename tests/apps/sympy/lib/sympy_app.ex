@@ -17,14 +17,11 @@ defmodule SympyApp do
       {"n_sqrt2", fn -> Sympy.py_N!(Sympy.sqrt!(2)) |> to_string() end},
       # factor(x**2 + 2*x + 1); expand((x + 1)**2)
       {"factor", fn -> Sympy.factor!(expr) |> to_string() end},
-      {"expand",
-       fn -> Sympy.expand!(Sympy.sympify!("(x + y)**2")) |> to_string() end},
+      {"expand", fn -> Sympy.expand!(Sympy.sympify!("(x + y)**2")) |> to_string() end},
       # diff(x**3, x); diff(x**3, x, 2); integrate(x**2, x); integrate(x**2, (x, 0, 1))
       {"diff", fn -> Sympy.diff!(Sympy.sympify!("x**3"), x) |> to_string() end},
-      {"diff2",
-       fn -> Sympy.diff!(Sympy.sympify!("x**3"), x, 2) |> to_string() end},
-      {"integrate",
-       fn -> Sympy.integrate!(Sympy.sympify!("x**2"), x) |> to_string() end},
+      {"diff2", fn -> Sympy.diff!(Sympy.sympify!("x**3"), x, 2) |> to_string() end},
+      {"integrate", fn -> Sympy.integrate!(Sympy.sympify!("x**2"), x) |> to_string() end},
       {"integrate_definite",
        fn ->
          Sympy.integrate!(Sympy.sympify!("x**2"), {x, 0, 1}) |> to_string()
@@ -39,14 +36,23 @@ defmodule SympyApp do
          Sympy.simplify!(Sympy.sympify!("sin(x)**2 + cos(x)**2")) |> to_string()
        end},
       # symbols('a b c'); Matrix([[1, 2], [3, 4]]).det()
-      {"symbols",
-       fn -> Sympy.symbols!("a b c") |> Tuple.to_list() |> Enum.map(&to_string/1) end},
+      {"symbols", fn -> Sympy.symbols!("a b c") |> Tuple.to_list() |> Enum.map(&to_string/1) end},
       {"matrix_det",
        fn -> Sympy.Matrix.new!([[1, 2], [3, 4]]) |> Sympy.Matrix.det!() |> to_string() end},
       # limit(sin(x)/x, x, 0)
-      {"limit",
-       fn -> Sympy.limit!(Sympy.sympify!("sin(x)/x"), x, 0) |> to_string() end},
-      {"y_free", fn -> to_string(y) end}
+      {"limit", fn -> Sympy.limit!(Sympy.sympify!("sin(x)/x"), x, 0) |> to_string() end},
+      {"y_free", fn -> to_string(y) end},
+      # diff(f, x, *[x, y, y]); diff(x**12, *[x] * 10): any number of *args through a splat
+      {"diff_splat",
+       fn ->
+         Sympy.diff!(Sympy.sympify!("x**3 * y**3"), x, SnakeBridge.splat([x, y, y]))
+         |> to_string()
+       end},
+      {"diff_splat_ten",
+       fn ->
+         Sympy.diff!(Sympy.sympify!("x**12"), SnakeBridge.splat(List.duplicate(x, 10)))
+         |> to_string()
+       end}
     ]
   end
 end
