@@ -26,11 +26,15 @@ defmodule SnakeBridge.Runtime do
 
     * `idempotent:` `true` lets this call be retried after a worker crash (default: the
       library's or function's `idempotent:` from the config)
+    * `retry:` `[attempts: n, base: ms, max: ms]` over the pool's `retry:` (see
+      `SnakeBridge.Runtime.Retry`)
 
-  Idempotent calls are retried once, after a short jittered backoff, when their worker
-  crashed (`:worker_crash`: a signal, an exit, a protocol break), never after a
-  `:timeout` and never when refused by an open circuit (`:circuit_open`); other calls
-  are never retried, so their side effects happen at most once.
+  Idempotent calls are retried when their worker crashed (`:worker_crash`: a signal, an
+  exit, a protocol break), never after a `:timeout` and never when refused by an open
+  circuit (`:circuit_open`): up to `attempts` executions in all (default 3), each retry
+  after an exponentially growing, fully jittered backoff, and never past the call's
+  deadline (a retry gets what is left of its timeout). Other calls are never retried, so
+  their side effects happen at most once.
 
   Elixir functions anywhere in `args` or `opts` reach Python as callables that run in
   this process (see `SnakeBridge.Runtime.Callbacks`); the timeout covers the whole call,
@@ -39,9 +43,9 @@ defmodule SnakeBridge.Runtime do
 
   alias SnakeBridge.{Error, Ref}
   alias SnakeBridge.Cluster.Router
-  alias SnakeBridge.Runtime.{Args, Callbacks, Numeric, Pool, Session, Telemetry, Wire}
+  alias SnakeBridge.Runtime.{Args, Callbacks, Numeric, Pool, Retry, Session, Telemetry, Wire}
 
-  @runtime_keys [:timeout, :session, :pool, :batch, :numeric_lists, :idempotent, :node]
+  @runtime_keys [:timeout, :session, :pool, :batch, :numeric_lists, :idempotent, :node, :retry]
 
   @type descriptor :: %{
           required(:call_type) => atom,
@@ -230,6 +234,7 @@ defmodule SnakeBridge.Runtime do
       case Keyword.keys(sb) -- @runtime_keys do
         [] ->
           with :ok <- check_timeout(Keyword.get(sb, :timeout), call),
+               :ok <- check_retry(Keyword.get(sb, :retry), call),
                do: check_node(Keyword.get(sb, :node), call)
 
         unknown ->
@@ -250,6 +255,13 @@ defmodule SnakeBridge.Runtime do
   defp check_timeout(timeout, call),
     do:
       bad(call, "timeout: must be a positive integer (ms) or :infinity, got #{inspect(timeout)}")
+
+  defp check_retry(retry, call) do
+    case Retry.policy(retry) do
+      {:ok, _policy} -> :ok
+      {:error, message} -> bad(call, message)
+    end
+  end
 
   defp check_node(nil, _call), do: :ok
 
@@ -305,7 +317,15 @@ defmodule SnakeBridge.Runtime do
         end
     }
 
-    idempotent = Keyword.get(sb, :idempotent, Map.get(descriptor, :idempotent, false)) == true
+    # An idempotent call carries what its retries need: the call's own `retry:` and when
+    # it started (the series never runs past the call's deadline).
+    retry =
+      if Keyword.get(sb, :idempotent, Map.get(descriptor, :idempotent, false)) == true,
+        do: %{
+          opts: Keyword.get(sb, :retry),
+          done: 1,
+          started: System.monotonic_time(:millisecond)
+        }
 
     call = %{call_info(descriptor) | call_type: call_type}
     meta = Map.put(call, :pool, pool)
@@ -318,7 +338,7 @@ defmodule SnakeBridge.Runtime do
           {{:error, %{error | call: call}}, nil, nil}
 
         target ->
-          send_request(target, route, wire, call, Keyword.get(sb, :timeout), idempotent)
+          send_request(target, route, wire, call, Keyword.get(sb, :timeout), retry)
       end
     rescue
       exception ->
@@ -337,12 +357,13 @@ defmodule SnakeBridge.Runtime do
 
   # `pool` is the pool here, or `{pool, node}` on another node (SnakeBridge.Cluster).
   # Descriptor ids are this node's (Wire), so a call to another node's pool goes in full.
-  defp send_request(pool, route, wire, call, timeout, retry?, form \\ :compact)
+  # `retry` is nil for a call that is never retried.
+  defp send_request(pool, route, wire, call, timeout, retry, form \\ :compact)
 
-  defp send_request({_pool, _node} = pool, route, wire, call, timeout, retry?, :compact),
-    do: send_request(pool, route, wire, call, timeout, retry?, :full)
+  defp send_request({_pool, _node} = pool, route, wire, call, timeout, retry, :compact),
+    do: send_request(pool, route, wire, call, timeout, retry, :full)
 
-  defp send_request(pool, route, wire, call, timeout, retry?, form) do
+  defp send_request(pool, route, wire, call, timeout, retry, form) do
     request_id = :erlang.unique_integer([:positive])
     {frame, registration} = frame(request_id, wire, form)
     # What Callbacks reads: the session, and the functions in args and kwargs.
@@ -356,7 +377,7 @@ defmodule SnakeBridge.Runtime do
           # The worker did not know the descriptor (the pool's record of what it was
           # sent disagrees with the worker's): the same call in full, which never fails so.
           :unknown_descriptor ->
-            send_request(pool, route, wire, call, timeout, retry?, :full)
+            send_request(pool, route, wire, call, timeout, retry, :full)
 
           result ->
             {Pool.explain_lost(result, pool, request.session), worker, pool}
@@ -364,20 +385,12 @@ defmodule SnakeBridge.Runtime do
 
       # Another worker may well succeed: the crash was the process's, not the call's
       # limit (:timeout) nor a refusal (:circuit_open).
-      {:error, %Error{type: :worker_crash, reason: reason}} when retry? and reason != nil ->
-        backoff = 5 + :rand.uniform(20)
-
-        Telemetry.call_event(
-          :retry,
-          %{attempt: 1, backoff_ms: backoff},
-          Map.merge(call, %{pool: pool_name(pool), node: Router.node_of(pool), reason: reason})
-        )
-
-        Process.sleep(backoff)
-        send_request(pool, route, wire, call, timeout, false, form)
+      {:error, %Error{type: :worker_crash, reason: reason} = error}
+      when retry != nil and reason != nil ->
+        retry_crashed(pool, route, wire, call, timeout, retry, form, error)
 
       # The node went away mid-call: another node serving the pool may run it.
-      {:error, %Error{type: :node_down} = error} when retry? ->
+      {:error, %Error{type: :node_down} = error} when retry != nil ->
         case Router.retry_target(pool, wire.descriptor, wire.session) do
           nil ->
             {{:error, %{error | call: call}}, nil, pool}
@@ -393,12 +406,50 @@ defmodule SnakeBridge.Runtime do
               })
             )
 
-            send_request(next, route, wire, call, timeout, false)
+            send_request(next, route, wire, call, timeout, nil)
         end
 
       {:error, error} ->
         {{:error, %{error | call: call}}, nil, pool}
     end
+  end
+
+  # The series of retries of an idempotent call whose worker crashed: its bound and
+  # backoff are the pool's `retry:` under the call's own; each retry runs with what is
+  # left of the call's timeout (the pool's when the call names none).
+  defp retry_crashed(pool, route, wire, call, timeout, retry, form, error) do
+    {policy, pool_timeout} = Pool.retry(pool)
+    {:ok, policy} = Retry.policy(retry.opts, policy)
+    limit = timeout || pool_timeout
+
+    remaining =
+      if limit == :infinity,
+        do: :infinity,
+        else: retry.started + limit - System.monotonic_time(:millisecond)
+
+    case Retry.next(policy, retry.done, remaining) do
+      :stop ->
+        {{:error, %{error | call: call}}, nil, pool}
+
+      {:retry, backoff} ->
+        Telemetry.call_event(
+          :retry,
+          %{attempt: retry.done, backoff_ms: backoff},
+          Map.merge(call, %{
+            pool: pool_name(pool),
+            node: Router.node_of(pool),
+            reason: error.reason
+          })
+        )
+
+        Process.sleep(backoff)
+        left = if remaining == :infinity, do: :infinity, else: remaining - backoff
+        next = %{retry | done: retry.done + 1}
+        send_request(pool, route, wire, call, left, next, form)
+    end
+  catch
+    # The pool went away while the call was being retried: the crash is the answer.
+    :exit, _ -> {{:error, %{error | call: call}}, nil, pool}
   end
 
   defp frame(request_id, %{registration: registration} = wire, :compact)

@@ -227,21 +227,39 @@ defmodule SnakeBridge.Runtime.CrashTest do
   defp counter,
     do: Path.join(System.tmp_dir!(), "sbtest-count-#{System.unique_integer([:positive])}")
 
-  test "only idempotent calls are retried, once, and never after a timeout (side effects counted)" do
-    pool = start_pool(pool_name(), circuit: [crashes: 100])
+  test "retries by idempotence, counted through a side effect: none, a series, never after a timeout" do
+    pool = start_pool(pool_name(), circuit: [crashes: 100], retry: [base: 1, max: 5])
 
     capture_log(fn ->
+      # Not idempotent: exactly one execution.
       path = counter()
       assert {:error, %Error{type: :worker_crash}} = call(pool, "count_then_crash", [path])
       assert executions(path) == 1
 
+      # Idempotent: the series runs to its bound (3 executions by default).
       path = counter()
 
       assert {:error, %Error{type: :worker_crash, reason: :killed}} =
                call(pool, "count_then_crash", [path], idempotent: true)
 
-      assert executions(path) == 2
+      assert executions(path) == 3
 
+      # The call's own bound, over the pool's.
+      path = counter()
+
+      assert {:error, %Error{type: :worker_crash}} =
+               call(pool, "count_then_crash", [path], idempotent: true, retry: [attempts: 5])
+
+      assert executions(path) == 5
+
+      path = counter()
+
+      assert {:error, %Error{type: :worker_crash}} =
+               call(pool, "count_then_crash", [path], idempotent: true, retry: [attempts: 1])
+
+      assert executions(path) == 1
+
+      # A timeout is the call's own limit: never retried.
       path = counter()
 
       assert {:error, %Error{type: :timeout}} =
@@ -249,6 +267,66 @@ defmodule SnakeBridge.Runtime.CrashTest do
 
       assert executions(path) == 1
     end)
+  end
+
+  test "a pool's retry: bounds its series, and a retry never runs past the call's deadline" do
+    pool = start_pool(pool_name(), circuit: [crashes: 100], retry: [attempts: 2, base: 1])
+
+    capture_log(fn ->
+      path = counter()
+
+      assert {:error, %Error{type: :worker_crash}} =
+               call(pool, "count_then_crash", [path], idempotent: true)
+
+      assert executions(path) == 2
+
+      # Each execution runs 0.9 s, then crashes. With 1.5 s in all, the retry gets what is
+      # left of them (about 0.6 s): it times out, and no third execution starts.
+      path = counter()
+
+      assert {:error, %Error{type: :timeout}} =
+               call(pool, "count_sleep_then_crash", [path, 0.9],
+                 idempotent: true,
+                 timeout: 1_500,
+                 retry: [attempts: 3]
+               )
+
+      assert executions(path) == 2
+    end)
+  end
+
+  test "a bad retry: is refused with a message naming it" do
+    pool = start_pool(pool_name())
+
+    assert {:error, %Error{type: :bad_argument, message: message}} =
+             call(pool, "echo", [1], retry: [attempts: 0])
+
+    assert message =~ "retry: must be a keyword list of attempts:"
+
+    assert_raise ArgumentError, ~r/retry: must be/, fn ->
+      Pool.start_link(name: pool_name(), retry: [tries: 2])
+    end
+  end
+
+  test "a call killed for its timeout taints its function like a crash; others are unaffected" do
+    pool = start_pool(pool_name(), circuit: [crashes: 2, cool_down: 60_000])
+
+    capture_log(fn ->
+      for _ <- 1..2 do
+        assert {:error, %Error{type: :timeout}} = call(pool, "sleep", [5], timeout: 150)
+        wait_ready(pool)
+      end
+
+      assert {:error, %Error{type: :circuit_open, reason: :timeout, message: message}} =
+               call(pool, "sleep", [0])
+
+      assert message =~ "sbtest.sleep is refused"
+      assert message =~ "last: timeout"
+      assert {:ok, [[1], %{}]} = call(pool, "echo", [1])
+    end)
+
+    assert [%{function: "sbtest.sleep", state: :open, reason: :timeout, crashes: 2}] =
+             Pool.circuits(pool)
   end
 
   test "an idle worker that never answers its heartbeat is replaced (:hang)" do
@@ -266,6 +344,33 @@ defmodule SnakeBridge.Runtime.CrashTest do
 
     assert log =~ "#{worker} stopped answering heartbeats"
     refute alive?(os_pid)
+    assert {:ok, [[1], %{}]} = call(pool, "echo", [1])
+    # The hang is counted against the last function the worker ran, like a crash.
+    assert [%{function: "sbtest.hold_gil_later", reason: :hang, crashes: 1}] = Pool.circuits(pool)
+  end
+
+  test "hangs open the circuit of the function that left the worker hung" do
+    pool =
+      start_pool(pool_name(),
+        heartbeat: 200,
+        heartbeat_timeout: 300,
+        circuit: [crashes: 1, cool_down: 60_000]
+      )
+
+    [%{worker: worker}] = Pool.info(pool).workers
+
+    capture_log(fn ->
+      assert {:ok, true} = call(pool, "hold_gil_later", [0.05, 30])
+
+      eventually(fn ->
+        match?(%{workers: [%{worker: w, status: :ready}]} when w != worker, Pool.info(pool))
+      end)
+    end)
+
+    assert {:error, %Error{type: :circuit_open, reason: :hang, message: message}} =
+             call(pool, "hold_gil_later", [0.05, 30])
+
+    assert message =~ "last: hang"
     assert {:ok, [[1], %{}]} = call(pool, "echo", [1])
   end
 

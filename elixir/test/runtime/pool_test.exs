@@ -62,27 +62,41 @@ defmodule SnakeBridge.Runtime.PoolTest do
 
   test "an overloaded pool answers :pool_overloaded at once" do
     pool = start_pool(pool_name(), max_queue: 1, checkout_timeout: 60_000)
-    parent = self()
-    # One call runs, one is pipelined behind it, one waits; the pool is then full.
-    busy =
-      for seconds <- [1.0, 0.01, 0.01] do
-        Task.async(fn ->
-          SnakeBridge.with_session("s", fn ->
-            send(parent, :started)
-            SnakeBridge.call("sbtest", "sleep", [seconds], snakebridge: [pool: pool])
-          end)
+    gate = Path.join(System.tmp_dir!(), "sbtest-gate-#{System.unique_integer([:positive])}")
+    on_exit(fn -> File.rm(gate) end)
+    # One call runs (until the gate opens), one is pipelined behind it, one waits; the
+    # pool is then full. They are sent one after the other, each once the pool shows the
+    # one before in place, so the order cannot vary, and the first cannot finish early.
+    run = fn function, args ->
+      Task.async(fn ->
+        SnakeBridge.with_session("s", fn ->
+          SnakeBridge.call("sbtest", function, args, snakebridge: [pool: pool])
         end)
-      end
+      end)
+    end
 
-    for _ <- busy, do: assert_receive(:started)
+    placed = fn expected ->
+      eventually(fn ->
+        [worker] = Pool.info(pool).workers
+        {worker.busy, worker.pipelined, worker.queued} == expected
+      end)
+    end
 
-    eventually(fn -> Enum.map(Pool.info(pool).workers, &{&1.pipelined, &1.queued}) == [{1, 1}] end)
+    first = run.("wait_for", [gate])
+    placed.({true, 0, 0})
+    second = run.("echo", [2])
+    placed.({true, 1, 0})
+    third = run.("echo", [3])
+    placed.({true, 1, 1})
 
     assert {:error, %Error{type: :pool_overloaded, message: message}} =
              SnakeBridge.call("sbtest", "echo", [1], snakebridge: [pool: pool])
 
     assert message =~ "max_queue: 1"
-    assert [{:ok, _}, {:ok, _}, {:ok, _}] = Task.await_many(busy, 10_000)
+    File.write!(gate, "")
+
+    assert [{:ok, true}, {:ok, [[2], %{}]}, {:ok, [[3], %{}]}] =
+             Task.await_many([first, second, third], 10_000)
   end
 
   test "a call that waits past checkout_timeout gets :pool_overloaded" do

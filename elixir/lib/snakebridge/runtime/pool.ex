@@ -59,7 +59,7 @@ defmodule SnakeBridge.Runtime.Pool do
   require Logger
 
   alias SnakeBridge.Error
-  alias SnakeBridge.Runtime.{Circuit, SessionTable, Telemetry, WorkerPort}
+  alias SnakeBridge.Runtime.{Circuit, Retry, SessionTable, Telemetry, WorkerPort}
   alias SnakeBridge.Runtime.Pool.Job
 
   @log_prefix <<131, 104, 3, 100, 0, 3, "log">>
@@ -93,6 +93,7 @@ defmodule SnakeBridge.Runtime.Pool do
             session_ttl: 300_000,
             circuits: %{},
             circuit_limits: nil,
+            retry: %Retry{},
             library_limits: [],
             spares: %{},
             spare_count: 0,
@@ -127,18 +128,25 @@ defmodule SnakeBridge.Runtime.Pool do
   `:pipeline` (calls written to a worker at once, the one running included; default 2,
   1 = none),
   `:circuit` (`crashes:`, `window:`, `cool_down:`, `max_cool_down:`; see
-  `SnakeBridge.Runtime.Circuit`), `:settings` (a map from
+  `SnakeBridge.Runtime.Circuit`), `:retry` (`attempts:`, `base:`, `max:`: how idempotent
+  calls are retried after a crash; see `SnakeBridge.Runtime.Retry`), `:settings` (a map from
   `SnakeBridge.Runtime.Settings.load/0`, default: loaded now).
   """
   def start_link(opts) do
     name = Keyword.fetch!(opts, :name)
     check_keys!(Keyword.drop(opts, [:name, :settings]), "SnakeBridge.Runtime.Pool.start_link/1")
+
+    with {:error, message} <- Retry.policy(opts[:retry]) do
+      raise ArgumentError,
+            "SnakeBridge.Runtime.Pool.start_link/1: pool #{inspect(name)}: #{message}"
+    end
+
     GenServer.start_link(__MODULE__, opts, name: process_name(name))
   end
 
   @keys [:size, :env, :python, :libraries, :ledger_path, :timeout, :checkout_timeout] ++
           [:max_queue, :session_ttl, :spares, :max_calls, :max_age, :max_memory_mb] ++
-          [:drain_timeout, :heartbeat, :heartbeat_timeout, :circuit, :pipeline, :node]
+          [:drain_timeout, :heartbeat, :heartbeat_timeout, :circuit, :pipeline, :node, :retry]
 
   @doc "The keys a pool takes (`start_link/1`, `config :snakebridge, pools: [name: [...]]`)."
   @spec keys() :: [atom]
@@ -233,6 +241,13 @@ defmodule SnakeBridge.Runtime.Pool do
        )}
   end
 
+  @doc """
+  How the pool's idempotent calls are retried (`SnakeBridge.Runtime.Retry`), and the
+  timeout its calls get when they name none: `{policy, timeout}`.
+  """
+  @spec retry(atom | {atom, node}) :: {Retry.t(), timeout}
+  def retry(pool), do: GenServer.call(process_name(pool), :retry)
+
   @doc "Ends a session in this pool: its refs are released in the worker that holds them."
   def end_session(pool, session), do: GenServer.cast(process_name(pool), {:end_session, session})
 
@@ -305,6 +320,7 @@ defmodule SnakeBridge.Runtime.Pool do
           settings.libraries,
           Circuit.limits(opts[:circuit], Circuit.defaults())
         ),
+      retry: elem(Retry.policy(opts[:retry]), 1),
       spare_count: Keyword.get(opts, :spares, 0),
       limits: %{
         max_calls: Keyword.get(opts, :max_calls),
@@ -353,6 +369,7 @@ defmodule SnakeBridge.Runtime.Pool do
       draining: nil,
       suspects: MapSet.new(),
       tainted: nil,
+      last: nil,
       registered: %{}
     }
   end
@@ -390,6 +407,8 @@ defmodule SnakeBridge.Runtime.Pool do
       _ -> {:reply, {:error, gone_error(state, worker)}, state}
     end
   end
+
+  def handle_call(:retry, _from, state), do: {:reply, {state.retry, state.timeout}, state}
 
   def handle_call({:lost, session}, _from, state),
     do: {:reply, SessionTable.lost(state.sessions, session), state}
@@ -572,9 +591,13 @@ defmodule SnakeBridge.Runtime.Pool do
           snakebridge_worker: slot.worker
         )
 
-        Telemetry.worker(:hang, %{timeout_ms: job.timeout}, worker_meta(state, slot, nil, :hang))
+        # Nothing runs on an idle worker: what hung it is the last call it served (a thread
+        # it left behind holds the GIL), and that function is counted as if it crashed.
+        last = %Job{key: slot.last}
+        Telemetry.worker(:hang, %{timeout_ms: job.timeout}, worker_meta(state, slot, last, :hang))
 
         state
+        |> count_crash(slot, last, :hang)
         |> lose_refs(index, "did not answer its heartbeat (:hang) and was replaced")
         |> fail_inflight(index, "hung (no answer to a liveness probe)")
         |> kill_worker(index)
@@ -600,9 +623,9 @@ defmodule SnakeBridge.Runtime.Pool do
           )
 
         reply(job.from, {:error, error})
-        crash_event(state, slot, job, :timeout)
 
         state
+        |> taint(slot, job, :timeout)
         |> abandon(index, error)
         |> lose_refs(
           index,
@@ -1024,7 +1047,14 @@ defmodule SnakeBridge.Runtime.Pool do
         reply(job.from, {:reply, data, slot.worker})
         slot = suspect(slot, job.key, Circuit.verdict(state.circuits, job.key))
         state = %{state | circuits: Circuit.success(state.circuits, job.key)}
-        slot = if job.kind == :heartbeat, do: %{slot | rss_kb: rss_kb(data)}, else: slot
+
+        slot =
+          cond do
+            job.kind == :heartbeat -> %{slot | rss_kb: rss_kb(data)}
+            job.key == nil -> slot
+            true -> %{slot | last: job.key}
+          end
+
         # A 3-tuple reply says the call left refs in its session: only such sessions
         # need a release_session frame when they end.
         if arity == 3 do
@@ -1235,6 +1265,7 @@ defmodule SnakeBridge.Runtime.Pool do
         draining: nil,
         suspects: MapSet.new(),
         tainted: nil,
+        last: nil,
         registered: %{}
     }
 
@@ -1327,6 +1358,7 @@ defmodule SnakeBridge.Runtime.Pool do
         draining: nil,
         suspects: MapSet.new(),
         tainted: nil,
+        last: nil,
         registered: %{}
     }
 
@@ -1621,14 +1653,19 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   defp reason_name({:exit, status}), do: "exit status #{status}"
+  defp reason_name(:timeout), do: "timeout, the worker was stopped"
+  defp reason_name(:hang), do: "hang, the worker stopped answering"
   defp reason_name(reason), do: to_string(reason)
 
-  # The worker died running `job`: its function is counted (a timeout is the call's own
-  # limit, not a crash: it is not).
+  # The worker died running `job`, or was stopped because `job` ran past its timeout:
+  # either way the call cost a worker, and its function is counted.
   defp taint(state, slot, job, reason) do
     crash_event(state, slot, job, reason)
+    count_crash(state, slot, job, reason)
+  end
 
-    if job.key != nil and reason != :timeout do
+  defp count_crash(state, slot, job, reason) do
+    if job.key != nil do
       limits = Circuit.limits_for(state.library_limits, job.key, state.circuit_limits)
       {circuits, event, circuit} = Circuit.crash(state.circuits, job.key, reason, now(), limits)
       SnakeBridge.Circuits.record(state.name, Circuit.report(circuits, now()), state.settings)

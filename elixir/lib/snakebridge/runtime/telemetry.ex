@@ -12,7 +12,8 @@ defmodule SnakeBridge.Runtime.Telemetry do
     * `[:snakebridge, :call, :exception]`, `%{duration: native}`, only when the call
       raised (metadata adds `:kind`, `:reason`, `:stacktrace`);
     * `[:snakebridge, :call, :retry]`, `%{attempt: n, backoff_ms: ms}`, before an
-      idempotent call is sent again after its worker crashed (metadata adds `:reason`).
+      idempotent call is sent again after its worker crashed (`n` executions have run;
+      metadata adds `:reason`; see `SnakeBridge.Runtime.Retry`).
 
   Metadata: `:library`, `:python_module`, `:function`, `:call_type`, `:pool`, `:worker`;
   `:stop` and `:retry` add `:node`, the BEAM node whose pool served (or will retry) the
@@ -27,9 +28,10 @@ defmodule SnakeBridge.Runtime.Telemetry do
       timeout: reason `:timeout`);
     * `[:snakebridge, :worker, :restart]`, `%{}`: a replacement worker is starting;
     * `[:snakebridge, :worker, :taint]`, `%{crashes: n, cool_down_ms: ms}`: a function's
-      circuit opened (`SnakeBridge.Runtime.Circuit`);
+      circuit opened (`SnakeBridge.Runtime.Circuit`; crashes, timeouts and hangs count);
     * `[:snakebridge, :worker, :hang]`, `%{timeout_ms: ms}`: an idle worker did not
-      answer its heartbeat and was replaced (reason `:hang`);
+      answer its heartbeat and was replaced (reason `:hang`; `:function` is the last
+      function it ran, which the hang is counted against);
     * `[:snakebridge, :worker, :spare]`, `%{}`: a warm spare took a slot (`worker` is the
       spare's id);
     * `[:snakebridge, :worker, :rotate]`, `%{calls: n, rss_kb: kb | nil}`: a worker was

@@ -398,9 +398,26 @@ def count_then_crash(path):
     os.kill(os.getpid(), 9)
 
 
+def wait_for(path, seconds=30):
+    """Runs until `path` exists (the test opens the gate), at most `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} never appeared")
+        time.sleep(0.01)
+    return True
+
+
 def count_then_sleep(path, seconds):
     _count(path)
     time.sleep(seconds)
+
+
+def count_sleep_then_crash(path, seconds):
+    """Records one execution, runs for a while, then dies of SIGKILL."""
+    _count(path)
+    time.sleep(seconds)
+    os.kill(os.getpid(), 9)
 
 
 def leak_eval():
