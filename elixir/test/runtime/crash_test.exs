@@ -281,7 +281,9 @@ defmodule SnakeBridge.Runtime.CrashTest do
       assert executions(path) == 2
 
       # Each execution runs 0.9 s, then crashes. With 1.5 s in all, the retry gets what is
-      # left of them (about 0.6 s): it times out, and no third execution starts.
+      # left of them (about 0.6 s): it times out, and no third execution starts. The call
+      # waits for no replacement worker first (its deadline counts from the call on).
+      wait_ready(pool)
       path = counter()
 
       assert {:error, %Error{type: :timeout}} =
