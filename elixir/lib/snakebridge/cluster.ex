@@ -53,6 +53,20 @@ defmodule SnakeBridge.Cluster do
   A silent network cut is noticed after the kernel's `net_ticktime` (60 s by default:
   lower it with `--erl "-kernel net_ticktime 10"` for faster failover).
 
+  OTP 25 turns on the kernel parameter `prevent_overlapping_partitions` by default:
+  when one node reports that it lost its connection to another, `global` on the
+  nodes that still see both disconnects from one side, so the cluster splits into
+  fully connected parts instead of overlapping ones. For SnakeBridge this means a
+  single broken link between two nodes can cut a third node off from one of them
+  too: that node leaves the pools' groups on the far side, its calls in flight from
+  there fail with `:node_down` and its refs there become `:ref_lost`, exactly as for
+  a node that went down. The `Connector` keeps retrying; while the broken link
+  persists `global` may disconnect a reconnected node again, and once the link is
+  back the next attempt sticks and the node rejoins the groups. Keep the default
+  (OTP advises against disabling it, and it must be the same on every node); the
+  cluster tests set it to `false` only because they cut one link on purpose and
+  check that the third node keeps serving.
+
   ## Data
 
   Zero-copy handles (`SnakeBridge.ZeroCopyRef`) are node-local: shared memory does not
@@ -92,8 +106,10 @@ defmodule SnakeBridge.Cluster do
   `cluster: [nodes: ...]` list makes a restarted or partitioned node come back
   without a manual step.
 
-  A node that serves a `:gpu` pool to the others declares it; the others do not
-  (a pool that does not run on a node is routed to a node that serves it):
+  A node that serves a `:gpu` pool to the others configures that pool; the others do
+  not (a pool that does not run on a node is routed to a node that serves it). Every
+  node still declares the same libraries in its mix.exs, `torch` included: a node never
+  sends calls for a library it does not declare itself (see "Allowlist"):
 
       # on gpu@host-b
       config :snakebridge, pools: [default: [size: 2], gpu: [size: 1, env: %{"CUDA_VISIBLE_DEVICES" => "0"}]]
