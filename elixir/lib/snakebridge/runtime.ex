@@ -317,14 +317,16 @@ defmodule SnakeBridge.Runtime do
         end
     }
 
-    # An idempotent call carries what its retries need: the call's own `retry:` and when
-    # it started (the series never runs past the call's deadline).
+    # An idempotent call carries what its retries need: the call's own `retry:`, when it
+    # started and, from its first retry on, its whole time limit (the series never runs
+    # past the call's deadline).
     retry =
       if Keyword.get(sb, :idempotent, Map.get(descriptor, :idempotent, false)) == true,
         do: %{
           opts: Keyword.get(sb, :retry),
           done: 1,
-          started: System.monotonic_time(:millisecond)
+          started: System.monotonic_time(:millisecond),
+          limit: nil
         }
 
     call = %{call_info(descriptor) | call_type: call_type}
@@ -416,11 +418,13 @@ defmodule SnakeBridge.Runtime do
 
   # The series of retries of an idempotent call whose worker crashed: its bound and
   # backoff are the pool's `retry:` under the call's own; each retry runs with what is
-  # left of the call's timeout (the pool's when the call names none).
+  # left of the call's timeout (the pool's when the call names none). The limit is taken
+  # at the first retry and kept: later attempts run with a shortened `timeout`, which
+  # would shorten the deadline again.
   defp retry_crashed(pool, route, wire, call, timeout, retry, form, error) do
     {policy, pool_timeout} = Pool.retry(pool)
     {:ok, policy} = Retry.policy(retry.opts, policy)
-    limit = timeout || pool_timeout
+    limit = retry.limit || timeout || pool_timeout
 
     remaining =
       if limit == :infinity,
@@ -444,7 +448,7 @@ defmodule SnakeBridge.Runtime do
 
         Process.sleep(backoff)
         left = if remaining == :infinity, do: :infinity, else: remaining - backoff
-        next = %{retry | done: retry.done + 1}
+        next = %{retry | done: retry.done + 1, limit: limit}
         send_request(pool, route, wire, call, left, next, form)
     end
   catch

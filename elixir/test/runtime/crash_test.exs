@@ -297,6 +297,26 @@ defmodule SnakeBridge.Runtime.CrashTest do
     end)
   end
 
+  test "every retry of a series counts from the call's deadline, not from its previous attempt's" do
+    # Warm spares, so a crash costs no interpreter start inside the call's deadline.
+    pool = start_pool(pool_name(), circuit: [crashes: 100], retry: [base: 1, max: 1], spares: 2)
+    eventually(fn -> match?([%{status: :ready}, %{status: :ready}], Pool.info(pool).spares) end)
+    path = counter()
+
+    # Three executions of 0.8 s each fit in 3 s: the third starts with about 1.4 s left.
+    # Counted from the second attempt's own shortened limit it would get about 0.6 s and
+    # time out instead of crashing.
+    capture_log(fn ->
+      assert {:error, %Error{type: :worker_crash}} =
+               call(pool, "count_sleep_then_crash", [path, 0.8],
+                 idempotent: true,
+                 timeout: 3_000
+               )
+    end)
+
+    assert executions(path) == 3
+  end
+
   test "a bad retry: is refused with a message naming it" do
     pool = start_pool(pool_name())
 
