@@ -351,19 +351,21 @@ defmodule SnakeBridge.Runtime.CrashTest do
              Pool.circuits(pool)
   end
 
+  # A call that leaves `worker` holding the GIL once idle; returns when the heartbeat has
+  # had it replaced.
+  defp hang(pool, worker) do
+    assert {:ok, true} = call(pool, "hold_gil_later", [0.05, 30])
+
+    eventually(fn ->
+      match?(%{workers: [%{worker: w, status: :ready}]} when w != worker, Pool.info(pool))
+    end)
+  end
+
   test "an idle worker that never answers its heartbeat is replaced (:hang)" do
     pool = start_pool(pool_name(), heartbeat: 200, heartbeat_timeout: 300)
     [%{worker: worker, os_pid: os_pid}] = Pool.info(pool).workers
 
-    log =
-      capture_log(fn ->
-        assert {:ok, true} = call(pool, "hold_gil_later", [0.05, 30])
-
-        eventually(fn ->
-          match?(%{workers: [%{worker: w, status: :ready}]} when w != worker, Pool.info(pool))
-        end)
-      end)
-
+    log = capture_log(fn -> hang(pool, worker) end)
     assert log =~ "#{worker} stopped answering heartbeats"
     refute alive?(os_pid)
     assert {:ok, [[1], %{}]} = call(pool, "echo", [1])
@@ -381,13 +383,7 @@ defmodule SnakeBridge.Runtime.CrashTest do
 
     [%{worker: worker}] = Pool.info(pool).workers
 
-    capture_log(fn ->
-      assert {:ok, true} = call(pool, "hold_gil_later", [0.05, 30])
-
-      eventually(fn ->
-        match?(%{workers: [%{worker: w, status: :ready}]} when w != worker, Pool.info(pool))
-      end)
-    end)
+    capture_log(fn -> hang(pool, worker) end)
 
     assert {:error, %Error{type: :circuit_open, reason: :hang, message: message}} =
              call(pool, "hold_gil_later", [0.05, 30])

@@ -35,16 +35,9 @@ defmodule SnakeBridge.Runtime.Retry do
   def policy(nil, policy), do: {:ok, policy}
 
   def policy(opts, policy) when is_list(opts) do
-    cond do
-      not Keyword.keyword?(opts) or Keyword.keys(opts) -- @keys != [] ->
-        invalid(opts)
-
-      not valid?(opts) ->
-        invalid(opts)
-
-      true ->
-        {:ok, struct(policy, opts)}
-    end
+    if Keyword.keyword?(opts) and Keyword.keys(opts) -- @keys == [] and valid?(opts),
+      do: {:ok, struct(policy, opts)},
+      else: invalid(opts)
   end
 
   def policy(opts, _policy), do: invalid(opts)
