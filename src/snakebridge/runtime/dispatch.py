@@ -1,8 +1,10 @@
 """Executes one decoded request against the allowlisted libraries.
 
-One handler per ``call_type``; resolution of ``python_module`` + dotted function
-name is checked by the allowlist once and then cached, so a hot call costs one
-dict lookup before the Python function runs.
+One handler per ``call_type``. What a request calls (its call type, library, module,
+function) is read once into a :class:`Descriptor`: a compact call's descriptor is made
+when the pool registers it, so a call reads no request map at all. Resolution of
+``python_module`` + dotted function name is checked by the allowlist once and then
+cached, so a hot call costs one dict lookup before the Python function runs.
 """
 
 from __future__ import annotations
@@ -22,16 +24,44 @@ from snakebridge.runtime.bulk import lifetime
 from snakebridge.runtime.callbacks import Bridge
 from snakebridge.runtime.policy import Library
 from snakebridge.runtime.store import RefStore
-from snakebridge.runtime.values import K_ID, Codec
+from snakebridge.runtime.values import K_ID, NUMERIC_ROOTS, Codec
 
 Request = dict[Any, Any]
-Handler = Callable[[Request, list[Any], dict[str, Any]], Any]
+Handler = Callable[["Descriptor", list[Any], dict[str, Any]], Any]
 
 _RESOLVE_CACHE_MAX = 10_000
 
 
 class BadRequest(Exception):
     """The request itself is malformed (a bug in the caller, not in user code)."""
+
+
+class Descriptor:
+    """What a request calls, with its fields as the handlers read them."""
+
+    __slots__ = (
+        "call_type",
+        "function",
+        "handler",
+        "key",
+        "ledger",
+        "library",
+        "module",
+        "numeric",
+    )
+
+    def __init__(self, request: Request, handler: Handler | None) -> None:
+        library = request.get("library")
+        self.call_type = str(request.get("call_type"))
+        self.handler = handler
+        self.library = None if library is None else str(library)
+        self.module = str(request.get("python_module"))
+        self.function = str(request.get("function"))
+        # The allowlist's resolution key (a module-level call names its library).
+        self.key = (str(library), self.module, self.function)
+        self.ledger = request.get("ledger") is True
+        # Whether numeric lists stay arrays when the call does not say.
+        self.numeric = str(request.get("python_module") or "").split(".")[0] in NUMERIC_ROOTS
 
 
 def _rss_kb() -> int:
@@ -92,22 +122,26 @@ class Dispatcher:
             "ping": lambda _r, _a, _k: "pong",
         }
 
-    def run(self, call_type: str, request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        handler = self.handlers.get(call_type)
+    def describe(self, request: Request) -> Descriptor:
+        """The descriptor of a request map (or of a registration)."""
+        return Descriptor(request, self.handlers.get(str(request.get("call_type"))))
+
+    def run(self, request: Descriptor, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        handler = request.handler
         if handler is None:
             known = ", ".join(sorted(self.handlers))
-            raise BadRequest(f"unknown call_type {call_type!r}; known: {known}")
-        if request.get("ledger") is True:
-            self._record(call_type, request, args)
+            raise BadRequest(f"unknown call_type {request.call_type!r}; known: {known}")
+        if request.ledger:
+            self._record(request, args)
         audit = self.audit
         if audit is None:
             return handler(request, args, kwargs)
-        library = request.get("library")
+        library = request.library
         call = Call(
-            call_type,
-            None if library is None else str(library),
-            str(request.get("python_module")),
-            str(request.get("function")),
+            request.call_type,
+            library,
+            request.module,
+            request.function,
             args[0] if args and library is None else None,
             (args, kwargs),
         )
@@ -130,12 +164,8 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ helpers
 
-    def resolve(self, request: Request) -> Any:
-        key = (
-            str(request.get("library")),
-            str(request.get("python_module")),
-            str(request.get("function")),
-        )
+    def resolve(self, request: Descriptor) -> Any:
+        key = request.key
         fn = self._resolved.get(key)
         if fn is None:
             fn = self.allowlist.resolve(*key)
@@ -150,55 +180,51 @@ class Dispatcher:
             raise BadRequest("this call needs a ref as its first argument")
         return args[0]
 
-    def _record(self, call_type: str, request: Request, args: list[Any]) -> None:
+    def _record(self, request: Descriptor, args: list[Any]) -> None:
+        call_type = request.call_type
         if call_type in ("call", "new", "get_attr", "stream"):
-            key = (
-                str(request.get("library")),
-                str(request.get("python_module")),
-                str(request.get("function")),
-                len(args),
-            )
+            key = (*request.key, len(args))
         elif call_type == "method" and args:
             cls = type(args[0])
             module = cls.__module__
             library = self.allowlist.library_of(module)
             if library is None:
                 return
-            key = (library.name, module, f"{cls.__qualname__}.{request.get('function')}", len(args))
+            key = (library.name, module, f"{cls.__qualname__}.{request.function}", len(args))
         else:
             return
         self.ledger[key] = self.ledger.get(key, 0) + 1
 
     # ------------------------------------------------------------------ handlers
 
-    def _call(self, request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def _call(self, request: Descriptor, args: list[Any], kwargs: dict[str, Any]) -> Any:
         fn = self.resolve(request)
         if not callable(fn):
             raise TypeError(
-                f"{request.get('python_module')}.{request.get('function')} is a "
+                f"{request.module}.{request.function} is a "
                 f"{type(fn).__name__}, not a callable; use SnakeBridge.get/2 to read it"
             )
         return fn(*args, **kwargs)
 
-    def _method(self, request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def _method(self, request: Descriptor, args: list[Any], kwargs: dict[str, Any]) -> Any:
         obj = self._target(args)
         # Generated wrappers name the method by qualname ("ndarray.tolist"); the bound
         # method is looked up on the object itself, so subclasses work too.
-        name = names.path_parts(str(request.get("function")))[-1]
+        name = names.path_parts(request.function)[-1]
         if name == "__call__":
             self.allowlist.check_call(obj)
             return obj(*args[1:], **kwargs)
         fn = self.allowlist.attribute(obj, name)
         return fn(*args[1:], **kwargs)
 
-    def _get_attr(self, request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
+    def _get_attr(self, request: Descriptor, args: list[Any], _kwargs: dict[str, Any]) -> Any:
         if args:
-            name = names.path_parts(str(request.get("function")))[-1]
+            name = names.path_parts(request.function)[-1]
             return self.allowlist.attribute(args[0], name)
         return self.resolve(request)
 
-    def _set_attr(self, request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
-        name = names.path_parts(str(request.get("function")))[-1]
+    def _set_attr(self, request: Descriptor, args: list[Any], _kwargs: dict[str, Any]) -> Any:
+        name = names.path_parts(request.function)[-1]
         self.allowlist.check_name(name)
         if len(args) == 2:
             target = args[0]
@@ -209,8 +235,8 @@ class Dispatcher:
             self._resolved.clear()
             return None
         if len(args) == 1:
-            library = str(request.get("library"))
-            module = self.allowlist.import_module(library, str(request.get("python_module")))
+            library = str(request.library)
+            module = self.allowlist.import_module(library, request.module)
             self._check_shared_set(
                 self.allowlist.policies.get(library), f"{module.__name__}.{name}"
             )
@@ -236,34 +262,34 @@ class Dispatcher:
             library=None if lib is None else lib.name,
         )
 
-    def _stream(self, request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def _stream(self, request: Descriptor, args: list[Any], kwargs: dict[str, Any]) -> Any:
         return iter(self._call(request, args, kwargs))
 
-    def _iter(self, _request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
+    def _iter(self, _request: Descriptor, args: list[Any], _kwargs: dict[str, Any]) -> Any:
         target = self._target(args)
         self.allowlist.check_target(target, f"iterating a {type(target).__qualname__}")
         return protocols.iterate(target)
 
-    def _protocol(self, request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def _protocol(self, request: Descriptor, args: list[Any], kwargs: dict[str, Any]) -> Any:
         # Indexing, operators, len/in/bool/hash, with: by operation name, never by dunder.
         try:
-            fn = protocols.operation(str(request.get("function")), args, kwargs)
+            fn = protocols.operation(request.function, args, kwargs)
         except protocols.ProtocolError as exc:
             raise BadRequest(str(exc)) from None
         # Operators are methods too: the same rule as method/4 for the object they act on.
         if args:
             self.allowlist.check_target(
-                args[0], f"{request.get('function')} on a {type(args[0]).__qualname__}"
+                args[0], f"{request.function} on a {type(args[0]).__qualname__}"
             )
         return fn(*args)
 
-    def _stream_next(self, _request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
+    def _stream_next(self, _request: Descriptor, args: list[Any], _kwargs: dict[str, Any]) -> Any:
         iterator = self._target(args)
         count = int(args[1]) if len(args) > 1 else 1
         items = list(itertools.islice(iterator, max(count, 1)))
         return (items, len(items) < max(count, 1))
 
-    def _stream_close(self, _request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
+    def _stream_close(self, _request: Descriptor, args: list[Any], _kwargs: dict[str, Any]) -> Any:
         iterator = self._target(args)
         close = getattr(iterator, "close", None)
         if callable(close):
@@ -272,7 +298,7 @@ class Dispatcher:
             self.store.release(str(term.get(K_ID)))
         return None
 
-    def _release(self, _request: Request, _args: list[Any], _kwargs: dict[str, Any]) -> Any:
+    def _release(self, _request: Descriptor, _args: list[Any], _kwargs: dict[str, Any]) -> Any:
         released = 0
         state = self.codec.state
         for term, _entry in state.refs_in:
@@ -281,8 +307,8 @@ class Dispatcher:
             released += self.codec.bulk.release(handle)
         return released
 
-    def _release_session(self, request: Request, _args: list[Any], _k: dict[str, Any]) -> Any:
-        session = str(request.get("session"))
+    def _release_session(self, _request: Descriptor, _args: list[Any], _k: dict[str, Any]) -> Any:
+        session = self.codec.state.session
         self.bridge.release_session(session)
         released = self.store.release_session(session)
         if self.codec.has_bulk:
@@ -316,41 +342,41 @@ class Dispatcher:
             if lib is not None and lib.python_module not in sys.modules:
                 self.allowlist.import_module(name, lib.python_module)
 
-    def _to_tensor(self, _request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def _to_tensor(self, _request: Descriptor, args: list[Any], kwargs: dict[str, Any]) -> Any:
         (value,) = self._arguments(args, 1, "to_tensor")
         return self.codec.bulk.to_tensor(value, self._host(kwargs))
 
-    def _column(self, _request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def _column(self, _request: Descriptor, args: list[Any], kwargs: dict[str, Any]) -> Any:
         table, name = self._arguments(args, 2, "column")
         self._imported("pyarrow")
         return self.codec.bulk.column(table, name, self._host(kwargs))
 
-    def _to_arrow(self, _request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def _to_arrow(self, _request: Descriptor, args: list[Any], kwargs: dict[str, Any]) -> Any:
         (table,) = self._arguments(args, 1, "to_arrow")
         self._imported(required="pyarrow")
         return self.codec.bulk.to_arrow(table, self._host(kwargs))
 
-    def _from_arrow(self, _request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
+    def _from_arrow(self, _request: Descriptor, args: list[Any], _kwargs: dict[str, Any]) -> Any:
         data, library = self._arguments(args, 2, "from_arrow")
         library = str(library)
         self._imported(required="pyarrow")
         self._imported(required=library)
         return self.codec.bulk.from_arrow(data, library)
 
-    def _share(self, request: Request, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def _share(self, request: Descriptor, args: list[Any], kwargs: dict[str, Any]) -> Any:
         (value,) = self._arguments(args, 1, "share")
         kind = str(kwargs.get("as") or "auto")
         if kind not in ("auto", "shm", "arrow", "dlpack"):
             raise BadRequest(f"share as: is :shm, :arrow or :dlpack, not {kind!r}")
         if kind in ("auto", "arrow"):
             self._imported("pyarrow")
-        session = str(request.get("session") or "")
+        session = self.codec.state.session
         term = self.codec.bulk.share(value, session, kind)  # type: ignore[arg-type]
         # The session now holds something in this worker: the pool releases it there.
         self.codec.state.created.append(str(term[K_ID]))
         return term
 
-    def _from_dlpack(self, _request: Request, args: list[Any], _kwargs: dict[str, Any]) -> Any:
+    def _from_dlpack(self, _request: Descriptor, args: list[Any], _kwargs: dict[str, Any]) -> Any:
         value, library = self._arguments(args, 2, "from_dlpack")
         library = str(library)
         from snakebridge.runtime.bulk import dlpack
@@ -362,7 +388,7 @@ class Dispatcher:
         self._imported(required=library)
         return dlpack.convert(value, library)
 
-    def _stats(self, _request: Request, _args: list[Any], _kwargs: dict[str, Any]) -> Any:
+    def _stats(self, _request: Descriptor, _args: list[Any], _kwargs: dict[str, Any]) -> Any:
         return {
             "refs": len(self.store),
             "sessions": self.store.session_count,

@@ -48,16 +48,20 @@ class FrameIO:
 
     def write_parts(self, parts: list[bytes | bytearray | memoryview]) -> None:
         """One frame from pieces (large binaries stay uncopied: ``os.writev``)."""
+        if len(parts) == 1:
+            part = parts[0]
+            size = part.nbytes if type(part) is memoryview else len(part)
+            if size < 65536:
+                # A small frame (every trivial reply): header and body in one write.
+                data = _HEADER.pack(size) + part
+                with self._lock:
+                    written = os.write(self._out_fd, data)
+                    if written < len(data):
+                        self._write_all([memoryview(data)[written:]])
+                return
         size = sum(p.nbytes if isinstance(p, memoryview) else len(p) for p in parts)
-        header = _HEADER.pack(size)
         with self._lock:
-            if len(parts) == 1 and size < 65536:
-                data = header + parts[0]
-                written = os.write(self._out_fd, data)
-                if written < len(data):
-                    self._write_all([memoryview(data)[written:]])
-            else:
-                self._write_all([header, *parts])
+            self._write_all([_HEADER.pack(size), *parts])
 
     def _write_all(self, parts: list[bytes | bytearray | memoryview]) -> None:
         views = [memoryview(p).cast("B") for p in parts]

@@ -33,12 +33,12 @@ from snakebridge.etf import Atom
 from snakebridge.runtime import callbacks, lifeline
 from snakebridge.runtime.allowlist import Allowlist, NotAllowed
 from snakebridge.runtime.audit import Audit
-from snakebridge.runtime.dispatch import BadRequest, Dispatcher
+from snakebridge.runtime.dispatch import BadRequest, Descriptor, Dispatcher
 from snakebridge.runtime.errors import exception_map, refusal_error, runtime_error
 from snakebridge.runtime.frames import FrameIO
 from snakebridge.runtime.output import OutputCapture
 from snakebridge.runtime.store import RefError, RefStore
-from snakebridge.runtime.values import NUMERIC_ROOTS, Codec, EncodeRefused, RequestState
+from snakebridge.runtime.values import Codec, EncodeRefused, RequestState
 
 OK = Atom("ok")
 ERROR = Atom("error")
@@ -125,7 +125,7 @@ class Worker:
         # Dynamic calls this worker has written to the ledger at least once.
         self._recorded: set[tuple[str, str, str, int]] = set()
         # Call descriptors the pool registered with this worker: id -> descriptor.
-        self.descriptors: dict[int, dict[Any, Any]] = {}
+        self.descriptors: dict[int, Descriptor] = {}
         self.bridge = callbacks.Bridge(
             frames,
             self.codec,
@@ -208,6 +208,7 @@ class Worker:
                 codec.encode_plain((None, (ERROR, runtime_error("bad_request", message))))
             )
             return
+        descriptor: Descriptor | None
         if type(request) is tuple:
             # A compact call: (descriptor id, args, kwargs, session, numeric).
             descriptor = self.descriptors.get(request[0])
@@ -224,9 +225,8 @@ class Worker:
                 return
             _, args, kwargs, session, numeric = request
             session = session or ""
-            # Handlers read the session from the request, as in the map form.
-            request = {**descriptor, "session": session}
         elif isinstance(request, dict):
+            descriptor = self.dispatcher.describe(request)
             args = request.get("args") or []
             kwargs = request.get("kwargs") or {}
             session = request.get("session") or ""
@@ -245,7 +245,7 @@ class Worker:
         tag = _ERROR_HEAD
         failure: BaseException | None = None
         try:
-            value = self._execute(request, args, kwargs, numeric, session)
+            value = self._execute(descriptor, args, kwargs, numeric, session)
             tag = _OK_HEAD
         except NotAllowed as exc:
             value = refusal_error(exc)
@@ -308,7 +308,7 @@ class Worker:
         (_, descriptor_id, descriptor), pos = _read_plain(frame, 1)
         if type(descriptor_id) is not int or not isinstance(descriptor, dict):
             raise etf.DecodeError("a registration is {0, descriptor_id, descriptor_map}")
-        self.descriptors[descriptor_id] = descriptor
+        self.descriptors[descriptor_id] = self.dispatcher.describe(descriptor)
         return frame[pos:]
 
     def handle_nested(self, frame: bytes) -> None:
@@ -323,10 +323,9 @@ class Worker:
             codec.state = outer
 
     def _execute(
-        self, request: dict[Any, Any], args: Any, kwargs: Any, numeric: Any, session: str
+        self, descriptor: Descriptor, args: Any, kwargs: Any, numeric: Any, session: str
     ) -> Any:
         codec = self.codec
-        call_type = str(request.get("call_type"))
         codec.begin(session)
         if args is None:
             args = []
@@ -334,19 +333,20 @@ class Worker:
             kwargs = {}
         if not isinstance(args, list) or not isinstance(kwargs, dict):
             raise BadRequest("args must be a list and kwargs a map")
-        if codec.state.opaques:
+        state = codec.state
+        if state.opaques:
             raise EncodeRefused(codec.find_opaque(args, kwargs))
-        if codec.state.malformed:
+        if state.malformed:
             raise BadRequest(codec.find_malformed(args, kwargs))
-        if call_type not in ("release", "release_session"):
+        if descriptor.call_type not in ("release", "release_session"):
             codec.check_refs()
-        if codec.state.numeric_made:
-            if numeric is None:
-                root = str(request.get("python_module") or "").split(".")[0]
-                numeric = root in NUMERIC_ROOTS
-            args = codec.settle_numeric(args, bool(numeric))
-            kwargs = codec.settle_numeric(kwargs, bool(numeric))
-        return self.dispatcher.run(call_type, request, args, {str(k): v for k, v in kwargs.items()})
+        if state.numeric_made:
+            keep = descriptor.numeric if numeric is None else bool(numeric)
+            args = codec.settle_numeric(args, keep)
+            kwargs = codec.settle_numeric(kwargs, keep)
+        if kwargs:
+            kwargs = {str(k): v for k, v in kwargs.items()}
+        return self.dispatcher.run(descriptor, args, kwargs)
 
     def _undecodable(
         self, frame: bytes, exc: BaseException
