@@ -218,58 +218,68 @@ defmodule SnakeBridge.Runtime do
   # ---------------------------------------------------------------- preparation
 
   defp prepare(descriptor, args, opts) do
-    call = call_info(descriptor)
-
     case Args.shape(descriptor, args, opts) do
       {:ok, args, kwargs, sb} ->
-        with :ok <- check_runtime_opts(sb, call), do: {:ok, args, kwargs, sb}
+        with :ok <- check_runtime_opts(sb, descriptor), do: {:ok, args, kwargs, sb}
 
       {:error, message} ->
-        bad(call, message)
+        bad(descriptor, message)
     end
   end
 
-  defp check_runtime_opts(sb, call) do
+  defp check_runtime_opts([], _descriptor), do: :ok
+
+  defp check_runtime_opts(sb, descriptor) do
     if is_list(sb) and Keyword.keyword?(sb) do
       case Keyword.keys(sb) -- @runtime_keys do
         [] ->
-          with :ok <- check_timeout(Keyword.get(sb, :timeout), call),
-               :ok <- check_retry(Keyword.get(sb, :retry), call),
-               do: check_node(Keyword.get(sb, :node), call)
+          with :ok <- check_timeout(Keyword.get(sb, :timeout), descriptor),
+               :ok <- check_retry(Keyword.get(sb, :retry), descriptor),
+               do: check_node(Keyword.get(sb, :node), descriptor)
 
         unknown ->
           bad(
-            call,
+            descriptor,
             "unknown runtime option(s) #{inspect(unknown)} under :snakebridge; known: #{inspect(@runtime_keys)}"
           )
       end
     else
-      bad(call, "`snakebridge:` runtime options must be a keyword list, e.g. [timeout: 5000]")
+      bad(
+        descriptor,
+        "`snakebridge:` runtime options must be a keyword list, e.g. [timeout: 5000]"
+      )
     end
   end
 
-  defp check_timeout(timeout, _call)
+  defp check_timeout(timeout, _descriptor)
        when timeout == nil or timeout == :infinity or (is_integer(timeout) and timeout > 0),
        do: :ok
 
-  defp check_timeout(timeout, call),
+  defp check_timeout(timeout, descriptor),
     do:
-      bad(call, "timeout: must be a positive integer (ms) or :infinity, got #{inspect(timeout)}")
+      bad(
+        descriptor,
+        "timeout: must be a positive integer (ms) or :infinity, got #{inspect(timeout)}"
+      )
 
-  defp check_retry(retry, call) do
+  defp check_retry(nil, _descriptor), do: :ok
+
+  defp check_retry(retry, descriptor) do
     case Retry.policy(retry) do
       {:ok, _policy} -> :ok
-      {:error, message} -> bad(call, message)
+      {:error, message} -> bad(descriptor, message)
     end
   end
 
-  defp check_node(nil, _call), do: :ok
+  defp check_node(nil, _descriptor), do: :ok
 
-  defp check_node(node, call) do
-    with {:error, message} <- Router.check_policy(node), do: bad(call, message)
+  defp check_node(node, descriptor) do
+    with {:error, message} <- Router.check_policy(node), do: bad(descriptor, message)
   end
 
-  defp bad(call, message), do: {:error, %{Error.runtime(:bad_argument, message) | call: call}}
+  # The error names the call it refused (built only when a call is refused).
+  defp bad(descriptor, message),
+    do: {:error, %{Error.runtime(:bad_argument, message) | call: call_info(descriptor)}}
 
   defp call_info(descriptor) do
     %{
@@ -308,7 +318,7 @@ defmodule SnakeBridge.Runtime do
       descriptor: descriptor,
       registration: Wire.registration(call_type, descriptor),
       args: args,
-      kwargs: Map.new(kwargs, fn {key, value} -> {Atom.to_string(key), value} end),
+      kwargs: python_kwargs(kwargs),
       session: session,
       numeric:
         case Keyword.fetch(sb, :numeric_lists) do
@@ -354,6 +364,11 @@ defmodule SnakeBridge.Runtime do
     end
   end
 
+  defp python_kwargs([]), do: %{}
+
+  defp python_kwargs(kwargs),
+    do: Map.new(kwargs, fn {key, value} -> {Atom.to_string(key), value} end)
+
   defp pool_name({pool, _node}), do: pool
   defp pool_name(pool), do: pool
 
@@ -368,21 +383,20 @@ defmodule SnakeBridge.Runtime do
   defp send_request(pool, route, wire, call, timeout, retry, form) do
     request_id = :erlang.unique_integer([:positive])
     {frame, registration} = frame(request_id, wire, form)
-    # What Callbacks reads: the session, and the functions in args and kwargs.
-    request = %{args: wire.args, kwargs: wire.kwargs, session: wire.session}
 
+    # Callbacks read the wire's session, and the functions in its args and kwargs.
     case pool
          |> Pool.request(route, request_id, frame, timeout, taint_key(call), registration)
-         |> Callbacks.await(pool, request_id, request) do
+         |> Callbacks.await(pool, request_id, wire) do
       {:reply, data, worker} ->
-        case decode_reply(data, request_id, request, call, worker) do
+        case decode_reply(data, request_id, wire, call, worker) do
           # The worker did not know the descriptor (the pool's record of what it was
           # sent disagrees with the worker's): the same call in full, which never fails so.
           :unknown_descriptor ->
             send_request(pool, route, wire, call, timeout, retry, :full)
 
           result ->
-            {Pool.explain_lost(result, pool, request.session), worker, pool}
+            {Pool.explain_lost(result, pool, wire.session), worker, pool}
         end
 
       # Another worker may well succeed: the crash was the process's, not the call's
@@ -476,6 +490,10 @@ defmodule SnakeBridge.Runtime do
 
   # The Python function a crash is counted against: the module's function, or the
   # method on the object's type.
+  defp taint_key(%{function: function, python_module: module})
+       when is_binary(function) and is_binary(module),
+       do: module <> "." <> function
+
   defp taint_key(%{function: function, python_module: module}) when is_binary(function),
     do: "#{module}.#{function}"
 

@@ -1,6 +1,8 @@
 defmodule SnakeBridge.Runtime.WireTest do
   use SnakeBridge.RuntimeCase, async: true
 
+  import Bitwise
+
   alias SnakeBridge.Runtime.{Pool, Wire}
 
   defp pool_name, do: :"wire_#{System.unique_integer([:positive])}"
@@ -76,5 +78,22 @@ defmodule SnakeBridge.Runtime.WireTest do
     refute Wire.registration(:call, d) == Wire.registration(:method, d)
     {id, frame} = Wire.registration(:call, d)
     assert {0, ^id, %{function: "f", ledger: false}} = :erlang.binary_to_term(frame)
+  end
+
+  # The pool recognizes a reply by the request id's bytes as the request frame encodes
+  # them: one byte (SMALL_INTEGER), four (INTEGER) or a bignum.
+  test "replies route back whatever width the request id encodes to" do
+    pool = start_pool(pool_name())
+    {session, owner} = SnakeBridge.Runtime.Session.current()
+    descriptor = %{call_type: :call, library: "sbtest", python_module: "sbtest", function: "echo"}
+
+    for request_id <- [7, 70_000, 1 <<< 40] do
+      frame = Wire.full(request_id, :call, descriptor, [request_id], %{}, session, nil)
+
+      assert {:reply, data, _worker} =
+               Pool.request(pool, {:session, session, owner}, request_id, frame, 5_000)
+
+      assert {^request_id, {:ok, [[^request_id], %{}]}} = :erlang.binary_to_term(data)
+    end
   end
 end

@@ -953,7 +953,7 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   # `job` (already written to the worker) is the one it runs now: its timeout starts.
-  defp in_flight(state, index, %Job{request_id: request_id, timeout: timeout} = job) do
+  defp in_flight(state, index, %Job{timeout: timeout} = job) do
     slot = state.slots[index]
 
     deadline =
@@ -961,9 +961,21 @@ defmodule SnakeBridge.Runtime.Pool do
 
     # The reply starts with `131, 104, 2 | 3` and these bytes: the pool routes it
     # without decoding it.
-    <<131, id::binary>> = :erlang.term_to_binary(request_id)
-    current = %{job | prefix: id, deadline: deadline}
+    current = %{job | prefix: id_bytes(job), deadline: deadline}
     ensure_tick(put_slot(state, index, %{slot | current: current}))
+  end
+
+  # The request id as the job's frame `{id, ...}` encodes it (right after the tuple's
+  # header), which is how the worker's reply encodes it too.
+  defp id_bytes(%Job{frame: <<131, 104, _arity, 97, _id, _::binary>> = frame}),
+    do: binary_part(frame, 3, 2)
+
+  defp id_bytes(%Job{frame: <<131, 104, _arity, 98, _id::32, _::binary>> = frame}),
+    do: binary_part(frame, 3, 5)
+
+  defp id_bytes(%Job{request_id: request_id}) do
+    <<131, id::binary>> = :erlang.term_to_binary(request_id)
+    id
   end
 
   # A compact frame goes with its descriptor's registration the first time this worker
@@ -1613,6 +1625,9 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   # ---------------------------------------------------------------- taint
+
+  defp check_circuit(%{circuits: circuits} = state, _key) when map_size(circuits) == 0,
+    do: {:ok, state}
 
   defp check_circuit(state, key) do
     case Circuit.check(state.circuits, key, now()) do
