@@ -6,8 +6,10 @@ import json
 import time
 from pathlib import Path
 
+import snakebridge
 from snakebridge import etf
 from snakebridge.etf import Atom
+from snakebridge.runtime.frames import PROTOCOL
 
 from .conftest import BYTES, REF, Worker, error, ok
 
@@ -15,6 +17,9 @@ from .conftest import BYTES, REF, Worker, error, ok
 def test_ready_info(worker: Worker) -> None:
     assert worker.info["numpy"] is not None
     assert worker.info["worker_id"] == "test:1:abc"
+    # The pool compares it with its own before it sends a call (the handshake).
+    assert worker.info["protocol"] == PROTOCOL
+    assert worker.info["snakebridge"] == snakebridge.__version__
 
 
 def test_call_and_values(worker: Worker) -> None:

@@ -12,6 +12,11 @@ import threading
 from collections import deque
 
 _HEADER = struct.Struct(">I")
+# The version of the frames a worker and its pool exchange (init and ready, compact calls
+# and registrations, reply marks, callbacks). The worker reports it in its ready frame;
+# the pool gives no call to a worker of another version. Bump it with the Elixir side's
+# (SnakeBridge.Runtime.WorkerPort).
+PROTOCOL = 1
 
 
 class FrameIO:

@@ -28,6 +28,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import snakebridge
 from snakebridge import etf
 from snakebridge.etf import Atom
 from snakebridge.runtime import callbacks, lifeline
@@ -35,7 +36,7 @@ from snakebridge.runtime.allowlist import Allowlist, NotAllowed
 from snakebridge.runtime.audit import Audit
 from snakebridge.runtime.dispatch import BadRequest, Descriptor, Dispatcher
 from snakebridge.runtime.errors import exception_map, refusal_error, runtime_error
-from snakebridge.runtime.frames import FrameIO
+from snakebridge.runtime.frames import PROTOCOL, FrameIO
 from snakebridge.runtime.output import OutputCapture
 from snakebridge.runtime.store import RefError, RefStore
 from snakebridge.runtime.values import Codec, EncodeRefused, RequestState
@@ -161,6 +162,8 @@ class Worker:
     def info(self) -> dict[str, Any]:
         return {
             "pid": os.getpid(),
+            "protocol": PROTOCOL,
+            "snakebridge": snakebridge.__version__,
             "python": sys.version.split()[0],
             "numpy": self.codec.numpy_version,
             "worker_id": self.worker_id,

@@ -1219,14 +1219,53 @@ defmodule SnakeBridge.Runtime.Pool do
 
     case WorkerPort.safe_decode(data) do
       {:ready, info} when is_map(info) and slot.status == :starting ->
-        slot = %{slot | status: :ready, failures: 0, last_error: nil}
-        state = put_slot(state, index, slot)
-        if slot.current == nil, do: next_job(state, index), else: state
+        case WorkerPort.check_protocol(info, slot.worker, elem(state.settings.python, 1)) do
+          :ok ->
+            slot = %{slot | status: :ready, failures: 0, last_error: nil}
+            state = put_slot(state, index, slot)
+            if slot.current == nil, do: next_job(state, index), else: state
+
+          {:error, message} ->
+            refuse_worker(state, index, message)
+        end
 
       other ->
         stray_frame(state, index, other, byte_size(data))
     end
   end
+
+  # A worker of another protocol version is stopped before it serves anything. Its slot
+  # reports why (calls fail at once with the message, as after failed starts) and tries
+  # again with backoff: a worker started after the environment is fixed is taken.
+  defp refuse_worker(state, index, message) do
+    slot = state.slots[index]
+    Logger.error("SnakeBridge: " <> message, snakebridge_worker: slot.worker)
+    # Its port is forgotten below: the exit that follows is nobody's, and the slot's
+    # error stays this one.
+    WorkerPort.close(slot.port, slot.os_pid, false)
+    failures = max(slot.failures + 1, 2)
+
+    slot = %{
+      slot
+      | port: nil,
+        status: :down,
+        os_pid: nil,
+        failures: failures,
+        last_error: message
+    }
+
+    state = %{
+      state
+      | ports: Map.delete(state.ports, state.slots[index].port),
+        instances: Map.delete(state.instances, slot.worker),
+        slots: Map.put(state.slots, index, slot)
+    }
+
+    Process.send_after(self(), {:restart_worker, index}, restart_backoff(failures))
+    fail_queue(state, index, message)
+  end
+
+  defp restart_backoff(failures), do: min(100 * Integer.pow(2, failures), @max_backoff)
 
   defp stray_frame(state, index, term, size) do
     slot = state.slots[index]
@@ -1324,8 +1363,24 @@ defmodule SnakeBridge.Runtime.Pool do
 
     case WorkerPort.safe_decode(data) do
       {:ready, info} when is_map(info) and spare.status == :starting ->
-        spares = Map.put(state.spares, port, %{spare | status: :ready})
-        %{state | spares: spares, spare_failures: 0}
+        case WorkerPort.check_protocol(info, spare.worker, elem(state.settings.python, 1)) do
+          :ok ->
+            spares = Map.put(state.spares, port, %{spare | status: :ready})
+            %{state | spares: spares, spare_failures: 0}
+
+          {:error, message} ->
+            Logger.error("SnakeBridge: " <> message, snakebridge_worker: spare.worker)
+            WorkerPort.close(port, spare.os_pid, false)
+            failures = state.spare_failures + 1
+            Process.send_after(self(), :start_spare, restart_backoff(failures))
+
+            %{
+              state
+              | spares: Map.delete(state.spares, port),
+                ports: Map.delete(state.ports, port),
+                spare_failures: failures
+            }
+        end
 
       _other ->
         Logger.warning("SnakeBridge spare worker #{spare.worker} wrote a stray frame; dropped")
@@ -1348,7 +1403,7 @@ defmodule SnakeBridge.Runtime.Pool do
     )
 
     failures = if spare.status == :ready, do: 0, else: state.spare_failures + 1
-    Process.send_after(self(), :start_spare, min(100 * Integer.pow(2, failures), @max_backoff))
+    Process.send_after(self(), :start_spare, restart_backoff(failures))
     %{state | spares: spares, ports: Map.delete(state.ports, port), spare_failures: failures}
   end
 
@@ -1617,8 +1672,7 @@ defmodule SnakeBridge.Runtime.Pool do
           Telemetry.worker(:restart, %{}, worker_meta(state, slot, nil, reason))
           start_worker(state, index)
         else
-          backoff = min(100 * Integer.pow(2, failures), @max_backoff)
-          Process.send_after(self(), {:restart_worker, index}, backoff)
+          Process.send_after(self(), {:restart_worker, index}, restart_backoff(failures))
           state
         end
     end

@@ -7,6 +7,11 @@ defmodule SnakeBridge.Runtime.WorkerPort do
   require Logger
 
   @last_words_bytes 16_384
+  # The version of the frames this client and a worker exchange (the init and ready
+  # frames, compact calls and registrations, reply marks, callbacks). A worker reports
+  # its own in `{:ready, info}`; a worker of another version is never given a call.
+  # Bump it with the Python side's `snakebridge.runtime.frames.PROTOCOL`.
+  @protocol 1
 
   @doc """
   Spawns `python -m snakebridge.runtime.worker` and sends its `{:init, config}` frame.
@@ -48,6 +53,35 @@ defmodule SnakeBridge.Runtime.WorkerPort do
 
     Port.command(port, :erlang.term_to_binary({:init, init}))
     port
+  end
+
+  @doc "The protocol version this client speaks (see `check_protocol/3`)."
+  @spec protocol() :: pos_integer
+  def protocol, do: @protocol
+
+  @doc """
+  Checks the `{:ready, info}` of worker `worker` started with `python`: `:ok` when it
+  speaks this client's protocol, else `{:error, message}` naming both versions and the
+  fix (the Python package and the Elixir library come from different releases).
+  """
+  @spec check_protocol(map, String.t(), String.t()) :: :ok | {:error, String.t()}
+  def check_protocol(%{"protocol" => @protocol}, _worker, _python), do: :ok
+
+  def check_protocol(info, worker, python) do
+    theirs =
+      case info do
+        %{"protocol" => version} -> "protocol #{inspect(version)}"
+        _ -> "no protocol version (its package predates the handshake)"
+      end
+
+    package = if is_binary(info["snakebridge"]), do: " #{info["snakebridge"]}", else: ""
+
+    {:error,
+     "Python worker #{worker} speaks #{theirs}, but this SnakeBridge (Elixir " <>
+       "#{Application.spec(:snakebridge, :vsn)}) speaks protocol #{@protocol}: #{python} " <>
+       "runs the snakebridge Python package#{package} from another release. Run " <>
+       "`mix snakebridge.setup` to install the matching package into that environment, or " <>
+       "point the pool's `python:` at the environment setup made; no call is sent to such a worker"}
   end
 
   defp worker_library(lib) do
