@@ -340,12 +340,15 @@ defmodule SnakeBridge.Runtime do
         }
 
     call = %{call_info(descriptor) | call_type: call_type}
-    meta = Map.put(call, :pool, pool)
+    # Where it runs: this node's pool (an atom) or {pool, node} (SnakeBridge.Cluster);
+    # chosen before :start, so every event of the call names the node.
+    target = target(pool, sb, session, args, descriptor, call)
+    node = if match?({:error, _}, target), do: nil, else: Router.node_of(target)
+    meta = Map.merge(call, %{pool: pool, node: node})
     started = Telemetry.start(meta)
 
     try do
-      # Where it runs: this node's pool (an atom) or {pool, node} (SnakeBridge.Cluster).
-      case Router.target(pool, sb, session, args, descriptor) do
+      case target do
         {:error, error} ->
           {{:error, %{error | call: call}}, nil, nil}
 
@@ -358,10 +361,22 @@ defmodule SnakeBridge.Runtime do
         reraise exception, __STACKTRACE__
     else
       {result, worker, served_by} ->
+        # A retry elsewhere may have moved it: :stop names the node that served it.
         meta = Map.put(meta, :node, served_by && Router.node_of(served_by))
         Telemetry.stop(started, meta, worker, result)
         result
     end
+  end
+
+  # A routing function's raise comes back as an error; what still raises (a `pool:` that
+  # is no atom) does so inside the call's events, with no node.
+  defp target(pool, sb, session, args, descriptor, call) do
+    Router.target(pool, sb, session, args, descriptor)
+  rescue
+    exception ->
+      meta = Map.merge(call, %{pool: pool, node: nil})
+      Telemetry.exception(Telemetry.start(meta), meta, :error, exception, __STACKTRACE__)
+      reraise exception, __STACKTRACE__
   end
 
   defp python_kwargs([]), do: %{}

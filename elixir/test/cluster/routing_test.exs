@@ -283,5 +283,10 @@ defmodule SnakeBridge.Cluster.RoutingTest do
 
     assert meta.node == b.node
     assert meta.pool == :default
+
+    assert [{_, %{system_time: _}, start}] =
+             for({[:snakebridge, :call, :start], _, _} = e <- events, do: e)
+
+    assert start.node == b.node
   end
 end

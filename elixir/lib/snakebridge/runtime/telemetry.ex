@@ -16,8 +16,9 @@ defmodule SnakeBridge.Runtime.Telemetry do
       metadata adds `:reason`; see `SnakeBridge.Runtime.Retry`).
 
   Metadata: `:library`, `:python_module`, `:function`, `:call_type`, `:pool`, `:worker`;
-  `:stop` and `:retry` add `:node`, the BEAM node whose pool served (or will retry) the
-  call (nil when the call was refused before it was sent; see `SnakeBridge.Cluster`).
+  `:start`, `:stop` and `:retry` carry `:node`: the node chosen to run the call
+  (`:start`), the one whose pool served it or will retry it (`:stop`, `:retry`); nil
+  when the call was refused before it was sent (see `SnakeBridge.Cluster`).
 
   Pool events (emitted in the pool process); metadata `:pool`, `:node` (the pool's
   node), `:worker` (its id),
