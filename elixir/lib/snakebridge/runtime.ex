@@ -387,13 +387,10 @@ defmodule SnakeBridge.Runtime do
   defp pool_name({pool, _node}), do: pool
   defp pool_name(pool), do: pool
 
-  # `pool` is the pool here, or `{pool, node}` on another node (SnakeBridge.Cluster).
-  # Descriptor ids are this node's (Wire), so a call to another node's pool goes in full.
+  # `pool` is the pool here, or `{pool, node}` on another node (SnakeBridge.Cluster):
+  # descriptor ids are the same on every node (Wire), so both get the compact form.
   # `retry` is nil for a call that is never retried.
   defp send_request(pool, route, wire, call, timeout, retry, form \\ :compact)
-
-  defp send_request({_pool, _node} = pool, route, wire, call, timeout, retry, :compact),
-    do: send_request(pool, route, wire, call, timeout, retry, :full)
 
   defp send_request(pool, route, wire, call, timeout, retry, form) do
     request_id = :erlang.unique_integer([:positive])

@@ -52,12 +52,12 @@ defmodule SnakeBridge.Runtime.WireTest do
     assert {:ok, [[1], %{}]} = echo(pool)
     # Make the pool believe the worker knows a descriptor it was never sent.
     descriptor = %{call_type: :call, library: "sbtest", python_module: "sbtest", function: "echo"}
-    {id, _frame} = Wire.registration(:call, Map.put(descriptor, :ledger, true))
+    {id, frame} = Wire.registration(:call, Map.put(descriptor, :ledger, true))
 
     :sys.replace_state(Pool.process_name(pool), fn state ->
       slots =
         Map.new(state.slots, fn {index, slot} ->
-          {index, %{slot | registered: Map.put(slot.registered, id, true)}}
+          {index, %{slot | registered: Map.put(slot.registered, id, frame)}}
         end)
 
       %{state | slots: slots}
@@ -69,6 +69,45 @@ defmodule SnakeBridge.Runtime.WireTest do
                [2],
                snakebridge: [pool: pool]
              )
+  end
+
+  test "a worker that last read another descriptor under the same id is sent the call's own" do
+    pool = start_pool(pool_name())
+    # SnakeBridge.call's descriptor (a dynamic call: the ledger records it).
+    descriptor = %{call_type: :call, library: "sbtest", python_module: "sbtest", function: "echo"}
+    {id, frame} = Wire.registration(:call, Map.put(descriptor, :ledger, true))
+    # Another descriptor whose id collides with echo's, registered with the worker first.
+    other = :erlang.term_to_binary({0, id, %{descriptor | function: "getpid"}})
+    session = elem(SnakeBridge.Runtime.Session.current(), 0)
+    planted = Wire.call(1, {id, other}, [], %{}, session, nil)
+
+    assert {:reply, data, _} =
+             Pool.request(pool, {:session, session, self()}, 1, planted, 5_000, nil, {id, other})
+
+    assert {1, {:ok, pid}} = :erlang.binary_to_term(data)
+    assert is_integer(pid)
+
+    # echo's call under that id: the pool writes echo's registration again, so the
+    # worker runs echo, not getpid.
+    assert {:ok, [[1], %{}]} = echo(pool)
+
+    assert [%{^id => ^frame}] =
+             for({_, slot} <- :sys.get_state(Pool.process_name(pool)).slots, do: slot.registered)
+  end
+
+  test "a descriptor's id is a hash of it: the same on every node, whatever registered first" do
+    d = %{call_type: :call, library: "m", python_module: "m", function: "id_check"}
+
+    fields = %{
+      call_type: :call,
+      library: "m",
+      python_module: "m",
+      function: "id_check",
+      ledger: false
+    }
+
+    assert {id, _frame} = Wire.registration(:call, d)
+    assert id == :erlang.phash2(fields, 2_147_483_647) + 1
   end
 
   test "equal descriptors share one registration; different ones do not" do

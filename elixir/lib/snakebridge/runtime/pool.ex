@@ -979,11 +979,17 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   # A compact frame goes with its descriptor's registration the first time this worker
-  # sees that descriptor: one frame, one write.
-  defp send_frame(slot, %Job{registration: {id, registration}, frame: frame})
-       when not is_map_key(slot.registered, id) do
-    true = Port.command(slot.port, [registration | frame])
-    %{slot | registered: Map.put(slot.registered, id, true)}
+  # sees that descriptor (one frame, one write), and again whenever the worker last read
+  # another descriptor's registration under the same id (ids are hashes, see Wire).
+  defp send_frame(slot, %Job{registration: {id, registration}, frame: frame} = job) do
+    case slot.registered do
+      %{^id => ^registration} ->
+        send_frame(slot, %{job | registration: nil})
+
+      registered ->
+        true = Port.command(slot.port, [registration | frame])
+        %{slot | registered: Map.put(registered, id, registration)}
+    end
   end
 
   defp send_frame(slot, %Job{frame: frame}) do

@@ -4,11 +4,17 @@ defmodule SnakeBridge.Runtime.Wire do
 
   A call's descriptor (call type, library, module, function, whether the ledger
   records it) is the same on every call of a wrapper, so it crosses to a worker once:
-  the descriptor gets a small integer id on this node, and its registration frame
-  `{0, id, descriptor}` is encoded once and kept in `:persistent_term`. A call is then
-  the compact term `{request_id, id, args, kwargs, session, numeric}`. The pool writes a
-  worker's registration in front of the first call that uses it (one frame), and
-  forgets what a worker knew when the worker is replaced.
+  the descriptor gets an integer id, and its registration frame `{0, id, descriptor}` is
+  encoded once and kept in `:persistent_term`. A call is then the compact term
+  `{request_id, id, args, kwargs, session, numeric}`. The pool writes a worker's
+  registration in front of the first call that uses it (one frame), and forgets what a
+  worker knew when the worker is replaced.
+
+  The id is a hash of the descriptor, so every node of a cluster gives a descriptor the
+  same id: a call to another node's pool goes compact too, and a worker serving calls
+  from several nodes learns each descriptor once. Two descriptors may share an id: the
+  pool keeps the registration it wrote to each worker under each id, and writes the
+  call's own again whenever it differs (the worker keeps the last one it read).
 
   The map form `{request_id, %{call_type:, library:, ...}}` stays valid: the pool's own
   requests (heartbeats, releases) use it, and a worker that answers a compact call with
@@ -18,6 +24,7 @@ defmodule SnakeBridge.Runtime.Wire do
   # Descriptors made from data (attribute names read at run time) must not grow the
   # persistent term table without bound: past this many, calls use the map form.
   @max_registrations 2_000
+  @id_range 2_147_483_647
 
   @typedoc "A descriptor's id and its encoded registration frame."
   @type registration :: {pos_integer, binary}
@@ -67,8 +74,6 @@ defmodule SnakeBridge.Runtime.Wire do
   end
 
   defp put(key, call_type, descriptor, ledger) do
-    id = :erlang.unique_integer([:positive])
-
     fields = %{
       call_type: call_type,
       library: descriptor.library,
@@ -76,6 +81,9 @@ defmodule SnakeBridge.Runtime.Wire do
       function: descriptor.function,
       ledger: ledger
     }
+
+    # 1..2^31-1: four bytes on the wire; the same descriptor, the same id on every node.
+    id = :erlang.phash2(fields, @id_range) + 1
 
     registration = {id, :erlang.term_to_binary({0, id, fields})}
     :persistent_term.put(key, registration)
