@@ -85,6 +85,15 @@ defmodule SnakeBridge.Cluster do
   or not at all, is never routed there: `:any` skips that node, and a call naming it
   gets a `:not_allowed` error saying what differs.
 
+  The same holds for what the declarations resolved to: each node advertises, per
+  library, its entry in the `snakebridge.lock` it was built with (the resolved version,
+  and the lock's Python version; `SnakeBridge.Cluster.Lock`). Nodes whose entries for
+  a library differ (another version, another Python, or a lock on one node only) do
+  not serve each other's calls for it; the error names the library, both versions and
+  both nodes. Libraries whose entries agree are still served. The lock is read once,
+  with the declaration (compiled into the application, so a release carries it), never
+  per call, and no Python is asked.
+
   ## Telemetry
 
   Call events (`SnakeBridge.Runtime.Telemetry`) carry `:node`, the node that served

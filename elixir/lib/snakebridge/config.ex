@@ -84,6 +84,8 @@ defmodule SnakeBridge.Config do
     defexception [:message]
   end
 
+  alias SnakeBridge.Cluster.Lock
+
   @default_generated_dir "lib/snakebridge_generated"
   @version Mix.Project.config()[:version]
   @top_keys [
@@ -272,7 +274,8 @@ defmodule SnakeBridge.Config do
           streaming: [String.t()],
           idempotent: boolean | [String.t()],
           allow: [capability],
-          circuit: keyword | nil
+          circuit: keyword | nil,
+          locked: SnakeBridge.Cluster.Lock.locked() | nil
         }
 
   @typedoc "The runtime slice of the declaration (see `runtime/1`)."
@@ -297,7 +300,8 @@ defmodule SnakeBridge.Config do
 
   `python` is the project's interpreter (`python:` in mix.exs, else the managed venv),
   without the `SNAKEBRIDGE_PYTHON` override, which the runtime reads itself.
-  `python_path` stays relative to `root`.
+  `python_path` stays relative to `root`. Each library's `locked` is its entry in the
+  root's `snakebridge.lock` (`SnakeBridge.Cluster.Lock`), nil when there is no lock.
   """
   @spec runtime(t) :: runtime
   def runtime(%__MODULE__{} = config) do
@@ -305,7 +309,7 @@ defmodule SnakeBridge.Config do
       python: config.project_python,
       root: config.root,
       mix_env: config.mix_env,
-      libraries: runtime_libraries(config.libraries),
+      libraries: runtime_libraries(config.libraries, Lock.read(config.root)),
       callbacks: config.callbacks,
       python_path: config.python_path,
       docs: config.docs,
@@ -327,7 +331,9 @@ defmodule SnakeBridge.Config do
   @doc """
   Normalizes runtime options given outside mix.exs (`config :snakebridge, libraries:
   ..., callbacks: ...`), with the same rules and messages as mix.exs. Returns the keys
-  given, in the shape of `runtime/1`; raises `SnakeBridge.Config.Error`.
+  given, in the shape of `runtime/1`; raises `SnakeBridge.Config.Error`. Libraries
+  given so take their `locked` entries from the `snakebridge.lock` under the options'
+  `root:`, if any.
   """
   @spec runtime_overrides!(keyword) :: map
   def runtime_overrides!(options) when is_list(options) do
@@ -337,7 +343,7 @@ defmodule SnakeBridge.Config do
           :libraries ->
             with {:ok, libs} <- libraries(value),
                  :ok <- unique_modules(libs),
-                 do: {:ok, runtime_libraries(libs)}
+                 do: {:ok, runtime_libraries(libs, Lock.read(options[:root]))}
 
           :callbacks ->
             callbacks(value)
@@ -362,7 +368,7 @@ defmodule SnakeBridge.Config do
     end
   end
 
-  defp runtime_libraries(libraries) do
+  defp runtime_libraries(libraries, lock) do
     Map.new(libraries, fn lib ->
       {lib.name,
        %{
@@ -374,7 +380,8 @@ defmodule SnakeBridge.Config do
          streaming: lib.streaming,
          idempotent: lib.idempotent,
          allow: lib.allow,
-         circuit: lib.circuit
+         circuit: lib.circuit,
+         locked: Lock.entry(lock, lib.name)
        }}
     end)
   end

@@ -228,7 +228,8 @@ defmodule SnakeBridge.ConfigTest do
              streaming: [],
              idempotent: false,
              allow: [],
-             circuit: nil
+             circuit: nil,
+             locked: nil
            }
 
     assert sympy.idempotent == ["simplify"]

@@ -117,7 +117,8 @@ defmodule SnakeBridge.Runtime.SettingsTest do
                    streaming: [],
                    idempotent: false,
                    allow: [:pickle],
-                   circuit: nil
+                   circuit: nil,
+                   locked: nil
                  }
 
           assert settings.callbacks == %{SnakeBridge.Runtime.SettingsTest => :all}

@@ -16,7 +16,8 @@ defmodule SnakeBridge.ClusterCase do
 
   @doc """
   Starts `count` nodes. Options: `libraries:` (a keyword list, or a function of the
-  node's index giving one), `pools:` (per node, same), `cluster:` extra cluster config.
+  node's index giving one), `pools:` (per node, same), `cluster:` extra cluster config,
+  `root:` the node's project root (where its `snakebridge.lock` is; default the cwd).
   Returns `%{epmd: port, nodes: [%{peer: pid, node: atom, index: i}]}`.
   """
   def start_nodes(count, opts \\ []) do
@@ -28,11 +29,15 @@ defmodule SnakeBridge.ClusterCase do
 
     for n <- nodes, do: boot(n, names, opts)
 
-    # Everyone connected, every pool in its group.
+    # Everyone connected, every pool in its group, every node's declarations known.
     cluster = %{epmd: epmd, port: port, names: names, opts: opts, nodes: nodes}
     wait_until(fn -> Enum.all?(nodes, &(length(members(cluster, &1, :default)) == count)) end)
+    wait_until(fn -> Enum.all?(nodes, &knows_all?(&1, names)) end)
     cluster
   end
+
+  defp knows_all?(n, names),
+    do: Enum.all?(names, &(on(n, SnakeBridge.Cluster.Load, :declared, [&1]) != nil))
 
   @doc """
   Starts node `n` again under the same name (after it was killed), with the same
@@ -140,9 +145,40 @@ defmodule SnakeBridge.ClusterCase do
           [nodes: names, reconnect_interval: 200, load_interval: 50],
           pick.(:cluster, [])
         ),
-      root: File.cwd!()
+      root: pick.(:root, File.cwd!())
     }
   end
+
+  @doc """
+  Writes `root`/snakebridge.lock with Python's own writer (`snakebridge.state.lock`):
+  Python `python`, and `libraries` as `%{name => %{"requested" =>, "resolved" =>,
+  "files_hash" =>}}` (string keys and values).
+  """
+  def write_lock(root, python, libraries) do
+    script = """
+    import sys, json
+    from pathlib import Path
+    from types import MappingProxyType
+    from snakebridge.state import lock
+    spec = json.loads(sys.argv[2])
+    libs = {n: lock.LibraryLock(r["requested"], r["resolved"], r["files_hash"], r.get("options", ""))
+            for n, r in spec["libraries"].items()}
+    lk = lock.Lock("0.1.0", "sha256:g", spec["python"], "linux-x86_64", "sha256:i",
+                   MappingProxyType(libs))
+    lock.write(Path(sys.argv[1]) / "snakebridge.lock", lk)
+    """
+
+    spec = json(%{"python" => python, "libraries" => libraries})
+    python_bin = SnakeBridge.RuntimeCase.python()
+    {_, 0} = System.cmd(python_bin, ["-c", script, root, spec], env: [{"PYTHONPATH", @src}])
+    :ok
+  end
+
+  # The input to that script: strings and maps only.
+  defp json(map) when is_map(map),
+    do: "{" <> Enum.map_join(map, ", ", fn {k, v} -> json(k) <> ": " <> json(v) end) <> "}"
+
+  defp json(text) when is_binary(text), do: inspect(text)
 
   # epmd in the foreground under a shell that stops it when this VM closes the port
   # (or exits): no daemon is left behind.

@@ -1,13 +1,15 @@
 defmodule SnakeBridge.Cluster.Load do
   @moduledoc """
   What each node tells the others about itself: its pools' capacity (size, busy
-  workers, queued calls) and its declared libraries. Routing reads it from a local
+  workers, queued calls) and its declared libraries, each with its entry in the node's
+  `snakebridge.lock` (`SnakeBridge.Cluster.Lock`). Routing reads it from a local
   table, so choosing a node never waits on the network.
 
   Why this is cheap: every `load_interval` ms (default 200) this process asks each
   local pool for its counts (one message per pool) and sends one message to each other
   node only when something changed (a count, or calls were served since), plus a
-  reminder every 25 intervals; a node that connects gets the current state at once.
+  reminder every 25 intervals; a node that connects, or is heard from for the first
+  time, gets the current state at once.
   Between advertisements, the calls this node routed to a pool are counted (`sent/2`)
   and added to its load, so a burst of calls does not all pick the same node before
   the next advertisement arrives; an advertisement resets that count.
@@ -20,7 +22,7 @@ defmodule SnakeBridge.Cluster.Load do
   # Every Load process joins this group of the cluster scope: it is how they find each other.
   @group :"$snakebridge_nodes"
   @remind_every 25
-  @spec_keys [:python_module, :include, :exclude, :allow, :streaming, :idempotent]
+  @spec_keys [:python_module, :include, :exclude, :allow, :streaming, :idempotent, :locked]
 
   def start_link(opts), do: GenServer.start_link(__MODULE__, opts, name: __MODULE__)
 
@@ -116,6 +118,11 @@ defmodule SnakeBridge.Cluster.Load do
   end
 
   def handle_info({:advert, node, loads, declared}, state) when is_map(loads) do
+    # A node heard from for the first time gets ours back: the one sent at :nodeup is
+    # lost when that node's SnakeBridge was not running yet.
+    if state.last != nil and not :ets.member(@table, {:declared, node}),
+      do: send({__MODULE__, node}, advert_message(state.last))
+
     forget_pools(node, Map.keys(loads))
     for {pool, {size, busy, queued, _calls}} <- loads, do: put(pool, node, size, busy, queued)
     :ets.insert(@table, {{:declared, node}, declared})

@@ -273,15 +273,37 @@ defmodule SnakeBridge.Cluster.Router do
          )}
 
       {spec, other} ->
-        {:error,
-         Error.runtime(
-           :not_allowed,
-           "nodes #{inspect(node())} and #{inspect(node)} declare #{library} differently " <>
-             "(here #{describe(spec)}, there #{describe(other)}), so they do not serve each " <>
-             "other's #{library} calls; deploy the same declaration and lock on both"
-         )}
+        {here, there} = {Map.delete(spec, :locked), Map.delete(other, :locked)}
+
+        if here == there,
+          do: {:error, locked_apart(node, library, spec.locked, other.locked)},
+          else: {:error, declared_apart(node, library, here, there)}
     end
   end
+
+  defp declared_apart(node, library, here, there) do
+    Error.runtime(
+      :not_allowed,
+      "nodes #{inspect(node())} and #{inspect(node)} declare #{library} differently " <>
+        "(here #{describe(here)}, there #{describe(there)}), so they do not serve each " <>
+        "other's #{library} calls; deploy the same declaration and lock on both"
+    )
+  end
+
+  # The same declaration, another snakebridge.lock entry (SnakeBridge.Cluster.Lock).
+  defp locked_apart(node, library, here, there) do
+    Error.runtime(
+      :not_allowed,
+      "nodes #{inspect(node())} and #{inspect(node)} run different #{library}: " <>
+        "#{resolved(here)} here, #{resolved(there)} on #{inspect(node)} (from each node's " <>
+        "snakebridge.lock), so they do not serve each other's #{library} calls; deploy the " <>
+        "same snakebridge.lock on both (run `mix snakebridge.setup` against it and redeploy)"
+    )
+  end
+
+  defp resolved(nil), do: "no snakebridge.lock"
+  defp resolved(%{version: nil, python: python}), do: "not in the lock (Python #{python})"
+  defp resolved(%{version: version, python: python}), do: "#{version} (Python #{python})"
 
   defp describe(spec) do
     spec

@@ -1,0 +1,106 @@
+defmodule SnakeBridge.Cluster.VersionsTest do
+  # Three real nodes that declare the same libraries but whose snakebridge.lock files
+  # differ: node 2 resolved sbtest to another version, node 3 runs another Python.
+  use ExUnit.Case, async: false
+
+  import SnakeBridge.ClusterCase
+  alias SnakeBridge.Error
+
+  @moduletag timeout: 300_000
+
+  @names ~w(sbtest sbcluster json math)
+
+  defp lock(root, python, overrides) do
+    libraries =
+      Map.new(@names, fn name ->
+        resolved = Map.get(overrides, name, python)
+        {name, %{"requested" => "stdlib", "resolved" => resolved, "files_hash" => ""}}
+      end)
+
+    write_lock(root, python, libraries)
+  end
+
+  setup_all do
+    base = Path.join(System.tmp_dir!(), "sb_versions_#{System.unique_integer([:positive])}")
+    roots = for i <- 1..3, do: Path.join(base, "node#{i}")
+    Enum.each(roots, &File.mkdir_p!/1)
+    [r1, r2, r3] = roots
+    lock(r1, "3.11.7", %{"sbtest" => "1.0.0"})
+    lock(r2, "3.11.7", %{"sbtest" => "2.0.0"})
+    lock(r3, "3.12.4", %{"sbtest" => "1.0.0"})
+
+    cluster = start_nodes(3, root: fn i -> Enum.at(roots, i - 1) end)
+
+    on_exit(fn ->
+      stop_nodes(cluster)
+      File.rm_rf!(base)
+    end)
+
+    [a, b, c] = cluster.nodes
+    {:ok, a: a, b: b, c: c}
+  end
+
+  defp call(from, library, function, args, to),
+    do: on(from, SnakeBridge, :call, [library, function, args, [snakebridge: [node: to.node]]])
+
+  test "a library resolved differently is refused between those nodes, naming both versions",
+       %{a: a, b: b} do
+    assert {:error, %Error{type: :not_allowed, message: message}} =
+             call(a, "sbtest", "getpid", [], b)
+
+    assert message =~ "nodes #{inspect(a.node)} and #{inspect(b.node)} run different sbtest"
+    assert message =~ "1.0.0 (Python 3.11.7) here, 2.0.0 (Python 3.11.7) on #{inspect(b.node)}"
+    assert message =~ "deploy the same snakebridge.lock on both"
+
+    # The other way round too; the library still runs on each node itself.
+    assert {:error, %Error{type: :not_allowed, message: back}} =
+             call(b, "sbtest", "getpid", [], a)
+
+    assert back =~ "2.0.0 (Python 3.11.7) here, 1.0.0 (Python 3.11.7) on #{inspect(a.node)}"
+    assert {:ok, _} = on(a, SnakeBridge, :call, ["sbtest", "getpid", []])
+
+    # Libraries that resolved the same still go there.
+    assert {:ok, "[1]"} = call(a, "json", "dumps", [[1]], b)
+  end
+
+  test "another Python version refuses every library, naming both", %{a: a, c: c} do
+    for {library, function, args} <- [{"json", "dumps", [[1]]}, {"sbtest", "getpid", []}] do
+      assert {:error, %Error{type: :not_allowed, message: message}} =
+               call(a, library, function, args, c)
+
+      assert message =~ "run different #{library}"
+      assert message =~ "(Python 3.11.7) here"
+      assert message =~ "(Python 3.12.4) on #{inspect(c.node)}"
+    end
+  end
+
+  test ":any leaves out the nodes whose lock differs for the call's library", %{a: a, b: b} do
+    alias SnakeBridge.ClusterNode
+    pid_of = fn n -> n |> on(ClusterNode, :worker_pids, []) |> hd() end
+    any = [snakebridge: [node: :any]]
+
+    # Node a's only worker is busy for a while.
+    owner = on(a, ClusterNode, :spawn_owner, [])
+
+    busy =
+      on(a, ClusterNode, :run_async, [
+        owner,
+        SnakeBridge,
+        :call,
+        ["sbcluster", "pid_after", [1.0]]
+      ])
+
+    wait_until(fn ->
+      a |> on(SnakeBridge.Cluster, :load, [:default]) |> hd() |> Map.fetch!(:busy) == 1
+    end)
+
+    # sbcluster is locked alike on a and b: :any takes the idle b.
+    b_pid = pid_of.(b)
+    assert {:ok, ^b_pid} = on(a, SnakeBridge, :call, ["sbcluster", "pid_after", [0.0], any])
+
+    # sbtest is not (b another version, c another Python): only a serves it, busy or not.
+    a_pid = pid_of.(a)
+    assert {:ok, ^a_pid} = on(a, SnakeBridge, :call, ["sbtest", "getpid", [], any])
+    assert {:ok, ^a_pid} = on(a, ClusterNode, :await, [busy])
+  end
+end
