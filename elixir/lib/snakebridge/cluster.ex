@@ -94,6 +94,16 @@ defmodule SnakeBridge.Cluster do
   with the declaration (compiled into the application, so a release carries it), never
   per call, and no Python is asked.
 
+  ## Callbacks
+
+  Elixir functions in a call's arguments, and named functions Python calls with
+  `snakebridge.call_elixir`, run in the calling process, on the caller's node, also
+  when another node serves the call. A named function must be registered under
+  `callbacks:` on both nodes: the serving node's worker refuses names its node does not
+  register, and the caller's node checks its own (the registry of its pool of that
+  name, or its `callbacks:` setting when that pool does not run there).
+  `cast_elixir` runs on the serving node, under its registry.
+
   ## Telemetry
 
   Call events (`SnakeBridge.Runtime.Telemetry`) carry `:node`, the node that served

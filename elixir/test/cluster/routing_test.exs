@@ -19,6 +19,10 @@ defmodule SnakeBridge.Cluster.RoutingTest do
 
           _ ->
             [sbtest: :stdlib, sbcluster: :stdlib, json: :stdlib, math: :stdlib]
+        end,
+        callbacks: fn
+          3 -> [{ClusterNode, [:tag, :tag3]}]
+          _ -> [{ClusterNode, [:tag]}]
         end
       )
 
@@ -241,6 +245,28 @@ defmodule SnakeBridge.Cluster.RoutingTest do
   test "Elixir functions in a call served elsewhere run in the caller, on its node", ctx do
     assert {:ok, {42, ran_on}} = on(ctx.a, ClusterNode, :callback_on, [ctx.b.node])
     assert ran_on == ctx.a.node
+  end
+
+  test "a named Elixir callback of a call served on a node whose pool does not run here", ctx do
+    :ok = on(ctx.c, ClusterNode, :start_pool, [:named_c, []])
+    wait_until(fn -> on(ctx.a, SnakeBridge.Cluster, :members, [:named_c]) == [ctx.c.node] end)
+    named = fn function -> ["sbtest", "call_elixir", ["SnakeBridge.ClusterNode", function, 5]] end
+
+    # It runs in the caller, on node a, under node a's callbacks: setting.
+    assert {:ok, [5, ran_on]} =
+             on(ctx.a, SnakeBridge, :call, named.("tag") ++ [[snakebridge: [pool: :named_c]]])
+
+    assert ran_on == Atom.to_string(ctx.a.node)
+
+    # Registered where the call is served (node c) but not on node a: a refuses it.
+    assert {:error, %Error{message: message}} =
+             on(ctx.a, SnakeBridge, :call, named.("tag3") ++ [[snakebridge: [pool: :named_c]]])
+
+    assert message =~
+             "SnakeBridge.ClusterNode.tag3 is not registered for calls from Python (registered: tag)"
+
+    assert {:ok, [5, _]} =
+             on(ctx.c, SnakeBridge, :call, named.("tag3") ++ [[snakebridge: [pool: :named_c]]])
   end
 
   test "a stream served on another node is consumed lazily through its ref", %{a: a, b: b} do

@@ -17,7 +17,8 @@ defmodule SnakeBridge.ClusterCase do
   @doc """
   Starts `count` nodes. Options: `libraries:` (a keyword list, or a function of the
   node's index giving one), `pools:` (per node, same), `cluster:` extra cluster config,
-  `root:` the node's project root (where its `snakebridge.lock` is; default the cwd).
+  `root:` the node's project root (where its `snakebridge.lock` is; default the cwd),
+  `callbacks:` its `callbacks:` setting (default none).
   Returns `%{epmd: port, nodes: [%{peer: pid, node: atom, index: i}]}`.
   """
   def start_nodes(count, opts \\ []) do
@@ -145,7 +146,8 @@ defmodule SnakeBridge.ClusterCase do
           [nodes: names, reconnect_interval: 200, load_interval: 50],
           pick.(:cluster, [])
         ),
-      root: pick.(:root, File.cwd!())
+      root: pick.(:root, File.cwd!()),
+      callbacks: pick.(:callbacks, [])
     }
   end
 
@@ -224,7 +226,7 @@ defmodule SnakeBridge.ClusterNode do
     Application.load(:snakebridge)
     Application.put_env(:snakebridge, :python, env.python)
     Application.put_env(:snakebridge, :libraries, env.libraries)
-    Application.put_env(:snakebridge, :callbacks, [])
+    Application.put_env(:snakebridge, :callbacks, env.callbacks)
     Application.put_env(:snakebridge, :python_path, [])
     Application.put_env(:snakebridge, :docs, source: :python)
     Application.put_env(:snakebridge, :node, :local)
@@ -363,6 +365,12 @@ defmodule SnakeBridge.ClusterNode do
   def stream_on(node) do
     "sbtest" |> SnakeBridge.stream("tracked", [3], snakebridge: [node: node]) |> Enum.to_list()
   end
+
+  @doc "A named callback (`snakebridge.call_elixir`): its argument and where it ran."
+  def tag(x), do: [x, Atom.to_string(node())]
+
+  @doc "Another one, registered on node 3 only."
+  def tag3(x), do: [x, Atom.to_string(node())]
 
   @doc "A routing function (as `{module, function}`): the last node serving the pool."
   def last_member(call), do: call.pool |> SnakeBridge.Cluster.members() |> List.last()

@@ -42,6 +42,8 @@ defmodule SnakeBridge.Runtime.Callbacks do
   # Exceptions raised by callbacks, by the token Python carries: %{token => {kind, reason, stack}}.
   @raised :"$snakebridge_raised"
   @max_raised 64
+  # This node's `callbacks:`, for calls served by pools that do not run here.
+  @node_registry {__MODULE__, :node, :registry}
 
   @caller_gone :erlang.term_to_binary(
                  {:callback_reply,
@@ -292,11 +294,34 @@ defmodule SnakeBridge.Runtime.Callbacks do
   The functions Python may call by name in pool `pool`: `%{"MyApp.Tools" => {module,
   :all | [name]}}`, from the `callbacks:` setting the pool started with
   (`SnakeBridge.Runtime.Settings.load/0`, normalized by `SnakeBridge.Config`).
+
+  A call served by a pool on another node (`{pool, node}`) runs its named callbacks
+  here, in the caller, so this node's rules govern: the registry of its own pool of
+  that name, or, when that pool does not run here, this node's `callbacks:` setting
+  (read once). The serving node's worker checks its own registry first, so a name must
+  be registered on both nodes.
   """
-  @spec registry(atom) :: %{String.t() => {module, :all | [String.t()]}}
-  # A call served on another node runs its callbacks here: this node's registry rules.
-  def registry({pool, _node}), do: registry(pool)
+  @spec registry(atom | {atom, node}) :: %{String.t() => {module, :all | [String.t()]}}
+  def registry({pool, _node}) do
+    case :persistent_term.get({__MODULE__, pool}, nil) do
+      nil -> node_registry()
+      registry -> registry
+    end
+  end
+
   def registry(pool), do: :persistent_term.get({__MODULE__, pool}, %{})
+
+  defp node_registry do
+    case :persistent_term.get(@node_registry, nil) do
+      nil ->
+        registry = by_name(SnakeBridge.Runtime.Settings.load().callbacks)
+        :persistent_term.put(@node_registry, registry)
+        registry
+
+      registry ->
+        registry
+    end
+  end
 
   @doc false
   def put_registry(pool, callbacks) do
