@@ -19,7 +19,11 @@ defmodule SnakeBridge.Config do
       its dependencies; `:set_attr`: `SnakeBridge.set_attr/3` may replace one of its
       module attributes), `circuit` (`[crashes: n, window: ms, cool_down: ms,
       max_cool_down: ms]`: this library's crash-barrier limits over the pool's, see
-      `SnakeBridge.Circuits`), `stdlib`, `local`
+      `SnakeBridge.Circuits`), `retry` (`[attempts: n, base: ms, max: ms, functions:
+      [name: [...]]]`: how its idempotent calls are retried after a worker crash, over
+      the pool's `retry:`; `functions:` gives single functions their own bounds over
+      the library's, by the names `idempotent:` takes; see `SnakeBridge.Runtime.Retry`),
+      `stdlib`, `local`
     * `python:` — interpreter path (relative paths are relative to the project root)
     * `python_path:` — project-local Python source directories, relative to the root
       (default `[]`); they go on the workers' and the generator's `PYTHONPATH`
@@ -60,7 +64,8 @@ defmodule SnakeBridge.Config do
               streaming: [],
               idempotent: false,
               allow: [],
-              circuit: nil
+              circuit: nil,
+              retry: nil
 
     @type t :: %__MODULE__{
             name: String.t(),
@@ -75,7 +80,8 @@ defmodule SnakeBridge.Config do
             streaming: [String.t()],
             idempotent: boolean | [String.t()],
             allow: [SnakeBridge.Config.capability()],
-            circuit: keyword | nil
+            circuit: keyword | nil,
+            retry: SnakeBridge.Runtime.Retry.config() | nil
           }
   end
 
@@ -111,6 +117,7 @@ defmodule SnakeBridge.Config do
     :idempotent,
     :allow,
     :circuit,
+    :retry,
     :stdlib,
     :local
   ]
@@ -275,6 +282,7 @@ defmodule SnakeBridge.Config do
           idempotent: boolean | [String.t()],
           allow: [capability],
           circuit: keyword | nil,
+          retry: SnakeBridge.Runtime.Retry.config() | nil,
           locked: SnakeBridge.Cluster.Lock.locked() | nil
         }
 
@@ -381,6 +389,7 @@ defmodule SnakeBridge.Config do
          idempotent: lib.idempotent,
          allow: lib.allow,
          circuit: lib.circuit,
+         retry: lib.retry,
          locked: Lock.entry(lock, lib.name)
        }}
     end)
@@ -525,7 +534,8 @@ defmodule SnakeBridge.Config do
          {:ok, streaming} <- names(opts, :streaming),
          {:ok, idempotent} <- idempotent(Keyword.get(opts, :idempotent, false)),
          {:ok, allow} <- allow(Keyword.get(opts, :allow, [])),
-         {:ok, circuit} <- circuit(Keyword.get(opts, :circuit)) do
+         {:ok, circuit} <- circuit(Keyword.get(opts, :circuit)),
+         {:ok, retry} <- retry(Keyword.get(opts, :retry)) do
       {:ok,
        %Library{
          name: name,
@@ -540,7 +550,8 @@ defmodule SnakeBridge.Config do
          streaming: streaming,
          idempotent: idempotent,
          allow: allow,
-         circuit: circuit
+         circuit: circuit,
+         retry: retry
        }}
     end
   end
@@ -582,6 +593,53 @@ defmodule SnakeBridge.Config do
     {:error,
      "circuit must be a keyword list of crashes:, window:, cool_down:, max_cool_down: " <>
        "(positive integers; times in ms), got #{inspect(value)}"}
+  end
+
+  # `retry: [attempts:, base:, max:, functions: [name: [...]]]`, values by Retry's rules.
+  defp retry(nil), do: {:ok, nil}
+
+  defp retry(opts) when is_list(opts) do
+    if Keyword.keyword?(opts) do
+      {functions, bounds} = Keyword.pop(opts, :functions, [])
+
+      with {:ok, _} <- retry_bounds(bounds, "retry"),
+           {:ok, by_name} <- retry_functions(functions) do
+        {:ok, %{bounds: bounds, functions: by_name}}
+      end
+    else
+      retry_shape(opts)
+    end
+  end
+
+  defp retry(other), do: retry_shape(other)
+
+  defp retry_bounds(bounds, where) do
+    case SnakeBridge.Runtime.Retry.policy(bounds) do
+      {:ok, policy} -> {:ok, policy}
+      {:error, "retry: " <> message} -> {:error, "#{where}: " <> message}
+    end
+  end
+
+  defp retry_functions(functions) when is_list(functions) or is_map(functions) do
+    Enum.reduce_while(functions, {:ok, %{}}, fn
+      {name, bounds}, {:ok, acc} when is_atom(name) or is_binary(name) ->
+        case retry_bounds(bounds, "retry: functions: #{name}") do
+          {:ok, _} -> {:cont, {:ok, Map.put(acc, to_string(name), bounds)}}
+          error -> {:halt, error}
+        end
+
+      other, _ ->
+        {:halt, retry_shape(other)}
+    end)
+  end
+
+  defp retry_functions(other), do: retry_shape(other)
+
+  defp retry_shape(value) do
+    {:error,
+     "retry must be a keyword list of attempts: (executions in all, >= 1), base: and max: " <>
+       "(backoff ms, >= 0) and functions: (function name => the same bounds), e.g. " <>
+       "[attempts: 5, functions: [solve: [attempts: 2]]]; got #{inspect(value)}"}
   end
 
   defp version(nil, true), do: {:ok, nil}

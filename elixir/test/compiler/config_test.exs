@@ -229,6 +229,7 @@ defmodule SnakeBridge.ConfigTest do
              idempotent: false,
              allow: [],
              circuit: nil,
+             retry: nil,
              locked: nil
            }
 

@@ -118,6 +118,7 @@ defmodule SnakeBridge.Runtime.SettingsTest do
                    idempotent: false,
                    allow: [:pickle],
                    circuit: nil,
+                   retry: nil,
                    locked: nil
                  }
 

@@ -14,15 +14,29 @@ defmodule SnakeBridge.Runtime.Retry do
     * The call's deadline bounds the series: a retry runs with what is left of the
       call's timeout, and none starts when its backoff alone would use that up.
 
-  Set per pool (`retry: [attempts: 5]` among the pool's keys) or per call
-  (`snakebridge: [retry: [attempts: 1]]`, over the pool's). Which calls are idempotent
-  is the library's and function's `idempotent:` in mix.exs, or the call's
-  `snakebridge: [idempotent: true]`.
+  Set per pool (`retry: [attempts: 5]` among the pool's keys), per library and per
+  function in mix.exs, and per call; each over the one before (`for_call/4`):
+
+      # mix.exs
+      libraries: [
+        sympy: [version: "~> 1.13", idempotent: true,
+                retry: [attempts: 5, max: 2_000, functions: [simplify: [attempts: 2]]]]
+      ]
+
+      Sympy.expand(expr, snakebridge: [retry: [attempts: 1]])   # this call only
+
+  A function under `functions:` is named as in `idempotent:`: its name, its path
+  under the library's module (`"linalg.solve"`) or its full Python path. Which calls
+  are idempotent is the library's and function's `idempotent:` in mix.exs, or the
+  call's `snakebridge: [idempotent: true]`.
   """
 
   defstruct attempts: 3, base: 10, max: 1_000
 
   @type t :: %__MODULE__{attempts: pos_integer, base: non_neg_integer, max: non_neg_integer}
+
+  @typedoc "A library's `retry:` as `SnakeBridge.Config` normalizes it (values checked)."
+  @type config :: %{bounds: keyword, functions: %{String.t() => keyword}}
 
   @keys [:attempts, :base, :max]
 
@@ -53,6 +67,39 @@ defmodule SnakeBridge.Runtime.Retry do
     {:error,
      "retry: must be a keyword list of attempts: (executions in all, >= 1), base: and " <>
        "max: (backoff ms, >= 0), e.g. [attempts: 3, base: 10, max: 1000]; got #{inspect(opts)}"}
+  end
+
+  @doc """
+  The policy of one call (`call` has `:library`, `:python_module` and `:function`):
+  `pool`'s (the pool's `retry:` over the defaults), under its library's `retry:` from
+  the declaration (`libraries`, default this node's), under the function's entry in
+  it, under the call's own `opts`. `opts` must be valid (`policy/2`).
+  """
+  @spec for_call(t, map, keyword | nil, map) :: t
+  def for_call(pool, call, opts, libraries \\ declared()) do
+    layers =
+      case Map.get(libraries, call.library) do
+        %{retry: %{bounds: bounds, functions: functions}} = library ->
+          [bounds, function_bounds(functions, library.python_module, call), opts]
+
+        _ ->
+          [opts]
+      end
+
+    Enum.reduce(layers, pool, fn layer, policy ->
+      {:ok, policy} = policy(layer, policy)
+      policy
+    end)
+  end
+
+  defp declared, do: :persistent_term.get({SnakeBridge.Runtime, :libraries}, %{})
+
+  defp function_bounds(functions, _root, _call) when map_size(functions) == 0, do: nil
+
+  defp function_bounds(functions, root, call) do
+    full = call.python_module <> "." <> call.function
+    names = [full, String.replace_prefix(full, root <> ".", ""), call.function]
+    Enum.find_value(names, &Map.get(functions, &1))
   end
 
   @doc """
