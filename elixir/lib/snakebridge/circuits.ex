@@ -19,7 +19,8 @@ defmodule SnakeBridge.Circuits do
 
   In `:dev` the pools also write what they counted to `.snakebridge/crashes.etf` under
   the project root each time a function crashes a worker, so `mix snakebridge.doctor`
-  can show it after the app has stopped.
+  can show it after the app has stopped. A running node, in any environment, is asked
+  directly: `mix snakebridge.doctor --node NAME` (`live_lines/1`).
   """
 
   alias SnakeBridge.Runtime.Pool
@@ -114,10 +115,12 @@ defmodule SnakeBridge.Circuits do
 
   @doc """
   The doctor's section: each library's circuit limits (from `config`, a
-  `SnakeBridge.Config`) and what a `:dev` run recorded under its root.
+  `SnakeBridge.Config`), then what a `:dev` run recorded under its root (`:recorded`),
+  or `{node_name, lines}` read from a running node (`live_lines/1`).
   """
-  @spec doctor_lines(SnakeBridge.Config.t()) :: [String.t()]
-  def doctor_lines(config) do
+  @spec doctor_lines(SnakeBridge.Config.t(), :recorded | {String.t(), [String.t()]}) ::
+          [String.t()]
+  def doctor_lines(config, counted \\ :recorded) do
     pool = SnakeBridge.Runtime.Circuit.defaults()
 
     limits =
@@ -129,22 +132,59 @@ defmodule SnakeBridge.Circuits do
           "cool-down #{l.cool_down} ms doubling to #{l.max_cool_down} ms#{own}"
       end
 
+    ["Crash barrier:" | limits] ++ counted_lines(config, counted)
+  end
+
+  defp counted_lines(_config, {name, lines}), do: ["  circuits on #{name}:" | lines]
+
+  defp counted_lines(config, :recorded) do
     recorded =
       for {pool_name, %{"circuits" => circuits, "at" => at}} <- Enum.sort(recorded(config.root)),
           %{"function" => function} = circuit <- circuits do
         when_ = at |> DateTime.from_unix!(:millisecond) |> DateTime.to_iso8601()
 
-        "  [#{circuit["state"]}] #{function} (pool #{pool_name}): #{circuit["crashes"]} " <>
-          "crashes, last #{circuit["reason"]}, recorded #{when_}"
+        line(circuit["state"], function, pool_name, circuit["crashes"], circuit["reason"]) <>
+          ", recorded #{when_}"
       end
 
-    recorded =
-      if recorded == [],
-        do: ["  no crashes recorded (#{Path.relative_to(record_path(config.root), config.root)})"],
-        else: recorded
-
-    ["Crash barrier:" | limits] ++ recorded
+    if recorded == [],
+      do: ["  no crashes recorded (#{Path.relative_to(record_path(config.root), config.root)})"],
+      else: recorded
   end
+
+  @doc """
+  The doctor's section for a running node (`mix snakebridge.doctor --node NAME`): what
+  `list/0` answers there, over Erlang distribution (`:erpc`), each with its limits.
+  This VM must be connected to `node` already. `{:ok, lines}` or `{:error, message}`.
+  """
+  @spec live_lines(node) :: {:ok, [String.t()]} | {:error, String.t()}
+  def live_lines(node) do
+    circuits = :erpc.call(node, __MODULE__, :list, [], 10_000)
+
+    lines =
+      for c <- circuits do
+        retry = if c.retry_in_ms, do: ", next probe in #{c.retry_in_ms} ms", else: ""
+
+        line(c.state, c.function, c.pool, c.crashes, reason_text(c.reason)) <>
+          "#{retry} (opens after #{c.limits.crashes} in #{c.limits.window} ms)"
+      end
+
+    if lines == [],
+      do: {:ok, ["  no crashes counted by the pools running on #{node}"]},
+      else: {:ok, lines}
+  catch
+    :error, {:erpc, :noconnection} ->
+      {:error, "node #{node} cannot be reached"}
+
+    :error, {:exception, :undef, _} ->
+      {:error, "node #{node} does not run SnakeBridge (SnakeBridge.Circuits is not loaded there)"}
+
+    kind, reason ->
+      {:error, "node #{node} did not answer: #{Exception.format_banner(kind, reason)}"}
+  end
+
+  defp line(state, function, pool, crashes, reason),
+    do: "  [#{state}] #{function} (pool #{pool}): #{crashes} crashes, last #{reason}"
 
   defp reason_text({:exit, status}), do: "exit status #{status}"
   defp reason_text(reason), do: to_string(reason)

@@ -72,6 +72,17 @@ defmodule SnakeBridge.ClusterCase do
       :peer.call(n.peer, SnakeBridge.ClusterNode, :boot, [boot_env(n.index, names, opts)], 60_000)
   end
 
+  @doc """
+  Starts a VM that is not distributed, but would find the cluster's epmd and has its
+  cookie once it makes itself a node: `%{peer: pid}`. Stop it with `stop_peer/1`.
+  """
+  def start_plain_peer(cluster) do
+    {:ok, peer, :nonode@nohost} =
+      :peer.start(%{connection: :standard_io, args: peer_args(cluster.port)})
+
+    %{peer: peer}
+  end
+
   @doc "Kills node `n`'s VM with SIGKILL (its Python workers go with it) and returns its workers' OS pids."
   def kill_node(n) do
     os_pid = on(n, :os, :getpid, [])
