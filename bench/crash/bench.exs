@@ -5,6 +5,10 @@ defmodule Bench.Crash do
   @out Path.expand("results.etf", __DIR__)
   @support Path.expand("../../elixir/test/support/python", __DIR__)
   @rounds 5
+  # How long the bystander calls in each bystander round (quiet and crash storm alike).
+  @bystander_ms 1_500
+  @restarts 8
+  @trivial 1_000
 
   def percentile(sorted, p),
     do: Enum.at(sorted, min(length(sorted) - 1, trunc(length(sorted) * p)))
@@ -76,19 +80,54 @@ defmodule Bench.Crash do
     end
   end
 
-  # A bystander's trivial calls while another process makes `storm` crash calls.
-  defp bystander_round(pool, n, storm?) do
+  # A bystander's trivial calls on `pool`, back to back for `ms`, while another process
+  # makes crash calls in a loop on `crash_pool` (the same pool, another one, or none).
+  # Returns the bystander's call times, its failed calls and the crashes meanwhile.
+  defp bystander_round(pool, ms, crash_pool) do
+    me = self()
+
     crasher =
-      if storm? do
-        spawn(fn ->
-          Stream.repeatedly(fn -> call(pool, "exit_with", [3]) end) |> Stream.run()
-        end)
+      if crash_pool do
+        spawn(fn -> crash_loop(crash_pool, me, 0) end)
       end
 
     Process.sleep(50)
-    times = for _ <- 1..n, do: elem(us(fn -> {:ok, _} = call(pool, "echo", [1]) end), 0)
-    if crasher, do: Process.exit(crasher, :kill)
-    times
+    deadline = System.monotonic_time(:millisecond) + ms
+    {times, failed} = bystander_calls(pool, deadline, [], 0)
+
+    crashes =
+      if crasher do
+        send(crasher, {:stop, me})
+
+        receive do
+          {:crashes, n} -> n
+        end
+      else
+        0
+      end
+
+    {times, failed, crashes}
+  end
+
+  defp crash_loop(pool, parent, n) do
+    receive do
+      {:stop, ^parent} -> send(parent, {:crashes, n})
+    after
+      0 ->
+        n = if match?({:error, _}, call(pool, "exit_with", [3])), do: n + 1, else: n
+        crash_loop(pool, parent, n)
+    end
+  end
+
+  defp bystander_calls(pool, deadline, times, failed) do
+    if System.monotonic_time(:millisecond) >= deadline do
+      {times, failed}
+    else
+      case us(fn -> call(pool, "echo", [1]) end) do
+        {t, {:ok, _}} -> bystander_calls(pool, deadline, [t | times], failed)
+        {_t, {:error, _}} -> bystander_calls(pool, deadline, times, failed + 1)
+      end
+    end
   end
 
   defp trivial_round(pool, n),
@@ -98,36 +137,51 @@ defmodule Bench.Crash do
 
   def run do
     {load_before, 0} = System.cmd("cat", ["/proc/loadavg"])
+    {affinity, 0} = System.cmd("taskset", ["-pc", System.pid()])
+    {commit, 0} = System.cmd("git", ["rev-parse", "--short", "HEAD"])
     # No circuit: every crash costs a worker, which is what is measured.
     no_circuit = [circuit: [crashes: 1_000_000]]
     cold = start_pool(:bench_cold, [size: 1] ++ no_circuit)
     warm = start_pool(:bench_warm, [size: 1, spares: 1] ++ no_circuit)
     quiet = start_pool(:bench_quiet, [size: 2, spares: 1] ++ no_circuit)
     storm = start_pool(:bench_storm, [size: 2, spares: 1] ++ no_circuit)
+    # Crashes on a pool of their own: the machine's share of a crash storm (starting
+    # replacement interpreters), without the bystander's pool taking part.
+    apart = start_pool(:bench_apart, [size: 1, spares: 1] ++ no_circuit)
     beat = start_pool(:bench_beat, size: 1, heartbeat: 20)
     nobeat = start_pool(:bench_nobeat, size: 1, heartbeat: false)
 
     sizes = %{
       cold: length(SnakeBridge.Runtime.Pool.info(cold).workers),
       warm_spares: length(SnakeBridge.Runtime.Pool.info(warm).spares),
-      storm: length(SnakeBridge.Runtime.Pool.info(storm).workers)
+      storm: length(SnakeBridge.Runtime.Pool.info(storm).workers),
+      storm_spares: length(SnakeBridge.Runtime.Pool.info(storm).spares),
+      restarts: @restarts,
+      bystander_ms: @bystander_ms,
+      trivial: @trivial,
+      heartbeat_ms: 20
     }
 
     rounds =
       for round <- 1..@rounds do
         IO.puts("round #{round}/#{@rounds}")
-        cold_t = restart_round(cold, 8)
-        warm_t = restart_round(warm, 8)
-        quiet_t = bystander_round(quiet, 400, false)
-        storm_t = bystander_round(storm, 400, true)
-        beat_t = trivial_round(beat, 1_000)
-        nobeat_t = trivial_round(nobeat, 1_000)
+        cold_t = restart_round(cold, @restarts)
+        warm_t = restart_round(warm, @restarts)
+        {quiet_t, quiet_failed, 0} = bystander_round(quiet, @bystander_ms, nil)
+        {apart_t, apart_failed, apart_crashes} = bystander_round(quiet, @bystander_ms, apart)
+        {storm_t, storm_failed, crashes} = bystander_round(storm, @bystander_ms, storm)
+        beat_t = trivial_round(beat, @trivial)
+        nobeat_t = trivial_round(nobeat, @trivial)
 
         %{
           cold: summary(cold_t),
           warm: summary(warm_t),
           quiet: summary(quiet_t),
+          apart: summary(apart_t),
           storm: summary(storm_t),
+          apart_crashes: apart_crashes,
+          storm_crashes: crashes,
+          failed: %{quiet: quiet_failed, apart: apart_failed, storm: storm_failed},
           beat: summary(beat_t),
           nobeat: summary(nobeat_t)
         }
@@ -141,13 +195,15 @@ defmodule Bench.Crash do
       env: %{
         load_before: load_before,
         load_after: load_after,
+        affinity: String.trim(affinity),
+        commit: String.trim(commit),
         cpus: System.schedulers_online(),
         otp: System.otp_release(),
         elixir: System.version()
       }
     }
 
-    IO.inspect(sizes, label: "pool sizes measured")
+    IO.inspect(sizes, label: "settings measured")
     File.write!(@out, :erlang.term_to_binary(results))
 
     IO.puts(
