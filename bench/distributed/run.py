@@ -1,7 +1,7 @@
-"""Run the cluster benchmark and render its table and plot.
+"""Run the distributed benchmark (pools across BEAM nodes) and render its table and plot.
 
-    .venv/bin/python bench/cluster/run.py            # full run (about two minutes)
-    .venv/bin/python bench/cluster/run.py --report   # re-render from results.etf
+    .venv/bin/python bench/distributed/run.py            # full run (about two minutes)
+    .venv/bin/python bench/distributed/run.py --report   # re-render from results.etf
 
 The measurement is ``bench.exs``: a distributed VM (node a, pinned to CPU 0 with
 ``taskset``) that starts nodes b (CPU 1) and c (CPU 0: the machine has 2) as peers
@@ -116,7 +116,7 @@ def render(results: dict[Any, Any]) -> str:
         r["router"]["ns_per_call"] / (r["latency"]["local"]["p50_us"] * 1000) * 100 for r in rounds
     ]
     lines = [
-        "# Cluster benchmark",
+        "# Distributed benchmark: Python pools across BEAM nodes",
         "",
         "Medians over rounds; ratios are the median of per-round ratios against the",
         "baseline measured in the same round (min-max in brackets).",
@@ -185,7 +185,12 @@ def render(results: dict[Any, Any]) -> str:
     ceiling_per_core = [
         (r["ceiling2"]["calls_per_s"] - r["ceiling1"]["calls_per_s"]) for r in rounds
     ]
+    ceiling1 = _median([r["ceiling1"]["calls_per_s"] for r in rounds])
     lines += [
+        "",
+        f"**Per-core ceiling on this host:** one CPU runs {ceiling1:,.1f} calls/s of this loop in",
+        f"plain Python; with {os.cpu_count()} CPUs no configuration can exceed "
+        f"{os.cpu_count()}x that, whatever the number of nodes.",
         "",
         f"Per added core (2 nodes minus 1 node): {_spread(per_core)} calls/s; the host allows",
         f"{_spread(ceiling_per_core)} calls/s per added core (2 plain processes minus 1). This",
@@ -219,10 +224,11 @@ def render(results: dict[Any, Any]) -> str:
         "noisy and the ratios are the figures to read.",
         f"Load average before: {env['load_before'].split()[0:3]},",
         f"after: {env['load_after'].split()[0:3]}",
-        f"(1/5/15 min). Machine: {platform.platform()}, {os.cpu_count()} CPUs; OTP {env['otp']},",
+        f"(1/5/15 min). Measured at commit {env['commit']}.",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs; OTP {env['otp']},",
         f"Elixir {env['elixir']}, Python {platform.python_version()}.",
         "",
-        "![cluster benchmark](results.png)",
+        "![distributed benchmark](results.png)",
         "",
     ]
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-# Cluster benchmark. Run through bench/cluster/run.py: it starts a private epmd, runs
+# Distributed (cluster) benchmark. Run through bench/distributed/run.py: it starts a private epmd, runs
 # this file in a distributed VM pinned to CPU 0 (`elixir --name ... -S mix run`), then
 # renders the table and plot. This VM is node a; it starts nodes b and c as peers.
 # Every figure has its baseline in the same run, in interleaved rounds.
@@ -22,7 +22,10 @@ defmodule Bench.Cluster do
     names = [node(), :"bench_b@127.0.0.1", :"bench_c@127.0.0.1"]
     boot(names)
     # Node c shares a core with node a: the machine has 2.
-    peers = for {name, cpu} <- [{Enum.at(names, 1), 1}, {Enum.at(names, 2), 0}], do: start_peer(name, port, cpu, names)
+    peers =
+      for {name, cpu} <- [{Enum.at(names, 1), 1}, {Enum.at(names, 2), 0}],
+          do: start_peer(name, port, cpu, names)
+
     [_a, b, c] = names
     wait(fn -> SnakeBridge.Cluster.members(:default) == names end)
 
@@ -33,7 +36,11 @@ defmodule Bench.Cluster do
     :ok = :erpc.call(b, SnakeBridge.ClusterNode, :start_pool, [:cpu2, []])
     :ok = :erpc.call(b, SnakeBridge.ClusterNode, :start_pool, [:cpu3, []])
     :ok = :erpc.call(c, SnakeBridge.ClusterNode, :start_pool, [:cpu3, []])
-    wait(fn -> length(SnakeBridge.Cluster.members(:cpu3)) == 3 and length(SnakeBridge.Cluster.members(:cpu2)) == 2 end)
+
+    wait(fn ->
+      length(SnakeBridge.Cluster.members(:cpu3)) == 3 and
+        length(SnakeBridge.Cluster.members(:cpu2)) == 2
+    end)
 
     settings = check_settings(names)
     IO.inspect(settings, label: "settings measured")
@@ -55,6 +62,7 @@ defmodule Bench.Cluster do
         IO.inspect(Map.take(r, [:nodes1, :nodes2, :nodes3, :ceiling1, :ceiling2, :ceiling3]),
           label: "round #{round}"
         )
+
         r
       end
 
@@ -67,6 +75,7 @@ defmodule Bench.Cluster do
       env: %{
         load_before: load_before,
         load_after: load_after,
+        commit: "git" |> System.cmd(["rev-parse", "--short", "HEAD"]) |> elem(0) |> String.trim(),
         otp: System.otp_release(),
         elixir: System.version(),
         cpus: System.schedulers_online(),
@@ -168,8 +177,7 @@ defmodule Bench.Cluster do
   defp latency(b) do
     {local, remote} =
       Enum.reduce(1..@latency_blocks, {[], []}, fn _, {l, r} ->
-        {l ++ times(fn -> SnakeBridge.call("sbtest", "getpid", []) end),
-         r ++ remote_block(b)}
+        {l ++ times(fn -> SnakeBridge.call("sbtest", "getpid", []) end), r ++ remote_block(b)}
       end)
 
     %{local: summary(local), remote: summary(remote)}
@@ -198,7 +206,13 @@ defmodule Bench.Cluster do
 
   # The router's own cost on a local call: target/5 alone, as the call path runs it.
   defp router do
-    descriptor = %{library: "sbtest", python_module: "sbtest", function: "getpid", call_type: :call}
+    descriptor = %{
+      library: "sbtest",
+      python_module: "sbtest",
+      function: "getpid",
+      call_type: :call
+    }
+
     {session, _} = SnakeBridge.Runtime.Session.current()
     :default = Router.target(:default, [], session, [], descriptor)
     t = System.monotonic_time()
@@ -258,7 +272,9 @@ defmodule Bench.Cluster do
     if System.monotonic_time(:millisecond) >= deadline do
       counts
     else
-      {:ok, _} = SnakeBridge.call("sbcluster", "spin", [@spin], snakebridge: [pool: pool, node: :any])
+      {:ok, _} =
+        SnakeBridge.call("sbcluster", "spin", [@spin], snakebridge: [pool: pool, node: :any])
+
       loop(pool, deadline, n + 1, Map.update(counts, served_node(pool), 1, &(&1 + 1)))
     end
   end
