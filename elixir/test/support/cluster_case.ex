@@ -237,7 +237,7 @@ defmodule SnakeBridge.ClusterNode do
     Application.load(:snakebridge)
     Application.put_env(:snakebridge, :python, env.python)
     Application.put_env(:snakebridge, :libraries, env.libraries)
-    Application.put_env(:snakebridge, :callbacks, env.callbacks)
+    Application.put_env(:snakebridge, :callbacks, Map.get(env, :callbacks, []))
     Application.put_env(:snakebridge, :python_path, [])
     Application.put_env(:snakebridge, :docs, source: :python)
     Application.put_env(:snakebridge, :node, :local)
