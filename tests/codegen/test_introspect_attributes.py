@@ -222,6 +222,35 @@ def test_pandas_dataframe_index(fixture_env: None) -> None:
     assert ("put_index", "setter") in names_ and ("set_index", "method") in names_
 
 
+SKLEARN = LibrarySpec("scikit-learn", "~> 1.9", "Sk", "sklearn")
+
+
+def test_sklearn_available_if_members_are_methods(fixture_env: None) -> None:
+    # Pipeline.score/predict_proba are available_if descriptors: not callable on the
+    # class dict, but the class lookup gives a plain function; pipe.fit(X, y).score(X, y)
+    pipe = "Sk.Pipeline.Pipeline"
+    res = introspect(
+        project(SKLEARN),
+        {"scikit-learn": [D(pipe, "score", 3), D(pipe, "predict_proba", 2), D(pipe, "steps", 1)]},
+    )["scikit-learn"]
+    assert not res.unresolved, res.unresolved
+    (pipeline_mod,) = (m for m in res.library.root.submodules if m.name == "sklearn.pipeline")
+    cls = next(c for c in pipeline_mod.classes if c.qualname == "Pipeline")
+    methods = {m.name: m for m in cls.methods}
+    assert methods["score"].kind == "method"
+    assert [p.name for p in methods["score"].signature.params] == [
+        "X",
+        "y",
+        "sample_weight",
+        "params",
+    ]
+    assert methods["predict_proba"].signature.params[0].name == "X"
+    assert {"score", "predict_proba"}.isdisjoint(a.name for a in cls.attributes)
+    rendered = render_library(res.library, SKLEARN, tool_version="0.0.0")
+    score = next(s for s in rendered.symbols if s.elixir_module == pipe and s.name == "score")
+    assert score.kind == "method" and {2, 3, 4} <= set(score.arities)
+
+
 # ------------------------------------------------------------ in-process, pure parts
 
 

@@ -1,12 +1,28 @@
 from sklearn.cluster import KMeans
-from sklearn.linear_model import LinearRegression
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 
 x = [[1, 1], [1, 2], [2, 2], [2, 3]]
 y = [6, 8, 9, 11]
 points = [[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]]
+X, Y = make_classification(random_state=0)
+X_train, X_test, y_train, y_test = train_test_split(X, Y, random_state=0)
+
+
+def _proba() -> list[object]:
+    pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train)
+    return [
+        pipe.predict_proba(X_test).tolist(),
+        pipe.predict(X_test).tolist(),
+        pipe.decision_function(X_test).tolist(),
+    ]
+
+
 CASES = {
     "score": lambda: LinearRegression().fit(x, y).score(x, y),
     "coef": lambda: LinearRegression().fit(x, y).coef_.tolist(),
@@ -21,4 +37,10 @@ CASES = {
     "scaler": lambda: StandardScaler().fit_transform([[0, 0], [0, 0], [1, 1], [1, 1]]).tolist(),
     "train_test_split": lambda: train_test_split(list(range(10)), test_size=0.5, random_state=42),
     "accuracy": lambda: accuracy_score([0, 2, 1, 3], [0, 1, 2, 3]),
+    "pipeline_score": lambda: (
+        Pipeline([("scaler", StandardScaler()), ("svc", SVC())])
+        .fit(X_train, y_train)
+        .score(X_test, y_test)
+    ),
+    "pipeline_predict_proba": _proba,
 }

@@ -406,6 +406,19 @@ class Describer:
         if isinstance(raw, type):
             return None  # nested classes are reached as Elixir module segments
         if not callable(raw) and hasattr(type(raw), "__get__") and not isinstance(raw, _SIMPLE):
+            on_class = _class_lookup(cls, name)
+            if isinstance(on_class, pytypes.FunctionType):
+                # a descriptor that gives the class a plain function (scikit-learn's
+                # available_if: Pipeline.score, predict_proba): a method of instances
+                return self.function(
+                    on_class,
+                    name=name,
+                    qualname=member_qualname,
+                    module=module,
+                    kind="method",
+                    drop_first=True,
+                    stub_places=places,
+                )
             # a custom descriptor (pandas' AxisProperty for DataFrame.columns): an
             # attribute of instances, writable when the descriptor defines __set__
             return Attribute(
@@ -516,6 +529,14 @@ class Describer:
         if isinstance(value, pytypes.ModuleType):
             doc = raw_doc(value)
         return Attribute(name, "data", type=value_type(value), writable=writable, doc=doc)
+
+
+def _class_lookup(cls: type, name: str) -> Any:
+    """``getattr(cls, name)``, or None when the descriptor refuses the class lookup."""
+    try:
+        return getattr(cls, name)
+    except Exception:
+        return None
 
 
 def _str_attr(obj: Any, attr: str) -> str | None:

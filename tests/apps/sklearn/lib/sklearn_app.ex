@@ -2,6 +2,7 @@ defmodule SklearnApp do
   @moduledoc "Calls as scikit-learn's documentation writes them (scikit-learn.org/stable)."
 
   alias Sklearn.LinearModel.LinearRegression
+  alias Sklearn.Pipeline.Pipeline
 
   def cases do
     # X = np.array([[1, 1], [1, 2], [2, 2], [2, 3]]); y = np.dot(X, np.array([1, 2])) + 3
@@ -23,7 +24,9 @@ defmodule SklearnApp do
          LinearRegression.coef_!(reg) |> Numpy.Ndarray.tolist!()
        end},
       {"intercept",
-       fn -> LinearRegression.new!() |> LinearRegression.fit!(x, y) |> LinearRegression.intercept_!() end},
+       fn ->
+         LinearRegression.new!() |> LinearRegression.fit!(x, y) |> LinearRegression.intercept_!()
+       end},
       # reg.predict(np.array([[3, 5]]))
       {"predict",
        fn ->
@@ -58,10 +61,56 @@ defmodule SklearnApp do
       # train_test_split(X, y, test_size=0.5, random_state=42)
       {"train_test_split",
        fn ->
-         Sklearn.ModelSelection.train_test_split!(Enum.to_list(0..9), test_size: 0.5, random_state: 42)
+         Sklearn.ModelSelection.train_test_split!(Enum.to_list(0..9),
+           test_size: 0.5,
+           random_state: 42
+         )
        end},
       # accuracy_score(y_true, y_pred)
-      {"accuracy", fn -> Sklearn.Metrics.accuracy_score!([0, 2, 1, 3], [0, 1, 2, 3]) end}
+      {"accuracy", fn -> Sklearn.Metrics.accuracy_score!([0, 2, 1, 3], [0, 1, 2, 3]) end},
+      # X, y = make_classification(random_state=0)
+      # X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+      # pipe = Pipeline([('scaler', StandardScaler()), ('svc', SVC())])
+      # pipe.fit(X_train, y_train).score(X_test, y_test)
+      {"pipeline_score",
+       fn ->
+         {x, y} = Sklearn.Datasets.make_classification!(random_state: 0)
+
+         [x_train, x_test, y_train, y_test] =
+           Sklearn.ModelSelection.train_test_split!(x, y, random_state: 0)
+
+         steps = [
+           {"scaler", Sklearn.Preprocessing.StandardScaler.new!()},
+           {"svc", Sklearn.Svm.SVC.new!()}
+         ]
+
+         Pipeline.new!(steps)
+         |> Pipeline.fit!(x_train, y_train)
+         |> Pipeline.score!(x_test, y_test)
+       end},
+      # pipe = make_pipeline(StandardScaler(), LogisticRegression())
+      # pipe.fit(X_train, y_train); pipe.predict_proba(X_test); pipe.predict(X_test); pipe.decision_function(X_test)
+      {"pipeline_predict_proba",
+       fn ->
+         {x, y} = Sklearn.Datasets.make_classification!(random_state: 0)
+
+         [x_train, x_test, y_train, _] =
+           Sklearn.ModelSelection.train_test_split!(x, y, random_state: 0)
+
+         pipe =
+           Sklearn.Pipeline.make_pipeline!(
+             Sklearn.Preprocessing.StandardScaler.new!(),
+             Sklearn.LinearModel.LogisticRegression.new!()
+           )
+           |> Pipeline.fit!(x_train, y_train)
+
+         [
+           Pipeline.predict_proba!(pipe, x_test),
+           Pipeline.predict!(pipe, x_test),
+           Pipeline.decision_function!(pipe, x_test)
+         ]
+         |> Enum.map(&Numpy.Ndarray.tolist!/1)
+       end}
     ]
   end
 end
