@@ -60,6 +60,13 @@ def test_exception_module_registry_manifest_kind_and_readback() -> None:
     # The moduledoc says what it is matched by, and the rescue caveat.
     assert "`numpy.linalg.LinAlgError`, `ValueError`, `Exception`, `BaseException`" in source
     assert 'SnakeBridge.Error.python_class?(e, "ValueError")' in source
+    # ... and what the module is: an exception, not instances held as refs
+    assert "Bindings for the Python exception class `numpy.linalg.LinAlgError`" in source
+    assert (
+        "A Python exception: a call that raises it raises the Elixir exception "
+        "`Numpy.Linalg.LinAlgError` (see Exception below)." in source
+    )
+    assert "Instances live in Python" not in source and "ref (`t:t/0`)" not in source
 
     (symbol,) = rendered.symbols
     assert (symbol.elixir_module, symbol.name, symbol.arities, symbol.kind) == (
@@ -81,6 +88,7 @@ def test_an_exception_class_keeps_its_other_bindings() -> None:
     rendered = render_library(library(cls), spec(), tool_version="0.1.0")
     names = {(s.name, s.kind) for s in rendered.symbols}
     assert names == {("exception", "exception"), ("new", "constructor"), ("args", "attribute")}
+    assert "An instance held in Python is a ref (`t:t/0`): create one with `new`" in rendered.source
     texts = symbol_texts(rendered.source)
     for s in rendered.symbols:
         assert hashlib.sha256(texts[(s.elixir_module, s.name)].encode()).hexdigest() == s.checksum

@@ -14,30 +14,14 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.e2e.mixproject import DEV_PYTHON, ELIXIR_PROJECT, mix
+from tests.e2e.mixproject import DEV_ENV, app_mix_exs, mix, write
 
 pytestmark = pytest.mark.e2e
 
-ENV = {"SNAKEBRIDGE_PYTHON": str(DEV_PYTHON), "HEX_OFFLINE": "1"}
-
-MIX_EXS = f"""
-defmodule App.MixProject do
-  use Mix.Project
-
-  def project do
-    [
-      app: :app,
-      version: "0.1.0",
-      elixir: "~> 1.14",
-      compilers: [:snakebridge] ++ Mix.compilers(),
-      deps: [{{:snakebridge, path: "{ELIXIR_PROJECT}"}}],
-      snakebridge: [libraries: [numpy: "~> 2.0", sympy: "~> 1.13"]]
-    ]
-  end
-
-  def application, do: [extra_applications: [:logger]]
-end
-"""
+MIX_EXS = app_mix_exs(
+    'libraries: [numpy: "~> 2.0", sympy: "~> 1.13"]',
+    "\n  def application, do: [extra_applications: [:logger]]\n",
+)
 
 APP = """
 defmodule App do
@@ -83,21 +67,15 @@ end
 """
 
 
-def write(root: Path, rel: str, text: str) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
 def run(root: Path, expr: str) -> str:
-    return mix(root, "run", "-e", expr, env=ENV).stdout.strip().splitlines()[-1]
+    return mix(root, "run", "-e", expr, env=DEV_ENV).stdout.strip().splitlines()[-1]
 
 
 def test_library_exceptions_are_generated_and_rescued_by_name(tmp_path: Path) -> None:
     root = tmp_path / "app"
     write(root, "mix.exs", MIX_EXS)
     write(root, "lib/app.ex", APP)
-    mix(root, "compile", "--warnings-as-errors", env=ENV)
+    mix(root, "compile", "--warnings-as-errors", env=DEV_ENV)
 
     numpy_ex = (root / "lib/snakebridge_generated/numpy.ex").read_text()
     sympy_ex = (root / "lib/snakebridge_generated/sympy.ex").read_text()
@@ -132,7 +110,7 @@ def test_library_exceptions_are_generated_and_rescued_by_name(tmp_path: Path) ->
     raised = run(root, "try do App.reraised() rescue e -> IO.puts(inspect(e.message)) end")
     assert raised == '"sympy.x: m"'
 
-    mix(root, "snakebridge.verify", env=ENV)
+    mix(root, "snakebridge.verify", env=DEV_ENV)
 
     # Strict mode: a newly named exception without its module fails, naming it.
     write(
@@ -140,7 +118,7 @@ def test_library_exceptions_are_generated_and_rescued_by_name(tmp_path: Path) ->
         "lib/more.ex",
         "defmodule More do\n  def f(e), do: match?(%Numpy.Exceptions.AxisError{}, e)\nend\n",
     )
-    strict = mix(root, "compile", env={**ENV, "SNAKEBRIDGE_STRICT": "1"}, check=False)
+    strict = mix(root, "compile", env={**DEV_ENV, "SNAKEBRIDGE_STRICT": "1"}, check=False)
     out = strict.stdout + strict.stderr
     assert strict.returncode != 0, out
     assert "Numpy.Exceptions.AxisError (named as an exception) has no committed exception" in out
@@ -152,7 +130,7 @@ def test_library_exceptions_are_generated_and_rescued_by_name(tmp_path: Path) ->
         "lib/more.ex",
         "defmodule More do\n  def f(e), do: is_exception(e, Numpy.Ndarray)\nend\n",
     )
-    refused = mix(root, "compile", env=ENV, check=False)
+    refused = mix(root, "compile", env=DEV_ENV, check=False)
     out = refused.stdout + refused.stderr
     assert refused.returncode != 0, out
     assert "need an exception class; numpy.ndarray is a class that does not derive" in out

@@ -153,6 +153,15 @@ def test_docstring_numpydoc_with_signature_line() -> None:
     assert doc.examples == (">>> solve(1, 2)\n3", ">>> x = 1")
 
 
+def test_a_parameters_section_saying_none_has_no_parameters() -> None:
+    import numpy
+
+    doc = docstrings.parse(typing.cast(str, numpy.linalg.LinAlgError.__doc__))
+    assert doc.style == "numpydoc" and doc.params == ()
+    assert doc.summary == "Generic Python-exception-derived object raised by linalg functions."
+    assert docstrings.parse("F.\n\nParameters\n----------\nNone : int\n    Odd.\n").params
+
+
 def test_doc_types() -> None:
     assert docstrings.doc_type("array_like") == ARRAY
     assert docstrings.doc_type("(M, N) ndarray") == ARRAY

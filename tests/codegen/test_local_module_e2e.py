@@ -8,28 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.e2e.mixproject import DEV_PYTHON, ELIXIR_PROJECT, mix
+from tests.e2e.mixproject import DEV_ENV, app_mix_exs, mix, write
 
 pytestmark = pytest.mark.e2e
 
-ENV = {"SNAKEBRIDGE_PYTHON": str(DEV_PYTHON), "HEX_OFFLINE": "1"}
-
-MIX_EXS = f"""
-defmodule App.MixProject do
-  use Mix.Project
-
-  def project do
-    [
-      app: :app,
-      version: "0.1.0",
-      elixir: "~> 1.14",
-      compilers: [:snakebridge] ++ Mix.compilers(),
-      deps: [{{:snakebridge, path: "{ELIXIR_PROJECT}"}}],
-      snakebridge: [python_path: ["priv/python"], libraries: [sbweird: :local]]
-    ]
-  end
-end
-"""
+MIX_EXS = app_mix_exs('python_path: ["priv/python"], libraries: [sbweird: :local]')
 
 WEIRD_PY = '''
 """Names Python allows that are not identifiers."""
@@ -75,21 +58,15 @@ end
 """
 
 
-def write(root: Path, rel: str, text: str) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
 def test_local_module_names_with_dots_and_protocol_methods_are_callable(tmp_path: Path) -> None:
     root = tmp_path / "app"
     write(root, "mix.exs", MIX_EXS)
     write(root, "priv/python/sbweird.py", WEIRD_PY)
     write(root, "lib/app.ex", APP_EX)
-    mix(root, "compile", "--warnings-as-errors", env=ENV)
+    mix(root, "compile", "--warnings-as-errors", env=DEV_ENV)
     generated = root / "lib/snakebridge_generated/sbweird.ex"
     text = generated.read_text()
     assert 'function: "dotted%2Ename"' in text and 'python: "sbweird.Box.get%2Ev"' in text
-    mix(root, "format", "--check-formatted", str(generated), env=ENV)
-    ran = mix(root, "run", "-e", "IO.inspect(App.run())", env=ENV)
+    mix(root, "format", "--check-formatted", str(generated), env=DEV_ENV)
+    ran = mix(root, "run", "-e", "IO.inspect(App.run())", env=DEV_ENV)
     assert ran.stdout.strip().splitlines()[-1] == '[42, 42, 7, 3, [3, "k"]]', ran.stdout

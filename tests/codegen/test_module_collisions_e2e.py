@@ -12,36 +12,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.e2e.mixproject import DEV_PYTHON, ELIXIR_PROJECT, mix
+from tests.e2e.mixproject import DEV_ENV, app_mix_exs, mix, write
 
 pytestmark = pytest.mark.e2e
 
-ENV = {"SNAKEBRIDGE_PYTHON": str(DEV_PYTHON), "HEX_OFFLINE": "1"}
-
 
 def mix_exs(libraries: str) -> str:
-    return f"""
-defmodule App.MixProject do
-  use Mix.Project
-
-  def project do
-    [
-      app: :app,
-      version: "0.1.0",
-      elixir: "~> 1.14",
-      compilers: [:snakebridge] ++ Mix.compilers(),
-      deps: [{{:snakebridge, path: "{ELIXIR_PROJECT}"}}],
-      snakebridge: [libraries: [{libraries}]]
-    ]
-  end
-end
-"""
-
-
-def write(root: Path, rel: str, text: str) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    return app_mix_exs(f"libraries: [{libraries}]")
 
 
 def written(root: Path) -> list[str]:
@@ -50,7 +27,7 @@ def written(root: Path) -> list[str]:
 
 
 def compile_(root: Path) -> subprocess.CompletedProcess[str]:
-    return mix(root, "compile", env=ENV, check=False)
+    return mix(root, "compile", env=DEV_ENV, check=False)
 
 
 def test_colliding_library_modules_are_refused_before_anything_is_written(tmp_path: Path) -> None:
@@ -93,8 +70,10 @@ def test_colliding_library_modules_are_refused_before_anything_is_written(tmp_pa
         "  def now, do: {Time.utc_now(), PyTime.monotonic!(), Statistics.mine()}\n"
         "end\n",
     )
-    mix(root, "compile", "--warnings-as-errors", env=ENV)
+    mix(root, "compile", "--warnings-as-errors", env=DEV_ENV)
     generated = (root / "lib/snakebridge_generated/time.ex").read_text()
     assert generated.count("defmodule PyTime do") == 1
-    ran = mix(root, "run", "-e", "{%Time{}, t, :mine} = App.now(); IO.puts(is_float(t))", env=ENV)
+    ran = mix(
+        root, "run", "-e", "{%Time{}, t, :mine} = App.now(); IO.puts(is_float(t))", env=DEV_ENV
+    )
     assert ran.stdout.strip().endswith("true"), ran.stdout

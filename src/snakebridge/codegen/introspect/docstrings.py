@@ -144,6 +144,8 @@ def parse(raw: str) -> Doc:
             continue
         if isinstance(meta, dp.DocstringParam):
             for name in _split_names(meta.arg_name, keep_stars=True):
+                if name == "None" and not meta.type_name and not meta.description:
+                    continue  # numpydoc's way to say there are none (numpy's LinAlgError)
                 params.append(
                     DocParam(
                         name=name,
