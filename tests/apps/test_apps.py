@@ -122,6 +122,12 @@ def test_documented_calls_match_python(app: str, app_python: Path, workspace: Pa
         f"{k}: elixir {g!r}\n{' ' * len(k)}  python {w!r}" for k, (g, w) in wrong.items()
     )
 
+    # The app's own Python modules are locked as local, by content hash.
+    locked = json.loads((target / "snakebridge.lock").read_text())["libraries"]
+    for local in sorted((target / "priv" / "python").glob("*.py")):
+        assert locked[local.stem]["requested"] == "local", locked.get(local.stem)
+        assert locked[local.stem]["files_hash"].startswith("sha256:"), locked[local.stem]
+
     entries = [
         dataclasses.asdict(e)
         for e in manifest.read(target / ".snakebridge" / "manifest.json").symbols.values()

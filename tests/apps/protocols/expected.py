@@ -1,6 +1,9 @@
 import collections
 import datetime
+import importlib
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,6 +12,10 @@ from scipy import stats
 
 from snakebridge.etf import Atom
 from snakebridge.runtime.errors import qualified_name
+
+# the app's own module, as its workers see it (python_path: ["priv/python"])
+sys.path.insert(0, str(Path(__file__).resolve().parent / "priv" / "python"))
+pricing = importlib.import_module("pricing")
 
 arr = np.arange(12).reshape((3, 4))
 df = pd.DataFrame({"city": ["Oslo", "Lima", "Pune"], "age": [25, 40, 35]})
@@ -20,6 +27,13 @@ def singular():
     try:
         return np.linalg.inv([[1.0, 2.0], [2.0, 4.0]])
     except np.linalg.LinAlgError as e:
+        return (Atom("rescued"), qualified_name(type(e)), str(e))
+
+
+def negative_amount() -> object:
+    try:
+        return pricing.with_tax(-1.0)
+    except ValueError as e:
         return (Atom("rescued"), qualified_name(type(e)), str(e))
 
 
@@ -54,4 +68,14 @@ CASES = {
     "elixir_naive_weekday": lambda: datetime.datetime(2024, 1, 2, 3, 4, 5).weekday(),
     "linalg_error": singular,
     "py_time": lambda: isinstance(time.monotonic(), float),
+    "local_function": lambda: (
+        pricing.with_tax(100.0),
+        pricing.with_tax(100.0, 0.1),
+        pricing.with_tax(99.99, places=0),
+    ),
+    "local_class": lambda: (
+        pricing.Item("pen", 1.5, 4).total(),
+        pricing.subtotal([pricing.Item("pen", 1.5, 4), pricing.Item("pad", 3.0)]),
+    ),
+    "local_error": negative_amount,
 }

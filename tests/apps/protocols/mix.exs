@@ -13,6 +13,8 @@ defmodule ProtocolsApp.MixProject do
       compilers: [:snakebridge] ++ Mix.compilers(),
       deps: [{:snakebridge, path: "../../../elixir"}],
       snakebridge: [
+        # the app's own Python module, priv/python/pricing.py
+        python_path: ["priv/python"],
         libraries: [
           numpy: "~> 2.4",
           pandas: "~> 3.1",
@@ -22,7 +24,8 @@ defmodule ProtocolsApp.MixProject do
           datetime: :stdlib,
           # `time` would be Elixir's Time (refused at compile time); this is the fix the
           # refusal names
-          time: [stdlib: true, module_name: PyTime]
+          time: [stdlib: true, module_name: PyTime],
+          pricing: :local
         ]
       ]
     ]

@@ -3,7 +3,8 @@ defmodule ProtocolsApp do
   Python objects as Elixir code uses them: numpy slicing and boolean masks, pandas column
   access and filtering, sympy arithmetic under `use SnakeBridge.Operators`, a Counter and
   a scipy.stats result keeping their identity, datetimes both ways, a library exception
-  rescued by name, and a library whose default module name would collide (`time`).
+  rescued by name, a library whose default module name would collide (`time`), and the
+  app's own Python module (`priv/python/pricing.py`, declared `pricing: :local`).
   """
   use SnakeBridge.Operators
 
@@ -62,8 +63,28 @@ defmodule ProtocolsApp do
       {"elixir_naive_weekday", fn -> Datetime.Datetime.weekday!(~N[2024-01-02 03:04:05]) end},
       # numpy.linalg.inv(singular) raises LinAlgError
       {"linalg_error", fn -> singular() end},
-      {"py_time", fn -> is_float(PyTime.monotonic!()) and match?(%Time{}, Time.utc_now()) end}
+      {"py_time", fn -> is_float(PyTime.monotonic!()) and match?(%Time{}, Time.utc_now()) end},
+      # the app's own module (priv/python/pricing.py): pricing.with_tax(100.0),
+      # with_tax(100.0, 0.1), with_tax(99.99, places=0)
+      {"local_function",
+       fn ->
+         {Pricing.with_tax!(100.0), Pricing.with_tax!(100.0, 0.1),
+          Pricing.with_tax!(99.99, places: 0)}
+       end},
+      # pen = Item("pen", 1.5, 4); pen.total(); subtotal([pen, Item("pad", 3.0)])
+      {"local_class",
+       fn ->
+         pen = Pricing.Item.new!("pen", 1.5, 4)
+         {Pricing.Item.total!(pen), Pricing.subtotal!([pen, Pricing.Item.new!("pad", 3.0)])}
+       end},
+      {"local_error", fn -> negative_amount() end}
     ]
+  end
+
+  defp negative_amount do
+    Pricing.with_tax!(-1.0)
+  rescue
+    e in SnakeBridge.ValueError -> {:rescued, e.error.python_type, e.error.message}
   end
 
   defp singular do
