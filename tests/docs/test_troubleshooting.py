@@ -4,14 +4,15 @@ The list comes from the code, so a new message without an entry fails here: ever
 bridge failure type (``SnakeBridge.Error.runtime_types/0``, read from error.ex), every
 message the Python half raises as a setup/compile/task error (``ProjectError`` and its
 kin) and every message the worker answers a call with (``NotAllowed``, ``BadRequest``,
-``RefError`` and their kin), both read with ``ast``: the message's longest literal
-fragment must be quoted in the page. On the Elixir side: every message a Mix task raises
-(``Mix.raise``), every diagnostic the compile-time pre-pass reports, every declaration
-error of ``SnakeBridge.Config`` (``{:error, "..."}``, ``raise Error, "..."``), the
-runtime's "no interpreter" messages (runtime/settings.ex), every bridge failure the
-runtime builds (``Error.runtime(:type, "...")``, ``bad(call, "...")``) and every crash
-description (``WorkerPort.describe/1``): the longest fixed fragment of the concatenated
-string (``"..." <> "..."``, ``~s(...)``, interpolations cut it).
+``RefError``, the bulk transfers' ``BulkError`` and their kin), read with ``ast``: the
+message's longest literal fragment must be quoted in the page. On the Elixir side, from
+every module under elixir/lib: every message a Mix task raises (``Mix.raise``), every
+bridge failure (``Error.runtime(:type, "...")``, the local ``bad(...)``/``lost(...)``
+helpers), every error tuple (``{:error, "..."}``: declarations, setup, the Python CLI,
+tensors and handles, callbacks), every raised ``ArgumentError`` or declaration error,
+every pre-pass diagnostic, every crash description (``WorkerPort.describe/1``) and the
+text of every ``*message`` helper: the longest fixed fragment of the concatenated string
+(``"..." <> "..."``, ``~s(...)``, interpolations cut it).
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ WORKER_ERRORS = {
     "CallbackNotAllowed",
     "AuditRefused",
     "ImportRefused",
+    "BulkError",
 }
+# Exceptions whose first argument is the error type and whose second is the message.
+TYPED_ERRORS = {"RefError", "BulkError"}
 WORKER = REPO / "src" / "snakebridge" / "runtime"
-# Bulk transfers are not on the call path yet: their messages cannot reach a user.
-NOT_WIRED = WORKER / "bulk"
 
 
 def _normal(text: str) -> str:
@@ -78,8 +80,6 @@ def _fragment(node: ast.expr) -> str | None:
 def python_messages() -> list[tuple[str, str]]:
     found = []
     for path in sorted((REPO / "src" / "snakebridge").rglob("*.py")):
-        if path.is_relative_to(NOT_WIRED):
-            continue
         names = USER_ERRORS | (WORKER_ERRORS if path.is_relative_to(WORKER) else set())
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
@@ -87,8 +87,9 @@ def python_messages() -> list[tuple[str, str]]:
                 continue
             func = node.exc.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-            if name in names and node.exc.args:
-                fragment = _fragment(node.exc.args[0])
+            at = 1 if name in TYPED_ERRORS else 0
+            if name in names and len(node.exc.args) > at:
+                fragment = _fragment(node.exc.args[at])
                 if fragment is not None:
                     where = f"{path.relative_to(REPO)}:{node.lineno}"
                     found.append((where, fragment))
@@ -106,22 +107,21 @@ def mix_messages() -> list[tuple[str, str]]:
     return found
 
 
-# Where Elixir messages a user reads start (the message's strings follow): a pre-pass
-# diagnostic, a declaration error, a runtime error tuple, a bridge failure, a crash
-# description.
-_RUNTIME = re.compile(
-    r"Error\.runtime\(\s*:\w+,\s*|\bbad\(\s*call,\s*|def describe\([^)]*\),\s*do:\s*"
+# Where an Elixir message a user reads starts (its strings follow), in any module: a
+# bridge failure, a Mix or setup error tuple (a callback's carries its Python exception
+# type first), a raised argument or declaration error, a pre-pass diagnostic, an error
+# struct's message, a crash description, the text a ``*message`` function builds (its
+# first line that starts with a string).
+_ELIXIR_MESSAGE = re.compile(
+    r"Error\.runtime\(\s*:\w+,\s*"
+    r"|\b(?:bad|lost)\(\s*(?:call,\s*)?"
+    r'|\{:error,\s*(?:"[a-z_]+",\s*)?'
+    r"|\braise\(?\s*(?:ArgumentError|Error),\s*"
+    r"|\bdiagnostic\(\s*:(?:error|warning),\s*"
+    r"|\bmessage:\s*"
+    r"|def describe\([^)]*\),\s*do:\s*"
+    r"|defp? \w*message\([^)]*\)(?:,\s*do:\s*|\s+do\n(?:[^\n]*\n)*?[ \t]*(?=\"))"
 )
-_ELIXIR_MESSAGES = {
-    "elixir/lib/snakebridge/scanner": re.compile(
-        r"(?:diagnostic\(\s*:(?:error|warning),|message:)\s*"
-    ),
-    "elixir/lib/snakebridge/config.ex": re.compile(r"(?:\{:error,|raise Error,)\s*"),
-    "elixir/lib/snakebridge/runtime/settings.ex": re.compile(r"\{:error,\s*"),
-    "elixir/lib/snakebridge/runtime": _RUNTIME,
-    "elixir/lib/snakebridge/runtime.ex": _RUNTIME,
-    "elixir/lib/snakebridge.ex": _RUNTIME,
-}
 
 
 def _skip_interpolation(text: str, i: int) -> int:
@@ -177,15 +177,13 @@ def _elixir_fragment(text: str, i: int) -> str | None:
 
 def elixir_messages() -> list[tuple[str, str]]:
     found = []
-    for where, pattern in _ELIXIR_MESSAGES.items():
-        base = REPO / where
-        for path in sorted(base.rglob("*.ex")) if base.is_dir() else [base]:
-            text = path.read_text()
-            for match in pattern.finditer(text):
-                fragment = _elixir_fragment(text, match.end())
-                if fragment is not None:
-                    line = text.count("\n", 0, match.start()) + 1
-                    found.append((f"{path.relative_to(REPO)}:{line}", fragment))
+    for path in sorted((REPO / "elixir" / "lib").rglob("*.ex")):
+        text = path.read_text()
+        for match in _ELIXIR_MESSAGE.finditer(text):
+            fragment = _elixir_fragment(text, match.end())
+            if fragment is not None:
+                line = text.count("\n", 0, match.start()) + 1
+                found.append((f"{path.relative_to(REPO)}:{line}", fragment))
     return found
 
 
@@ -213,9 +211,19 @@ def test_every_message_has_an_entry(where: str, message: str) -> None:
     )
 
 
+def test_typed_and_bulk_errors_are_read_by_their_message() -> None:
+    # RefError("ref_lost", message): the message is the second argument, not the type.
+    fragments = [message for _, message in python_messages()]
+    assert any("refs are bound to their session" in f for f in fragments)
+    assert any("which needs pyarrow in the worker's environment" in f for f in fragments)
+    assert "ref_lost" not in fragments
+
+
 def test_the_lists_are_not_empty() -> None:
     # A refactor that hid every message from the parser would otherwise pass silently.
-    assert len(python_messages()) >= 40
+    assert len(python_messages()) >= 80
+    bulk = [where for where, _ in python_messages() if "/runtime/bulk/" in where]
+    assert len(bulk) >= 30, f"{len(bulk)} bulk messages"
     assert len(mix_messages()) >= 2
     found = [where.split(":")[0] for where, _ in elixir_messages()]
     for source, at_least in [
@@ -223,6 +231,10 @@ def test_the_lists_are_not_empty() -> None:
         ("elixir/lib/snakebridge/runtime/pool.ex", 5),
         ("elixir/lib/snakebridge/runtime/worker_port.ex", 8),
         ("elixir/lib/snakebridge/scanner/prepass.ex", 3),
+        ("elixir/lib/snakebridge/bulk.ex", 3),
+        ("elixir/lib/snakebridge/cluster/router.ex", 10),
+        ("elixir/lib/snakebridge/zero_copy_ref.ex", 5),
+        ("elixir/lib/snakebridge/runtime/args.ex", 8),
     ]:
         assert found.count(source) >= at_least, f"{source}: {found.count(source)} messages"
     assert len(runtime_types()) >= 8
