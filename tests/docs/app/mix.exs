@@ -19,6 +19,7 @@ defmodule DocsApp.MixProject do
           scipy: "~> 1.13",
           sympy: "~> 1.13",
           pandas: ">= 2.2.0",
+          pyarrow: ">= 16.0.0",
           json: :stdlib,
           math: :stdlib,
           os: :stdlib,
