@@ -10,8 +10,9 @@ every module under elixir/lib: every message a Mix task raises (``Mix.raise``), 
 bridge failure (``Error.runtime(:type, "...")``, the local ``bad(...)``/``lost(...)``
 helpers), every error tuple (``{:error, "..."}``: declarations, setup, the Python CLI,
 tensors and handles, callbacks), every raised ``ArgumentError`` or declaration error,
-every pre-pass diagnostic, every crash description (``WorkerPort.describe/1``) and the
-text of every ``*message`` helper: the longest fixed fragment of the concatenated string
+every pre-pass diagnostic, every crash description (``WorkerPort.describe/1``), every
+warning and error logged and the text of every ``*message`` helper (examples inside
+``@doc`` heredocs excepted): the longest fixed fragment of the concatenated string
 (``"..." <> "..."``, ``~s(...)``, interpolations cut it).
 """
 
@@ -110,8 +111,9 @@ def mix_messages() -> list[tuple[str, str]]:
 # Where an Elixir message a user reads starts (its strings follow), in any module: a
 # bridge failure, a Mix or setup error tuple (a callback's carries its Python exception
 # type first), a raised argument or declaration error, a pre-pass diagnostic, an error
-# struct's message, a crash description, the text a ``*message`` function builds (its
-# first line that starts with a string).
+# struct's message, a crash description, a warning or error logged (``Logger``, also as
+# ``fn -> "..." end``), the text a ``*message`` function builds (its first line that
+# starts with a string).
 _ELIXIR_MESSAGE = re.compile(
     r"Error\.runtime\(\s*:\w+,\s*"
     r"|\b(?:bad|lost)\(\s*(?:call,\s*)?"
@@ -120,6 +122,7 @@ _ELIXIR_MESSAGE = re.compile(
     r"|\bdiagnostic\(\s*:(?:error|warning),\s*"
     r"|\bmessage:\s*"
     r"|def describe\([^)]*\),\s*do:\s*"
+    r"|\bLogger\.(?:warning|error)\(\s*(?:fn\s*->\s*)?"
     r"|defp? \w*message\([^)]*\)(?:,\s*do:\s*|\s+do\n(?:[^\n]*\n)*?[ \t]*(?=\"))"
 )
 
@@ -180,6 +183,8 @@ def elixir_messages() -> list[tuple[str, str]]:
     for path in sorted((REPO / "elixir" / "lib").rglob("*.ex")):
         text = path.read_text()
         for match in _ELIXIR_MESSAGE.finditer(text):
+            if text.count('"""', 0, match.start()) % 2:
+                continue  # an example inside a @moduledoc or @doc
             fragment = _elixir_fragment(text, match.end())
             if fragment is not None:
                 line = text.count("\n", 0, match.start()) + 1
@@ -206,8 +211,7 @@ def test_every_runtime_error_type_has_an_entry() -> None:
 )
 def test_every_message_has_an_entry(where: str, message: str) -> None:
     assert message in _normal(PAGE.read_text()), (
-        f"{where} raises a message {PAGE.name} does not quote: {message!r}; "
-        "add an entry with its fix"
+        f"{where} has a message {PAGE.name} does not quote: {message!r}; add an entry with its fix"
     )
 
 
