@@ -32,6 +32,13 @@ defmodule SnakeBridge.Bulk.CallPathTest do
     "/dev/shm" |> File.ls!() |> Enum.filter(&String.starts_with?(&1, prefix))
   end
 
+  defp replaced?(pool, os_pid) do
+    match?(
+      %{workers: [%{status: :ready, os_pid: new}]} when new != os_pid,
+      SnakeBridge.Runtime.Pool.info(pool)
+    )
+  end
+
   defp os_pid(pool) do
     [%{os_pid: os_pid} | _] = wait_ready(pool).workers
     os_pid
@@ -291,6 +298,9 @@ defmodule SnakeBridge.Bulk.CallPathTest do
       assert [_] = segments_of(owner)
       System.cmd("kill", ["-9", Integer.to_string(owner)])
       eventually(fn -> segments_of(owner) == [] end)
+      # The segment goes before the pool sees its port close: a call sent in between
+      # would reach the dying worker. The handle's question is for the replacement.
+      eventually(fn -> replaced?(pool, owner) end)
 
       assert {:error, %Error{type: :ref_lost, message: message}} =
                SnakeBridge.call("sbbulk", "total", [handle], sb(pool))
