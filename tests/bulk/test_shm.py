@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from snakebridge.runtime.bulk import shm
+from snakebridge.runtime.bulk import lifetime, shm
 from snakebridge.runtime.bulk.errors import BulkError
 from snakebridge.runtime.bulk.service import sweep
 
@@ -102,6 +102,26 @@ def test_released_handle_and_session_end_and_bad_handles(prefix: str) -> None:
     with pytest.raises(BulkError, match="holds 32 bytes but its handle says 64"):
         shm.attach(replace(other, size=64, shape=(8,)))
     owner.close()
+
+
+def test_a_segment_elixir_placed_maps_read_only_and_its_removal_says_who(
+    prefix: str,
+) -> None:
+    # What SnakeBridge.Bulk.Segments writes: the bytes alone, in a file named after the
+    # BEAM process (here, this one), and a handle whose owner is Elixir.
+    data = np.arange(6, dtype=np.float64)
+    name = lifetime.stem(prefix) + secrets.token_hex(16)
+    (shm.SHM_DIR / name).write_bytes(data.tobytes())
+    handle = shm.ShmHandle(
+        "shm", name, data.nbytes, ("f", 64), (2, 3), shm.ELIXIR_OWNER, "elixir", shm.this_host()
+    )
+    mapped = shm.attach(handle)
+    np.testing.assert_array_equal(mapped, data.reshape(2, 3))
+    assert not mapped.flags.writeable
+    os.unlink(shm.SHM_DIR / name)
+    with pytest.raises(BulkError, match="was placed by Elixir and removed since") as info:
+        shm.attach(handle)
+    assert info.value.kind == "ref_lost"
 
 
 def test_segments_open_with_multiprocessing_shared_memory(prefix: str) -> None:

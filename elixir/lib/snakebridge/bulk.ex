@@ -11,12 +11,24 @@ defmodule SnakeBridge.Bulk do
   names this machine (`host:`), so a caller on another machine gets the bytes in the
   reply. Handles get the node and pool of the worker that made them here, so that
   `release/1` finds it.
+
+  The other way, a large tensor goes to a worker through a segment that this BEAM
+  writes (`SnakeBridge.Bulk.Segments`) and the worker maps read-only: `share/2` of a
+  `SnakeBridge.Tensor` makes such a handle, and `placed/3` does it for the duration of
+  one call (`from_arrow/3` sends a large stream so).
   """
 
   alias SnakeBridge.{Error, Ref, Runtime, Tensor, ZeroCopyRef}
+  alias SnakeBridge.Bulk.Segments
+  import Bitwise, only: [<<<: 2]
 
   @libraries ~w(pandas pyarrow polars)
   @shares [:shm, :arrow, :dlpack]
+  # The owner of the segments this BEAM places (a worker id names any other owner).
+  @elixir_owner "elixir"
+  # Below this a tensor argument goes through the pipe: a segment costs a few system
+  # calls each way.
+  @segment_min 1 <<< 18
   # Every atom a bulk reply may carry; naming them here puts them in the atom table
   # before the first reply is decoded with [:safe].
   @atoms [Tensor, ZeroCopyRef, :kind, :owner, :host, :node, :size, :shm, :arrow, :dlpack] ++
@@ -66,9 +78,10 @@ defmodule SnakeBridge.Bulk do
         )
 
       is_binary(data) ->
-        # A uint8 tensor: the worker reads the stream straight from the request's bytes.
+        # A uint8 tensor: the worker reads the stream straight from the request's bytes,
+        # or from a segment when it is large.
         bytes = %Tensor{data: data, type: {:u, 8}, shape: {byte_size(data)}}
-        run(:from_arrow, [bytes, library], opts)
+        placed([bytes, library], [], fn args, _kwargs -> run(:from_arrow, args, opts) end)
 
       match?(%ZeroCopyRef{kind: :arrow}, data) ->
         run(:from_arrow, [data, library], opts)
@@ -102,7 +115,97 @@ defmodule SnakeBridge.Bulk do
     end
   end
 
-  def share(other, _opts), do: refuse("share/2", "a ref to an array or a table", other)
+  def share(%Tensor{} = tensor, opts) do
+    case Keyword.get(opts, :as, :shm) do
+      :shm ->
+        with {:ok, tensor} <- valid(tensor), do: place(tensor)
+
+      other ->
+        bad(
+          "share/2 places a SnakeBridge.Tensor in shared memory as: :shm, not #{inspect(other)}"
+        )
+    end
+  end
+
+  def share(other, _opts),
+    do: refuse("share/2", "a ref to an array or a table, or a SnakeBridge.Tensor", other)
+
+  @doc """
+  Runs `fun.(args, kwargs)` with every `SnakeBridge.Tensor` of `segment_min/0` bytes or
+  more among `args` and the values of `kwargs` (top level only) placed in a shared-memory
+  segment and passed as a `:shm` handle: the worker maps the bytes read-only instead of
+  reading them from its pipe, and gets the same read-only numpy array. The segments are
+  removed when `fun` returns (or raises, or this process exits).
+  """
+  @spec placed(list, [{atom | String.t(), term}], (list, list -> result)) :: result
+        when result: term
+  def placed(args, kwargs, fun) do
+    if Enum.any?(args, &large?/1) or Enum.any?(kwargs, fn {_key, value} -> large?(value) end) do
+      {args, names} = Enum.map_reduce(args, [], &place_arg/2)
+
+      {kwargs, names} =
+        Enum.map_reduce(kwargs, names, fn {key, value}, acc ->
+          {value, acc} = place_arg(value, acc)
+          {{key, value}, acc}
+        end)
+
+      try do
+        fun.(args, kwargs)
+      after
+        Enum.each(names, &Segments.remove/1)
+      end
+    else
+      fun.(args, kwargs)
+    end
+  end
+
+  @doc "The smallest tensor `placed/3` sends through shared memory (256 KiB)."
+  @spec segment_min() :: pos_integer
+  def segment_min, do: @segment_min
+
+  defp large?(%Tensor{data: data}) when byte_size(data) >= @segment_min, do: true
+  defp large?(_value), do: false
+
+  # A malformed tensor stays as it is, for the worker to refuse naming the argument.
+  defp place_arg(%Tensor{} = tensor, names) do
+    with true <- large?(tensor),
+         {:ok, tensor} <- valid(tensor),
+         {:ok, handle} <- place(tensor) do
+      {handle, [handle.id | names]}
+    else
+      _ -> {tensor, names}
+    end
+  end
+
+  defp place_arg(value, names), do: {value, names}
+
+  defp valid(%Tensor{data: data, type: type, shape: shape}) do
+    case Tensor.new(data, type, shape) do
+      {:ok, tensor} -> {:ok, tensor}
+      {:error, message} -> bad(message)
+    end
+  end
+
+  defp place(%Tensor{data: data, type: type, shape: shape}) do
+    case Segments.place(data, self()) do
+      {:ok, name} ->
+        {:ok,
+         %ZeroCopyRef{
+           kind: :shm,
+           id: name,
+           type: type,
+           shape: shape,
+           size: byte_size(data),
+           owner: @elixir_owner,
+           session: @elixir_owner,
+           host: host(),
+           node: Atom.to_string(node())
+         }}
+
+      {:error, message} ->
+        {:error, Error.runtime(:encode_error, message)}
+    end
+  end
 
   @doc "See `SnakeBridge.from_dlpack/3`."
   @spec from_dlpack(Ref.t() | ZeroCopyRef.t(), String.t() | atom, keyword) ::
@@ -124,8 +227,27 @@ defmodule SnakeBridge.Bulk do
   def from_dlpack(other, _library, _opts),
     do: refuse("from_dlpack/3", "a ref or a :dlpack handle", other)
 
-  @doc "See `SnakeBridge.release/1`: the owning worker removes the handle's data now."
+  @doc """
+  See `SnakeBridge.release/1`: the owning worker removes the handle's data now (this
+  BEAM, for a handle that `share/2` made of a `SnakeBridge.Tensor`).
+  """
   @spec release(ZeroCopyRef.t()) :: :ok | {:error, Error.t()}
+  def release(%ZeroCopyRef{owner: @elixir_owner, id: name, node: owner_node}) do
+    cond do
+      Segments.own?(name) ->
+        Segments.remove(name)
+
+      owner_node == Atom.to_string(node()) ->
+        :ok
+
+      true ->
+        bad(
+          "this handle's segment was placed by node #{owner_node}, which alone removes it; " <>
+            "release it there"
+        )
+    end
+  end
+
   def release(%ZeroCopyRef{owner: owner, session: session} = handle) do
     request = %{call_type: :release, args: [handle], kwargs: %{}, session: session}
     request_id = :erlang.unique_integer([:positive])

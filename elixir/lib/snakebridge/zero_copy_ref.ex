@@ -21,6 +21,10 @@ defmodule SnakeBridge.ZeroCopyRef do
   so a handle from another machine is refused (bring the data over as a
   `SnakeBridge.Tensor` instead). `node` is the BEAM node of the owner's pool.
 
+  `SnakeBridge.share/2` of a `SnakeBridge.Tensor` makes a `:shm` handle too, whose
+  segment this BEAM wrote (`owner` `"elixir"`): it lives until `release/1` or the exit
+  of the process that shared it, and never outlives the BEAM.
+
   `SnakeBridge.share/2` makes these handles, `SnakeBridge.release/1` releases them, and
   `SnakeBridge.to_tensor/2` / `SnakeBridge.to_arrow/2` (or `materialize/1`) read a
   `:shm` / `:arrow` handle's data here, without a worker. `pool` is the pool of the

@@ -1,6 +1,7 @@
 defmodule SnakeBridge.Bulk.BeamKillTest do
-  # A real BEAM with a real pool shares arrays, then is killed with SIGKILL: nothing of
-  # its shared memory may stay in /dev/shm, whether its worker was idle or busy.
+  # A real BEAM with a real pool shares arrays, and places tensors in shared memory
+  # itself, then is killed with SIGKILL: nothing of its or its worker's shared memory
+  # may stay in /dev/shm, whether its worker was idle or busy.
   use SnakeBridge.RuntimeCase, async: true
 
   @ebin Path.expand("../../_build/test/lib/snakebridge/ebin", __DIR__)
@@ -18,14 +19,33 @@ defmodule SnakeBridge.Bulk.BeamKillTest do
     {:ok, handle} = SnakeBridge.share(ref)
     {:ok, _} = SnakeBridge.share(ref)
     [%{os_pid: pid}] = SnakeBridge.Runtime.Pool.info(:default).workers
-    IO.puts("worker \#{pid} \#{handle.id}")
-    #{if busy?, do: ~s|spawn(fn -> SnakeBridge.call("time", "sleep", [60]) end)|, else: ""}
+    # Shared memory this BEAM places itself: a shared tensor (and a call's large tensor
+    # argument when the worker is busy).
+    big = SnakeBridge.Tensor.new!(:binary.copy(<<0>>, 1_000_000), {:f, 64}, {125_000})
+    {:ok, mine} = SnakeBridge.share(big)
+    IO.puts("worker \#{pid} \#{handle.id} \#{mine.id}")
+    #{if busy?, do: busy(), else: ""}
     Process.sleep(500)
     IO.puts("ready")
     Process.sleep(:infinity)
     """)
 
     path
+  end
+
+  # The worker runs a long call, and a call with a large tensor argument waits behind it,
+  # its tensor in a segment this BEAM placed.
+  defp busy do
+    """
+    spawn(fn -> SnakeBridge.call("time", "sleep", [60]) end)
+    wait = fn wait -> unless hd(SnakeBridge.Runtime.Pool.info(:default).workers).busy, do: (Process.sleep(20); wait.(wait)) end
+    wait.(wait)
+    spawn(fn ->
+      SnakeBridge.Bulk.placed([big], [], fn args, _ -> SnakeBridge.call("numpy", "sum", args) end)
+    end)
+    placed = fn placed -> if length(SnakeBridge.Bulk.Segments.list()) < 2, do: (Process.sleep(20); placed.(placed)) end
+    placed.(placed)
+    """
   end
 
   defp segments_of(os_pid) do
@@ -49,11 +69,11 @@ defmodule SnakeBridge.Bulk.BeamKillTest do
           args: ["-pa", @ebin, script(dir, unquote(busy?))]
         ])
 
-      {worker, segment} =
+      {worker, segment, placed} =
         receive do
           {^port, {:data, {:eol, "worker " <> rest}}} ->
-            [pid, id] = String.split(rest)
-            {String.to_integer(pid), id}
+            [pid, id, placed] = String.split(rest)
+            {String.to_integer(pid), id, placed}
         after
           90_000 -> flunk("the owner VM never shared")
         end
@@ -62,10 +82,13 @@ defmodule SnakeBridge.Bulk.BeamKillTest do
       assert segment in segments_of(worker)
       assert length(segments_of(worker)) == 2
       {:os_pid, beam} = Port.info(port, :os_pid)
+      assert placed in segments_of(beam)
+      assert length(segments_of(beam)) == if(unquote(busy?), do: 2, else: 1)
       System.cmd("kill", ["-9", Integer.to_string(beam)])
       assert_receive {^port, {:exit_status, _}}, 30_000
       eventually(fn -> not alive?(worker) end)
       eventually(fn -> segments_of(worker) == [] end)
+      eventually(fn -> segments_of(beam) == [] end)
     end
   end
 end

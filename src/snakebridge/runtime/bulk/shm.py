@@ -56,12 +56,17 @@ from snakebridge.runtime.bulk.tensors import NxType, Shape, numpy_dtype, pack
 
 ShmKind = Literal["shm", "arrow"]
 
+# The owner of segments that the BEAM places (SnakeBridge.Bulk.Segments); a worker id
+# names any other owner.
+ELIXIR_OWNER = "elixir"
+
 # Seconds an unread transfer segment may wait for its reader.
 TRANSFER_TTL = 300.0
 # The largest transfer segment a worker keeps mapped for reuse.
 SLOT_MAX = 256 << 20
 
 __all__ = [
+    "ELIXIR_OWNER",
     "PREFIX",
     "SHM_DIR",
     "ShmHandle",
@@ -338,6 +343,12 @@ def map_segment(
 
 def _lost_message(handle: ShmHandle) -> str:
     label = f"shared memory handle {handle.name[-8:]}... ({handle.kind})"
+    if handle.owner == ELIXIR_OWNER:
+        return (
+            f"{label} was placed by Elixir and removed since (release/1, the end of the "
+            "call it was sent with, or the exit of the process that shared it); share the "
+            "tensor again"
+        )
     owner = parse_owner(handle.name)
     if owner is not None and not owner_alive(*owner):
         return (
