@@ -132,25 +132,26 @@ defmodule SnakeBridge.Bulk do
 
   @doc """
   Runs `fun.(args, kwargs)` with every `SnakeBridge.Tensor` of `segment_min/0` bytes or
-  more among `args` and the values of `kwargs` (top level only) placed in a shared-memory
+  more among `args` and the values of `kwargs` (a keyword list or a map, given back as
+  the same; top level only) placed in a shared-memory
   segment and passed as a `:shm` handle: the worker maps the bytes read-only instead of
   reading them from its pipe, and gets the same read-only numpy array. The segments are
   removed when `fun` returns (or raises, or this process exits).
   """
-  @spec placed(list, [{atom | String.t(), term}], (list, list -> result)) :: result
-        when result: term
+  @spec placed(list, kwargs, (list, kwargs -> result)) :: result
+        when kwargs: keyword | %{optional(String.t()) => term}, result: term
   def placed(args, kwargs, fun) do
     if Enum.any?(args, &large?/1) or Enum.any?(kwargs, fn {_key, value} -> large?(value) end) do
       {args, names} = Enum.map_reduce(args, [], &place_arg/2)
 
-      {kwargs, names} =
+      {placed, names} =
         Enum.map_reduce(kwargs, names, fn {key, value}, acc ->
           {value, acc} = place_arg(value, acc)
           {{key, value}, acc}
         end)
 
       try do
-        fun.(args, kwargs)
+        fun.(args, if(is_map(kwargs), do: Map.new(placed), else: placed))
       after
         Enum.each(names, &Segments.remove/1)
       end

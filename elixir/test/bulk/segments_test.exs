@@ -96,6 +96,12 @@ defmodule SnakeBridge.Bulk.SegmentsTest do
     assert facts == ["mmap", "bytes", "mmap"]
     assert during
     assert Segments.list() == before
+
+    # Keyword arguments as the call's wire carries them: a map with string keys.
+    assert %{"weights" => %ZeroCopyRef{}, "n" => 1} =
+             Bulk.placed([], %{"weights" => large, "n" => 1}, fn [], kwargs -> kwargs end)
+
+    assert Segments.list() == before
   end
 
   test "placed/3 removes its segments when the call raises" do
