@@ -352,6 +352,13 @@ defmodule SnakeBridge.Runtime do
         {:error, error} ->
           {{:error, %{error | call: call}}, nil, nil}
 
+        # On this node, large tensor arguments cross through shared memory, not the pipe.
+        target when is_atom(target) ->
+          SnakeBridge.Bulk.placed(wire.args, wire.kwargs, fn args, kwargs ->
+            wire = %{wire | args: args, kwargs: kwargs}
+            send_request(target, route, wire, call, Keyword.get(sb, :timeout), retry)
+          end)
+
         target ->
           send_request(target, route, wire, call, Keyword.get(sb, :timeout), retry)
       end
@@ -443,13 +450,14 @@ defmodule SnakeBridge.Runtime do
   end
 
   # The series of retries of an idempotent call whose worker crashed: its bound and
-  # backoff are the pool's `retry:` under the call's own; each retry runs with what is
-  # left of the call's timeout (the pool's when the call names none). The limit is taken
+  # backoff are the pool's `retry:` under the library's and function's (mix.exs), under
+  # the call's own (Retry.for_call/4); each retry runs with what is left of the call's
+  # timeout (the pool's when the call names none). The limit is taken
   # at the first retry and kept: later attempts run with a shortened `timeout`, which
   # would shorten the deadline again.
   defp retry_crashed(pool, route, wire, call, timeout, retry, form, error) do
     {policy, pool_timeout} = Pool.retry(pool)
-    {:ok, policy} = Retry.policy(retry.opts, policy)
+    policy = Retry.for_call(policy, call, retry.opts)
     limit = retry.limit || timeout || pool_timeout
 
     remaining =

@@ -122,4 +122,63 @@ defmodule SnakeBridge.RetryConfigTest do
              libraries
            ) == %{pool | max: 1}
   end
+
+  describe "through a real pool" do
+    import SnakeBridge.ClusterCase
+
+    # A node of its own: the declaration is the node's (Settings), not this VM's.
+    setup do
+      cluster =
+        start_nodes(1,
+          libraries: [
+            sbtest: [
+              stdlib: true,
+              idempotent: true,
+              retry: [
+                attempts: 4,
+                base: 1,
+                max: 2,
+                functions: [count_sleep_then_crash: [attempts: 2]]
+              ]
+            ],
+            json: :stdlib
+          ],
+          pools: [
+            default: [
+              size: 1,
+              circuit: [crashes: 100],
+              env: %{"PYTHONPATH" => SnakeBridge.RuntimeCase.support_python()}
+            ]
+          ]
+        )
+
+      on_exit(fn -> stop_nodes(cluster) end)
+      {:ok, node: hd(cluster.nodes)}
+    end
+
+    defp executions(node, function, args, opts) do
+      path = Path.join(System.tmp_dir!(), "sbretry-#{System.unique_integer([:positive])}")
+
+      try do
+        assert {:error, %SnakeBridge.Error{type: :worker_crash}} =
+                 on(node, SnakeBridge, :call, ["sbtest", function, [path | args], opts])
+
+        byte_size(File.read!(path))
+      after
+        File.rm(path)
+      end
+    end
+
+    test "the library's bounds, the function's over them, the call's over both", %{node: node} do
+      # count_then_crash has the library's bounds, count_sleep_then_crash its own.
+      # (Dynamic calls say idempotent: themselves; generated ones carry the declaration's.)
+      idempotent = [snakebridge: [idempotent: true]]
+      assert executions(node, "count_then_crash", [], idempotent) == 4
+      assert executions(node, "count_sleep_then_crash", [0], idempotent) == 2
+
+      assert executions(node, "count_then_crash", [],
+               snakebridge: [idempotent: true, retry: [attempts: 3]]
+             ) == 3
+    end
+  end
 end
