@@ -27,8 +27,8 @@ defmodule SnakeBridge.Bulk do
   # The owner of the segments this BEAM places (a worker id names any other owner).
   @elixir_owner "elixir"
   # Below this a tensor argument goes through the pipe: a segment costs a few system
-  # calls each way.
-  @segment_min 1 <<< 18
+  # calls each way, and fresh shared-memory pages to fill (bench/zerocopy).
+  @segment_min 1 <<< 20
   # Every atom a bulk reply may carry; naming them here puts them in the atom table
   # before the first reply is decoded with [:safe].
   @atoms [Tensor, ZeroCopyRef, :kind, :owner, :host, :node, :size, :shm, :arrow, :dlpack] ++
@@ -160,7 +160,7 @@ defmodule SnakeBridge.Bulk do
     end
   end
 
-  @doc "The smallest tensor `placed/3` sends through shared memory (256 KiB)."
+  @doc "The smallest tensor `placed/3` sends through shared memory (1 MiB)."
   @spec segment_min() :: pos_integer
   def segment_min, do: @segment_min
 

@@ -53,15 +53,28 @@ defmodule SnakeBridge.Bulk.Segments do
 
     # Made empty, then private (as the workers' are: 0600), then filled: the bytes are
     # never readable by another user.
-    with :ok <- File.write(path, "", [:exclusive, :raw]),
-         :ok <- File.chmod(path, 0o600),
-         :ok <- File.write(path, data, [:raw]) do
+    with {:ok, file} <- :file.open(path, [:write, :exclusive, :raw, :binary]),
+         :ok <- private(path, file),
+         :ok <- write_close(file, data) do
       {:ok, name}
     else
       {:error, reason} ->
         remove(name)
         {:error, write_error(reason, IO.iodata_length(data))}
     end
+  end
+
+  defp private(path, file) do
+    with {:error, reason} <- File.chmod(path, 0o600) do
+      :file.close(file)
+      {:error, reason}
+    end
+  end
+
+  defp write_close(file, data) do
+    result = :file.write(file, data)
+    :ok = :file.close(file)
+    result
   end
 
   @doc "Removes a segment placed here (a segment already gone is fine)."
