@@ -28,7 +28,7 @@ defmodule SnakeBridge.Bulk do
   @elixir_owner "elixir"
   # Below this a tensor argument goes through the pipe: a segment costs a few system
   # calls each way, and fresh shared-memory pages to fill (bench/zerocopy).
-  @segment_min 1 <<< 20
+  @segment_min 1 <<< 22
   # Every atom a bulk reply may carry; naming them here puts them in the atom table
   # before the first reply is decoded with [:safe].
   @atoms [Tensor, ZeroCopyRef, :kind, :owner, :host, :node, :size, :shm, :arrow, :dlpack] ++
@@ -160,7 +160,7 @@ defmodule SnakeBridge.Bulk do
     end
   end
 
-  @doc "The smallest tensor `placed/3` sends through shared memory (1 MiB)."
+  @doc "The smallest tensor `placed/3` sends through shared memory (4 MiB)."
   @spec segment_min() :: pos_integer
   def segment_min, do: @segment_min
 

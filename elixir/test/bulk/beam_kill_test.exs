@@ -21,7 +21,7 @@ defmodule SnakeBridge.Bulk.BeamKillTest do
     [%{os_pid: pid}] = SnakeBridge.Runtime.Pool.info(:default).workers
     # Shared memory this BEAM places itself: a shared tensor (and a call's large tensor
     # argument when the worker is busy).
-    big = SnakeBridge.Tensor.new!(:binary.copy(<<0>>, 2_000_000), {:f, 64}, {250_000})
+    big = SnakeBridge.Tensor.new!(:binary.copy(<<0>>, 5_000_000), {:f, 64}, {625_000})
     {:ok, mine} = SnakeBridge.share(big)
     IO.puts("worker \#{pid} \#{handle.id} \#{mine.id}")
     #{if busy?, do: busy(), else: ""}

@@ -115,13 +115,13 @@ defmodule SnakeBridge.Bulk.SegmentsTest do
   end
 
   test "a large Arrow stream reaches from_arrow/3 through a segment", %{pool: pool} do
-    column = call!(pool, "numpy", "arange", [200_000.0])
+    column = call!(pool, "numpy", "arange", [600_000.0])
     big = call!(pool, "pandas", "DataFrame", [%{"x" => column}])
     stream = SnakeBridge.to_arrow!(big)
     assert byte_size(stream) >= Bulk.segment_min()
     before = Segments.list()
     table = SnakeBridge.from_arrow!(stream, "pyarrow", sb(pool))
-    assert call!(pool, "builtins", "len", [table]) == 200_000
+    assert call!(pool, "builtins", "len", [table]) == 600_000
     assert Segments.list() == before
   end
 
