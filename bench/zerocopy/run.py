@@ -1,10 +1,10 @@
-"""Bulk data through the real call path: ``.venv/bin/python bench/zerocopy/callpath.py``.
+"""Bulk data through the real call path: ``.venv/bin/python bench/zerocopy/run.py``.
 
-Runs ``callpath.exs`` (two real pools of one worker each, the BEAM pinned to CPU 1 and
-both workers to CPU 0 with ``taskset``, read back and printed) and writes
-``callpath.json``, ``callpath.md`` and ``callpath.png``. Every timed row is measured in
-the same round as ``:binary.copy/1`` of a binary of the same size (the memcpy), rounds
-interleave all rows and sizes, and the tables give per-round medians with min-max.
+Runs ``run.exs`` (two real pools of one worker each, the BEAM pinned to CPU 1 and both
+workers to CPU 0 with ``taskset``, read back and printed) and writes ``results.json``,
+``results.md`` and ``results.png``. Every timed row is measured in the same round as
+``:binary.copy/1`` of a binary of the same size (the memcpy), rounds interleave all rows
+and sizes, and the tables give per-round medians with min-max.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
 from collections import defaultdict
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +27,23 @@ SIZES = (1, 10, 100)
 
 ROWS = {
     "to_tensor": "SnakeBridge.to_tensor/2 (worker -> reusable shm segment -> pread)",
-    "materialize": "materialize a :shm handle (ZeroCopyRef.materialize/1, File.read)",
+    "worker_copy": "  its worker's part: the copy into the mapped segment (timed in the worker)",
+    "materialize": "  its BEAM's part: pread of the bytes from /dev/shm (materialize/1)",
+    "page_cache": "  the same pread from a regular file's page cache (root file system)",
     "tolist": 'method(ref, "tolist") (element by element)',
     "handoff_shm": "worker A -> worker B by shm handle (B reads one element)",
-    "handoff_beam": "worker A -> worker B through the BEAM (to_tensor, then a Tensor argument)",
-    "share": "share/2 + release/1 (placing the array in shm, one copy)",
-    "tensor_arg": "Elixir binary -> numpy (a Tensor argument; B reads one element)",
+    "handoff_beam": "worker A -> worker B through the BEAM (to_tensor, then a segment to B)",
+    "share": "share/2 + release/1 of an array (worker places it in shm, one copy)",
+    "tensor_arg": "Elixir Tensor -> numpy through a BEAM-written segment (Bulk.placed/3)",
+    "tensor_arg_pipe": "Elixir Tensor -> numpy in the request frame (the pipe)",
+    "share_tensor": "share/2 + release/1 of a Tensor (the BEAM writes a segment)",
 }
 
 
 def run_beam() -> tuple[dict[str, list[tuple[int, float]]], list[str]]:
     python = str(ROOT / ".venv" / "bin" / "python")
     proc = subprocess.run(
-        ["mix", "run", "--no-start", "../bench/zerocopy/callpath.exs", python, str(ROUNDS)],
+        ["mix", "run", "--no-start", "../bench/zerocopy/run.exs", python, str(ROUNDS)],
         cwd=ROOT / "elixir",
         capture_output=True,
         text=True,
@@ -78,8 +82,10 @@ def main() -> None:
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Linux {platform.release()}",
         "rounds": ROUNDS,
+        "versions": f"Python {platform.python_version()}, "
+        + ", ".join(f"{lib} {metadata.version(lib)}" for lib in ("numpy", "pandas", "pyarrow")),
     }
-    (HERE / "callpath.json").write_text(json.dumps(results, indent=1) + "\n")
+    (HERE / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     report(results)
     plot(results)
 
@@ -92,13 +98,15 @@ def report(results: dict[str, Any]) -> None:
     samples = results["samples"]
     lb, la = results["load_before"], results["load_after"]
     lines = [
-        "# bench/zerocopy: the call path",
+        "# bench/zerocopy: bulk data through the call path",
         "",
-        f"Machine: {results['machine']}. Load average (1/5/15 min) before: "
+        f"Machine: {results['machine']}. {results['versions']}. Load average (1/5/15 min) before: "
         f"{lb[0]:.2f}/{lb[1]:.2f}/{lb[2]:.2f}, after: {la[0]:.2f}/{la[1]:.2f}/{la[2]:.2f}. "
         f"{results['rounds']} interleaved rounds (tolist at 100 MB and the frame rows: 3).",
         "",
-        "Settings as they took effect (printed by callpath.exs):",
+        "Pinning: `taskset`, the BEAM on CPU 1, both workers on CPU 0 (only one works at "
+        "a time); the affinities below are read back. Settings as they took effect "
+        "(printed by run.exs):",
         "",
         *[f"- {line}" for line in results["info"]],
         "",
@@ -146,7 +154,7 @@ def report(results: dict[str, Any]) -> None:
             f"| {label} | {statistics.median(row):.4f} ({min(row):.4f}-{max(row):.4f}) | "
             f"{fmt(med)} ({fmt(lo)}-{fmt(hi)}) |"
         )
-    (HERE / "callpath.md").write_text("\n".join(lines) + "\n")
+    (HERE / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
@@ -158,22 +166,28 @@ def plot(results: dict[str, Any]) -> None:
 
     samples = results["samples"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for key in ("memcpy", "to_tensor", "materialize", "tolist"):
+    for key in ("memcpy", "to_tensor", "worker_copy", "materialize", "page_cache", "tolist"):
         xs = [s for s in SIZES if rounds_of(samples.get(key, []), s)]
         ys = [s * MB / statistics.median(rounds_of(samples[key], s)) / 1e6 for s in xs]
         left.plot(xs, ys, marker="o", label=key)
     left.set(xscale="log", yscale="log", xlabel="array size (MB)", ylabel="MB/s (median)")
     left.set_title("float64 array into Elixir")
     left.legend()
-    for key in ("handoff_shm", "handoff_beam", "tensor_arg"):
+    for key in (
+        "handoff_shm",
+        "handoff_beam",
+        "tensor_arg",
+        "tensor_arg_pipe",
+        "share_tensor",
+    ):
         ys = [statistics.median(rounds_of(samples[key], s)) * 1e3 for s in SIZES]
         right.plot(SIZES, ys, marker="o", label=key)
     right.set(xscale="log", yscale="log", xlabel="array size (MB)", ylabel="ms (median)")
     right.set_title("worker A -> worker B, and Elixir -> numpy")
     right.legend()
     fig.tight_layout()
-    fig.savefig(HERE / "callpath.png", dpi=90)
+    fig.savefig(HERE / "results.png", dpi=90)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
