@@ -13,18 +13,22 @@
    without the generator's ``@compile`` options and discovery attributes), next to the
    earlier, smaller hand-written module (``hand_written``: one arity per function, no
    specs or bang variants; kept, labelled, for comparison with earlier runs), and the
-   generated file of sympy's whole top level, in interleaved rounds; ratios are medians
-   of per-round ratios, wall and CPU (user + system of mix and its children). Each file
-   is also compiled once with ``Code.compile_file`` in a fresh VM to count reductions,
+   generated file of sympy's whole top level, rendered with each ``*args`` cap of
+   ``--caps`` (``shape.MAX_VARARGS``: how many extra positionals a ``*args`` gets as
+   Elixir parameters; the rest go in ``SnakeBridge.splat``), all in the same
+   interleaved rounds; numpy is rendered with the committed cap. Ratios are medians of
+   per-round ratios, wall and CPU (user + system of mix and its children). Each file is
+   also compiled once with ``Code.compile_file`` in a fresh VM to count reductions,
    which do not depend on the machine's load.
 
-Run:  .venv/bin/python bench/generate/run.py [--repeat 5]
+Run:  taskset -c 0,1 .venv/bin/python bench/generate/run.py [--repeat 5] [--caps 8,6,4]
 Writes bench/generate/results.md, results.json and results.png.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import inspect
 import json
@@ -36,12 +40,13 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from snakebridge import __version__
 from snakebridge.codegen import model, names
-from snakebridge.codegen.emit import render_library, text
+from snakebridge.codegen.emit import render_library, shape, text
 from snakebridge.codegen.emit.literals import heredoc
 from snakebridge.codegen.introspect import introspect
 from snakebridge.project import Detection, LibrarySpec, Project
@@ -81,6 +86,18 @@ def saved(name: str) -> Path:
         WORK.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(model.to_data(result.library)))
     return path
+
+
+@contextlib.contextmanager
+def varargs_cap(cap: int) -> Iterator[None]:
+    """Render with ``cap`` extra Elixir parameters per ``*args`` (the rule reads
+    ``shape.MAX_VARARGS`` when it plans a call)."""
+    committed = shape.MAX_VARARGS
+    shape.MAX_VARARGS = cap
+    try:
+        yield
+    finally:
+        shape.MAX_VARARGS = committed
 
 
 def render_from_saved(path: Path, spec: LibrarySpec) -> tuple[float, float, float, int, str]:
@@ -265,7 +282,13 @@ def versions() -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--caps",
+        default="8,6,4",
+        help="the *args caps to render sympy's top level with (comma-separated)",
+    )
     args = parser.parse_args()
+    caps = [int(c) for c in args.caps.split(",")]
 
     render: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -283,12 +306,16 @@ def main() -> None:
         }
         render[name]["per_1000_s"] = render[name]["generate_s"] * 1000 / runs[0][3]
         sources[name] = runs[0][4]
+    sympy_spec = LIBRARIES["sympy"][0]
+    for cap in caps:
+        with varargs_cap(cap):
+            sources[f"sympy_{cap}"] = render_from_saved(saved("sympy"), sympy_spec)[4]
 
     root = mix_project(WORK / "mixproj")
     numpy_lib = model.from_data(model.Library, json.loads(saved("numpy").read_text()))
     hand, hand_count = hand_written(numpy_lib)
-    same = {name: same_functions(sources[name]) for name in sources}
-    for name in sources:
+    same = {name: same_functions(sources[name]) for name in LIBRARIES}
+    for name in LIBRARIES:
         # the baseline must have exactly the generated functions, or the ratio means nothing
         assert public_functions(same[name]) == public_functions(sources[name]), name
     load_before = os.getloadavg()
@@ -298,7 +325,7 @@ def main() -> None:
         "same_functions_options": reductions(root, same_functions(sources["numpy"], True)),
         "generated": reductions(root, sources["numpy"]),
         "sympy_same_functions": reductions(root, same["sympy"]),
-        "sympy": reductions(root, sources["sympy"]),
+        **{f"sympy_{cap}": reductions(root, sources[f"sympy_{cap}"]) for cap in caps},
     }
     times, cpus = compile_times(
         root,
@@ -307,7 +334,7 @@ def main() -> None:
             "hand_written": (hand, ""),
             "same_functions": (same["numpy"], ""),
             "generated": (sources["numpy"], ""),
-            "sympy": (sources["sympy"], ""),
+            **{f"sympy_{cap}": (sources[f"sympy_{cap}"], "") for cap in caps},
         },
         args.repeat,
     )
@@ -322,17 +349,21 @@ def main() -> None:
             "bytes": len(sources["numpy"].encode()),
             "functions": len(public_functions(sources["numpy"])),
         },
-        "sympy": {
-            "bytes": len(sources["sympy"].encode()),
-            "functions": len(public_functions(sources["sympy"])),
+        **{
+            f"sympy_{cap}": {
+                "bytes": len(sources[f"sympy_{cap}"].encode()),
+                "functions": len(public_functions(sources[f"sympy_{cap}"])),
+                "cap": cap,
+            }
+            for cap in caps
         },
     }
-    for name, runs in times.items():
+    for name, walls in times.items():
         compile_results[name].update(
             {
-                "runs": runs,
-                "min": min(runs),
-                "median": statistics.median(runs),
+                "runs": walls,
+                "min": min(walls),
+                "median": statistics.median(walls),
                 "cpu_runs": cpus[name],
                 "cpu_median": statistics.median(cpus[name]),
             }
@@ -352,6 +383,9 @@ def main() -> None:
         g[f"reductions_ratio_{base}"] = g["reductions"] / compile_results[base]["reductions"]
     results = {
         "versions": versions(),
+        "caps": caps,
+        "committed_cap": shape.MAX_VARARGS,
+        "cpus": sorted(os.sched_getaffinity(0)),
         "render": render,
         "compile": compile_results,
         "repeat": args.repeat,
@@ -370,15 +404,16 @@ def plot(r: dict[str, Any]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = ["empty", "hand_written", "same_functions", "generated", "sympy"]
+    labels = ["empty", "hand_written", "same_functions", "generated"]
+    labels += [f"sympy_{cap}" for cap in r["caps"]]
     names = [
         "empty module",
         "numpy, earlier baseline",
         "numpy, same functions by hand",
-        "numpy, generated",
-        "sympy, generated",
+        f"numpy, generated (*args cap {r['committed_cap']})",
+        *(f"sympy, generated, *args cap {cap}" for cap in r["caps"]),
     ]
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = plt.subplots(figsize=(7, 3.6))
     for k, key in enumerate(labels):
         runs = r["compile"][key]["runs"]
         ax.scatter(runs, [k] * len(runs), color="C0", s=18)
@@ -429,8 +464,11 @@ def markdown_table(r: dict[str, Any]) -> str:
         "empty": "empty module (Mix start-up, the floor of every row)",
         "hand_written": "numpy, earlier baseline: hand-written, 1 arity per function, no specs",
         "same_functions": "numpy, the same functions by hand (target's baseline)",
-        "generated": "numpy, generated",
-        "sympy": "sympy's whole top level, generated",
+        "generated": f"numpy, generated (`*args` cap {r['committed_cap']})",
+        **{
+            f"sympy_{cap}": f"sympy's whole top level, generated, `*args` cap {cap}"
+            for cap in r["caps"]
+        },
     }
     lines += [
         "",
@@ -446,7 +484,7 @@ def markdown_table(r: dict[str, Any]) -> str:
         "labelled, for comparison with earlier runs.",
         "",
         f"Rounds: {r['repeat']}, interleaved (every row in each round; the first, warm-up "
-        "round not counted). Load average "
+        f"round not counted), pinned to CPUs {r['cpus']} (`taskset`). Load average "
         f"{r['load_average_before'][0]:.1f} before and {r['load_average'][0]:.1f} after the "
         "run (1-minute), on 2 cores shared with other engineers' test suites.",
         "",
@@ -470,7 +508,6 @@ def markdown_table(r: dict[str, Any]) -> str:
             f"reductions {g[f'reductions_ratio_{base}']:.2f}x"
         )
 
-    sympy = c["sympy"]
     lines += [
         "",
         "Medians of per-round ratios, target 1.5x:",
@@ -481,13 +518,28 @@ def markdown_table(r: dict[str, Any]) -> str:
         "Reductions in one `Code.compile_file` each (load-independent): the same functions "
         f"by hand with the generator's `@compile` options added "
         f"{c['same_functions_options']['reductions'] / 1e6:.0f} M; sympy's top level by hand "
-        f"{c['sympy_same_functions']['reductions'] / 1e6:.0f} M, generated "
-        f"{sympy['reductions'] / 1e6:.0f} M.",
+        f"(`*args` cap {r['committed_cap']}) "
+        f"{c['sympy_same_functions']['reductions'] / 1e6:.0f} M.",
         "",
-        f"sympy's whole top level (target 10 s on this machine): `mix compile --force` "
-        f"median {sympy['median']:.1f} s wall (min {sympy['min']:.1f} s), "
-        f"{sympy['cpu_median']:.1f} s CPU; `Code.compile_file` alone "
-        f"{sympy['compile_file_cpu']:.1f} s CPU.",
+        "sympy's whole top level (target 10 s on this machine), by `*args` cap, in the same "
+        "rounds:",
+        "",
+        "| `*args` cap | public function arities | `mix compile --force` wall (median) "
+        "| wall min-max | CPU (median) | `Code.compile_file` CPU | reductions "
+        "| ratio to the first cap, wall (median of rounds, min-max) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    first = c[f"sympy_{r['caps'][0]}"]
+    for cap in r["caps"]:
+        x = c[f"sympy_{cap}"]
+        rounds = [a / b for a, b in zip(x["runs"], first["runs"], strict=True)]
+        lines.append(
+            f"| {cap} | {x['functions']} | {x['median']:.1f} s "
+            f"| {x['min']:.1f}-{max(x['runs']):.1f} s | {x['cpu_median']:.1f} s "
+            f"| {x['compile_file_cpu']:.1f} s | {x['reductions'] / 1e6:.0f} M "
+            f"| {statistics.median(rounds):.2f}x ({min(rounds):.2f}-{max(rounds):.2f}) |"
+        )
+    lines += [
         "",
         "Plot: `results.png`. Analysis and what was tried: `bench/generate/README.md`.",
         "",

@@ -11,6 +11,7 @@ from tests.codegen.fixtures import numpy_like, spec
 
 from snakebridge.codegen import model
 from snakebridge.codegen.emit import GenerationError, render_library
+from snakebridge.codegen.emit.shape import MAX_VARARGS
 from snakebridge.codegen.model import Param, ParamKind, Signature
 
 
@@ -47,11 +48,11 @@ def test_compiles_clean_formats_clean_and_discovers(elixir_project: ElixirProjec
     assert result["functions"] == [
         ("add", [2, 3, 4], "numpy.add"),
         ("asscalar", [1, 2], "numpy.asscalar"),
-        ("ix_", list(range(10)), "numpy.ix_"),
+        ("ix_", list(range(MAX_VARARGS + 2)), "numpy.ix_"),
         ("mean", [1, 2, 3, 4], "numpy.mean"),
         ("pi", [0, 1], "numpy.pi"),
         ("py_N", [1, 2, 3], "numpy.N"),
-        ("py_end", list(range(10)), "numpy.end"),
+        ("py_end", list(range(MAX_VARARGS + 2)), "numpy.end"),
     ]
     assert result["classes"] == [
         "Elixir.Numpy.Color",
@@ -76,7 +77,7 @@ def test_compiles_clean_formats_clean_and_discovers(elixir_project: ElixirProjec
         "tolist/1",
         "tolist!/2",
         "reshape/1",
-        "reshape/10",
+        f"reshape/{MAX_VARARGS + 2}",  # ref, each *shape argument, opts
         "fromfile/1",
         "shape/1",
         "put_shape/2",
@@ -84,6 +85,7 @@ def test_compiles_clean_formats_clean_and_discovers(elixir_project: ElixirProjec
         "ndim/2",
     ):
         assert fa in exported, fa
+    assert f"reshape/{MAX_VARARGS + 3}" not in exported
     assert "put_ndim/2" not in exported  # read-only property: no setter
     assert ("solve", 2) in result["linalg"] and ("solve!", 3) in result["linalg"]
     for key in ("bad_kw", "varargs_kw"):
@@ -130,9 +132,9 @@ def test_descriptors_follow_the_argument_rules() -> None:
     assert source.count("  def add(") == 1 and source.count("  def add!(") == 1
     end = descriptor(source, "py_end")
     assert "kwargs: :any" in end and "varargs: true" in end  # fallback signature
-    extras = ", ".join(f"arg{k} \\\\ {unset}" for k in range(1, 9))
+    extras = ", ".join(f"arg{k} \\\\ {unset}" for k in range(1, MAX_VARARGS + 1))
     assert f"def py_end({extras}, opts \\\\ {unset}) do" in code
-    args = ", ".join(f"arg{k}" for k in range(1, 9))
+    args = ", ".join(f"arg{k}" for k in range(1, MAX_VARARGS + 1))
     assert re.search(runtime_call("varargs", f":call, @D, [], [{args}, opts])"), code)
     reshape = descriptor(source, "reshape")
     assert "call_type: :method" in reshape and 'function: "ndarray.reshape"' in reshape

@@ -26,7 +26,7 @@ defmodule Sympy do
   @sb_functions [
     %{
       name: :diff,
-      arities: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      arities: [1, 2, 3, 4, 5, 6],
       python: "sympy.diff",
       python_name: "diff",
       kind: :function,
@@ -44,7 +44,7 @@ defmodule Sympy do
     },
     %{
       name: :solve,
-      arities: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      arities: [1, 2, 3, 4, 5, 6],
       python: "sympy.solve",
       python_name: "solve",
       kind: :function,
@@ -149,20 +149,15 @@ defmodule Sympy do
 
   ## Elixir
 
-  Wraps Python `sympy.diff` (function). Extra positional arguments (`*symbols`), up to 8; any number as a list in `SnakeBridge.splat/1`, the last positional argument (`SnakeBridge.splat([a, b, c])` is Python's `*[a, b, c]`). A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments go in `opts` (any name is passed through to Python). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
+  Wraps Python `sympy.diff` (function). Extra positional arguments (`*symbols`), up to 4; any number as a list in `SnakeBridge.splat/1`, the last positional argument (`SnakeBridge.splat([a, b, c])` is Python's `*[a, b, c]`). A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments go in `opts` (any name is passed through to Python). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec diff(term(), term(), term(), term(), term(), term(), term(), term(), term(), term()) ::
-          result(term())
+  @spec diff(term(), term(), term(), term(), term(), term()) :: result(term())
   def diff(
         f,
         arg1 \\ :__python_default__,
         arg2 \\ :__python_default__,
         arg3 \\ :__python_default__,
         arg4 \\ :__python_default__,
-        arg5 \\ :__python_default__,
-        arg6 \\ :__python_default__,
-        arg7 \\ :__python_default__,
-        arg8 \\ :__python_default__,
         opts \\ :__python_default__
       ) do
     SnakeBridge.Runtime.varargs(
@@ -180,25 +175,20 @@ defmodule Sympy do
         idempotent: false
       },
       [f],
-      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, opts]
+      [arg1, arg2, arg3, arg4, opts]
     )
   end
 
   @doc """
-  Like `diff/10`, but returns the value or raises `SnakeBridge.Error`.
+  Like `diff/6`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec diff!(term(), term(), term(), term(), term(), term(), term(), term(), term(), term()) ::
-          term()
+  @spec diff!(term(), term(), term(), term(), term(), term()) :: term()
   def diff!(
         f,
         arg1 \\ :__python_default__,
         arg2 \\ :__python_default__,
         arg3 \\ :__python_default__,
         arg4 \\ :__python_default__,
-        arg5 \\ :__python_default__,
-        arg6 \\ :__python_default__,
-        arg7 \\ :__python_default__,
-        arg8 \\ :__python_default__,
         opts \\ :__python_default__
       ) do
     SnakeBridge.Runtime.varargs(
@@ -216,7 +206,7 @@ defmodule Sympy do
         idempotent: false
       },
       [f],
-      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, opts]
+      [arg1, arg2, arg3, arg4, opts]
     )
   end
 
@@ -1093,20 +1083,15 @@ defmodule Sympy do
 
   ## Elixir
 
-  Wraps Python `sympy.solve` (function). Extra positional arguments (`*symbols`), up to 8; any number as a list in `SnakeBridge.splat/1`, the last positional argument (`SnakeBridge.splat([a, b, c])` is Python's `*[a, b, c]`). A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments go in `opts` (any name is passed through to Python). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
+  Wraps Python `sympy.solve` (function). Extra positional arguments (`*symbols`), up to 4; any number as a list in `SnakeBridge.splat/1`, the last positional argument (`SnakeBridge.splat([a, b, c])` is Python's `*[a, b, c]`). A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments go in `opts` (any name is passed through to Python). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec solve(term(), term(), term(), term(), term(), term(), term(), term(), term(), term()) ::
-          result(term())
+  @spec solve(term(), term(), term(), term(), term(), term()) :: result(term())
   def solve(
         f,
         arg1 \\ :__python_default__,
         arg2 \\ :__python_default__,
         arg3 \\ :__python_default__,
         arg4 \\ :__python_default__,
-        arg5 \\ :__python_default__,
-        arg6 \\ :__python_default__,
-        arg7 \\ :__python_default__,
-        arg8 \\ :__python_default__,
         opts \\ :__python_default__
       ) do
     SnakeBridge.Runtime.varargs(
@@ -1124,25 +1109,20 @@ defmodule Sympy do
         idempotent: false
       },
       [f],
-      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, opts]
+      [arg1, arg2, arg3, arg4, opts]
     )
   end
 
   @doc """
-  Like `solve/10`, but returns the value or raises `SnakeBridge.Error`.
+  Like `solve/6`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec solve!(term(), term(), term(), term(), term(), term(), term(), term(), term(), term()) ::
-          term()
+  @spec solve!(term(), term(), term(), term(), term(), term()) :: term()
   def solve!(
         f,
         arg1 \\ :__python_default__,
         arg2 \\ :__python_default__,
         arg3 \\ :__python_default__,
         arg4 \\ :__python_default__,
-        arg5 \\ :__python_default__,
-        arg6 \\ :__python_default__,
-        arg7 \\ :__python_default__,
-        arg8 \\ :__python_default__,
         opts \\ :__python_default__
       ) do
     SnakeBridge.Runtime.varargs(
@@ -1160,7 +1140,7 @@ defmodule Sympy do
         idempotent: false
       },
       [f],
-      [arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8, opts]
+      [arg1, arg2, arg3, arg4, opts]
     )
   end
 

@@ -40,8 +40,9 @@ from snakebridge.codegen.model import ParamKind
 # A Python ``*args`` becomes up to this many extra Elixir parameters; any number more go
 # in ``SnakeBridge.splat(list)``, the last positional (the runtime expands it). Every
 # extra arity is one more Erlang function per variant, and they dominate the compile cost
-# of a large module (bench/generate).
-MAX_VARARGS = 8
+# of a large module: sympy's top level costs 500 M reductions at 8, 446 M at 6, 398 M
+# at 4 (bench/generate).
+MAX_VARARGS = 4
 # Erlang functions take at most 255 arguments; leave room for the ref and opts.
 MAX_POSITIONAL = 250
 # Sources whose parameter list is read from prose or guessed: permissive (module doc).
