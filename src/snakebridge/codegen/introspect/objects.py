@@ -379,6 +379,19 @@ class Describer:
             (module, member_qualname),
             (defining_module(owner, module), f"{owner.__qualname__}.{name}"),
         ]
+
+        def method(target: Any, *, unbound: bool) -> Function:
+            # an instance method; ``unbound``: its first parameter is the instance
+            return self.function(
+                target,
+                name=name,
+                qualname=member_qualname,
+                module=module,
+                kind="method",
+                drop_first=unbound,
+                stub_places=places,
+            )
+
         if isinstance(raw, property | functools.cached_property | pytypes.GetSetDescriptorType):
             return self._property(cls, name, raw, places)
         if isinstance(raw, pytypes.MemberDescriptorType):
@@ -410,15 +423,7 @@ class Describer:
             if isinstance(on_class, pytypes.FunctionType):
                 # a descriptor that gives the class a plain function (scikit-learn's
                 # available_if: Pipeline.score, predict_proba): a method of instances
-                return self.function(
-                    on_class,
-                    name=name,
-                    qualname=member_qualname,
-                    module=module,
-                    kind="method",
-                    drop_first=True,
-                    stub_places=places,
-                )
+                return method(on_class, unbound=True)
             # a custom descriptor (pandas' AxisProperty for DataFrame.columns): an
             # attribute of instances, writable when the descriptor defines __set__
             return Attribute(
@@ -440,15 +445,7 @@ class Describer:
             unbound = (
                 is_descriptor or bound_self is None or isinstance(bound_self, pytypes.ModuleType)
             )
-            return self.function(
-                target,
-                name=name,
-                qualname=member_qualname,
-                module=module,
-                kind="method",
-                drop_first=unbound,
-                stub_places=places,
-            )
+            return method(target, unbound=unbound)
         return self.attribute(raw, name=name, writable=True)
 
     def _declared_attribute(self, cls: type, name: str) -> Attribute | None:
