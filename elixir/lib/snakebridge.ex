@@ -175,12 +175,18 @@ defmodule SnakeBridge do
   `pyarrow.Table`); `as: :dlpack` exports it through DLPack instead, valid only inside
   its worker. The data lives until its session ends or `release/1`, and never outlives
   its worker. `opts`: `as: :shm | :arrow | :dlpack`, runtime options.
+
+  A `SnakeBridge.Tensor` is shared by this BEAM instead (`as: :shm` only): its bytes go
+  once into a shared-memory segment that any worker on this machine maps read-only. It
+  lives until `release/1` or the exit of the process that shared it, and never outlives
+  the BEAM.
   """
-  @spec share(Ref.t(), keyword) :: {:ok, ZeroCopyRef.t()} | {:error, SnakeBridge.Error.t()}
+  @spec share(Ref.t() | SnakeBridge.Tensor.t(), keyword) ::
+          {:ok, ZeroCopyRef.t()} | {:error, SnakeBridge.Error.t()}
   def share(ref, opts \\ []), do: Bulk.share(ref, opts)
 
   @doc "Like `share/2`, returning the handle or raising."
-  @spec share!(Ref.t(), keyword) :: ZeroCopyRef.t()
+  @spec share!(Ref.t() | SnakeBridge.Tensor.t(), keyword) :: ZeroCopyRef.t()
   def share!(ref, opts \\ []), do: ok!(Bulk.share(ref, opts))
 
   @doc """
