@@ -27,7 +27,9 @@ defmodule SnakeBridge.Runtime.Pool do
 
   Requests are built by the caller (`SnakeBridge.Runtime.Wire`): a compact frame names
   its descriptor by id, and the pool writes the descriptor's registration ahead of the
-  first such frame each worker gets.
+  first such frame each worker gets (again when the worker last read another
+  descriptor's under that id). A worker is given calls only once its `{:ready, info}`
+  reports this client's protocol version (`WorkerPort.check_protocol/3`).
 
   Callbacks (see `SnakeBridge.Runtime.Callbacks`): while a call runs, its worker may send
   `{:callback, ...}`. The pool answers the waiting caller with `{:callback, frame,
