@@ -1,4 +1,4 @@
-"""Introspection coverage and speed benchmark (issue 4).
+"""Introspection coverage and speed benchmark.
 
 For each module: the public surface (``__all__``, else public names), the share of
 callables (functions, ufuncs, classes' constructors) with a real parameter list — not
@@ -183,7 +183,7 @@ def main() -> None:
     env = versions(args.python)
     load_after = os.getloadavg()[0]
     header = (
-        "# Introspection benchmark (issue 4)\n\n"
+        "# Introspection benchmark\n\n"
         f"Machine: {cpu()}, {os.cpu_count()} cores, shared with other jobs while measured "
         f"(1-minute load average {load_before:.1f} before, {load_after:.1f} after; wall "
         f"times grow with it); "
