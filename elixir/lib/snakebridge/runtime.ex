@@ -203,17 +203,7 @@ defmodule SnakeBridge.Runtime do
 
   @doc "The names of the running pools."
   @spec pools() :: [atom]
-  def pools, do: :persistent_term.get({__MODULE__, :pools}, [])
-
-  @doc false
-  def register_pool(name) do
-    :persistent_term.put({__MODULE__, :pools}, Enum.uniq([name | pools()]))
-  end
-
-  @doc false
-  def unregister_pool(name) do
-    :persistent_term.put({__MODULE__, :pools}, List.delete(pools(), name))
-  end
+  defdelegate pools, to: SnakeBridge.Runtime.Pools, as: :names
 
   # ---------------------------------------------------------------- preparation
 

@@ -33,7 +33,7 @@ defmodule SnakeBridge.Runtime.Callbacks do
   require Logger
 
   alias SnakeBridge.Error
-  alias SnakeBridge.Runtime.{Pool, Session, WorkerPort}
+  alias SnakeBridge.Runtime.{Pool, Pools, Session, WorkerPort}
 
   # Calls of this process with a callback in progress: [{request_id, session, request | funs}].
   @calls :"$snakebridge_calls"
@@ -302,14 +302,8 @@ defmodule SnakeBridge.Runtime.Callbacks do
   be registered on both nodes.
   """
   @spec registry(atom | {atom, node}) :: %{String.t() => {module, :all | [String.t()]}}
-  def registry({pool, _node}) do
-    case :persistent_term.get({__MODULE__, pool}, nil) do
-      nil -> node_registry()
-      registry -> registry
-    end
-  end
-
-  def registry(pool), do: :persistent_term.get({__MODULE__, pool}, %{})
+  def registry({pool, _node}), do: Pools.callbacks(pool) || node_registry()
+  def registry(pool), do: Pools.callbacks(pool) || %{}
 
   defp node_registry do
     case :persistent_term.get(@node_registry, nil) do
@@ -324,14 +318,6 @@ defmodule SnakeBridge.Runtime.Callbacks do
   end
 
   @doc false
-  def put_registry(pool, callbacks) do
-    :persistent_term.put({__MODULE__, pool}, by_name(callbacks))
-  end
-
-  @doc false
-  def erase_registry(pool), do: :persistent_term.erase({__MODULE__, pool})
-
-  @doc false
   # What the worker gets in its init frame, to refuse unregistered names without a
   # round trip (Elixir checks again: the worker is not trusted).
   def worker_registry(callbacks) do
@@ -340,8 +326,9 @@ defmodule SnakeBridge.Runtime.Callbacks do
     end)
   end
 
+  @doc false
   # `%{MyApp.Tools => :all, MyApp.Db => ["get"]}` keyed by the name Python uses.
-  defp by_name(callbacks) do
+  def by_name(callbacks) do
     Map.new(callbacks || %{}, fn {module, names} ->
       {module |> Atom.to_string() |> String.replace_prefix("Elixir.", ""), {module, names}}
     end)

@@ -287,10 +287,10 @@ defmodule SnakeBridge.Runtime.Pool do
   @impl true
   def init(opts) do
     Process.flag(:trap_exit, true)
-    SnakeBridge.Runtime.register_pool(Keyword.fetch!(opts, :name))
     settings = Keyword.get_lazy(opts, :settings, &SnakeBridge.Runtime.Settings.load/0)
+    callbacks = SnakeBridge.Runtime.Callbacks.by_name(settings[:callbacks])
+    SnakeBridge.Runtime.Pools.register(Keyword.fetch!(opts, :name), callbacks)
     SnakeBridge.Cluster.join(opts[:name], Keyword.get(opts, :node, settings[:node] || :local))
-    SnakeBridge.Runtime.Callbacks.put_registry(Keyword.fetch!(opts, :name), settings[:callbacks])
 
     settings =
       settings
@@ -685,8 +685,7 @@ defmodule SnakeBridge.Runtime.Pool do
 
   @impl true
   def terminate(_reason, state) do
-    SnakeBridge.Runtime.unregister_pool(state.name)
-    SnakeBridge.Runtime.Callbacks.erase_registry(state.name)
+    SnakeBridge.Runtime.Pools.unregister(state.name)
     for {index, _slot} <- state.slots, do: kill_worker(state, index)
     for {port, spare} <- state.spares, do: WorkerPort.close(port, spare.os_pid, false)
     :ok
