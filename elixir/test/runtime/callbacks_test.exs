@@ -188,6 +188,33 @@ defmodule SnakeBridge.Runtime.CallbacksTest do
                call("sbtest", "catch_elixir", [fn -> throw(:nope) end], sb)
     end
 
+    test "a clause that cannot match a ref says what arrived and how to convert it", %{sb: sb} do
+      # scipy passes x0 as a numpy array: `fn [x, y] ->` matches no clause
+      pair = fn [x, y] -> x + y end
+      array = call!("numpy", "array", [[1.0, 2.0]], sb)
+
+      assert {:error, %Error{type: :elixir_error, exception: %FunctionClauseError{}} = error} =
+               call("sbtest", "call_with", [pair, array], sb)
+
+      assert error.message =~ "The following arguments were given to anonymous fn/1"
+      assert error.message =~ "#SnakeBridge.Ref<numpy.ndarray"
+      assert error.message =~ "Python passed numpy.ndarray as a SnakeBridge.Ref"
+      assert error.message =~ "SnakeBridge.to_elixir!(x) (a numpy array gives a list)"
+      # the bang variant re-raises the original, its message listing the arguments
+      error =
+        assert_raise FunctionClauseError, fn ->
+          call!("sbtest", "call_with", [pair, array], sb)
+        end
+
+      assert Exception.message(error) =~ "#SnakeBridge.Ref<numpy.ndarray"
+      # a clause mismatch on plain values gets no ref hint
+      assert {:error, %Error{message: message}} = call("sbtest", "call_with", [pair, 3], sb)
+      refute message =~ "SnakeBridge.Ref"
+      # and to_elixir!/1 is the conversion that works
+      assert {:ok, 3.0} =
+               call("sbtest", "call_with", [&pair.(SnakeBridge.to_elixir!(&1)), array], sb)
+    end
+
     test "uncaught, the outer call fails with the original exception", %{sb: sb} do
       boom = fn _ -> raise KeyError, key: :k, term: %{} end
 

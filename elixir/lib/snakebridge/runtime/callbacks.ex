@@ -176,6 +176,7 @@ defmodule SnakeBridge.Runtime.Callbacks do
 
   defp raised(kind, reason, stack) do
     reason = if kind == :error, do: Exception.normalize(:error, reason, stack), else: reason
+    reason = with_arguments(reason, stack)
     token = :erlang.unique_integer([:positive])
     raised = Process.get(@raised, %{})
     raised = if map_size(raised) >= @max_raised, do: %{}, else: raised
@@ -183,7 +184,7 @@ defmodule SnakeBridge.Runtime.Callbacks do
 
     {module, message} =
       case kind do
-        :error -> {inspect(reason.__struct__), Exception.message(reason)}
+        :error -> {inspect(reason.__struct__), Exception.message(reason) <> ref_hint(reason)}
         :throw -> {nil, "throw: " <> inspect(reason)}
         :exit -> {nil, "exit: " <> Exception.format_exit(reason)}
       end
@@ -201,6 +202,31 @@ defmodule SnakeBridge.Runtime.Callbacks do
         }}}
     )
   end
+
+  # A callback whose clauses match Elixir shapes (`fn [x, y] ->`) while Python passed an
+  # object as a ref (scipy passes x0 as a numpy array): the error lists the arguments
+  # that arrived (Exception.blame/3 fills them in) and says how to convert a ref.
+  defp with_arguments(%FunctionClauseError{args: nil} = error, stack) do
+    {blamed, _stack} = Exception.blame(:error, error, stack)
+    blamed
+  end
+
+  defp with_arguments(reason, _stack), do: reason
+
+  defp ref_hint(%FunctionClauseError{args: args}) when is_list(args) do
+    case Enum.uniq(for %SnakeBridge.Ref{type: type} <- args, do: type) do
+      [] ->
+        ""
+
+      types ->
+        "\n\nPython passed #{Enum.join(types, ", ")} as a SnakeBridge.Ref (an object " <>
+          "that does not cross by value), so a clause matching an Elixir list or map " <>
+          "cannot match it; convert it first: SnakeBridge.to_elixir!(x) (a numpy array " <>
+          "gives a list), or SnakeBridge.method!(x, \"tolist\")"
+    end
+  end
+
+  defp ref_hint(_reason), do: ""
 
   defp failure(type, message),
     do:
@@ -269,7 +295,8 @@ defmodule SnakeBridge.Runtime.Callbacks do
     message =
       case original do
         %{__exception__: true} = exception ->
-          "#{inspect(exception.__struct__)}: #{Exception.message(exception)}"
+          "#{inspect(exception.__struct__)}: #{Exception.message(exception)}" <>
+            ref_hint(exception)
 
         _ ->
           if origin["type"],
