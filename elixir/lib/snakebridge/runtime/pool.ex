@@ -62,7 +62,7 @@ defmodule SnakeBridge.Runtime.Pool do
 
   alias SnakeBridge.Error
   alias SnakeBridge.Runtime.{Circuit, Retry, SessionTable, Telemetry, WorkerPort}
-  alias SnakeBridge.Runtime.Pool.Job
+  alias SnakeBridge.Runtime.Pool.{Errors, Job, Opener, Slot}
 
   @log_prefix <<131, 104, 3, 100, 0, 3, "log">>
   @log_prefix_utf8 <<131, 104, 3, 119, 3, "log">>
@@ -98,6 +98,7 @@ defmodule SnakeBridge.Runtime.Pool do
             retry: %Retry{},
             library_limits: [],
             spares: %{},
+            opening: %{},
             spare_count: 0,
             spare_failures: 0,
             limits: %{},
@@ -337,7 +338,7 @@ defmodule SnakeBridge.Runtime.Pool do
 
     case settings.python do
       {:ok, _python} ->
-        slots = Map.new(1..state.size, fn index -> {index, new_slot()} end)
+        slots = Map.new(1..state.size, fn index -> {index, %Slot{}} end)
         state = %{state | slots: slots}
         # All workers are spawned now and become ready concurrently (ports are async).
         state = Enum.reduce(1..state.size, state, fn index, acc -> start_worker(acc, index) end)
@@ -350,31 +351,6 @@ defmodule SnakeBridge.Runtime.Pool do
 
   defp maybe_put(map, _key, nil), do: map
   defp maybe_put(map, key, value), do: Map.put(map, key, value)
-
-  defp new_slot do
-    %{
-      port: nil,
-      worker: nil,
-      os_pid: nil,
-      status: :down,
-      current: nil,
-      stack: [],
-      inflight: [],
-      queue: :queue.new(),
-      failures: 0,
-      last_error: nil,
-      sessions: 0,
-      oom_kills: nil,
-      calls: 0,
-      started: nil,
-      rss_kb: nil,
-      draining: nil,
-      suspects: MapSet.new(),
-      tainted: nil,
-      last: nil,
-      registered: %{}
-    }
-  end
 
   @impl true
   def handle_call({:call, route, request_id, frame, timeout, key, registration}, from, state) do
@@ -426,25 +402,7 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   def handle_call(:info, _from, state) do
-    workers =
-      for {index, slot} <- Enum.sort(state.slots) do
-        %{
-          index: index,
-          worker: slot.worker,
-          os_pid: slot.os_pid,
-          status: slot.status,
-          busy: slot.current != nil,
-          in_callback: match?(%Job{waiting: true}, slot.current),
-          depth: if(slot.current, do: length(slot.stack) + 1, else: 0),
-          pipelined: length(slot.inflight),
-          queued: :queue.len(slot.queue),
-          registered: map_size(slot.registered),
-          sessions: slot.sessions,
-          calls: slot.calls,
-          rss_kb: slot.rss_kb,
-          draining: slot.draining != nil
-        }
-      end
+    workers = for {index, slot} <- Enum.sort(state.slots), do: Slot.report(slot, index)
 
     {:reply,
      %{
@@ -475,9 +433,36 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   def handle_info(:start_spare, state) do
-    if map_size(state.spares) < state.spare_count,
+    if map_size(state.spares) + map_size(state.opening) < state.spare_count,
       do: {:noreply, start_spare(state)},
       else: {:noreply, state}
+  end
+
+  # A spare's port, opened by a helper (`Opener`): what it said before the handover is
+  # handled first, as if it had come here.
+  def handle_info({:opened, ref, helper, port, spare}, state) do
+    early = Opener.take(helper, port)
+
+    state = %{
+      state
+      | opening: Map.delete(state.opening, ref),
+        spares: Map.put(state.spares, port, spare),
+        ports: Map.put(state.ports, port, :spare)
+    }
+
+    {:noreply,
+     Enum.reduce(early, state, fn message, acc ->
+       {:noreply, acc} = handle_info(message, acc)
+       acc
+     end)}
+  end
+
+  def handle_info({:open_failed, ref, message}, state) do
+    {worker, opening} = Map.pop(state.opening, ref)
+    Logger.error("SnakeBridge: spare worker #{worker} could not be started: #{message}")
+    failures = state.spare_failures + 1
+    Process.send_after(self(), :start_spare, restart_backoff(failures))
+    {:noreply, %{state | opening: opening, spare_failures: failures}}
   end
 
   def handle_info({port, {:exit_status, status}}, state) when is_port(port) do
@@ -521,9 +506,7 @@ defmodule SnakeBridge.Runtime.Pool do
   def handle_info(:heartbeat, state) do
     state =
       Enum.reduce(state.slots, state, fn {index, slot}, acc ->
-        idle? = slot.status == :ready and slot.current == nil and :queue.is_empty(slot.queue)
-
-        case idle? && rotation_due(acc, slot) do
+        case Slot.free?(slot) && rotation_due(acc, slot) do
           reason when reason not in [nil, false] -> rotate_or_drain(acc, index, reason)
           false -> acc
           nil -> dispatch(acc, index, heartbeat_job(acc))
@@ -556,7 +539,7 @@ defmodule SnakeBridge.Runtime.Pool do
   def handle_info(:sweep_sessions, state) do
     busy =
       for {_index, slot} <- state.slots,
-          %Job{session: session} <- slot_jobs(slot),
+          %Job{session: session} <- Slot.jobs(slot),
           session != nil,
           into: MapSet.new(),
           do: session
@@ -572,9 +555,7 @@ defmodule SnakeBridge.Runtime.Pool do
   defp ensure_tick(%{ticking: true} = state), do: state
 
   defp ensure_tick(state) do
-    if Enum.any?(state.slots, fn {_index, slot} ->
-         slot.current != nil or not :queue.is_empty(slot.queue)
-       end) do
+    if Enum.any?(state.slots, fn {_index, slot} -> Slot.active?(slot) end) do
       Process.send_after(self(), :tick, @tick)
       %{state | ticking: true}
     else
@@ -609,20 +590,7 @@ defmodule SnakeBridge.Runtime.Pool do
         # A nested call's deadline is the outer call's: name the limit that was set.
         timeout = List.last(slot.stack, job).timeout
 
-        callbacks =
-          if slot.stack != [] or job.waiting,
-            do: " (the timeout covers the whole call, its Elixir callbacks included)",
-            else: ""
-
-        error =
-          Error.runtime(
-            :timeout,
-            "the Python call did not finish within #{timeout} ms#{callbacks}; its worker " <>
-              "#{slot.worker} was stopped and replaced (refs it held are gone). Raise the " <>
-              "limit with `snakebridge: [timeout: ms]` in the call's opts or " <>
-              "`config :snakebridge, timeout: ms`",
-            :timeout
-          )
+        error = Errors.timeout(timeout, slot.worker, slot.stack != [] or job.waiting)
 
         reply(job.from, {:error, error})
 
@@ -650,22 +618,18 @@ defmodule SnakeBridge.Runtime.Pool do
     case :queue.peek(slot.queue) do
       {:value, %Job{checkout_by: by, from: from}} when is_integer(by) and by <= now ->
         queue = :queue.drop(slot.queue)
-        reply(from, {:error, checkout_error(state, :queue.len(queue))})
+
+        reply(
+          from,
+          {:error, Errors.checkout(state.name, state.checkout_timeout, :queue.len(queue))}
+        )
+
         state = %{put_slot(state, index, %{slot | queue: queue}) | queued: state.queued - 1}
         expire_queued(state, index, now)
 
       _ ->
         state
     end
-  end
-
-  defp checkout_error(state, still_queued) do
-    Error.runtime(
-      :pool_overloaded,
-      "no Python worker of pool #{inspect(state.name)} became free within " <>
-        "#{state.checkout_timeout} ms (#{still_queued} calls still queued for it); " <>
-        "raise `size:` or `checkout_timeout:` of the pool, or send fewer concurrent calls"
-    )
   end
 
   defp heartbeat_job(state) do
@@ -699,12 +663,7 @@ defmodule SnakeBridge.Runtime.Pool do
         {:ok, index, state}
 
       :error ->
-        {:error,
-         Error.runtime(
-           :ref_lost,
-           "worker #{worker} no longer exists (it crashed, timed out or its pool restarted); " <>
-             "refs die with their worker, so create the object again"
-         ), state}
+        {:error, Errors.ref_lost(worker), state}
     end
   end
 
@@ -726,12 +685,7 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   defp least_loaded(state) do
-    {index, _slot} =
-      Enum.min_by(state.slots, fn {index, slot} ->
-        {if(slot.draining, do: 1, else: 0), if(slot.status == :ready, do: 0, else: 1),
-         if(slot.current, do: 1, else: 0) + length(slot.inflight) + :queue.len(slot.queue),
-         slot.sessions, index}
-      end)
+    {index, _slot} = Enum.min_by(state.slots, fn {index, slot} -> Slot.load(slot, index) end)
 
     index
   end
@@ -767,7 +721,7 @@ defmodule SnakeBridge.Runtime.Pool do
   defp settle(state, index, session) do
     case state.sessions.entries do
       %{^session => %{monitor: nil, refs: false}} ->
-        busy? = Enum.any?(slot_jobs(state.slots[index]), &(&1.session == session))
+        busy? = Enum.any?(Slot.jobs(state.slots[index]), &(&1.session == session))
         sessions = SessionTable.settle(state.sessions, session, busy?)
 
         if busy?,
@@ -777,11 +731,6 @@ defmodule SnakeBridge.Runtime.Pool do
       _ ->
         state
     end
-  end
-
-  defp slot_jobs(slot) do
-    jobs = slot.inflight ++ :queue.to_list(slot.queue) ++ slot.stack
-    if slot.current, do: [slot.current | jobs], else: jobs
   end
 
   defp now, do: System.monotonic_time(:millisecond)
@@ -809,7 +758,7 @@ defmodule SnakeBridge.Runtime.Pool do
     slot = state.slots[index]
 
     cond do
-      slot.status == :ready and slot.current == nil and :queue.is_empty(slot.queue) ->
+      Slot.free?(slot) ->
         {:noreply, dispatch(state, index, job)}
 
       nested?(slot.current, from) ->
@@ -822,14 +771,7 @@ defmodule SnakeBridge.Runtime.Pool do
         {:noreply, pipeline(state, index, job)}
 
       state.queued >= state.max_queue ->
-        {:reply,
-         {:error,
-          Error.runtime(
-            :pool_overloaded,
-            "pool #{inspect(state.name)} already has #{state.queued} calls waiting " <>
-              "(max_queue: #{state.max_queue}); the call was refused at once instead of piling up. " <>
-              "Raise the pool's `size:` or `max_queue:`, or apply backpressure upstream"
-          )}, state}
+        {:reply, {:error, Errors.queue_full(state.name, state.queued, state.max_queue)}, state}
 
       true ->
         queue = :queue.in(%{job | checkout_by: now() + state.checkout_timeout}, slot.queue)
@@ -844,8 +786,7 @@ defmodule SnakeBridge.Runtime.Pool do
   # order; their timeouts start when they become the job in flight. Not behind a job in a
   # callback (its nested calls must come first), nor on a worker due for rotation.
   defp pipelinable?(state, slot) do
-    slot.status == :ready and slot.stack == [] and length(slot.inflight) < state.pipeline - 1 and
-      :queue.is_empty(slot.queue) and match?(%Job{waiting: false}, slot.current) and
+    Slot.pipeline_room?(slot, state.pipeline) and :queue.is_empty(slot.queue) and
       rotation_due(state, slot) == nil
   end
 
@@ -870,29 +811,14 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   defp pipelinable_queued?(state, slot) do
-    slot.status == :ready and slot.stack == [] and length(slot.inflight) < state.pipeline - 1 and
-      match?(%Job{waiting: false}, slot.current) and not :queue.is_empty(slot.queue) and
+    Slot.pipeline_room?(slot, state.pipeline) and not :queue.is_empty(slot.queue) and
       rotation_due(state, slot) == nil
   end
 
-  # Jobs written to a worker that died never started (it runs them in order, and the
-  # worker's exit reaches the pool after every reply it wrote, so the one in flight had
-  # not answered): they go back to the front of the queue, for its replacement.
+  # See `Slot.requeue_inflight/1`: the jobs go to the worker's replacement.
   defp requeue_inflight(state, index) do
-    slot = state.slots[index]
-
-    queue =
-      slot.inflight
-      |> Enum.map(&%{&1 | checkout_by: nil})
-      |> Enum.reverse()
-      |> Enum.reduce(slot.queue, &:queue.in_r/2)
-
-    count = length(slot.inflight)
-
-    %{
-      put_slot(state, index, %{slot | inflight: [], queue: queue})
-      | queued: state.queued + count
-    }
+    {slot, count} = Slot.requeue_inflight(state.slots[index])
+    %{put_slot(state, index, slot) | queued: state.queued + count}
   end
 
   # The pool stops a worker whose job in flight timed out or hung: that job's reply may
@@ -902,18 +828,8 @@ defmodule SnakeBridge.Runtime.Pool do
   defp fail_inflight(state, index, why) do
     slot = state.slots[index]
 
-    for %Job{from: from} <- slot.inflight do
-      message =
-        "Python worker #{slot.worker} #{why} while the call ahead of this one ran; this " <>
-          "call had already been sent to it and may have started, so it was not run " <>
-          "again (refs the worker held are gone). Mark the function idempotent to have " <>
-          "such calls retried"
-
-      reply(
-        from,
-        {:error, %{Error.runtime(:worker_crash, message, :killed) | worker: slot.worker}}
-      )
-    end
+    for %Job{from: from} <- slot.inflight,
+        do: reply(from, {:error, Errors.pipelined_lost(slot.worker, why)})
 
     put_slot(state, index, %{slot | inflight: []})
   end
@@ -938,7 +854,7 @@ defmodule SnakeBridge.Runtime.Pool do
     slot = state.slots[index]
     job = %Job{request_id: request_id, frame: frame, timeout: state.timeout}
 
-    if slot.status == :ready and slot.current == nil and :queue.is_empty(slot.queue) do
+    if Slot.free?(slot) do
       dispatch(state, index, job)
     else
       queue = :queue.in(job, slot.queue)
@@ -1023,7 +939,11 @@ defmodule SnakeBridge.Runtime.Pool do
             take_queued(state, index)
 
           is_integer(by) and by <= now() ->
-            reply(from, {:error, checkout_error(state, :queue.len(queue))})
+            reply(
+              from,
+              {:error, Errors.checkout(state.name, state.checkout_timeout, :queue.len(queue))}
+            )
+
             take_queued(state, index)
 
           true ->
@@ -1064,7 +984,7 @@ defmodule SnakeBridge.Runtime.Pool do
       {%Job{prefix: id, waiting: false} = job, <<131, 104, arity, rest::binary>>}
       when arity in [2, 3] and binary_part(rest, 0, byte_size(id)) == id ->
         reply(job.from, {:reply, data, slot.worker})
-        slot = suspect(slot, job.key, Circuit.verdict(state.circuits, job.key))
+        slot = Slot.suspect(slot, job.key, Circuit.verdict(state.circuits, job.key))
         state = %{state | circuits: Circuit.success(state.circuits, job.key)}
 
         slot =
@@ -1201,13 +1121,7 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   defp gone_error(state, worker) do
-    Map.get_lazy(state.gone, worker, fn ->
-      Error.runtime(
-        :worker_crash,
-        "Python worker #{worker} stopped while this call was waiting on an Elixir " <>
-          "callback (refs it held are gone; the worker is being replaced)"
-      )
-    end)
+    Map.get_lazy(state.gone, worker, fn -> Errors.callback_gone(worker) end)
   end
 
   defp put_current(state, index, job),
@@ -1252,14 +1166,7 @@ defmodule SnakeBridge.Runtime.Pool do
     WorkerPort.close(slot.port, slot.os_pid, false)
     failures = max(slot.failures + 1, 2)
 
-    slot = %{
-      slot
-      | port: nil,
-        status: :down,
-        os_pid: nil,
-        failures: failures,
-        last_error: message
-    }
+    slot = %{Slot.down(slot) | failures: failures, last_error: message}
 
     state = %{
       state
@@ -1308,24 +1215,15 @@ defmodule SnakeBridge.Runtime.Pool do
     worker = "#{state.name}:#{index}:#{Base.encode16(:crypto.strong_rand_bytes(3), case: :lower)}"
     port = WorkerPort.open(state.settings, state.env, worker, state.name)
 
-    slot = %{
-      slot
-      | port: port,
+    slot =
+      Slot.fresh(slot,
+        port: port,
         worker: worker,
         status: :starting,
         os_pid: WorkerPort.os_pid(port),
         oom_kills: WorkerPort.oom_kills(),
-        current: nil,
-        stack: [],
-        calls: 0,
-        started: now(),
-        rss_kb: nil,
-        draining: nil,
-        suspects: MapSet.new(),
-        tainted: nil,
-        last: nil,
-        registered: %{}
-    }
+        started: now()
+      )
 
     %{
       state
@@ -1340,23 +1238,28 @@ defmodule SnakeBridge.Runtime.Pool do
   # A spare is a started worker outside the slots, its declared libraries imported
   # before it reports ready: a crash, a timeout or a rotation swaps it in at once instead
   # of waiting for a new interpreter and its imports.
+  # Spares are opened by a helper process (`Opener`): the fork and exec of an interpreter
+  # would otherwise hold up the replies of every call the pool is serving meanwhile
+  # (a crash storm opens one replacement per crash).
   defp start_spare(state) do
     worker = "#{state.name}:spare:#{Base.encode16(:crypto.strong_rand_bytes(3), case: :lower)}"
-    port = WorkerPort.open(state.settings, state.env, worker, state.name, preload: true)
+    %{settings: settings, env: env, name: pool} = state
 
-    spare = %{
-      worker: worker,
-      os_pid: WorkerPort.os_pid(port),
-      oom_kills: WorkerPort.oom_kills(),
-      status: :starting,
-      started: now()
-    }
+    ref =
+      Opener.open(fn ->
+        port = WorkerPort.open(settings, env, worker, pool, preload: true)
 
-    %{
-      state
-      | spares: Map.put(state.spares, port, spare),
-        ports: Map.put(state.ports, port, :spare)
-    }
+        {port,
+         %{
+           worker: worker,
+           os_pid: WorkerPort.os_pid(port),
+           oom_kills: WorkerPort.oom_kills(),
+           status: :starting,
+           started: now()
+         }}
+      end)
+
+    %{state | opening: Map.put(state.opening, ref, worker)}
   end
 
   defp spare_frame(state, port, <<@log_prefix, _::binary>> = data),
@@ -1415,26 +1318,17 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   defp swap_in(state, index, port, spare) do
-    slot = %{
-      state.slots[index]
-      | port: port,
+    slot =
+      Slot.fresh(state.slots[index],
+        port: port,
         worker: spare.worker,
         status: :ready,
         os_pid: spare.os_pid,
         oom_kills: spare.oom_kills,
-        current: nil,
-        stack: [],
         failures: 0,
         last_error: nil,
-        calls: 0,
-        started: spare.started,
-        rss_kb: nil,
-        draining: nil,
-        suspects: MapSet.new(),
-        tainted: nil,
-        last: nil,
-        registered: %{}
-    }
+        started: spare.started
+      )
 
     Telemetry.worker(:spare, %{}, %{
       pool: state.name,
@@ -1459,12 +1353,6 @@ defmodule SnakeBridge.Runtime.Pool do
     next_job(state, index)
   end
 
-  # A worker that ran a function with crashes on record is rotated if its circuit
-  # opens: whatever made other workers crash may have corrupted this one's state.
-  defp suspect(slot, _key, :clean), do: slot
-  defp suspect(slot, key, :suspect), do: %{slot | suspects: MapSet.put(slot.suspects, key)}
-  defp suspect(slot, key, :tainted), do: %{slot | tainted: key}
-
   # The circuit of `key` opened: every other worker that ran it (or is running it) is
   # rotated, gracefully, as soon as it is idle.
   defp taint_workers(state, key, crashed) do
@@ -1477,8 +1365,7 @@ defmodule SnakeBridge.Runtime.Pool do
 
         running? or MapSet.member?(slot.suspects, key) ->
           acc = put_slot(acc, index, %{slot | tainted: key})
-          idle? = slot.current == nil and :queue.is_empty(slot.queue)
-          if idle?, do: rotate_or_drain(acc, index, :taint), else: acc
+          if Slot.free?(slot), do: rotate_or_drain(acc, index, :taint), else: acc
 
         true ->
           acc
@@ -1486,17 +1373,7 @@ defmodule SnakeBridge.Runtime.Pool do
     end)
   end
 
-  # Whether the slot's worker has served long enough (nil: not yet).
-  defp rotation_due(%{limits: limits}, slot) do
-    cond do
-      slot.draining != nil -> :draining
-      slot.tainted != nil -> :taint
-      limits.max_calls && slot.calls >= limits.max_calls -> :max_calls
-      limits.max_age && slot.started && now() - slot.started >= limits.max_age -> :max_age
-      limits.max_memory_kb && slot.rss_kb && slot.rss_kb >= limits.max_memory_kb -> :max_memory
-      true -> nil
-    end
-  end
+  defp rotation_due(state, slot), do: Slot.rotation_due(slot, state.limits, now())
 
   # An idle worker due for rotation retires now unless sessions hold refs in it: then
   # it drains (no new sessions) until they end or drain_timeout passes.
@@ -1575,15 +1452,7 @@ defmodule SnakeBridge.Runtime.Pool do
       state
       | ports: Map.delete(state.ports, slot.port),
         instances: Map.delete(state.instances, slot.worker),
-        slots:
-          Map.put(state.slots, index, %{
-            slot
-            | port: nil,
-              status: :down,
-              current: nil,
-              stack: [],
-              os_pid: nil
-          })
+        slots: Map.put(state.slots, index, Slot.down(slot))
     }
   end
 
@@ -1609,27 +1478,19 @@ defmodule SnakeBridge.Runtime.Pool do
               {reason, WorkerPort.describe(reason)}
           end
 
-        running =
-          if slot.current, do: " while running #{slot.current.key || "a request"}", else: ""
+        running = slot.current && (slot.current.key || "a request")
 
-        message =
+        stage =
           cond do
-            slot.stack != [] or match?(%Job{waiting: true}, slot.current) ->
-              "Python worker #{slot.worker} #{why} while this call was waiting on an " <>
-                "Elixir callback (refs it held are gone; the worker is being replaced)"
-
-            was_ready ->
-              "Python worker #{slot.worker} #{why}#{running} " <>
-                "(refs it held are gone; the worker is being replaced)"
-
-            true ->
-              "Python worker #{slot.worker} #{why} before it was ready; check that " <>
-                "#{elem(state.settings.python, 1)} can run `python -m snakebridge.runtime.worker` " <>
-                "(run `mix snakebridge.setup`), and see the worker's last words above"
+            slot.stack != [] or match?(%Job{waiting: true}, slot.current) -> :callback
+            was_ready -> {:ready, running}
+            true -> :starting
           end
 
+        message = Errors.exit_message(slot.worker, why, stage, elem(state.settings.python, 1))
+
         words = WorkerPort.take_last_words(slot.worker)
-        state = lose_refs(state, index, "#{why}#{running}")
+        state = lose_refs(state, index, why <> Errors.running(running))
 
         if words do
           Logger.error("SnakeBridge worker #{slot.worker} #{why}; its last words:\n" <> words,
@@ -1655,16 +1516,7 @@ defmodule SnakeBridge.Runtime.Pool do
         slot = state.slots[index]
         failures = if was_ready, do: 0, else: slot.failures + 1
 
-        slot = %{
-          slot
-          | port: nil,
-            status: :down,
-            current: nil,
-            stack: [],
-            os_pid: nil,
-            failures: failures,
-            last_error: message
-        }
+        slot = %{Slot.down(slot) | failures: failures, last_error: message}
 
         state = %{
           state
@@ -1705,33 +1557,9 @@ defmodule SnakeBridge.Runtime.Pool do
           reason: circuit.reason
         })
 
-        {:error, circuit_error(key, circuit), state}
+        {:error, Errors.circuit_open(key, circuit, max(circuit.until - now(), 0)), state}
     end
   end
-
-  defp circuit_error(key, circuit) do
-    retry_in = max(circuit.until - now(), 0)
-
-    probe =
-      if circuit.state == :half_open,
-        do: "a probe call is running now; the next one is allowed in #{retry_in} ms",
-        else: "one probe call will be let through in #{retry_in} ms"
-
-    Error.runtime(
-      :circuit_open,
-      "#{key} is refused: it crashed its Python worker #{circuit.total} times (last: " <>
-        "#{reason_name(circuit.reason)}), so its circuit is open; #{probe}. Other functions are " <>
-        "unaffected. Fix the input that crashes it, or raise the `circuit:` limits (the " <>
-        "library's in mix.exs, or the pool's); " <>
-        "SnakeBridge.Circuits.list/0 lists tainted functions",
-      circuit.reason
-    )
-  end
-
-  defp reason_name({:exit, status}), do: "exit status #{status}"
-  defp reason_name(:timeout), do: "timeout, the worker was stopped"
-  defp reason_name(:hang), do: "hang, the worker stopped answering"
-  defp reason_name(reason), do: to_string(reason)
 
   # The worker died running `job`, or was stopped because `job` ran past its timeout:
   # either way the call cost a worker, and its function is counted.

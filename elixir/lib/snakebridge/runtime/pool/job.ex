@@ -30,4 +30,6 @@ defmodule SnakeBridge.Runtime.Pool.Job do
     :monitor,
     waiting: false
   ]
+
+  @type t :: %__MODULE__{}
 end
