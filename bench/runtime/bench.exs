@@ -172,11 +172,12 @@ defmodule Bench do
     }
   end
 
-  def echo_port(python) do
+  # `args`: `["--pipe-bytes", n]` gives the echo's pipes the capacity the worker's have.
+  def echo_port(python, args \\ []) do
     Port.open({:spawn_executable, python}, [
       :binary,
       {:packet, 4},
-      args: [Path.expand("echo_port.py", __DIR__)]
+      args: [Path.expand("echo_port.py", __DIR__) | args]
     ])
   end
 
@@ -266,6 +267,10 @@ defmodule Bench do
     [unpipelined_pid] = worker_pids(:unpipelined)
     port = echo_port(python)
     {:os_pid, echo_pid} = Port.info(port, :os_pid)
+    # The bulk rows also compare against an echo whose pipes are as large as the worker's.
+    wide = echo_port(python, ["--pipe-bytes", "1048576"])
+    {:os_pid, wide_pid} = Port.info(wide, :os_pid)
+    :ready = echo(wide, :ready)
     {:ok, relay} = Bench.Relay.start_link(python)
     relay_pid = Bench.Relay.os_pid(relay)
     term = request_like()
@@ -287,6 +292,7 @@ defmodule Bench do
       },
       worker_pipes: pipe_sizes(python, one_pid),
       echo_pipes: pipe_sizes(python, echo_pid),
+      wide_echo_pipes: pipe_sizes(python, wide_pid),
       request_bytes: frame_bytes,
       schedulers: System.schedulers_online(),
       rounds: rounds
@@ -316,6 +322,32 @@ defmodule Bench do
         row = Map.merge(%{round: round, placement: placement, pins: pins}, measured)
         IO.inspect(row, label: "latency")
         row
+      end
+
+    # What wrapping a local call in SnakeBridge.Bulk.placed/3 costs (it looks for large
+    # tensors among the arguments): the trivial call's arguments through placed/3 and
+    # straight to the same function, alternating, VM on CPU 0.
+    placed =
+      for round <- 1..rounds do
+        {_, _, args, kwargs, _, _} = term
+        direct = fn a, k -> {a, k} end
+        n = 200_000
+
+        time = fn f ->
+          t0 = System.monotonic_time(:nanosecond)
+          for _ <- 1..n, do: f.()
+          (System.monotonic_time(:nanosecond) - t0) / n
+        end
+
+        sides = [
+          placed: fn -> time.(fn -> SnakeBridge.Bulk.placed(args, kwargs, direct) end) end,
+          direct: fn -> time.(fn -> direct.(args, kwargs) end) end
+        ]
+
+        sides = if rem(round, 2) == 0, do: Enum.reverse(sides), else: sides
+        row = Map.new(sides, fn {name, side} -> {name, side.()} end)
+        IO.inspect(row, label: "placed/3 ns per call")
+        Map.put(row, :round, round)
       end
 
     # Everything below runs unpinned (both CPUs for every process).
@@ -368,7 +400,13 @@ defmodule Bench do
     # 3. Bulk binaries: 1 MB and 10 MB round trips (VM on CPU 0, Python on CPU 1).
     pin(vm, "0")
     pin(echo_pid, "1")
+    pin(wide_pid, "1")
     pin(one_pid, "1")
+
+    true =
+      {allowed(vm), allowed(echo_pid), allowed(wide_pid), allowed(one_pid)} ==
+        {"0", "1", "1", "1"}
+
     empty = SnakeBridge.bytes("")
 
     bulk =
@@ -387,13 +425,21 @@ defmodule Bench do
           end)
         end
 
-        {e, c} = {echo_side.(), call_side.()}
+        wide_side = fn ->
+          batch(reps, wide_pid, fn -> ^blob = echo(wide, blob) end)
+        end
+
+        # The order of the three sides rotates from round to round.
+        sides = [echo: echo_side, wide: wide_side, call: call_side]
+        {first, rest} = Enum.split(sides, rem(round, 3))
+        m = Map.new(rest ++ first, fn {name, side} -> {name, side.()} end)
 
         row = %{
           mb: mb,
           round: round,
-          echo_mb_s: mb / (e.p50_us / 1.0e6),
-          call_mb_s: mb / (c.p50_us / 1.0e6)
+          echo_mb_s: mb / (m.echo.p50_us / 1.0e6),
+          wide_echo_mb_s: mb / (m.wide.p50_us / 1.0e6),
+          call_mb_s: mb / (m.call.p50_us / 1.0e6)
         }
 
         IO.inspect(row, label: "bulk")
@@ -401,6 +447,7 @@ defmodule Bench do
       end
 
     Port.close(port)
+    Port.close(wide)
     for pid <- [vm, one_pid], do: pin(pid, "0,1")
 
     # 4. 10,000-float list into numpy.sum (no-regression check).
@@ -444,6 +491,10 @@ defmodule Bench do
 
     {load, 0} = System.cmd("cat", ["/proc/loadavg"])
 
+    # 6. The crash barrier (crash.exs), last: its crash storms load the machine.
+    crash = Bench.Crash.run(String.to_integer(System.get_env("CRASH_ROUNDS", "5")))
+    {crash_load, 0} = System.cmd("cat", ["/proc/loadavg"])
+
     results = %{
       settings: settings,
       latency: latency,
@@ -451,6 +502,8 @@ defmodule Bench do
       cpu_bound: cpu_bound,
       bulk: bulk,
       numpy_sum: numpy_sum,
+      placed: placed,
+      crash: Map.put(crash, :load_after, String.trim(crash_load)),
       churn_samples: samples,
       churn_calls: churn_total,
       release_calls: 50_000,
@@ -513,4 +566,5 @@ end
 wait.(wait, :one)
 wait.(wait, :two)
 wait.(wait, :unpipelined)
+Code.require_file("crash.exs", __DIR__)
 Bench.run(python, String.to_integer(System.get_env("ROUNDS", "7")))

@@ -1,10 +1,9 @@
-# Crash barrier benchmark. Run through bench/crash/run.py (it sets the interpreter, runs
-# this with `mix run` in elixir/, then renders the table and plot). Every figure has its
-# baseline measured in the same run, in interleaved rounds.
+# The crash barrier's part of the runtime benchmark (loaded by bench.exs, run in the same
+# VM after the call-path rows): a crash and the next call with and without a warm spare,
+# a bystander's calls during a crash storm against a quiet pool and against crashes on
+# another pool, and the trivial call with heartbeats on and off, in interleaved rounds.
 defmodule Bench.Crash do
-  @out Path.expand("results.etf", __DIR__)
   @support Path.expand("../../elixir/test/support/python", __DIR__)
-  @rounds 5
   # How long the bystander calls in each bystander round (quiet and crash storm alike).
   @bystander_ms 1_500
   @restarts 8
@@ -42,7 +41,6 @@ defmodule Bench.Crash do
         [name: name, settings: settings, env: %{"PYTHONPATH" => @support}] ++ opts
       )
 
-    :persistent_term.put({__MODULE__, name}, Keyword.get(opts, :spares, 0))
     wait_ready(name)
     name
   end
@@ -50,7 +48,7 @@ defmodule Bench.Crash do
   # Every worker ready, and as many ready spares as configured.
   defp wait_ready(pool) do
     info = SnakeBridge.Runtime.Pool.info(pool)
-    spares = :persistent_term.get({__MODULE__, pool}, 0)
+    spares = :sys.get_state(SnakeBridge.Runtime.Pool.process_name(pool)).spare_count
 
     if Enum.all?(info.workers, &(&1.status == :ready)) and
          Enum.count(info.spares, &(&1.status == :ready)) == spares do
@@ -133,12 +131,7 @@ defmodule Bench.Crash do
   defp trivial_round(pool, n),
     do: for(_ <- 1..n, do: elem(us(fn -> {:ok, _} = call(pool, "echo", [1]) end), 0))
 
-  defp median(xs), do: xs |> Enum.sort() |> Enum.at(div(length(xs), 2))
-
-  def run do
-    {load_before, 0} = System.cmd("cat", ["/proc/loadavg"])
-    {affinity, 0} = System.cmd("taskset", ["-pc", System.pid()])
-    {commit, 0} = System.cmd("git", ["rev-parse", "--short", "HEAD"])
+  def run(rounds) do
     # No circuit: every crash costs a worker, which is what is measured.
     no_circuit = [circuit: [crashes: 1_000_000]]
     cold = start_pool(:bench_cold, [size: 1] ++ no_circuit)
@@ -150,6 +143,7 @@ defmodule Bench.Crash do
     apart = start_pool(:bench_apart, [size: 1, spares: 1] ++ no_circuit)
     beat = start_pool(:bench_beat, size: 1, heartbeat: 20)
     nobeat = start_pool(:bench_nobeat, size: 1, heartbeat: false)
+    state = fn pool -> :sys.get_state(SnakeBridge.Runtime.Pool.process_name(pool)) end
 
     sizes = %{
       cold: length(SnakeBridge.Runtime.Pool.info(cold).workers),
@@ -159,12 +153,15 @@ defmodule Bench.Crash do
       restarts: @restarts,
       bystander_ms: @bystander_ms,
       trivial: @trivial,
-      heartbeat_ms: 20
+      heartbeat_ms: state.(beat).heartbeat,
+      heartbeat_off: state.(nobeat).heartbeat
     }
 
+    IO.inspect(sizes, label: "crash settings measured")
+    {affinity, 0} = System.cmd("taskset", ["-pc", System.pid()])
+
     rounds =
-      for round <- 1..@rounds do
-        IO.puts("round #{round}/#{@rounds}")
+      for round <- 1..rounds do
         cold_t = restart_round(cold, @restarts)
         warm_t = restart_round(warm, @restarts)
         {quiet_t, quiet_failed, 0} = bystander_round(quiet, @bystander_ms, nil)
@@ -173,7 +170,7 @@ defmodule Bench.Crash do
         beat_t = trivial_round(beat, @trivial)
         nobeat_t = trivial_round(nobeat, @trivial)
 
-        %{
+        row = %{
           cold: summary(cold_t),
           warm: summary(warm_t),
           quiet: summary(quiet_t),
@@ -185,32 +182,17 @@ defmodule Bench.Crash do
           beat: summary(beat_t),
           nobeat: summary(nobeat_t)
         }
+
+        IO.inspect({round, row.warm.p50_us, row.storm.p99_us / row.quiet.p99_us},
+          label: "crash round, warm p50 us, storm/quiet p99"
+        )
+
+        row
       end
 
-    {load_after, 0} = System.cmd("cat", ["/proc/loadavg"])
+    for pool <- [cold, warm, quiet, storm, apart, beat, nobeat],
+        do: GenServer.stop(SnakeBridge.Runtime.Pool.process_name(pool))
 
-    results = %{
-      rounds: rounds,
-      sizes: sizes,
-      env: %{
-        load_before: load_before,
-        load_after: load_after,
-        affinity: String.trim(affinity),
-        commit: String.trim(commit),
-        cpus: System.schedulers_online(),
-        otp: System.otp_release(),
-        elixir: System.version()
-      }
-    }
-
-    IO.inspect(sizes, label: "settings measured")
-    File.write!(@out, :erlang.term_to_binary(results))
-
-    IO.puts(
-      "warm/cold restart p50 ratio (median of rounds): " <>
-        "#{Float.round(median(Enum.map(rounds, &(&1.warm.p50_us / &1.cold.p50_us))), 3)}"
-    )
+    %{rounds: rounds, sizes: sizes, affinity: String.trim(affinity)}
   end
 end
-
-Bench.Crash.run()
