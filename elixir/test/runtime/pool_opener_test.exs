@@ -66,6 +66,18 @@ defmodule SnakeBridge.Runtime.Pool.OpenerTest do
            end)
   end
 
+  test "taking from a helper killed meanwhile returns at once, its port gone with it" do
+    ref = Opener.open(sh("read line"))
+    assert_receive {:opened, ^ref, helper, port, _info}, 5_000
+    # As the pool does: the port may still be open when it is taken, and its exit then
+    # reaches the caller as a signal.
+    Process.flag(:trap_exit, true)
+    Process.exit(helper, :kill)
+    assert Opener.take(helper, port) == []
+    assert_receive {:EXIT, ^helper, :killed}
+    refute Port.info(port)
+  end
+
   test "an open that raises is reported, not raised in the caller" do
     ref = Opener.open(fn -> raise ArgumentError, "no such interpreter" end)
     assert_receive {:open_failed, ^ref, "no such interpreter"}, 5_000

@@ -43,11 +43,18 @@ defmodule SnakeBridge.Runtime.Pool.Opener do
       ArgumentError -> :ok
     end
 
-    ref = make_ref()
+    # The monitor's ref tags the reply: a helper killed meanwhile cannot leave the caller
+    # waiting (its port, linked to it, went with it).
+    ref = Process.monitor(helper)
     send(helper, {:flush, ref, self()})
 
     receive do
-      {^ref, early} -> early
+      {^ref, early} ->
+        Process.demonitor(ref, [:flush])
+        early
+
+      {:DOWN, ^ref, :process, ^helper, _reason} ->
+        []
     end
   end
 
