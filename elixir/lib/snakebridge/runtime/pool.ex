@@ -509,7 +509,7 @@ defmodule SnakeBridge.Runtime.Pool do
         case Slot.free?(slot) && rotation_due(acc, slot) do
           reason when reason not in [nil, false] -> rotate_or_drain(acc, index, reason)
           false -> acc
-          nil -> dispatch(acc, index, heartbeat_job(acc))
+          nil -> dispatch(acc, index, Job.heartbeat(acc.heartbeat_timeout))
         end
       end)
 
@@ -632,18 +632,6 @@ defmodule SnakeBridge.Runtime.Pool do
     end
   end
 
-  defp heartbeat_job(state) do
-    request_id = :erlang.unique_integer([:positive])
-    request = %{call_type: :stats, session: "", args: [], kwargs: %{}}
-
-    %Job{
-      request_id: request_id,
-      frame: :erlang.term_to_binary({request_id, request}),
-      timeout: state.heartbeat_timeout,
-      kind: :heartbeat
-    }
-  end
-
   defp schedule_heartbeat(%{heartbeat: false}), do: :ok
   defp schedule_heartbeat(%{heartbeat: ms}), do: Process.send_after(self(), :heartbeat, ms)
 
@@ -701,7 +689,7 @@ defmodule SnakeBridge.Runtime.Pool do
         # A session whose calls never left a ref behind has nothing to release: no
         # frame, so short-lived caller processes cost the worker nothing when they exit.
         if refs? and state.slots[index].status in [:ready, :starting] do
-          enqueue_internal(state, index, release_session_frame(session))
+          enqueue_internal(state, index, Job.release_session(session, state.timeout))
         else
           state
         end
@@ -742,15 +730,6 @@ defmodule SnakeBridge.Runtime.Pool do
 
   defp route_session({:session, session, _owner}), do: session
   defp route_session(_route), do: nil
-
-  defp release_session_frame(session) do
-    request_id = :erlang.unique_integer([:positive])
-
-    {request_id,
-     :erlang.term_to_binary(
-       {request_id, %{call_type: :release_session, session: session, args: [], kwargs: %{}}}
-     )}
-  end
 
   # ---------------------------------------------------------------- queueing
 
@@ -850,9 +829,8 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   # Internal requests (session releases) need no caller and are never refused.
-  defp enqueue_internal(state, index, {request_id, frame}) do
+  defp enqueue_internal(state, index, job) do
     slot = state.slots[index]
-    job = %Job{request_id: request_id, frame: frame, timeout: state.timeout}
 
     if Slot.free?(slot) do
       dispatch(state, index, job)
@@ -878,21 +856,8 @@ defmodule SnakeBridge.Runtime.Pool do
 
     # The reply starts with `131, 104, 2 | 3` and these bytes: the pool routes it
     # without decoding it.
-    current = %{job | prefix: id_bytes(job), deadline: deadline}
+    current = %{job | prefix: Job.reply_prefix(job), deadline: deadline}
     ensure_tick(put_slot(state, index, %{slot | current: current}))
-  end
-
-  # The request id as the job's frame `{id, ...}` encodes it (right after the tuple's
-  # header), which is how the worker's reply encodes it too.
-  defp id_bytes(%Job{frame: <<131, 104, _arity, 97, _id, _::binary>> = frame}),
-    do: binary_part(frame, 3, 2)
-
-  defp id_bytes(%Job{frame: <<131, 104, _arity, 98, _id::32, _::binary>> = frame}),
-    do: binary_part(frame, 3, 5)
-
-  defp id_bytes(%Job{request_id: request_id}) do
-    <<131, id::binary>> = :erlang.term_to_binary(request_id)
-    id
   end
 
   # A compact frame goes with its descriptor's registration the first time this worker
