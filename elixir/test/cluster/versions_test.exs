@@ -37,7 +37,7 @@ defmodule SnakeBridge.Cluster.VersionsTest do
     end)
 
     [a, b, c] = cluster.nodes
-    {:ok, a: a, b: b, c: c}
+    {:ok, a: a, b: b, c: c, tmp: base}
   end
 
   defp call(from, library, function, args, to),
@@ -74,33 +74,63 @@ defmodule SnakeBridge.Cluster.VersionsTest do
     end
   end
 
-  test ":any leaves out the nodes whose lock differs for the call's library", %{a: a, b: b} do
+  # Waits until node `n` advertises every pool idle (no call of an earlier test running:
+  # the first test's last call ran on b, and a's view of b may still say so).
+  defp idle(n) do
+    wait_until(fn ->
+      n
+      |> on(SnakeBridge.Cluster, :load, [:default])
+      |> Enum.all?(&(&1.busy == 0 and &1.queued == 0))
+    end)
+  end
+
+  test ":any leaves out the nodes whose lock differs for the call's library",
+       %{a: a, b: b, tmp: tmp} do
     alias SnakeBridge.ClusterNode
     pid_of = fn n -> n |> on(ClusterNode, :worker_pids, []) |> hd() end
     any = [snakebridge: [node: :any]]
+    idle(a)
 
-    # Node a's only worker is busy for a while.
-    owner = on(a, ClusterNode, :spawn_owner, [])
+    # Node a's only worker runs one call and has a second waiting behind it (pipelined),
+    # both until the test opens the gate: a counts 2 calls per worker, so one passing
+    # call on b (its heartbeat, say) cannot tie with it, and no timer can run out first.
+    gate = Path.join(tmp, "gate")
 
-    busy =
-      on(a, ClusterNode, :run_async, [
-        owner,
-        SnakeBridge,
-        :call,
-        ["sbcluster", "pid_after", [1.0]]
-      ])
+    held =
+      for _ <- 1..2 do
+        owner = on(a, ClusterNode, :spawn_owner, [])
 
-    wait_until(fn ->
-      a |> on(SnakeBridge.Cluster, :load, [:default]) |> hd() |> Map.fetch!(:busy) == 1
-    end)
+        on(a, ClusterNode, :run_async, [owner, SnakeBridge, :call, ["sbtest", "wait_for", [gate]]])
+      end
 
-    # sbcluster is locked alike on a and b: :any takes the idle b.
-    b_pid = pid_of.(b)
-    assert {:ok, ^b_pid} = on(a, SnakeBridge, :call, ["sbcluster", "pid_after", [0.0], any])
+    try do
+      wait_until(fn ->
+        match?(%{busy: 1, queued: 1}, a |> on(SnakeBridge.Cluster, :load, [:default]) |> hd())
+      end)
 
-    # sbtest is not (b another version, c another Python): only a serves it, busy or not.
-    a_pid = pid_of.(a)
-    assert {:ok, ^a_pid} = on(a, SnakeBridge, :call, ["sbtest", "getpid", [], any])
-    assert {:ok, ^a_pid} = on(a, ClusterNode, :await, [busy])
+      # sbcluster is locked alike on a and b: :any takes the idle b; c, idle too but on
+      # another Python, is left out.
+      b_pid = pid_of.(b)
+      assert {:ok, ^b_pid} = on(a, SnakeBridge, :call, ["sbcluster", "pid_after", [0.0], any])
+
+      # sbtest is not (b another version, c another Python): only a serves it, however
+      # loaded; the call waits behind the held ones.
+      a_pid = pid_of.(a)
+
+      answer =
+        on(a, ClusterNode, :run_async, [
+          on(a, ClusterNode, :spawn_owner, []),
+          SnakeBridge,
+          :call,
+          ["sbtest", "getpid", [], any]
+        ])
+
+      File.write!(gate, "")
+      assert {:ok, ^a_pid} = on(a, ClusterNode, :await, [answer])
+      for h <- held, do: assert({:ok, true} = on(a, ClusterNode, :await, [h]))
+    after
+      # A failed assertion must not leave a's worker held for the other tests.
+      File.write!(gate, "")
+    end
   end
 end

@@ -1,7 +1,8 @@
 defmodule SnakeBridge.Cluster.Load do
   @moduledoc """
   What each node tells the others about itself: its pools' capacity (size, busy
-  workers, queued calls) and its declared libraries, each with its entry in the node's
+  workers, and the calls waiting behind them, queued in the pool or pipelined to a
+  worker) and its declared libraries, each with its entry in the node's
   `snakebridge.lock` (`SnakeBridge.Cluster.Lock`). Routing reads it from a local
   table, so choosing a node never waits on the network.
 
@@ -165,7 +166,9 @@ defmodule SnakeBridge.Cluster.Load do
   defp counts(pool) do
     info = GenServer.call(SnakeBridge.Runtime.Pool.process_name(pool), :info, 1_000)
     busy = Enum.count(info.workers, & &1.busy)
-    queued = Enum.reduce(info.workers, 0, &(&1.queued + &2))
+    # Calls already written to a busy worker's pipe wait behind its running one, as
+    # queued ones do: a worker running one call with one pipelined carries two.
+    queued = Enum.reduce(info.workers, 0, &(&1.queued + &1.pipelined + &2))
     # Calls served: a pool that served calls since the last advertisement is re-advertised.
     calls = Enum.reduce(info.workers, 0, &(&1.calls + &2))
     {info.size, busy, queued, calls}
