@@ -37,7 +37,7 @@ defmodule SnakeBridge.Cluster.VersionsTest do
     end)
 
     [a, b, c] = cluster.nodes
-    {:ok, a: a, b: b, c: c, tmp: base}
+    {:ok, cluster: cluster, a: a, b: b, c: c, tmp: base}
   end
 
   defp call(from, library, function, args, to),
@@ -71,6 +71,59 @@ defmodule SnakeBridge.Cluster.VersionsTest do
       assert message =~ "run different #{library}"
       assert message =~ "(Python 3.11.7) here"
       assert message =~ "(Python 3.12.4) on #{inspect(c.node)}"
+    end
+  end
+
+  test "the serving node refuses too: calls sent past the caller's own check",
+       %{a: a, b: b, c: c} = ctx do
+    alias SnakeBridge.ClusterNode
+
+    unchecked = fn from, to, library, function, args ->
+      on(from, ClusterNode, :unchecked_call, [to.node, library, function, args])
+    end
+
+    # sbtest is locked differently on a and b: b refuses a's call, naming both.
+    assert {:error, %Error{type: :not_allowed, message: message}} =
+             unchecked.(a, b, "sbtest", "getpid", [])
+
+    assert message =~
+             "node #{inspect(b.node)} refuses this sbtest call from node #{inspect(a.node)}"
+
+    assert message =~ "2.0.0 (Python 3.11.7) here, 1.0.0 (Python 3.11.7) on #{inspect(a.node)}"
+    assert message =~ "deploy the same snakebridge.lock on both"
+
+    # c runs another Python: it refuses a's calls for every library.
+    assert {:error, %Error{type: :not_allowed, message: other}} =
+             unchecked.(a, c, "sbcluster", "pid_after", [0.0])
+
+    assert other =~ "3.12.4 (Python 3.12.4) here, 3.11.7 (Python 3.11.7) on #{inspect(a.node)}"
+
+    # What the two lock alike is served, on b's own worker; local calls are not checked.
+    b_pid = b |> on(ClusterNode, :worker_pids, []) |> hd()
+    assert {:ok, ^b_pid} = unchecked.(a, b, "sbcluster", "pid_after", [0.0])
+    assert {:ok, ^b_pid} = unchecked.(b, b, "sbtest", "getpid", [])
+
+    # A VM that runs no SnakeBridge has advertised nothing: its hand-made call is refused.
+    stranger = start_plain_peer(ctx.cluster)
+
+    try do
+      name = :"stranger_#{System.unique_integer([:positive])}@127.0.0.1"
+
+      assert {:error, %Error{type: :not_allowed, message: unknown}} =
+               on(stranger, ClusterNode, :unchecked_call, [
+                 b.node,
+                 "sbcluster",
+                 "pid_after",
+                 [0.0],
+                 name
+               ])
+
+      assert unknown =~
+               "node #{inspect(b.node)} refuses this sbcluster call from node #{inspect(name)}"
+
+      assert unknown =~ "has not told this node which libraries it declares"
+    after
+      stop_peer(stranger.peer)
     end
   end
 

@@ -316,6 +316,39 @@ defmodule SnakeBridge.ClusterNode do
     end
   end
 
+  @doc """
+  A call to the `:default` pool on `node` sent the way a node that does not check sends
+  it: straight to that pool, past this node's router. `{:ok, value}` or the pool's
+  `{:error, error}`. On a VM that is not a node yet, it becomes `name` first.
+  """
+  def unchecked_call(node, library, function, args, name \\ nil) do
+    if name, do: {:ok, _} = :net_kernel.start([name, :longnames])
+    alias SnakeBridge.Runtime.{Pool, Session, Wire}
+    descriptor = %{library: library, python_module: library, function: function}
+    registration = Wire.registration(:call, descriptor)
+    {session, owner} = Session.current()
+    id = :erlang.unique_integer([:positive])
+    frame = Wire.call(id, registration, args, %{}, session, nil)
+    key = library <> "." <> function
+
+    case Pool.request(
+           {:default, node},
+           {:session, session, owner},
+           id,
+           frame,
+           nil,
+           key,
+           registration
+         ) do
+      {:reply, data, _worker} ->
+        {^id, reply} = :erlang.binary_to_term(data)
+        reply
+
+      {:error, error} ->
+        {:error, error}
+    end
+  end
+
   @doc "OS pids of this node's workers of `pool`."
   def worker_pids(pool \\ :default),
     do: for(w <- SnakeBridge.Runtime.Pool.info(pool).workers, do: w.os_pid)

@@ -78,6 +78,28 @@ defmodule SnakeBridge.Cluster.Load do
         do: {name, Map.take(lib, @spec_keys)}
   end
 
+  @doc false
+  # One library's, or nil.
+  def declared_here(library) do
+    case :persistent_term.get({SnakeBridge.Runtime, :libraries}, %{}) do
+      %{^library => lib} -> Map.take(lib, @spec_keys)
+      _ -> nil
+    end
+  end
+
+  @doc false
+  # As declared/1, for the serving side of a call from `node`: when nothing is known of
+  # it yet, this process is asked, so the advertisement a node sends before its first
+  # call (see handle_info/2) is read even when it still waits in the mailbox. Bounded:
+  # this process may itself be waiting on the asking pool (its tick reads the pools).
+  def declared_now(node) do
+    with nil <- declared(node) do
+      GenServer.call(__MODULE__, {:declared, node}, 100)
+    end
+  catch
+    :exit, _ -> nil
+  end
+
   defp lookup(key) do
     case :ets.whereis(@table) do
       :undefined ->
@@ -103,6 +125,9 @@ defmodule SnakeBridge.Cluster.Load do
   end
 
   @impl true
+  def handle_call({:declared, node}, _from, state), do: {:reply, declared(node), state}
+
+  @impl true
   def handle_info(:tick, state) do
     advert = {local_loads(), declared_here()}
     {loads, _declared} = advert
@@ -120,7 +145,9 @@ defmodule SnakeBridge.Cluster.Load do
 
   def handle_info({:advert, node, loads, declared}, state) when is_map(loads) do
     # A node heard from for the first time gets ours back: the one sent at :nodeup is
-    # lost when that node's SnakeBridge was not running yet.
+    # lost when that node's SnakeBridge was not running yet. Sent before theirs is
+    # recorded, so it is on its way before any call from here can be routed there (that
+    # node's pools check our declarations, SnakeBridge.Cluster.Guard).
     if state.last != nil and not :ets.member(@table, {:declared, node}),
       do: send({__MODULE__, node}, advert_message(state.last))
 

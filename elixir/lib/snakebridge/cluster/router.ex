@@ -15,7 +15,7 @@ defmodule SnakeBridge.Cluster.Router do
   """
 
   alias SnakeBridge.{Cluster, Error, Ref, ZeroCopyRef}
-  alias SnakeBridge.Cluster.Load
+  alias SnakeBridge.Cluster.{Agreement, Load}
 
   @pin :"$snakebridge_node"
 
@@ -242,14 +242,13 @@ defmodule SnakeBridge.Cluster.Router do
   defp check_library(_node, nil), do: :ok
 
   defp check_library(node, library) do
-    ours = Load.declared(node())
-    theirs = Load.declared(node)
+    here = Map.get(Load.declared(node()), library)
 
-    case {Map.get(ours, library), Map.get(theirs || %{}, library)} do
-      {spec, spec} when spec != nil ->
+    case Agreement.compare(here, Load.declared(node), library) do
+      :same ->
         :ok
 
-      {_ours, _theirs} when theirs == nil ->
+      :unknown ->
         {:error,
          Error.runtime(
            :not_allowed,
@@ -257,14 +256,14 @@ defmodule SnakeBridge.Cluster.Router do
              "(SnakeBridge is not running there, or not yet); #{library} calls are not sent there"
          )}
 
-      {nil, _} ->
+      :missing_here ->
         {:error,
          Error.runtime(
            :not_allowed,
            "#{library} is not declared on this node, so its calls are not sent to other nodes either"
          )}
 
-      {_spec, nil} ->
+      :missing_there ->
         {:error,
          Error.runtime(
            :not_allowed,
@@ -272,12 +271,11 @@ defmodule SnakeBridge.Cluster.Router do
              "calls; declare it in that node's mix.exs (libraries:) and redeploy it"
          )}
 
-      {spec, other} ->
-        {here, there} = {Map.delete(spec, :locked), Map.delete(other, :locked)}
+      {:locked_apart, here, there} ->
+        {:error, locked_apart(node, library, here, there)}
 
-        if here == there,
-          do: {:error, locked_apart(node, library, spec.locked, other.locked)},
-          else: {:error, declared_apart(node, library, here, there)}
+      {:declared_apart, here, there} ->
+        {:error, declared_apart(node, library, here, there)}
     end
   end
 
@@ -285,8 +283,8 @@ defmodule SnakeBridge.Cluster.Router do
     Error.runtime(
       :not_allowed,
       "nodes #{inspect(node())} and #{inspect(node)} declare #{library} differently " <>
-        "(here #{describe(here)}, there #{describe(there)}), so they do not serve each " <>
-        "other's #{library} calls; deploy the same declaration and lock on both"
+        "(here #{Agreement.describe(here)}, there #{Agreement.describe(there)}), so they " <>
+        "do not serve each other's #{library} calls; deploy the same declaration and lock on both"
     )
   end
 
@@ -295,20 +293,11 @@ defmodule SnakeBridge.Cluster.Router do
     Error.runtime(
       :not_allowed,
       "nodes #{inspect(node())} and #{inspect(node)} run different #{library}: " <>
-        "#{resolved(here)} here, #{resolved(there)} on #{inspect(node)} (from each node's " <>
-        "snakebridge.lock), so they do not serve each other's #{library} calls; deploy the " <>
-        "same snakebridge.lock on both (run `mix snakebridge.setup` against it and redeploy)"
+        "#{Agreement.resolved(here)} here, #{Agreement.resolved(there)} on #{inspect(node)} " <>
+        "(from each node's snakebridge.lock), so they do not serve each other's #{library} " <>
+        "calls; deploy the same snakebridge.lock on both (run `mix snakebridge.setup` " <>
+        "against it and redeploy)"
     )
-  end
-
-  defp resolved(nil), do: "no snakebridge.lock"
-  defp resolved(%{version: nil, python: python}), do: "not in the lock (Python #{python})"
-  defp resolved(%{version: version, python: python}), do: "#{version} (Python #{python})"
-
-  defp describe(spec) do
-    spec
-    |> Enum.sort()
-    |> Enum.map_join(", ", fn {key, value} -> "#{key}: #{inspect(value)}" end)
   end
 
   defp check_handles(node, args) do
