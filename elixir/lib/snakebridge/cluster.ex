@@ -94,6 +94,13 @@ defmodule SnakeBridge.Cluster do
   with the declaration (compiled into the application, so a release carries it), never
   per call, and no Python is asked.
 
+  Both sides check: the caller's node before it sends (`SnakeBridge.Cluster.Router`),
+  and the serving node's pool before it runs a call that comes from a process on
+  another node (`SnakeBridge.Cluster.Guard`), against what that node advertised. So a
+  node that does not check (an older SnakeBridge, a request sent to the pool by hand)
+  cannot make another run a library at another version; a node that never advertised
+  (one that runs no SnakeBridge) is refused too.
+
   ## Callbacks
 
   Elixir functions in a call's arguments, and named functions Python calls with

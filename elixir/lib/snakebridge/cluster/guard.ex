@@ -43,7 +43,11 @@ defmodule SnakeBridge.Cluster.Guard do
         nil
 
       verdict ->
-        Error.runtime(:not_allowed, refused(caller, library) <> why(verdict, caller, library))
+        Error.runtime(
+          :not_allowed,
+          "node #{inspect(node())} refuses this #{library} call from node " <>
+            "#{inspect(caller)}: " <> why(verdict, caller, library)
+        )
     end
   end
 
@@ -60,9 +64,6 @@ defmodule SnakeBridge.Cluster.Guard do
       _ -> nil
     end
   end
-
-  defp refused(caller, library),
-    do: "node #{inspect(node())} refuses this #{library} call from node #{inspect(caller)}: "
 
   defp why(:unknown, caller, library) do
     "#{inspect(caller)} has not told this node which libraries it declares (SnakeBridge " <>
