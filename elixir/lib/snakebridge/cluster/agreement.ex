@@ -22,16 +22,15 @@ defmodule SnakeBridge.Cluster.Agreement do
           | {:locked_apart, map | nil, map | nil}
 
   @doc """
-  Compares `here` (this node's spec of `library`, nil when it does not declare it) with
-  `declarations` (the other node's advertised `%{name => spec}`, nil when unknown).
+  Compares `here` (this node's spec of a library, nil when it does not declare it) with
+  `there` (the other node's, as `SnakeBridge.Cluster.Load.declared/2` gives it: nil when
+  it does not declare it, `:unknown` when it never advertised).
   """
-  @spec compare(map | nil, map | nil, String.t()) :: verdict
-  def compare(here, declarations, library) do
-    there = if declarations, do: Map.get(declarations, library)
-
+  @spec compare(map | nil, map | nil | :unknown) :: verdict
+  def compare(here, there) do
     cond do
       here != nil and here == there -> :same
-      declarations == nil -> :unknown
+      there == :unknown -> :unknown
       here == nil -> :missing_here
       there == nil -> :missing_there
       unlocked(here) == unlocked(there) -> {:locked_apart, here[:locked], there[:locked]}

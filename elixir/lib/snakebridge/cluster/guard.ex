@@ -38,7 +38,7 @@ defmodule SnakeBridge.Cluster.Guard do
   end
 
   defp check(caller, library) do
-    case Agreement.compare(Load.declared_here(library), Load.declared_now(caller), library) do
+    case Agreement.compare(Load.declared(node(), library), Load.declared_now(caller, library)) do
       :same ->
         nil
 

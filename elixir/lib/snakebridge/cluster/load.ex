@@ -78,26 +78,37 @@ defmodule SnakeBridge.Cluster.Load do
         do: {name, Map.take(lib, @spec_keys)}
   end
 
-  @doc false
-  # One library's, or nil.
-  def declared_here(library) do
-    case :persistent_term.get({SnakeBridge.Runtime, :libraries}, %{}) do
-      %{^library => lib} -> Map.take(lib, @spec_keys)
-      _ -> nil
+  @doc """
+  `node`'s declaration of `library`: its spec, nil when that node does not declare it,
+  or `:unknown` when that node has not advertised its declarations. One table read of
+  that library's entry alone, as a call needs it.
+  """
+  @spec declared(node, String.t()) :: map | nil | :unknown
+  def declared(node, library) do
+    if node == node() do
+      case :persistent_term.get({SnakeBridge.Runtime, :libraries}, %{}) do
+        %{^library => lib} -> Map.take(lib, @spec_keys)
+        _ -> nil
+      end
+    else
+      case lookup({:declared, node, library}) do
+        {_key, spec} -> spec
+        nil -> if lookup({:declared, node}), do: nil, else: :unknown
+      end
     end
   end
 
   @doc false
-  # As declared/1, for the serving side of a call from `node`: when nothing is known of
+  # As declared/2, for the serving side of a call from `node`: when nothing is known of
   # it yet, this process is asked, so the advertisement a node sends before its first
   # call (see handle_info/2) is read even when it still waits in the mailbox. Bounded:
   # this process may itself be waiting on the asking pool (its tick reads the pools).
-  def declared_now(node) do
-    with nil <- declared(node) do
-      GenServer.call(__MODULE__, {:declared, node}, 100)
+  def declared_now(node, library) do
+    with :unknown <- declared(node, library) do
+      GenServer.call(__MODULE__, {:declared, node, library}, 100)
     end
   catch
-    :exit, _ -> nil
+    :exit, _ -> :unknown
   end
 
   defp lookup(key) do
@@ -125,7 +136,8 @@ defmodule SnakeBridge.Cluster.Load do
   end
 
   @impl true
-  def handle_call({:declared, node}, _from, state), do: {:reply, declared(node), state}
+  def handle_call({:declared, node, library}, _from, state),
+    do: {:reply, declared(node, library), state}
 
   @impl true
   def handle_info(:tick, state) do
@@ -153,7 +165,7 @@ defmodule SnakeBridge.Cluster.Load do
 
     forget_pools(node, Map.keys(loads))
     for {pool, {size, busy, queued, _calls}} <- loads, do: put(pool, node, size, busy, queued)
-    :ets.insert(@table, {{:declared, node}, declared})
+    record(node, declared)
     {:noreply, state}
   end
 
@@ -165,12 +177,27 @@ defmodule SnakeBridge.Cluster.Load do
   def handle_info({:nodedown, node}, state) do
     forget_pools(node, [])
     :ets.delete(@table, {:declared, node})
+    :ets.match_delete(@table, {{:declared, node, :_}, :_})
     {:noreply, state}
   end
 
   def handle_info(_other, state), do: {:noreply, state}
 
   defp advert_message({loads, declared}), do: {:advert, node(), loads, declared}
+
+  # A node's declarations, whole and one row per library (a call reads only its own).
+  # New rows go in before stale ones go out, so a reader never sees a library missing
+  # that is declared in both the old and the new advertisement.
+  defp record(node, declared) do
+    if lookup({:declared, node}) != {{:declared, node}, declared} do
+      rows = for {name, spec} <- declared, do: {{:declared, node, name}, spec}
+      :ets.insert(@table, [{{:declared, node}, declared} | rows])
+
+      for {{:declared, ^node, name}, _} <- :ets.match_object(@table, {{:declared, node, :_}, :_}),
+          not Map.has_key?(declared, name),
+          do: :ets.delete(@table, {:declared, node, name})
+    end
+  end
 
   defp put(pool, node, size, busy, queued),
     do: :ets.insert(@table, {{pool, node}, size, busy, queued, 0})

@@ -242,9 +242,7 @@ defmodule SnakeBridge.Cluster.Router do
   defp check_library(_node, nil), do: :ok
 
   defp check_library(node, library) do
-    here = Map.get(Load.declared(node()), library)
-
-    case Agreement.compare(here, Load.declared(node), library) do
+    case Agreement.compare(Load.declared(node(), library), Load.declared(node, library)) do
       :same ->
         :ok
 
