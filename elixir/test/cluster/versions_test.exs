@@ -98,6 +98,12 @@ defmodule SnakeBridge.Cluster.VersionsTest do
 
     assert other =~ "3.12.4 (Python 3.12.4) here, 3.11.7 (Python 3.11.7) on #{inspect(a.node)}"
 
+    # A library b does not declare is refused by b before its worker sees it.
+    assert {:error, %Error{type: :not_allowed, message: undeclared}} =
+             unchecked.(a, b, "os", "getpid", [])
+
+    assert undeclared =~ "os is not declared on this node"
+
     # What the two lock alike is served, on b's own worker; local calls are not checked.
     b_pid = b |> on(ClusterNode, :worker_pids, []) |> hd()
     assert {:ok, ^b_pid} = unchecked.(a, b, "sbcluster", "pid_after", [0.0])
