@@ -79,17 +79,23 @@ defmodule SnakeBridge.Cluster.RoutingTest do
     assert {:ok, pid} = getpid(a, snakebridge: [node: :any])
     assert pid == pid_on(a)
 
-    # Node a's only worker is busy for a while: :any goes elsewhere.
-    busy = owner(a)
-    pending = run_async(busy, SnakeBridge, :call, ["sbcluster", "pid_after", [1.5]])
+    # Node a's only worker is busy until the test opens the gate: :any goes elsewhere.
+    gate = Path.join(System.tmp_dir!(), "sb_gate_#{System.unique_integer([:positive])}")
+    on_exit(fn -> File.rm(gate) end)
+    pending = run_async(owner(a), SnakeBridge, :call, ["sbtest", "wait_for", [gate]])
 
-    wait_until(fn ->
-      a |> on(SnakeBridge.Cluster, :load, [:default]) |> hd() |> Map.fetch!(:busy) == 1
-    end)
+    try do
+      wait_until(fn ->
+        a |> on(SnakeBridge.Cluster, :load, [:default]) |> hd() |> Map.fetch!(:busy) == 1
+      end)
 
-    assert {:ok, other} = getpid(a, snakebridge: [node: :any])
-    assert other in [pid_on(b), pid_on(c)]
-    assert {:ok, _} = await(pending)
+      assert {:ok, other} = getpid(a, snakebridge: [node: :any])
+      assert other in [pid_on(b), pid_on(c)]
+    after
+      File.write!(gate, "")
+    end
+
+    assert {:ok, true} = await(pending)
   end
 
   test "a burst of :any calls spreads over the nodes", %{a: a, b: b, c: c} do
