@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -16,4 +17,8 @@ def prefix() -> Iterator[str]:
     name = f"sbtest_{secrets.token_hex(4)}"
     yield name
     for segment in shm.segments(name):  # a failing test must not leave memory behind
-        os.unlink(shm.SHM_DIR / segment)
+        path = shm.SHM_DIR / segment
+        if path.is_dir():
+            shutil.rmtree(path)  # a BEAM's private directory, as a test made it
+        else:
+            os.unlink(path)

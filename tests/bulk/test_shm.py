@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -108,20 +109,35 @@ def test_a_segment_elixir_placed_maps_read_only_and_its_removal_says_who(
     prefix: str,
 ) -> None:
     # What SnakeBridge.Bulk.Segments writes: the bytes alone, in a file named after the
-    # BEAM process (here, this one), and a handle whose owner is Elixir.
+    # BEAM process (here, this one) inside that BEAM's private directory, and a handle
+    # whose owner is Elixir.
     data = np.arange(6, dtype=np.float64)
-    name = lifetime.stem(prefix) + secrets.token_hex(16)
-    (shm.SHM_DIR / name).write_bytes(data.tobytes())
+    private = shm.SHM_DIR / (lifetime.stem(prefix) + secrets.token_hex(4))
+    private.mkdir(mode=0o700)
+    name = private.name + secrets.token_hex(12)
+    assert lifetime.placed_path(name) == private / name
+    (private / name).write_bytes(data.tobytes())
     handle = shm.ShmHandle(
         "shm", name, data.nbytes, ("f", 64), (2, 3), shm.ELIXIR_OWNER, "elixir", shm.this_host()
     )
-    mapped = shm.attach(handle)
-    np.testing.assert_array_equal(mapped, data.reshape(2, 3))
-    assert not mapped.flags.writeable
-    os.unlink(shm.SHM_DIR / name)
-    with pytest.raises(BulkError, match="was placed by Elixir and removed since") as info:
-        shm.attach(handle)
-    assert info.value.kind == "ref_lost"
+    try:
+        mapped = shm.attach(handle)
+        np.testing.assert_array_equal(mapped, data.reshape(2, 3))
+        assert not mapped.flags.writeable
+        os.unlink(private / name)
+        with pytest.raises(BulkError, match="was placed by Elixir and removed since") as info:
+            shm.attach(handle)
+        assert info.value.kind == "ref_lost"
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def test_a_handle_whose_name_is_not_a_segment_name_reads_nothing(prefix: str) -> None:
+    # A forged handle must not map a file outside /dev/shm's segments.
+    for name in ("../../etc/passwd", f"{prefix}-1-2-{'0' * 31}/", "x"):
+        handle = shm.ShmHandle("shm", name, 8, ("u", 8), (8,), "w:1", "s", shm.this_host())
+        with pytest.raises(BulkError, match="is not a shared memory segment name"):
+            shm.attach(handle)
 
 
 def test_segments_open_with_multiprocessing_shared_memory(prefix: str) -> None:
@@ -204,12 +220,19 @@ def test_sweep_keeps_live_owners_and_is_safe_against_pid_reuse(prefix: str) -> N
     dead_pid.write_bytes(b"x")
     foreign = shm.SHM_DIR / f"{prefix}x-{2**22 + 7}-5-abc"  # another prefix: not ours
     foreign.write_bytes(b"x")
+    # A dead BEAM's private directory, a segment still in it; and a live one's.
+    dead_beam = shm.SHM_DIR / f"{prefix}-{2**22 + 9}-5-{secrets.token_hex(4)}"
+    dead_beam.mkdir(mode=0o700)
+    (dead_beam / (dead_beam.name + secrets.token_hex(12))).write_bytes(b"x")
+    live_beam = shm.SHM_DIR / (lifetime.stem(prefix) + secrets.token_hex(4))
+    live_beam.mkdir(mode=0o700)
     try:
-        assert sorted(sweep(prefix)) == sorted([reused.name, dead_pid.name])
-        assert shm.segments(prefix) == [kept.name]
+        assert sorted(sweep(prefix)) == sorted([reused.name, dead_pid.name, dead_beam.name])
+        assert shm.segments(prefix) == sorted([kept.name, live_beam.name])
         assert foreign.exists()
     finally:
         foreign.unlink()
+        live_beam.rmdir()
         live.close()
 
 

@@ -88,7 +88,7 @@ defmodule SnakeBridge.ZeroCopyRef do
       when kind in [:shm, :arrow] do
     with :ok <- check_host(host),
          :ok <- check_name(id),
-         {:ok, data} <- read_segment(id, size) do
+         {:ok, data} <- read_segment(segment_path(ref), id, size) do
       case kind do
         :arrow -> {:ok, data}
         :shm -> SnakeBridge.Tensor.new(data, ref.type, ref.shape)
@@ -129,8 +129,13 @@ defmodule SnakeBridge.ZeroCopyRef do
 
   def check_name(id), do: {:error, "#{inspect(id)} is not a shared memory segment name"}
 
-  defp read_segment(id, size) do
-    case File.read(Path.join(@shm_dir, id)) do
+  # A segment this BEAM (or another on this machine) placed lives in that BEAM's
+  # private directory; a worker's, in /dev/shm itself.
+  defp segment_path(%__MODULE__{owner: "elixir", id: id}), do: SnakeBridge.Bulk.Segments.path(id)
+  defp segment_path(%__MODULE__{id: id}), do: Path.join(@shm_dir, id)
+
+  defp read_segment(path, id, size) do
+    case File.read(path) do
       {:ok, data} when byte_size(data) == size ->
         {:ok, data}
 

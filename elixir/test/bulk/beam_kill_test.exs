@@ -48,9 +48,16 @@ defmodule SnakeBridge.Bulk.BeamKillTest do
     """
   end
 
-  defp segments_of(os_pid) do
+  # The entries of /dev/shm named after an OS process: a worker's segments, or a BEAM's
+  # private directory.
+  defp entries_of(os_pid) do
     prefix = "snakebridge-#{os_pid}-"
     "/dev/shm" |> File.ls!() |> Enum.filter(&String.starts_with?(&1, prefix))
+  end
+
+  # The segments in a BEAM's private directories.
+  defp placed_by(os_pid) do
+    Enum.flat_map(entries_of(os_pid), &File.ls!(Path.join("/dev/shm", &1)))
   end
 
   for busy? <- [false, true] do
@@ -79,16 +86,19 @@ defmodule SnakeBridge.Bulk.BeamKillTest do
         end
 
       assert_receive {^port, {:data, {:eol, "ready"}}}, 30_000
-      assert segment in segments_of(worker)
-      assert length(segments_of(worker)) == 2
+      assert segment in entries_of(worker)
+      assert length(entries_of(worker)) == 2
       {:os_pid, beam} = Port.info(port, :os_pid)
-      assert placed in segments_of(beam)
-      assert length(segments_of(beam)) == if(unquote(busy?), do: 2, else: 1)
+      assert [dir] = entries_of(beam)
+      assert File.dir?(Path.join("/dev/shm", dir))
+      assert placed in placed_by(beam)
+      assert length(placed_by(beam)) == if(unquote(busy?), do: 2, else: 1)
       System.cmd("kill", ["-9", Integer.to_string(beam)])
       assert_receive {^port, {:exit_status, _}}, 30_000
       eventually(fn -> not alive?(worker) end)
-      eventually(fn -> segments_of(worker) == [] end)
-      eventually(fn -> segments_of(beam) == [] end)
+      eventually(fn -> entries_of(worker) == [] end)
+      # The reaper removed the directory with the segments in it.
+      eventually(fn -> entries_of(beam) == [] end)
     end
   end
 end

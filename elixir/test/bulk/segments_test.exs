@@ -138,6 +138,48 @@ defmodule SnakeBridge.Bulk.SegmentsTest do
     assert :ok = SnakeBridge.release(fresh)
   end
 
+  # Another user's view: a process with uid and gid 65534 ("nobody"), no groups.
+  defp as_nobody(args),
+    do:
+      System.cmd("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups" | args],
+        stderr_to_stdout: true
+      )
+
+  test "segments are made inside a private directory of this BEAM, never beside it",
+       %{pool: pool} do
+    handle = SnakeBridge.share!(f64(1000))
+
+    {placed_id, during} =
+      Bulk.placed([f64(div(Bulk.segment_min(), 8))], [], fn [arg], _ ->
+        {arg.id, Segments.list()}
+      end)
+
+    assert handle.id in during and placed_id in during
+
+    # Under /dev/shm this BEAM has directories only, each 0700; its segments are in them.
+    [dir] = Segments.entries()
+    assert Path.join("/dev/shm", dir) == Segments.dir()
+    assert {:ok, %File.Stat{type: :directory, mode: mode}} = File.lstat(Segments.dir())
+    assert Bitwise.band(mode, 0o777) == 0o700
+    assert Path.dirname(Segments.path(handle.id)) == Segments.dir()
+    assert File.regular?(Segments.path(handle.id))
+
+    # Even a segment whose own mode lets everyone read it (as the file is, for a moment,
+    # when it is created) cannot be opened by another user: the directory stops them.
+    :ok = File.chmod(Segments.path(handle.id), 0o644)
+    assert {out, status} = as_nobody(["cat", Segments.path(handle.id)])
+    assert status != 0 and out =~ "Permission denied"
+    # The same user reads a 0644 file in an open directory: the refusal is the directory's.
+    open = Path.join(System.tmp_dir!(), "sb_open_#{System.unique_integer([:positive])}")
+    File.write!(open, "readable")
+    File.chmod!(open, 0o644)
+    assert {"readable", 0} = as_nobody(["cat", open])
+    File.rm!(open)
+
+    assert call!(pool, "sbbulk", "total", [handle]) == 500_500.0
+    assert :ok = SnakeBridge.release(handle)
+  end
+
   test "what share/2 refuses for a tensor" do
     assert {:error, %Error{type: :bad_argument, message: message}} =
              SnakeBridge.share(f64(2), as: :arrow)

@@ -16,6 +16,12 @@ its process start time (clock ticks since boot, so a reused pid is another owner
 - :func:`sweep`, run when a worker starts, unlinks the segments of owners that no
   longer run: the backstop for a reaper that was itself killed.
 
+The BEAM (``SnakeBridge.Bulk.Segments``) places its segments in a directory of its own
+under ``/dev/shm``, mode 0700, named like a segment (``<stem><8 hex digits>``), and
+names each segment in it ``<directory name><24 hex digits>``: no other user can open
+one, whatever the file's mode while it is being made. Its reaper removes the directory;
+:func:`sweep` removes a dead BEAM's directory with what is left in it.
+
 No numpy here: the worker sweeps at start without importing it.
 """
 
@@ -23,6 +29,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -33,6 +41,11 @@ from pathlib import Path
 
 SHM_DIR = Path("/dev/shm")
 PREFIX = "snakebridge"
+
+# ``<prefix>-<pid>-<start>-<128-bit token>``: no dots, no slashes.
+SEGMENT_NAME = re.compile(r"[A-Za-z0-9_-]+-[0-9]+-[0-9]+-[0-9a-f]{32}")
+# The hex digits a BEAM-placed segment's name adds to its directory's name.
+PLACED_TOKEN = 24
 
 # Runs with -I -S: nothing but the interpreter core. argv: directory, stem.
 _REAPER = """\
@@ -94,8 +107,14 @@ def parse_owner(name: str, prefix: str | None = None) -> tuple[int, int] | None:
     return int(parts[1]), int(parts[2])
 
 
+def placed_path(name: str, directory: Path = SHM_DIR) -> Path:
+    """Where a segment the BEAM placed lives: in that BEAM's private directory."""
+    return directory / name[:-PLACED_TOKEN] / name
+
+
 def sweep(prefix: str = PREFIX, directory: Path = SHM_DIR) -> list[str]:
-    """Unlink the segments whose owner process no longer runs; returns their names."""
+    """Unlink the segments (and BEAM directories) whose owner process no longer runs;
+    returns their names."""
     removed: list[str] = []
     try:
         names = os.listdir(directory)
@@ -105,8 +124,12 @@ def sweep(prefix: str = PREFIX, directory: Path = SHM_DIR) -> list[str]:
         owner = parse_owner(name, prefix)
         if owner is None or owner_alive(*owner):
             continue
+        path = directory / name
         try:
-            os.unlink(directory / name)
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)  # a dead BEAM's private directory
+            else:
+                os.unlink(path)
         except (FileNotFoundError, PermissionError):
             continue  # another sweeper was first, or another user's segment
         removed.append(name)

@@ -41,11 +41,13 @@ import numpy.typing as npt
 from snakebridge.runtime.bulk.errors import BulkError
 from snakebridge.runtime.bulk.lifetime import (
     PREFIX,
+    SEGMENT_NAME,
     SHM_DIR,
     Guard,
     Reaper,
     owner_alive,
     parse_owner,
+    placed_path,
     process_start,
     segments,
     stem,
@@ -319,7 +321,16 @@ def map_segment(
             "memory does not cross machines; bring the data over with to_tensor/1 (arrays) "
             "or to_arrow/1 (tables) instead",
         )
-    path = directory / handle.name
+    if not SEGMENT_NAME.fullmatch(handle.name):
+        raise BulkError(
+            "encode_error",
+            f"{handle.name!r} is not a shared memory segment name; pass the handle you got "
+            "back unchanged",
+        )
+    if handle.owner == ELIXIR_OWNER:
+        path = placed_path(handle.name, directory)
+    else:
+        path = directory / handle.name
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
