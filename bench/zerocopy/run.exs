@@ -108,12 +108,68 @@ end
 
 by_pipe = fn tensor, opts -> SnakeBridge.call!("zcbench", "first", [[tensor]], opts) end
 
-time = fn fun ->
-  {micros, _} = :timer.tc(fun)
-  micros / 1.0e6
+# Minor page faults of this OS process so far (field 10 of /proc/self/stat): a fresh
+# destination binary costs one per 4 KiB page on first touch, a recycled one none.
+faults = fn ->
+  stat = File.read!("/proc/self/stat")
+  {at, 1} = stat |> :binary.matches(")") |> List.last()
+  stat |> binary_part(at + 2, byte_size(stat) - at - 2) |> String.split() |> Enum.at(7)
 end
 
-sample = fn row, s, fun -> IO.puts("#{row}\t#{s}\t#{time.(fun)}") end
+# Whether a new binary's pages are touched already depends on the allocator: it reuses
+# a segment freed by an allocation of the same kind (same scheduler type) when it is
+# cached. A warm sample therefore runs its work once untimed, drops the result and
+# collects garbage first, so the destination is the segment just freed; a cold sample
+# keeps its result until the end of the size's turn, so every destination is fresh.
+# The fault count of each sample shows which it got.
+sample_as = fn row, s, fun, mode ->
+  if mode == :warm, do: fun.()
+  :erlang.garbage_collect()
+  before = String.to_integer(faults.())
+  {micros, result} = :timer.tc(fun)
+  after_ = String.to_integer(faults.())
+  if mode == :cold, do: Process.put(:held, [result | Process.get(:held, [])])
+  IO.puts("#{row}\t#{s}\t#{micros / 1.0e6}\t#{after_ - before}")
+end
+
+# Before a cold sample: its own work runs (results kept) until a run comes with untouched
+# pages, so the allocator instance it draws from (a dirty I/O scheduler's for a file
+# read, a normal scheduler's for a copy) has no cached segment of that size left.
+drain = fn s, fun ->
+  Enum.find(1..16, fn _ ->
+    before = String.to_integer(faults.())
+    Process.put(:held, [fun.() | Process.get(:held, [])])
+    String.to_integer(faults.()) - before > div(s * mb, 4096) * 9 / 10
+  end)
+end
+
+sample = fn row, s, fun -> sample_as.(row, s, fun, :plain) end
+warm = fn row, s, fun -> sample_as.(row, s, fun, :warm) end
+
+cold = fn row, s, fun ->
+  drain.(s, fun)
+  sample_as.(row, s, fun, :cold)
+end
+
+# Worker A's segment behind handles[s] (workers place theirs in /dev/shm itself).
+segment_of = fn s -> Path.join("/dev/shm", handles[s].id) end
+
+# The BEAM's read of a tmpfs file, four ways: one raw pread (what to_tensor/2 does),
+# through a file server process (not raw), File.read/1 (prim_file's read_file), and
+# raw preads of 1 MiB kept as an iolist (not joined: joining is one more copy).
+pread_chunks = fn file, size ->
+  Enum.map(0..(size - 1)//mb, fn at ->
+    {:ok, part} = :file.pread(file, at, mb)
+    part
+  end)
+end
+
+read_with = fn path, modes, read ->
+  {:ok, file} = :file.open(path, [:read, :binary | modes])
+  result = read.(file)
+  :ok = :file.close(file)
+  result
+end
 
 # Proof of no copy, per size: the Tensor argument's array is a view whose memory is the
 # request frame's bytes.
@@ -151,15 +207,48 @@ SnakeBridge.from_arrow!(stream, "pandas", long)
 
 for round <- 1..rounds do
   for s <- sizes do
-    sample.("memcpy", s, fn -> :binary.copy(sources[s]) end)
-    sample.("to_tensor", s, fn -> %Tensor{} = SnakeBridge.to_tensor!(arrays[s]) end)
-    sample.("materialize", s, fn -> {:ok, %Tensor{}} = ZeroCopyRef.materialize(handles[s]) end)
-    sample.("page_cache", s, fn -> read_file.(page_cache[s]) end)
+    warm.("memcpy", s, fn -> :binary.copy(sources[s]) end)
+    warm.("to_tensor", s, fn -> %Tensor{} = SnakeBridge.to_tensor!(arrays[s]) end)
+    warm.("materialize", s, fn -> {:ok, %Tensor{}} = ZeroCopyRef.materialize(handles[s]) end)
+    warm.("page_cache", s, fn -> read_file.(page_cache[s]) end)
+
+    warm.("read_nonraw", s, fn ->
+      {:ok, _} = read_with.(segment_of.(s), [], &:file.pread(&1, 0, s * mb))
+    end)
+
+    warm.("read_file", s, fn -> {:ok, _} = File.read(segment_of.(s)) end)
+
+    warm.("read_chunks", s, fn ->
+      [_ | _] = read_with.(segment_of.(s), [:raw], &pread_chunks.(&1, s * mb))
+    end)
+
+    # The same three as above, each into a fresh destination.
+    cold.("memcpy_cold", s, fn -> :binary.copy(sources[s]) end)
+    cold.("to_tensor_cold", s, fn -> %Tensor{} = SnakeBridge.to_tensor!(arrays[s]) end)
+
+    cold.("materialize_cold", s, fn ->
+      {:ok, %Tensor{}} = ZeroCopyRef.materialize(handles[s])
+    end)
+
+    Process.delete(:held)
 
     # Timed inside worker A: the copy into its mapped reply segment, alone.
     IO.puts(
       "worker_copy\t#{s}\t#{SnakeBridge.call!("zcbench", "copy_into_segment", [arrays[s]], long)}"
     )
+
+    # Timed inside worker A: the kernel's read of /dev/shm and of the page cache into a
+    # touched buffer, against a memcpy into the same buffer.
+    [copy, tmpfs, ext4] =
+      SnakeBridge.call!(
+        "zcbench",
+        "warm_reads",
+        [segment_of.(s), page_cache[s], s * mb],
+        long
+      )
+
+    for {row, t} <- [py_memcpy: copy, py_tmpfs: tmpfs, py_ext4: ext4],
+        do: IO.puts("#{row}\t#{s}\t#{t}")
 
     # tolist: 13 M floats at 100 MB take seconds; three rounds are enough.
     if s < 100 or round <= 3,
@@ -206,3 +295,28 @@ for round <- 1..rounds do
 end
 
 for {_s, path} <- page_cache, do: File.rm!(path)
+
+# What Bulk.placed/3 adds to a call that has no tensor among its arguments (the runtime
+# wraps every call on this node in it): interleaved rounds of 100k calls of a function
+# directly and through placed/3, the call's wire arguments as the runtime passes them.
+wire_args = [1, "x", 2.5, [1, 2, 3]]
+wire_kwargs = %{"axis" => 0, "keepdims" => true}
+direct = fn args, kwargs -> {args, kwargs} end
+n = 100_000
+
+extra =
+  for _round <- 1..rounds do
+    {plain, _} = :timer.tc(fn -> for _ <- 1..n, do: direct.(wire_args, wire_kwargs) end)
+
+    {wrapped, _} =
+      :timer.tc(fn -> for _ <- 1..n, do: Bulk.placed(wire_args, wire_kwargs, direct) end)
+
+    (wrapped - plain) * 1000 / n
+  end
+  |> Enum.sort()
+
+IO.puts(
+  "info\tplaced/3 on a call without tensors\t#{Float.round(Enum.at(extra, div(length(extra), 2)), 1)} ns " <>
+    "per call over calling directly (#{Float.round(hd(extra), 1)} to #{Float.round(List.last(extra), 1)}; " <>
+    "#{rounds} rounds of #{n} calls, 4 args and 2 kwargs)"
+)

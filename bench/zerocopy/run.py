@@ -30,6 +30,15 @@ ROWS = {
     "worker_copy": "  its worker's part: the copy into the mapped segment (timed in the worker)",
     "materialize": "  its BEAM's part: pread of the bytes from /dev/shm (materialize/1)",
     "page_cache": "  the same pread from a regular file's page cache (root file system)",
+    "read_nonraw": "  the /dev/shm read through a file server process (not raw)",
+    "read_file": "  the /dev/shm read by File.read/1 (prim_file read_file)",
+    "read_chunks": "  the /dev/shm read as raw preads of 1 MiB (an iolist, not joined)",
+    "py_memcpy": "in the worker: memcpy into a touched buffer (numpy.copyto)",
+    "py_tmpfs": "  in the worker: preadv of the /dev/shm file into that buffer",
+    "py_ext4": "  in the worker: preadv of the page-cached regular file into that buffer",
+    "memcpy_cold": "memcpy into a fresh destination (cold)",
+    "to_tensor_cold": "SnakeBridge.to_tensor/2 into a fresh destination (cold)",
+    "materialize_cold": "  its BEAM's pread from /dev/shm into a fresh destination (cold)",
     "tolist": 'method(ref, "tolist") (element by element)',
     "handoff_shm": "worker A -> worker B by shm handle (B reads one element)",
     "handoff_beam": "worker A -> worker B through the BEAM (to_tensor, then a segment to B)",
@@ -40,7 +49,22 @@ ROWS = {
 }
 
 
-def run_beam() -> tuple[dict[str, list[tuple[int, float]]], list[str]]:
+Samples = dict[str, list[tuple[int, float]]]
+
+# The baseline of each row that is not timed against the BEAM's warm memcpy: cold rows
+# (a fresh destination binary) against the cold memcpy, the worker's reads against the
+# worker's memcpy.
+BASE = {
+    "memcpy_cold": "memcpy_cold",
+    "to_tensor_cold": "memcpy_cold",
+    "materialize_cold": "memcpy_cold",
+    "py_memcpy": "py_memcpy",
+    "py_tmpfs": "py_memcpy",
+    "py_ext4": "py_memcpy",
+}
+
+
+def run_beam() -> tuple[Samples, Samples, list[str]]:
     python = str(ROOT / ".venv" / "bin" / "python")
     proc = subprocess.run(
         ["mix", "run", "--no-start", "../bench/zerocopy/run.exs", python, str(ROUNDS)],
@@ -49,15 +73,19 @@ def run_beam() -> tuple[dict[str, list[tuple[int, float]]], list[str]]:
         text=True,
         check=True,
     )
-    samples: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    samples: Samples = defaultdict(list)
+    faults: Samples = defaultdict(list)
     info: list[str] = []
     for line in proc.stdout.splitlines():
         parts = line.split("\t")
         if parts[0] == "info":
             info.append("\t".join(parts[1:]))
+        elif len(parts) == 4:
+            samples[parts[0]].append((int(parts[1]), float(parts[2])))
+            faults[parts[0]].append((int(parts[1]), float(parts[3])))
         elif len(parts) == 3:
             samples[parts[0]].append((int(parts[1]), float(parts[2])))
-    return samples, info
+    return samples, faults, info
 
 
 def rounds_of(samples: list[tuple[int, float]], size: int) -> list[float]:
@@ -72,10 +100,11 @@ def ratio_stats(row: list[float], base: list[float]) -> tuple[float, float, floa
 
 def main() -> None:
     load_before = os.getloadavg()
-    samples, info = run_beam()
+    samples, faults, info = run_beam()
     load_after = os.getloadavg()
     results: dict[str, Any] = {
         "samples": samples,
+        "faults": faults,
         "info": info,
         "load_before": load_before,
         "load_after": load_after,
@@ -114,20 +143,31 @@ def report(results: dict[str, Any]) -> None:
         "per-round ratio to `:binary.copy/1` of a binary of the same size in the same round "
         "(1.0 = memcpy speed).",
         "",
-        "| row | size | median ms | MB/s | vs memcpy, median (min-max) |",
-        "| --- | --- | ---: | ---: | --- |",
+        "Warm rows run their work once untimed and collect garbage before the timed run, "
+        "so the allocator gives the destination binary the already-touched pages of the "
+        "one just freed; cold rows "
+        "keep every result until the size's turn ends, so each destination is fresh and "
+        "takes a page fault per 4 KiB on first touch. Cold rows are timed against the cold "
+        "memcpy, the worker's rows against the worker's memcpy, the rest against the warm "
+        "one; the faults column (median minor faults of the BEAM per sample) shows which "
+        "each BEAM sample was.",
+        "",
+        "| row | size | median ms | MB/s | faults | vs memcpy, median (min-max) |",
+        "| --- | --- | ---: | ---: | ---: | --- |",
     ]
     for key in ("memcpy", *ROWS):
-        label = ROWS.get(key, "memcpy (`:binary.copy/1`)")
+        label = ROWS.get(key, "memcpy (`:binary.copy/1`, warm)")
         for size in SIZES:
             row = rounds_of(samples.get(key, []), size)
             if not row:
                 continue
-            base = rounds_of(samples["memcpy"], size)
+            base = rounds_of(samples[BASE.get(key, "memcpy")], size)
             med, lo, hi = ratio_stats(row, base)
             t = statistics.median(row)
+            counted = rounds_of(results["faults"].get(key, []), size)
+            fault = f"{statistics.median(counted):,.0f}" if counted else "-"
             lines.append(
-                f"| {label} | {size} MB | {t * 1e3:.2f} | {size * MB / t / 1e6:,.0f} | "
+                f"| {label} | {size} MB | {t * 1e3:.2f} | {size * MB / t / 1e6:,.0f} | {fault} | "
                 f"{fmt(med)} ({fmt(lo)}-{fmt(hi)}) |"
             )
     frame_bytes = next(
@@ -166,7 +206,17 @@ def plot(results: dict[str, Any]) -> None:
 
     samples = results["samples"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for key in ("memcpy", "to_tensor", "worker_copy", "materialize", "page_cache", "tolist"):
+    for key in (
+        "memcpy",
+        "memcpy_cold",
+        "to_tensor",
+        "to_tensor_cold",
+        "worker_copy",
+        "materialize",
+        "materialize_cold",
+        "page_cache",
+        "tolist",
+    ):
         xs = [s for s in SIZES if rounds_of(samples.get(key, []), s)]
         ys = [s * MB / statistics.median(rounds_of(samples[key], s)) / 1e6 for s in xs]
         left.plot(xs, ys, marker="o", label=key)

@@ -1,4 +1,4 @@
-"""Python helpers of bench/zerocopy/callpath.exs (on the workers' PYTHONPATH)."""
+"""Python helpers of bench/zerocopy/run.exs (on the workers' PYTHONPATH)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import mmap
 import os
 import secrets
 import time
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from snakebridge.runtime.bulk import lifetime
@@ -90,3 +92,41 @@ def copy_into_segment(array: Any) -> float:
     started = time.perf_counter()
     target[: data.nbytes] = data
     return time.perf_counter() - started
+
+
+@cache
+def _touched(size: int) -> npt.NDArray[np.uint8]:
+    """A buffer of ``size`` bytes whose pages are all touched (no first-touch faults)."""
+    return np.ones(size, dtype=np.uint8)
+
+
+def warm_reads(segment: str, regular: str, size: int) -> list[float]:
+    """Seconds, in this worker, to fill a touched buffer of ``size`` bytes three ways: a
+    memcpy from an array, ``preadv`` of the /dev/shm file ``segment``, and ``preadv`` of
+    the page-cached regular file ``regular``. Each runs once untimed first, so the
+    source is cached and the destination warm: this is the kernel's read speed of each
+    file system against a memcpy, with no allocator in the way."""
+    target = _touched(size)
+    source = np.ones(size, dtype=np.uint8)
+    view = memoryview(target)  # type: ignore[arg-type]
+
+    def memcpy() -> None:
+        np.copyto(target, source)
+
+    def reader(path: str) -> Callable[[], None]:
+        def read() -> None:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                assert os.preadv(fd, [view], 0) == size
+            finally:
+                os.close(fd)
+
+        return read
+
+    timings = []
+    for work in (memcpy, reader(segment), reader(regular)):
+        work()
+        started = time.perf_counter()
+        work()
+        timings.append(time.perf_counter() - started)
+    return timings
