@@ -141,7 +141,7 @@ defmodule SnakeBridge.Bulk do
   @spec placed(list, kwargs, (list, kwargs -> result)) :: result
         when kwargs: keyword | %{optional(String.t()) => term}, result: term
   def placed(args, kwargs, fun) do
-    if Enum.any?(args, &large?/1) or Enum.any?(kwargs, fn {_key, value} -> large?(value) end) do
+    if any_large?(args) or any_large_kwarg?(kwargs) do
       {args, names} = Enum.map_reduce(args, [], &place_arg/2)
 
       {placed, names} =
@@ -166,6 +166,17 @@ defmodule SnakeBridge.Bulk do
 
   defp large?(%Tensor{data: data}) when byte_size(data) >= @segment_min, do: true
   defp large?(_value), do: false
+
+  # Every call on this node passes here, most with no tensor at all: a plain walk of the
+  # arguments (and of the kwargs' values), no protocol dispatch, no closure.
+  defp any_large?([value | rest]), do: large?(value) or any_large?(rest)
+  defp any_large?([]), do: false
+
+  defp any_large_kwarg?(kwargs) when is_map(kwargs),
+    do: kwargs |> :maps.values() |> any_large?()
+
+  defp any_large_kwarg?([{_key, value} | rest]), do: large?(value) or any_large_kwarg?(rest)
+  defp any_large_kwarg?([]), do: false
 
   # A malformed tensor stays as it is, for the worker to refuse naming the argument.
   defp place_arg(%Tensor{} = tensor, names) do
