@@ -251,6 +251,100 @@ def test_sklearn_available_if_members_are_methods(fixture_env: None) -> None:
     assert score.kind == "method" and {2, 3, 4} <= set(score.arities)
 
 
+SCIPY = LibrarySpec("scipy", "~> 1.17", "Scipy", "scipy")
+
+
+def test_documented_attributes_of_a_getattr_class_get_getters(fixture_env: None) -> None:
+    # OptimizeResult is a dict read by attribute (its base's __getattr__): result.x, as
+    # scipy's docs write it, is a getter; so is every attribute its docstring documents
+    result_cls = "Scipy.Optimize.OptimizeResult"
+    res = introspect(
+        project(SCIPY),
+        {
+            "scipy": [
+                D(result_cls, "x", 1),
+                D(result_cls, "success", 2),
+                D(result_cls, "keys", 1),
+                D(result_cls, "__class__", 1),
+            ]
+        },
+    )["scipy"]
+    assert res.resolved[(result_cls, "x")] == "scipy.optimize.OptimizeResult.x"
+    assert res.resolved[(result_cls, "success")] == "scipy.optimize.OptimizeResult.success"
+    assert set(messages(res)) == {(result_cls, "__class__")}, messages(res)
+    (optimize,) = (m for m in res.library.root.submodules if m.name == "scipy.optimize")
+    cls = next(c for c in optimize.classes if c.qualname == "OptimizeResult")
+    assert cls.attribute_hook
+    attrs = {a.name: a for a in cls.attributes}
+    # documented "jac, hess" and "nfev, njev, nhev" name one attribute each
+    assert {"x", "success", "status", "message", "fun", "jac", "hess", "nfev", "nit"} <= set(attrs)
+    assert "The solution of the optimization." in attrs["x"].doc.summary
+    assert (attrs["x"].readable, attrs["x"].writable) == (True, False)
+    rendered = render_library(res.library, SCIPY, tool_version="0.0.0")
+    getters = {
+        s.name for s in rendered.symbols if s.elixir_module == result_cls and s.kind == "attribute"
+    }
+    assert {"x", "success", "fun", "message"} <= getters
+
+
+def test_a_class_without_getattr_gets_no_getters_from_its_docstring(
+    fixture_env: None,
+) -> None:
+    # the rule is __getattr__, not the docstring alone: numpy's ndarray documents
+    # attributes that are real members, and nothing more is added
+    res = introspect(
+        project(LibrarySpec("numpy", "~> 2.4", "Numpy", "numpy")),
+        {"numpy": [D("Numpy.Ndarray", "shape", 1), D("Numpy.Ndarray", "x", 1)]},
+    )["numpy"]
+    cls = next(c for c in res.library.root.classes if c.qualname == "ndarray")
+    assert not cls.attribute_hook
+    assert [a.name for a in cls.attributes] == ["shape"]
+    assert ("Numpy.Ndarray", "x") in messages(res)
+
+
+def test_new_of_a_function_names_the_call_that_works(fixture_env: None) -> None:
+    # PIL.ImageDraw.Draw is a function (it returns an ImageDraw), so Draw.new! is refused,
+    # and the refusal says how to call it
+    pillow = LibrarySpec("Pillow", "~> 13.0", "Pil", "PIL")
+    res = introspect(project(pillow), {"Pillow": [D("Pil.ImageDraw.Draw", "new", 1)]})["Pillow"]
+    message = messages(res)[("Pil.ImageDraw.Draw", "new")]
+    assert "PIL.ImageDraw.Draw is a function, not a class" in message, message
+    assert "call it as Pil.ImageDraw.py_Draw!(...)" in message, message
+    again = introspect(project(pillow), {"Pillow": [D("Pil.ImageDraw", "py_Draw", 1)]})["Pillow"]
+    assert again.resolved[("Pil.ImageDraw", "py_Draw")] == "PIL.ImageDraw.Draw"
+
+
+def test_a_class_as_a_value_is_its_class_module_s_class(fixture_env: None) -> None:
+    # defaultdict(int), isinstance(x, int): Builtins.Int.class() reads builtins.int itself
+    builtins = LibrarySpec("builtins", None, "Builtins", "builtins")
+    res = introspect(
+        project(builtins),
+        {
+            "builtins": [
+                D("Builtins.Int", "class", 0),
+                D("Builtins.Int", "class", 1),
+                D("Builtins.Str", "class", 3),
+                D("Builtins", "isinstance", 2),
+            ]
+        },
+    )["builtins"]
+    assert res.resolved[("Builtins.Int", "class")] == "builtins.int"
+    message = messages(res)[("Builtins.Str", "class")]
+    assert "builtins.str as a value is Builtins.Str.class()" in message, message
+    cls = next(c for c in res.library.root.classes if c.qualname == "int")
+    assert cls.value_requested and not cls.constructor_requested
+    rendered = render_library(res.library, builtins, tool_version="0.0.0")
+    (value,) = (s for s in rendered.symbols if s.elixir_module == "Builtins.Int")
+    assert (value.name, value.kind, value.arities, value.python) == (
+        "class",
+        "class_value",
+        (0, 1),
+        "builtins.int",
+    )
+    assert "def class(opts \\\\ [])" in rendered.source
+    assert 'function: "int"' in rendered.source
+
+
 # ------------------------------------------------------------ in-process, pure parts
 
 

@@ -209,11 +209,18 @@ class Class:
     # constructor was not asked for (no ``new`` call), so no ``new`` should be generated.
     # The constructor signature is still the real one.
     constructor_requested: bool = True
+    # True when the code uses the class itself as a value (``class/0``: ``int`` in
+    # ``defaultdict(int)``), so its class module reads it.
+    value_requested: bool = False
     defined_qualname: str | None = None  # qualified name inside ``defined_in``
     # Set when the code names the class as an exception (``rescue``, a struct): its MRO
     # as the worker names the classes of a raised error (most specific first, without
     # ``object``), so the generated exception module is matched by class and bases.
     exception_mro: tuple[str, ...] = ()
+    # Set when instances answer attribute reads through a ``__getattr__`` of the class
+    # or a base (scipy's OptimizeResult is a dict read by attribute): what they hold is
+    # set per instance, so the docstring's Attributes are its getters.
+    attribute_hook: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,6 +169,9 @@ DISCOVERY_FUNCTIONS: tuple[str, ...] = ("__classes__", "__functions__", "__searc
 # ``message/1``, which defexception defines). The scanner asks for it when the code
 # names a class as an exception.
 EXCEPTION_FUNCTION = "exception"
+# A class module's ``class/0``: the Python class itself as a value (``defaultdict(int)``,
+# ``isinstance(x, int)``). ``class`` is a Python keyword, so no Python member has it.
+CLASS_VALUE_FUNCTION = "class"
 EXCEPTION_NAMES: tuple[str, ...] = (EXCEPTION_FUNCTION, "message")
 
 

@@ -15,6 +15,7 @@ CASES = {
     "float64": lambda: np.float64(2.5),
     "zeros": lambda: np.zeros((2, 3)).tolist(),
     "ones_dtype": lambda: np.ones(3, dtype="int64").tolist(),
+    "zeros_dtype_class": lambda: np.zeros(3, dtype=np.float32).dtype.name,
     "concatenate": lambda: np.concatenate(([[1, 2]], [[5, 6]]), axis=0).tolist(),
     "clip": lambda: np.clip(list(range(10)), 1, 8).tolist(),
     "round": lambda: np.round(2.675, 2),

@@ -8,6 +8,11 @@ def _lsa():
     return rows.tolist(), cols.tolist()
 
 
+def _minimize_scalar():
+    res = optimize.minimize_scalar(lambda x: (x - 2) * (x + 1) ** 2)
+    return round(float(res.x), 6), bool(res.success)
+
+
 CASES = {
     "linear_sum_assignment": _lsa,
     "linear_sum_assignment_max": lambda: optimize.linear_sum_assignment(cost, maximize=True)[
@@ -23,5 +28,10 @@ CASES = {
     "trapezoid": lambda: integrate.trapezoid([1, 2, 3]),
     "trapezoid_x": lambda: integrate.trapezoid([1, 2, 3], x=[4, 6, 8]),
     "optimize_result": lambda: dict(optimize.OptimizeResult(x=1.5, success=True)),
+    "optimize_result_attributes": lambda: (
+        optimize.OptimizeResult(x=1.5, success=True).x,
+        optimize.OptimizeResult(x=1.5, success=True).success,
+    ),
+    "minimize_scalar": lambda: _minimize_scalar(),
     "describe_mean": lambda: stats.describe([1, 2, 3, 4]).mean,
 }

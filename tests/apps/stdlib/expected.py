@@ -5,6 +5,14 @@ import json
 import math
 import textwrap
 
+
+def _defaultdict_int():
+    d = collections.defaultdict(int)
+    for k in "mississippi":
+        d[k] += 1
+    return sorted(d.items())
+
+
 CASES = {
     "int": lambda: int("42"),
     "int_base": lambda: int("ff", 16),
@@ -32,4 +40,7 @@ CASES = {
     "date_isoformat": lambda: datetime.date(2002, 12, 4).isoformat(),
     "date_fromisoformat": lambda: datetime.date.fromisoformat("2019-12-04").isoformat(),
     "counter": lambda: dict(collections.Counter("abracadabra")),
+    "defaultdict_int": lambda: _defaultdict_int(),
+    "isinstance": lambda: isinstance(1, int),
+    "isinstance_tuple": lambda: isinstance("1", (int, float)),
 }

@@ -360,6 +360,8 @@ def _plan_class(ctx: Context, cls: model.Class, elixir: str) -> None:
                 deprecated=cls.deprecated,
             )
         )
+    if cls.value_requested:
+        mod.wrappers.append(_class_value_wrapper(cls, python))
     for m in cls.methods:
         qualname = f"{cls.qualname}.{names.path_part(m.name)}"
         if m.kind == "staticmethod":
@@ -405,6 +407,30 @@ def _plan_class(ctx: Context, cls: model.Class, elixir: str) -> None:
             owner_qualname=cls.qualname,
             receiver=None,
         )
+
+
+def _class_value_wrapper(cls: model.Class, python: str) -> Wrapper:
+    """``class/0``: the Python class itself, read from its module like any module
+    attribute, as a ref to pass where Python code passes the class."""
+    return Wrapper(
+        name=names.CLASS_VALUE_FUNCTION,
+        python=python,
+        python_name=cls.name,
+        kind="class_value",
+        call_type="get_attr",
+        python_module=cls.module,
+        function=".".join(names.path_part(p) for p in cls.qualname.split(".")),
+        params=[],
+        param_types=[],
+        shape=shape.accessor(receiver=False),
+        idempotent=True,
+        returns="SnakeBridge.Ref.t()",
+        doc=f"The Python class `{python}` itself, as a ref: pass it where Python code "
+        f"passes the class (`defaultdict({cls.name})`, `isinstance(x, {cls.name})`, "
+        f"`dtype={cls.name}`). To make an instance, call `new`.\n\n## Elixir\n\nReads "
+        f"Python `{python}`. Runtime options go under `opts[:snakebridge]`.",
+        summary=f"The Python class `{python}` itself, as a value.",
+    )
 
 
 # ------------------------------------------------------------------------ collisions

@@ -72,7 +72,7 @@ def descriptor(ctx: Context, w: Wrapper, call_type: str) -> layout.Block:
         layout.keyword_entry("function", literals.string(w.function), ind, ","),
         kwargs,
     ]
-    if w.kind not in ("attribute", "property", "setter"):
+    if w.kind not in ("attribute", "property", "setter", "class_value"):
         strings = [literals.string(k) for k in call.positional_names]
         entries += [
             layout.keyword_list_entry("positional", strings, ind, ","),

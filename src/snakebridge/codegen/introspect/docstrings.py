@@ -21,6 +21,7 @@ from snakebridge.codegen import model
 from snakebridge.codegen.introspect import signatures as G
 from snakebridge.codegen.introspect import sourcecode as SC
 from snakebridge.codegen.introspect import types as T
+from snakebridge.codegen.introspect.objects import HOOKED_ATTRIBUTE_DOC
 from snakebridge.codegen.introspect.signatures import parse_signature_line
 from snakebridge.codegen.model import (
     Doc,
@@ -230,8 +231,11 @@ def documented_attributes(raw: str) -> dict[str, DocParam]:
 
 def _document_attributes(cls: model.Class) -> model.Class:
     """Attributes with no doc of their own (plain values, ``__slots__``, those found in
-    ``__init__``) take their description from the class docstring."""
-    if not cls.attributes or not cls.doc.raw:
+    ``__init__`` or answered by ``__getattr__``) take their description from the class
+    docstring. A class whose instances answer attributes through ``__getattr__``
+    (``attribute_hook``) also gets a getter for every attribute its docstring documents:
+    they are set per instance, so the docstring is the only place that names them."""
+    if not cls.doc.raw or not (cls.attributes or cls.attribute_hook):
         return cls
     documented = documented_attributes(cls.doc.raw)
     if not documented:
@@ -239,17 +243,36 @@ def _document_attributes(cls: model.Class) -> model.Class:
     attributes = []
     for attr in cls.attributes:
         entry = documented.get(attr.name)
-        found_in_init = attr.doc.raw.startswith(SC.INSTANCE_ATTRIBUTE_PREFIX)
-        if entry is None or not (attr.doc == model.EMPTY_DOC or found_in_init):
+        noted = attr.doc.raw.startswith((SC.INSTANCE_ATTRIBUTE_PREFIX, _HOOKED_PREFIX))
+        if entry is None or not (attr.doc == model.EMPTY_DOC or noted):
             attributes.append(attr)
             continue
         parts = [entry.description or f"The `{attr.name}` attribute."]
         if entry.type:
             parts.append(f"Documented type: `{entry.type}`.")
-        if found_in_init:
+        if noted:
             parts.append(attr.doc.raw)
         attributes.append(replace(attr, doc=parse("\n\n".join(parts))))
+    if cls.attribute_hook:
+        taken = {a.name for a in cls.attributes} | {m.name for m in cls.methods}
+        attributes.extend(
+            _document_attributes_entry(name, entry)
+            for name, entry in documented.items()
+            if name not in taken and name.isidentifier() and not keyword.iskeyword(name)
+        )
+        attributes.sort(key=lambda a: a.name)
     return replace(cls, attributes=tuple(attributes))
+
+
+_HOOKED_PREFIX = HOOKED_ATTRIBUTE_DOC.split("`", 1)[0]
+
+
+def _document_attributes_entry(name: str, entry: DocParam) -> model.Attribute:
+    """The getter of a documented attribute that only ``__getattr__`` answers."""
+    parts = [entry.description or f"The `{name}` attribute.", "Set per instance."]
+    if entry.type:
+        parts.insert(1, f"Documented type: `{entry.type}`.")
+    return model.Attribute(name, "data", doc=parse("\n\n".join(parts)))
 
 
 def _split_names(arg_name: str, *, keep_stars: bool = False) -> list[str]:

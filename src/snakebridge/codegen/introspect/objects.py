@@ -269,6 +269,7 @@ class Describer:
         module: str,
         members: Iterable[str] | None = None,
         constructor_requested: bool = True,
+        value_requested: bool = False,
         exception: bool = False,
     ) -> Class:
         """Describe ``cls``; ``members`` None means every public member. ``exception``:
@@ -325,6 +326,7 @@ class Describer:
         )
         defined = defining_module(cls, module)
         return Class(
+            attribute_hook=answers_attributes(cls),
             name=name,
             qualname=qualname,
             module=module,
@@ -338,6 +340,7 @@ class Describer:
             defined_in=defined,
             deprecated=deprecation(cls, doc),
             constructor_requested=constructor_requested,
+            value_requested=value_requested,
             defined_qualname=cls.__qualname__,
             exception_mro=(
                 tuple(qualified_name(c) for c in cls.__mro__ if c is not object)
@@ -372,7 +375,11 @@ class Describer:
         try:
             raw = inspect.getattr_static(cls, name)
         except AttributeError:
-            return self._declared_attribute(cls, name) or self.instance_attributes(cls).get(name)
+            return (
+                self._declared_attribute(cls, name)
+                or self.instance_attributes(cls).get(name)
+                or (hooked_attribute(cls, name) if answers_attributes(cls) else None)
+            )
         owner = next((k for k in cls.__mro__ if name in vars(k)), cls)
         member_qualname = f"{qualname}.{name}"
         places = [
@@ -542,6 +549,28 @@ def _str_attr(obj: Any, attr: str) -> str | None:
     except Exception:
         return None
     return value if isinstance(value, str) else None
+
+
+# The doc of an attribute that only a ``__getattr__`` answers; the parent replaces it
+# with the class docstring's description when the Attributes section has one.
+HOOKED_ATTRIBUTE_DOC = "Read through `{}.__getattr__`: instances hold it when set."
+
+
+def answers_attributes(cls: type) -> bool:
+    """Whether the instances of ``cls`` answer attribute reads through a ``__getattr__``
+    of the class or a base (``object`` has none): what they hold is known per instance
+    only, so neither ``dir`` nor the source names it."""
+    try:
+        return any("__getattr__" in vars(k) for k in cls.__mro__ if k is not object)
+    except Exception:  # a hostile metaclass
+        return False
+
+
+def hooked_attribute(cls: type, name: str) -> Attribute:
+    """Attribute ``name`` of a class that answers attributes through ``__getattr__``."""
+    owner = next(k for k in cls.__mro__ if "__getattr__" in vars(k))
+    doc = Doc(raw=HOOKED_ATTRIBUTE_DOC.format(owner.__qualname__), style="plain")
+    return Attribute(name, "data", readable=True, writable=False, doc=doc)
 
 
 def public_names(obj: Any) -> list[str]:

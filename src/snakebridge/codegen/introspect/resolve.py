@@ -25,7 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from snakebridge.codegen import model, names
-from snakebridge.codegen.introspect.objects import Describer, protocol_names, public_names
+from snakebridge.codegen.introspect.objects import (
+    Describer,
+    answers_attributes,
+    protocol_names,
+    public_names,
+)
 from snakebridge.runtime import policy
 
 
@@ -64,6 +69,7 @@ class ClassNode:
     module: str
     members: set[str] = field(default_factory=set)
     constructor_requested: bool = False
+    value_requested: bool = False  # class/0: the class itself as a value
     exception: bool = False  # named as an exception: generated as a defexception too
 
 
@@ -192,6 +198,14 @@ class Resolver:
             cnode = self._class_node(node, container, qual)
             cnode.constructor_requested = True
             return f"{where}.__init__"
+        if req.function == names.CLASS_VALUE_FUNCTION and isinstance(container, type) and qual:
+            if req.arity not in _VALUE_ARITY:
+                raise ResolveError(
+                    f"{req.module}.{req.function}/{req.arity}: {where} as a value is "
+                    f"{req.module}.{req.function}() (runtime options as its one argument)"
+                )
+            self._class_node(node, container, qual).value_requested = True
+            return where
         candidates = public_names(container)
         if isinstance(container, type):
             candidates = sorted(
@@ -206,6 +220,8 @@ class Resolver:
             key=lambda n: (n != req.function, n),
         )
         if not matches and qual and isinstance(container, type):
+            matches = _hooked(container, req)
+        if not matches and qual and isinstance(container, type):
             # no real member of that name (a real ``put_x`` method wins): maybe the
             # generated setter of attribute ``x``
             setter = self._setter(node, container, qual, req, candidates)
@@ -215,6 +231,8 @@ class Resolver:
             hint = ""
             if req.function == "new":
                 hint = f" ({where} is not a class, so `new` has no constructor to call)"
+                if callable(container):
+                    hint = _call_instead(container, where.rsplit(".", 1)[-1], req, where)
             elif _is_exception_request(req):
                 what = "a class" if isinstance(container, type) else "not a class"
                 hint = (
@@ -390,6 +408,7 @@ class Resolver:
                 module=c.module,
                 members=sorted(c.members),
                 constructor_requested=c.constructor_requested,
+                value_requested=c.value_requested,
                 exception=c.exception,
             )
             for c in node.classes.values()
@@ -410,6 +429,7 @@ class Resolver:
 # (codegen/emit/render.py).
 SETTER_PREFIX = names.SETTER_PREFIX
 _GETTER_ARITY = (1, 2)
+_VALUE_ARITY = (0, 1)  # class/0 and class/1 (opts)
 _SETTER_ARITY = (2, 3)
 
 
@@ -423,6 +443,37 @@ def _setter_spelling(written: str, candidates: list[str]) -> str:
                 f"{SETTER_PREFIX}{_function(name)}: put_ followed by its getter's name)"
             )
     return ""
+
+
+def _hooked(cls: type, req: Request) -> list[str]:
+    """A getter of a class whose instances answer attributes through ``__getattr__``:
+    the attribute they hold per instance (``result.x`` of scipy's OptimizeResult) is
+    read by its name, and Python says at run time whether this instance has it."""
+    name = names.python_name(req.function)
+    if (
+        req.arity not in _GETTER_ARITY
+        or req.function.startswith(SETTER_PREFIX)
+        or not answers_attributes(cls)
+        or not name.isidentifier()
+        or _is_dunder(name)
+        or _function(name) != req.function
+    ):
+        return []
+    return [name]
+
+
+def _call_instead(value: Any, python_name: str, req: Request, where: str) -> str:
+    """``new`` asked of a callable that is no class (``PIL.ImageDraw.Draw`` is a
+    function returning an ImageDraw): the call that works is the function's own binding,
+    in the module above it."""
+    call = names.bang(_function(python_name))
+    owner = req.module.rsplit(".", 1)[0]
+    what = "a function" if isinstance(value, pytypes.FunctionType) else "callable"
+    return (
+        f" ({where} is {what}, not a class, so `new` has no constructor to call; "
+        f"call it as {owner}.{call}(...), which returns what {python_name}(...) returns "
+        f"in Python)"
+    )
 
 
 def _is_exception_request(req: Request) -> bool:

@@ -35,6 +35,13 @@ defmodule NumpyApp do
       # numpy.zeros((2, 3)), numpy.ones(3, dtype=int)
       {"zeros", fn -> Numpy.zeros!({2, 3}) |> Numpy.Ndarray.tolist!() end},
       {"ones_dtype", fn -> Numpy.ones!(3, dtype: "int64") |> Numpy.Ndarray.tolist!() end},
+      # np.zeros(3, dtype=np.float32).dtype.name: a class as a value is its module's class/0
+      {"zeros_dtype_class",
+       fn ->
+         Numpy.zeros!(3, dtype: Numpy.Float32.class!())
+         |> Numpy.Ndarray.dtype!()
+         |> SnakeBridge.attr!("name")
+       end},
       # numpy.concatenate((a, b), axis=0)
       {"concatenate",
        fn -> Numpy.concatenate!({[[1, 2]], [[5, 6]]}, axis: 0) |> Numpy.Ndarray.tolist!() end},

@@ -36,6 +36,21 @@ defmodule ScipyApp do
        fn ->
          Scipy.Optimize.OptimizeResult.new!(x: 1.5, success: true) |> SnakeBridge.to_elixir!()
        end},
+      # res = OptimizeResult(x=1.5, success=True); res.x, res.success
+      {"optimize_result_attributes",
+       fn ->
+         res = Scipy.Optimize.OptimizeResult.new!(x: 1.5, success: true)
+         {Scipy.Optimize.OptimizeResult.x!(res), Scipy.Optimize.OptimizeResult.success!(res)}
+       end},
+      # def f(x): return (x - 2) * (x + 1)**2
+      # res = minimize_scalar(f); res.x, res.success
+      {"minimize_scalar",
+       fn ->
+         res = Scipy.Optimize.minimize_scalar!(fn x -> (x - 2) * (x + 1) * (x + 1) end)
+
+         {Float.round(Scipy.Optimize.OptimizeResult.x!(res), 6),
+          Scipy.Optimize.OptimizeResult.success!(res)}
+       end},
       # scipy.stats.describe([1, 2, 3, 4]).mean: a namedtuple keeps its field names
       {"describe_mean", fn -> Scipy.Stats.describe!([1, 2, 3, 4])["mean"] end}
     ]

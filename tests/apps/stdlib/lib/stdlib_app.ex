@@ -46,7 +46,25 @@ defmodule StdlibApp do
        fn -> Datetime.Date.fromisoformat!("2019-12-04") |> Datetime.Date.isoformat!() end},
       # dict(Counter('abracadabra')): a dict subclass stays a Python object (a ref, its
       # methods callable); to_elixir/1 gives the plain map
-      {"counter", fn -> Collections.Counter.new!("abracadabra") |> SnakeBridge.to_elixir!() end}
+      {"counter", fn -> Collections.Counter.new!("abracadabra") |> SnakeBridge.to_elixir!() end},
+      # A class as a value is its class module's class/0:
+      # d = defaultdict(int); for k in 'mississippi': d[k] += 1; sorted(d.items())
+      {"defaultdict_int",
+       fn ->
+         d = Collections.Defaultdict.new!(Builtins.Int.class!())
+
+         for k <- String.graphemes("mississippi") do
+           :ok = SnakeBridge.set_item(d, k, SnakeBridge.get_item!(d, k) + 1)
+         end
+
+         Builtins.sorted!(Collections.Defaultdict.items!(d))
+       end},
+      # isinstance(1, int); isinstance("1", (int, float))
+      {"isinstance", fn -> Builtins.isinstance!(1, Builtins.Int.class!()) end},
+      {"isinstance_tuple",
+       fn ->
+         Builtins.isinstance!("1", {Builtins.Int.class!(), Builtins.Float.class!()})
+       end}
     ]
   end
 end
