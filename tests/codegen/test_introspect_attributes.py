@@ -287,6 +287,18 @@ def test_documented_attributes_of_a_getattr_class_get_getters(fixture_env: None)
     assert {"x", "success", "fun", "message"} <= getters
 
 
+def test_a_getattr_class_still_refuses_a_misspelled_member(fixture_env: None) -> None:
+    # DataFrame answers columns by attribute (df.col1), so an unknown name is a getter;
+    # a name one typo away from a real member is refused, naming it
+    res = introspect(
+        project(PANDAS),
+        {"pandas": [D("Pd.DataFrame", "col1", 1), D("Pd.DataFrame", "colums", 1)]},
+    )["pandas"]
+    assert res.resolved[("Pd.DataFrame", "col1")] == "pandas.DataFrame.col1"
+    message = messages(res)[("Pd.DataFrame", "colums")]
+    assert "no public member named colums" in message and "columns" in message, message
+
+
 def test_a_class_without_getattr_gets_no_getters_from_its_docstring(
     fixture_env: None,
 ) -> None:

@@ -220,7 +220,7 @@ class Resolver:
             key=lambda n: (n != req.function, n),
         )
         if not matches and qual and isinstance(container, type):
-            matches = _hooked(container, req)
+            matches = _hooked(container, req, [_function(n) for n in candidates])
         if not matches and qual and isinstance(container, type):
             # no real member of that name (a real ``put_x`` method wins): maybe the
             # generated setter of attribute ``x``
@@ -430,6 +430,8 @@ class Resolver:
 SETTER_PREFIX = names.SETTER_PREFIX
 _GETTER_ARITY = (1, 2)
 _VALUE_ARITY = (0, 1)  # class/0 and class/1 (opts)
+# How alike a name and a member must be for the name to be read as a misspelling.
+_TYPO = 0.85
 _SETTER_ARITY = (2, 3)
 
 
@@ -445,13 +447,16 @@ def _setter_spelling(written: str, candidates: list[str]) -> str:
     return ""
 
 
-def _hooked(cls: type, req: Request) -> list[str]:
+def _hooked(cls: type, req: Request, members: list[str]) -> list[str]:
     """A getter of a class whose instances answer attributes through ``__getattr__``:
     the attribute they hold per instance (``result.x`` of scipy's OptimizeResult) is
-    read by its name, and Python says at run time whether this instance has it."""
+    read by its name, and Python says at run time whether this instance has it. A name
+    within one typo of a real member (``Pandas.DataFrame.colums``) stays refused, with
+    the member named: a misspelling is likelier than an attribute spelled like one."""
     name = names.python_name(req.function)
     if (
-        req.arity not in _GETTER_ARITY
+        difflib.get_close_matches(req.function, members, n=1, cutoff=_TYPO)
+        or req.arity not in _GETTER_ARITY
         or req.function.startswith(SETTER_PREFIX)
         or not answers_attributes(cls)
         or not name.isidentifier()
