@@ -53,6 +53,34 @@ def _bar():
     return len(bars)
 
 
+def _xlim():
+    fig, ax = plt.subplots()
+    ax.set_xlim(0, 10)
+    limits = ax.get_xlim()
+    plt.close(fig)
+    return limits
+
+
+def _scatter():
+    fig, ax = plt.subplots()
+    paths = ax.scatter([1, 2], [3, 4])
+    plt.close(fig)
+    return f"{type(paths).__module__}.{type(paths).__qualname__}"
+
+
+def _hist():
+    fig, ax = plt.subplots()
+    n, _bins, _patches = ax.hist([1, 2, 2, 3], bins=3)
+    plt.close(fig)
+    return n.tolist()
+
+
+def _subplots_grid():
+    fig, axs = plt.subplots(2, 2)
+    plt.close(fig)
+    return axs.shape
+
+
 CASES = {
     "plot": _plot,
     "title": _title,
@@ -62,4 +90,8 @@ CASES = {
     "semilogy": _semilogy,
     "bar": _bar,
     "backend": lambda: matplotlib.get_backend(),
+    "xlim": lambda: _xlim(),
+    "scatter": lambda: _scatter(),
+    "hist": lambda: _hist(),
+    "subplots_grid": lambda: _subplots_grid(),
 }

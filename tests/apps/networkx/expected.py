@@ -8,6 +8,12 @@ def _graph():
     return g.number_of_nodes(), g.number_of_edges()
 
 
+def _topological_sort():
+    g = nx.DiGraph()
+    g.add_edges_from([(1, 2), (2, 3)])
+    return list(nx.topological_sort(g))
+
+
 CASES = {
     "shortest_path": lambda: nx.shortest_path(nx.path_graph(4), 0, 3),
     "shortest_path_kw": lambda: nx.shortest_path(nx.path_graph(4), source=0, target=3),
@@ -20,4 +26,9 @@ CASES = {
         nx.path_graph(3), 0, 2, weight="weight"
     ),
     "pagerank_keys": lambda: sorted(nx.pagerank(nx.path_graph(3))),
+    "has_path": lambda: nx.has_path(nx.path_graph(4), 0, 3),
+    "diameter": lambda: nx.diameter(nx.path_graph(5)),
+    "graph_from_edges": lambda: nx.to_dict_of_lists(nx.Graph([(1, 2), (2, 3)])),
+    "topological_sort": lambda: _topological_sort(),
+    "number_of_nodes": lambda: nx.number_of_nodes(nx.cycle_graph(4)),
 }

@@ -21,4 +21,13 @@ CASES = {
         [pd.Series(["a", "b"]), pd.Series(["c"])], ignore_index=True
     ).tolist(),
     "isna": lambda: pd.isna(None),
+    "sort_values": lambda: df.sort_values(by="col1", ascending=False).to_dict("list"),
+    "series_sum": lambda: pd.Series([1, 2, 3]).sum(),
+    "to_numeric": lambda: pd.to_numeric(pd.Series(["1.0", "2"])).tolist(),
+    "dataframe_mean": lambda: df.mean().tolist(),
+    "merge": lambda: pd.merge(
+        pd.DataFrame({"key": ["a", "b"], "l": [1, 2]}),
+        pd.DataFrame({"key": ["a", "b"], "r": [3, 4]}),
+        on="key",
+    ).to_dict("list"),
 }

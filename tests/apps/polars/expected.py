@@ -17,4 +17,9 @@ CASES = {
     ),
     "sort": lambda: df.sort("a", descending=True)["a"].to_list(),
     "series_sum": lambda: pl.Series("s", [1, 2, 3]).sum(),
+    "series_mean": lambda: pl.Series("a", [1, 2, 3]).mean(),
+    "head": lambda: df.head(1).to_dict(as_series=False),
+    "rename": lambda: df.rename({"a": "x"}).columns,
+    "sum": lambda: df.sum().to_dicts(),
+    "get_column": lambda: df.get_column("b").to_list(),
 }

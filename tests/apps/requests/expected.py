@@ -20,4 +20,14 @@ CASES = {
     "unquote_unreserved": lambda: requests.utils.unquote_unreserved("http://x/%7Efoo"),
     "session": _session,
     "parse_header_links": lambda: requests.utils.parse_header_links('<http://x/2>; rel="next"'),
+    "codes_ok": lambda: requests.codes.ok,
+    "case_insensitive_dict": lambda: requests.structures.CaseInsensitiveDict({"Accept": "json"})[
+        "accept"
+    ],
+    "prepare_json": lambda: (
+        requests.Request("POST", "https://example.org/post", json={"a": 1}).prepare().body
+    ),
+    "encoding_from_headers": lambda: requests.utils.get_encoding_from_headers(
+        {"content-type": "text/html; charset=utf-8"}
+    ),
 }

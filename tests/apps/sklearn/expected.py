@@ -1,10 +1,10 @@
 from sklearn.cluster import KMeans
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_iris, make_classification
 from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.metrics import accuracy_score
+from sklearn.metrics import accuracy_score, confusion_matrix, mean_squared_error, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.svm import SVC
 
 x = [[1, 1], [1, 2], [2, 2], [2, 3]]
@@ -43,4 +43,11 @@ CASES = {
         .score(X_test, y_test)
     ),
     "pipeline_predict_proba": _proba,
+    "mean_squared_error": lambda: mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]),
+    "r2_score": lambda: r2_score([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]),
+    "confusion_matrix": lambda: confusion_matrix([2, 0, 2, 2, 0, 1], [0, 0, 2, 2, 0, 2]).tolist(),
+    "load_iris": lambda: load_iris(return_X_y=True)[0].shape,
+    "min_max_scaler": lambda: (
+        MinMaxScaler().fit_transform([[-1, 2], [-0.5, 6], [0, 10], [1, 18]]).tolist()
+    ),
 }

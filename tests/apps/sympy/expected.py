@@ -1,3 +1,4 @@
+import sympy
 from sympy import (
     Matrix,
     N,
@@ -39,4 +40,10 @@ CASES = {
     "y_free": lambda: str(y),
     "diff_splat": lambda: str(diff(sympify("x**3 * y**3"), x, *[x, y, y])),
     "diff_splat_ten": lambda: str(diff(sympify("x**12"), *[x] * 10)),
+    "sqrt": lambda: str(sympy.sqrt(8)),
+    "factorint": lambda: sympy.factorint(12),
+    "isprime": lambda: sympy.isprime(7),
+    "prime": lambda: sympy.prime(10),
+    "series": lambda: str(sympy.series(sympy.cos(x), x, 0, 4)),
+    "solveset": lambda: str(sympy.solveset(sympy.sympify("x**2 - 4"), x)),
 }

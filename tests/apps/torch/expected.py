@@ -22,4 +22,10 @@ CASES = {
     "cat": lambda: torch.cat((torch.ones(1), torch.zeros(1)), 0).tolist(),
     "reshape": lambda: t.reshape(4).tolist(),
     "mean_dim": lambda: torch.mean(t, dim=1).tolist(),
+    "tensor_int": lambda: torch.tensor([[1, 2], [3, 4]]).tolist(),
+    "argmax": lambda: torch.argmax(t).item(),
+    "linspace": lambda: torch.linspace(0, 1, steps=5).tolist(),
+    "eye": lambda: torch.eye(2).tolist(),
+    "transpose": lambda: torch.transpose(t, 0, 1).tolist(),
+    "abs": lambda: torch.abs(t).tolist(),
 }

@@ -63,7 +63,40 @@ defmodule MatplotlibApp do
          tuple_size(bars)
        end},
       # matplotlib.get_backend()
-      {"backend", fn -> Matplotlib.get_backend!() end}
+      {"backend", fn -> Matplotlib.get_backend!() end},
+
+      # fig, ax = plt.subplots(); ax.set_xlim(0, 10); ax.get_xlim()
+      {"xlim",
+       fn ->
+         {fig, ax} = Pyplot.subplots!()
+         Axes.set_xlim!(ax, 0, 10)
+         limits = Axes.get_xlim!(ax)
+         Pyplot.close!(fig)
+         limits
+       end},
+      # ax.scatter([1, 2], [3, 4]); ax.hist([1, 2, 2, 3], bins=3)
+      {"scatter",
+       fn ->
+         {fig, ax} = Pyplot.subplots!()
+         paths = Axes.scatter!(ax, [1, 2], [3, 4])
+         Pyplot.close!(fig)
+         paths.type
+       end},
+      {"hist",
+       fn ->
+         {fig, ax} = Pyplot.subplots!()
+         {n, _bins, _patches} = Axes.hist!(ax, [1, 2, 2, 3], bins: 3)
+         Pyplot.close!(fig)
+         Numpy.Ndarray.tolist!(n)
+       end},
+      # fig, axs = plt.subplots(2, 2); axs.shape
+      {"subplots_grid",
+       fn ->
+         {fig, axs} = Pyplot.subplots!(2, 2)
+         shape = Numpy.Ndarray.shape!(axs)
+         Pyplot.close!(fig)
+         shape
+       end}
     ]
   end
 end

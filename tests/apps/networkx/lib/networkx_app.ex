@@ -28,7 +28,23 @@ defmodule NetworkxApp do
        fn -> Networkx.shortest_path_length!(Networkx.path_graph!(3), 0, 2, weight: "weight") end},
       # sorted(nx.connected_components(G)) of two components
       {"pagerank_keys",
-       fn -> Networkx.pagerank!(Networkx.path_graph!(3)) |> Map.keys() |> Enum.sort() end}
+       fn -> Networkx.pagerank!(Networkx.path_graph!(3)) |> Map.keys() |> Enum.sort() end},
+
+      # nx.has_path(G, 0, 3); nx.diameter(nx.path_graph(5))
+      {"has_path", fn -> Networkx.has_path!(Networkx.path_graph!(4), 0, 3) end},
+      {"diameter", fn -> Networkx.diameter!(Networkx.path_graph!(5)) end},
+      # G = nx.Graph([(1, 2), (2, 3)]); nx.to_dict_of_lists(G)
+      {"graph_from_edges",
+       fn -> Networkx.to_dict_of_lists!(Networkx.Graph.new!([{1, 2}, {2, 3}])) end},
+      # G = nx.DiGraph(); G.add_edges_from([(1, 2), (2, 3)]); list(nx.topological_sort(G))
+      {"topological_sort",
+       fn ->
+         g = Networkx.DiGraph.new!()
+         Networkx.DiGraph.add_edges_from!(g, [{1, 2}, {2, 3}])
+         Networkx.topological_sort!(g) |> Enum.to_list()
+       end},
+      # nx.cycle_graph(4).number_of_edges(); nx.number_of_nodes(nx.cycle_graph(4))
+      {"number_of_nodes", fn -> Networkx.number_of_nodes!(Networkx.cycle_graph!(4)) end}
     ]
   end
 end

@@ -31,7 +31,8 @@ defmodule PandasApp do
          |> Pandas.DataFrame.to_dict!()
        end},
       # pd.Timestamp("2024-01-02").day_name(); pd.Timestamp(2017, 1, 1, 12)
-      {"timestamp", fn -> Pandas.Timestamp.new!("2024-01-02") |> Pandas.Timestamp.day_name!() end},
+      {"timestamp",
+       fn -> Pandas.Timestamp.new!("2024-01-02") |> Pandas.Timestamp.day_name!() end},
       {"timestamp_parts",
        fn -> Pandas.Timestamp.new!(2017, 1, 1, 12) |> Pandas.Timestamp.isoformat!() end},
       # pd.to_datetime("2018-10-26 12:00").isoformat()
@@ -42,7 +43,9 @@ defmodule PandasApp do
       # pd.Series([1, 2, 3]).mean(); s.head(2).tolist()
       {"series_mean", fn -> Pandas.Series.new!([1, 2, 3]) |> Pandas.Series.mean!() end},
       {"series_head",
-       fn -> Pandas.Series.new!([1, 2, 3]) |> Pandas.Series.head!(2) |> Pandas.Series.tolist!() end},
+       fn ->
+         Pandas.Series.new!([1, 2, 3]) |> Pandas.Series.head!(2) |> Pandas.Series.tolist!()
+       end},
       # pd.date_range("2018-01-01", periods=3, freq="D").strftime("%Y-%m-%d").tolist()
       {"date_range",
        fn ->
@@ -59,7 +62,28 @@ defmodule PandasApp do
          |> Pandas.Series.tolist!()
        end},
       # pd.isna(None)
-      {"isna", fn -> Pandas.isna!(nil) end}
+      {"isna", fn -> Pandas.isna!(nil) end},
+
+      # df.sort_values(by="col1", ascending=False).to_dict("list")
+      {"sort_values",
+       fn ->
+         df
+         |> Pandas.DataFrame.sort_values!(by: "col1", ascending: false)
+         |> Pandas.DataFrame.to_dict!("list")
+       end},
+      # pd.Series([1, 2, 3]).sum(); s.tolist() of pd.to_numeric(["1.0", "2"])
+      {"series_sum", fn -> Pandas.Series.new!([1, 2, 3]) |> Pandas.Series.sum!() end},
+      {"to_numeric",
+       fn -> Pandas.to_numeric!(Pandas.Series.new!(["1.0", "2"])) |> Pandas.Series.tolist!() end},
+      # df.describe().loc["mean"].tolist() -> via df.mean().tolist()
+      {"dataframe_mean", fn -> Pandas.DataFrame.mean!(df) |> Pandas.Series.tolist!() end},
+      # pd.merge(left, right, on="key")
+      {"merge",
+       fn ->
+         left = Pandas.DataFrame.new!(%{"key" => ["a", "b"], "l" => [1, 2]})
+         right = Pandas.DataFrame.new!(%{"key" => ["a", "b"], "r" => [3, 4]})
+         Pandas.merge!(left, right, on: "key") |> Pandas.DataFrame.to_dict!("list")
+       end}
     ]
   end
 end

@@ -15,8 +15,7 @@ defmodule PolarsApp do
       {"select",
        fn -> df |> DataFrame.select!(Polars.col!("a")) |> DataFrame.to_dict!(as_series: false) end},
       # df.select("a", "b") — *exprs
-      {"select_names",
-       fn -> df |> DataFrame.select!("b", "a") |> DataFrame.columns!() end},
+      {"select_names", fn -> df |> DataFrame.select!("b", "a") |> DataFrame.columns!() end},
       # df.with_columns((pl.col("a") * 2).alias("c"))
       {"with_columns",
        fn ->
@@ -48,11 +47,22 @@ defmodule PolarsApp do
       # df.sort("a", descending=True)["a"].to_list()
       {"sort",
        fn ->
-         df |> DataFrame.sort!("a", descending: true) |> DataFrame.get_column!("a")
+         df
+         |> DataFrame.sort!("a", descending: true)
+         |> DataFrame.get_column!("a")
          |> Polars.Series.to_list!()
        end},
       # pl.Series("s", [1, 2, 3]).sum()
-      {"series_sum", fn -> Polars.Series.new!("s", [1, 2, 3]) |> Polars.Series.sum!() end}
+      {"series_sum", fn -> Polars.Series.new!("s", [1, 2, 3]) |> Polars.Series.sum!() end},
+
+      # pl.Series("a", [1, 2, 3]).mean(); df.head(1).to_dict(as_series=False)
+      {"series_mean", fn -> Polars.Series.new!("a", [1, 2, 3]) |> Polars.Series.mean!() end},
+      {"head", fn -> df |> DataFrame.head!(1) |> DataFrame.to_dict!(as_series: false) end},
+      # df.rename({"a": "x"}).columns; df.sum().to_dicts()
+      {"rename", fn -> df |> DataFrame.rename!(%{"a" => "x"}) |> DataFrame.columns!() end},
+      {"sum", fn -> df |> DataFrame.sum!() |> DataFrame.to_dicts!() end},
+      # df.get_column("b").to_list()
+      {"get_column", fn -> df |> DataFrame.get_column!("b") |> Polars.Series.to_list!() end}
     ]
   end
 end

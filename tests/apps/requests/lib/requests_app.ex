@@ -33,7 +33,28 @@ defmodule RequestsApp do
        end},
       # requests.utils.parse_header_links('<http://x>; rel="next"')
       {"parse_header_links",
-       fn -> Requests.Utils.parse_header_links!("<http://x/2>; rel=\"next\"") end}
+       fn -> Requests.Utils.parse_header_links!("<http://x/2>; rel=\"next\"") end},
+
+      # requests.codes.ok: a LookupDict, read by attribute through its __getattr__
+      {"codes_ok", fn -> Requests.codes!() |> Requests.Structures.LookupDict.ok!() end},
+      # requests.structures.CaseInsensitiveDict({"Accept": "json"})["accept"]
+      {"case_insensitive_dict",
+       fn ->
+         Requests.Structures.CaseInsensitiveDict.new!(%{"Accept" => "json"})
+         |> SnakeBridge.get_item!("accept")
+       end},
+      # requests.Request("POST", url, json={"a": 1}).prepare().body
+      {"prepare_json",
+       fn ->
+         Requests.Request.new!("POST", "https://example.org/post", json: %{"a" => 1})
+         |> Requests.Request.prepare!()
+         |> Requests.PreparedRequest.body!()
+       end},
+      # requests.utils.get_encoding_from_headers({"content-type": "text/html; charset=utf-8"})
+      {"encoding_from_headers",
+       fn ->
+         Requests.Utils.get_encoding_from_headers!(%{"content-type" => "text/html; charset=utf-8"})
+       end}
     ]
   end
 end

@@ -110,6 +110,37 @@ defmodule SklearnApp do
            Pipeline.decision_function!(pipe, x_test)
          ]
          |> Enum.map(&Numpy.Ndarray.tolist!/1)
+       end},
+
+      # mean_squared_error(y_true, y_pred); r2_score(y_true, y_pred)
+      {"mean_squared_error",
+       fn ->
+         Sklearn.Metrics.mean_squared_error!([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
+       end},
+      {"r2_score", fn -> Sklearn.Metrics.r2_score!([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]) end},
+      # confusion_matrix(y_true, y_pred).tolist()
+      {"confusion_matrix",
+       fn ->
+         Sklearn.Metrics.confusion_matrix!([2, 0, 2, 2, 0, 1], [0, 0, 2, 2, 0, 2])
+         |> Numpy.Ndarray.tolist!()
+       end},
+      # X, y = load_iris(return_X_y=True); X.shape
+      {"load_iris",
+       fn ->
+         {features, _target} = Sklearn.Datasets.load_iris!(return_X_y: true)
+         Numpy.Ndarray.shape!(features)
+       end},
+      # MinMaxScaler().fit_transform([[-1, 2], [-0.5, 6], [0, 10], [1, 18]]).tolist()
+      {"min_max_scaler",
+       fn ->
+         Sklearn.Preprocessing.MinMaxScaler.new!()
+         |> Sklearn.Preprocessing.MinMaxScaler.fit_transform!([
+           [-1, 2],
+           [-0.5, 6],
+           [0, 10],
+           [1, 18]
+         ])
+         |> Numpy.Ndarray.tolist!()
        end}
     ]
   end

@@ -52,7 +52,17 @@ defmodule SympyApp do
        fn ->
          Sympy.diff!(Sympy.sympify!("x**12"), SnakeBridge.splat(List.duplicate(x, 10)))
          |> to_string()
-       end}
+       end},
+
+      # sqrt(8); factorint(12); isprime(7); prime(10)
+      {"sqrt", fn -> Sympy.sqrt!(8) |> to_string() end},
+      {"factorint", fn -> Sympy.factorint!(12) end},
+      {"isprime", fn -> Sympy.isprime!(7) end},
+      {"prime", fn -> Sympy.prime!(10) end},
+      # series(cos(x), x, 0, 4)
+      {"series", fn -> Sympy.series!(Sympy.cos!(x), x, 0, 4) |> to_string() end},
+      # Eq(x**2, 4); solveset(x**2 - 4, x)
+      {"solveset", fn -> Sympy.solveset!(Sympy.sympify!("x**2 - 4"), x) |> to_string() end}
     ]
   end
 end

@@ -30,7 +30,16 @@ defmodule TorchApp do
       {"cat", fn -> Torch.cat!({Torch.ones!(1), Torch.zeros!(1)}, 0) |> Tensor.tolist!() end},
       # t.shape / t.dtype; t.reshape(4)
       {"reshape", fn -> t |> Tensor.reshape!(4) |> Tensor.tolist!() end},
-      {"mean_dim", fn -> Torch.mean!(t, dim: 1) |> Tensor.tolist!() end}
+      {"mean_dim", fn -> Torch.mean!(t, dim: 1) |> Tensor.tolist!() end},
+
+      # torch.tensor([[1, 2], [3, 4]]).tolist(); torch.argmax(t); torch.linspace(0, 1, steps=5)
+      {"tensor_int", fn -> Torch.tensor!([[1, 2], [3, 4]]) |> Tensor.tolist!() end},
+      {"argmax", fn -> Torch.argmax!(t) |> Tensor.item!() end},
+      {"linspace", fn -> Torch.linspace!(0, 1, steps: 5) |> Tensor.tolist!() end},
+      # torch.eye(2); torch.transpose(t, 0, 1); t.shape
+      {"eye", fn -> Torch.eye!(2) |> Tensor.tolist!() end},
+      {"transpose", fn -> Torch.transpose!(t, 0, 1) |> Tensor.tolist!() end},
+      {"abs", fn -> Torch.abs!(t) |> Tensor.tolist!() end}
     ]
   end
 end
