@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +22,9 @@ from snakebridge import etf
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 RESULTS = HERE / "results.etf"
+sys.path.insert(0, str(HERE.parent))
+
+import _report  # noqa: E402
 
 
 def run_bench() -> None:
@@ -36,14 +38,9 @@ def _ok(flag: bool) -> str:
     return "yes" if flag else "**no**"
 
 
-def _median(xs: list[float]) -> float:
-    return sorted(xs)[len(xs) // 2]
-
-
 def render(results: dict[Any, Any]) -> str:
     plain, callback = results["plain"], results["callback"]
-    ratios = sorted(c / p for p, c in results["round_p50"])
-    ratio = _median(ratios)
+    ratio = _report.ratios((c, p) for p, c in results["round_p50"])
     mini, quad, env = results["minimize"], results["quad"], results["env"]
     parts = results["objective_parts"]
     ev = parts["elixir"]
@@ -68,8 +65,7 @@ def render(results: dict[Any, Any]) -> str:
         "| measure | plain call | callback | ratio | target | met |",
         "| --- | ---: | ---: | ---: | --- | --- |",
         f"| p50 (µs) | {plain['p50_us']:.1f} | {callback['p50_us']:.1f} | "
-        f"{ratio:.2f}x (median of per-round ratios, min {ratios[0]:.2f}, max "
-        f"{ratios[-1]:.2f}) | ≤ 2x | {_ok(ratio <= 2)} |",
+        f"{ratio.text()}, median of per-round ratios | ≤ 2x | {_ok(ratio.median <= 2)} |",
         f"| p99 (µs) | {plain['p99_us']:.1f} | {callback['p99_us']:.1f} | "
         f"{callback['p99_us'] / plain['p99_us']:.2f}x |  |  |",
         "",
@@ -140,11 +136,9 @@ def render(results: dict[Any, Any]) -> str:
         "",
         f"One pool, size {env['pool_size']} (read back from the running pool), default VM",
         "flags, no pinning: the BEAM and the worker share the host's cores with other jobs.",
-        f"Load average before: {env['load_before'].split()[0:3]}, after:",
-        f"{env['load_after'].split()[0:3]} (1/5/15 min).",
-        f"Machine: {platform.platform()}, {env['cpus']} logical CPUs;",
-        f"Erlang/OTP {env['otp']}, Elixir {env['elixir']}, {env['schedulers']} schedulers;",
-        f"Python {platform.python_version()} at {env['python']}.",
+        _report.load_line(env["load_before"], env["load_after"]),
+        *_report.host_lines(HERE, env["otp"], env["elixir"]),
+        f"{env['schedulers']} schedulers; Python at {env['python']}.",
         "",
         "![callbacks benchmark](results.png)",
         "",
@@ -153,12 +147,7 @@ def render(results: dict[Any, Any]) -> str:
 
 
 def plot(results: dict[Any, Any], target: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    fig, axes = _report.pyplot().subplots(1, 3, figsize=(14, 4))
     plain, callback = results["plain"], results["callback"]
     ax = axes[0]
     xs = range(2)
@@ -187,8 +176,7 @@ def plot(results: dict[Any, Any], target: Path) -> None:
     ax.bar(labels, values, color=["C1", "C0", "C2"])
     ax.set_ylabel("ms")
     ax.set_title("minimize, 10-D Rosenbrock (BFGS)")
-    fig.tight_layout()
-    fig.savefig(target, dpi=110)
+    _report.save(fig, target)
 
 
 def main() -> int:
@@ -196,6 +184,7 @@ def main() -> int:
     parser.add_argument("--report", action="store_true", help="only re-render")
     args = parser.parse_args()
     if not args.report:
+        _report.record_host(HERE, ["numpy", "scipy"])
         run_bench()
     results = etf.decode(RESULTS.read_bytes())
     (HERE / "results.md").write_text(render(results))

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
+import statistics
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,10 @@ from snakebridge import etf
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 RESULTS = HERE / "results.etf"
+sys.path.insert(0, str(HERE.parent))
+
+import _report  # noqa: E402
+
 CPU = "1"
 
 
@@ -35,10 +40,6 @@ def run_bench() -> None:
     )
 
 
-def _median(xs: list[float]) -> float:
-    return sorted(xs)[len(xs) // 2]
-
-
 SHAPES = {
     "loop": "recursive loop, body calls nothing (worst case)",
     "reduce": "`Enum.reduce/3` callback (typical code)",
@@ -48,8 +49,8 @@ SHAPES = {
 Round = tuple[tuple[float, float], tuple[float, float]]
 
 
-def _ratios(rounds: list[Round], index: int) -> list[float]:
-    return sorted(imported[index] / plain[index] for plain, imported in rounds)
+def _ratios(rounds: list[Round], index: int) -> _report.Spread:
+    return _report.ratios((imported[index], plain[index]) for plain, imported in rounds)
 
 
 def render(results: dict[Any, Any]) -> str:
@@ -59,10 +60,9 @@ def render(results: dict[Any, Any]) -> str:
         rounds = results["rounds"][shape]
         cpu, wall = _ratios(rounds, 0), _ratios(rounds, 1)
         rows.append(
-            f"| {label} | {_median([p[0] for p, _ in rounds]):.2f} | "
-            f"{_median([i[0] for _, i in rounds]):.2f} | **{cpu[len(cpu) // 2]:.2f}x** "
-            f"(min {cpu[0]:.2f}, max {cpu[-1]:.2f}) | {wall[len(wall) // 2]:.2f}x "
-            f"(min {wall[0]:.2f}, max {wall[-1]:.2f}) |"
+            f"| {label} | {statistics.median(p[0] for p, _ in rounds):.2f} | "
+            f"{statistics.median(i[0] for _, i in rounds):.2f} | **{cpu.median:.2f}x** "
+            f"(min {cpu.low:.2f}, max {cpu.high:.2f}) | {wall.text()} |"
         )
     lines = [
         "# Operators benchmark: Kernel arithmetic under `use SnakeBridge.Operators`",
@@ -95,11 +95,8 @@ def render(results: dict[Any, Any]) -> str:
         "",
         f"One BEAM pinned with `taskset -c {CPU}`, `ERL_FLAGS=+S 1:1` "
         f"({env['schedulers']} scheduler online, read back; {env['affinity'].strip()}).",
-        f"Load average before: {env['load_before'].split()[0:3]}, after:",
-        f"{env['load_after'].split()[0:3]} (1/5/15 min); the host's 2 cores are shared with",
-        "other jobs.",
-        f"Machine: {platform.platform()}, {os.cpu_count()} logical CPUs; Erlang/OTP "
-        f"{env['otp']} (JIT), Elixir {env['elixir']}.",
+        _report.load_line(env["load_before"], env["load_after"]),
+        *_report.host_lines(HERE, f"{env['otp']} (JIT)", env["elixir"]),
         "",
         *(
             f"Per-round CPU ns/iteration, `{shape}`, plain / imported: "
@@ -114,12 +111,7 @@ def render(results: dict[Any, Any]) -> str:
 
 
 def plot(results: dict[Any, Any]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    fig, axes = _report.pyplot().subplots(1, 2, figsize=(10, 3.5))
     for ax, (shape, label) in zip(axes, SHAPES.items(), strict=True):
         rounds = results["rounds"][shape]
         xs = range(1, len(rounds) + 1)
@@ -130,14 +122,14 @@ def plot(results: dict[Any, Any]) -> None:
         ax.set_ylim(bottom=0)
         ax.set_title(label.replace("`", ""), fontsize=9)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(HERE / "results.png", dpi=100)
+    _report.save(fig, HERE / "results.png", dpi=100)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--report", action="store_true", help="re-render from results.etf")
     if not parser.parse_args().report:
+        _report.record_host(HERE)
         run_bench()
     results = etf.decode(RESULTS.read_bytes())
     (HERE / "results.md").write_text(render(results))

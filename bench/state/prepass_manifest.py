@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -26,7 +25,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 WORK = REPO / "bench" / ".work" / "state"
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(HERE.parent))
 
+import _report  # noqa: E402
 from snakebridge.state import manifest  # noqa: E402
 
 
@@ -112,10 +113,6 @@ def noop_us(elixir: Path, project: Path, runs: int) -> int:
     return int(out.split("median_us")[-1].split()[0])
 
 
-def loadavg() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--before", default="4b9a849")
@@ -124,7 +121,7 @@ def main() -> None:
     args = parser.parse_args()
     rounds, runs = (3, 5) if args.quick else (args.rounds, 21)
 
-    load_start = loadavg()
+    load_start = _report.loadavg()
     before, before_rev = snapshot(args.before, "before")
     after, after_rev = snapshot("HEAD", "after")
     project = synthetic(WORK / "project")
@@ -142,23 +139,16 @@ def main() -> None:
         rows.append((got["before"], got["after"]))
         print(f"round {r + 1}: before {got['before']} us, after {got['after']} us", flush=True)
 
-    ratios = [a / b for b, a in rows]
+    ratio = _report.ratios((a, b) for b, a in rows)
     med_b = statistics.median(b for b, _ in rows)
     med_a = statistics.median(a for _, a in rows)
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    elixir_version = sh("elixir", "--short-version").strip()
+    otp, elixir_version = _report.beam_versions()
     table = (
         f"""# The pre-pass's manifest check on a no-op compile
 
-Machine: {cpu}, {os.cpu_count()} cores shared with other work (load average {load_start}
-at the start, {loadavg()} at the end), Elixir {elixir_version}.
+{_report.machine()}
+{_report.load_line(load_start, _report.loadavg())}
+{_report.versions(otp, elixir_version)}
 Command: `.venv/bin/python bench/state/prepass_manifest.py{" --quick" if args.quick else ""}`.
 
 Before: SnakeBridge at {before_rev} (no manifest check). After: {after_rev} (the check:
@@ -177,20 +167,14 @@ snapshot runs first.
         )
         + f"""
 Median no-op: before {med_b / 1000:.2f} ms, after {med_a / 1000:.2f} ms. Median of the
-per-round ratios: **{statistics.median(ratios):.3f}** (min {min(ratios):.3f}, max
-{max(ratios):.3f}). The check's own work on a no-op is one `:prim_file.read_file_info`;
-differences within the min-max spread are this shared machine's noise.
+per-round ratios: **{ratio.text(".3f", "")}**. The check's own work on a no-op is one
+`:prim_file.read_file_info`; differences within the min-max spread are this shared machine's noise.
 """
     )
     (HERE / "RESULTS.md").write_text(table)
     print(table)
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.2))
+    fig, ax = _report.pyplot().subplots(figsize=(6, 3.2))
     xs = range(1, len(rows) + 1)
     ax.plot(xs, [b / 1000 for b, _ in rows], "o-", label=f"before ({before_rev})")
     ax.plot(xs, [a / 1000 for _, a in rows], "s-", label=f"after ({after_rev})")
@@ -199,8 +183,7 @@ differences within the min-max spread are this shared machine's noise.
     ax.set_ylim(bottom=0)
     ax.set_title("No-op pre-pass, 1,000 files: manifest check before/after")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(HERE / "prepass_manifest.png", dpi=120)
+    _report.save(fig, HERE / "prepass_manifest.png", dpi=120)
 
 
 if __name__ == "__main__":
