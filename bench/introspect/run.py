@@ -10,15 +10,14 @@ time of one ``introspect_surface`` call (spawn the child, import the module, int
 send JSON back, parse every docstring in the parent).
 
 Run:  .venv/bin/python bench/introspect/run.py [--repeat 3] [modules...]
-Writes bench/introspect/results.md and results.json.
+      .venv/bin/python bench/introspect/run.py --report   # re-render from results.json
+Writes bench/introspect/results.json, and from it results.md and results.png.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from snakebridge.codegen.introspect import introspect_surface
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import _report
 
 MODULES = [
     "numpy",
@@ -55,16 +58,6 @@ def versions(python: str) -> dict[str, str]:
         " | {'python': platform.python_version()}))"
     )
     return dict(json.loads(subprocess.check_output([python, "-c", code], text=True)))
-
-
-def cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def run(module: str, repeat: int, python: str, classes: list[str] | None = None) -> dict[str, Any]:
@@ -166,31 +159,15 @@ def targets(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("modules", nargs="*", default=MODULES)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--python", default=sys.executable)
-    parser.add_argument("--no-classes", action="store_true", help="skip the methods table")
-    args = parser.parse_args()
-    load_before = os.getloadavg()[0]
-    rows = [run(m, args.repeat, args.python) for m in args.modules]
-    method_rows = (
-        []
-        if args.no_classes
-        else [run(m, args.repeat, args.python, classes) for m, classes in CLASSES]
-    )
-    env = versions(args.python)
-    load_after = os.getloadavg()[0]
+def render(data: dict[str, Any]) -> str:
+    env, rows, method_rows = data["environment"], data["rows"], data["method_rows"]
     header = (
         "# Introspection benchmark\n\n"
-        f"Machine: {cpu()}, {os.cpu_count()} cores, shared with other jobs while measured "
-        f"(1-minute load average {load_before:.1f} before, {load_after:.1f} after; wall "
-        f"times grow with it); "
-        f"Python {env['python']}, numpy {env['numpy']}, scipy {env['scipy']}, "
+        f"{data['machine']} {data['load']} Wall times grow with the load.\n"
+        f"Versions: Python {env['python']}, numpy {env['numpy']}, scipy {env['scipy']}, "
         f"sympy {env['sympy']}, pandas {env['pandas']}.\n\n"
-        f"Method: `bench/introspect/run.py --repeat {args.repeat}`; each module introspected "
-        f"{args.repeat} times in a fresh child process, times are medians. Callables are the "
+        f"Method: `bench/introspect/run.py --repeat {data['repeat']}`; each module introspected "
+        f"{data['repeat']} times in a fresh child process, times are medians. Callables are the "
         "public functions, ufuncs, callable objects and classes (constructor) of the surface "
         "(`__all__`, else public names). *Real signature*: a parameter list that is not only "
         "`(*args, **kwargs)` (or `**kwargs`) and not the fallback; a lone `*args` counts, "
@@ -228,15 +205,78 @@ def main() -> None:
             + detail(method_rows).replace("| module |", "| classes |", 1)
             + "\n"
         )
-    (HERE / "results.md").write_text(text)
-    (HERE / "results.json").write_text(
-        json.dumps(
-            {"environment": env, "rows": rows, "method_rows": method_rows},
-            indent=1,
-            sort_keys=True,
+    return text + "\n![introspection benchmark](results.png)\n"
+
+
+def plot(rows: list[dict[str, Any]], target: Path) -> None:
+    """Coverage beside its baseline and the 98% target; end-to-end time beside 3 s."""
+    plt = _report.pyplot()
+    fig, (cov, wall) = plt.subplots(1, 2, figsize=(12, 4.5))
+    names = [r["module"] for r in rows]
+    xs = range(len(rows))
+
+    def share(n: int, d: int) -> float:
+        return 100 * n / d if d else 0.0
+
+    bars = [
+        ("real signatures: ours", [share(r["real"], r["callables"]) for r in rows], "#3a75b0"),
+        (
+            "inspect.signature (same run)",
+            [share(r["baseline"]["real"], r["baseline"]["callables"]) for r in rows],
+            "#aaaaaa",
+        ),
+        ("return types: ours", [share(r["with_returns"], r["callables"]) for r in rows], "#7fb3d9"),
+    ]
+    for i, (label, values, color) in enumerate(bars):
+        cov.bar([x + (i - 1) * 0.27 for x in xs], values, 0.27, label=label, color=color)
+    cov.axhline(98, color="#d62728", linestyle="--", label="target ≥ 98% real signatures")
+    cov.set_xticks(list(xs), names, rotation=35, ha="right", fontsize=8)
+    cov.set_ylabel("% of callables")
+    cov.set_title("coverage", fontsize=10)
+    cov.legend(fontsize=8, loc="lower left")
+
+    totals = [r["timing"]["total_seconds"] for r in rows]
+    wall.bar(list(xs), totals, color="#3a75b0", label="end-to-end introspection (median s)")
+    for x, t in zip(xs, totals, strict=True):
+        wall.text(x, t, f"{t:.2f}", ha="center", va="bottom", fontsize=8)
+    wall.axhline(3, color="#d62728", linestyle="--", label="target ≤ 3 s (numpy top level)")
+    wall.set_xticks(list(xs), names, rotation=35, ha="right", fontsize=8)
+    wall.set_ylabel("seconds")
+    wall.set_title("time (spawn, import, introspect, parse docs)", fontsize=10)
+    wall.legend(fontsize=8, loc="upper left")
+    fig.suptitle("bench/introspect: from results.json (committed)", fontsize=10)
+    _report.save(fig, target)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("modules", nargs="*", default=MODULES)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--no-classes", action="store_true", help="skip the methods table")
+    parser.add_argument("--report", action="store_true", help="re-render from results.json")
+    args = parser.parse_args()
+    if not args.report:
+        load_before = _report.loadavg()
+        rows = [run(m, args.repeat, args.python) for m in args.modules]
+        method_rows = (
+            []
+            if args.no_classes
+            else [run(m, args.repeat, args.python, classes) for m, classes in CLASSES]
         )
-        + "\n"
-    )
+        data = {
+            "environment": versions(args.python),
+            "machine": _report.machine(),
+            "load": _report.load_line(load_before, _report.loadavg()),
+            "repeat": args.repeat,
+            "rows": rows,
+            "method_rows": method_rows,
+        }
+        (HERE / "results.json").write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    data = json.loads((HERE / "results.json").read_text())
+    text = render(data)
+    (HERE / "results.md").write_text(text)
+    plot(data["rows"], HERE / "results.png")
     print(text)
 
 

@@ -3,7 +3,8 @@
 #
 #   cd elixir && mix run --no-start ../bench/prepass/bench.exs [--quick]
 #
-# Writes bench/prepass/RESULTS.md. Work directories live under bench/.work/ (ignored).
+# Writes bench/prepass/RESULTS.md; bench/prepass/run.py runs this and draws results.png
+# from that table. Work directories live under bench/.work/ (ignored).
 
 alias SnakeBridge.Scanner.{Cache, Prepass}
 
