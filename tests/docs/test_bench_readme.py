@@ -1,10 +1,15 @@
 """bench/README.md shows every benchmark: each committed results file is linked from it
 and each committed plot is shown in it, so a bench that lands (or a plot that is drawn)
-without its section fails here instead of going missing from the one page of figures."""
+without its section fails here instead of going missing from the one page of figures.
+
+Every figure a section quotes must also be in the files that section names as its source,
+as written there, so a rerun that changes a results file fails here until the page
+follows it: the page copies figures, it never computes or rounds them."""
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -43,3 +48,36 @@ def test_every_plot_is_shown(path: str) -> None:
 def test_the_lists_are_not_empty() -> None:
     assert len(results_files()) >= 9
     assert len(plots()) >= 9
+
+
+# A section's own dates ("committed 2026-12-02") are when the page was synced, not figures.
+_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
+_SOURCE = re.compile(r"\]\(([\w./-]+\.md)\)")
+
+
+def sections() -> list[tuple[str, str]]:
+    parts = re.split(r"^## ", PAGE.read_text(), flags=re.MULTILINE)[1:]
+    return [(part.splitlines()[0], part) for part in parts]
+
+
+def figures(text: str) -> set[Decimal]:
+    """The numbers in text by value: 1,279, 1279.0 and 1,279.00 are one figure, 8.47 and
+    8.5 are two (a rounded copy is a different figure)."""
+    return {Decimal(n.replace(",", "")) for n in _NUMBER.findall(_DATE.sub("", text))}
+
+
+@pytest.mark.parametrize(("title", "text"), sections(), ids=[t for t, _ in sections()])
+def test_every_quoted_figure_is_in_the_section_source(title: str, text: str) -> None:
+    sources = sorted(set(_SOURCE.findall(text)))
+    if not sources:
+        assert "|" not in text, f"bench/README.md section {title!r} has a table but no source"
+        return
+    found: set[Decimal] = set()
+    for source in sources:
+        found |= figures((BENCH / source).read_text())
+    stale = sorted(str(n) for n in figures(text) - found)
+    assert not stale, (
+        f"bench/README.md section {title!r} quotes {stale}, which none of {sources} contains: "
+        "copy the figures from the results file as it now stands (rerun benches change them)"
+    )
