@@ -26,6 +26,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = REPO / "docs" / "guides" / "troubleshooting.md"
+ERRORS_PAGE = REPO / "docs" / "guides" / "errors.md"
 ERROR_EX = REPO / "elixir" / "lib" / "snakebridge" / "error.ex"
 # Exceptions the CLI turns into a task's error message (exit 2) for the user to read.
 USER_ERRORS = {
@@ -202,6 +203,12 @@ def test_every_runtime_error_type_has_an_entry() -> None:
     text = PAGE.read_text()
     missing = [t for t in runtime_types() if not re.search(rf"^#+ .*`:{t}`", text, re.M)]
     assert not missing, f"{PAGE.name} has no heading for error type(s) {missing}"
+
+
+def test_the_errors_guide_tables_every_runtime_error_type() -> None:
+    text = ERRORS_PAGE.read_text()
+    missing = [t for t in runtime_types() if not re.search(rf"^\| `:{t}` \|", text, re.M)]
+    assert not missing, f"{ERRORS_PAGE.name}'s bridge failures table has no row for {missing}"
 
 
 @pytest.mark.parametrize(
