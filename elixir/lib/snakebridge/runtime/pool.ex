@@ -355,6 +355,7 @@ defmodule SnakeBridge.Runtime.Pool do
   @impl true
   def handle_call({:call, route, request_id, frame, timeout, key, registration}, from, state) do
     with nil <- state.unavailable,
+         nil <- SnakeBridge.Cluster.Guard.refusal(from, key, registration, frame),
          {:ok, state} <- check_circuit(state, key),
          {:ok, index, state} <- pick_slot(state, route) do
       submit(state, index, %Job{
@@ -369,6 +370,10 @@ defmodule SnakeBridge.Runtime.Pool do
     else
       message when is_binary(message) ->
         {:reply, {:error, Error.runtime(:python_unavailable, message)}, state}
+
+      # A call from another node for a library the two nodes do not run alike.
+      %Error{} = refused ->
+        {:reply, {:error, refused}, state}
 
       {:error, error, state} ->
         {:reply, {:error, error}, state}
