@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -21,56 +22,56 @@ sys.path.insert(0, str(HERE.parent))
 
 import _report  # noqa: E402
 
-# (label on the plot, the table row's measurement as bench.exs writes it, files column)
+# (label on the plot, the table row's measurement as bench.exs writes it)
 NOOP = [
-    ("in-process\n1,000 files", "no-op pre-pass (in-process, `Prepass.run/0`)", "1000 (30%)"),
+    ("in-process", "no-op pre-pass (in-process, `Prepass.run/0`)"),
     (
-        "in mix compile\n1,000 files",
+        "in mix compile",
         "no-op pre-pass inside a real `mix compile` (fresh VM, `MIX_DEBUG` task time)",
-        "1000 (30%)",
     ),
 ]
 NOOP_BASELINE = (
     "Elixir's own\ncompile.elixir",
     "`compile.elixir` no-op in the same runs (Elixir's own compiler, for scale)",
-    "1000 (30%)",
 )
 COLD = [
-    ("10,000 files,\n30% call numpy", "cold scan (empty cache), 30% library files", "10000"),
-    (
-        "10,000 files,\nall call numpy",
-        "cold scan (empty cache), every file a library file",
-        "10000",
-    ),
+    ("30% call numpy", "cold scan (empty cache), 30% library files"),
+    ("all call numpy", "cold scan (empty cache), every file a library file"),
 ]
 COLD_BASELINE = (
     "read + parse,\none process",
     "baseline: read + `Code.string_to_quoted` every file, one process",
-    "10000",
 )
 
 
-def table(markdown: str) -> dict[tuple[str, str], float]:
-    """(measurement, files) -> median ms, from RESULTS.md's results table."""
+@dataclass(frozen=True)
+class Row:
+    files: str
+    median_ms: float
+
+
+def table(markdown: str) -> dict[str, Row]:
+    """measurement -> its row, from RESULTS.md's results table."""
     rows = {}
     for line in markdown.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 5 and cells[2].endswith(" ms"):
-            rows[(cells[0], cells[1])] = float(cells[2].removesuffix(" ms").replace(",", ""))
+            median = float(cells[2].removesuffix(" ms").replace(",", ""))
+            rows[cells[0]] = Row(cells[1], median)
     return rows
 
 
-def median(rows: dict[tuple[str, str], float], measurement: str, files: str) -> float:
+def row(rows: dict[str, Row], measurement: str) -> Row:
     try:
-        return rows[(measurement, files)]
+        return rows[measurement]
     except KeyError:
         raise SystemExit(
-            f"RESULTS.md has no row {measurement!r} for {files} files: bench.exs and "
-            "run.py name the rows differently; make them agree"
+            f"RESULTS.md has no row {measurement!r}: bench.exs and run.py name the rows "
+            "differently; make them agree"
         ) from None
 
 
-def plot(rows: dict[tuple[str, str], float], target: Path) -> None:
+def plot(rows: dict[str, Row], target: Path) -> None:
     """Each panel: the pre-pass's medians, the same-run baseline in grey, the target dashed."""
     plt = _report.pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.3))
@@ -79,8 +80,9 @@ def plot(rows: dict[tuple[str, str], float], target: Path) -> None:
         (axes[1], "cold scan (target ≤ 3,000 ms)", COLD, COLD_BASELINE, 3000.0),
     ]
     for ax, title, ours, baseline, goal in panels:
-        values = [median(rows, m, f) for _, m, f in ours]
-        base = median(rows, baseline[1], baseline[2])
+        measured = [row(rows, m) for _, m in ours]
+        values = [r.median_ms for r in measured]
+        base = row(rows, baseline[1]).median_ms
         xs = [0.0, 1.0]
         ax.bar(xs, values, 0.5, color="#3a75b0", label="pre-pass")
         ax.bar([1.6], [base], 0.5, color="#aaaaaa", label="same-run baseline")
@@ -88,7 +90,8 @@ def plot(rows: dict[tuple[str, str], float], target: Path) -> None:
                   linestyles="--", label="target")  # fmt: skip
         for x, v in [*zip(xs, values, strict=True), (1.6, base)]:
             ax.text(x, v, f"{v:,.1f} ms", ha="center", va="bottom", fontsize=9)
-        ax.set_xticks([*xs, 1.6], [label for label, _, _ in ours] + [baseline[0]], fontsize=8)
+        labels = [f"{label}\n{r.files} files" for (label, _), r in zip(ours, measured, strict=True)]
+        ax.set_xticks([*xs, 1.6], [*labels, baseline[0]], fontsize=8)
         ax.set_ylim(0, max([*values, base, goal]) * 1.35)
         ax.set_ylabel("median ms")
         ax.set_title(title, fontsize=10)
