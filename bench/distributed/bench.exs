@@ -3,7 +3,7 @@
 # renders the table and plot. This VM is node a; it starts nodes b and c as peers.
 # Every figure has its baseline in the same run, in interleaved rounds.
 defmodule Bench.Cluster do
-  alias SnakeBridge.Cluster.Router
+  alias SnakeBridge.Cluster.{Guard, Router}
 
   @out Path.expand("results.etf", __DIR__)
   @support Path.expand("../../elixir/test/support/python", __DIR__)
@@ -12,6 +12,7 @@ defmodule Bench.Cluster do
   @latency_calls 400
   @latency_blocks 5
   @router_calls 200_000
+  @guard_checks 200_000
   @spin 100_000
   @callers 6
   @window_ms 2_000
@@ -50,6 +51,7 @@ defmodule Bench.Cluster do
         r = %{
           latency: latency(b),
           router: router(),
+          guard: guard(b),
           messages: messages(),
           ceiling1: ceiling([0]),
           nodes1: throughput(:cpu1),
@@ -83,7 +85,8 @@ defmodule Bench.Cluster do
         callers: @callers,
         window_ms: @window_ms,
         latency_calls: @latency_calls * @latency_blocks,
-        router_calls: @router_calls
+        router_calls: @router_calls,
+        guard_checks: @guard_checks
       }
     }
 
@@ -221,6 +224,26 @@ defmodule Bench.Cluster do
 
     ns = System.convert_time_unit(System.monotonic_time() - t, :native, :nanosecond)
     %{ns_per_call: ns / @router_calls}
+  end
+
+  # The serving node's check (Guard.refusal/4) as a pool makes it before it takes a call:
+  # from a process on this node, and from one on node b (as when b calls here; this node
+  # has b's advertisement, and the two declare sbtest alike, so the full check runs).
+  defp guard(b) do
+    descriptor = %{library: "sbtest", python_module: "sbtest", function: "getpid"}
+    registration = SnakeBridge.Runtime.Wire.registration(:call, descriptor)
+    frame = SnakeBridge.Runtime.Wire.call(1, registration, [], %{}, "bench", nil)
+    remote = :erpc.call(b, :erlang, :whereis, [SnakeBridge.Cluster.Load])
+    nil = Guard.refusal({remote, make_ref()}, "sbtest.getpid", registration, frame)
+
+    per_check = fn from ->
+      t = System.monotonic_time()
+      for _ <- 1..@guard_checks, do: Guard.refusal(from, "sbtest.getpid", registration, frame)
+      ns = System.convert_time_unit(System.monotonic_time() - t, :native, :nanosecond)
+      ns / @guard_checks
+    end
+
+    %{local_ns: per_check.({self(), make_ref()}), remote_ns: per_check.({remote, make_ref()})}
   end
 
   # Messages the calling process sends during one local call (traced, not timed).

@@ -115,6 +115,12 @@ def render(results: dict[Any, Any]) -> str:
     router_share = [
         r["router"]["ns_per_call"] / (r["latency"]["local"]["p50_us"] * 1000) * 100 for r in rounds
     ]
+    guard_local = [
+        r["guard"]["local_ns"] / (r["latency"]["local"]["p50_us"] * 1000) * 100 for r in rounds
+    ]
+    guard_remote = [
+        r["guard"]["remote_ns"] / (r["latency"]["remote"]["p50_us"] * 1000) * 100 for r in rounds
+    ]
     lines = [
         "# Distributed benchmark: Python pools across BEAM nodes",
         "",
@@ -141,6 +147,18 @@ def render(results: dict[Any, Any]) -> str:
             "router's own cost per local call (ns)",
             med(["router", "ns_per_call"]),
             f"{_spread(router_share)} % of the local p50",
+            digits=0,
+        ),
+        row(
+            "serving node's check of a local call (ns)",
+            med(["guard", "local_ns"]),
+            f"{_spread(guard_local)} % of the local p50",
+            digits=0,
+        ),
+        row(
+            "serving node's check of a call from node b (ns)",
+            med(["guard", "remote_ns"]),
+            f"{_spread(guard_remote)} % of the remote p50",
             digits=0,
         ),
         row(
@@ -219,9 +237,10 @@ def render(results: dict[Any, Any]) -> str:
         "",
         f"Rounds: {len(rounds)}; per round {env['latency_calls']} local and",
         f"{env['latency_calls']} remote calls in alternating blocks, {env['router_calls']:,}",
-        "router decisions. The machine is shared with other engineers' test suites: pinning",
-        "fixes where our processes run, not who else runs there, so absolute figures are",
-        "noisy and the ratios are the figures to read.",
+        f"router decisions, {env['guard_checks']:,} serving-node checks of each kind. The",
+        "machine is shared with other engineers' test suites: pinning fixes where our",
+        "processes run, not who else runs there, so absolute figures are noisy and the",
+        "ratios are the figures to read.",
         f"Load average before: {env['load_before'].split()[0:3]},",
         f"after: {env['load_after'].split()[0:3]}",
         f"(1/5/15 min). Measured at commit {env['commit']}.",
