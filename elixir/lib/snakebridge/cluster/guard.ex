@@ -51,10 +51,22 @@ defmodule SnakeBridge.Cluster.Guard do
     end
   end
 
-  defp library({_id, registration}, _frame) do
-    case :erlang.binary_to_term(registration) do
-      {0, _id, %{library: library}} -> library
-      _ -> nil
+  # Decoded once per descriptor in the process that asks (the pool): kept under its id
+  # with the registration itself, which two descriptors sharing an id never have alike.
+  defp library({id, registration}, _frame) do
+    case Process.get({__MODULE__, id}) do
+      {^registration, library} ->
+        library
+
+      _ ->
+        library =
+          case :erlang.binary_to_term(registration) do
+            {0, _id, %{library: library}} -> library
+            _ -> nil
+          end
+
+        Process.put({__MODULE__, id}, {registration, library})
+        library
     end
   end
 
