@@ -49,10 +49,11 @@ defmodule SnakeBridge.Runtime.Pool do
   backoff; while it keeps failing, calls get an error that says why instead of waiting.
   A worker's death is classified (`WorkerPort.crash_reason/2`) and counted against the
   function it was running (`SnakeBridge.Runtime.Circuit`); `spares:` workers are swapped
-  in at once; idle workers get heartbeats (a stuck one is replaced as `:hang`); workers
-  are recycled on `max_calls:`, `max_age:` and `max_memory_mb:`, and when a function
-  they ran has its circuit opened (`:taint`), draining first while their sessions hold
-  refs.
+  in at once (a spare's interpreter is spawned by a helper, `Pool.Opener`, so the pool
+  never waits on a fork while it serves calls); idle workers get heartbeats (a stuck one
+  is replaced as `:hang`); workers are recycled on `max_calls:`, `max_age:` and
+  `max_memory_mb:`, and when a function they ran has its circuit opened (`:taint`),
+  draining first while their sessions hold refs.
 
   Frames the pool does not expect (a library writing to the protocol's descriptor) are
   dropped: they never fail another caller's call, and OS pids come only from the port.
