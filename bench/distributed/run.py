@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import socket
 import subprocess
@@ -30,6 +29,9 @@ from snakebridge import etf
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 RESULTS = HERE / "results.etf"
+sys.path.insert(0, str(HERE.parent))
+
+import _report  # noqa: E402
 
 
 def _free_port() -> int:
@@ -77,11 +79,11 @@ def run_bench() -> None:
 
 
 def _median(xs: list[float]) -> float:
-    return sorted(xs)[len(xs) // 2]
+    return _report.spread(xs).median
 
 
-def _spread(xs: list[float]) -> str:
-    return f"{_median(xs):,.2f} ({min(xs):,.2f}-{max(xs):,.2f})"
+def _spread(xs: list[float], unit: str = "") -> str:
+    return _report.spread(xs).text(",.2f", unit)
 
 
 LOCAL_P50 = ["latency", "local", "p50_us"]
@@ -106,12 +108,12 @@ def render(results: dict[Any, Any]) -> str:
             values.append(v)
         return _median(values)
 
-    remote_p50 = [
-        r["latency"]["remote"]["p50_us"] / r["latency"]["local"]["p50_us"] for r in rounds
-    ]
-    remote_p99 = [
-        r["latency"]["remote"]["p99_us"] / r["latency"]["local"]["p99_us"] for r in rounds
-    ]
+    remote_p50 = _report.ratios(
+        (r["latency"]["remote"]["p50_us"], r["latency"]["local"]["p50_us"]) for r in rounds
+    )
+    remote_p99 = _report.ratios(
+        (r["latency"]["remote"]["p99_us"], r["latency"]["local"]["p99_us"]) for r in rounds
+    )
     router_share = [
         r["router"]["ns_per_call"] / (r["latency"]["local"]["p50_us"] * 1000) * 100 for r in rounds
     ]
@@ -125,7 +127,7 @@ def render(results: dict[Any, Any]) -> str:
         "# Distributed benchmark: Python pools across BEAM nodes",
         "",
         "Medians over rounds; ratios are the median of per-round ratios against the",
-        "baseline measured in the same round (min-max in brackets).",
+        "baseline measured in the same round, with their min and max.",
         "",
         "## Local call overhead and remote call",
         "",
@@ -136,29 +138,29 @@ def render(results: dict[Any, Any]) -> str:
         row(
             "same call on node b, p50 (µs)",
             med(REMOTE_P50),
-            f"{_spread(remote_p50)} x local",
+            f"{remote_p50.text()} vs local",
         ),
         row(
             "same call on node b, p99 (µs)",
             med(REMOTE_P99),
-            f"{_spread(remote_p99)} x local",
+            f"{remote_p99.text()} vs local",
         ),
         row(
             "router's own cost per local call (ns)",
             med(["router", "ns_per_call"]),
-            f"{_spread(router_share)} % of the local p50",
+            f"{_spread(router_share, ' %')} of the local p50",
             digits=0,
         ),
         row(
             "serving node's check of a local call (ns)",
             med(["guard", "local_ns"]),
-            f"{_spread(guard_local)} % of the local p50",
+            f"{_spread(guard_local, ' %')} of the local p50",
             digits=0,
         ),
         row(
             "serving node's check of a call from node b (ns)",
             med(["guard", "remote_ns"]),
-            f"{_spread(guard_remote)} % of the remote p50",
+            f"{_spread(guard_remote, ' %')} of the remote p50",
             digits=0,
         ),
         row(
@@ -188,12 +190,14 @@ def render(results: dict[Any, Any]) -> str:
     ):
         values = [r[key]["calls_per_s"] for r in rounds]
         vs1 = (
-            _spread([v / b for v, b in zip(values, base, strict=True)])
+            _report.ratios(zip(values, base, strict=True)).text()
             if key.startswith("nodes")
             else "—"
         )
         vsc = (
-            _spread([r[key]["calls_per_s"] / r[ceiling]["calls_per_s"] for r in rounds])
+            _report.ratios(
+                (r[key]["calls_per_s"], r[ceiling]["calls_per_s"]) for r in rounds
+            ).text()
             if ceiling
             else "—"
         )
@@ -204,11 +208,13 @@ def render(results: dict[Any, Any]) -> str:
         (r["ceiling2"]["calls_per_s"] - r["ceiling1"]["calls_per_s"]) for r in rounds
     ]
     ceiling1 = _median([r["ceiling1"]["calls_per_s"] for r in rounds])
+    # The CPUs the nodes were pinned to, as read back: the host's, which bound any scaling.
+    cpus = len({s["vm_cpus"] for s in settings.values()})
     lines += [
         "",
         f"**Per-core ceiling on this host:** one CPU runs {ceiling1:,.1f} calls/s of this loop in",
-        f"plain Python; with {os.cpu_count()} CPUs no configuration can exceed "
-        f"{os.cpu_count()}x that, whatever the number of nodes.",
+        f"plain Python; with {cpus} CPUs no configuration can exceed "
+        f"{cpus}x that, whatever the number of nodes.",
         "",
         f"Per added core (2 nodes minus 1 node): {_spread(per_core)} calls/s; the host allows",
         f"{_spread(ceiling_per_core)} calls/s per added core (2 plain processes minus 1). This",
@@ -241,11 +247,9 @@ def render(results: dict[Any, Any]) -> str:
         "machine is shared with other engineers' test suites: pinning fixes where our",
         "processes run, not who else runs there, so absolute figures are noisy and the",
         "ratios are the figures to read.",
-        f"Load average before: {env['load_before'].split()[0:3]},",
-        f"after: {env['load_after'].split()[0:3]}",
-        f"(1/5/15 min). Measured at commit {env['commit']}.",
-        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs; OTP {env['otp']},",
-        f"Elixir {env['elixir']}, Python {platform.python_version()}.",
+        _report.load_line(env["load_before"], env["load_after"]),
+        f"Measured at commit {env['commit']}.",
+        *_report.host_lines(HERE, env["otp"], env["elixir"]),
         "",
         "![distributed benchmark](results.png)",
         "",
@@ -254,13 +258,8 @@ def render(results: dict[Any, Any]) -> str:
 
 
 def plot(results: dict[Any, Any], target: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     rounds = results["rounds"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (left, right) = _report.pyplot().subplots(1, 2, figsize=(11, 4))
     for offset, field in enumerate(("p50_us", "p99_us")):
         values = [
             _median([r["latency"]["local"][field] for r in rounds]),
@@ -286,8 +285,7 @@ def plot(results: dict[Any, Any], target: Path) -> None:
     right.bar(labels, values, color=["#888", "#3a7"] * 3)
     right.set_title("CPU-bound calls/s")
     right.set_ylabel("calls/s")
-    fig.tight_layout()
-    fig.savefig(target, dpi=100)
+    _report.save(fig, target, dpi=100)
 
 
 def main() -> int:
@@ -295,6 +293,7 @@ def main() -> int:
     parser.add_argument("--report", action="store_true", help="re-render from results.etf")
     args = parser.parse_args()
     if not args.report:
+        _report.record_host(HERE)
         run_bench()
     results = etf.decode(RESULTS.read_bytes())
     (HERE / "results.md").write_text(render(results))
