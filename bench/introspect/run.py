@@ -9,6 +9,9 @@ surface (``ours``) vs the ``inspect.signature`` loop (``inspect``), and the end-
 time of one ``introspect_surface`` call (spawn the child, import the module, introspect,
 send JSON back, parse every docstring in the parent).
 
+The run pins itself to one CPU (``taskset -p -c 1`` on its own pid, read back and
+checked); the child processes it spawns inherit that CPU.
+
 Run:  .venv/bin/python bench/introspect/run.py [--repeat 3] [modules...]
       .venv/bin/python bench/introspect/run.py --report   # re-render from results.json
 Writes bench/introspect/results.json, and from it results.md and results.png.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -49,6 +53,21 @@ CLASSES = [
     ("sympy", ["Symbol", "Matrix"]),
 ]
 HERE = Path(__file__).resolve().parent
+CPU = 1
+
+
+def pin() -> str:
+    """Pin this process (and so every introspection child) to CPU; say how, as checked."""
+    subprocess.run(
+        ["taskset", "-p", "-c", str(CPU), str(os.getpid())], check=True, capture_output=True
+    )
+    got = os.sched_getaffinity(0)
+    if got != {CPU}:
+        raise SystemExit(f"taskset left this process on CPUs {sorted(got)}, not {CPU}")
+    return (
+        f"Pinning: `taskset -p -c {CPU}` on the bench process (affinity read back: CPU "
+        f"{CPU}); the child processes that import and introspect each module inherit it."
+    )
 
 
 def versions(python: str) -> dict[str, str]:
@@ -165,7 +184,8 @@ def render(data: dict[str, Any]) -> str:
         "# Introspection benchmark\n\n"
         f"{data['machine']} {data['load']} Wall times grow with the load.\n"
         f"Versions: Python {env['python']}, numpy {env['numpy']}, scipy {env['scipy']}, "
-        f"sympy {env['sympy']}, pandas {env['pandas']}.\n\n"
+        f"sympy {env['sympy']}, pandas {env['pandas']}.\n"
+        f"{data['pinning']}\n\n"
         f"Method: `bench/introspect/run.py --repeat {data['repeat']}`; each module introspected "
         f"{data['repeat']} times in a fresh child process, times are medians. Callables are the "
         "public functions, ufuncs, callable objects and classes (constructor) of the surface "
@@ -257,6 +277,7 @@ def main() -> None:
     parser.add_argument("--report", action="store_true", help="re-render from results.json")
     args = parser.parse_args()
     if not args.report:
+        pinning = pin()
         load_before = _report.loadavg()
         rows = [run(m, args.repeat, args.python) for m in args.modules]
         method_rows = (
@@ -268,6 +289,7 @@ def main() -> None:
             "environment": versions(args.python),
             "machine": _report.machine(),
             "load": _report.load_line(load_before, _report.loadavg()),
+            "pinning": pinning,
             "repeat": args.repeat,
             "rows": rows,
             "method_rows": method_rows,
