@@ -24,4 +24,9 @@ CASES = {
     "norm": lambda: np.linalg.norm([3.0, 4.0]),
     "broadcast_shapes_splat": lambda: np.broadcast_shapes(*[(6, 1)] + [(1, 7)] * 10),
     "solve": lambda: np.linalg.solve([[3, 1], [1, 2]], [9, 8]).tolist(),
+    "rng_integers": lambda: np.random.default_rng(42).integers(0, 10, size=3).shape,
+    "histogram": lambda: tuple(a.tolist() for a in np.histogram([1, 2, 1], bins=[0, 1, 2, 3])),
+    "iinfo": lambda: np.iinfo(np.int32).max,
+    "array_dtype_class": lambda: np.array([1, 2], dtype=np.int8).dtype.name,
+    "einsum": lambda: np.einsum("ii", np.arange(9).reshape(3, 3)),
 }

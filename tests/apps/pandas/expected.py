@@ -30,4 +30,7 @@ CASES = {
         pd.DataFrame({"key": ["a", "b"], "r": [3, 4]}),
         on="key",
     ).to_dict("list"),
+    "series_apply": lambda: pd.Series([1, 2, 3]).apply(lambda v: v * 2).tolist(),
+    "pivot_table": lambda: cities.pivot_table(values="n", index="city", aggfunc="sum").to_dict(),
+    "column_attribute": lambda: df.col1.tolist(),
 }

@@ -1,4 +1,4 @@
-from PIL import Image, ImageColor, ImageDraw, ImageOps
+from PIL import Image, ImageColor, ImageDraw, ImageFilter, ImageOps
 
 
 def _draw_rectangle():
@@ -21,4 +21,5 @@ CASES = {
     "getbbox": lambda: Image.new("L", (4, 4), 255).getbbox(),
     "invert": lambda: ImageOps.invert(Image.new("RGB", (2, 2), "red")).getpixel((0, 0)),
     "draw_rectangle": lambda: _draw_rectangle(),
+    "filter_class": lambda: Image.new("L", (4, 4), 100).filter(ImageFilter.BLUR).getpixel((1, 1)),
 }

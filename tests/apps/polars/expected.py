@@ -22,4 +22,6 @@ CASES = {
     "rename": lambda: df.rename({"a": "x"}).columns,
     "sum": lambda: df.sum().to_dicts(),
     "get_column": lambda: df.get_column("b").to_list(),
+    "col_sum": lambda: df.select(pl.col("a").sum()).item(),
+    "lazy": lambda: df.lazy().filter(pl.col("a") > 1).collect().height,
 }

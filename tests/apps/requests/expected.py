@@ -30,4 +30,11 @@ CASES = {
     "encoding_from_headers": lambda: requests.utils.get_encoding_from_headers(
         {"content-type": "text/html; charset=utf-8"}
     ),
+    "basic_auth": lambda: (
+        requests.Request(
+            "GET", "https://example.org", auth=requests.auth.HTTPBasicAuth("user", "pass")
+        )
+        .prepare()
+        .headers["Authorization"]
+    ),
 }

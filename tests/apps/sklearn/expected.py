@@ -2,7 +2,7 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import load_iris, make_classification
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, mean_squared_error, r2_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.svm import SVC
@@ -49,5 +49,15 @@ CASES = {
     "load_iris": lambda: load_iris(return_X_y=True)[0].shape,
     "min_max_scaler": lambda: (
         MinMaxScaler().fit_transform([[-1, 2], [-0.5, 6], [0, 10], [1, 18]]).tolist()
+    ),
+    "cross_val_score": lambda: (
+        cross_val_score(
+            LogisticRegression(), *make_classification(n_samples=20, random_state=0), cv=2
+        ).shape
+    ),
+    "grid_search": lambda: list(
+        GridSearchCV(SVC(), {"C": [1, 10]}, cv=2)
+        .fit(*make_classification(n_samples=20, random_state=0))
+        .best_params_
     ),
 }

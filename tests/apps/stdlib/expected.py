@@ -43,4 +43,10 @@ CASES = {
     "defaultdict_int": lambda: _defaultdict_int(),
     "isinstance": lambda: isinstance(1, int),
     "isinstance_tuple": lambda: isinstance("1", (int, float)),
+    "deque_maxlen": lambda: list(collections.deque([1, 2, 3], maxlen=2)),
+    "timedelta": lambda: datetime.timedelta(days=1).total_seconds(),
+    "gcd": lambda: math.gcd(12, 18),
+    "fsum": lambda: math.fsum([0.1] * 10),
+    "dumps_sorted": lambda: json.dumps({"b": 1, "a": 2}, sort_keys=True),
+    "permutations": lambda: list(itertools.permutations("abc", 2))[:2],
 }

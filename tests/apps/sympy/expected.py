@@ -46,4 +46,7 @@ CASES = {
     "prime": lambda: sympy.prime(10),
     "series": lambda: str(sympy.series(sympy.cos(x), x, 0, 4)),
     "solveset": lambda: str(sympy.solveset(sympy.sympify("x**2 - 4"), x)),
+    "matrix_inv": lambda: str(Matrix([[1, 2], [3, 4]]).inv()),
+    "poly_degree": lambda: sympy.Poly(sympify("x**2 + 1"), x).degree(),
+    "solve_eq": lambda: sympy.solve(sympy.Eq(sympify("x + 1"), 3), x),
 }

@@ -28,4 +28,8 @@ CASES = {
     "eye": lambda: torch.eye(2).tolist(),
     "transpose": lambda: torch.transpose(t, 0, 1).tolist(),
     "abs": lambda: torch.abs(t).tolist(),
+    "stack": lambda: torch.stack([torch.tensor([1, 2]), torch.tensor([3, 4])]).tolist(),
+    "linear_weight": lambda: len(torch.nn.Linear(2, 3).weight.tolist()),
+    "view": lambda: t.view(-1).tolist(),
+    "where": lambda: torch.where(torch.gt(t, 0), t, 0.0).tolist(),
 }

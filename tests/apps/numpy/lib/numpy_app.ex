@@ -64,7 +64,34 @@ defmodule NumpyApp do
          Numpy.broadcast_shapes!(SnakeBridge.splat(shapes))
        end},
       {"solve",
-       fn -> Numpy.Linalg.solve!([[3, 1], [1, 2]], [9, 8]) |> Numpy.Ndarray.tolist!() end}
+       fn -> Numpy.Linalg.solve!([[3, 1], [1, 2]], [9, 8]) |> Numpy.Ndarray.tolist!() end},
+
+      # rng = np.random.default_rng(42); rng.integers(0, 10, size=3).shape
+      {"rng_integers",
+       fn ->
+         Numpy.Random.default_rng!(42)
+         |> Numpy.Random.Generator.integers!(0, 10, size: 3)
+         |> Numpy.Ndarray.shape!()
+       end},
+      # hist, edges = np.histogram([1, 2, 1], bins=[0, 1, 2, 3])
+      {"histogram",
+       fn ->
+         {hist, edges} = Numpy.histogram!([1, 2, 1], bins: [0, 1, 2, 3])
+         {Numpy.Ndarray.tolist!(hist), Numpy.Ndarray.tolist!(edges)}
+       end},
+      # np.iinfo(np.int32).max; np.array([1, 2], dtype=np.int8).dtype.name
+      {"iinfo", fn -> Numpy.iinfo!(Numpy.Int32.class!()) |> Numpy.Iinfo.max!() end},
+      {"array_dtype_class",
+       fn ->
+         Numpy.array!([1, 2], dtype: Numpy.Int8.class!())
+         |> Numpy.Ndarray.dtype!()
+         |> SnakeBridge.attr!("name")
+       end},
+      # np.einsum("ii", np.arange(9).reshape(3, 3))
+      {"einsum",
+       fn ->
+         Numpy.einsum!("ii", Numpy.arange!(9) |> Numpy.Ndarray.reshape!(3, 3))
+       end}
     ]
   end
 end

@@ -83,7 +83,24 @@ defmodule PandasApp do
          left = Pandas.DataFrame.new!(%{"key" => ["a", "b"], "l" => [1, 2]})
          right = Pandas.DataFrame.new!(%{"key" => ["a", "b"], "r" => [3, 4]})
          Pandas.merge!(left, right, on: "key") |> Pandas.DataFrame.to_dict!("list")
-       end}
+       end},
+
+      # pd.Series([1, 2, 3]).apply(lambda v: v * 2).tolist()
+      {"series_apply",
+       fn ->
+         Pandas.Series.new!([1, 2, 3])
+         |> Pandas.Series.apply!(fn v -> v * 2 end)
+         |> Pandas.Series.tolist!()
+       end},
+      # cities.pivot_table(values="n", index="city", aggfunc="sum").to_dict()
+      {"pivot_table",
+       fn ->
+         cities
+         |> Pandas.DataFrame.pivot_table!(values: "n", index: "city", aggfunc: "sum")
+         |> Pandas.DataFrame.to_dict!()
+       end},
+      # df.col1.tolist(): a column read as an attribute
+      {"column_attribute", fn -> df |> Pandas.DataFrame.col1!() |> Pandas.Series.tolist!() end}
     ]
   end
 end

@@ -55,6 +55,14 @@ defmodule PillowApp do
          draw = PIL.ImageDraw.py_Draw!(im)
          PIL.ImageDraw.ImageDraw.rectangle!(draw, {0, 0, 1, 1}, fill: "blue")
          Image.getpixel!(im, {0, 0})
+       end},
+
+      # im.filter(ImageFilter.BLUR): the filter class itself is the argument
+      {"filter_class",
+       fn ->
+         PIL.Image.py_new!("L", {4, 4}, 100)
+         |> Image.filter!(PIL.ImageFilter.BLUR.class!())
+         |> Image.getpixel!({1, 1})
        end}
     ]
   end

@@ -62,7 +62,19 @@ defmodule PolarsApp do
       {"rename", fn -> df |> DataFrame.rename!(%{"a" => "x"}) |> DataFrame.columns!() end},
       {"sum", fn -> df |> DataFrame.sum!() |> DataFrame.to_dicts!() end},
       # df.get_column("b").to_list()
-      {"get_column", fn -> df |> DataFrame.get_column!("b") |> Polars.Series.to_list!() end}
+      {"get_column", fn -> df |> DataFrame.get_column!("b") |> Polars.Series.to_list!() end},
+
+      # df.select(pl.col("a").sum()).item(); df.lazy().filter(pl.col("a") > 1).collect().height
+      {"col_sum",
+       fn -> df |> DataFrame.select!(Polars.col!("a") |> Expr.sum!()) |> DataFrame.item!() end},
+      {"lazy",
+       fn ->
+         df
+         |> DataFrame.lazy!()
+         |> Polars.LazyFrame.filter!(Polars.col!("a") |> Expr.gt!(1))
+         |> Polars.LazyFrame.collect!()
+         |> DataFrame.height!()
+       end}
     ]
   end
 end

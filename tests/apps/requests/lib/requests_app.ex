@@ -54,6 +54,17 @@ defmodule RequestsApp do
       {"encoding_from_headers",
        fn ->
          Requests.Utils.get_encoding_from_headers!(%{"content-type" => "text/html; charset=utf-8"})
+       end},
+
+      # requests.Request("GET", url, auth=HTTPBasicAuth("user", "pass")).prepare().headers["Authorization"]
+      {"basic_auth",
+       fn ->
+         auth = Requests.Auth.HTTPBasicAuth.new!("user", "pass")
+
+         Requests.Request.new!("GET", "https://example.org", auth: auth)
+         |> Requests.Request.prepare!()
+         |> Requests.PreparedRequest.headers!()
+         |> SnakeBridge.get_item!("Authorization")
        end}
     ]
   end

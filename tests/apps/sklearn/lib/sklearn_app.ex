@@ -141,6 +141,32 @@ defmodule SklearnApp do
            [1, 18]
          ])
          |> Numpy.Ndarray.tolist!()
+       end},
+
+      # cross_val_score(LogisticRegression(), X, y, cv=2): X, y from make_classification
+      {"cross_val_score",
+       fn ->
+         {features, target} =
+           Sklearn.Datasets.make_classification!(n_samples: 20, random_state: 0)
+
+         Sklearn.ModelSelection.cross_val_score!(
+           Sklearn.LinearModel.LogisticRegression.new!(),
+           features,
+           target,
+           cv: 2
+         )
+         |> Numpy.Ndarray.shape!()
+       end},
+      # GridSearchCV(SVC(), {"C": [1, 10]}, cv=2).fit(X, y).best_params_ keys
+      {"grid_search",
+       fn ->
+         {features, target} =
+           Sklearn.Datasets.make_classification!(n_samples: 20, random_state: 0)
+
+         Sklearn.ModelSelection.GridSearchCV.new!(Sklearn.Svm.SVC.new!(), %{"C" => [1, 10]}, cv: 2)
+         |> Sklearn.ModelSelection.GridSearchCV.fit!(features, target)
+         |> Sklearn.ModelSelection.GridSearchCV.best_params_!()
+         |> Map.keys()
        end}
     ]
   end

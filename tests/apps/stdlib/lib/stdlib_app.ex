@@ -64,7 +64,21 @@ defmodule StdlibApp do
       {"isinstance_tuple",
        fn ->
          Builtins.isinstance!("1", {Builtins.Int.class!(), Builtins.Float.class!()})
-       end}
+       end},
+
+      # collections.deque([1, 2, 3], maxlen=2); datetime.timedelta(days=1).total_seconds()
+      {"deque_maxlen",
+       fn -> Collections.Deque.new!([1, 2, 3], maxlen: 2) |> Builtins.list!() end},
+      {"timedelta",
+       fn -> Datetime.Timedelta.new!(days: 1) |> Datetime.Timedelta.total_seconds!() end},
+      # math.gcd(12, 18); math.fsum([0.1] * 10)
+      {"gcd", fn -> Math.gcd!(12, 18) end},
+      {"fsum", fn -> Math.fsum!(List.duplicate(0.1, 10)) end},
+      # json.dumps({"b": 1, "a": 2}, sort_keys=True)
+      {"dumps_sorted", fn -> Json.dumps!(%{"b" => 1, "a" => 2}, sort_keys: true) end},
+      # list(itertools.permutations("abc", 2))[:2]
+      {"permutations",
+       fn -> Builtins.list!(Itertools.permutations!("abc", 2)) |> Enum.take(2) end}
     ]
   end
 end

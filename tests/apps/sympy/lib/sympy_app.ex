@@ -62,7 +62,15 @@ defmodule SympyApp do
       # series(cos(x), x, 0, 4)
       {"series", fn -> Sympy.series!(Sympy.cos!(x), x, 0, 4) |> to_string() end},
       # Eq(x**2, 4); solveset(x**2 - 4, x)
-      {"solveset", fn -> Sympy.solveset!(Sympy.sympify!("x**2 - 4"), x) |> to_string() end}
+      {"solveset", fn -> Sympy.solveset!(Sympy.sympify!("x**2 - 4"), x) |> to_string() end},
+
+      # Matrix([[1, 2], [3, 4]]).inv(); Poly(x**2 + 1, x).degree()
+      {"matrix_inv",
+       fn -> Sympy.Matrix.new!([[1, 2], [3, 4]]) |> Sympy.Matrix.inv!() |> to_string() end},
+      {"poly_degree",
+       fn -> Sympy.Poly.new!(Sympy.sympify!("x**2 + 1"), x) |> Sympy.Poly.degree!() end},
+      # Eq(x + 1, 3); solve(Eq(x + 1, 3), x)
+      {"solve_eq", fn -> Sympy.solve!(Sympy.Eq.new!(Sympy.sympify!("x + 1"), 3), x) end}
     ]
   end
 end

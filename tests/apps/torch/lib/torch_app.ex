@@ -39,7 +39,18 @@ defmodule TorchApp do
       # torch.eye(2); torch.transpose(t, 0, 1); t.shape
       {"eye", fn -> Torch.eye!(2) |> Tensor.tolist!() end},
       {"transpose", fn -> Torch.transpose!(t, 0, 1) |> Tensor.tolist!() end},
-      {"abs", fn -> Torch.abs!(t) |> Tensor.tolist!() end}
+      {"abs", fn -> Torch.abs!(t) |> Tensor.tolist!() end},
+
+      # torch.stack([a, b]); torch.nn.Linear(2, 3).weight.shape; t.view(-1)
+      {"stack",
+       fn -> Torch.stack!([Torch.tensor!([1, 2]), Torch.tensor!([3, 4])]) |> Tensor.tolist!() end},
+      {"linear_weight",
+       fn ->
+         Torch.Nn.Linear.new!(2, 3) |> Torch.Nn.Linear.weight!() |> Tensor.tolist!() |> length()
+       end},
+      {"view", fn -> t |> Tensor.view!(-1) |> Tensor.tolist!() end},
+      # torch.where(t > 0, t, 0.0)
+      {"where", fn -> Torch.where!(Torch.gt!(t, 0), t, 0.0) |> Tensor.tolist!() end}
     ]
   end
 end
