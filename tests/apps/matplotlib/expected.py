@@ -1,3 +1,5 @@
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -81,6 +83,15 @@ def _subplots_grid():
     return axs.shape
 
 
+def _savefig():
+    fig, ax = plt.subplots()
+    ax.plot([1, 2])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()[:4] == b"\x89PNG"
+
+
 CASES = {
     "plot": _plot,
     "title": _title,
@@ -94,4 +105,5 @@ CASES = {
     "scatter": lambda: _scatter(),
     "hist": lambda: _hist(),
     "subplots_grid": lambda: _subplots_grid(),
+    "savefig": lambda: _savefig(),
 }

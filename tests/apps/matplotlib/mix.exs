@@ -11,7 +11,7 @@ defmodule MatplotlibApp.MixProject do
       elixirc_paths: ["lib", Path.expand("../support", __DIR__)],
       compilers: [:snakebridge] ++ Mix.compilers(),
       deps: [{:snakebridge, path: "../../../elixir"}],
-      snakebridge: [libraries: [matplotlib: "~> 3.11", numpy: "~> 2.4"]]
+      snakebridge: [libraries: [matplotlib: "~> 3.11", numpy: "~> 2.4", io: :stdlib]]
     ]
   end
 

@@ -96,6 +96,18 @@ defmodule MatplotlibApp do
          shape = Numpy.Ndarray.shape!(axs)
          Pyplot.close!(fig)
          shape
+       end},
+
+      # buf = io.BytesIO(); fig.savefig(buf, format="png"); buf.getvalue()[:4] == b"\x89PNG"
+      {"savefig",
+       fn ->
+         {fig, ax} = Pyplot.subplots!()
+         Axes.plot!(ax, [1, 2])
+         buf = Io.BytesIO.new!()
+         Matplotlib.Figure.Figure.savefig!(fig, buf, format: "png")
+         Pyplot.close!(fig)
+         %SnakeBridge.Bytes{data: png} = Io.BytesIO.getvalue!(buf)
+         binary_part(png, 0, 4) == <<0x89, "PNG">>
        end}
     ]
   end
