@@ -31,4 +31,8 @@ CASES = {
     "graph_from_edges": lambda: nx.to_dict_of_lists(nx.Graph([(1, 2), (2, 3)])),
     "topological_sort": lambda: _topological_sort(),
     "number_of_nodes": lambda: nx.number_of_nodes(nx.cycle_graph(4)),
+    "bfs_tree": lambda: list(nx.bfs_tree(nx.path_graph(3), 0).edges()),
+    "connected_components": lambda: sorted(
+        len(c) for c in nx.connected_components(nx.Graph([(1, 2), (3, 4), (4, 5)]))
+    ),
 }

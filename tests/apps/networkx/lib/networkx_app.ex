@@ -44,7 +44,22 @@ defmodule NetworkxApp do
          Networkx.topological_sort!(g) |> Enum.to_list()
        end},
       # nx.cycle_graph(4).number_of_edges(); nx.number_of_nodes(nx.cycle_graph(4))
-      {"number_of_nodes", fn -> Networkx.number_of_nodes!(Networkx.cycle_graph!(4)) end}
+      {"number_of_nodes", fn -> Networkx.number_of_nodes!(Networkx.cycle_graph!(4)) end},
+
+      # list(nx.bfs_tree(G, 0).edges()): an edge view is a Mapping (edge => data), and a
+      # Mapping ref enumerates as {key, value} pairs, as an Elixir map does
+      {"bfs_tree",
+       fn ->
+         Networkx.bfs_tree!(Networkx.path_graph!(3), 0)
+         |> Networkx.DiGraph.edges!()
+         |> Enum.map(fn {edge, _data} -> edge end)
+       end},
+      # sorted(len(c) for c in nx.connected_components(G))
+      {"connected_components",
+       fn ->
+         g = Networkx.Graph.new!([{1, 2}, {3, 4}, {4, 5}])
+         Networkx.connected_components!(g) |> Enum.map(&MapSet.size/1) |> Enum.sort()
+       end}
     ]
   end
 end
