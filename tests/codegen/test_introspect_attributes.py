@@ -12,6 +12,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from tests.codegen.elixir_harness import ElixirProject
 
 from snakebridge.codegen import model, names
 from snakebridge.codegen.emit import render_library
@@ -254,7 +255,9 @@ def test_sklearn_available_if_members_are_methods(fixture_env: None) -> None:
 SCIPY = LibrarySpec("scipy", "~> 1.17", "Scipy", "scipy")
 
 
-def test_documented_attributes_of_a_getattr_class_get_getters(fixture_env: None) -> None:
+def test_documented_attributes_of_a_getattr_class_get_getters(
+    fixture_env: None, elixir_project: ElixirProject
+) -> None:
     # OptimizeResult is a dict read by attribute (its base's __getattr__): result.x, as
     # scipy's docs write it, is a getter; so is every attribute its docstring documents
     result_cls = "Scipy.Optimize.OptimizeResult"
@@ -285,6 +288,7 @@ def test_documented_attributes_of_a_getattr_class_get_getters(fixture_env: None)
         s.name for s in rendered.symbols if s.elixir_module == result_cls and s.kind == "attribute"
     }
     assert {"x", "success", "fun", "message"} <= getters
+    elixir_project.check({"scipy.ex": rendered.source})  # warnings as errors, formatted
 
 
 def test_a_getattr_class_still_refuses_a_misspelled_member(fixture_env: None) -> None:
@@ -326,7 +330,9 @@ def test_new_of_a_function_names_the_call_that_works(fixture_env: None) -> None:
     assert again.resolved[("Pil.ImageDraw", "py_Draw")] == "PIL.ImageDraw.Draw"
 
 
-def test_a_class_as_a_value_is_its_class_module_s_class(fixture_env: None) -> None:
+def test_a_class_as_a_value_is_its_class_module_s_class(
+    fixture_env: None, elixir_project: ElixirProject
+) -> None:
     # defaultdict(int), isinstance(x, int): Builtins.Int.class() reads builtins.int itself
     builtins = LibrarySpec("builtins", None, "Builtins", "builtins")
     res = introspect(
@@ -355,6 +361,7 @@ def test_a_class_as_a_value_is_its_class_module_s_class(fixture_env: None) -> No
     )
     assert "def class(opts \\\\ [])" in rendered.source
     assert 'function: "int"' in rendered.source
+    elixir_project.check({"builtins.ex": rendered.source})  # warnings as errors, formatted
 
 
 # ------------------------------------------------------------ in-process, pure parts
