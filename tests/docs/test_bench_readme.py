@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests.docs.figures import figures
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench"
@@ -50,21 +51,12 @@ def test_the_lists_are_not_empty() -> None:
     assert len(plots()) >= 9
 
 
-# A section's own dates ("committed 2026-12-02") are when the page was synced, not figures.
-_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
 _SOURCE = re.compile(r"\]\(([\w./-]+\.md)\)")
 
 
 def sections() -> list[tuple[str, str]]:
     parts = re.split(r"^## ", PAGE.read_text(), flags=re.MULTILINE)[1:]
     return [(part.splitlines()[0], part) for part in parts]
-
-
-def figures(text: str) -> set[Decimal]:
-    """The numbers in text by value: 1,279, 1279.0 and 1,279.00 are one figure, 8.47 and
-    8.5 are two (a rounded copy is a different figure)."""
-    return {Decimal(n.replace(",", "")) for n in _NUMBER.findall(_DATE.sub("", text))}
 
 
 @pytest.mark.parametrize(("title", "text"), sections(), ids=[t for t, _ in sections()])

@@ -32,5 +32,5 @@ defmodule DocsApp.MixProject do
     ]
   end
 
-  def application, do: [extra_applications: [:logger]]
+  def application, do: [extra_applications: [:logger], mod: {:telemetry_app, []}]
 end
