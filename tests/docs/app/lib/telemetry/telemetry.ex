@@ -93,11 +93,9 @@ defmodule :telemetry_handler_table do
   end
 
   def handle_call({:delete, id}, _from, state) do
-    if :ets.match_object(__MODULE__, {:_, id, :_}) == [] do
-      {:reply, {:error, :not_found}, state}
-    else
-      :ets.match_delete(__MODULE__, {:_, id, :_})
-      {:reply, :ok, state}
+    case :ets.select_delete(__MODULE__, [{{:_, id, :_}, [], [true]}]) do
+      0 -> {:reply, {:error, :not_found}, state}
+      _rows -> {:reply, :ok, state}
     end
   end
 end
