@@ -1,4 +1,4 @@
-"""The child -> parent decoder is built safely when several libraries decode at once."""
+"""The model decoder is built safely when several libraries decode at once."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import sys
 import threading
 
 from snakebridge.codegen import model
-from snakebridge.codegen.introspect import wire
 
 
 def test_decoders_built_concurrently_are_complete() -> None:
@@ -18,7 +17,7 @@ def test_decoders_built_concurrently_are_complete() -> None:
         elixir_module="Lib",
         root=model.Module("lib", functions=(function,)),
     )
-    data = wire.to_data(library)
+    data = model.to_data(library)
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # switch threads often enough to hit a half-built decoder
     try:
@@ -29,14 +28,14 @@ def test_decoders_built_concurrently_are_complete() -> None:
 
 
 def _decode_at_once(data: object, library: model.Library) -> None:
-    wire._DECODERS.clear()
+    model._DECODERS.clear()
     start = threading.Barrier(8)
     results: list[object] = []
 
     def decode() -> None:
         start.wait()
         try:
-            results.append(wire.from_data(model.Library, data))
+            results.append(model.from_data(model.Library, data))
         except Exception as exc:  # a half-built decoder raises KeyError
             results.append(exc)
 

@@ -58,6 +58,8 @@ def inline(text: str) -> str:
             target = explicit.group(2)
         return "`" + target.lstrip("~!") + "`"
 
+    if "`" not in text:  # every form below has one; most lines of prose have none
+        return text
     text = _DOUBLE_BACKTICK.sub(lambda m: "`" + m.group(1) + "`", text)
     # `the NumPy homepage <https://numpy.org>`_ → [the NumPy homepage](https://numpy.org)
     text = _LINK.sub(lambda m: f"[{m.group(1)}]({m.group(2)})", text)

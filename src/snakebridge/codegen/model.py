@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import threading
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -243,64 +245,94 @@ class Library:
 
 
 # ------------------------------------------------------------------- plain-data form
+#
+# A whole-library model has tens of thousands of nodes, so each dataclass's fields and
+# field decoders are resolved once, not per node. Libraries are introspected on several
+# threads at once, and building a decoder publishes a recursive dataclass's decoder
+# before its field decoders exist, so building happens under a lock.
+
+Decoder = Callable[[Any], Any]
+_DECODERS: dict[type[Any], Decoder] = {}
+_FIELDS: dict[type[Any], tuple[tuple[str, Any], ...]] = {}
+_BUILDING = threading.RLock()
 
 
 def to_data(value: Any) -> Any:
-    """Convert a model value to JSON-compatible data (dicts, lists, str, bool, None)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: to_data(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if getattr(value, f.name) != _default_of(f)
-        }
-    if isinstance(value, enum.Enum):
-        return value.value
+    """Convert a model value to JSON-compatible data (dicts, lists, str, bool, None);
+    fields equal to their default are left out."""
     if isinstance(value, tuple | list):
         return [to_data(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for name, default in _fields(type(value)):
+            item = getattr(value, name)
+            if item != default:
+                out[name] = to_data(item)
+        return out
     return value
 
 
 def from_data(cls: type[Any], data: Any) -> Any:
     """Inverse of ``to_data`` for a dataclass ``cls`` of this module."""
-    hints = _hints(cls)
-    kwargs = {name: _convert(hints[name], raw) for name, raw in data.items()}
-    return cls(**kwargs)
+    with _BUILDING:
+        decoder = _decoder(cls)
+    return decoder(data)
 
 
-_HINTS: dict[type[Any], dict[str, Any]] = {}
+def _fields(cls: type[Any]) -> tuple[tuple[str, Any], ...]:
+    found = _FIELDS.get(cls)
+    if found is None:
+        out = []
+        for f in dataclasses.fields(cls):
+            if f.default is not dataclasses.MISSING:
+                default: Any = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
+            else:
+                default = dataclasses.MISSING
+            out.append((f.name, default))
+        found = _FIELDS[cls] = tuple(out)
+    return found
 
 
-def _hints(cls: type[Any]) -> dict[str, Any]:
-    # get_type_hints re-evaluates every annotation string on each call; a whole-library
-    # model has tens of thousands of nodes, so resolve each class once.
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = _HINTS[cls] = typing.get_type_hints(cls)
-    return hints
+def _decoder(hint: Any) -> Decoder:
+    if isinstance(hint, type) and hint in _DECODERS:
+        return _DECODERS[hint]
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        converters: dict[str, Decoder] = {}
+        cls = hint
 
+        def decode_dataclass(raw: Any) -> Any:
+            if raw is None:
+                return None
+            return cls(**{k: converters[k](v) for k, v in raw.items()})
 
-def _default_of(f: dataclasses.Field[Any]) -> Any:
-    if f.default is not dataclasses.MISSING:
-        return f.default
-    if f.default_factory is not dataclasses.MISSING:
-        return f.default_factory()
-    return dataclasses.MISSING
-
-
-def _convert(hint: Any, raw: Any) -> Any:
-    if raw is None:
-        return None
+        _DECODERS[cls] = decode_dataclass  # before recursing: the model is recursive
+        hints = typing.get_type_hints(cls)
+        for name, _default in _fields(cls):
+            converters[name] = _decoder(hints[name])
+        return decode_dataclass
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         members = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _convert(members[0], raw) if len(members) == 1 else raw
+        inner = _decoder(members[0]) if len(members) == 1 else _identity
+        if inner is _identity:
+            return _identity
+        return lambda raw: None if raw is None else inner(raw)
     if origin is tuple:
-        (item, _ellipsis) = typing.get_args(hint)
-        return tuple(_convert(item, v) for v in raw)
+        item = _decoder(typing.get_args(hint)[0])
+        if item is _identity:
+            return lambda raw: None if raw is None else tuple(raw)
+        return lambda raw: None if raw is None else tuple(item(v) for v in raw)
     if origin is Literal:
-        return raw
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return from_data(hint, raw)
+        return _identity
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return hint(raw)
+        enum_cls = hint
+        return lambda raw: None if raw is None else enum_cls(raw)
+    return _identity
+
+
+def _identity(raw: Any) -> Any:
     return raw

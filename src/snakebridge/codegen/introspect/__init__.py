@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from snakebridge.codegen import model
-from snakebridge.codegen.introspect import wire
 from snakebridge.project import Detection, LibrarySpec, Project
 
 __all__ = [
@@ -160,7 +159,7 @@ def introspect_surface(
         "attribute": model.Attribute,
         "module": model.Module,
     }
-    entries = tuple(wire.from_data(kinds[k], v) for k, v in reply["entries"])
+    entries = tuple(model.from_data(kinds[k], v) for k, v in reply["entries"])
     t1 = time.perf_counter()
     if parse_docs:
         from snakebridge.codegen.introspect import docstrings
@@ -327,7 +326,7 @@ def _introspect_one(
     _raise_for(reply, spec.name, spec.python_module, python)
     from snakebridge.codegen.introspect import docstrings
 
-    library = docstrings.parse_all(wire.from_data(model.Library, reply["library"]))
+    library = docstrings.parse_all(model.from_data(model.Library, reply["library"]))
     resolved = {(m, f): path for m, f, path in reply["resolved"]}
     unresolved = tuple(Unresolved(m, f, msg) for m, f, msg in reply["unresolved"])
     return IntrospectionResult(

@@ -114,7 +114,6 @@ def handle(request: dict[str, object]) -> dict[str, object]:
 
 def _resolve(request: dict[str, object]) -> dict[str, object]:
     from snakebridge.codegen import model
-    from snakebridge.codegen.introspect import wire
     from snakebridge.codegen.introspect.resolve import (
         LibraryInfo,
         Request,
@@ -163,7 +162,7 @@ def _resolve(request: dict[str, object]) -> dict[str, object]:
     )
     return {
         "ok": True,
-        "library": wire.to_data(library),
+        "library": model.to_data(library),
         "resolved": resolved,
         "unresolved": unresolved,
         **_environment(),
@@ -174,7 +173,8 @@ def _surface(request: dict[str, object]) -> dict[str, object]:
     import time
     import types
 
-    from snakebridge.codegen.introspect import surface, wire
+    from snakebridge.codegen import model
+    from snakebridge.codegen.introspect import surface
 
     module_name = str(request["module"])
     t0 = time.perf_counter()
@@ -193,7 +193,7 @@ def _surface(request: dict[str, object]) -> dict[str, object]:
     stats["import_seconds"] = import_seconds
     return {
         "ok": True,
-        "entries": [[kind, wire.to_data(v)] for kind, v in entries],
+        "entries": [[kind, model.to_data(v)] for kind, v in entries],
         "stats": stats,
         **_environment(),
     }
