@@ -163,7 +163,10 @@ def same_functions(generated: str, compile_options: bool = False) -> str:
                 value.append(next(lines))
             data[attr] = "\n".join(value)
             continue
+        if line.startswith(tuple(f"  {a}_etf " for a in _DATA_ATTRIBUTES)):
+            continue
         for a, literal in data.items():
+            line = line.replace(f":erlang.binary_to_term({a}_etf)", a)
             if line.endswith(f"do: {a}") or f", {a}, " in line:
                 line = line.replace(a, literal)
         if line.startswith("defmodule "):
