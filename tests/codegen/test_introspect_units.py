@@ -231,3 +231,18 @@ def test_see_also_both_spellings() -> None:
         "sympy.solvers.ode.dsolve: For ODEs\nnsolve, linsolve\n"
     )
     assert doc.see_also == ("rsolve", "sympy.solvers.ode.dsolve", "nsolve", "linsolve")
+
+
+def test_compiled_class_takes_its_stub_beside_the_extension() -> None:
+    """pandas.Interval says its module is "pandas"; its stub is pandas/_libs/interval.pyi."""
+    import pandas
+
+    from snakebridge.codegen.introspect.objects import Describer
+
+    sig, _ = Describer().constructor(pandas.Interval, module="pandas", qualname="Interval")
+    assert sig.source == "stub"
+    assert [(p.name, p.has_default) for p in sig.params] == [
+        ("left", False),
+        ("right", False),
+        ("closed", True),
+    ]

@@ -105,6 +105,22 @@ def defining_module(obj: Any, fallback: str) -> str:
     return mod if isinstance(mod, str) and mod else fallback
 
 
+def homes(cls: type, module: str) -> list[tuple[str, str]]:
+    """(module, qualname) of each loaded module of ``module``'s package that holds
+    ``cls`` under its name. A compiled class often claims the public module
+    (``pandas.Interval.__module__`` is ``"pandas"``) while its stub sits beside the
+    extension that defines it (``pandas/_libs/interval.pyi``). Module dicts are read
+    directly: a module ``__getattr__`` may import."""
+    prefix = module.split(".", 1)[0] + "."
+    found = []
+    for name, mod in list(sys.modules.items()):
+        if name.startswith(prefix) and isinstance(mod, pytypes.ModuleType):
+            with contextlib.suppress(Exception):
+                if vars(mod).get(cls.__name__) is cls:
+                    found.append((name, cls.__qualname__))
+    return sorted(found)
+
+
 def function_kind(obj: Any) -> model.FunctionKind:
     if G.is_ufunc(obj):
         return "ufunc"
@@ -250,6 +266,8 @@ class Describer:
         self, cls: type, *, module: str, qualname: str
     ) -> tuple[Signature, tuple[Signature, ...]]:
         places = [(module, qualname), (defining_module(cls, module), cls.__qualname__)]
+        if self._stub_hit(places) is None:
+            places += homes(cls, module)
         sig, overloads = self.signature(cls, names=(cls.__name__,), places=places, constructor=True)
         own = TypeRef(TypeKind.CLASS, name=f"{defining_module(cls, module)}.{cls.__qualname__}")
         if (
