@@ -159,19 +159,25 @@ defmodule DemoTools do
   end
 
   # Discovery: answered offline from this module's data, by SnakeBridge.Discovery.
+  # The data reaches the functions below as binaries: a literal list of maps in a
+  # function body costs Elixir's type inference time quadratic in its length (a tenth
+  # of a large module's compile).
+  @sb_functions_etf :erlang.term_to_binary(@sb_functions)
+  @sb_classes_etf :erlang.term_to_binary(@sb_classes)
+
   @doc """
   The functions this module wraps: Elixir name, arities, Python name, kind and summary.
 
   Bang (`name!`) and streaming (`name_stream`) variants are not listed separately.
   """
   @spec __functions__() :: [map()]
-  def __functions__, do: @sb_functions
+  def __functions__, do: :erlang.binary_to_term(@sb_functions_etf)
 
   @doc """
   The Python classes wrapped under this module, each its own Elixir module.
   """
   @spec __classes__() :: [map()]
-  def __classes__, do: @sb_classes
+  def __classes__, do: :erlang.binary_to_term(@sb_classes_etf)
 
   @doc """
   Searches Elixir names, Python names and summaries of the functions of this module and
