@@ -105,6 +105,16 @@ def defining_module(obj: Any, fallback: str) -> str:
     return mod if isinstance(mod, str) and mod else fallback
 
 
+def compiled(cls: type) -> bool:
+    """Whether ``cls`` defines no Python function of its own (an extension type, such as
+    Cython's): a Python class's ``__module__`` is where it is defined, so only a
+    compiled one needs ``homes`` searched."""
+    try:
+        return not any(isinstance(v, pytypes.FunctionType) for v in vars(cls).values())
+    except Exception:  # a hostile metaclass
+        return False
+
+
 def homes(cls: type, module: str) -> list[tuple[str, str]]:
     """(module, qualname) of each loaded module of ``module``'s package that holds
     ``cls`` under its name. A compiled class often claims the public module
@@ -266,7 +276,7 @@ class Describer:
         self, cls: type, *, module: str, qualname: str
     ) -> tuple[Signature, tuple[Signature, ...]]:
         places = [(module, qualname), (defining_module(cls, module), cls.__qualname__)]
-        if self._stub_hit(places) is None:
+        if compiled(cls) and self._stub_hit(places) is None:
             places += homes(cls, module)
         sig, overloads = self.signature(cls, names=(cls.__name__,), places=places, constructor=True)
         own = TypeRef(TypeKind.CLASS, name=f"{defining_module(cls, module)}.{cls.__qualname__}")
