@@ -182,3 +182,27 @@ def test_protocols_app_with_its_colliding_module_name_is_refused(
     assert "`time: [stdlib: true, module_name: PyTime]`" in out
     assert not (target / "lib" / "snakebridge_generated").exists()
     assert not (target / ".snakebridge" / "manifest.json").exists()
+
+
+def test_cases_sharing_a_name_are_refused(tmp_path: Path) -> None:
+    """Results are keyed by case name, so a second case of the same name would replace
+    the first and leave it unchecked: the harness refuses the app instead. Only the
+    harness is under test here, so the two structs it matches on are declared bare."""
+    out = tmp_path / "out.etf"
+    script = f"""
+    defmodule SnakeBridge.Ref, do: defstruct([:type, :repr])
+    defmodule SnakeBridge.Bytes, do: defstruct([:data])
+    Code.require_file({json.dumps(str(HERE / "support" / "test_app.ex"))})
+    defmodule Dup do
+      def cases, do: [{{"a", fn -> 1 end}}, {{"b", fn -> 2 end}}, {{"a", fn -> 3 end}}]
+    end
+    SnakeBridge.TestApp.run(Dup, {json.dumps(str(out))})
+    """
+    proc = subprocess.run(
+        ["elixir", "-e", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode != 0
+    assert 'Dup.cases/0 names more than one case "a"; each case needs its own name' in (
+        proc.stderr
+    )
+    assert not out.exists()

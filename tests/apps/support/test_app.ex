@@ -9,12 +9,28 @@ defmodule SnakeBridge.TestApp do
   """
 
   def run(module, out) do
-    results =
-      Map.new(module.cases(), fn {name, fun} ->
-        {name, outcome(fun)}
-      end)
-
+    cases = module.cases()
+    unique!(module, cases)
+    results = Map.new(cases, fn {name, fun} -> {name, outcome(fun)} end)
     File.write!(out, :erlang.term_to_binary(results))
+  end
+
+  @doc """
+  Raises when two cases share a name: the results are a map by name, so the second
+  would silently replace the first and one call would go unchecked.
+  """
+  def unique!(module, cases) do
+    case cases |> Enum.frequencies_by(&elem(&1, 0)) |> Enum.filter(&(elem(&1, 1) > 1)) do
+      [] ->
+        :ok
+
+      dups ->
+        names = dups |> Enum.map(&inspect(elem(&1, 0))) |> Enum.sort() |> Enum.join(", ")
+
+        raise ArgumentError,
+              "#{inspect(module)}.cases/0 names more than one case #{names}; each case " <>
+                "needs its own name (expected.py keys its calls by the same names)"
+    end
   end
 
   defp outcome(fun) do
