@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import collections
+import collections.abc
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -39,10 +42,27 @@ def test_getitem_reads_named_fields_by_name() -> None:
         run("getitem", point, "__class__")
 
 
-def test_iterate_gives_mapping_pairs() -> None:
+def test_iterate_gives_dict_pairs_and_iter_for_everything_else() -> None:
     counter = collections.Counter("aab")
     assert sorted(protocols.iterate(counter)) == [("a", 2), ("b", 1)]
+    ordered = collections.OrderedDict([("b", 1), ("a", 2)])
+    assert list(protocols.iterate(ordered)) == [("b", 1), ("a", 2)]
+    assert list(protocols.iterate(collections.defaultdict(int, a=1))) == [("a", 1)]
     assert list(protocols.iterate([3, 4])) == [3, 4]
+
+    # A Mapping that is not a dict iterates as Python's iter() does: its keys.
+    class Env(collections.abc.Mapping[str, str]):
+        def __getitem__(self, key: str) -> str:
+            return {"HOME": "/root"}[key]
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(["HOME"])
+
+        def __len__(self) -> int:
+            return 1
+
+    assert list(protocols.iterate(Env())) == ["HOME"]
+    assert list(protocols.iterate(os.environ)) == list(os.environ)
 
 
 def test_to_elixir_materializes_subclasses() -> None:

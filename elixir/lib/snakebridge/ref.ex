@@ -14,8 +14,9 @@ defmodule SnakeBridge.Ref do
   the ref was made; `inspect/1` shows both. `to_string/1` asks Python for `str(obj)`.
 
   `Enum` functions iterate the object in Python (lazily, like `SnakeBridge.stream/4`); a
-  Python mapping (a `Counter`, an `OrderedDict`) yields `{key, value}` pairs, as an
-  Elixir map does. `Enum.count/1` is Python's `len()` and `Enum.member?/2` Python's `in`.
+  `dict` subclass (a `Counter`, an `OrderedDict`) yields `{key, value}` pairs, as the
+  Elixir map it would otherwise be does, and every other object what Python's `iter()`
+  yields (a networkx edge view: its edges). `Enum.count/1` is Python's `len()` and `Enum.member?/2` Python's `in`.
 
   Refs implement `Access`: `df["city"]`, `arr[1]`, `arr[{0, 1}]` (a tuple is a
   multi-dimensional index), `arr[{SnakeBridge.slice(0, 2), SnakeBridge.slice(nil, nil, 2)}]`

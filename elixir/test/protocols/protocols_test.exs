@@ -7,7 +7,7 @@ defmodule SnakeBridge.Protocols.ProtocolsTest do
   setup_all do
     pool =
       start_pool(:"protocols_#{System.unique_integer([:positive])}",
-        libraries: [numpy: "~> 2.0", builtins: :stdlib, sbproto: :stdlib]
+        libraries: [numpy: "~> 2.0", builtins: :stdlib, sbproto: :stdlib, collections: :stdlib]
       )
 
     {:ok, pool: pool}
@@ -44,16 +44,20 @@ defmodule SnakeBridge.Protocols.ProtocolsTest do
              SnakeBridge.len(call("sbproto", "Falsy", [], pool))
   end
 
-  test "a mapping ref enumerates {key, value} pairs like a map", %{pool: pool} do
+  test "a dict subclass enumerates {key, value} pairs like a map, anything else as iter()",
+       %{pool: pool} do
     box = call("sbproto", "box", [%{"a" => 1}], pool)
     # Box is not a Mapping: Python iteration, keys.
     assert ["a"] = Enum.to_list(box)
-    counter = call("sbproto", "counter", ["abracadabra"], pool)
+    assert %Ref{} = counter = call("sbproto", "counter", ["abracadabra"], pool)
+    assert {"a", 5} in Enum.to_list(counter)
 
-    case counter do
-      %Ref{} -> assert {"a", 5} in Enum.to_list(counter)
-      %{} -> assert %{"a" => 5} = counter
-    end
+    ordered = call("collections", "OrderedDict", [[{"b", 1}, {"a", 2}]], pool)
+    assert [{"b", 1}, {"a", 2}] = Enum.to_list(ordered)
+
+    # A ChainMap is a Mapping but not a dict: Python's iter() gives its keys.
+    chain = call("collections", "ChainMap", [%{"a" => 1}, %{"b" => 2}], pool)
+    assert ["a", "b"] = Enum.sort(Enum.to_list(chain))
   end
 
   test "with_context: value, __exit__ always runs, exceptions reach __exit__", %{pool: pool} do

@@ -40,8 +40,14 @@ def getitem(obj: Any, key: Any) -> Any:
 
 
 def iterate(obj: Any) -> Iterator[Any]:
-    """What ``Enum`` sees: a mapping's ``(key, value)`` pairs (as for a map), else ``iter``."""
-    if isinstance(obj, Mapping):
+    """What ``Enum`` sees: a dict's ``(key, value)`` pairs, else exactly ``iter(obj)``.
+
+    A dict subclass (``Counter``, ``OrderedDict``, ``defaultdict``) would have crossed as
+    an Elixir map but for its identity, so it enumerates as that map would. Any other
+    object, a ``Mapping`` included (networkx's edge views, ``os.environ``), enumerates
+    as Python's ``for`` sees it: ``list(G.edges())`` is ``Enum.to_list(G.edges())``.
+    """
+    if isinstance(obj, dict):
         return iter(obj.items())
     return iter(obj)
 

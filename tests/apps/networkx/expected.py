@@ -32,6 +32,8 @@ CASES = {
     "topological_sort": lambda: _topological_sort(),
     "number_of_nodes": lambda: nx.number_of_nodes(nx.cycle_graph(4)),
     "bfs_tree": lambda: list(nx.bfs_tree(nx.path_graph(3), 0).edges()),
+    "degree_view": lambda: list(nx.path_graph(3).degree()),
+    "adjacency_keys": lambda: list(nx.path_graph(3).adj[1]),
     "connected_components": lambda: sorted(
         len(c) for c in nx.connected_components(nx.Graph([(1, 2), (3, 4), (4, 5)]))
     ),

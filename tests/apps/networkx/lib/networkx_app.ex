@@ -46,14 +46,17 @@ defmodule NetworkxApp do
       # nx.cycle_graph(4).number_of_edges(); nx.number_of_nodes(nx.cycle_graph(4))
       {"number_of_nodes", fn -> Networkx.number_of_nodes!(Networkx.cycle_graph!(4)) end},
 
-      # list(nx.bfs_tree(G, 0).edges()): an edge view is a Mapping (edge => data), and a
-      # Mapping ref enumerates as {key, value} pairs, as an Elixir map does
+      # list(nx.bfs_tree(G, 0).edges()): an edge view is a Mapping but not a dict, so it
+      # enumerates as Python's iter() does, edge by edge
       {"bfs_tree",
        fn ->
          Networkx.bfs_tree!(Networkx.path_graph!(3), 0)
          |> Networkx.DiGraph.edges!()
-         |> Enum.map(fn {edge, _data} -> edge end)
+         |> Enum.to_list()
        end},
+      # dict(G.degree()); list(G.adj[0]); list(G.nodes(data=True))
+      {"degree_view", fn -> Networkx.path_graph!(3) |> Networkx.Graph.degree!() |> Enum.to_list() end},
+      {"adjacency_keys", fn -> Networkx.path_graph!(3) |> SnakeBridge.attr!("adj") |> Access.get(1) |> Enum.to_list() end},
       # sorted(len(c) for c in nx.connected_components(G))
       {"connected_components",
        fn ->
