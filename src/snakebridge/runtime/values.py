@@ -57,6 +57,8 @@ if TYPE_CHECKING:
 STRUCT = Atom("__struct__")
 REF_STRUCT = Atom("Elixir.SnakeBridge.Ref")
 BYTES_STRUCT = Atom("Elixir.SnakeBridge.Bytes")
+PYTHON_FUNCTION_STRUCT = Atom("Elixir.SnakeBridge.PythonFunction")
+K_PATH = Atom("path")
 K_ID, K_SESSION, K_WORKER, K_POOL = Atom("id"), Atom("session"), Atom("worker"), Atom("pool")
 K_NODE = Atom("node")
 K_TYPE, K_REPR, K_DATA = Atom("type"), Atom("repr"), Atom("data")
@@ -243,6 +245,8 @@ class Codec:
         # of an argument) must not start another, which would share its encoder.
         self.encoding_callback = False
         self._np: Any = None
+        # Captures of generated bindings, resolved once per path.
+        self._python_functions: dict[str, Any] = {}
         # Bulk data (tensors, shared memory, Arrow, DLPack), made on first use.
         self._bulk: Bulk | None = None
         # Set by the dispatcher: what SnakeBridge itself does in a call (start the
@@ -440,6 +444,8 @@ class Codec:
                 return self._malformed(kind, f"{type(exc).__name__}: {exc}")
         if kind in (TENSOR_STRUCT, ZERO_COPY_STRUCT):
             return self._bulk_in(kind, term)
+        if kind == PYTHON_FUNCTION_STRUCT:
+            return self._python_function_in(term)
         convert = conversions.IN.get(kind)
         if convert is None:
             return term
@@ -447,6 +453,40 @@ class Codec:
             return convert(term)
         except Exception as exc:  # a field Python refuses (year 0, a 10**30 day duration)
             return self._malformed(kind, f"cannot become a Python value: {exc}")
+
+    def _python_function_in(self, term: dict[Any, Any]) -> Any:
+        """The Python object a capture of a generated binding names (``numpy.sum``,
+        ``builtins.str.lower``), resolved as a call to it would be, allowlist included.
+
+        The path is split at the longest importable module: ``numpy.linalg.inv`` is
+        ``inv`` of the module ``numpy.linalg``, ``builtins.str.lower`` is ``str.lower``
+        of ``builtins``. A path outside every declared library is refused."""
+        path = term.get(K_PATH)
+        if not isinstance(path, str) or not path:
+            return self._malformed(PYTHON_FUNCTION_STRUCT, "path must be a dotted name")
+        found = self._python_functions.get(path)
+        if found is not None:
+            return found
+        libraries = [
+            lib
+            for lib in self.allowlist.policies.values()
+            if path.startswith(lib.python_module + ".")
+        ]
+        if not libraries:
+            raise self.allowlist.refuse(f"{path} (in no declared library)")
+        lib = max(libraries, key=lambda lib: len(lib.python_module))
+        parts = path.split(".")
+        for cut in range(len(parts) - 1, lib.python_module.count("."), -1):
+            module = ".".join(parts[:cut])
+            try:
+                found = self.allowlist.resolve(lib.name, module, ".".join(parts[cut:]))
+            except ModuleNotFoundError:
+                continue  # not a module: the attribute path starts further left
+            if len(self._python_functions) >= 256:
+                self._python_functions.clear()
+            self._python_functions[path] = found
+            return found
+        return self._malformed(PYTHON_FUNCTION_STRUCT, f"{path} names no Python object")
 
     def _bulk_in(self, kind: str, term: dict[Any, Any]) -> Any:
         """A tensor (a read-only view of the frame's bytes) or the data a handle names.
