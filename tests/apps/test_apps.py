@@ -202,7 +202,5 @@ def test_cases_sharing_a_name_are_refused(tmp_path: Path) -> None:
         ["elixir", "-e", script], capture_output=True, text=True, timeout=120, check=False
     )
     assert proc.returncode != 0
-    assert 'Dup.cases/0 names more than one case "a"; each case needs its own name' in (
-        proc.stderr
-    )
+    assert 'Dup.cases/0 names more than one case "a"; each case needs its own name' in (proc.stderr)
     assert not out.exists()

@@ -1,9 +1,13 @@
 import collections
 import datetime
+import decimal
+import fractions
 import importlib
 import sys
 import time
+import zoneinfo
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +39,30 @@ def negative_amount() -> object:
         return pricing.with_tax(-1.0)
     except ValueError as e:
         return (Atom("rescued"), qualified_name(type(e)), str(e))
+
+
+def rescued(fun: Any) -> object:
+    try:
+        return fun()
+    except (IndexError, KeyError) as e:
+        return (Atom("rescued"), qualified_name(type(e)))
+
+
+def _pop() -> object:
+    od = collections.OrderedDict(a=1, b=2)
+    return od.pop("a"), dict(od)
+
+
+def _put() -> object:
+    a = np.zeros(3)
+    a[1] = 5.0
+    a[2] += 1
+    return a.tolist()
+
+
+def _zoned() -> object:
+    d = datetime.datetime(2024, 7, 1, 12, tzinfo=zoneinfo.ZoneInfo("Europe/Oslo"))
+    return (d.isoformat(), "Europe/Oslo", d.tzname(), d.isoformat(), d.tzname())
 
 
 CASES = {
@@ -78,4 +106,47 @@ CASES = {
         pricing.subtotal([pricing.Item("pen", 1.5, 4), pricing.Item("pad", 3.0)]),
     ),
     "local_error": negative_amount,
+    "access_missing": lambda: (None, None, collections.Counter("ab")["zz"]),
+    "access_bang": lambda: (rescued(lambda: arr[99]), rescued(lambda: df["nope"])),
+    "pop_in": lambda: _pop(),
+    "put_in": lambda: _put(),
+    "range_index": lambda: (
+        arr[0, 1:3].tolist(),
+        np.arange(10)[-3:].tolist(),
+        np.arange(10)[0:9:3].tolist(),
+    ),
+    "newaxis": lambda: (np.arange(3)[None, ...].shape, np.arange(3)[..., np.newaxis].shape),
+    "reflected_ops": lambda: (
+        (10 - arr).tolist()[0],
+        (-arr).tolist()[0],
+        (arr @ np.ones((4, 1))).tolist(),
+        (~((arr > 8) | (arr < 2))).tolist()[0],
+    ),
+    "fraction_ops": lambda: (
+        str(fractions.Fraction(1, 3) + fractions.Fraction(1, 6)),
+        str(1 + fractions.Fraction(1, 3)),
+    ),
+    "defaultdict": lambda: collections.defaultdict(int)["missing"],
+    "result_by_index": lambda: (
+        stats.ttest_ind(a, b)[1] == stats.ttest_ind(a, b).pvalue,
+        len(tuple(stats.ttest_ind(a, b))),
+    ),
+    "sets": lambda: (True, sorted(set([1, 2, 2])), sorted({3, 1})),
+    "decimal_complex": lambda: (
+        (Atom("Elixir.Decimal"), 1, 150, -2),
+        repr(decimal.Decimal("1.50")),
+        (Atom("Elixir.Complex"), 1.0, 2.0),
+        abs(complex(3, 4)),
+    ),
+    "zoned_datetime": lambda: _zoned(),
+    "function_values": lambda: (
+        pd.DataFrame({"a": [1, 2], "b": [3, 4]}).apply(np.sum).tolist(),
+        sorted(["b", "A", "c"], key=str.lower),
+        sorted(["bb", "a", "ccc"], key=len),
+    ),
+    "function_identity": lambda: (
+        repr(np.sum).startswith("<function sum at "),
+        repr(str.lower),
+        True,
+    ),
 }

@@ -22,6 +22,11 @@ defmodule ProtocolsApp.MixProject do
           scipy: "~> 1.17",
           collections: :stdlib,
           datetime: :stdlib,
+          builtins: :stdlib,
+          fractions: :stdlib,
+          zoneinfo: :stdlib,
+          # an app with the Elixir decimal package owns `Decimal`: the same fix applies
+          decimal: [stdlib: true, module_name: PyDecimal],
           # `time` would be Elixir's Time (refused at compile time); this is the fix the
           # refusal names
           time: [stdlib: true, module_name: PyTime],

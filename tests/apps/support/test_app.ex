@@ -42,6 +42,7 @@ defmodule SnakeBridge.TestApp do
   defp normalize(%SnakeBridge.Ref{type: type, repr: repr}), do: {:ref, type, repr}
   defp normalize(%SnakeBridge.Bytes{} = bytes), do: {:bytes, bytes.data}
   defp normalize(list) when is_list(list), do: Enum.map(list, &normalize/1)
+
   defp normalize(tuple) when is_tuple(tuple),
     do: tuple |> Tuple.to_list() |> Enum.map(&normalize/1) |> List.to_tuple()
 

@@ -55,8 +55,12 @@ defmodule NetworkxApp do
          |> Enum.to_list()
        end},
       # dict(G.degree()); list(G.adj[0]); list(G.nodes(data=True))
-      {"degree_view", fn -> Networkx.path_graph!(3) |> Networkx.Graph.degree!() |> Enum.to_list() end},
-      {"adjacency_keys", fn -> Networkx.path_graph!(3) |> SnakeBridge.attr!("adj") |> Access.get(1) |> Enum.to_list() end},
+      {"degree_view",
+       fn -> Networkx.path_graph!(3) |> Networkx.Graph.degree!() |> Enum.to_list() end},
+      {"adjacency_keys",
+       fn ->
+         Networkx.path_graph!(3) |> SnakeBridge.attr!("adj") |> Access.get(1) |> Enum.to_list()
+       end},
       # sorted(len(c) for c in nx.connected_components(G))
       {"connected_components",
        fn ->

@@ -77,8 +77,109 @@ defmodule ProtocolsApp do
          pen = Pricing.Item.new!("pen", 1.5, 4)
          {Pricing.Item.total!(pen), Pricing.subtotal!([pen, Pricing.Item.new!("pad", 3.0)])}
        end},
-      {"local_error", fn -> negative_amount() end}
+      {"local_error", fn -> negative_amount() end},
+      # Access: arr[99] and df["nope"] are nil (as a map's missing key), Counter()["zz"]
+      # is 0 as in Python; get_item!/2 raises Python's IndexError/KeyError
+      {"access_missing", fn -> {arr[99], df["nope"], Collections.Counter.new!("ab")["zz"]} end},
+      {"access_bang",
+       fn ->
+         {rescued(fn -> SnakeBridge.get_item!(arr, 99) end),
+          rescued(fn -> SnakeBridge.get_item!(df, "nope") end)}
+       end},
+      # od = OrderedDict(a=1, b=2); od.pop("a"), dict(od)
+      {"pop_in",
+       fn ->
+         od = Collections.OrderedDict.new!([{"a", 1}, {"b", 2}])
+         {value, od} = pop_in(od["a"])
+         {value, SnakeBridge.to_elixir!(od)}
+       end},
+      # a = np.zeros(3); a[1] = 5.0; a[2] += 1
+      {"put_in",
+       fn ->
+         a = Numpy.zeros!(3)
+         a = put_in(a[1], 5.0)
+         list(update_in(a[2], &(&1 + 1)))
+       end},
+      # ranges index inclusively: arr[0, 1:3]; v[-3:]; v[0:9:3]
+      {"range_index",
+       fn ->
+         v = Numpy.arange!(10)
+         {list(arr[{0, 1..2}]), list(v[-3..-1]), list(v[0..8//3])}
+       end},
+      # np.arange(3)[None, ...].shape; np.arange(3)[..., np.newaxis].shape
+      {"newaxis",
+       fn ->
+         v = Numpy.arange!(3)
+
+         {SnakeBridge.attr!(v[{nil, :...}], "shape"),
+          SnakeBridge.attr!(v[{:..., SnakeBridge.newaxis()}], "shape")}
+       end},
+      # 10 - arr; -arr; arr @ np.ones((4, 1)); ~((arr > 8) | (arr < 2))
+      {"reflected_ops",
+       fn ->
+         {hd(list(10 - arr)), hd(list(-arr)), list(matmul(arr, Numpy.ones!({4, 1}))),
+          hd(list(bnot(bor(arr > 8, arr < 2))))}
+       end},
+      # Fraction(1, 3) + Fraction(1, 6); 1 + Fraction(1, 3): a ref, exact in Python
+      {"fraction_ops",
+       fn ->
+         third = Fractions.Fraction.new!(1, 3)
+         {to_string(third + Fractions.Fraction.new!(1, 6)), to_string(1 + third)}
+       end},
+      # defaultdict(int)["missing"]; a scipy.stats result by index, by name, as a tuple
+      {"defaultdict", fn -> Collections.Defaultdict.new!(&Builtins.int!/0)["missing"] end},
+      {"result_by_index",
+       fn ->
+         result = Scipy.Stats.ttest_ind!([1.0, 2.0, 3.0, 4.0], [2.0, 4.0, 6.0, 9.0])
+         {result[1] == result["pvalue"], tuple_size(SnakeBridge.to_elixir!(result))}
+       end},
+      # set([1, 2, 2]) is a MapSet; sorted({3, 1}) from a MapSet
+      {"sets",
+       fn ->
+         set = Builtins.set!([1, 2, 2])
+         {match?(%MapSet{}, set), Enum.sort(set), Builtins.sorted!(MapSet.new([3, 1]))}
+       end},
+      # Decimal("1.50") is %Decimal{sign, coef, exp}, and back: repr; complex(1, 2); abs(3+4j)
+      {"decimal_complex",
+       fn ->
+         d = PyDecimal.Decimal.new!("1.50")
+         c = Builtins.complex!(1, 2)
+
+         {{d.__struct__, d.sign, d.coef, d.exp}, Builtins.repr!(d), {c.__struct__, c.re, c.im},
+          Builtins.abs!(Builtins.complex!(3, 4))}
+       end},
+      # datetime(2024, 7, 1, 12, tzinfo=ZoneInfo("Europe/Oslo")) and back: isoformat, tzname
+      {"zoned_datetime",
+       fn ->
+         oslo = Zoneinfo.ZoneInfo.new!("Europe/Oslo")
+         dt = Datetime.Datetime.new!(2024, 7, 1, 12, 0, 0, tzinfo: oslo)
+
+         {DateTime.to_iso8601(dt), dt.time_zone, dt.zone_abbr, Datetime.Datetime.isoformat!(dt),
+          Datetime.Datetime.tzname!(dt)}
+       end},
+      # df.apply(np.sum); sorted(words, key=str.lower): a generated binding's capture is
+      # the Python function itself; an Elixir fn is a callback
+      {"function_values",
+       fn ->
+         nums = Pandas.DataFrame.new!(%{"a" => [1, 2], "b" => [3, 4]})
+
+         {list(Pandas.DataFrame.apply!(nums, &Numpy.sum!/1)),
+          Builtins.sorted!(["b", "A", "c"], key: &Builtins.Str.lower!/1),
+          Builtins.sorted!(["bb", "a", "ccc"], key: &String.length/1)}
+       end},
+      {"function_identity",
+       fn ->
+         {Builtins.repr!(&Numpy.sum!/1) =~ ~r/^<function sum at /,
+          Builtins.repr!(&Builtins.Str.lower!/1),
+          Builtins.repr!(fn x -> x end) =~ ~r/^<Elixir function /}
+       end}
     ]
+  end
+
+  defp rescued(fun) do
+    fun.()
+  rescue
+    e in [SnakeBridge.IndexError, SnakeBridge.KeyError] -> {:rescued, e.error.python_type}
   end
 
   defp negative_amount do
