@@ -54,6 +54,21 @@ fixed = st.builds(
 )
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.frozensets(st.frozensets(st.integers(), max_size=4), max_size=4),
+    st.dictionaries(st.frozensets(st.integers(), max_size=4), st.integers(), max_size=4),
+)
+def test_sets_inside_sets_and_as_keys_round_trip(
+    nested: frozenset[frozenset[int]], keyed: dict[frozenset[int], int]
+) -> None:
+    """A MapSet is a set, except where Python needs a hashable value (a member of a set,
+    a map key): there it is a frozenset, so a frozenset of frozensets comes back."""
+    back = roundtrip(nested)
+    assert back == nested and all(type(member) is frozenset for member in back)
+    assert roundtrip(keyed) == keyed
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.one_of(

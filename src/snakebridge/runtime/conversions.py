@@ -16,7 +16,7 @@ so the rule for a type lives in one place; the README's "Values" section and
 | ``datetime`` (naive) / aware | ``NaiveDateTime`` / ``DateTime`` |
 | ``date``, ``time`` (naive) | ``Date``, ``Time`` |
 | ``timedelta`` | ``%SnakeBridge.Duration{microseconds: n}`` |
-| ``set``, ``frozenset`` | ``MapSet`` (a ``MapSet`` arrives as a ``set``) |
+| ``set``, ``frozenset`` | ``MapSet`` (arrives as a ``set``; a set member or key: ``frozenset``) |
 | ``decimal.Decimal`` | ``%Decimal{sign, coef, exp}`` (the decimal package's layout) |
 | ``complex`` | ``%Complex{re, im}`` (the complex package's layout, Nx's) |
 """
