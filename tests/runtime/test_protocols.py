@@ -65,6 +65,20 @@ def test_iterate_gives_dict_pairs_and_iter_for_everything_else() -> None:
     assert list(protocols.iterate(os.environ)) == list(os.environ)
 
 
+def test_member_agrees_with_iterate() -> None:
+    counter = collections.Counter("aab")
+    assert protocols.member(counter, ("a", 2))
+    assert not protocols.member(counter, ("a", 1))
+    assert not protocols.member(counter, "a")  # a key alone is not an enumerated pair
+    assert not protocols.member(counter, ("zz", 0))  # no invented Counter zero
+    assert not protocols.member(counter, ([1], 0))  # an unhashable key
+    lazy = collections.defaultdict(list)
+    assert not protocols.member(lazy, ("k", []))
+    assert dict(lazy) == {}  # nothing inserted
+    assert protocols.member([3, 4], 4)
+    assert protocols.member(collections.ChainMap({"a": 1}), "a")  # not a dict: Python's in
+
+
 def test_to_elixir_materializes_subclasses() -> None:
     assert protocols.to_elixir(collections.OrderedDict(a=1)) == {"a": 1}
     assert type(protocols.to_elixir(collections.defaultdict(int, a=1))) is dict

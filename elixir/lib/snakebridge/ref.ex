@@ -16,7 +16,8 @@ defmodule SnakeBridge.Ref do
   `Enum` functions iterate the object in Python (lazily, like `SnakeBridge.stream/4`); a
   `dict` subclass (a `Counter`, an `OrderedDict`) yields `{key, value}` pairs, as the
   Elixir map it would otherwise be does, and every other object what Python's `iter()`
-  yields (a networkx edge view: its edges). `Enum.count/1` is Python's `len()` and `Enum.member?/2` Python's `in`.
+  yields (a networkx edge view: its edges). `Enum.member?/2` agrees: a dict's
+  `{key, value}` pair, else Python's `in`. `Enum.count/1` is Python's `len()`.
 
   Refs implement `Access`: `df["city"]`, `arr[1]`, `arr[{0, 1}]` (a tuple is a
   multi-dimensional index), `arr[{SnakeBridge.slice(0, 2), SnakeBridge.slice(nil, nil, 2)}]`
@@ -99,8 +100,9 @@ defmodule SnakeBridge.Ref do
       end
     end
 
+    # Agrees with reduce/3: a dict's {key, value} pair, else Python's `in`.
     def member?(ref, value) do
-      case Ops.run("contains", [ref, value]) do
+      case Ops.run("member", [ref, value]) do
         {:ok, found} when is_boolean(found) -> {:ok, found}
         _ -> {:error, __MODULE__}
       end

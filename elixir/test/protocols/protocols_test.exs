@@ -51,6 +51,10 @@ defmodule SnakeBridge.Protocols.ProtocolsTest do
     assert ["a"] = Enum.to_list(box)
     assert %Ref{} = counter = call("sbproto", "counter", ["abracadabra"], pool)
     assert {"a", 5} in Enum.to_list(counter)
+    # member? agrees with the enumeration: a pair, not a key (Python's `in` is contains/2)
+    assert Enum.member?(counter, {"a", 5})
+    refute Enum.member?(counter, "a")
+    assert SnakeBridge.contains!(counter, "a")
 
     ordered = call("collections", "OrderedDict", [[{"b", 1}, {"a", 2}]], pool)
     assert [{"b", 1}, {"a", 2}] = Enum.to_list(ordered)
@@ -58,6 +62,7 @@ defmodule SnakeBridge.Protocols.ProtocolsTest do
     # A ChainMap is a Mapping but not a dict: Python's iter() gives its keys.
     chain = call("collections", "ChainMap", [%{"a" => 1}, %{"b" => 2}], pool)
     assert ["a", "b"] = Enum.sort(Enum.to_list(chain))
+    assert Enum.member?(chain, "b")
   end
 
   test "with_context: value, __exit__ always runs, exceptions reach __exit__", %{pool: pool} do

@@ -52,6 +52,23 @@ def iterate(obj: Any) -> Iterator[Any]:
     return iter(obj)
 
 
+def member(obj: Any, value: Any) -> bool:
+    """What ``Enum.member?/2`` asks: whether ``value`` is among what :func:`iterate`
+    yields. For a dict that is a ``(key, value)`` pair, as for an Elixir map (its own
+    item lookup, so a ``defaultdict`` inserts nothing and a ``Counter`` invents no 0);
+    for anything else, Python's ``in``."""
+    if isinstance(obj, dict):
+        if not (isinstance(value, tuple) and len(value) == 2):
+            return False
+        key, item = value
+        try:
+            found = dict.__contains__(obj, key)
+        except TypeError:  # an unhashable key is in no dict
+            return False
+        return found and bool(dict.__getitem__(obj, key) == item)
+    return operator.contains(obj, value)
+
+
 def to_elixir(obj: Any) -> Any:
     """The plain value behind an object that crossed as a ref to keep its identity."""
     if isinstance(obj, Mapping):
@@ -127,6 +144,7 @@ OPERATIONS: dict[str, Callable[..., Any]] = {
     "delitem": _delitem,
     "len": len,
     "contains": operator.contains,
+    "member": member,
     "bool": bool,
     "hash": hash,
     "str": str,
