@@ -292,9 +292,13 @@ def make_reader(
                 try:
                     out[key] = val
                 except TypeError:
-                    raise DecodeError(
-                        f"map key of type {type(key).__name__} is not hashable"
-                    ) from None
+                    if type(key) is not set:
+                        raise DecodeError(
+                            f"map key of type {type(key).__name__} is not hashable"
+                        ) from None
+                    # A MapSet as a map key or a MapSet's member (Python sent a
+                    # frozenset of frozensets): Python's hashable set.
+                    out[frozenset(key)] = val
             if struct_hook is not None and "__struct__" in out:
                 return struct_hook(out), pos
             return out, pos

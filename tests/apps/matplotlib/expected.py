@@ -48,6 +48,18 @@ def _semilogy():
     return n
 
 
+def _semilogx():
+    n = len(plt.semilogx([10, 100, 1000], [1, 2, 3]))
+    plt.close("all")
+    return n
+
+
+def _triplot():
+    n = len(plt.triplot([0, 1, 0], [0, 0, 1]))
+    plt.close("all")
+    return n
+
+
 def _bar():
     fig, ax = plt.subplots()
     bars = ax.bar(["a", "b"], [3, 5])
@@ -99,6 +111,8 @@ CASES = {
     "figure": _figure,
     "loglog": _loglog,
     "semilogy": _semilogy,
+    "semilogx": _semilogx,
+    "triplot": _triplot,
     "bar": _bar,
     "backend": lambda: matplotlib.get_backend(),
     "xlim": lambda: _xlim(),

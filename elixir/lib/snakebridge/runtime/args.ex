@@ -77,9 +77,11 @@ defmodule SnakeBridge.Runtime.Args do
       true ->
         {args, opts} = named_required(descriptor, args, opts)
         {sb, kwargs} = Keyword.pop(opts, :snakebridge, [])
-        kwargs = unreserve(kwargs)
+        # A capture of a generated binding (`&Numpy.sum!/1`) is the Python object itself.
+        kwargs = kwargs |> unreserve() |> SnakeBridge.PythonFunction.swap_kwargs()
 
         with {:ok, args} <- expand_splat(descriptor, args),
+             args = SnakeBridge.PythonFunction.swap(args),
              {:ok, args, kwargs} <- check_positional(descriptor, args, kwargs),
              :ok <- check_kwargs(descriptor, kwargs) do
           {:ok, args, kwargs, sb}

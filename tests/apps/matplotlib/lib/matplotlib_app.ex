@@ -53,6 +53,19 @@ defmodule MatplotlibApp do
          Pyplot.close!("all")
          length(lines)
        end},
+      # plt.semilogx([10, 100, 1000], [1, 2, 3]); plt.triplot([0, 1, 0], [0, 0, 1])
+      {"semilogx",
+       fn ->
+         lines = Pyplot.semilogx!([10, 100, 1000], [1, 2, 3])
+         Pyplot.close!("all")
+         length(lines)
+       end},
+      {"triplot",
+       fn ->
+         lines = Pyplot.triplot!([0, 1, 0], [0, 0, 1])
+         Pyplot.close!("all")
+         length(lines)
+       end},
       # ax.bar(["a", "b"], [3, 5]); len(bars): a BarContainer, a tuple subclass, crosses
       # as a tuple
       {"bar",
