@@ -44,8 +44,13 @@ defmodule SnakeBridge.RuntimeCase do
     name
   end
 
-  @doc "Blocks until every worker of `pool` has reported ready."
-  def wait_ready(pool, attempts \\ 200) do
+  @doc """
+  Blocks until every worker of `pool` has reported ready.
+
+  A worker imports numpy before it is ready; on a loaded two-core machine that has taken
+  more than 4 s, so the wait allows a minute: it is a readiness wait, not a timing check.
+  """
+  def wait_ready(pool, attempts \\ 3000) do
     info = SnakeBridge.Runtime.Pool.info(pool)
 
     cond do
