@@ -52,16 +52,36 @@ defmodule SnakeBridge.Error do
   worker id that ran it, when one did.
 
   `mro` lists the Python classes of the exception, most specific first
-  (`["numpy.linalg.LinAlgError", "ValueError", "Exception", "BaseException"]`).
+  (`["numpy.linalg.LinAlgError", "ValueError", "Exception", "BaseException"]`): builtin
+  classes by their bare name, the others by module and name. `classes` holds the same
+  names as a map (`%{"ValueError" => true, ...}`) so that a guard can test one.
 
-  Bang variants raise an exception module chosen along `mro`: the first class that has
-  one, either a module generated for a declared library's exception class
-  (`rescue Numpy.Linalg.LinAlgError`, once the code names it) or one of the builtin
-  ones (`SnakeBridge.ValueError` ...), else `SnakeBridge.Error`. Each carries the full
-  error in its `:error` field. Elixir's `rescue` matches one module exactly, so
-  `rescue SnakeBridge.ValueError` catches a library's `ValueError` subclass only while
-  no module closer to it exists; to catch the whole family, rescue the struct and test
-  `python_class?(e, "ValueError")`.
+  ## Which exception a bang variant raises
+
+  The exception module of the most specific class along `mro` that has one: a module
+  generated for a declared library's exception class (`Numpy.Linalg.LinAlgError`, which
+  the generator writes only once the code names it, in a `rescue`, a `raise` or a
+  struct), else one of the builtin modules (`SnakeBridge.ValueError` ...), else
+  `SnakeBridge.Error` itself. Each carries the full error in its `:error` field.
+
+  So code that never names `LinAlgError` catches it with `rescue SnakeBridge.ValueError`.
+  But Elixir's `rescue Module` compiles to one exact struct check (`__struct__ ==
+  Module`), not a subclass test: once any code of the app names `LinAlgError`, its module
+  is generated, raised, and no longer caught by `rescue SnakeBridge.ValueError` (nor
+  `rescue SnakeBridge.Error`). To catch a Python family whichever modules are generated,
+  match the exception with the `is_python_error/2` guard, which tests the Python MRO:
+
+      require SnakeBridge.Error
+
+      try do
+        Numpy.Linalg.inv!(matrix)
+      catch
+        :error, e when SnakeBridge.Error.is_python_error(e, "ValueError") ->
+          {:invalid, e.error.python_type}
+      end
+
+  `python_class?/2` is the same test as a function (`rescue e -> if python_class?(e,
+  ...)`).
 
   Generated exception modules (the codegen writes them) are found through one registry
   per library, `SnakeBridge.Exceptions.<module_name>`, whose `__exceptions__/0` maps the
@@ -83,6 +103,7 @@ defmodule SnakeBridge.Error do
                exception: nil,
                stacktrace: nil,
                mro: [],
+               classes: %{},
                policy: nil
 
   @type t :: %__MODULE__{
@@ -96,6 +117,7 @@ defmodule SnakeBridge.Error do
           exception: Exception.t() | {:throw | :exit, term} | nil,
           stacktrace: Exception.stacktrace() | nil,
           mro: [String.t()],
+          classes: %{optional(String.t()) => true},
           policy: policy | nil
         }
 
@@ -163,6 +185,7 @@ defmodule SnakeBridge.Error do
   @spec from_worker(map, map | nil, String.t() | nil) :: t
   def from_worker(%{"type" => "python"} = map, call, worker) do
     bases = Map.get(map, "bases", [])
+    mro = mro(map)
 
     %__MODULE__{
       type: Enum.find_value(bases, :python_error, &Map.get(@python_types, &1)),
@@ -171,7 +194,8 @@ defmodule SnakeBridge.Error do
       traceback: map["traceback"],
       call: call,
       worker: worker,
-      mro: mro(map)
+      mro: mro,
+      classes: Map.new(mro, &{&1, true})
     }
   end
 
@@ -283,12 +307,27 @@ defmodule SnakeBridge.Error do
   end
 
   @doc """
-  Whether a failure came from Python class `class` or a subclass of it (`"ValueError"`,
-  `"numpy.linalg.LinAlgError"`). Takes the error or any exception a bang variant raised.
+  Guard: whether `exception` came from Python class `class` or a subclass of it
+  (`"ValueError"`, `"numpy.linalg.LinAlgError"`: the names `mro` uses). `exception` is a
+  `%SnakeBridge.Error{}` or any exception a bang variant raised, generated modules
+  included; anything else is `false`. Usable where `rescue` cannot test a family:
+
+      catch
+        :error, e when SnakeBridge.Error.is_python_error(e, "ValueError") -> ...
+  """
+  defguard is_python_error(exception, class)
+           when (is_struct(exception, SnakeBridge.Error) and
+                   is_map_key(exception.classes, class)) or
+                  (is_map(exception) and is_map_key(exception, :error) and
+                     is_struct(exception.error, SnakeBridge.Error) and
+                     is_map_key(exception.error.classes, class))
+
+  @doc """
+  Whether a failure came from Python class `class` or a subclass of it: the test of
+  `is_python_error/2`, as a function.
   """
   @spec python_class?(t | Exception.t(), String.t()) :: boolean
-  def python_class?(%__MODULE__{mro: mro}, class), do: class in mro
-  def python_class?(%{error: %__MODULE__{} = error}, class), do: python_class?(error, class)
+  def python_class?(exception, class) when is_python_error(exception, class), do: true
   def python_class?(_other, _class), do: false
 
   @doc "The fields of an exception module raised for `error:` (generated modules use it)."

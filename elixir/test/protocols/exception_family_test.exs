@@ -1,0 +1,140 @@
+defmodule SnakeBridge.Protocols.ExceptionFamilyTest.LinAlgError do
+  # What the generator writes for numpy.linalg.LinAlgError once the code names it.
+  @moduledoc false
+  defexception [:message, :error]
+
+  @impl true
+  def exception(opts), do: struct!(__MODULE__, SnakeBridge.Error.exception_fields(opts))
+end
+
+defmodule SnakeBridge.Protocols.ExceptionFamilyTest.PolynomialError do
+  # What the generator writes for sympy's PolynomialError once the code names it.
+  @moduledoc false
+  defexception [:message, :error]
+
+  @impl true
+  def exception(opts), do: struct!(__MODULE__, SnakeBridge.Error.exception_fields(opts))
+end
+
+defmodule SnakeBridge.Exceptions.Sbfamily do
+  # A registry like the generator's; it takes part only while the test declares its library.
+  @moduledoc false
+  alias SnakeBridge.Protocols.ExceptionFamilyTest.{LinAlgError, PolynomialError}
+
+  def __exceptions__ do
+    %{
+      "numpy.linalg.LinAlgError" => LinAlgError,
+      "sympy.polys.polyerrors.PolynomialError" => PolynomialError
+    }
+  end
+end
+
+defmodule SnakeBridge.Protocols.ExceptionFamilyTest do
+  @moduledoc """
+  A library's exception family, with real numpy and sympy errors from real workers, both
+  when the class has no generated module and when it has one: the raised struct is the
+  most specific generated class along the MRO; `rescue SnakeBridge.ValueError` (an exact
+  struct check) catches numpy's LinAlgError only in the first case, while the
+  `is_python_error/2` guard and `python_class?/2` catch the family in both.
+
+  Not async: the generated case declares one more library (its registry) for the length
+  of a test, and every bang call reads the declared libraries.
+  """
+  use ExUnit.Case, async: false
+
+  require SnakeBridge.Error
+
+  alias SnakeBridge.Error
+  alias SnakeBridge.Protocols.ExceptionFamilyTest.{LinAlgError, PolynomialError}
+
+  @singular [[1.0, 2.0], [2.0, 4.0]]
+  @key {SnakeBridge.Runtime, :libraries}
+
+  defp inv!, do: SnakeBridge.call!("numpy.linalg", "inv", [@singular])
+
+  # sympy.Poly(1/x, x) raises PolynomialError (an Exception, not a ValueError).
+  defp poly! do
+    x = SnakeBridge.call!("sympy", "Symbol", ["x"])
+    SnakeBridge.call!("sympy", "Poly", [SnakeBridge.call!("sympy", "sympify", ["1/x"]), x])
+  end
+
+  defp rescue_value_error(fun) do
+    fun.()
+  rescue
+    e in SnakeBridge.ValueError -> {:value_error, e.error.python_type}
+  end
+
+  defp rescue_error(fun) do
+    fun.()
+  rescue
+    e in SnakeBridge.Error -> {:error, e.python_type}
+  end
+
+  defp family(fun, class) do
+    fun.()
+  catch
+    :error, e when Error.is_python_error(e, class) -> {:family, e.__struct__}
+  end
+
+  defp generated(_context) do
+    libraries = :persistent_term.get(@key, %{})
+    numpy = Enum.find_value(libraries, fn {_name, lib} -> lib.python_module == "numpy" && lib end)
+    sbfamily = %{numpy | python_module: "sbfamily", module_name: Sbfamily}
+    :persistent_term.put(@key, Map.put(libraries, :sbfamily, sbfamily))
+    on_exit(fn -> :persistent_term.put(@key, libraries) end)
+  end
+
+  describe "no generated module" do
+    test "numpy's LinAlgError is a SnakeBridge.ValueError: rescue catches it" do
+      assert %SnakeBridge.ValueError{} = catch_error(inv!())
+      assert {:value_error, "numpy.linalg.LinAlgError"} = rescue_value_error(&inv!/0)
+      assert {:family, SnakeBridge.ValueError} = family(&inv!/0, "ValueError")
+      assert {:family, SnakeBridge.ValueError} = family(&inv!/0, "numpy.linalg.LinAlgError")
+    end
+
+    test "sympy's PolynomialError has no builtin module: SnakeBridge.Error is raised" do
+      assert {:error, "sympy.polys.polyerrors.PolynomialError"} = rescue_error(&poly!/0)
+      assert {:family, Error} = family(&poly!/0, "Exception")
+      assert {:family, Error} = family(&poly!/0, "sympy.polys.polyerrors.BasePolynomialError")
+    end
+  end
+
+  describe "with generated modules" do
+    setup :generated
+
+    test "the generated LinAlgError is raised, and rescue SnakeBridge.ValueError misses it" do
+      exception = catch_error(inv!())
+      assert %LinAlgError{error: %Error{python_type: "numpy.linalg.LinAlgError"}} = exception
+      assert_raise LinAlgError, ~r/Singular matrix/, &inv!/0
+      assert catch_error(rescue_value_error(&inv!/0)) == exception
+    end
+
+    test "the guard catches the family whichever module was raised" do
+      assert {:family, LinAlgError} = family(&inv!/0, "ValueError")
+      assert {:family, LinAlgError} = family(&inv!/0, "numpy.linalg.LinAlgError")
+      assert {:family, PolynomialError} = family(&poly!/0, "Exception")
+      assert Error.python_class?(catch_error(inv!()), "ValueError")
+      assert catch_error(family(&inv!/0, "KeyError")).__struct__ == LinAlgError
+    end
+
+    test "sympy's generated PolynomialError escapes rescue SnakeBridge.Error" do
+      assert %PolynomialError{} = catch_error(rescue_error(&poly!/0))
+    end
+
+    test "a subclass without a module of its own still raises its builtin module" do
+      # numpy's AxisError is a ValueError subclass; only LinAlgError is generated here.
+      assert {:value_error, "numpy.exceptions.AxisError"} =
+               rescue_value_error(fn -> SnakeBridge.call!("numpy", "sum", [[1, 2]], axis: 5) end)
+    end
+  end
+
+  test "the guard is false for anything but a Python error, and works outside guards" do
+    refute Error.is_python_error(catch_error(raise ArgumentError, "x"), "ValueError")
+    refute Error.is_python_error(Function.identity(:badarg), "ValueError")
+    refute Error.is_python_error(Function.identity(%{error: :none}), "ValueError")
+    refute Error.is_python_error(Error.runtime(:timeout, "slow"), "ValueError")
+    {:error, error} = SnakeBridge.call("numpy.linalg", "inv", [@singular])
+    assert Error.is_python_error(error, "ValueError")
+    refute Error.is_python_error(error, "IndexError")
+  end
+end
