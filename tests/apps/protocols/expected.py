@@ -48,6 +48,28 @@ def rescued(fun: Any) -> object:
         return (Atom("rescued"), qualified_name(type(e)))
 
 
+def _exception_family() -> object:
+    """What each call raises, as the struct the Elixir side rescues: the app generates
+    Numpy.Linalg.LinAlgError (it names it); AxisError and PolynomialError have no module,
+    so they are SnakeBridge.ValueError and SnakeBridge.Error."""
+    caught: list[object] = []
+    for call, base, module in [
+        (lambda: np.linalg.inv([[1.0, 2.0], [2.0, 4.0]]), ValueError, "Numpy.Linalg.LinAlgError"),
+        (lambda: np.sum([1, 2], axis=5), ValueError, "SnakeBridge.ValueError"),
+        (
+            lambda: sympy.Poly(sympy.sympify("1/x"), x),
+            sympy.polys.polyerrors.BasePolynomialError,
+            "SnakeBridge.Error",
+        ),
+    ]:
+        try:
+            call()
+        except base as e:
+            caught.append((Atom("caught"), module, isinstance(e, IndexError)))
+    axis_error = qualified_name(np.exceptions.AxisError)
+    return (*caught, (Atom("other"), "Numpy.Linalg.LinAlgError"), (Atom("value_error"), axis_error))
+
+
 def _pop() -> object:
     od = collections.OrderedDict(a=1, b=2)
     return od.pop("a"), dict(od)
@@ -149,4 +171,5 @@ CASES = {
         repr(str.lower),
         True,
     ),
+    "exception_family": lambda: _exception_family(),
 }

@@ -7,6 +7,7 @@ defmodule ProtocolsApp do
   app's own Python module (`priv/python/pricing.py`, declared `pricing: :local`).
   """
   use SnakeBridge.Operators
+  require SnakeBridge.Error
 
   def cases do
     arr = Numpy.arange!(12) |> Numpy.reshape!({3, 4})
@@ -172,8 +173,38 @@ defmodule ProtocolsApp do
          {Builtins.repr!(&Numpy.sum!/1) =~ ~r/^<function sum at /,
           Builtins.repr!(&Builtins.Str.lower!/1),
           Builtins.repr!(fn x -> x end) =~ ~r/^<Elixir function /}
+       end},
+      # except ValueError (LinAlgError, whose module this app generates, and AxisError,
+      # which it never names); except BasePolynomialError (Poly(1/x, x))
+      {"exception_family",
+       fn ->
+         singular = fn -> Numpy.Linalg.inv!([[1.0, 2.0], [2.0, 4.0]]) end
+         axis = fn -> Numpy.sum!([1, 2], axis: 5) end
+         poly = fn -> Sympy.Poly.new!(Sympy.sympify!("1/x"), x) end
+
+         {family(singular, "ValueError"), family(axis, "ValueError"),
+          family(poly, "sympy.polys.polyerrors.BasePolynomialError"),
+          value_error_rescued(singular), value_error_rescued(axis)}
        end}
     ]
+  end
+
+  # The raised struct is the closest generated (else builtin) module along the MRO; the
+  # guard catches the Python family whichever it is.
+  defp family(fun, class) do
+    fun.()
+  catch
+    :error, e when SnakeBridge.Error.is_python_error(e, class) ->
+      {:caught, inspect(e.__struct__), SnakeBridge.Error.python_class?(e, "IndexError")}
+  end
+
+  # rescue SnakeBridge.ValueError is an exact struct check: it misses the generated
+  # Numpy.Linalg.LinAlgError and catches AxisError, which has no module of its own.
+  defp value_error_rescued(fun) do
+    fun.()
+  rescue
+    e in SnakeBridge.ValueError -> {:value_error, e.error.python_type}
+    e -> {:other, inspect(e.__struct__)}
   end
 
   defp rescued(fun) do
