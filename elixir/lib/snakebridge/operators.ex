@@ -15,8 +15,13 @@ defmodule SnakeBridge.Operators do
   When either operand is a `SnakeBridge.Ref` the operation runs in Python, with Python's
   semantics (`2 * arr` uses the array's reflected `__rmul__`; `arr == 1` is an array of
   booleans, a ref); otherwise it is exactly Kernel's (same result, same errors). Numbers
-  pay one inline type test; `bench/operators` measures it. In guards the operators are
-  Kernel's, since refs cannot reach a guard.
+  pay one inline type test, which costs next to nothing, but its ref branch is a call:
+  in a function whose body otherwise calls nothing (a tight self-recursive loop), that
+  call makes the function keep a stack frame, which costs several times the arithmetic.
+  A guard that tells the compiler the operands are numbers (`when is_integer(n)`) drops
+  the test and its call, and the function compiles as under Kernel; `bench/operators`
+  measures all three. In guards the operators are Kernel's, since refs cannot reach a
+  guard.
 
   Python operators without an Elixir one are functions: `matmul/2` (`@`), `band/2`
   (`&`), `bor/2` (`|`), `bxor/2` (`^`), `bnot/1` (`~`), `floordiv/2` (`//`), `mod/2` (`%`);

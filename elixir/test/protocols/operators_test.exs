@@ -78,6 +78,29 @@ defmodule SnakeBridge.Protocols.OperatorsTest do
     assert -1 = floordiv(-1, 3)
   end
 
+  # The modules' calls, from their compiled code: the ref branch calls Ops.run!/2.
+  defp imports(source) do
+    [{module, beam}] = Code.compile_string(source)
+    {:ok, {^module, [imports: imports]}} = :beam_lib.chunks(beam, [:imports])
+    :code.purge(module)
+    :code.delete(module)
+    imports
+  end
+
+  test "an is_integer guard lets the compiler drop the ref test and its call" do
+    loop = "def loop(0, acc), do: acc\n  def loop(n, acc)"
+    body = ", do: loop(n - 1, acc + rem(n, 7) * 3)"
+    use = "use SnakeBridge.Operators\n  "
+
+    open = imports("defmodule OpsOpen do\n  #{use}#{loop}#{body}\nend")
+
+    guarded =
+      "defmodule OpsGuarded do\n  #{use}#{loop} when is_integer(n) and is_integer(acc)#{body}\nend"
+
+    assert {SnakeBridge.Runtime.Ops, :run!, 2} in open
+    refute {SnakeBridge.Runtime.Ops, :run!, 2} in imports(guarded)
+  end
+
   defguardp small(x) when x + 1 < 10
 
   test "operators in guards are Kernel's" do
