@@ -3,12 +3,19 @@
 # table and plot from results.etf. The two loops are the same source; only the import
 # differs. Rounds alternate which loop runs first.
 #
-# Two shapes: `loop`, a recursive loop whose body calls nothing (the worst case: Kernel's
-# operators compile to a frameless loop, the import's ref branch needs a stack frame),
-# and `reduce`, the same arithmetic in an Enum.reduce/3 callback (typical code).
+# Three shapes: `loop`, a recursive loop whose body calls nothing (the worst case: Kernel's
+# operators compile to a frameless loop, the import's ref branch needs a stack frame);
+# `loop_guarded`, the same loop with `is_integer` guards (the compiler then knows no
+# operand is a ref and drops the test and its branch); and `reduce`, the same arithmetic
+# in an Enum.reduce/3 callback (typical code).
 defmodule Bench.Operators.Plain do
   def loop(0, acc), do: acc
   def loop(n, acc), do: loop(n - 1, acc + rem(n, 7) * 3)
+
+  def loop_guarded(0, acc), do: acc
+
+  def loop_guarded(n, acc) when is_integer(n) and is_integer(acc),
+    do: loop_guarded(n - 1, acc + rem(n, 7) * 3)
 
   def reduce(list), do: Enum.reduce(list, 0, fn x, acc -> acc + rem(x, 7) * 3 end)
 end
@@ -19,6 +26,11 @@ defmodule Bench.Operators.Imported do
   def loop(0, acc), do: acc
   def loop(n, acc), do: loop(n - 1, acc + rem(n, 7) * 3)
 
+  def loop_guarded(0, acc), do: acc
+
+  def loop_guarded(n, acc) when is_integer(n) and is_integer(acc),
+    do: loop_guarded(n - 1, acc + rem(n, 7) * 3)
+
   def reduce(list), do: Enum.reduce(list, 0, fn x, acc -> acc + rem(x, 7) * 3 end)
 end
 
@@ -28,6 +40,7 @@ defmodule Bench.Operators do
   @rounds 21
 
   defp time(module, :loop), do: timed(fn -> module.loop(@n, 0) end)
+  defp time(module, :loop_guarded), do: timed(fn -> module.loop_guarded(@n, 0) end)
   defp time(module, :reduce), do: timed(fn -> module.reduce(:persistent_term.get(__MODULE__)) end)
 
   # CPU time of the VM (one scheduler), in ns per iteration: on a loaded host wall time
@@ -46,7 +59,7 @@ defmodule Bench.Operators do
     :persistent_term.put(__MODULE__, Enum.to_list(1..@n))
 
     results =
-      Map.new([:loop, :reduce], fn shape ->
+      Map.new([:loop, :loop_guarded, :reduce], fn shape ->
         # Warm-up: both modules run once, and must agree.
         {_, expected} = time(Bench.Operators.Plain, shape)
         {_, ^expected} = time(Bench.Operators.Imported, shape)
