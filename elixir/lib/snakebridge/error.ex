@@ -80,8 +80,7 @@ defmodule SnakeBridge.Error do
           {:invalid, e.error.python_type}
       end
 
-  `python_class?/2` is the same test as a function (`rescue e -> if python_class?(e,
-  ...)`).
+  `python_class?/2` is the same test as a function, for use after a plain `rescue e ->`.
 
   Generated exception modules (the codegen writes them) are found through one registry
   per library, `SnakeBridge.Exceptions.<module_name>`, whose `__exceptions__/0` maps the
