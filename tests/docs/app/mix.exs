@@ -24,6 +24,11 @@ defmodule DocsApp.MixProject do
           math: :stdlib,
           os: :stdlib,
           builtins: :stdlib,
+          collections: :stdlib,
+          datetime: :stdlib,
+          zoneinfo: :stdlib,
+          fractions: :stdlib,
+          decimal: [stdlib: true, module_name: PyDecimal],
           tools: :local
         ],
         python_path: ["priv/python"],
