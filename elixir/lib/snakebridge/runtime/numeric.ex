@@ -7,8 +7,9 @@ defmodule SnakeBridge.Runtime.Numeric do
   and larger values do not share an encoding (Erlang tags each size differently), so
   the worker would have to decode them one by one. For calls to numeric libraries, this
   module therefore packs int lists of 16 or more elements into typed binaries (`int64`)
-  before they are sent. Building the binary costs about 20 ns per element here, instead
-  of about 300 ns per element in Python. Lists of lists (matrices) are packed row by row.
+  before they are sent. Building the binary costs about 27 ns per element here (10,000
+  ints: 0.27 ms, about 1.4x `term_to_binary` of the list), instead of about 300 ns per
+  element in Python. Lists of lists (matrices) are packed row by row.
   Lists with values outside int64 are left alone.
   """
 
@@ -16,6 +17,9 @@ defmodule SnakeBridge.Runtime.Numeric do
   @min_length 16
   @int64_min -9_223_372_036_854_775_808
   @int64_max 9_223_372_036_854_775_807
+  # The VM's small (immediate) integers on a 64-bit build: -2^59..2^59-1.
+  @small_min -576_460_752_303_423_488
+  @small_max 576_460_752_303_423_487
 
   @doc "Whether calls into `python_module` get the fast path by default."
   @spec numeric_module?(String.t() | nil) :: boolean
@@ -43,9 +47,9 @@ defmodule SnakeBridge.Runtime.Numeric do
   defp pack(other), do: other
 
   defp pack_row([first | _] = list) when is_integer(first) do
-    case ints(list, 0, []) do
-      {:ok, iodata, count} when count >= @min_length ->
-        %SnakeBridge.Bytes{data: IO.iodata_to_binary(iodata), dtype: "<i8", shape: nil}
+    case ints(list, 0, <<>>) do
+      {:ok, data, count} when count >= @min_length ->
+        %SnakeBridge.Bytes{data: data, dtype: "<i8", shape: nil}
 
       _ ->
         list
@@ -54,10 +58,27 @@ defmodule SnakeBridge.Runtime.Numeric do
 
   defp pack_row(other), do: other
 
-  defp ints([], count, acc), do: {:ok, Enum.reverse(acc), count}
+  # One binary grown in place (the VM appends without copying to a binary only this loop
+  # holds), four elements per append while they are small integers: the guards compare
+  # against bounds the VM holds as immediates, where int64's own bounds are bignums and
+  # take its slow generic comparison (10,000 ints: 0.27 ms; one append per element: 1.0 ms).
+  defp ints([a, b, c, d | rest], count, acc)
+       when is_integer(a) and a >= @small_min and a <= @small_max and
+              is_integer(b) and b >= @small_min and b <= @small_max and
+              is_integer(c) and c >= @small_min and c <= @small_max and
+              is_integer(d) and d >= @small_min and d <= @small_max,
+       do:
+         ints(
+           rest,
+           count + 4,
+           <<acc::binary, a::little-signed-64, b::little-signed-64, c::little-signed-64,
+             d::little-signed-64>>
+         )
+
+  defp ints([], count, acc), do: {:ok, acc, count}
 
   defp ints([x | rest], count, acc) when is_integer(x) and x >= @int64_min and x <= @int64_max,
-    do: ints(rest, count + 1, [<<x::little-signed-64>> | acc])
+    do: ints(rest, count + 1, <<acc::binary, x::little-signed-64>>)
 
   defp ints(_other, _count, _acc), do: :error
 end
