@@ -279,7 +279,7 @@ def stage_lines(stages: dict[str, Any]) -> list[str]:
              ("execute", "checks + dispatch + `operator.add` (`Worker._execute`)"),
              ("drain", "end-of-call output drain (`OutputCapture.drain`)"),
              ("encode", "encode the reply (`Codec.encode`)"),
-             ("write", "write the reply frame (`FrameIO.write_parts`, to /dev/null)"),
+             ("write", "write the reply frame (`FrameIO.write_framed`, to /dev/null)"),
              ("handle", "the whole `Worker.handle` (all of the above)")]  # fmt: skip
     lines = [
         "| worker stage (thread CPU µs per call) | with audit hooks (as shipped) | without |",

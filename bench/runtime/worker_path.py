@@ -83,7 +83,7 @@ def child(audited: bool, calls: int) -> dict[str, float]:
         "execute": timed(lambda: worker._execute(descriptor, list(args), kwargs, numeric, session)),
         "drain": timed(capture.drain),
         "encode": timed(lambda: codec.encode(3, _reply_head(request_id, _OK_HEAD))),
-        "write": timed(lambda: frames.write_parts(list(parts))),
+        "write": timed(lambda: frames.write_framed(list(parts))),
         "frame_bytes": float(len(frame)),
     }
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import snakebridge
 from snakebridge import etf
 from snakebridge.etf import Atom
 from snakebridge.runtime.frames import PROTOCOL
+from snakebridge.runtime.worker import Worker as ServingWorker
 
 from .conftest import BYTES, REF, Worker, error, ok
 
@@ -159,3 +162,37 @@ def test_worker_exits_on_eof_promptly() -> None:
     assert w.close() == 0
     assert w.proc.poll() == 0
     assert time.monotonic() - start < 30  # generous: only guards against a hang
+
+
+def test_serve_frees_a_frame_before_it_waits_for_the_next() -> None:
+    # A large request's munmap must not land on the next call: serve lets go of each
+    # frame once its reply is written, not when the next one rebinds the name.
+    first = b"x" * 1000
+    counts: list[int] = []
+
+    class Frames:
+        calls = 0
+
+        def read(self) -> bytes | None:
+            self.calls += 1
+            if self.calls == 1:
+                return first
+            counts.append(sys.getrefcount(first))
+            return None
+
+    class Life:
+        def busy(self) -> None: ...
+        def idle(self) -> None: ...
+        def graceful(self) -> None: ...
+
+    class Dispatcher:
+        ledger: Any = None
+
+    worker: Any = object.__new__(ServingWorker)
+    worker.frames = Frames()
+    worker.ledger_path = None
+    worker.dispatcher = Dispatcher()
+    worker.handle = lambda frame: None
+    worker.flush_ledger = lambda: None
+    worker.serve(Life())
+    assert counts == [sys.getrefcount(first)]

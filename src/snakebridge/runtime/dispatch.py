@@ -94,8 +94,10 @@ class Dispatcher:
         # Shared memory left by workers that died before their reaper could run.
         lifetime.sweep()
         self.ledger: dict[tuple[str, str, str, int], int] = {}
-        # The call ``run`` last served: its reply is encoded under the same policy.
+        # The call ``run`` last served, whose policy is still in force (its reply is
+        # encoded under it), and the one to restore after the reply.
         self.served: Call | None = None
+        self.served_outer: Call | None = None
         self._resolved: dict[tuple[str, str, str], Any] = {}
         self.handlers: dict[str, Handler] = {
             "call": self._call,
@@ -145,6 +147,9 @@ class Dispatcher:
             args[0] if args and library is None else None,
             (args, kwargs),
         )
+        # The call's policy stays in force after it returns: its reply is encoded under
+        # it too (an exception's __str__ or a result's __repr__ is the library's code).
+        # The request's owner (Worker.handle) ends it: ``audit.end(self.served_outer)``.
         outer = audit.begin(call)
         try:
             result = handler(request, args, kwargs)
@@ -153,8 +158,9 @@ class Dispatcher:
                 raise call.refusal.again() from exc
             raise
         finally:
-            audit.end(outer)
+            # After the handler: a nested request served during it sets its own.
             self.served = call
+            self.served_outer = outer
         if call.refusal is not None:
             # The library caught the refusal and went on without it (joblib counts CPUs
             # with lscpu, and falls back when that fails): the call stands, and the

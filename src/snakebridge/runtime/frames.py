@@ -12,6 +12,9 @@ import threading
 from collections import deque
 
 _HEADER = struct.Struct(">I")
+_pack_header_into = _HEADER.pack_into
+# What a framed buffer (``write_framed``) starts with: room for the length header.
+FRAME_ROOM = b"\x00\x00\x00\x00"
 # The version of the frames a worker and its pool exchange (init and ready, compact calls
 # and registrations, reply marks, callbacks). The worker reports it in its ready frame;
 # the pool gives no call to a worker of another version. Bump it with the Elixir side's
@@ -67,6 +70,24 @@ class FrameIO:
         size = sum(p.nbytes if isinstance(p, memoryview) else len(p) for p in parts)
         with self._lock:
             self._write_all([_HEADER.pack(size), *parts])
+
+    def write_framed(self, parts: list[bytes | bytearray | memoryview]) -> None:
+        """One frame whose first piece (a bytearray, or a writable view of one) starts
+        with :data:`FRAME_ROOM`: the length goes there, so a reply the encoder built in
+        one buffer leaves in one ``write`` with no copy."""
+        first = parts[0]
+        if len(parts) == 1:
+            size = len(first) - 4
+            _pack_header_into(first, 0, size)
+            with self._lock:
+                written = os.write(self._out_fd, first)
+                if written < size + 4:
+                    self._write_all([memoryview(first)[written:]])
+            return
+        size = sum(p.nbytes if isinstance(p, memoryview) else len(p) for p in parts) - 4
+        _pack_header_into(first, 0, size)
+        with self._lock:
+            self._write_all(parts)
 
     def _write_all(self, parts: list[bytes | bytearray | memoryview]) -> None:
         views = [memoryview(p).cast("B") for p in parts]

@@ -36,7 +36,7 @@ from snakebridge.runtime.allowlist import Allowlist, NotAllowed
 from snakebridge.runtime.audit import Audit
 from snakebridge.runtime.dispatch import BadRequest, Descriptor, Dispatcher
 from snakebridge.runtime.errors import exception_map, refusal_error, runtime_error
-from snakebridge.runtime.frames import PROTOCOL, FrameIO
+from snakebridge.runtime.frames import FRAME_ROOM, PROTOCOL, FrameIO
 from snakebridge.runtime.output import OutputCapture
 from snakebridge.runtime.store import RefError, RefStore
 from snakebridge.runtime.values import Codec, EncodeRefused, RequestState
@@ -47,10 +47,14 @@ LOG = Atom("log")
 READY = Atom("ready")
 _REFS_TERM = etf.encode(Atom("refs"))[1:]
 # A reply is `{id, {:ok | :error, value}}`: everything but the id and the value is
-# constant, so it is written as bytes instead of being encoded per call.
+# constant, so it is written as bytes instead of being encoded per call. The reply is
+# encoded after the frame's length header (``_reply_head``), so it leaves in one write.
 _OK_HEAD = b"h\x02" + etf.encode(OK)[1:]
 _ERROR_HEAD = b"h\x02" + etf.encode(ERROR)[1:]
 _I32 = struct.Struct(">i").pack
+_FRAMED_REPLY = FRAME_ROOM + b"\x83h\x02"
+# Where the reply tuple's arity byte sits in a framed reply (header, version, tag).
+_REPLY_ARITY = len(_FRAMED_REPLY) - 1
 # A registration `{0, descriptor_id, descriptor}` may precede a compact call in its frame.
 _REGISTRATION = b"\x83h\x03a\x00"
 _read_plain = etf.make_reader()
@@ -83,7 +87,7 @@ def _reply_head(request_id: int, tag: bytes) -> bytes:
         id_bytes = b"b" + _I32(request_id)
     else:
         id_bytes = etf.encode(request_id)[1:]
-    return b"\x83h\x02" + id_bytes + tag
+    return _FRAMED_REPLY + id_bytes + tag
 
 
 def _widen_pipe(fd: int) -> None:
@@ -179,6 +183,10 @@ class Worker:
                     return
                 life.busy()
                 self.handle(frame)
+                # Freed now, while the caller reads the reply, not when the next request
+                # rebinds the name: a large frame's munmap (tens of ms at 100 MB) would
+                # otherwise land on the next call.
+                del frame
                 # Disarmed before the periodic ledger flush too: the VM may exit during it.
                 life.idle()
                 # A call first seen is written at once: a record must not depend on the
@@ -261,11 +269,10 @@ class Worker:
             failure = exc
         # The reply is built under the call's own policy: an exception's __str__ or a
         # result's __repr__ is its library's code, and may do only what that library may.
+        # Dispatcher.run left the call's policy in force (see there).
         call = dispatcher.served
         audit = self.audit
-        outer = None
         if call is not None:
-            outer = audit.begin(call)
             # The call's own refusal is answered or logged already; what follows is new.
             call.refusal = None
             # Nothing may hold the request's arguments either (its Elixir functions).
@@ -281,11 +288,13 @@ class Worker:
             # The lock: a callback from another thread never interleaves with this reply.
             with self._lock:
                 stack.pop()
+                framed = True
                 try:
                     parts = codec.encode(value, _reply_head(request_id, tag))
                 except BaseException as exc:
                     refusal = None if call is None else call.refusal
                     parts = codec.encode_plain((request_id, (ERROR, _unsendable(exc, refusal))))
+                    framed = False
                 else:
                     if call is not None and call.refusal is not None:
                         audit.caught(call.refusal)
@@ -298,13 +307,17 @@ class Worker:
                     # :callbacks also tells the caller to keep the request's functions
                     # for the session.
                     first = parts[0]
-                    if isinstance(first, (bytearray, memoryview)) and first[2] == 2:
-                        first[2] = 3
+                    arity = _REPLY_ARITY if framed else 2
+                    if isinstance(first, (bytearray, memoryview)) and first[arity] == 2:
+                        first[arity] = 3
                         parts.append(_KEPT_TERM if kept else _REFS_TERM)
-                self.frames.write_parts(parts)
+                if framed:
+                    self.frames.write_framed(parts)
+                else:
+                    self.frames.write_parts(parts)
         finally:
             if call is not None:
-                audit.end(outer)
+                audit.end(dispatcher.served_outer)
 
     def _register(self, frame: bytes) -> bytes:
         """Store the registration that opens ``frame``; the compact call after it."""
