@@ -13,26 +13,34 @@ defmodule SnakeBridge.Runtime.Pool.Slot do
 
   alias SnakeBridge.Runtime.Pool.Job
 
-  defstruct port: nil,
-            worker: nil,
-            os_pid: nil,
-            status: :down,
-            current: nil,
-            stack: [],
-            inflight: [],
-            queue: :queue.new(),
-            failures: 0,
-            last_error: nil,
-            sessions: 0,
-            oom_kills: nil,
-            calls: 0,
-            started: nil,
-            rss_kb: nil,
-            draining: nil,
-            suspects: MapSet.new(),
-            tainted: nil,
-            last: nil,
-            registered: %{}
+  # What the slot keeps across its workers, and what each new worker starts over from
+  # (the struct's defaults and `fresh/2` share this one list).
+  @per_slot [
+    port: nil,
+    worker: nil,
+    os_pid: nil,
+    status: :down,
+    inflight: [],
+    queue: :queue.new(),
+    failures: 0,
+    last_error: nil,
+    sessions: 0,
+    oom_kills: nil,
+    started: nil
+  ]
+  @per_worker [
+    current: nil,
+    stack: [],
+    calls: 0,
+    rss_kb: nil,
+    draining: nil,
+    suspects: MapSet.new(),
+    tainted: nil,
+    last: nil,
+    registered: %{}
+  ]
+
+  defstruct @per_slot ++ @per_worker
 
   @type t :: %__MODULE__{}
 
@@ -42,23 +50,7 @@ defmodule SnakeBridge.Runtime.Pool.Slot do
   descriptors it has read) starts over; the queue and the slot's sessions stay.
   """
   @spec fresh(t, keyword) :: t
-  def fresh(%__MODULE__{} = slot, worker) do
-    struct!(
-      %{
-        slot
-        | current: nil,
-          stack: [],
-          calls: 0,
-          rss_kb: nil,
-          draining: nil,
-          suspects: MapSet.new(),
-          tainted: nil,
-          last: nil,
-          registered: %{}
-      },
-      worker
-    )
-  end
+  def fresh(%__MODULE__{} = slot, worker), do: struct!(struct!(slot, @per_worker), worker)
 
   @doc "The slot without a worker: its jobs in flight are the caller's to answer first."
   @spec down(t) :: t
