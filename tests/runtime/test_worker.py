@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 import snakebridge
 from snakebridge import etf
@@ -196,3 +201,43 @@ def test_serve_frees_a_frame_before_it_waits_for_the_next() -> None:
     worker.flush_ledger = lambda: None
     worker.serve(Life())
     assert counts == [sys.getrefcount(first)]
+
+
+_FREED_PROBE = """
+import os, sys
+from snakebridge.runtime import worker
+if sys.argv[1] == "kept":
+    worker._keep_freed_memory()
+def rss():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+block = bytearray(16 << 20)  # zeroed by hand: every page is touched
+block[:] = b"x" * len(block)
+before = rss()
+del block
+print(before - rss())
+"""
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
+    reason="mallopt is glibc's",
+)
+@pytest.mark.parametrize("mode", ["kept", "default"])
+def test_a_worker_keeps_the_memory_of_a_freed_frame(mode: str) -> None:
+    # A freed 16 MiB block stays mapped for the next frame of its size (kept), where
+    # glibc's defaults hand it back at once (it was mmap'd): the next bulk call would
+    # fault every page in again.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    out = subprocess.run(
+        [sys.executable, "-c", _FREED_PROBE, mode],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    released = int(out)
+    if mode == "kept":
+        assert released < 1 << 20
+    else:
+        assert released >= 15 << 20
