@@ -113,6 +113,10 @@ def throughput_rows(results: dict[Any, Any]) -> list[tuple[str, ...]]:
     plain_scale = [r["plain_two"] / r["plain_one"] for r in cpu]
     ceiling = min(med(echo_scale), med(plain_scale))
 
+    cpus = results["settings"]["schedulers"]
+    two_cpu = [r["two"]["cpu_us"] for r in tput]
+    bound = cpus * 1e6 / med(two_cpu)
+
     def cpu_of(key: str) -> str:
         return spread([r[key]["cpu_us"] for r in tput], "{:.1f}")
 
@@ -129,6 +133,10 @@ def throughput_rows(results: dict[Any, Any]) -> list[tuple[str, ...]]:
         ("calls/s, 8 callers, 2 workers", "", spread(two, "{:,.0f}"), spread(scale) + "x 1 worker",
          "≥ 1.7x 1 worker, where the host scales that far",
          _ok(med(scale) >= min(1.7, ceiling))),
+        # What 2 workers could reach at all: the host's CPUs over what one call costs.
+        (f"ceiling from CPU per call: {cpus} CPUs x 1,000,000 µs / {med(two_cpu):.1f} µs "
+         "(CPU per call, 2 workers)", "", f"{bound:,.0f} calls/s",
+         f"2 workers reach {med(two) / bound:.0%} of it", "", ""),
         ("ceiling: 1 → 2 echo processes (one Elixir driver each)",
          f"{med([r['echo_one'] for r in tput]):,.0f} → {med([r['echo_two'] for r in tput]):,.0f}",
          "", spread(echo_scale) + "x", "", ""),
