@@ -90,7 +90,9 @@ defmodule SnakeBridge.Runtime.PipelineTest do
   test "a timeout stops the worker: the pipelined call fails with why, unless it is idempotent" do
     pool = start_pool(pool_name())
     path = count_file()
-    running = busy(pool, 5, timeout: 300)
+    # The timeout must outlast writing the second call behind the first (a loaded host
+    # took longer than 300 ms): the call sleeps 5 s, so 2 s still expires first.
+    running = busy(pool, 5, timeout: 2_000)
     behind = pipelined(pool, "count_then_sleep", [path, 0])
 
     assert {:error, %Error{type: :timeout}} = Task.await(running, 10_000)
@@ -103,7 +105,7 @@ defmodule SnakeBridge.Runtime.PipelineTest do
     assert runs(path) == 0
 
     wait_ready(pool)
-    running = busy(pool, 5, timeout: 300)
+    running = busy(pool, 5, timeout: 2_000)
     behind = pipelined(pool, "count_then_sleep", [path, 0], idempotent: true)
     assert {:error, %Error{type: :timeout}} = Task.await(running, 10_000)
     # Idempotent: retried by its caller on the replacement.
