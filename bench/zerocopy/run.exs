@@ -257,6 +257,11 @@ for round <- 1..rounds do
           [_ | _] = SnakeBridge.method!(arrays[s], "tolist", [], long)
         end)
 
+    # Worker B's floor: a trivial call on it in the same round, just before the handoff.
+    sample.("peer_trivial", s, fn ->
+      1.0 = SnakeBridge.call!("operator", "getitem", [[1.0], 0], peer)
+    end)
+
     sample.("handoff_shm", s, fn ->
       1.0 = SnakeBridge.call!("operator", "getitem", [handles[s], 0], peer)
     end)

@@ -40,6 +40,7 @@ ROWS = {
     "to_tensor_cold": "SnakeBridge.to_tensor/2 into a fresh destination (cold)",
     "materialize_cold": "  its BEAM's pread from /dev/shm into a fresh destination (cold)",
     "tolist": 'method(ref, "tolist") (element by element)',
+    "peer_trivial": "worker B's trivial call (operator.getitem of a 1-item list)",
     "handoff_shm": "worker A -> worker B by shm handle (B reads one element)",
     "handoff_beam": "worker A -> worker B through the BEAM (to_tensor, then a segment to B)",
     "share": "share/2 + release/1 of an array (worker places it in shm, one copy)",
@@ -98,7 +99,21 @@ def ratio_stats(row: list[float], base: list[float]) -> tuple[float, float, floa
     return statistics.median(ratios), min(ratios), max(ratios)
 
 
+def tree() -> str:
+    """The commit measured, and any file changed in the worktree on top of it."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    changed = [line[3:] for line in git("status", "--porcelain").splitlines()]
+    head = git("rev-parse", "--short", "HEAD")
+    return f"{head}, changed: {', '.join(changed)}" if changed else f"{head}, clean"
+
+
 def main() -> None:
+    measured = tree()
     load_before = os.getloadavg()
     samples, faults, info = run_beam()
     load_after = os.getloadavg()
@@ -111,6 +126,7 @@ def main() -> None:
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Linux {platform.release()}",
         "rounds": ROUNDS,
+        "tree": measured,
         "versions": f"Python {platform.python_version()}, "
         + ", ".join(f"{lib} {metadata.version(lib)}" for lib in ("numpy", "pandas", "pyarrow")),
     }
@@ -131,7 +147,8 @@ def report(results: dict[str, Any]) -> None:
         "",
         f"Machine: {results['machine']}. {results['versions']}. Load average (1/5/15 min) before: "
         f"{lb[0]:.2f}/{lb[1]:.2f}/{lb[2]:.2f}, after: {la[0]:.2f}/{la[1]:.2f}/{la[2]:.2f}. "
-        f"{results['rounds']} interleaved rounds (tolist at 100 MB and the frame rows: 3).",
+        f"{results['rounds']} interleaved rounds (tolist at 100 MB and the frame rows: 3). "
+        f"Tree: {results.get('tree', 'not recorded')}.",
         "",
         "Pinning: `taskset`, the BEAM on CPU 1, both workers on CPU 0 (only one works at "
         "a time); the affinities below are read back. Settings as they took effect "
@@ -170,6 +187,25 @@ def report(results: dict[str, Any]) -> None:
                 f"| {label} | {size} MB | {t * 1e3:.2f} | {size * MB / t / 1e6:,.0f} | {fault} | "
                 f"{fmt(med)} ({fmt(lo)}-{fmt(hi)}) |"
             )
+    lines += [
+        "",
+        "Worker A -> worker B by `:shm` handle against a trivial call on worker B in the "
+        "same round (1.0 = the hand-off costs what any call costs: O(1) in the size):",
+        "",
+        "| size | handoff median ms | trivial call median ms | handoff / trivial, median "
+        "(min-max) |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    for size in SIZES:
+        handoff = rounds_of(samples.get("handoff_shm", []), size)
+        trivial = rounds_of(samples.get("peer_trivial", []), size)
+        if not handoff or not trivial:
+            continue
+        med, lo, hi = ratio_stats(trivial, handoff)
+        lines.append(
+            f"| {size} MB | {statistics.median(handoff) * 1e3:.2f} | "
+            f"{statistics.median(trivial) * 1e3:.2f} | {fmt(med)} ({fmt(lo)}-{fmt(hi)}) |"
+        )
     frame_bytes = next(
         (int(line.split("\t")[1]) for line in results["info"] if line.startswith("frame_bytes")),
         0,
@@ -224,6 +260,7 @@ def plot(results: dict[str, Any]) -> None:
     left.set_title("float64 array into Elixir")
     left.legend()
     for key in (
+        "peer_trivial",
         "handoff_shm",
         "handoff_beam",
         "tensor_arg",
