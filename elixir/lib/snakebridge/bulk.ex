@@ -233,6 +233,13 @@ defmodule SnakeBridge.Bulk do
     sb =
       sb |> Keyword.put_new(:pool, pool || :default) |> Keyword.put_new(:session, handle.session)
 
+    # Only its worker can use it: a handle from another node goes there.
+    sb =
+      case owner_pool(handle) do
+        {:ok, {_pool, node}} -> Keyword.put_new(sb, :node, node)
+        _local_or_unknown -> sb
+      end
+
     run(:from_dlpack, [handle, to_string(library)], Keyword.put(opts, :snakebridge, sb))
   end
 
@@ -264,15 +271,36 @@ defmodule SnakeBridge.Bulk do
     request = %{call_type: :release, args: [handle], kwargs: %{}, session: session}
     request_id = :erlang.unique_integer([:positive])
     frame = :erlang.term_to_binary({request_id, request})
-    pool = handle.pool || :default
 
-    case pool
-         |> Runtime.Pool.request({:worker, owner}, request_id, frame, nil)
-         |> Runtime.Callbacks.await(pool, request_id, request) do
-      {:reply, _data, _worker} -> :ok
-      # Its worker is gone, and the data with it (the reaper unlinked it).
-      {:error, %Error{type: :ref_lost}} -> :ok
-      {:error, error} -> {:error, error}
+    with {:ok, pool} <- owner_pool(handle) do
+      case pool
+           |> Runtime.Pool.request({:worker, owner}, request_id, frame, nil)
+           |> Runtime.Callbacks.await(pool, request_id, request) do
+        {:reply, _data, _worker} -> :ok
+        # Its worker is gone, or its node, and the data with it (the reaper unlinked it).
+        {:error, %Error{type: type}} when type in [:ref_lost, :node_down] -> :ok
+        {:error, error} -> {:error, error}
+      end
+    end
+  end
+
+  # The pool of the worker that made a handle: on its node, which may be another one
+  # (only the owner unlinks; this node's pool has no worker of that name).
+  defp owner_pool(%ZeroCopyRef{pool: pool} = handle) do
+    pool = pool || :default
+
+    if ZeroCopyRef.local?(handle) do
+      {:ok, pool}
+    else
+      try do
+        {:ok, {pool, String.to_existing_atom(handle.node)}}
+      rescue
+        ArgumentError ->
+          bad(
+            "this handle was made on node #{handle.node}, which this node has never " <>
+              "been connected to; release it there"
+          )
+      end
     end
   end
 
