@@ -8,7 +8,7 @@ import torch  # a missing torch fails this module: make setup installs torch==2.
 
 from snakebridge.runtime.bulk import dlpack
 from snakebridge.runtime.bulk.errors import BulkError
-from snakebridge.runtime.bulk.tensors import view
+from snakebridge.runtime.bulk.tensors import pack, view
 
 DTYPES = [
     (np.bool_, torch.bool),
@@ -92,3 +92,23 @@ def test_handles_work_only_in_their_worker_and_session() -> None:
     mine.export(tensor, "s9")
     mine.export(np.zeros(2), "s9")
     assert mine.release_session("s9") == 2 and len(mine) == 0
+
+
+@pytest.mark.parametrize(
+    ("tensor", "said"),
+    [
+        (torch.ones(2, dtype=torch.bfloat16), "BFloat16"),
+        (torch.ones(2, requires_grad=True), "requires grad"),
+    ],
+)
+def test_torch_tensors_numpy_cannot_view_are_refused_with_the_fix(
+    tensor: torch.Tensor, said: str
+) -> None:
+    with pytest.raises(BulkError) as info:
+        pack(tensor)
+    assert info.value.kind == "encode_error"
+    message = str(info.value)
+    assert said in message
+    assert "detach().cpu()" in message and ".float()" in message
+    # What the fix says works.
+    assert pack(tensor.detach().cpu().float()).type == ("f", 32)

@@ -130,7 +130,17 @@ def as_array(value: Any) -> npt.NDArray[Any]:
     if isinstance(value, np.generic):
         return np.asarray(value)
     if hasattr(value, "__array__"):
-        return np.asarray(value)
+        try:
+            return np.asarray(value)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            # The library's own refusal (a torch bfloat16, GPU or grad-tracking tensor):
+            # its words, and the conversion that fixes it.
+            raise BulkError(
+                "encode_error",
+                f"a {type(value).__qualname__} could not become a numpy array ({exc}); "
+                "convert it to a numeric CPU array first (torch: tensor.detach().cpu(), "
+                "and .float() for bfloat16, which numpy has no dtype for)",
+            ) from None
     try:
         view = memoryview(value)
     except TypeError:
