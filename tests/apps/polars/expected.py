@@ -1,3 +1,4 @@
+import numpy as np
 import polars as pl
 
 df = pl.DataFrame({"a": [1, 2, 3], "b": [4, 5, 6]})
@@ -24,4 +25,12 @@ CASES = {
     "get_column": lambda: df.get_column("b").to_list(),
     "col_sum": lambda: df.select(pl.col("a").sum()).item(),
     "lazy": lambda: df.lazy().filter(pl.col("a") > 1).collect().height,
+    "series_to_tensor": lambda: (
+        "f",
+        64,
+        [2],
+        list(np.asarray(pl.Series("x", [1.5, 2.5])).tobytes()),
+    ),
+    "series_of_tensor": lambda: pl.Series("x", np.array([1, 2, 3], dtype=np.int64)).to_list(),
+    "frame_of_tensors": lambda: pl.DataFrame({"a": np.array([1.0, 2.0])}).to_dict(as_series=False),
 }

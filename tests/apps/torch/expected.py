@@ -1,3 +1,4 @@
+import numpy as np
 import torch
 
 t = torch.tensor([[1.0, -1.0], [1.0, 2.0]])
@@ -6,6 +7,13 @@ t = torch.tensor([[1.0, -1.0], [1.0, 2.0]])
 def _max_dim():
     values, indices = torch.max(t, dim=0)
     return values.tolist(), indices.tolist()
+
+
+def _dlpack_shared():
+    z = torch.zeros(3)
+    view = torch.from_dlpack(z)
+    view[1] = 5.0
+    return z.tolist()
 
 
 CASES = {
@@ -32,4 +40,7 @@ CASES = {
     "linear_weight": lambda: len(torch.nn.Linear(2, 3).weight.tolist()),
     "view": lambda: t.view(-1).tolist(),
     "where": lambda: torch.where(torch.gt(t, 0), t, 0.0).tolist(),
+    "to_tensor": lambda: ("f", 32, [2, 2], list(t.numpy().tobytes())),
+    "tensor_arg": lambda: torch.tensor(np.array([[1.5, 2.5]], dtype=np.float32)).tolist(),
+    "dlpack_shared": _dlpack_shared,
 }

@@ -74,6 +74,27 @@ defmodule PolarsApp do
          |> Polars.LazyFrame.filter!(Polars.col!("a") |> Expr.gt!(1))
          |> Polars.LazyFrame.collect!()
          |> DataFrame.height!()
+       end},
+
+      # Bulk data: np.asarray(pl.Series("x", [1.5, 2.5])).tobytes(), dtype and shape
+      {"series_to_tensor",
+       fn ->
+         %SnakeBridge.Tensor{type: {kind, bits}, shape: shape, data: data} =
+           Polars.Series.new!("x", [1.5, 2.5]) |> SnakeBridge.to_tensor!()
+
+         {Atom.to_string(kind), bits, Tuple.to_list(shape), :binary.bin_to_list(data)}
+       end},
+      # pl.Series("x", np.array([1, 2, 3], dtype=np.int64)).to_list(): a Tensor argument
+      {"series_of_tensor",
+       fn ->
+         Polars.Series.new!("x", SnakeBridge.Tensor.from_list([1, 2, 3], {:s, 64}))
+         |> Polars.Series.to_list!()
+       end},
+      # pl.DataFrame({"a": np.array([1.0, 2.0])}).to_dict(as_series=False)
+      {"frame_of_tensors",
+       fn ->
+         DataFrame.new!(%{"a" => SnakeBridge.Tensor.from_list([1.0, 2.0], {:f, 64})})
+         |> DataFrame.to_dict!(as_series: false)
        end}
     ]
   end

@@ -50,7 +50,31 @@ defmodule TorchApp do
        end},
       {"view", fn -> t |> Tensor.view!(-1) |> Tensor.tolist!() end},
       # torch.where(t > 0, t, 0.0)
-      {"where", fn -> Torch.where!(Torch.gt!(t, 0), t, 0.0) |> Tensor.tolist!() end}
+      {"where", fn -> Torch.where!(Torch.gt!(t, 0), t, 0.0) |> Tensor.tolist!() end},
+
+      # Bulk data: t.numpy().tobytes() with its dtype and shape, as Nx reads them
+      {"to_tensor",
+       fn ->
+         %SnakeBridge.Tensor{type: {kind, bits}, shape: shape, data: data} =
+           SnakeBridge.to_tensor!(t)
+
+         {Atom.to_string(kind), bits, Tuple.to_list(shape), :binary.bin_to_list(data)}
+       end},
+      # torch.tensor(np.array([[1.5, 2.5]], dtype=np.float32)): a Tensor argument
+      {"tensor_arg",
+       fn ->
+         SnakeBridge.Tensor.from_list([[1.5, 2.5]], {:f, 32})
+         |> Torch.tensor!()
+         |> Tensor.tolist!()
+       end},
+      # v = torch.from_dlpack(z); v[1] = 5.0; z.tolist(): one buffer
+      {"dlpack_shared",
+       fn ->
+         z = Torch.zeros!(3)
+         view = z |> SnakeBridge.share!(as: :dlpack) |> SnakeBridge.from_dlpack!("torch")
+         :ok = SnakeBridge.set_item(view, 1, 5.0)
+         Tensor.tolist!(z)
+       end}
     ]
   end
 end
