@@ -94,7 +94,11 @@ def rounds_of(samples: list[tuple[int, float]], size: int) -> list[float]:
 
 
 def ratio_stats(row: list[float], base: list[float]) -> tuple[float, float, float]:
-    # Rows with fewer rounds (tolist at 100 MB) pair with the first rounds' memcpy.
+    # Rows with several samples per round (the hand-off pairs) count each round's median;
+    # rows with fewer rounds (tolist at 100 MB) pair with the first rounds' memcpy.
+    per_round = len(row) // len(base)
+    if per_round > 1 and len(row) % len(base) == 0:
+        row = [statistics.median(row[i : i + per_round]) for i in range(0, len(row), per_round)]
     ratios = [b / r for r, b in zip(row, base, strict=False)]
     return statistics.median(ratios), min(ratios), max(ratios)
 
@@ -105,10 +109,11 @@ def tree() -> str:
     def git(*args: str) -> str:
         return subprocess.run(
             ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
+        ).stdout
 
+    # Porcelain lines are "XY path": the path starts at the fourth character.
     changed = [line[3:] for line in git("status", "--porcelain").splitlines()]
-    head = git("rev-parse", "--short", "HEAD")
+    head = git("rev-parse", "--short", "HEAD").strip()
     return f"{head}, changed: {', '.join(changed)}" if changed else f"{head}, clean"
 
 
@@ -189,8 +194,9 @@ def report(results: dict[str, Any]) -> None:
             )
     lines += [
         "",
-        "Worker A -> worker B by `:shm` handle against a trivial call on worker B in the "
-        "same round (1.0 = the hand-off costs what any call costs: O(1) in the size):",
+        "Worker A -> worker B by `:shm` handle against a trivial call on worker B, 5 pairs "
+        "in turn per size and round (1.0 = the hand-off costs what any call costs: O(1) "
+        "in the size):",
         "",
         "| size | handoff median ms | trivial call median ms | handoff / trivial, median "
         "(min-max) |",
