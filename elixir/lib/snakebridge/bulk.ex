@@ -44,7 +44,10 @@ defmodule SnakeBridge.Bulk do
 
   def to_tensor(%Ref{} = ref, opts), do: ref |> bulk_call(:to_tensor, [], opts) |> received()
 
-  def to_tensor(%ZeroCopyRef{kind: :shm} = handle, _opts), do: materialize(handle)
+  # A :dlpack handle: refused, saying it is valid only inside its worker.
+  def to_tensor(%ZeroCopyRef{kind: kind} = handle, _opts) when kind in [:shm, :dlpack],
+    do: materialize(handle)
+
   def to_tensor(%Tensor{} = tensor, _opts), do: {:ok, tensor}
 
   def to_tensor(other, _opts),
