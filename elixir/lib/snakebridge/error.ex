@@ -329,6 +329,30 @@ defmodule SnakeBridge.Error do
   def python_class?(exception, class) when is_python_error(exception, class), do: true
   def python_class?(_other, _class), do: false
 
+  @doc """
+  The exception modules of a Python exception family, for `rescue`: `base` is
+  `SnakeBridge.Error` or a builtin module (`SnakeBridge.ValueError`, ...), and the family is
+  that module plus every exception module the project generated whose Python MRO holds
+  its class (for `SnakeBridge.Error`: every builtin and generated module). Expanded at
+  compile time (see "Which exception a bang variant raises"):
+
+      require SnakeBridge.Error
+
+      try do
+        Numpy.Linalg.inv!(matrix)
+      rescue
+        e in SnakeBridge.Error.family(SnakeBridge.ValueError) -> {:invalid, e.error.python_type}
+      end
+
+  Anything else as `base` is a `CompileError` that names what to use instead.
+  """
+  defmacro family(base), do: SnakeBridge.Error.Family.expand(base, __CALLER__)
+
+  @doc false
+  # Python builtin class -> its exception module (`"ValueError" => SnakeBridge.ValueError`).
+  @spec builtin_modules() :: %{String.t() => module}
+  def builtin_modules, do: Map.new(@python_types, fn {class, type} -> {class, @modules[type]} end)
+
   @doc "The fields of an exception module raised for `error:` (generated modules use it)."
   @spec exception_fields(keyword) :: keyword
   def exception_fields(opts) do

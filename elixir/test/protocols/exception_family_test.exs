@@ -27,6 +27,24 @@ defmodule SnakeBridge.Exceptions.Sbfamily do
       "sympy.polys.polyerrors.PolynomialError" => PolynomialError
     }
   end
+
+  def __exception_mro__ do
+    %{
+      LinAlgError => ["numpy.linalg.LinAlgError", "ValueError", "Exception", "BaseException"],
+      PolynomialError => [
+        "sympy.polys.polyerrors.PolynomialError",
+        "sympy.polys.polyerrors.BasePolynomialError",
+        "Exception",
+        "BaseException"
+      ]
+    }
+  end
+end
+
+defmodule SnakeBridge.Exceptions.Sbstale do
+  # A registry written before the generator recorded each module's MRO.
+  @moduledoc false
+  def __exceptions__, do: %{}
 end
 
 defmodule SnakeBridge.Protocols.ExceptionFamilyTest do
@@ -76,12 +94,45 @@ defmodule SnakeBridge.Protocols.ExceptionFamilyTest do
     :error, e when Error.is_python_error(e, class) -> {:family, e.__struct__}
   end
 
-  defp generated(_context) do
+  # Compiled with the libraries declared when this file is: no registry has a module.
+  defp rescue_family(fun) do
+    fun.()
+  rescue
+    e in Error.family(SnakeBridge.ValueError) -> {:value_error, e.__struct__}
+  end
+
+  defp generated(_context), do: declare(Sbfamily)
+
+  defp declare(module_name) do
     libraries = :persistent_term.get(@key, %{})
     numpy = Enum.find_value(libraries, fn {_name, lib} -> lib.python_module == "numpy" && lib end)
-    sbfamily = %{numpy | python_module: "sbfamily", module_name: Sbfamily}
-    :persistent_term.put(@key, Map.put(libraries, :sbfamily, sbfamily))
+    extra = %{numpy | python_module: "sbfamily", module_name: module_name}
+    :persistent_term.put(@key, Map.put(libraries, :sbfamily, extra))
     on_exit(fn -> :persistent_term.put(@key, libraries) end)
+  end
+
+  # A module that rescues by family, compiled now: its expansion sees the libraries
+  # declared at this point (no Mix project declares them: the running runtime's).
+  defp compile_rescuer(name, base) do
+    [{module, _beam}] =
+      Code.compile_string("""
+      defmodule #{name} do
+        require SnakeBridge.Error
+
+        def run(fun) do
+          fun.()
+        rescue
+          e in SnakeBridge.Error.family(#{base}) -> {:family, e.__struct__}
+        end
+      end
+      """)
+
+    on_exit(fn ->
+      :code.purge(module)
+      :code.delete(module)
+    end)
+
+    module
   end
 
   describe "no generated module" do
@@ -125,6 +176,76 @@ defmodule SnakeBridge.Protocols.ExceptionFamilyTest do
       # numpy's AxisError is a ValueError subclass; only LinAlgError is generated here.
       assert {:value_error, "numpy.exceptions.AxisError"} =
                rescue_value_error(fn -> SnakeBridge.call!("numpy", "sum", [[1, 2]], axis: 5) end)
+    end
+  end
+
+  describe "rescue by family" do
+    test "without generated modules the family is the builtin module" do
+      assert Error.Family.expand(quote(do: SnakeBridge.ValueError), __ENV__) == [
+               SnakeBridge.ValueError
+             ]
+
+      assert {:value_error, SnakeBridge.ValueError} = rescue_family(&inv!/0)
+      assert %Error{} = catch_error(rescue_family(&poly!/0))
+      everything = compile_rescuer(FamilyAll, "SnakeBridge.Error")
+      assert {:family, Error} = everything.run(&poly!/0)
+      assert {:family, SnakeBridge.ValueError} = everything.run(&inv!/0)
+    end
+
+    test "with generated modules the family holds each one whose MRO has the class" do
+      declare(Sbfamily)
+
+      assert Error.Family.expand(quote(do: SnakeBridge.ValueError), __ENV__) ==
+               [SnakeBridge.ValueError, LinAlgError]
+
+      values = compile_rescuer(FamilyValue, "SnakeBridge.ValueError")
+      assert {:family, LinAlgError} = values.run(&inv!/0)
+      axis = fn -> SnakeBridge.call!("numpy", "sum", [[1, 2]], axis: 5) end
+      assert {:family, SnakeBridge.ValueError} = values.run(axis)
+      # PolynomialError is no ValueError: not in the family.
+      assert %PolynomialError{} = catch_error(values.run(&poly!/0))
+
+      everything = compile_rescuer(FamilyEverything, "SnakeBridge.Error")
+      assert {:family, PolynomialError} = everything.run(&poly!/0)
+      assert {:family, LinAlgError} = everything.run(&inv!/0)
+      # The same code compiled before the modules were generated misses them.
+      assert %LinAlgError{} = catch_error(rescue_family(&inv!/0))
+    end
+
+    test "outside a module (IEx, eval) it expands the same" do
+      declare(Sbfamily)
+
+      {result, _binding} =
+        Code.eval_string("""
+        require SnakeBridge.Error
+
+        try do
+          SnakeBridge.call!("numpy.linalg", "inv", [[[1.0, 2.0], [2.0, 4.0]]])
+        rescue
+          e in SnakeBridge.Error.family(SnakeBridge.ValueError) -> e.__struct__
+        end
+        """)
+
+      assert result == LinAlgError
+    end
+
+    test "anything but SnakeBridge.Error or a builtin module is a CompileError naming the fix" do
+      for bad <- ["ArgumentError", ~s("ValueError"), "LinAlgError"] do
+        error = assert_raise CompileError, fn -> compile_rescuer(FamilyBad, bad) end
+        assert error.description =~ "SnakeBridge.Error.family/1 takes SnakeBridge.Error or"
+        assert error.description =~ "got #{bad}"
+        assert error.description =~ "is_python_error"
+      end
+    end
+
+    test "a registry generated without MROs is a CompileError asking to regenerate" do
+      declare(Sbstale)
+
+      error =
+        assert_raise CompileError, fn -> compile_rescuer(FamilyStale, "SnakeBridge.Error") end
+
+      assert error.description =~ "SnakeBridge.Exceptions.Sbstale has no __exception_mro__/0"
+      assert error.description =~ "mix snakebridge.generate"
     end
   end
 
