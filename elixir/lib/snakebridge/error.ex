@@ -68,8 +68,26 @@ defmodule SnakeBridge.Error do
   But Elixir's `rescue Module` compiles to one exact struct check (`__struct__ ==
   Module`), not a subclass test: once any code of the app names `LinAlgError`, its module
   is generated, raised, and no longer caught by `rescue SnakeBridge.ValueError` (nor
-  `rescue SnakeBridge.Error`). To catch a Python family whichever modules are generated,
-  match the exception with the `is_python_error/2` guard, which tests the Python MRO:
+  `rescue SnakeBridge.Error`). To rescue a Python family whichever modules are generated,
+  rescue `family/1` of a builtin module: at compile time it lists that module and every
+  generated exception module whose Python MRO holds its class (read from the registries
+  below; regenerating a library recompiles the code that uses it):
+
+      require SnakeBridge.Error
+
+      try do
+        Numpy.Linalg.inv!(matrix)
+      rescue
+        e in SnakeBridge.Error.family(SnakeBridge.ValueError) -> {:invalid, e.error.python_type}
+      end
+
+  `family/1` takes `SnakeBridge.Error` (every module a bang variant raises for a Python
+  error or a bridge failure) or a builtin module, nothing else: a library's own class
+  raises a builtin module or `SnakeBridge.Error` while no module of its family is
+  generated, so no list of generated modules catches it. For such a class, and for a
+  class with two lines of bases (`class E(KeyError, ValueError)` raises
+  `SnakeBridge.KeyError`), match the exception with the `is_python_error/2` guard, which
+  tests the Python MRO at run time:
 
       require SnakeBridge.Error
 
@@ -84,7 +102,8 @@ defmodule SnakeBridge.Error do
 
   Generated exception modules (the codegen writes them) are found through one registry
   per library, `SnakeBridge.Exceptions.<module_name>`, whose `__exceptions__/0` maps the
-  Python class (`"numpy.linalg.LinAlgError"`) to the module; the library the class
+  Python class (`"numpy.linalg.LinAlgError"`) to the module and `__exception_mro__/0`
+  each module to its class's MRO (what `family/1` reads); the library the class
   belongs to is asked first, then the others (`scipy.linalg.LinAlgError` is numpy's
   class, and `Scipy.Linalg.LinAlgError` its module when only scipy names it). Such a
   module is

@@ -70,6 +70,30 @@ def _exception_family() -> object:
     return (*caught, (Atom("other"), "Numpy.Linalg.LinAlgError"), (Atom("value_error"), axis_error))
 
 
+def _exception_family_by_rescue() -> object:
+    """``except ValueError`` (rescue by SnakeBridge.Error.family(SnakeBridge.ValueError)),
+    then ``except Exception`` (family(SnakeBridge.Error)) for PolynomialError, each as the
+    struct the Elixir side reports: the app generates only Numpy.Linalg.LinAlgError."""
+    structs = {
+        np.linalg.LinAlgError: "Numpy.Linalg.LinAlgError",
+        np.exceptions.AxisError: "SnakeBridge.ValueError",
+        sympy.polys.polyerrors.PolynomialError: "SnakeBridge.Error",
+    }
+    calls = [
+        lambda: np.linalg.inv([[1.0, 2.0], [2.0, 4.0]]),
+        lambda: np.sum([1, 2], axis=5),
+        lambda: sympy.Poly(sympy.sympify("1/x"), x),
+    ]
+    out: list[object] = []
+    for base, call in [*((ValueError, c) for c in calls), (Exception, calls[2])]:
+        try:
+            call()
+        except Exception as e:
+            kind = "caught" if isinstance(e, base) else "other"
+            out.append((Atom(kind), structs[type(e)]))
+    return tuple(out)
+
+
 def _pop() -> object:
     od = collections.OrderedDict(a=1, b=2)
     return od.pop("a"), dict(od)
@@ -172,4 +196,5 @@ CASES = {
         True,
     ),
     "exception_family": lambda: _exception_family(),
+    "exception_family_by_rescue": lambda: _exception_family_by_rescue(),
 }

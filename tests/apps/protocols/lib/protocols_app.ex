@@ -185,8 +185,32 @@ defmodule ProtocolsApp do
          {family(singular, "ValueError"), family(axis, "ValueError"),
           family(poly, "sympy.polys.polyerrors.BasePolynomialError"),
           value_error_rescued(singular), value_error_rescued(axis)}
+       end},
+      # except ValueError, by rescue: the family holds the generated LinAlgError; except
+      # Exception (family(SnakeBridge.Error)) for Poly(1/x, x), which is no ValueError
+      {"exception_family_by_rescue",
+       fn ->
+         singular = fn -> Numpy.Linalg.inv!([[1.0, 2.0], [2.0, 4.0]]) end
+         axis = fn -> Numpy.sum!([1, 2], axis: 5) end
+         poly = fn -> Sympy.Poly.new!(Sympy.sympify!("1/x"), x) end
+
+         {value_family(singular), value_family(axis), value_family(poly), any_family(poly)}
        end}
     ]
+  end
+
+  # The whole ValueError family, whichever of its modules this app generated.
+  defp value_family(fun) do
+    fun.()
+  rescue
+    e in SnakeBridge.Error.family(SnakeBridge.ValueError) -> {:caught, inspect(e.__struct__)}
+    e -> {:other, inspect(e.__struct__)}
+  end
+
+  defp any_family(fun) do
+    fun.()
+  rescue
+    e in SnakeBridge.Error.family(SnakeBridge.Error) -> {:caught, inspect(e.__struct__)}
   end
 
   # The raised struct is the closest generated (else builtin) module along the MRO; the
