@@ -113,7 +113,7 @@ defmodule SnakeBridge.Protocols.ExceptionFamilyTest do
 
   # A module that rescues by family, compiled now: its expansion sees the libraries
   # declared at this point (no Mix project declares them: the running runtime's).
-  defp compile_rescuer(name, base) do
+  defp compile_rescuer(name, base, extra \\ "") do
     [{module, _beam}] =
       Code.compile_string("""
       defmodule #{name} do
@@ -124,6 +124,8 @@ defmodule SnakeBridge.Protocols.ExceptionFamilyTest do
         rescue
           e in SnakeBridge.Error.family(#{base}) -> {:family, e.__struct__}
         end
+
+        #{extra}
       end
       """)
 
@@ -236,6 +238,48 @@ defmodule SnakeBridge.Protocols.ExceptionFamilyTest do
         assert error.description =~ "got #{bad}"
         assert error.description =~ "is_python_error"
       end
+    end
+
+    @tag :tmp_dir
+    test "in a Mix project it reads mix.exs and tracks each library's generated file",
+         %{tmp_dir: dir} do
+      File.write!(Path.join(dir, "mix.exs"), """
+      defmodule FamilyProbe.MixProject do
+        use Mix.Project
+
+        def project do
+          [
+            app: :family_probe,
+            version: "0.1.0",
+            snakebridge: [
+              libraries: [sbfamily: [python_module: "numpy", module_name: "Sbfamily"], json: :stdlib],
+              generated_dir: "lib/gen"
+            ]
+          ]
+        end
+      end
+      """)
+
+      probe =
+        Mix.Project.in_project(:family_probe, dir, fn _ ->
+          compile_rescuer(
+            FamilyProbe,
+            "SnakeBridge.ValueError",
+            """
+            def files, do: @external_resource
+            def members, do: SnakeBridge.Error.family(SnakeBridge.ValueError)
+            """
+          )
+        end)
+
+      # Sbfamily is declared only in that mix.exs, not in the running runtime.
+      assert probe.members() == [SnakeBridge.ValueError, LinAlgError]
+      gen = Path.join(dir, "lib/gen")
+
+      assert Enum.sort(probe.files()) == [
+               Path.join(gen, "json.ex"),
+               Path.join(gen, "sbfamily.ex")
+             ]
     end
 
     test "a registry generated without MROs is a CompileError asking to regenerate" do
