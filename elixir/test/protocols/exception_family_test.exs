@@ -282,6 +282,27 @@ defmodule SnakeBridge.Protocols.ExceptionFamilyTest do
              ]
     end
 
+    @tag :tmp_dir
+    test "an invalid snakebridge: entry is a CompileError with the entry's message",
+         %{tmp_dir: dir} do
+      File.write!(Path.join(dir, "mix.exs"), """
+      defmodule FamilyBadProbe.MixProject do
+        use Mix.Project
+        def project, do: [app: :family_bad_probe, version: "0.1.0", snakebridge: [libraries: 1]]
+      end
+      """)
+
+      error =
+        assert_raise CompileError, fn ->
+          Mix.Project.in_project(:family_bad_probe, dir, fn _ ->
+            compile_rescuer(FamilyBadProbe, "SnakeBridge.ValueError")
+          end)
+        end
+
+      assert error.description =~ "SnakeBridge.Error.family/1 reads mix.exs `snakebridge:`: "
+      assert error.description =~ "libraries"
+    end
+
     test "a registry generated without MROs is a CompileError asking to regenerate" do
       declare(Sbstale)
 
