@@ -283,6 +283,69 @@ defmodule SnakeBridge.Protocols.ExceptionFamilyTest do
     end
 
     @tag :tmp_dir
+    test "a real mix compile recompiles the caller when the generated registry changes",
+         %{tmp_dir: dir} do
+      File.mkdir_p!(Path.join(dir, "lib/gen"))
+
+      File.write!(Path.join(dir, "mix.exs"), """
+      defmodule FamilyRecompile.MixProject do
+        use Mix.Project
+
+        def project do
+          [
+            app: :family_recompile,
+            version: "0.1.0",
+            snakebridge: [
+              libraries: [sbprobe: [python_module: "json", module_name: "Sbprobe", stdlib: true]],
+              generated_dir: "lib/gen"
+            ]
+          ]
+        end
+      end
+      """)
+
+      File.write!(Path.join(dir, "lib/user.ex"), """
+      defmodule User do
+        require SnakeBridge.Error
+        def members, do: SnakeBridge.Error.family(SnakeBridge.ValueError)
+      end
+      """)
+
+      registry = fn mro ->
+        File.write!(Path.join(dir, "lib/gen/sbprobe.ex"), """
+        defmodule Sbprobe.E do
+          defexception [:message, :error]
+        end
+
+        defmodule SnakeBridge.Exceptions.Sbprobe do
+          def __exceptions__, do: %{"json.E" => Sbprobe.E}
+          def __exception_mro__, do: %{Sbprobe.E => #{inspect(mro)}}
+        end
+        """)
+      end
+
+      # The compiled snakebridge app, for the project's compile-time macro call.
+      env = [
+        {"ERL_LIBS", Path.dirname(to_string(:code.lib_dir(:snakebridge)))},
+        {"MIX_ENV", "dev"}
+      ]
+
+      members = fn ->
+        {out, 0} = System.cmd("mix", ["compile"], cd: dir, env: env, stderr_to_stdout: true)
+        args = ["run", "--no-compile", "--no-start", "-e", "IO.inspect(User.members())"]
+        {printed, 0} = System.cmd("mix", args, cd: dir, env: env)
+        {out, String.trim(printed)}
+      end
+
+      registry.(["json.E", "ValueError", "Exception", "BaseException"])
+      assert {_out, "[SnakeBridge.ValueError, Sbprobe.E]"} = members.()
+      # Mix compares modification times in whole seconds.
+      Process.sleep(1100)
+      registry.(["json.E", "Exception", "BaseException"])
+      assert {_out, "[SnakeBridge.ValueError]"} = members.()
+    end
+
+    @tag :tmp_dir
     test "an invalid snakebridge: entry is a CompileError with the entry's message",
          %{tmp_dir: dir} do
       File.write!(Path.join(dir, "mix.exs"), """
