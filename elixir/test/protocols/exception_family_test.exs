@@ -103,6 +103,16 @@ defmodule SnakeBridge.Protocols.ExceptionFamilyTest do
 
   defp generated(_context), do: declare(Sbfamily)
 
+  # The ValueError family as expanded now, without the sbproto test library's registry
+  # (test/protocols/exceptions_test.exs), which exists when that file is loaded too.
+  defp value_family do
+    sbproto = SnakeBridge.Exceptions.Sbproto
+
+    others = if Code.ensure_loaded?(sbproto), do: Map.keys(sbproto.__exception_mro__()), else: []
+
+    Error.Family.expand(quote(do: SnakeBridge.ValueError), __ENV__) -- others
+  end
+
   defp declare(module_name) do
     libraries = :persistent_term.get(@key, %{})
     numpy = Enum.find_value(libraries, fn {_name, lib} -> lib.python_module == "numpy" && lib end)
@@ -183,9 +193,7 @@ defmodule SnakeBridge.Protocols.ExceptionFamilyTest do
 
   describe "rescue by family" do
     test "without generated modules the family is the builtin module" do
-      assert Error.Family.expand(quote(do: SnakeBridge.ValueError), __ENV__) == [
-               SnakeBridge.ValueError
-             ]
+      assert value_family() == [SnakeBridge.ValueError]
 
       assert {:value_error, SnakeBridge.ValueError} = rescue_family(&inv!/0)
       assert %Error{} = catch_error(rescue_family(&poly!/0))
@@ -197,8 +205,7 @@ defmodule SnakeBridge.Protocols.ExceptionFamilyTest do
     test "with generated modules the family holds each one whose MRO has the class" do
       declare(Sbfamily)
 
-      assert Error.Family.expand(quote(do: SnakeBridge.ValueError), __ENV__) ==
-               [SnakeBridge.ValueError, LinAlgError]
+      assert value_family() == [SnakeBridge.ValueError, LinAlgError]
 
       values = compile_rescuer(FamilyValue, "SnakeBridge.ValueError")
       assert {:family, LinAlgError} = values.run(&inv!/0)

@@ -2,6 +2,17 @@ defmodule SnakeBridge.Exceptions.Sbproto do
   # What the generator writes for a library whose exception classes the code names.
   @moduledoc false
   def __exceptions__, do: %{"sbproto.LibError" => SnakeBridge.Protocols.Sbproto.LibError}
+
+  def __exception_mro__ do
+    %{
+      SnakeBridge.Protocols.Sbproto.LibError => [
+        "sbproto.LibError",
+        "ValueError",
+        "Exception",
+        "BaseException"
+      ]
+    }
+  end
 end
 
 defmodule SnakeBridge.Protocols.Sbproto.LibError do
