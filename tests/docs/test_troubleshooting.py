@@ -10,7 +10,8 @@ every module under elixir/lib: every message a Mix task raises (``Mix.raise``), 
 bridge failure (``Error.runtime(:type, "...")``, the local ``bad(...)``/``lost(...)``
 helpers), every error tuple (``{:error, "..."}``: declarations, setup, the Python CLI,
 tensors and handles, callbacks), every raised ``ArgumentError`` or declaration error,
-every pre-pass diagnostic, every crash description (``WorkerPort.describe/1``), every
+every ``CompileError`` description a macro raises, every pre-pass diagnostic, every
+crash description (``WorkerPort.describe/1``), every
 warning and error logged and the text of every ``*message`` helper (examples inside
 ``@doc`` heredocs excepted): the longest fixed fragment of the concatenated string
 (``"..." <> "..."``, ``~s(...)``, interpolations cut it).
@@ -111,15 +112,16 @@ def mix_messages() -> list[tuple[str, str]]:
 
 # Where an Elixir message a user reads starts (its strings follow), in any module: a
 # bridge failure, a Mix or setup error tuple (a callback's carries its Python exception
-# type first), a raised argument or declaration error, a pre-pass diagnostic, an error
-# struct's message, a crash description, a warning or error logged (``Logger``, also as
-# ``fn -> "..." end``), the text a ``*message`` function builds (its first line that
-# starts with a string).
+# type first), a raised argument or declaration error, a macro's compile error
+# description, a pre-pass diagnostic, an error struct's message, a crash description,
+# a warning or error logged (``Logger``, also as ``fn -> "..." end``), the text a
+# ``*message`` function builds (its first line that starts with a string).
 _ELIXIR_MESSAGE = re.compile(
     r"Error\.runtime\(\s*:\w+,\s*"
     r"|\b(?:bad|lost)\(\s*(?:call,\s*)?"
     r'|\{:error,\s*(?:"[a-z_]+",\s*)?'
     r"|\braise\(?\s*(?:ArgumentError|Error),\s*"
+    r"|\bdescription:\s*"
     r"|\bdiagnostic\(\s*:(?:error|warning),\s*"
     r"|\bmessage:\s*"
     r"|def describe\([^)]*\),\s*do:\s*"

@@ -395,7 +395,9 @@ defmodule SnakeBridge.Config do
     end)
   end
 
-  defp mix_project? do
+  @doc "Whether a Mix project is loaded (a Mix task or its compile), not a release or a script."
+  @spec mix_project?() :: boolean
+  def mix_project? do
     Code.ensure_loaded?(Mix.Project) and Process.whereis(Mix.ProjectStack) != nil and
       Mix.Project.get() != nil
   end

@@ -36,7 +36,7 @@ defmodule SnakeBridge.Error.Family do
           {class, [module]}
 
         true ->
-          raise CompileError, file: env.file, line: env.line, description: bad(base)
+          raise CompileError, file: env.file, line: env.line, description: base_message(base)
       end
 
     generated =
@@ -53,7 +53,7 @@ defmodule SnakeBridge.Error.Family do
     Enum.find_value(builtins, fn {class, builtin} -> builtin == module && class end)
   end
 
-  defp bad(base) do
+  defp base_message(base) do
     "SnakeBridge.Error.family/1 takes SnakeBridge.Error or a builtin exception module " <>
       "(SnakeBridge.ValueError, SnakeBridge.KeyError, ...), got #{Macro.to_string(base)}; " <>
       "to rescue one library class exactly, rescue its generated module " <>
@@ -63,7 +63,7 @@ defmodule SnakeBridge.Error.Family do
 
   # {registry module, generated file or nil} for each declared library.
   defp registries(env) do
-    if mix_project?() and Mix.Project.config()[:snakebridge] != nil do
+    if Config.mix_project?() and Mix.Project.config()[:snakebridge] != nil do
       case Config.load(Mix.Project.config(), Config.project_root()) do
         {:ok, config} ->
           for library <- config.libraries do
@@ -85,11 +85,6 @@ defmodule SnakeBridge.Error.Family do
   end
 
   defp registry(module_name), do: Module.concat(SnakeBridge.Exceptions, module_name)
-
-  defp mix_project? do
-    Code.ensure_loaded?(Mix.Project) and Process.whereis(Mix.ProjectStack) != nil and
-      Mix.Project.get() != nil
-  end
 
   # The registry's modules whose MRO holds `class` (every module for `nil`). Waits for the
   # registry when the parallel compiler is still compiling it.
