@@ -26,6 +26,12 @@ _DIRECTIVE = re.compile(r"^(\s*)\.\. ([a-zA-Z0-9_-]+)::\s*(.*)$")
 _PROMPT = re.compile(r"^\s*(>>>|\.\.\.)( |$)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _UNDERLINE = re.compile(r"^([=\-~^*+#])\1{2,}$")
+_UNDERLINE_CHARS = frozenset("=-~^*+#")
+# What a line opening a fence, a doctest or a directive starts with (after its indent).
+_BLOCK_STARTS = ("```", "~~~", ">>>", ".. ")
+_EXPLICIT_TARGET = re.compile(r"^(.*?)\s*<([^<>]+)>$")
+_BACKTICKS = re.compile(r"`+")
+_DOTTED_NAME = re.compile(r"[\w.]+")
 _JOINED_TITLE = re.compile(r"^(.*\S)\s+([=\-~^*+#])\2{2,}$")
 
 _ADMONITIONS = {
@@ -53,7 +59,7 @@ def inline(text: str) -> str:
     def role(match: re.Match[str]) -> str:
         target = match.group(2)
         # :func:`title <target>` shows the target, which is what a reader can look up.
-        explicit = re.match(r"^(.*?)\s*<([^<>]+)>$", target)
+        explicit = _EXPLICIT_TARGET.match(target)
         if explicit:
             target = explicit.group(2)
         return "`" + target.lstrip("~!") + "`"
@@ -69,8 +75,9 @@ def inline(text: str) -> str:
 def _fence_for(lines: Iterable[str]) -> str:
     longest = 2
     for line in lines:
-        for run in re.findall(r"`+", line):
-            longest = max(longest, len(run))
+        if "`" in line:
+            for run in _BACKTICKS.findall(line):
+                longest = max(longest, len(run))
     return "`" * (longest + 1)
 
 
@@ -86,9 +93,14 @@ def free_text(text: str) -> str:
     lines = inspect.cleandoc(text.expandtabs(4)).split("\n")
     out: list[str] = []
     i = 0
-    while i < len(lines):
+    count = len(lines)
+    while i < count:
         line = lines[i]
-        if _FENCE.match(line):  # already Markdown: copy the fenced block untouched
+        stripped = line.lstrip()
+        # Most lines are prose: only a line starting with one of these marks can open a
+        # fence, a doctest or a directive, so the others skip those three patterns.
+        if stripped.startswith(_BLOCK_STARTS) and _FENCE.match(line):
+            # already Markdown: copy the fenced block untouched
             marker = _FENCE.match(line).group(1)  # type: ignore[union-attr]
             out.append(line)
             i += 1
@@ -98,14 +110,14 @@ def free_text(text: str) -> str:
                 if lines[i - 1].strip().startswith(marker):
                     break
             continue
-        if _PROMPT.match(line) and line.lstrip().startswith(">>>"):
+        if stripped.startswith(">>>") and _PROMPT.match(line):
             block = []
             while i < len(lines) and lines[i].strip():
                 block.append(lines[i])
                 i += 1
             out += ["", *_fenced("python", block), ""]
             continue
-        directive = _DIRECTIVE.match(line)
+        directive = _DIRECTIVE.match(line) if stripped.startswith(".. ") else None
         if directive:
             indent, name, arg = directive.groups()
             i += 1
@@ -135,8 +147,13 @@ def free_text(text: str) -> str:
                 lang = "python" if first.lstrip().startswith(">>>") else ""
                 out += ["", *_fenced(lang, block), ""]
             continue
-        underline = lines[i + 1].strip() if i + 1 < len(lines) else ""
-        if line.strip() and _UNDERLINE.match(underline) and len(underline) >= len(line.strip()):
+        underline = lines[i + 1].strip() if i + 1 < count else ""
+        if (
+            underline[:1] in _UNDERLINE_CHARS
+            and stripped
+            and _UNDERLINE.match(underline)
+            and len(underline) >= len(line.strip())
+        ):
             # A reST section title ("Notes\n-----"): an ExDoc-friendly heading.
             out += ["", "### " + inline(line.strip()), ""]
             i += 2
@@ -190,7 +207,7 @@ def _definition(lines: list[str], i: int) -> tuple[str, int] | None:
     if any(b.startswith(("..", ">>>", "```")) for b in body):
         return None  # markup inside: the generic path renders it as a block
     text = term.strip()
-    head = f"`{text}`" if re.fullmatch(r"[\w.]+", text) else f"**{inline(text)}**"
+    head = f"`{text}`" if _DOTTED_NAME.fullmatch(text) else f"**{inline(text)}**"
     return f"  * {head} - {inline(' '.join(body))}", j
 
 
@@ -272,7 +289,8 @@ def _prompt_lines(text: str) -> set[str]:
 
 def summary(doc: model.Doc) -> str:
     """One line for listings (``__functions__``, search results)."""
-    text = doc.summary or next((line for line in doc.raw.strip().split("\n") if line.strip()), "")
+    # The first line of the stripped text is never blank.
+    text = doc.summary or doc.raw.strip().split("\n", 1)[0]
     text = " ".join(inline(text).split())
     return text if len(text) <= 200 else text[:197] + "..."
 

@@ -298,39 +298,56 @@ def _fields(cls: type[Any]) -> tuple[tuple[str, Any], ...]:
 
 
 def _decoder(hint: Any) -> Decoder:
+    """The decoder of values of type ``hint``; every decoder maps None to None."""
     if isinstance(hint, type) and hint in _DECODERS:
         return _DECODERS[hint]
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        converters: dict[str, Decoder] = {}
+        # Only the fields that need converting are visited: most fields are plain data
+        # (strings, numbers, None) that the dataclass takes as they are.
+        converted: list[tuple[str, Decoder]] = []
         cls = hint
 
         def decode_dataclass(raw: Any) -> Any:
             if raw is None:
                 return None
-            return cls(**{k: converters[k](v) for k, v in raw.items()})
+            args = dict(raw)
+            for name, convert in converted:
+                if name in args:
+                    args[name] = convert(args[name])
+            return cls(**args)
 
         _DECODERS[cls] = decode_dataclass  # before recursing: the model is recursive
         hints = typing.get_type_hints(cls)
         for name, _default in _fields(cls):
-            converters[name] = _decoder(hints[name])
+            convert = _decoder(hints[name])
+            if convert is not _identity:
+                converted.append((name, convert))
         return decode_dataclass
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         members = [a for a in typing.get_args(hint) if a is not type(None)]
-        inner = _decoder(members[0]) if len(members) == 1 else _identity
-        if inner is _identity:
-            return _identity
-        return lambda raw: None if raw is None else inner(raw)
+        # An optional's decoder is its member's: each decoder already passes None through.
+        return _decoder(members[0]) if len(members) == 1 else _identity
     if origin is tuple:
         item = _decoder(typing.get_args(hint)[0])
         if item is _identity:
             return lambda raw: None if raw is None else tuple(raw)
-        return lambda raw: None if raw is None else tuple(item(v) for v in raw)
+        return lambda raw: None if raw is None else tuple([item(v) for v in raw])
     if origin is Literal:
         return _identity
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        # A lookup by value: calling the enum class is several times slower, and saved
+        # introspection holds tens of thousands of enum values.
         enum_cls = hint
-        return lambda raw: None if raw is None else enum_cls(raw)
+        by_value = {member.value: member for member in enum_cls}
+
+        def decode_enum(raw: Any) -> Any:
+            if raw is None:
+                return None
+            member = by_value.get(raw)
+            return enum_cls(raw) if member is None else member  # unknown: the enum's error
+
+        return decode_enum
     return _identity
 
 

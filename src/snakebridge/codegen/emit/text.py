@@ -112,11 +112,15 @@ def wrapper_text(ctx: Context, module: str, w: Wrapper) -> str:
     origin = ctx.promoted.get(f"{module}.{w.name}")
     if origin is not None:
         out.append(PROMOTED_MARK.format(origin=origin))
+    descriptors: dict[str, layout.Block] = {}  # by call type: the variants share one
     for suffix, fun, returns in _VARIANTS:
         if suffix == names.STREAM_SUFFIX and not w.streaming:
             continue
         name = w.name + suffix
-        desc = descriptor(ctx, w, "stream" if suffix == names.STREAM_SUFFIX else w.call_type)
+        call_type = "stream" if suffix == names.STREAM_SUFFIX else w.call_type
+        desc = descriptors.get(call_type)
+        if desc is None:
+            desc = descriptors[call_type] = descriptor(ctx, w, call_type)
         if suffix:
             out.append("")
         if not suffix:
