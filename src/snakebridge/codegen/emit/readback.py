@@ -28,13 +28,31 @@ EXCEPTION_MARK = "  # The Elixir exception raised for the Python class {python} 
 _EXCEPTION = re.compile(
     "^" + re.escape(EXCEPTION_MARK).replace(re.escape("{python}"), r"\S+") + "$"
 )
+# The module's typespec block, after the tail: every symbol's specs, one group per symbol,
+# each group from its mark to the blank line before the next (``text.spec_block``).
+SPEC_INDENT = "      "
+SPEC_GROUP_MARK = SPEC_INDENT + "# {name}"
+_SPEC_GROUP = re.compile("^" + re.escape(SPEC_INDENT) + r"# (\S+)$")
+SPEC_BLOCK_HEAD = (
+    "  # The typespecs of the functions above, grouped by function: one statement of the",
+    "  # module body for all of them, since its compile time grows faster than linearly",
+    "  # with its statements.",
+    "  {:__block__, _, specs} =",
+    "    quote do",
+)
+SPEC_BLOCK_TAIL = (
+    "    end",
+    "",
+    "  for {:@, _, [{:spec, _, [spec]}]} <- specs, do: @spec(unquote(spec))",
+)
 _MODULE_HEAD = re.compile(r"^defmodule (\S+) do$")
 _HEREDOC_OPEN = re.compile(r'^\s*@\w+ """$')
 
 
 def symbol_texts(source: str) -> dict[tuple[str, str], str]:
     """Each symbol's text in a generated file, keyed by (Elixir module, name), exactly as
-    ``RenderedSymbol.checksum`` hashed it when the file was rendered.
+    ``RenderedSymbol.checksum`` hashed it when the file was rendered: its definitions,
+    then (after a newline) its group of the module's typespec block.
 
     A symbol's text starts at its first line (``SYMBOL_MARK``, or ``EXCEPTION_MARK`` for
     an exception module's ``exception``, after a blank line) and runs to the blank line
@@ -45,29 +63,44 @@ def symbol_texts(source: str) -> dict[tuple[str, str], str]:
     """
     lines = source.split("\n")
     out: dict[tuple[str, str], str] = {}
+    specs: dict[tuple[str, str], str] = {}
     module: str | None = None
     current: tuple[str, str] | None = None
     start = 0
+    tail = False  # past the module's symbols: only spec groups follow
 
     def close(end: int) -> None:
         if current is not None:
-            out[current] = "\n".join(lines[start:end])
+            (specs if tail else out)[current] = "\n".join(lines[start:end])
 
     for i, line in _code_lines(lines):
         head = _MODULE_HEAD.match(line)
         if head:
-            module, current = head.group(1), None
+            module, current, tail = head.group(1), None, False
             continue
-        if module is not None and (line == "end" or line == TAIL):
+        if module is None:
+            continue
+        if tail:
+            group = _SPEC_GROUP.match(line)
+            if group or not line.startswith(SPEC_INDENT):
+                close(i - 1 if not lines[i - 1] else i)
+                current = None
+            if group:
+                current, start = (module, group.group(1)), i
+            if line == "end":
+                module = None
+            continue
+        if line == "end" or line == TAIL:
             close(i - 1 if line == TAIL else i)
             current = None
-            module = module if line == TAIL else None
+            tail = line == TAIL
+            module = module if tail else None
             continue
         name = _symbol_start(line)
-        if name is not None and module is not None and i > 0 and not lines[i - 1]:
+        if name is not None and i > 0 and not lines[i - 1]:
             close(i - 1)
             current, start = (module, name), i
-    return out
+    return {key: text + "\n" + specs[key] if key in specs else text for key, text in out.items()}
 
 
 def _symbol_start(line: str) -> str | None:

@@ -3,7 +3,8 @@
 Every wrapper is one ``def`` per variant (``f``, ``f!``, ``f_stream``): its optional
 arguments are default arguments, so the arities of a symbol share one body (each
 extra arity is a one-line clause Elixir generates), and its ``@doc`` and ``@spec``
-are written once. A flexible wrapper (``shape.CallShape.flexible``) defaults every
+are written once; the ``@spec``s of a module sit together in its typespec block
+(``spec_block``), one group per symbol, so that they are one module-body statement. A flexible wrapper (``shape.CallShape.flexible``) defaults every
 argument after the required ones to :data:`PYTHON_DEFAULT` and hands them to
 ``SnakeBridge.Runtime.varargs/4``, where ``SnakeBridge.Runtime.Args`` drops the
 trailing defaults and takes a trailing keyword list as ``opts``; any other wrapper
@@ -13,7 +14,7 @@ descriptor is a map literal in that call.
 Layout inside a module: moduledoc, types, discovery data (``@sb_*``), the symbols
 (each from its first line, ``readback.SYMBOL_MARK`` or ``readback.EXCEPTION_MARK``, to
 the blank line before the next one: the shape ``readback.symbol_texts`` reads), then
-``readback.TAIL`` and the discovery functions.
+``readback.TAIL``, the discovery functions and the typespec block.
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from __future__ import annotations
 from snakebridge.codegen import names
 from snakebridge.codegen.emit import layout, literals
 from snakebridge.codegen.emit.plan import Context, Module, Wrapper
-from snakebridge.codegen.emit.readback import EXCEPTION_MARK, PROMOTED_MARK, SYMBOL_MARK, TAIL
+from snakebridge.codegen.emit.readback import (
+    EXCEPTION_MARK,
+    PROMOTED_MARK,
+    SPEC_BLOCK_HEAD,
+    SPEC_BLOCK_TAIL,
+    SPEC_GROUP_MARK,
+    SPEC_INDENT,
+    SYMBOL_MARK,
+    TAIL,
+)
 
 RESULT_TYPE = "result"
 # What an argument left out is, until SnakeBridge.Runtime.Args drops it: Python's own
@@ -90,7 +100,9 @@ def descriptor(ctx: Context, w: Wrapper, call_type: str) -> layout.Block:
 _ARG_INDENT = "      "
 
 
-def wrapper_text(ctx: Context, module: str, w: Wrapper) -> str:
+def wrapper_text(ctx: Context, module: str, w: Wrapper) -> tuple[str, list[str]]:
+    """The symbol's text (its variants' docs and definitions) and its ``@spec`` lines,
+    which go in the module's typespec block (``spec_block``)."""
     call = w.shape
     if call.flexible:
         taken = set(w.params) | {"opts"}
@@ -109,6 +121,7 @@ def wrapper_text(ctx: Context, module: str, w: Wrapper) -> str:
         types = [*w.param_types, "keyword()"]
     full = f"{w.name}/{len(params)}"
     out = [SYMBOL_MARK.format(name=w.name, python=literals.comment_safe(w.python))]
+    specs = [SPEC_GROUP_MARK.format(name=w.name)]
     origin = ctx.promoted.get(f"{module}.{w.name}")
     if origin is not None:
         out.append(PROMOTED_MARK.format(origin=origin))
@@ -134,7 +147,7 @@ def wrapper_text(ctx: Context, module: str, w: Wrapper) -> str:
                 "fetched lazily as the stream is consumed; errors raise `SnakeBridge.Error`."
             )
         out.append("  @doc " + literals.heredoc(doc, "  "))
-        out += layout.spec(name, types, returns.format(w.returns))
+        specs += layout.spec(name, types, returns.format(w.returns), SPEC_INDENT)
         out += layout.def_head("def", name, params)
         if call.flexible:
             out += layout.call(
@@ -151,7 +164,21 @@ def wrapper_text(ctx: Context, module: str, w: Wrapper) -> str:
                 f"SnakeBridge.Runtime.{fun}", [desc, layout.ListArg(tuple(w.params)), "opts"]
             )
         out.append("  end")
-    return "\n".join(out)
+    return "\n".join(out), specs
+
+
+def spec_block(groups: list[list[str]]) -> list[str]:
+    """The module's ``@spec``s as one statement of the module body, grouped by symbol
+    (each group starts with ``readback.SPEC_GROUP_MARK``). Written one ``@spec`` per
+    statement, each would be one more statement, and compiling a module body costs time
+    quadratic in its statements (bench/generate/README.md): a third of a large module's
+    statements were specs. ``Code.Typespec`` and ``h`` see the same specs."""
+    out = [*SPEC_BLOCK_HEAD]
+    for k, group in enumerate(groups):
+        if k:
+            out.append("")
+        out += group
+    return out + [*SPEC_BLOCK_TAIL]
 
 
 def _metadata(mod: Module) -> list[str]:
@@ -306,15 +333,23 @@ def module_text(ctx: Context, mod: Module) -> tuple[str, list[tuple[str, str]]]:
     # Each symbol's text runs from its first line (a descriptor, or the exception mark)
     # to the blank line before the next symbol or before the tail (discovery functions,
     # helpers): the shape `symbol_texts` reads back. Returned by Elixir name.
+    # A symbol's checksum covers its text and its group of specs (``readback`` reads the
+    # two back the same way).
     rendered: list[tuple[str, str]] = []
     if mod.exception:
         rendered.append((names.EXCEPTION_FUNCTION, exception_text(mod)))
-    rendered += [(w.name, wrapper_text(ctx, mod.name, w)) for w in mod.wrappers]
-    for _name, text in rendered:
-        out.append("")
-        out.append(text)
+        out += ["", rendered[-1][1]]
+    groups: list[list[str]] = []
+    for w in mod.wrappers:
+        wtext, specs = wrapper_text(ctx, mod.name, w)
+        out += ["", wtext]
+        groups.append(specs)
+        rendered.append((w.name, wtext + "\n" + "\n".join(specs)))
     out.append("")
     out.append(TAIL)
     out.append(_DISCOVERY)
+    if groups:
+        out.append("")
+        out += spec_block(groups)
     out.append("end")
     return "\n".join(out), rendered
