@@ -11,10 +11,11 @@ Everything here is a pure function of its input (no locale, no environment).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from snakebridge.codegen import model
 
@@ -87,8 +88,37 @@ def _fenced(lang: str, lines: list[str]) -> list[str]:
     return [fence + lang, *body, fence]
 
 
+# Results of ``free_text`` while a ``memo()`` is open: a library repeats many texts
+# (numpy's ufuncs share their ``out``, ``where`` and ``**kwargs`` descriptions), and a
+# third of a render went to converting them again. Scoped to one render, so a render
+# costs the same however many came before it.
+_MEMO: dict[str, str] | None = None
+
+
+@contextlib.contextmanager
+def memo() -> Iterator[None]:
+    """Within this block, ``free_text`` converts each distinct text once."""
+    global _MEMO
+    outer = _MEMO
+    _MEMO = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _MEMO = outer
+
+
 def free_text(text: str) -> str:
     """A docstring section's free text → Markdown (directives, doctests, inline roles)."""
+    table = _MEMO
+    if table is None:
+        return _free_text(text)
+    found = table.get(text)
+    if found is None:
+        found = table[text] = _free_text(text)
+    return found
+
+
+def _free_text(text: str) -> str:
     # cleandoc, not dedent: a docstring's first line carries no indentation.
     lines = inspect.cleandoc(text.expandtabs(4)).split("\n")
     out: list[str] = []

@@ -35,7 +35,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from snakebridge.codegen import model
+from snakebridge.codegen import markdown, model
 from snakebridge.codegen.emit import document, literals, plan, text
 from snakebridge.project import LibrarySpec
 
@@ -82,7 +82,8 @@ def render_library(
     ctx = plan.Context(
         library=library, spec=spec, tool_version=tool_version, classes=classes, promoted=marks
     )
-    plan.plan_module(ctx, root, root_elixir)
+    with markdown.memo():
+        plan.plan_module(ctx, root, root_elixir)
     texts: list[str] = []
     symbols: list[RenderedSymbol] = []
     registry = plan.exception_registry(ctx)
