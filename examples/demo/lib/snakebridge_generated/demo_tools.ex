@@ -58,7 +58,6 @@ defmodule DemoTools do
 
   Wraps Python `demo_tools.interpreter` (function). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec interpreter(keyword()) :: result(%{optional(String.t()) => term()})
   def interpreter(opts \\ []) do
     SnakeBridge.Runtime.call(
       %{
@@ -81,7 +80,6 @@ defmodule DemoTools do
   @doc """
   Like `interpreter/1`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec interpreter!(keyword()) :: %{optional(String.t()) => term()}
   def interpreter!(opts \\ []) do
     SnakeBridge.Runtime.call!(
       %{
@@ -115,7 +113,6 @@ defmodule DemoTools do
 
   Wraps Python `demo_tools.summary` (function). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec summary([number()], keyword()) :: result(%{optional(String.t()) => float()})
   def summary(xs, opts \\ []) do
     SnakeBridge.Runtime.call(
       %{
@@ -138,7 +135,6 @@ defmodule DemoTools do
   @doc """
   Like `summary/2`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec summary!([number()], keyword()) :: %{optional(String.t()) => float()}
   def summary!(xs, opts \\ []) do
     SnakeBridge.Runtime.call!(
       %{
@@ -193,4 +189,20 @@ defmodule DemoTools do
   """
   @spec doc(atom() | String.t()) :: String.t() | nil
   def doc(name), do: SnakeBridge.Discovery.doc(__MODULE__, name)
+
+  # The typespecs of the functions above, grouped by function: one statement of the
+  # module body for all of them, since its compile time grows faster than linearly
+  # with its statements.
+  {:__block__, _, specs} =
+    quote do
+      # interpreter
+      @spec interpreter(keyword()) :: result(%{optional(String.t()) => term()})
+      @spec interpreter!(keyword()) :: %{optional(String.t()) => term()}
+
+      # summary
+      @spec summary([number()], keyword()) :: result(%{optional(String.t()) => float()})
+      @spec summary!([number()], keyword()) :: %{optional(String.t()) => float()}
+    end
+
+  for {:@, _, [{:spec, _, [spec]}]} <- specs, do: @spec(unquote(spec))
 end

@@ -190,7 +190,6 @@ defmodule Json do
 
   Wraps Python `json.dumps` (function). Keyword arguments go in `opts` (any name is passed through to Python). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec dumps(term(), keyword()) :: result(term())
   def dumps(obj, opts \\ []) do
     SnakeBridge.Runtime.call(
       %{
@@ -213,7 +212,6 @@ defmodule Json do
   @doc """
   Like `dumps/2`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec dumps!(term(), keyword()) :: term()
   def dumps!(obj, opts \\ []) do
     SnakeBridge.Runtime.call!(
       %{
@@ -268,4 +266,16 @@ defmodule Json do
   """
   @spec doc(atom() | String.t()) :: String.t() | nil
   def doc(name), do: SnakeBridge.Discovery.doc(__MODULE__, name)
+
+  # The typespecs of the functions above, grouped by function: one statement of the
+  # module body for all of them, since its compile time grows faster than linearly
+  # with its statements.
+  {:__block__, _, specs} =
+    quote do
+      # dumps
+      @spec dumps(term(), keyword()) :: result(term())
+      @spec dumps!(term(), keyword()) :: term()
+    end
+
+  for {:@, _, [{:spec, _, [spec]}]} <- specs, do: @spec(unquote(spec))
 end

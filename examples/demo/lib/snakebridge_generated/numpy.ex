@@ -304,7 +304,6 @@ defmodule Numpy do
 
   Wraps Python `numpy.array` (function). Optional positional arguments may follow the required ones, in order: `dtype`; one left out takes Python's default. A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments in `opts`: `dtype`, `copy`, `order`, `subok`, `ndmin`, `ndmax`, `like`, `subok (required)`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec array(term(), term(), keyword()) :: result(term())
   def array(object, dtype \\ :__python_default__, opts \\ :__python_default__) do
     SnakeBridge.Runtime.varargs(
       :call,
@@ -328,7 +327,6 @@ defmodule Numpy do
   @doc """
   Like `array/3`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec array!(term(), term(), keyword()) :: term()
   def array!(object, dtype \\ :__python_default__, opts \\ :__python_default__) do
     SnakeBridge.Runtime.varargs(
       :call!,
@@ -475,7 +473,6 @@ defmodule Numpy do
 
   Wraps Python `numpy.mean` (function). Optional positional arguments may follow the required ones, in order: `axis`, `dtype`, `out`, `keepdims`; one left out takes Python's default. A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments in `opts`: `axis`, `dtype`, `out`, `keepdims`, `where`, `out (required)`, `dtype (required)`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec mean(term(), term(), term(), term(), term(), keyword()) :: result(term())
   def mean(
         a,
         axis \\ :__python_default__,
@@ -506,7 +503,6 @@ defmodule Numpy do
   @doc """
   Like `mean/6`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec mean!(term(), term(), term(), term(), term(), keyword()) :: term()
   def mean!(
         a,
         axis \\ :__python_default__,
@@ -718,7 +714,6 @@ defmodule Numpy do
 
   Wraps Python `numpy.std` (function). Optional positional arguments may follow the required ones, in order: `axis`, `dtype`, `out`, `ddof`, `keepdims`; one left out takes Python's default. A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments in `opts`: `axis`, `dtype`, `out`, `ddof`, `keepdims`, `where`, `mean`, `correction`, `dtype (required)`, `out (required)`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec std(term(), term(), term(), term(), term(), term(), keyword()) :: result(term())
   def std(
         a,
         axis \\ :__python_default__,
@@ -750,7 +745,6 @@ defmodule Numpy do
   @doc """
   Like `std/7`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec std!(term(), term(), term(), term(), term(), term(), keyword()) :: term()
   def std!(
         a,
         axis \\ :__python_default__,
@@ -814,6 +808,26 @@ defmodule Numpy do
   """
   @spec doc(atom() | String.t()) :: String.t() | nil
   def doc(name), do: SnakeBridge.Discovery.doc(__MODULE__, name)
+
+  # The typespecs of the functions above, grouped by function: one statement of the
+  # module body for all of them, since its compile time grows faster than linearly
+  # with its statements.
+  {:__block__, _, specs} =
+    quote do
+      # array
+      @spec array(term(), term(), keyword()) :: result(term())
+      @spec array!(term(), term(), keyword()) :: term()
+
+      # mean
+      @spec mean(term(), term(), term(), term(), term(), keyword()) :: result(term())
+      @spec mean!(term(), term(), term(), term(), term(), keyword()) :: term()
+
+      # std
+      @spec std(term(), term(), term(), term(), term(), term(), keyword()) :: result(term())
+      @spec std!(term(), term(), term(), term(), term(), term(), keyword()) :: term()
+    end
+
+  for {:@, _, [{:spec, _, [spec]}]} <- specs, do: @spec(unquote(spec))
 end
 
 defmodule Numpy.Linalg do
@@ -915,7 +929,6 @@ defmodule Numpy.Linalg do
 
   Wraps Python `numpy.linalg.solve` (function). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec solve(term(), term(), keyword()) :: result(term())
   def solve(a, b, opts \\ []) do
     SnakeBridge.Runtime.call(
       %{
@@ -938,7 +951,6 @@ defmodule Numpy.Linalg do
   @doc """
   Like `solve/3`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec solve!(term(), term(), keyword()) :: term()
   def solve!(a, b, opts \\ []) do
     SnakeBridge.Runtime.call!(
       %{
@@ -993,6 +1005,18 @@ defmodule Numpy.Linalg do
   """
   @spec doc(atom() | String.t()) :: String.t() | nil
   def doc(name), do: SnakeBridge.Discovery.doc(__MODULE__, name)
+
+  # The typespecs of the functions above, grouped by function: one statement of the
+  # module body for all of them, since its compile time grows faster than linearly
+  # with its statements.
+  {:__block__, _, specs} =
+    quote do
+      # solve
+      @spec solve(term(), term(), keyword()) :: result(term())
+      @spec solve!(term(), term(), keyword()) :: term()
+    end
+
+  for {:@, _, [{:spec, _, [spec]}]} <- specs, do: @spec(unquote(spec))
 end
 
 defmodule Numpy.Ndarray do
@@ -1162,7 +1186,6 @@ defmodule Numpy.Ndarray do
 
   Wraps Python `numpy.ndarray.tolist` (method). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec tolist(t(), keyword()) :: result(term())
   def tolist(ref, opts \\ []) do
     SnakeBridge.Runtime.call(
       %{
@@ -1185,7 +1208,6 @@ defmodule Numpy.Ndarray do
   @doc """
   Like `tolist/2`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec tolist!(t(), keyword()) :: term()
   def tolist!(ref, opts \\ []) do
     SnakeBridge.Runtime.call!(
       %{
@@ -1240,4 +1262,16 @@ defmodule Numpy.Ndarray do
   """
   @spec doc(atom() | String.t()) :: String.t() | nil
   def doc(name), do: SnakeBridge.Discovery.doc(__MODULE__, name)
+
+  # The typespecs of the functions above, grouped by function: one statement of the
+  # module body for all of them, since its compile time grows faster than linearly
+  # with its statements.
+  {:__block__, _, specs} =
+    quote do
+      # tolist
+      @spec tolist(t(), keyword()) :: result(term())
+      @spec tolist!(t(), keyword()) :: term()
+    end
+
+  for {:@, _, [{:spec, _, [spec]}]} <- specs, do: @spec(unquote(spec))
 end

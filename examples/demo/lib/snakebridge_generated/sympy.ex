@@ -151,7 +151,6 @@ defmodule Sympy do
 
   Wraps Python `sympy.diff` (function). Extra positional arguments (`*symbols`), up to 4; any number as a list in `SnakeBridge.splat/1`, the last positional argument (`SnakeBridge.splat([a, b, c])` is Python's `*[a, b, c]`). A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments go in `opts` (any name is passed through to Python). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec diff(term(), term(), term(), term(), term(), term()) :: result(term())
   def diff(
         f,
         arg1 \\ :__python_default__,
@@ -182,7 +181,6 @@ defmodule Sympy do
   @doc """
   Like `diff/6`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec diff!(term(), term(), term(), term(), term(), term()) :: term()
   def diff!(
         f,
         arg1 \\ :__python_default__,
@@ -639,8 +637,6 @@ defmodule Sympy do
 
   Wraps Python `sympy.expand` (function). Optional positional arguments may follow the required ones, in order: `deep`, `modulus`, `power_base`, `power_exp`, `mul`, `log`, `multinomial`, `basic`; one left out takes Python's default. A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments go in `opts` (any name is passed through to Python). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec expand(term(), term(), term(), term(), term(), term(), term(), term(), term(), keyword()) ::
-          result(term())
   def expand(
         e,
         deep \\ :__python_default__,
@@ -685,8 +681,6 @@ defmodule Sympy do
   @doc """
   Like `expand/10`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec expand!(term(), term(), term(), term(), term(), term(), term(), term(), term(), keyword()) ::
-          term()
   def expand!(
         e,
         deep \\ :__python_default__,
@@ -1085,7 +1079,6 @@ defmodule Sympy do
 
   Wraps Python `sympy.solve` (function). Extra positional arguments (`*symbols`), up to 4; any number as a list in `SnakeBridge.splat/1`, the last positional argument (`SnakeBridge.splat([a, b, c])` is Python's `*[a, b, c]`). A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments go in `opts` (any name is passed through to Python). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec solve(term(), term(), term(), term(), term(), term()) :: result(term())
   def solve(
         f,
         arg1 \\ :__python_default__,
@@ -1116,7 +1109,6 @@ defmodule Sympy do
   @doc """
   Like `solve/6`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec solve!(term(), term(), term(), term(), term(), term()) :: term()
   def solve!(
         f,
         arg1 \\ :__python_default__,
@@ -1171,7 +1163,6 @@ defmodule Sympy do
 
   Wraps Python `sympy.sstr` (function). Keyword arguments in `opts`: `order`, `full_prec`, `sympy_integers`, `abbrev`, `perm_cyclic`, `min`, `max`, `dps`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec sstr(term(), keyword()) :: result(term())
   def sstr(expr, opts \\ []) do
     SnakeBridge.Runtime.call(
       %{
@@ -1204,7 +1195,6 @@ defmodule Sympy do
   @doc """
   Like `sstr/2`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec sstr!(term(), keyword()) :: term()
   def sstr!(expr, opts \\ []) do
     SnakeBridge.Runtime.call!(
       %{
@@ -1481,7 +1471,6 @@ defmodule Sympy do
 
   Wraps Python `sympy.sympify` (function). Optional positional arguments may follow the required ones, in order: `locals`, `convert_xor`, `strict`, `rational`, `evaluate`; one left out takes Python's default. A trailing keyword list (`[]` included) is `opts`; giving a parameter both positionally and in `opts` is an error. Keyword arguments in `opts`: `locals`, `convert_xor`, `strict`, `rational`, `evaluate`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec sympify(term(), term(), term(), term(), term(), term(), keyword()) :: result(term())
   def sympify(
         a,
         locals \\ :__python_default__,
@@ -1513,7 +1502,6 @@ defmodule Sympy do
   @doc """
   Like `sympify/7`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec sympify!(term(), term(), term(), term(), term(), term(), keyword()) :: term()
   def sympify!(
         a,
         locals \\ :__python_default__,
@@ -1577,6 +1565,56 @@ defmodule Sympy do
   """
   @spec doc(atom() | String.t()) :: String.t() | nil
   def doc(name), do: SnakeBridge.Discovery.doc(__MODULE__, name)
+
+  # The typespecs of the functions above, grouped by function: one statement of the
+  # module body for all of them, since its compile time grows faster than linearly
+  # with its statements.
+  {:__block__, _, specs} =
+    quote do
+      # diff
+      @spec diff(term(), term(), term(), term(), term(), term()) :: result(term())
+      @spec diff!(term(), term(), term(), term(), term(), term()) :: term()
+
+      # expand
+      @spec expand(
+              term(),
+              term(),
+              term(),
+              term(),
+              term(),
+              term(),
+              term(),
+              term(),
+              term(),
+              keyword()
+            ) :: result(term())
+      @spec expand!(
+              term(),
+              term(),
+              term(),
+              term(),
+              term(),
+              term(),
+              term(),
+              term(),
+              term(),
+              keyword()
+            ) :: term()
+
+      # solve
+      @spec solve(term(), term(), term(), term(), term(), term()) :: result(term())
+      @spec solve!(term(), term(), term(), term(), term(), term()) :: term()
+
+      # sstr
+      @spec sstr(term(), keyword()) :: result(term())
+      @spec sstr!(term(), keyword()) :: term()
+
+      # sympify
+      @spec sympify(term(), term(), term(), term(), term(), term(), keyword()) :: result(term())
+      @spec sympify!(term(), term(), term(), term(), term(), term(), keyword()) :: term()
+    end
+
+  for {:@, _, [{:spec, _, [spec]}]} <- specs, do: @spec(unquote(spec))
 end
 
 defmodule Sympy.Symbol do
@@ -1722,7 +1760,6 @@ defmodule Sympy.Symbol do
 
   Wraps Python `sympy.Symbol` (constructor). Keyword arguments go in `opts` (any name is passed through to Python). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  @spec new(term(), keyword()) :: result(t())
   def new(name, opts \\ []) do
     SnakeBridge.Runtime.call(
       %{
@@ -1745,7 +1782,6 @@ defmodule Sympy.Symbol do
   @doc """
   Like `new/2`, but returns the value or raises `SnakeBridge.Error`.
   """
-  @spec new!(term(), keyword()) :: t()
   def new!(name, opts \\ []) do
     SnakeBridge.Runtime.call!(
       %{
@@ -1800,4 +1836,16 @@ defmodule Sympy.Symbol do
   """
   @spec doc(atom() | String.t()) :: String.t() | nil
   def doc(name), do: SnakeBridge.Discovery.doc(__MODULE__, name)
+
+  # The typespecs of the functions above, grouped by function: one statement of the
+  # module body for all of them, since its compile time grows faster than linearly
+  # with its statements.
+  {:__block__, _, specs} =
+    quote do
+      # new
+      @spec new(term(), keyword()) :: result(t())
+      @spec new!(term(), keyword()) :: t()
+    end
+
+  for {:@, _, [{:spec, _, [spec]}]} <- specs, do: @spec(unquote(spec))
 end
