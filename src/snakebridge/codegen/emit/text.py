@@ -4,8 +4,9 @@ Every wrapper is one ``def`` per variant (``f``, ``f!``, ``f_stream``): its opti
 arguments are default arguments, so the arities of a symbol share one body (each
 extra arity is a one-line clause Elixir generates), and its ``@doc`` and ``@spec``
 are written once; the ``@spec``s of a module sit together in its typespec block
-(``spec_block``), one group per symbol, so that they are one module-body statement. A flexible wrapper (``shape.CallShape.flexible``) defaults every
-argument after the required ones to :data:`PYTHON_DEFAULT` and hands them to
+(``spec_block``), one group per symbol, so that they are one module-body statement.
+A flexible wrapper (``shape.CallShape.flexible``) defaults every argument after the
+required ones to :data:`PYTHON_DEFAULT` and hands them to
 ``SnakeBridge.Runtime.varargs/4``, where ``SnakeBridge.Runtime.Args`` drops the
 trailing defaults and takes a trailing keyword list as ``opts``; any other wrapper
 ends in ``opts \\\\ []`` and calls ``SnakeBridge.Runtime.call/3`` directly. The call's
@@ -178,7 +179,7 @@ def spec_block(groups: list[list[str]]) -> list[str]:
         if k:
             out.append("")
         out += group
-    return out + [*SPEC_BLOCK_TAIL]
+    return [*out, *SPEC_BLOCK_TAIL]
 
 
 def _metadata(mod: Module) -> list[str]:
