@@ -117,3 +117,50 @@ def test_random_types_always_compile(
     )  # fmt: skip
     source = render_library(lib, spec("lib", "Lib"), tool_version="0.1.0").source
     elixir_project.check({"lib.ex": source})
+
+
+def test_the_typespec_block_gives_every_public_function_its_spec(
+    elixir_project: ElixirProject,
+) -> None:
+    """A module's specs are one statement (the typespec block after its discovery
+    functions), yet each function and variant has its spec in the compiled module (on
+    its full arity: the shorter ones are default-argument clauses), with the types its
+    group writes."""
+    x = Param("x", ParamKind.POSITIONAL_OR_KEYWORD, annotation=T(K.INT))
+    y = Param("y", ParamKind.POSITIONAL_OR_KEYWORD, has_default=True, default="1")
+    rest = Param("rest", ParamKind.VAR_POSITIONAL)
+    functions = (
+        model.Function(name="f", qualname="f", module="lib", kind="function",
+                       signature=Signature((x, y), returns=T(K.STR))),
+        model.Function(name="g", qualname="g", module="lib", kind="function",
+                       signature=Signature((x, rest))),
+    )  # fmt: skip
+    thing = model.Class(name="Thing", qualname="Thing", module="lib", constructor=Signature(()))
+    lib = model.Library(
+        name="lib", version="1", python_module="lib", elixir_module="Lib",
+        root=model.Module(name="lib", functions=functions, classes=(thing,)),
+    )  # fmt: skip
+    source = render_library(lib, spec("lib", "Lib"), tool_version="0.1.0").source
+    assert "  for {:@, _, [{:spec, _, [spec]}]} <- specs, do: @spec(unquote(spec))" in source
+    elixir_project.check({"lib.ex": source})
+    result = elixir_project.evaluate(
+        """
+        for mod <- [Lib, Lib.Thing] do
+          {:ok, specs} = Code.Typespec.fetch_specs(mod)
+          with_spec = specs |> Enum.map(&elem(&1, 0)) |> Enum.sort()
+          full = Enum.group_by(mod.__info__(:functions), &elem(&1, 0), &elem(&1, 1))
+          full = full |> Enum.map(fn {name, arities} -> {name, Enum.max(arities)} end)
+          {with_spec == Enum.sort(full), length(with_spec)}
+        end ++
+          [
+            Code.Typespec.fetch_specs(Lib)
+            |> elem(1)
+            |> Enum.find(&(elem(&1, 0) == {:f, 3}))
+            |> then(fn {_, [s]} -> Macro.to_string(Code.Typespec.spec_to_quoted(:f, s)) end)
+          ]
+        """
+    )
+    assert isinstance(result, list)
+    (lib_ok, lib_count), (thing_ok, thing_count), f_spec = result
+    assert lib_ok and thing_ok and lib_count > 0 and thing_count > 0
+    assert f_spec == "f(integer(), term(), keyword()) :: result(String.t())"
