@@ -118,12 +118,15 @@ def test_generated_exception_compiles_formats_and_is_raised(elixir_project: Elix
           raise Numpy.Linalg.LinAlgError, error: error
         rescue
           e in Numpy.Linalg.LinAlgError ->
-            {e.message, SnakeBridge.Exceptions.Numpy.__exceptions__(), Exception.message(e)}
+            {e.message, SnakeBridge.Exceptions.Numpy.__exceptions__(), Exception.message(e),
+             SnakeBridge.Exceptions.Numpy.__exception_mro__()}
         end
         """
     )
+    module = etf.Atom("Elixir.Numpy.Linalg.LinAlgError")
     assert raised == (
         "numpy.linalg.LinAlgError: Singular",
-        {"numpy.linalg.LinAlgError": etf.Atom("Elixir.Numpy.Linalg.LinAlgError")},
+        {"numpy.linalg.LinAlgError": module},
         "numpy.linalg.LinAlgError: Singular",
+        {module: list(MRO)},
     )

@@ -197,6 +197,11 @@ def _exception_doc(elixir: str, cls: model.Class) -> str:
         f"most specific first: {', '.join(f'`{c}`' for c in cls.exception_mro)}.\n\n"
         f"Elixir's `rescue` matches one module exactly, so while this module exists the "
         f"builtin exception modules (`SnakeBridge.ValueError` and the others) no longer "
-        f"catch `{python}`; to catch a whole family, rescue any exception and test it "
-        f'with `SnakeBridge.Error.python_class?(e, "{base}")`.'
+        f"catch `{python}`. To rescue a whole family, rescue "
+        f"`SnakeBridge.Error.family/1` of a builtin exception module "
+        f"(`rescue e in SnakeBridge.Error.family(SnakeBridge.ValueError)`, after "
+        f"`require SnakeBridge.Error`), which lists this module when it derives from it; "
+        f"to test any Python class, use the guard "
+        f'`catch :error, e when SnakeBridge.Error.is_python_error(e, "{base}")` or, after '
+        f'a plain rescue, `SnakeBridge.Error.python_class?(e, "{base}")`.'
     )

@@ -300,6 +300,24 @@ def registry_text(ctx: Context, registry: dict[str, str]) -> str:
     )
     table = layout.multiline_map(entries, "  ")
     table[0] = "  @modules %{"
+    modules = sorted(registry.values())
+    mro_entries = []
+    for k, module in enumerate(modules):
+        comma = "," if k < len(modules) - 1 else ""
+        classes = [literals.string(c) for c in ctx.modules[module].exception]
+        line = f"    {module} => [{', '.join(classes)}]{comma}"
+        mro_entries.append(
+            [line]
+            if layout.fits(line)
+            else [
+                f"    {module} => [",
+                *(f"      {c}," for c in classes[:-1]),
+                f"      {classes[-1]}",
+                f"    ]{comma}",
+            ]
+        )
+    mro_table = layout.multiline_map(mro_entries, "  ")
+    mro_table[0] = "  @mro %{"
     return "\n".join(
         [
             f"defmodule {names.exception_registry(root)} do",
@@ -310,6 +328,18 @@ def registry_text(ctx: Context, registry: dict[str, str]) -> str:
             '  @doc "Python exception class -> the exception module generated for it."',
             "  @spec __exceptions__() :: %{String.t() => module()}",
             "  def __exceptions__, do: @modules",
+            "",
+            *mro_table,
+            "",
+            "  @doc "
+            + literals.heredoc(
+                "Generated exception module -> its Python MRO, most specific first (the "
+                "names `SnakeBridge.Error` `mro` uses). `SnakeBridge.Error.family/1` reads "
+                "it at compile time.",
+                "  ",
+            ),
+            "  @spec __exception_mro__() :: %{module() => [String.t()]}",
+            "  def __exception_mro__, do: @mro",
             "end",
         ]
     )
