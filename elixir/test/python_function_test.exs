@@ -50,4 +50,30 @@ defmodule SnakeBridge.PythonFunctionTest do
     args = [1, 2, 3]
     assert ^args = PythonFunction.swap(args)
   end
+
+  test "a capture's binding follows a regenerated module, not the one first looked up" do
+    module = SnakeBridge.PythonFunctionTest.Regenerated
+
+    define = fn python ->
+      :code.purge(module)
+      :code.delete(module)
+
+      Module.create(
+        module,
+        quote do
+          def __functions__,
+            do: [%{name: :f, arities: [1], python: unquote(python), kind: :function}]
+
+          def f!(x), do: x
+        end,
+        Macro.Env.location(__ENV__)
+      )
+    end
+
+    define.("lib.old")
+    assert {:ok, %{path: "lib.old"}} = PythonFunction.from(&module.f!/1)
+    assert {:ok, %{path: "lib.old"}} = PythonFunction.from(&module.f!/1)
+    define.("lib.new")
+    assert {:ok, %{path: "lib.new"}} = PythonFunction.from(&module.f!/1)
+  end
 end

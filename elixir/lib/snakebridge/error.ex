@@ -353,7 +353,8 @@ defmodule SnakeBridge.Error do
   `SnakeBridge.Error` or a builtin module (`SnakeBridge.ValueError`, ...), and the family is
   that module plus every exception module the project generated whose Python MRO holds
   its class (for `SnakeBridge.Error`: every builtin and generated module). Expanded at
-  compile time; the module doc shows it in a `rescue`. Anything else as `base` is a `CompileError` that names what to use instead.
+  compile time; the module doc shows it in a `rescue`. Anything else as `base` is a
+  `CompileError` that names what to use instead.
   """
   defmacro family(base), do: SnakeBridge.Error.Family.expand(base, __CALLER__)
 

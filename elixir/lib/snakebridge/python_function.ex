@@ -13,8 +13,9 @@ defmodule SnakeBridge.PythonFunction do
   The rule: a capture `&Mod.name/arity` or `&Mod.name!/arity` of a function, method,
   class method, static method, constructor (`new`) or class called as a function
   (`&Builtins.int!/0`) that a generated module lists in `__functions__/0`, at an arity
-  it has, passed as a positional argument or a keyword argument's value. Everything else, an anonymous fn, a capture of your own function, a
-  capture nested inside a list or map, stays an Elixir callback (`SnakeBridge.call/4`).
+  it has, passed as a positional argument or a keyword argument's value. Everything
+  else, an anonymous fn, a capture of your own function, a capture nested inside a list
+  or map, stays an Elixir callback (`SnakeBridge.call/4`).
   """
 
   @enforce_keys [:path]
@@ -38,10 +39,28 @@ defmodule SnakeBridge.PythonFunction do
          # A capture does not load its module; in interactive mode it may not be yet.
          {:module, ^module} <- Code.ensure_loaded(module),
          true <- function_exported?(module, :__functions__, 0),
-         %{python: path} when is_binary(path) <- binding(module.__functions__(), name, arity) do
+         %{python: path} when is_binary(path) <- cached_binding(module, name, arity) do
       {:ok, %__MODULE__{path: path}}
     else
       _ -> :error
+    end
+  end
+
+  # `__functions__/0` decodes the module's whole table on every call (about a millisecond
+  # for numpy's top level), and a capture is looked up on every call it is passed to, so
+  # each capture's entry is looked up once per version of its module (its md5) and kept:
+  # one term per capture the code writes.
+  defp cached_binding(module, name, arity) do
+    key = {__MODULE__, module, module.module_info(:md5), name, arity}
+
+    case :persistent_term.get(key, :unknown) do
+      :unknown ->
+        entry = binding(module.__functions__(), name, arity)
+        :persistent_term.put(key, entry)
+        entry
+
+      entry ->
+        entry
     end
   end
 
