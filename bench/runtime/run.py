@@ -116,6 +116,9 @@ def throughput_rows(results: dict[Any, Any]) -> list[tuple[str, ...]]:
     cpus = results["settings"]["schedulers"]
     two_cpu = [r["two"]["cpu_us"] for r in tput]
     bound = cpus * 1e6 / med(two_cpu)
+    # CPUs one worker's row keeps busy (VM + worker): a second worker can only use what is
+    # left, so 2 workers reach at most cpus / used times one worker at the same CPU per call.
+    used = [r["one"]["rate"] * r["one"]["cpu_us"] / 1e6 for r in tput]
 
     def cpu_of(key: str) -> str:
         return spread([r[key]["cpu_us"] for r in tput], "{:.1f}")
@@ -137,6 +140,10 @@ def throughput_rows(results: dict[Any, Any]) -> list[tuple[str, ...]]:
         (f"ceiling from CPU per call: {cpus} CPUs x 1,000,000 µs / {med(two_cpu):.1f} µs "
          "(CPU per call, 2 workers)", "", f"{bound:,.0f} calls/s",
          f"2 workers reach {med(two) / bound:.0%} of it", "", ""),
+        (f"CPUs busy with 1 worker (calls/s x CPU per call, VM + worker), of {cpus}", "",
+         spread(used, "{:.2f}"),
+         f"2 workers can reach at most {cpus / med(used):.2f}x 1 worker at its CPU per call",
+         "", ""),
         ("ceiling: 1 → 2 echo processes (one Elixir driver each)",
          f"{med([r['echo_one'] for r in tput]):,.0f} → {med([r['echo_two'] for r in tput]):,.0f}",
          "", spread(echo_scale) + "x", "", ""),

@@ -75,6 +75,31 @@ defmodule SnakeBridge.Runtime.PipelineTest do
     assert new_pid != os_pid
   end
 
+  test "by default three calls are written behind the one running and the next waits in the pool; kill -9 runs each of them once" do
+    pool = start_pool(pool_name())
+    paths = for _ <- 1..4, do: count_file()
+    running = busy(pool, 5)
+
+    behind =
+      for {path, n} <- Enum.with_index(paths, 1) do
+        task = Task.async(fn -> call(pool, "count_then_sleep", [path, 0]) end)
+
+        eventually(fn ->
+          [worker] = Pool.info(pool).workers
+          worker.pipelined + worker.queued == n
+        end)
+
+        task
+      end
+
+    assert [%{pipelined: 3, queued: 1, os_pid: os_pid}] = Pool.info(pool).workers
+    System.cmd("kill", ["-9", Integer.to_string(os_pid)])
+
+    assert {:error, %Error{type: :worker_crash, reason: :killed}} = Task.await(running, 10_000)
+    for task <- behind, do: assert({:ok, nil} = Task.await(task, 10_000))
+    assert Enum.map(paths, &runs/1) == [1, 1, 1, 1]
+  end
+
   test "a crash of the call in flight reruns the pipelined call on the replacement" do
     pool = start_pool(pool_name())
     path = count_file()

@@ -61,7 +61,8 @@ defmodule SnakeBridge.Runtime.PoolTest do
   end
 
   test "an overloaded pool answers :pool_overloaded at once" do
-    pool = start_pool(pool_name(), max_queue: 1, checkout_timeout: 60_000)
+    # pipeline: 2, so one call behind the running one fills the pipe and the next queues.
+    pool = start_pool(pool_name(), max_queue: 1, checkout_timeout: 60_000, pipeline: 2)
     gate = Path.join(System.tmp_dir!(), "sbtest-gate-#{System.unique_integer([:positive])}")
     on_exit(fn -> File.rm(gate) end)
     # One call runs (until the gate opens), one is pipelined behind it, one waits; the
@@ -100,7 +101,8 @@ defmodule SnakeBridge.Runtime.PoolTest do
   end
 
   test "a call that waits past checkout_timeout gets :pool_overloaded" do
-    pool = start_pool(pool_name(), checkout_timeout: 100)
+    # pipeline: 2, so one call behind the running one fills the pipe and the next queues.
+    pool = start_pool(pool_name(), checkout_timeout: 100, pipeline: 2)
     parent = self()
 
     busy =
@@ -127,7 +129,8 @@ defmodule SnakeBridge.Runtime.PoolTest do
   end
 
   test "queued calls of callers that died are skipped" do
-    pool = start_pool(pool_name())
+    # pipeline: 2, so one call behind the running one fills the pipe and the next queues.
+    pool = start_pool(pool_name(), pipeline: 2)
     parent = self()
 
     busy =

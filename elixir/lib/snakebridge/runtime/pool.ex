@@ -8,8 +8,10 @@ defmodule SnakeBridge.Runtime.Pool do
   decodes). Encoding happens in the caller, so large payloads never occupy the pool.
 
   Scheduling: each worker slot runs one request at a time, and up to `pipeline - 1`
-  more (default 2 in all) are already written to its pipe, so the worker starts the next
-  one as soon as it has written a reply instead of idling while the reply travels. A
+  more (default 4 in all) are already written to its pipe, so the worker starts the next
+  one as soon as it has written a reply instead of idling while the reply travels (with
+  a few written, it reads them without sleeping in between, which costs it and the VM
+  less CPU per call than depth 2 did). A
   session (see
   `SnakeBridge.Runtime.Session`) is pinned to the slot it first landed on, because the
   refs it creates live in that worker; new sessions go to the least loaded slot. Calls
@@ -78,6 +80,7 @@ defmodule SnakeBridge.Runtime.Pool do
   # it were pipelined behind the calling job (it runs them later), requests after it are
   # nested calls of the callback.
   @fence :erlang.term_to_binary({:fence})
+  @pipeline 4
 
   defstruct name: nil,
             settings: nil,
@@ -88,7 +91,7 @@ defmodule SnakeBridge.Runtime.Pool do
             heartbeat: 5_000,
             heartbeat_timeout: 2_000,
             max_queue: 1_000,
-            pipeline: 2,
+            pipeline: @pipeline,
             slots: %{},
             ports: %{},
             instances: %{},
@@ -129,7 +132,7 @@ defmodule SnakeBridge.Runtime.Pool do
   refs without a call; see `SnakeBridge.Runtime.SessionTable`), `:spares` (default 0),
   `:max_calls`, `:max_age` (ms), `:max_memory_mb`, `:drain_timeout` (ms, default 60_000),
   `:heartbeat` (ms or `false`, default 5_000), `:heartbeat_timeout` (ms, default 2_000),
-  `:pipeline` (calls written to a worker at once, the one running included; default 2,
+  `:pipeline` (calls written to a worker at once, the one running included; default 4,
   1 = none),
   `:circuit` (`crashes:`, `window:`, `cool_down:`, `max_cool_down:`; see
   `SnakeBridge.Runtime.Circuit`), `:retry` (`attempts:`, `base:`, `max:`: how idempotent
@@ -314,7 +317,7 @@ defmodule SnakeBridge.Runtime.Pool do
       timeout: Keyword.get(opts, :timeout, 30_000),
       checkout_timeout: Keyword.get(opts, :checkout_timeout, 5_000),
       max_queue: Keyword.get(opts, :max_queue, 1_000),
-      pipeline: max(Keyword.get(opts, :pipeline, 2), 1),
+      pipeline: max(Keyword.get(opts, :pipeline, @pipeline), 1),
       session_ttl: Keyword.get(opts, :session_ttl, 300_000),
       heartbeat: Keyword.get(opts, :heartbeat, 5_000),
       heartbeat_timeout: Keyword.get(opts, :heartbeat_timeout, 2_000),

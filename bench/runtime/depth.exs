@@ -1,0 +1,105 @@
+# Pipelining depth against throughput: 8 callers x 2,000 trivial calls on pools of 1 and
+# 2 workers at each depth in DEPTHS (default "2,4"), all pools side by side in one VM,
+# their order alternating from round to round. Reports calls/s, the VM's and the
+# workers' CPU per call (schedstat), and per-round ratios against the first depth's
+# 1-worker pool. Unpinned (both CPUs), as bench/runtime's throughput rows. Run from elixir/:
+#   SNAKEBRIDGE_PYTHON=$PWD/../.venv/bin/python mix run ../bench/runtime/depth.exs
+defmodule Depth do
+  @d_add %{
+    call_type: :call,
+    library: "operator",
+    python_module: "operator",
+    function: "add",
+    kwargs: [],
+    optional_positional: [],
+    idempotent: false
+  }
+  def add(pool),
+    do: {:ok, 3} = SnakeBridge.Runtime.call(@d_add, [1, 2], snakebridge: [pool: pool])
+
+  def cpu_ns(os_pid) do
+    Path.wildcard("/proc/#{os_pid}/task/*/schedstat")
+    |> Enum.map(fn f -> f |> File.read!() |> String.split() |> hd() |> String.to_integer() end)
+    |> Enum.sum()
+  end
+
+  def median(xs), do: xs |> Enum.sort() |> Enum.at(div(length(xs), 2))
+
+  def workers(pool), do: for(w <- SnakeBridge.Runtime.Pool.info(pool).workers, do: w.os_pid)
+
+  def run(pool, callers, per_caller) do
+    vm = String.to_integer(System.pid())
+    pids = workers(pool)
+    vm0 = cpu_ns(vm)
+    py0 = Enum.map(pids, &cpu_ns/1)
+    t0 = System.monotonic_time(:nanosecond)
+
+    1..callers
+    |> Enum.map(fn _ -> Task.async(fn -> for _ <- 1..per_caller, do: add(pool) end) end)
+    |> Task.await_many(:infinity)
+
+    wall = System.monotonic_time(:nanosecond) - t0
+    calls = callers * per_caller
+    py = Enum.sum(Enum.zip_with(pids, py0, fn pid, before -> cpu_ns(pid) - before end))
+
+    %{
+      rate: calls / (wall / 1.0e9),
+      vm_us: (cpu_ns(vm) - vm0) / calls / 1000,
+      py_us: py / calls / 1000
+    }
+  end
+end
+
+python = System.fetch_env!("SNAKEBRIDGE_PYTHON")
+depths = System.get_env("DEPTHS", "2,4") |> String.split(",") |> Enum.map(&String.to_integer/1)
+rounds = String.to_integer(System.get_env("ROUNDS", "9"))
+pools = for depth <- depths, size <- [1, 2], do: {:"depth#{depth}_#{size}", size, depth}
+Application.stop(:snakebridge)
+Application.put_env(:snakebridge, :python, python)
+Application.put_env(:snakebridge, :libraries, operator: :stdlib)
+Application.put_env(:snakebridge, :ledger, false)
+
+Application.put_env(
+  :snakebridge,
+  :pools,
+  for({name, size, depth} <- pools, do: {name, [size: size, pipeline: depth]})
+)
+
+Application.put_env(:snakebridge, :max_queue, 100_000)
+Application.put_env(:snakebridge, :checkout_timeout, 600_000)
+{:ok, _} = Application.ensure_all_started(:snakebridge)
+
+for {name, _, _} <- pools do
+  Stream.repeatedly(fn -> SnakeBridge.Runtime.Pool.info(name).workers end)
+  |> Enum.find(fn workers -> Enum.all?(workers, &(&1.status == :ready)) end)
+
+  for _ <- 1..300, do: Depth.add(name)
+end
+
+IO.inspect(%{depths: depths, rounds: rounds, load: File.read!("/proc/loadavg")}, label: "settings")
+
+rows =
+  for round <- 1..rounds do
+    order = if rem(round, 2) == 0, do: Enum.reverse(pools), else: pools
+    row = Map.new(order, fn {name, _, _} -> {name, Depth.run(name, 8, 2_000)} end)
+    IO.inspect(Map.new(row, fn {k, v} -> {k, round(v.rate)} end), label: "round #{round}")
+    row
+  end
+
+{base, _, _} = hd(pools)
+
+for {name, size, depth} <- pools do
+  ratios = for r <- rows, do: r[name].rate / r[base].rate
+  {low, high} = Enum.min_max(ratios)
+
+  IO.puts(
+    "#{size} worker(s), depth #{depth}: " <>
+      "#{round(Depth.median(for r <- rows, do: r[name].rate))} calls/s, " <>
+      "#{Float.round(Depth.median(ratios), 2)}x (#{Float.round(low, 2)}-#{Float.round(high, 2)}) " <>
+      "the depth-#{hd(depths)} 1-worker pool; CPU per call VM " <>
+      "#{Float.round(Depth.median(for r <- rows, do: r[name].vm_us), 1)} + Python " <>
+      "#{Float.round(Depth.median(for r <- rows, do: r[name].py_us), 1)} us"
+  )
+end
+
+IO.puts("load after: " <> File.read!("/proc/loadavg"))
