@@ -219,6 +219,9 @@ def scipy_pandas() -> dict[str, IntrospectionResult]:
                 D("Pd.DataFrame", "head", 2),
                 D("Pd.DataFrame", "shape", 1),
                 D("Pd.DataFrame", "columns", 1),
+                # pandas.core.window has both a class Rolling and a submodule rolling
+                D("Pd.Core.Window.Rolling", "mean", 1),
+                D("Pd.Core.Window.Rolling.Rolling", "sum", 1),
             ],
         },
     )
@@ -257,6 +260,12 @@ def test_pandas(scipy_pandas: dict[str, IntrospectionResult]) -> None:
     read_csv = fn(result.library.root, "read_csv")
     assert read_csv.signature.params[0].name == "filepath_or_buffer"
     assert read_csv.deprecated is None  # a deprecated *parameter* is not the function
+    # One Elixir segment, two Python names: the segment after it picks the submodule.
+    assert result.resolved[("Pd.Core.Window.Rolling", "mean")] == "pandas.core.window.Rolling.mean"
+    assert (
+        result.resolved[("Pd.Core.Window.Rolling.Rolling", "sum")]
+        == "pandas.core.window.rolling.Rolling.sum"
+    )
     (frame,) = result.library.root.classes
     frame_type = model.TypeRef(TypeKind.CLASS, name="pandas.DataFrame")
     (head,) = frame.methods

@@ -129,12 +129,10 @@ class Resolver:
         node = self.root
         current: Any = node.obj
         qual: list[str] = []
-        for seg in segments[len(root_segments) :]:
-            is_module = isinstance(current, pytypes.ModuleType)
+        rest = segments[len(root_segments) :]
+        for i, seg in enumerate(rest):
             attrs = public_names(current)
-            candidates = set(attrs)
-            if is_module and not qual:
-                candidates.update(_submodule_names(current))
+            candidates = set(_candidates(current, bool(qual)))
             matches = sorted(
                 (n for n in candidates if _segment(n) == seg),
                 key=lambda n: (n != seg, n not in attrs, n),
@@ -145,12 +143,16 @@ class Resolver:
                     f"{elixir_module}: {where} has no submodule or class matching {seg}"
                     + _closest(seg, [_segment(n) for n in candidates if _segment(n)])
                 )
+            # One segment can name both a class and a submodule (pandas.core.window's
+            # Rolling and rolling): the next segment decides which one the path goes through.
             pick = matches[0]
+            if len(matches) > 1 and i + 1 < len(rest):
+                pick = next(
+                    (m for m in matches if _leads_to(current, m, attrs, bool(qual), rest[i + 1])),
+                    pick,
+                )
             self._check_allowed(qual_path(node, [*qual, pick], self.lib))
-            if is_module and not qual and pick not in attrs:
-                obj: Any = importlib.import_module(f"{current.__name__}.{pick}")
-            else:
-                obj = getattr(current, pick)
+            obj: Any = _step(current, pick, attrs, bool(qual))
             if isinstance(obj, pytypes.ModuleType) and not qual:
                 if not policy.submodule_allowed(
                     current.__name__, pick, obj, frozenset({policy.root_of(self.lib.python_module)})
@@ -522,6 +524,30 @@ def _function(python_name: str) -> str:
         return names.function_name(python_name)
     except ValueError:  # names.NamingError: this name has no Elixir spelling
         return ""
+
+
+def _candidates(current: Any, in_class: bool) -> list[str]:
+    """The names a path segment can take under ``current``: its public attributes, and a
+    module's submodules (not imported yet) when the path has not entered a class."""
+    found = public_names(current)
+    if isinstance(current, pytypes.ModuleType) and not in_class:
+        found = found + _submodule_names(current)
+    return found
+
+
+def _step(current: Any, name: str, attrs: list[str], in_class: bool) -> Any:
+    if isinstance(current, pytypes.ModuleType) and not in_class and name not in attrs:
+        return importlib.import_module(f"{current.__name__}.{name}")
+    return getattr(current, name)
+
+
+def _leads_to(current: Any, name: str, attrs: list[str], in_class: bool, seg: str) -> bool:
+    """Whether the path segment after ``name`` names something under it."""
+    try:
+        obj = _step(current, name, attrs, in_class)
+    except Exception:  # an import that fails rules the candidate out, nothing more
+        return False
+    return any(_segment(n) == seg for n in _candidates(obj, in_class))
 
 
 def _submodule_names(module: pytypes.ModuleType) -> list[str]:
