@@ -34,27 +34,29 @@ defmodule SnakeBridge do
   see `docs/guides/callbacks.md`.
   """
 
-  alias SnakeBridge.{Bulk, Bytes, Ref, Runtime, Tensor, ZeroCopyRef}
+  alias SnakeBridge.{Bulk, Bytes, Error, Ref, Runtime, Tensor, ZeroCopyRef}
   alias SnakeBridge.Runtime.Ops
 
   @doc "Calls `module.function(*args, **opts)`."
   @spec call(String.t() | atom, String.t() | atom, list, keyword) ::
           {:ok, term} | {:error, SnakeBridge.Error.t()}
   def call(module, function, args \\ [], opts \\ []) do
-    Runtime.call(descriptor(:call, module, function), args, opts)
+    with {:ok, descriptor} <- descriptor(:call, module, function),
+         do: Runtime.call(descriptor, args, opts)
   end
 
   @doc "Like `call/4`, returning the value or raising."
   @spec call!(String.t() | atom, String.t() | atom, list, keyword) :: term
   def call!(module, function, args \\ [], opts \\ []) do
-    Runtime.call!(descriptor(:call, module, function), args, opts)
+    Runtime.call!(descriptor!(:call, module, function), args, opts)
   end
 
   @doc "Reads a module attribute (`SnakeBridge.get(\"math\", \"pi\")`)."
   @spec get(String.t() | atom, String.t() | atom, keyword) ::
           {:ok, term} | {:error, SnakeBridge.Error.t()}
   def get(module, attribute, opts \\ []) do
-    Runtime.call(descriptor(:get_attr, module, attribute), [], opts)
+    with {:ok, descriptor} <- descriptor(:get_attr, module, attribute),
+         do: Runtime.call(descriptor, [], opts)
   end
 
   @doc "Calls method `name` on the object behind `ref`."
@@ -210,7 +212,7 @@ defmodule SnakeBridge do
   """
   @spec stream(String.t() | atom, String.t() | atom, list, keyword) :: Enumerable.t()
   def stream(module, function, args \\ [], opts \\ []) do
-    Runtime.stream(descriptor(:stream, module, function), args, opts)
+    Runtime.stream(descriptor!(:stream, module, function), args, opts)
   end
 
   @doc """
@@ -294,9 +296,23 @@ defmodule SnakeBridge do
     @spec unquote(name)(Ref.t()) :: {:ok, term} | {:error, SnakeBridge.Error.t()}
     def unquote(name)(%Ref{} = ref), do: Ops.run(unquote(op), [ref])
 
+    def unquote(name)(other), do: {:error, not_a_ref(unquote(name), other)}
+
     @doc "Like `#{name}/1`, returning the value or raising."
     @spec unquote(:"#{name}!")(Ref.t()) :: term
     def unquote(:"#{name}!")(%Ref{} = ref), do: Ops.run!(unquote(op), [ref])
+    def unquote(:"#{name}!")(other), do: Error.raise!(not_a_ref(unquote(:"#{name}!"), other))
+  end
+
+  # A value that came back by value (a tuple of arrays, a list, a number) is already
+  # Elixir data: say so, rather than failing with a FunctionClauseError.
+  defp not_a_ref(function, value) do
+    Error.runtime(
+      :bad_argument,
+      "SnakeBridge.#{function}/1 takes a Python object (a SnakeBridge.Ref); got " <>
+        "#{inspect(value, limit: 5, printable_limit: 40)}, which is Elixir data already " <>
+        "(a tuple or list that came back holds its refs as elements: call it on those)"
+    )
   end
 
   @doc "Python's `value in obj`: `{:ok, boolean}` or `{:error, %SnakeBridge.Error{}}`."
@@ -331,19 +347,61 @@ defmodule SnakeBridge do
   defp ok!({:error, error}), do: SnakeBridge.Error.raise!(error)
 
   defp descriptor(call_type, module, function) do
-    module = to_string(module)
+    case names(module, function) do
+      {:ok, module, function} ->
+        {:ok,
+         %{
+           call_type: call_type,
+           library: library_for(module),
+           python_module: module,
+           function: function,
+           kwargs: :any,
+           optional_positional: [],
+           idempotent: false,
+           ledger: true
+         }}
 
-    %{
-      call_type: call_type,
-      library: library_for(module),
-      python_module: module,
-      function: to_string(function),
-      kwargs: :any,
-      optional_positional: [],
-      idempotent: false,
-      ledger: true
-    }
+      {:error, message} ->
+        {:error, Error.runtime(:bad_argument, message)}
+    end
   end
+
+  defp descriptor!(call_type, module, function) do
+    case descriptor(call_type, module, function) do
+      {:ok, descriptor} -> descriptor
+      {:error, error} -> Error.raise!(error)
+    end
+  end
+
+  # The dynamic calls name a Python module and a member of it; a ref or an Elixir module
+  # in their place is a natural slip, answered with the call that was meant.
+  defp names(%Ref{} = ref, _function),
+    do:
+      {:error,
+       "the first argument is the Python module's name (\"numpy\"), got a Python object " <>
+         "#{inspect(ref)}; call the object itself with SnakeBridge.method(ref, \"__call__\", " <>
+         "args, opts), one of its methods with SnakeBridge.method(ref, \"name\", args, opts)"}
+
+  defp names(module, function)
+       when (is_binary(module) or is_atom(module)) and (is_binary(function) or is_atom(function)) and
+              not is_nil(module) and not is_nil(function) do
+    case to_string(module) do
+      "Elixir." <> elixir ->
+        {:error,
+         "the first argument is the Python module's name as a string (\"numpy\", " <>
+           "\"scipy.stats\"), got the Elixir module #{elixir}"}
+
+      python ->
+        {:ok, python, to_string(function)}
+    end
+  end
+
+  defp names(module, function),
+    do:
+      {:error,
+       "a dynamic call names the Python module and the function as strings " <>
+         "(SnakeBridge.call(\"math\", \"sqrt\", [2.0])), got #{inspect(module, limit: 5)} and " <>
+         "#{inspect(function, limit: 5)}"}
 
   # The declared library whose Python module is `module` or a parent of it. Unknown
   # modules keep their root name; the worker then refuses them (allowlist).

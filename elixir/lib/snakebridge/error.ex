@@ -25,6 +25,10 @@ defmodule SnakeBridge.Error do
       (`{:throw, value}` / `{:exit, reason}` for the other kinds) and `stacktrace` its
       stacktrace; bang variants re-raise exactly that (`raise!/1`).
 
+  A Python `TypeError` that says a str came where bytes belong (`zlib.crc32("x")`,
+  `hashlib.sha256("x")`) gets a second line naming the fix: an Elixir string crosses as a
+  Python `str`, and `SnakeBridge.bytes/1` passes `bytes`.
+
   ## Refusals
 
   A `:not_allowed` error is matchable without reading its message. `reason` is one of
@@ -271,6 +275,8 @@ defmodule SnakeBridge.Error do
         %{python_type: python_type} -> "#{python_type}: #{error.message}"
       end
 
+    head = head <> bytes_hint(error)
+
     case error.call do
       %{python_module: module, function: function} = call ->
         head <>
@@ -280,6 +286,18 @@ defmodule SnakeBridge.Error do
         head
     end
   end
+
+  # An Elixir string crosses as a Python str (see SnakeBridge.bytes/1), so a call whose
+  # docs pass b"..." fails with one of Python's str-for-bytes TypeErrors; say the fix.
+  @str_for_bytes ~r/bytes-like object is required, not 'str'|Strings must be encoded|expected bytes, str found|must be bytes(?:[\w ,]*)?, not str/
+
+  defp bytes_hint(%{python_type: "TypeError", message: message}) do
+    if Regex.match?(@str_for_bytes, message),
+      do: "\n    (an Elixir string is a Python str here; pass bytes as SnakeBridge.bytes(data))",
+      else: ""
+  end
+
+  defp bytes_hint(_error), do: ""
 
   defp worker_suffix(%{worker: nil}), do: ""
   defp worker_suffix(%{worker: worker}), do: " (worker #{worker})"

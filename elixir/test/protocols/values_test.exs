@@ -24,6 +24,24 @@ defmodule SnakeBridge.Protocols.ValuesTest do
   defp call(module, fun, args, pool, opts \\ []),
     do: SnakeBridge.call!(module, fun, args, opts ++ [snakebridge: [pool: pool]])
 
+  test "a value that came back by value is refused by ref functions with the reason", %{
+    pool: pool
+  } do
+    # np.unique(x, return_counts=True) is a plain tuple of two arrays
+    pair = call("numpy", "unique", [[1, 1, 2]], pool, return_counts: true)
+    assert {%Ref{}, %Ref{}} = pair
+
+    assert {:error, %Error{type: :bad_argument, message: message}} = SnakeBridge.to_elixir(pair)
+    assert message =~ "SnakeBridge.to_elixir/1 takes a Python object"
+    assert message =~ "call it on those"
+
+    assert_raise Error, ~r/SnakeBridge.len!\/1 takes a Python object .* got \[1, 2\]/, fn ->
+      SnakeBridge.len!([1, 2])
+    end
+
+    assert [1, 2] = pair |> elem(0) |> SnakeBridge.to_elixir!()
+  end
+
   test "Counter keeps its methods: Counter(\"abracadabra\").most_common(2)", %{pool: pool} do
     counter = call("collections", "Counter", ["abracadabra"], pool)
     assert %Ref{type: "collections.Counter"} = counter

@@ -245,6 +245,50 @@ defmodule SnakeBridge.Runtime.CallTest do
       end
     end
 
+    test "a dynamic call given a ref, an Elixir module or a list names the call meant" do
+      {:ok, %Ref{} = array} = SnakeBridge.call("numpy", "arange", [3])
+
+      assert {:error, %Error{type: :bad_argument, message: message}} =
+               SnakeBridge.call(array, [1])
+
+      assert message =~ ~s{SnakeBridge.method(ref, "__call__", args, opts)}
+
+      assert_raise Error, ~r/got the Elixir module Numpy/, fn ->
+        SnakeBridge.call!(Numpy, "mean", [[1, 2]])
+      end
+
+      assert {:error, %Error{type: :bad_argument, message: message}} =
+               SnakeBridge.get("math", ["pi"])
+
+      assert message =~ ~s{got "math" and ["pi"]}
+      assert_raise Error, ~r/got nil/, fn -> SnakeBridge.stream(nil, "range", [3]) end
+      assert {:ok, 2.0} = SnakeBridge.call(:math, :sqrt, [4.0])
+    end
+
+    test "a str where Python wants bytes names SnakeBridge.bytes/1 as the fix" do
+      assert {:error, %Error{type: :type_error} = error} =
+               SnakeBridge.call("numpy", "frombuffer", ["hello"], dtype: "uint8")
+
+      assert Exception.message(error) =~ "pass bytes as SnakeBridge.bytes(data)"
+
+      assert {:ok, %Ref{}} =
+               SnakeBridge.call("numpy", "frombuffer", [SnakeBridge.bytes("hello")],
+                 dtype: "uint8"
+               )
+
+      # hashlib's wording for the same mistake
+      hashed = %Error{
+        type: :type_error,
+        python_type: "TypeError",
+        message: "Strings must be encoded before hashing"
+      }
+
+      assert Exception.message(hashed) =~ "SnakeBridge.bytes(data)"
+
+      assert {:error, error} = SnakeBridge.call("operator", "add", [1, "a"])
+      refute Exception.message(error) =~ "SnakeBridge.bytes"
+    end
+
     test "unmapped Python exceptions are :python_error and raise SnakeBridge.Error" do
       assert {:error,
               %Error{type: :python_error, python_type: "sbtest.CustomError", message: "boom"}} =
