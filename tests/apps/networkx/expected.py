@@ -14,6 +14,25 @@ def _topological_sort():
     return list(nx.topological_sort(g))
 
 
+def _add_edge():
+    g = nx.Graph()
+    g.add_edge(1, 2)
+    g.add_nodes_from([3, 4])
+    return (g.number_of_edges(), g.number_of_nodes())
+
+
+def _dijkstra():
+    g = nx.Graph()
+    g.add_weighted_edges_from([(1, 2, 0.5), (2, 3, 0.5), (1, 3, 2.0)])
+    return nx.dijkstra_path(g, 1, 3, weight="weight")
+
+
+def _mst():
+    g = nx.Graph()
+    g.add_weighted_edges_from([(1, 2, 1), (2, 3, 1), (1, 3, 5)])
+    return nx.minimum_spanning_tree(g).number_of_edges()
+
+
 CASES = {
     "shortest_path": lambda: nx.shortest_path(nx.path_graph(4), 0, 3),
     "shortest_path_kw": lambda: nx.shortest_path(nx.path_graph(4), source=0, target=3),
@@ -37,4 +56,12 @@ CASES = {
     "connected_components": lambda: sorted(
         len(c) for c in nx.connected_components(nx.Graph([(1, 2), (3, 4), (4, 5)]))
     ),
+    "nx_add_edge": _add_edge,
+    "nx_digraph_longest": lambda: nx.dag_longest_path(nx.DiGraph([(1, 2), (2, 3)])),
+    "nx_weighted_dijkstra": _dijkstra,
+    "nx_betweenness": lambda: nx.betweenness_centrality(nx.path_graph(3)),
+    "nx_clustering": lambda: nx.clustering(nx.complete_graph(3)),
+    "nx_neighbors": lambda: list(nx.path_graph(3).neighbors(1)),
+    "nx_karate": lambda: nx.karate_club_graph().number_of_nodes(),
+    "nx_mst_edges": _mst,
 }

@@ -1,6 +1,9 @@
 import numpy as np
 
 a = [[1, 2], [3, 4]]
+m = np.array([[1, 2], [3, 4]])
+
+
 CASES = {
     "where": lambda: np.where([[True, False], [True, True]], [[1, 2], [3, 4]], [[9, 8], [7, 6]]),
     "mean_axis_kw": lambda: np.mean(a, axis=0).tolist(),
@@ -29,4 +32,44 @@ CASES = {
     "iinfo": lambda: np.iinfo(np.int32).max,
     "array_dtype_class": lambda: np.array([1, 2], dtype=np.int8).dtype.name,
     "einsum": lambda: np.einsum("ii", np.arange(9).reshape(3, 3)),
+    "np_T": lambda: m.T.tolist(),
+    "np_dot": lambda: np.dot(m, m).tolist(),
+    "np_matmul": lambda: np.matmul(m, [1, 1]).tolist(),
+    "np_cumsum_axis": lambda: np.cumsum(m, axis=0).tolist(),
+    "np_argmax": lambda: np.argmax([3, 9, 2]),
+    "np_argsort": lambda: np.argsort([3, 1, 2]).tolist(),
+    "np_unique": lambda: np.unique([1, 1, 2, 2, 3, 3]).tolist(),
+    "np_unique_counts": lambda: tuple(
+        v.tolist() for v in np.unique([1, 1, 2, 3, 3, 3], return_counts=True)
+    ),
+    "np_eye": lambda: np.eye(2).tolist(),
+    "np_full": lambda: np.full((2, 2), 7).tolist(),
+    "np_percentile": lambda: np.percentile([1, 2, 3, 4], 50),
+    "np_median": lambda: np.median([3, 1, 2]),
+    "np_std_ddof": lambda: np.std([1, 2, 3, 4], ddof=1),
+    "np_vstack": lambda: np.vstack([[1, 2], [3, 4]]).tolist(),
+    "np_hstack": lambda: np.hstack(([1, 2], [3])).tolist(),
+    "np_stack_axis": lambda: np.stack([[1, 2], [3, 4]], axis=1).tolist(),
+    "np_isclose": lambda: np.isclose(1.0, 1.0 + 1.0e-10),
+    "np_allclose": lambda: np.allclose([1.0, 2.0], [1.0, 2.0000001]),
+    "np_meshgrid": lambda: [m.tolist() for m in np.meshgrid([1, 2], [3, 4])],
+    "np_polyfit": lambda: np.round(np.polyfit([0, 1, 2], [1, 3, 5], 1), 6).tolist(),
+    "np_polyval": lambda: np.polyval([3, 0, 1], 5),
+    "np_nanmean": lambda: np.nanmean([1, np.nan, 3]),
+    "np_logspace": lambda: np.logspace(0, 2, 3).tolist(),
+    "np_tile": lambda: np.tile([0, 1], 2).tolist(),
+    "np_repeat": lambda: np.repeat([1, 2], 2).tolist(),
+    "np_fromfunction": lambda: np.fromfunction(
+        lambda i, j: np.add(i, j), (2, 2), dtype=np.int64
+    ).tolist(),
+    "np_sum_method": lambda: m.sum(axis=1).tolist(),
+    "np_reshape_method": lambda: np.arange(6).reshape(2, 3).tolist(),
+    "np_astype": lambda: m.astype(np.float64).tolist(),
+    "np_astype_str": lambda: m.astype("float32").tolist(),
+    "np_max_method": lambda: m.max(),
+    "np_fft": lambda: np.fft.fft([1, 0, 0, 0]).real.tolist(),
+    "np_linalg_det": lambda: round(float(np.linalg.det(m)), 6),
+    "np_linalg_eigvals": lambda: np.linalg.eigvals([[2, 0], [0, 3]]).tolist(),
+    "np_shape_attr": lambda: np.zeros((2, 3)).shape,
+    "np_where_one": lambda: [v.tolist() for v in np.where(np.greater(np.array([0, 1, 2]), 0))],
 }

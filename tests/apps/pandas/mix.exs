@@ -11,7 +11,7 @@ defmodule PandasApp.MixProject do
       elixirc_paths: ["lib", Path.expand("../support", __DIR__)],
       compilers: [:snakebridge] ++ Mix.compilers(),
       deps: [{:snakebridge, path: "../../../elixir"}],
-      snakebridge: [libraries: [pandas: "~> 3.1"]]
+      snakebridge: [libraries: [pandas: "~> 3.1", numpy: "~> 2.4", io: :stdlib]]
     ]
   end
 

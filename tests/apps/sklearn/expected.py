@@ -1,3 +1,14 @@
+import numpy as np
+from sklearn import (
+    datasets,
+    decomposition,
+    linear_model,
+    metrics,
+    neighbors,
+    preprocessing,
+    svm,
+    tree,
+)
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_iris, make_classification
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -21,6 +32,10 @@ def _proba() -> list[object]:
         pipe.predict(X_test).tolist(),
         pipe.decision_function(X_test).tolist(),
     ]
+
+
+xc = [[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 3.0]]
+yc = [0, 1, 0, 1, 1, 1]
 
 
 CASES = {
@@ -60,4 +75,30 @@ CASES = {
         .fit(*make_classification(n_samples=20, random_state=0))
         .best_params_
     ),
+    "sk_logreg": lambda: (
+        linear_model.LogisticRegression(random_state=0).fit(xc, yc).predict([[3.0, 3.0]]).tolist()
+    ),
+    "sk_tree": lambda: (
+        tree.DecisionTreeClassifier(random_state=0).fit(xc, yc).predict([[0.0, 0.0]]).tolist()
+    ),
+    "sk_pca": lambda: (
+        decomposition.PCA(n_components=1)
+        .fit([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
+        .explained_variance_ratio_.tolist()
+    ),
+    "sk_knn": lambda: (
+        neighbors.KNeighborsClassifier(n_neighbors=3).fit(xc, yc).predict([[2.5, 2.5]]).tolist()
+    ),
+    "sk_blobs": lambda: datasets.make_blobs(n_samples=10, random_state=0)[0].shape,
+    "sk_onehot": lambda: [
+        c.tolist()
+        for c in preprocessing.OneHotEncoder(handle_unknown="ignore")
+        .fit([["a"], ["b"]])
+        .categories_
+    ],
+    "sk_linreg_coef": lambda: np.round(
+        linear_model.LinearRegression().fit([[0], [1], [2]], [1, 3, 5]).coef_, 6
+    ).tolist(),
+    "sk_get_params": lambda: svm.SVC(C=2.0).get_params()["C"],
+    "sk_report": lambda: metrics.f1_score([0, 1, 1], [0, 1, 0]),
 }

@@ -1,9 +1,28 @@
+import base64
+import bisect
+import calendar
 import collections
 import datetime
+import difflib
+import fnmatch
+import fractions
+import functools
+import hashlib
+import heapq
 import itertools
 import json
 import math
+import operator
+import pathlib
+import random
+import re
+import shlex
+import statistics
+import string
 import textwrap
+import urllib.parse
+import uuid
+import zlib
 
 
 def _defaultdict_int():
@@ -49,4 +68,90 @@ CASES = {
     "fsum": lambda: math.fsum([0.1] * 10),
     "dumps_sorted": lambda: json.dumps({"b": 1, "a": 2}, sort_keys=True),
     "permutations": lambda: list(itertools.permutations("abc", 2))[:2],
+    "mean": lambda: statistics.mean([1, 2, 3, 4, 4]),
+    "median": lambda: statistics.median([1, 3, 5]),
+    "mode": lambda: statistics.mode(["red", "blue", "blue", "red", "green", "red", "red"]),
+    "stdev": lambda: statistics.stdev([1.5, 2.5, 2.5, 2.75, 3.25, 4.75]),
+    "quantiles": lambda: statistics.quantiles([105, 129, 87, 86, 111, 111, 89, 81, 108, 92], n=4),
+    "fmean_weights": lambda: statistics.fmean([85, 92, 83, 91], weights=[0.20, 0.20, 0.30, 0.30]),
+    "geometric_mean": lambda: statistics.geometric_mean([54, 24, 36]),
+    "correlation": lambda: statistics.correlation(
+        [1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 1, 2, 3, 1, 2, 3]
+    ),
+    "normaldist": lambda: statistics.NormalDist(100, 15).cdf(130),
+    "nlargest": lambda: heapq.nlargest(3, [1, 8, 2, 23, 7, -4, 18, 23, 42, 37, 2]),
+    "nsmallest_key": lambda: heapq.nsmallest(2, ["bb", "a", "ccc"], key=len),
+    "merge": lambda: list(heapq.merge([1, 3, 5], [2, 4, 6])),
+    "bisect_left": lambda: bisect.bisect_left([1, 2, 4, 4, 8], 4),
+    "bisect": lambda: bisect.bisect([60, 70, 80, 90], 75),
+    "ratio": lambda: difflib.SequenceMatcher(None, "abcd", "bcde").ratio(),
+    "close_matches": lambda: difflib.get_close_matches("appel", ["ape", "apple", "peach", "puppy"]),
+    "unified_diff": lambda: list(
+        difflib.unified_diff(["a\n", "b\n"], ["a\n", "c\n"], fromfile="x", tofile="y")
+    ),
+    "reduce_capture": lambda: functools.reduce(operator.add, [1, 2, 3, 4, 5]),
+    "reduce_fn": lambda: functools.reduce(lambda a, b: a * b, [1, 2, 3, 4, 5], 10),
+    "itemgetter": lambda: operator.itemgetter(1)("ABCDEFG"),
+    "re_sub_flags": lambda: re.sub(r"\bAND\b", "&", "Baked Beans And Spam", flags=re.IGNORECASE),
+    "findall": lambda: re.findall(r"\bf[a-z]*", "which foot or hand fell fastest"),
+    "re_split": lambda: re.split(r"\W+", "Words, words, words."),
+    "re_split_max": lambda: re.split(r"\W+", "Words, words, words.", 1),  # noqa: B034 (positional, as in the Elixir call)
+    "match_group": lambda: re.match(r"(\w+) (\w+)", "Isaac Newton, physicist").group(0),
+    "fullmatch_none": lambda: re.fullmatch(r"p.*n", "python3"),
+    "compile_search": lambda: re.compile("d").search("dog").span(),
+    "fraction": lambda: str(fractions.Fraction(16, -10)),
+    "fraction_str": lambda: str(fractions.Fraction("3.1415926535897932").limit_denominator(1000)),
+    "template": lambda: string.Template("$who likes $what").substitute(who="tim", what="kung pao"),
+    "random_seeded": lambda: random.Random(42).random(),
+    "sha256": lambda: hashlib.sha256(b"Nobody inspects the spammish repetition").hexdigest(),
+    "b64encode": lambda: base64.b64encode(b"data to be encoded"),
+    "b64decode": lambda: base64.b64decode("ZGF0YSB0byBiZSBlbmNvZGVk"),
+    "urlparse_netloc": lambda: (
+        urllib.parse.urlparse(
+            "http://docs.python.org:80/3/library/urllib.parse.html?highlight=params#url-parsing"
+        ).netloc
+    ),
+    "urlencode": lambda: urllib.parse.urlencode([("spam", 1), ("eggs", 2)]),
+    "quote": lambda: urllib.parse.quote("/El Niño/"),
+    "shlex_split": lambda: shlex.split('ls -l "my file"'),
+    "shlex_quote": lambda: shlex.quote("somefile; rm -rf ~"),
+    "fnmatch": lambda: fnmatch.fnmatch("foo.txt", "*.txt"),
+    "fnmatch_filter": lambda: fnmatch.filter(["a.py", "b.txt"], "*.py"),
+    "isleap": lambda: calendar.isleap(2024),
+    "monthrange": lambda: calendar.monthrange(2024, 2),
+    "uuid_hex": lambda: uuid.UUID("{12345678-1234-5678-1234-567812345678}").hex,
+    "uuid5": lambda: str(uuid.uuid5(uuid.NAMESPACE_DNS, "python.org")),
+    "crc32": lambda: zlib.crc32(b"hello world"),
+    "comb": lambda: math.comb(5, 2),
+    "prod": lambda: math.prod([1, 2, 3, 4]),
+    "dist": lambda: math.dist([1, 2], [4, 6]),
+    "pi": lambda: math.pi,
+    "factorial_big": lambda: math.factorial(30),
+    "sqrt_neg": lambda: math.sqrt(-1),
+    "groupby": lambda: len(list(itertools.groupby("AAAABBBCCDAABBB"))),
+    "product_repeat": lambda: list(itertools.product("AB", repeat=2)),
+    "combinations": lambda: list(itertools.combinations("ABCD", 2)),
+    "count_islice": lambda: list(itertools.islice(itertools.count(10), 3)),
+    "strftime": lambda: datetime.datetime(2024, 1, 2, 3, 4, 5).strftime("%Y-%m-%d %H:%M"),
+    "fromisoformat": lambda: datetime.datetime.fromisoformat("2011-11-04T00:05:23").isoformat(),
+    "purepath": lambda: pathlib.PurePosixPath("/etc/passwd").name,
+    "purepath_parts": lambda: pathlib.PurePosixPath("/usr/bin/python3").parts,
+    "purepath_joinpath": lambda: str(pathlib.PurePosixPath("/etc").joinpath("init.d", "apache2")),
+    "sum_start": lambda: sum([1, 2, 3], start=10),
+    "enumerate": lambda: list(enumerate("abc", start=1)),
+    "zip": lambda: list(zip([1, 2], [3, 4], strict=False)),
+    "map_capture": lambda: list(map(str.upper, ["a", "b"])),
+    "filter_none": lambda: list(filter(None, [0, 1, 2, None, 3])),
+    "sorted_key": lambda: sorted(["ccc", "a", "bb"], key=len),
+    "pow_mod": lambda: pow(3, 4, 5),
+    "format": lambda: format(3.14159, ".2f"),
+    "str_split": lambda: "a,b,,c".split(","),  # noqa: SIM905 (the call under test)
+    "str_join": lambda: ",".join(["a", "b"]),
+    "upper_unicode": lambda: "straße".upper(),
+    "len_unicode": lambda: len("日本語"),
+    "fromhex": lambda: bytes.fromhex("2Ef0 F1f2  "),
+    "from_bytes": lambda: int.from_bytes(b"\x00\x10", byteorder="big"),
+    "int_bad": lambda: int("abc"),
+    "chr_ord": lambda: (chr(97), ord("a")),
+    "hex_bin": lambda: (hex(255), bin(10)),
 }

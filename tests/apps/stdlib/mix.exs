@@ -11,7 +11,38 @@ defmodule StdlibApp.MixProject do
       elixirc_paths: ["lib", Path.expand("../support", __DIR__)],
       compilers: [:snakebridge] ++ Mix.compilers(),
       deps: [{:snakebridge, path: "../../../elixir"}],
-      snakebridge: [libraries: [builtins: :stdlib, math: :stdlib, itertools: :stdlib, json: :stdlib, textwrap: :stdlib, datetime: :stdlib, collections: :stdlib]]
+      # string and calendar would be generated as Elixir's own String and Calendar, which
+      # the pre-pass refuses, so they are given module names.
+      snakebridge: [
+        libraries: [
+          builtins: :stdlib,
+          math: :stdlib,
+          itertools: :stdlib,
+          json: :stdlib,
+          textwrap: :stdlib,
+          datetime: :stdlib,
+          collections: :stdlib,
+          statistics: :stdlib,
+          heapq: :stdlib,
+          bisect: :stdlib,
+          difflib: :stdlib,
+          functools: :stdlib,
+          operator: :stdlib,
+          re: :stdlib,
+          fractions: :stdlib,
+          string: [stdlib: true, module_name: PyString],
+          hashlib: :stdlib,
+          base64: :stdlib,
+          urllib: :stdlib,
+          shlex: :stdlib,
+          fnmatch: :stdlib,
+          calendar: [stdlib: true, module_name: PyCalendar],
+          uuid: :stdlib,
+          zlib: :stdlib,
+          pathlib: :stdlib,
+          random: :stdlib
+        ]
+      ]
     ]
   end
 

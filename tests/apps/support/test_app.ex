@@ -5,7 +5,9 @@ defmodule SnakeBridge.TestApp do
 
   A case is `{name, fun}`; its outcome is the value (refs as `{:ref, type, repr}`, the
   shape the Python side builds for objects that do not cross by value) or
-  `{:raised, message}`.
+  `{:raised, message}`, where `message` is the exception message's first line: for a
+  Python exception that is `"ValueError: math domain error"`, what Python prints, without
+  the call and worker context SnakeBridge adds on the lines after it.
   """
 
   def run(module, out) do
@@ -36,7 +38,7 @@ defmodule SnakeBridge.TestApp do
   defp outcome(fun) do
     normalize(fun.())
   rescue
-    e -> {:raised, Exception.message(e)}
+    e -> {:raised, e |> Exception.message() |> String.split("\n", parts: 2) |> hd()}
   end
 
   defp normalize(%SnakeBridge.Ref{type: type, repr: repr}), do: {:ref, type, repr}

@@ -20,6 +20,14 @@ from sympy import (
 x = Symbol("x")
 y = Symbol("y")
 expr = sympify("x**2 + 2*x + 1")
+
+
+def _dsolve():
+    x = sympy.Symbol("x")
+    f = sympy.Function("f")
+    return str(sympy.dsolve(sympy.Eq(f(x).diff(x), f(x)), f(x)))
+
+
 CASES = {
     "rational": lambda: str(Rational(1, 3)),
     "rational_one": lambda: str(Rational(3)),
@@ -49,4 +57,24 @@ CASES = {
     "matrix_inv": lambda: str(Matrix([[1, 2], [3, 4]]).inv()),
     "poly_degree": lambda: sympy.Poly(sympify("x**2 + 1"), x).degree(),
     "solve_eq": lambda: sympy.solve(sympy.Eq(sympify("x + 1"), 3), x),
+    "sy_symbols_tuple": lambda: str(sympy.expand(sympy.Mul(*sympy.symbols("x y")))),
+    "sy_eq_solve": lambda: [
+        str(s) for s in sympy.solve(sympy.Eq(sympy.Symbol("x") + 1, 4), sympy.Symbol("x"))
+    ],
+    "sy_latex": lambda: sympy.latex(sympy.sympify("x**2/2")),
+    "sy_evalf_subs": lambda: str(sympy.sympify("x**2").evalf(subs={sympy.Symbol("x"): 2})),
+    "sy_eigenvals": lambda: {
+        str(k): v for k, v in sympy.Matrix([[1, 0], [0, 2]]).eigenvals().items()
+    },
+    "sy_lambdify": lambda: sympy.lambdify(sympy.Symbol("x"), sympy.sympify("x**2"))(3),
+    "sy_apart": lambda: str(sympy.apart(sympy.sympify("1/(x**2 + 3*x + 2)"))),
+    "sy_trigsimp": lambda: str(sympy.trigsimp(sympy.sympify("sin(x)**2 + cos(x)**2"))),
+    "sy_limit_oo": lambda: str(sympy.limit(sympy.sympify("1/x"), sympy.Symbol("x"), sympy.oo)),
+    "sy_summation": lambda: str(
+        sympy.summation(sympy.sympify("1/n**2"), (sympy.Symbol("n"), 1, sympy.oo))
+    ),
+    "sy_nsimplify": lambda: str(sympy.nsimplify(0.5)),
+    "sy_binomial": lambda: str(sympy.binomial(5, 2)),
+    "sy_function_dsolve": _dsolve,
+    "sy_pi_evalf": lambda: str(sympy.pi.evalf(5)),
 }

@@ -16,6 +16,16 @@ def _dlpack_shared():
     return z.tolist()
 
 
+def _seed_rand():
+    torch.manual_seed(0)
+    return torch.rand(2).tolist()
+
+
+def _no_grad():
+    with torch.no_grad():
+        return torch.is_grad_enabled()
+
+
 CASES = {
     "sum": lambda: torch.sum(t).item(),
     "sum_dim": lambda: torch.sum(t, dim=0).tolist(),
@@ -43,4 +53,24 @@ CASES = {
     "to_tensor": lambda: ("f", 32, [2, 2], list(t.numpy().tobytes())),
     "tensor_arg": lambda: torch.tensor(np.array([[1.5, 2.5]], dtype=np.float32)).tolist(),
     "dlpack_shared": _dlpack_shared,
+    "t_zeros_dtype": lambda: str(torch.zeros(2, dtype=torch.float64).dtype),
+    "t_T": lambda: t.T.tolist(),
+    "t_t": lambda: t.t().tolist(),
+    "t_relu": lambda: torch.nn.functional.relu(t).tolist(),
+    "t_softmax": lambda: torch.softmax(torch.tensor([0.0, 0.0]), dim=0).tolist(),
+    "t_topk": lambda: torch.topk(torch.tensor([1.0, 3.0, 2.0]), 2).indices.tolist(),
+    "t_sort_desc": lambda: torch.sort(
+        torch.tensor([1.0, 3.0, 2.0]), descending=True
+    ).values.tolist(),
+    "t_clamp": lambda: torch.clamp(t, min=0).tolist(),
+    "t_flatten": lambda: torch.flatten(t).tolist(),
+    "t_unsqueeze_shape": lambda: tuple(t.unsqueeze(0).shape),
+    "t_size": lambda: tuple(t.size()),
+    "t_allclose": lambda: torch.allclose(t, t),
+    "t_einsum": lambda: torch.einsum("ii", t).item(),
+    "t_seed_rand": _seed_rand,
+    "t_linear": lambda: tuple(torch.nn.Linear(3, 2).weight.shape),
+    "t_no_grad": _no_grad,
+    "t_ops": lambda: (t * 2 + 1).tolist(),
+    "t_argmax_dim": lambda: torch.argmax(t, dim=1).tolist(),
 }

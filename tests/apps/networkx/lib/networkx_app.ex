@@ -66,6 +66,33 @@ defmodule NetworkxApp do
        fn ->
          g = Networkx.Graph.new!([{1, 2}, {3, 4}, {4, 5}])
          Networkx.connected_components!(g) |> Enum.map(&MapSet.size/1) |> Enum.sort()
+       end},
+      # more calls as the library's documentation writes them
+      {"nx_add_edge",
+       fn ->
+         g = Networkx.Graph.new!()
+         Networkx.Graph.add_edge!(g, 1, 2)
+         Networkx.Graph.add_nodes_from!(g, [3, 4])
+         {Networkx.Graph.number_of_edges!(g), Networkx.Graph.number_of_nodes!(g)}
+       end},
+      {"nx_digraph_longest",
+       fn -> Networkx.DiGraph.new!([{1, 2}, {2, 3}]) |> Networkx.dag_longest_path!() end},
+      {"nx_weighted_dijkstra",
+       fn ->
+         g = Networkx.Graph.new!()
+         Networkx.Graph.add_weighted_edges_from!(g, [{1, 2, 0.5}, {2, 3, 0.5}, {1, 3, 2.0}])
+         Networkx.dijkstra_path!(g, 1, 3, weight: "weight")
+       end},
+      {"nx_betweenness", fn -> Networkx.path_graph!(3) |> Networkx.betweenness_centrality!() end},
+      {"nx_clustering", fn -> Networkx.complete_graph!(3) |> Networkx.clustering!() end},
+      {"nx_neighbors",
+       fn -> Networkx.path_graph!(3) |> Networkx.Graph.neighbors!(1) |> Enum.to_list() end},
+      {"nx_karate", fn -> Networkx.karate_club_graph!() |> Networkx.Graph.number_of_nodes!() end},
+      {"nx_mst_edges",
+       fn ->
+         g = Networkx.Graph.new!()
+         Networkx.Graph.add_weighted_edges_from!(g, [{1, 2, 1}, {2, 3, 1}, {1, 3, 5}])
+         Networkx.minimum_spanning_tree!(g) |> Networkx.Graph.number_of_edges!()
        end}
     ]
   end

@@ -2,6 +2,7 @@ defmodule NumpyApp do
   @moduledoc "Calls as numpy's documentation writes them (numpy.org/doc/stable/reference)."
 
   def cases do
+    m = Numpy.array!([[1, 2], [3, 4]])
     a = [[1, 2], [3, 4]]
 
     [
@@ -91,6 +92,68 @@ defmodule NumpyApp do
       {"einsum",
        fn ->
          Numpy.einsum!("ii", Numpy.arange!(9) |> Numpy.Ndarray.reshape!(3, 3))
+       end},
+      # more calls as the library's documentation writes them
+      {"np_T", fn -> m |> Numpy.Ndarray.py_T!() |> Numpy.Ndarray.tolist!() end},
+      {"np_dot", fn -> Numpy.dot!(m, m) |> Numpy.Ndarray.tolist!() end},
+      {"np_matmul", fn -> Numpy.matmul!(m, [1, 1]) |> Numpy.Ndarray.tolist!() end},
+      {"np_cumsum_axis", fn -> Numpy.cumsum!(m, axis: 0) |> Numpy.Ndarray.tolist!() end},
+      {"np_argmax", fn -> Numpy.argmax!([3, 9, 2]) end},
+      {"np_argsort", fn -> Numpy.argsort!([3, 1, 2]) |> Numpy.Ndarray.tolist!() end},
+      {"np_unique", fn -> Numpy.unique!([1, 1, 2, 2, 3, 3]) |> Numpy.Ndarray.tolist!() end},
+      {"np_unique_counts",
+       fn ->
+         {values, counts} = Numpy.unique!([1, 1, 2, 3, 3, 3], return_counts: true)
+         {Numpy.Ndarray.tolist!(values), Numpy.Ndarray.tolist!(counts)}
+       end},
+      {"np_eye", fn -> Numpy.eye!(2) |> Numpy.Ndarray.tolist!() end},
+      {"np_full", fn -> Numpy.full!({2, 2}, 7) |> Numpy.Ndarray.tolist!() end},
+      {"np_percentile", fn -> Numpy.percentile!([1, 2, 3, 4], 50) end},
+      {"np_median", fn -> Numpy.median!([3, 1, 2]) end},
+      {"np_std_ddof", fn -> Numpy.std!([1, 2, 3, 4], ddof: 1) end},
+      {"np_vstack", fn -> Numpy.vstack!([[1, 2], [3, 4]]) |> Numpy.Ndarray.tolist!() end},
+      {"np_hstack", fn -> Numpy.hstack!({[1, 2], [3]}) |> Numpy.Ndarray.tolist!() end},
+      {"np_stack_axis",
+       fn -> Numpy.stack!([[1, 2], [3, 4]], axis: 1) |> Numpy.Ndarray.tolist!() end},
+      {"np_isclose", fn -> Numpy.isclose!(1.0, 1.0 + 1.0e-10) end},
+      {"np_allclose", fn -> Numpy.allclose!([1.0, 2.0], [1.0, 2.0000001]) end},
+      {"np_meshgrid",
+       fn ->
+         Numpy.meshgrid!([1, 2], [3, 4]) |> Tuple.to_list() |> Enum.map(&Numpy.Ndarray.tolist!/1)
+       end},
+      {"np_polyfit",
+       fn ->
+         Numpy.polyfit!([0, 1, 2], [1, 3, 5], 1) |> Numpy.round!(6) |> Numpy.Ndarray.tolist!()
+       end},
+      {"np_polyval", fn -> Numpy.polyval!([3, 0, 1], 5) end},
+      {"np_nanmean", fn -> Numpy.nanmean!([1, :nan, 3]) end},
+      {"np_logspace", fn -> Numpy.logspace!(0, 2, 3) |> Numpy.Ndarray.tolist!() end},
+      {"np_tile", fn -> Numpy.tile!([0, 1], 2) |> Numpy.Ndarray.tolist!() end},
+      {"np_repeat", fn -> Numpy.repeat!([1, 2], 2) |> Numpy.Ndarray.tolist!() end},
+      {"np_fromfunction",
+       fn ->
+         Numpy.fromfunction!(fn i, j -> Numpy.add!(i, j) end, {2, 2}, dtype: Numpy.Int64.class!())
+         |> Numpy.Ndarray.tolist!()
+       end},
+      {"np_sum_method", fn -> m |> Numpy.Ndarray.sum!(axis: 1) |> Numpy.Ndarray.tolist!() end},
+      {"np_reshape_method",
+       fn -> Numpy.arange!(6) |> Numpy.Ndarray.reshape!(2, 3) |> Numpy.Ndarray.tolist!() end},
+      {"np_astype",
+       fn -> m |> Numpy.Ndarray.astype!(Numpy.Float64.class!()) |> Numpy.Ndarray.tolist!() end},
+      {"np_astype_str",
+       fn -> m |> Numpy.Ndarray.astype!("float32") |> Numpy.Ndarray.tolist!() end},
+      {"np_max_method", fn -> Numpy.Ndarray.max!(m) end},
+      {"np_fft",
+       fn -> Numpy.Fft.fft!([1, 0, 0, 0]) |> Numpy.Ndarray.real!() |> Numpy.Ndarray.tolist!() end},
+      {"np_linalg_det", fn -> Numpy.Linalg.det!(m) |> Float.round(6) end},
+      {"np_linalg_eigvals",
+       fn -> Numpy.Linalg.eigvals!([[2, 0], [0, 3]]) |> Numpy.Ndarray.tolist!() end},
+      {"np_shape_attr", fn -> Numpy.zeros!({2, 3}) |> Numpy.Ndarray.shape!() end},
+      {"np_where_one",
+       fn ->
+         Numpy.where!(Numpy.array!([0, 1, 2]) |> Numpy.greater!(0))
+         |> Tuple.to_list()
+         |> Enum.map(&Numpy.Ndarray.tolist!/1)
        end}
     ]
   end

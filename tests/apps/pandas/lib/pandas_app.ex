@@ -100,7 +100,135 @@ defmodule PandasApp do
          |> Pandas.DataFrame.to_dict!()
        end},
       # df.col1.tolist(): a column read as an attribute
-      {"column_attribute", fn -> df |> Pandas.DataFrame.col1!() |> Pandas.Series.tolist!() end}
+      {"column_attribute", fn -> df |> Pandas.DataFrame.col1!() |> Pandas.Series.tolist!() end},
+      # more calls as the library's documentation writes them
+      {"pd_series_nan",
+       fn ->
+         Pandas.Series.new!([1, 3, 5, :nan, 6, 8])
+         |> Pandas.Series.isna!()
+         |> Pandas.Series.sum!()
+       end},
+      {"pd_date_range_periods",
+       fn ->
+         Pandas.date_range!("20130101", periods: 3)
+         |> Pandas.DatetimeIndex.strftime!("%Y-%m-%d")
+         |> Pandas.Index.tolist!()
+       end},
+      {"pd_describe",
+       fn ->
+         Pandas.DataFrame.new!(%{"A" => [1, 2, 3]})
+         |> Pandas.DataFrame.describe!()
+         |> Pandas.DataFrame.to_dict!()
+       end},
+      {"pd_T",
+       fn ->
+         Pandas.DataFrame.new!(%{"A" => [1, 2]})
+         |> Pandas.DataFrame.py_T!()
+         |> Pandas.DataFrame.to_dict!()
+       end},
+      {"pd_sort_index",
+       fn ->
+         Pandas.DataFrame.new!(%{"A" => [1], "B" => [2]})
+         |> Pandas.DataFrame.sort_index!(axis: 1, ascending: false)
+         |> Pandas.DataFrame.columns!()
+         |> Pandas.Index.tolist!()
+       end},
+      {"pd_iloc",
+       fn ->
+         Pandas.DataFrame.new!(%{"A" => [1, 2, 3]})
+         |> Pandas.DataFrame.iloc!()
+         |> then(& &1[1])
+         |> Pandas.Series.tolist!()
+       end},
+      {"pd_loc",
+       fn ->
+         Pandas.DataFrame.new!(%{"A" => [1, 2]}, ["x", "y"])
+         |> Pandas.DataFrame.loc!()
+         |> then(& &1["y"])
+         |> Pandas.Series.to_dict!()
+       end},
+      {"pd_dropna",
+       fn ->
+         Pandas.DataFrame.new!(%{"A" => [1, nil, 3]})
+         |> Pandas.DataFrame.dropna!(how: "any")
+         |> Pandas.DataFrame.to_dict!("list")
+       end},
+      {"pd_fillna",
+       fn ->
+         Pandas.DataFrame.new!(%{"A" => [1.0, :nan]})
+         |> Pandas.DataFrame.fillna!(value: 5)
+         |> Pandas.DataFrame.to_dict!("list")
+       end},
+      {"pd_agg_list",
+       fn ->
+         Pandas.DataFrame.new!(%{"A" => [1, 5]})
+         |> Pandas.DataFrame.agg!(["min", "max"])
+         |> Pandas.DataFrame.to_dict!()
+       end},
+      {"pd_apply_fn",
+       fn ->
+         Pandas.DataFrame.new!(%{"A" => [1, 5]})
+         |> Pandas.DataFrame.apply!(fn col ->
+           Pandas.Series.max!(col) - Pandas.Series.min!(col)
+         end)
+         |> Pandas.Series.to_dict!()
+       end},
+      {"pd_value_counts",
+       fn ->
+         Pandas.Series.new!(["a", "b", "a"])
+         |> Pandas.Series.value_counts!()
+         |> Pandas.Series.to_dict!()
+       end},
+      {"pd_str_lower",
+       fn ->
+         Pandas.Series.new!(["A", "B"])
+         |> Pandas.Series.str!()
+         |> SnakeBridge.method!("lower", [])
+         |> Pandas.Series.tolist!()
+       end},
+      {"pd_groupby_sum",
+       fn ->
+         Pandas.DataFrame.new!(%{"A" => ["x", "y", "x"], "C" => [1, 2, 3]})
+         |> Pandas.DataFrame.groupby!("A")
+         |> Pandas.Core.Groupby.DataFrameGroupBy.sum!()
+         |> Pandas.DataFrame.to_dict!()
+       end},
+      {"pd_read_csv",
+       fn ->
+         Pandas.read_csv!(Io.StringIO.new!("a,b\n1,2\n3,4\n"))
+         |> Pandas.DataFrame.to_dict!("list")
+       end},
+      {"pd_to_csv",
+       fn -> Pandas.DataFrame.new!(%{"a" => [1]}) |> Pandas.DataFrame.to_csv!(index: false) end},
+      {"pd_timedelta",
+       fn -> Pandas.Timedelta.new!("1 days") |> Pandas.Timedelta.total_seconds!() end},
+      {"pd_rolling",
+       fn ->
+         Pandas.Series.new!([1, 2, 3])
+         |> Pandas.Series.rolling!(2)
+         |> Pandas.Core.Window.Rolling.Rolling.mean!()
+         |> Pandas.Series.tolist!()
+         |> Enum.drop(1)
+       end},
+      {"pd_cumsum",
+       fn ->
+         Pandas.Series.new!([1, 2, 3]) |> Pandas.Series.cumsum!() |> Pandas.Series.tolist!()
+       end},
+      {"pd_shift",
+       fn ->
+         Pandas.Series.new!([1, 2, 3])
+         |> Pandas.Series.shift!(1)
+         |> Pandas.Series.tolist!()
+         |> Enum.drop(1)
+       end},
+      {"pd_cut",
+       fn -> Pandas.cut!([1, 2, 3, 4], bins: 2, labels: false) |> Numpy.Ndarray.tolist!() end},
+      {"pd_astype",
+       fn ->
+         Pandas.Series.new!(["1", "2"])
+         |> Pandas.Series.astype!("int64")
+         |> Pandas.Series.tolist!()
+       end}
     ]
   end
 end

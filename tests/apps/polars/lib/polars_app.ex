@@ -1,5 +1,7 @@
 defmodule PolarsApp do
   @moduledoc "Calls as polars' documentation writes them (docs.pola.rs/api/python/stable)."
+  # Expressions as polars writes them: pl.col("a") * 2, pl.col("a") > 1
+  use SnakeBridge.Operators
 
   alias Polars.DataFrame
   alias Polars.Expr
@@ -95,6 +97,51 @@ defmodule PolarsApp do
        fn ->
          DataFrame.new!(%{"a" => SnakeBridge.Tensor.from_list([1.0, 2.0], {:f, 64})})
          |> DataFrame.to_dict!(as_series: false)
+       end},
+      # more calls as the library's documentation writes them
+      {"pl_select_mul",
+       fn ->
+         Polars.DataFrame.new!(%{"a" => [1, 2]})
+         |> Polars.DataFrame.select!(Polars.col!("a") * 2)
+         |> Polars.DataFrame.to_dicts!()
+       end},
+      {"pl_filter_gt",
+       fn ->
+         Polars.DataFrame.new!(%{"a" => [1, 2, 3]})
+         |> Polars.DataFrame.filter!(Polars.col!("a") > 1)
+         |> Polars.DataFrame.height!()
+       end},
+      {"pl_series", fn -> Polars.Series.new!("a", [1, 2, 3]) |> Polars.Series.to_list!() end},
+      {"pl_alias",
+       fn ->
+         Polars.DataFrame.new!(%{"a" => [1]})
+         |> Polars.DataFrame.with_columns!(Polars.Expr.alias!(Polars.col!("a") + 1, "b"))
+         |> Polars.DataFrame.columns!()
+       end},
+      {"pl_join",
+       fn ->
+         Polars.DataFrame.new!(%{"k" => [1, 2], "v" => [3, 4]})
+         |> Polars.DataFrame.join!(Polars.DataFrame.new!(%{"k" => [1], "w" => [5]}), on: "k")
+         |> Polars.DataFrame.to_dicts!()
+       end},
+      {"pl_concat",
+       fn ->
+         d = Polars.DataFrame.new!(%{"a" => [1]})
+         Polars.concat!([d, d]) |> Polars.DataFrame.height!()
+       end},
+      {"pl_lit",
+       fn ->
+         Polars.DataFrame.new!(%{"a" => [1, 2]})
+         |> Polars.DataFrame.select!(Polars.lit!(7))
+         |> Polars.DataFrame.to_dicts!()
+       end},
+      {"pl_agg_sort",
+       fn ->
+         Polars.DataFrame.new!(%{"k" => ["b", "a", "b"], "v" => [1, 2, 3]})
+         |> Polars.DataFrame.group_by!("k")
+         |> Polars.Dataframe.GroupBy.GroupBy.agg!(Polars.Expr.sum!(Polars.col!("v")))
+         |> Polars.DataFrame.sort!("k")
+         |> Polars.DataFrame.to_dicts!()
        end}
     ]
   end

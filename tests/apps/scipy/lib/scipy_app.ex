@@ -52,7 +52,55 @@ defmodule ScipyApp do
           Scipy.Optimize.OptimizeResult.success!(res)}
        end},
       # scipy.stats.describe([1, 2, 3, 4]).mean: a namedtuple keeps its field names
-      {"describe_mean", fn -> Scipy.Stats.describe!([1, 2, 3, 4])["mean"] end}
+      {"describe_mean", fn -> Scipy.Stats.describe!([1, 2, 3, 4])["mean"] end},
+      # more calls as the library's documentation writes them
+      {"sp_minimize_rosen",
+       fn ->
+         res =
+           Scipy.Optimize.minimize!(&Scipy.Optimize.rosen!/1, [1.3, 0.7, 0.8],
+             method: "Nelder-Mead",
+             tol: 1.0e-6
+           )
+
+         res |> Scipy.Optimize.OptimizeResult.x!() |> Numpy.round!(3) |> Numpy.Ndarray.tolist!()
+       end},
+      {"sp_brentq",
+       fn -> Scipy.Optimize.brentq!(fn x -> x * x - 2 end, 0, 2) |> Float.round(6) end},
+      {"sp_quad",
+       fn -> Scipy.Integrate.quad!(fn x -> x * x end, 0, 1) |> elem(0) |> Float.round(9) end},
+      {"sp_cubic_spline",
+       fn ->
+         Scipy.Interpolate.CubicSpline.new!([0, 1, 2], [0, 1, 8])
+         |> SnakeBridge.method!("__call__", [1.5])
+         |> Numpy.Ndarray.tolist!()
+         |> Float.round(6)
+       end},
+      {"sp_linregress",
+       fn -> Scipy.Stats.linregress!([0, 1, 2], [1, 3, 5]) |> then(& &1["slope"]) end},
+      {"sp_pearsonr",
+       fn ->
+         Scipy.Stats.pearsonr!([1, 2, 3], [2, 4, 7]) |> then(& &1["statistic"]) |> Float.round(6)
+       end},
+      {"sp_gamma", fn -> Scipy.Special.gamma!(5) end},
+      {"sp_expit", fn -> Scipy.Special.expit!(0) end},
+      {"sp_erf", fn -> Scipy.Special.erf!(0.5) |> Float.round(9) end},
+      {"sp_csr",
+       fn ->
+         Scipy.Sparse.csr_matrix!([[1, 0], [0, 2]])
+         |> Scipy.Sparse.CsrMatrix.toarray!()
+         |> Numpy.Ndarray.tolist!()
+       end},
+      {"sp_euclidean", fn -> Scipy.Spatial.Distance.euclidean!([0, 0], [3, 4]) end},
+      {"sp_cdist",
+       fn ->
+         Scipy.Spatial.Distance.cdist!([[0, 0]], [[3, 4], [6, 8]]) |> Numpy.Ndarray.tolist!()
+       end},
+      {"sp_convolve",
+       fn -> Scipy.Signal.convolve!([1, 2, 3], [0, 1, 0.5]) |> Numpy.Ndarray.tolist!() end},
+      {"sp_constants_c", fn -> Scipy.Constants.c!() end},
+      {"sp_norm_frozen",
+       fn -> Scipy.Stats.norm!(loc: 1, scale: 2) |> SnakeBridge.method!("mean", []) end},
+      {"sp_lu", fn -> Scipy.Linalg.lu!([[1, 2], [3, 4]]) |> tuple_size() end}
     ]
   end
 end

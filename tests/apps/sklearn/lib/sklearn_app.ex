@@ -5,6 +5,8 @@ defmodule SklearnApp do
   alias Sklearn.Pipeline.Pipeline
 
   def cases do
+    xc = [[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 3.0]]
+    yc = [0, 1, 0, 1, 1, 1]
     # X = np.array([[1, 1], [1, 2], [2, 2], [2, 3]]); y = np.dot(X, np.array([1, 2])) + 3
     x = [[1, 1], [1, 2], [2, 2], [2, 3]]
     y = [6, 8, 9, 11]
@@ -167,7 +169,59 @@ defmodule SklearnApp do
          |> Sklearn.ModelSelection.GridSearchCV.fit!(features, target)
          |> Sklearn.ModelSelection.GridSearchCV.best_params_!()
          |> Map.keys()
-       end}
+       end},
+      # more calls as the library's documentation writes them
+      {"sk_logreg",
+       fn ->
+         Sklearn.LinearModel.LogisticRegression.new!(random_state: 0)
+         |> Sklearn.LinearModel.LogisticRegression.fit!(xc, yc)
+         |> Sklearn.LinearModel.LogisticRegression.predict!([[3.0, 3.0]])
+         |> Numpy.Ndarray.tolist!()
+       end},
+      {"sk_tree",
+       fn ->
+         Sklearn.Tree.DecisionTreeClassifier.new!(random_state: 0)
+         |> Sklearn.Tree.DecisionTreeClassifier.fit!(xc, yc)
+         |> Sklearn.Tree.DecisionTreeClassifier.predict!([[0.0, 0.0]])
+         |> Numpy.Ndarray.tolist!()
+       end},
+      {"sk_pca",
+       fn ->
+         Sklearn.Decomposition.PCA.new!(n_components: 1)
+         |> Sklearn.Decomposition.PCA.fit!([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
+         |> Sklearn.Decomposition.PCA.explained_variance_ratio_!()
+         |> Numpy.Ndarray.tolist!()
+       end},
+      {"sk_knn",
+       fn ->
+         Sklearn.Neighbors.KNeighborsClassifier.new!(n_neighbors: 3)
+         |> Sklearn.Neighbors.KNeighborsClassifier.fit!(xc, yc)
+         |> Sklearn.Neighbors.KNeighborsClassifier.predict!([[2.5, 2.5]])
+         |> Numpy.Ndarray.tolist!()
+       end},
+      {"sk_blobs",
+       fn ->
+         {xs, _ys} = Sklearn.Datasets.make_blobs!(n_samples: 10, random_state: 0)
+         Numpy.Ndarray.shape!(xs)
+       end},
+      {"sk_onehot",
+       fn ->
+         Sklearn.Preprocessing.OneHotEncoder.new!(handle_unknown: "ignore")
+         |> Sklearn.Preprocessing.OneHotEncoder.fit!([["a"], ["b"]])
+         |> Sklearn.Preprocessing.OneHotEncoder.categories_!()
+         |> Enum.map(&Numpy.Ndarray.tolist!/1)
+       end},
+      {"sk_linreg_coef",
+       fn ->
+         Sklearn.LinearModel.LinearRegression.new!()
+         |> Sklearn.LinearModel.LinearRegression.fit!([[0], [1], [2]], [1, 3, 5])
+         |> Sklearn.LinearModel.LinearRegression.coef_!()
+         |> Numpy.round!(6)
+         |> Numpy.Ndarray.tolist!()
+       end},
+      {"sk_get_params",
+       fn -> Sklearn.Svm.SVC.new!(C: 2.0) |> Sklearn.Svm.SVC.get_params!() |> Map.get("C") end},
+      {"sk_report", fn -> Sklearn.Metrics.f1_score!([0, 1, 1], [0, 1, 0]) end}
     ]
   end
 end

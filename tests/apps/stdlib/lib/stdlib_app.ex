@@ -78,7 +78,143 @@ defmodule StdlibApp do
       {"dumps_sorted", fn -> Json.dumps!(%{"b" => 1, "a" => 2}, sort_keys: true) end},
       # list(itertools.permutations("abc", 2))[:2]
       {"permutations",
-       fn -> Builtins.list!(Itertools.permutations!("abc", 2)) |> Enum.take(2) end}
+       fn -> Builtins.list!(Itertools.permutations!("abc", 2)) |> Enum.take(2) end},
+      # docs.python.org's examples for the modules below, as each module's page writes them
+      {"mean", fn -> Statistics.mean!([1, 2, 3, 4, 4]) end},
+      {"median", fn -> Statistics.median!([1, 3, 5]) end},
+      {"mode", fn -> Statistics.mode!(["red", "blue", "blue", "red", "green", "red", "red"]) end},
+      {"stdev", fn -> Statistics.stdev!([1.5, 2.5, 2.5, 2.75, 3.25, 4.75]) end},
+      {"quantiles",
+       fn -> Statistics.quantiles!([105, 129, 87, 86, 111, 111, 89, 81, 108, 92], n: 4) end},
+      {"fmean_weights",
+       fn -> Statistics.fmean!([85, 92, 83, 91], weights: [0.20, 0.20, 0.30, 0.30]) end},
+      {"geometric_mean", fn -> Statistics.geometric_mean!([54, 24, 36]) end},
+      {"correlation",
+       fn -> Statistics.correlation!([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 1, 2, 3, 1, 2, 3]) end},
+      {"normaldist",
+       fn -> Statistics.NormalDist.new!(100, 15) |> Statistics.NormalDist.cdf!(130) end},
+      {"nlargest", fn -> Heapq.nlargest!(3, [1, 8, 2, 23, 7, -4, 18, 23, 42, 37, 2]) end},
+      {"nsmallest_key", fn -> Heapq.nsmallest!(2, ["bb", "a", "ccc"], key: &Builtins.len!/1) end},
+      {"merge", fn -> Builtins.list!(Heapq.merge!([1, 3, 5], [2, 4, 6])) end},
+      {"bisect_left", fn -> Bisect.bisect_left!([1, 2, 4, 4, 8], 4) end},
+      {"bisect", fn -> Bisect.bisect!([60, 70, 80, 90], 75) end},
+      {"ratio",
+       fn ->
+         Difflib.SequenceMatcher.new!(nil, "abcd", "bcde") |> Difflib.SequenceMatcher.ratio!()
+       end},
+      {"close_matches",
+       fn -> Difflib.get_close_matches!("appel", ["ape", "apple", "peach", "puppy"]) end},
+      {"unified_diff",
+       fn ->
+         Builtins.list!(
+           Difflib.unified_diff!(["a\n", "b\n"], ["a\n", "c\n"], fromfile: "x", tofile: "y")
+         )
+       end},
+      {"reduce_capture", fn -> Functools.reduce!(&Operator.add!/2, [1, 2, 3, 4, 5]) end},
+      {"reduce_fn", fn -> Functools.reduce!(fn a, b -> a * b end, [1, 2, 3, 4, 5], 10) end},
+      {"itemgetter",
+       fn -> Operator.itemgetter!(1) |> SnakeBridge.method!("__call__", ["ABCDEFG"]) end},
+      {"re_sub_flags",
+       fn -> Re.sub!("\\bAND\\b", "&", "Baked Beans And Spam", flags: Re.py_IGNORECASE!()) end},
+      {"findall", fn -> Re.findall!("\\bf[a-z]*", "which foot or hand fell fastest") end},
+      {"re_split", fn -> Re.split!("\\W+", "Words, words, words.") end},
+      {"re_split_max", fn -> Re.split!("\\W+", "Words, words, words.", 1) end},
+      {"match_group",
+       fn -> Re.match!("(\\w+) (\\w+)", "Isaac Newton, physicist") |> Re.Match.group!(0) end},
+      {"fullmatch_none", fn -> Re.fullmatch!("p.*n", "python3") end},
+      {"compile_search",
+       fn -> Re.compile!("d") |> Re.Pattern.search!("dog") |> Re.Match.span!() end},
+      {"fraction", fn -> Fractions.Fraction.new!(16, -10) |> to_string() end},
+      {"fraction_str",
+       fn ->
+         Fractions.Fraction.new!("3.1415926535897932")
+         |> Fractions.Fraction.limit_denominator!(1000)
+         |> to_string()
+       end},
+      {"template",
+       fn ->
+         PyString.Template.new!("$who likes $what")
+         |> PyString.Template.substitute!(who: "tim", what: "kung pao")
+       end},
+      {"random_seeded", fn -> Random.Random.new!(42) |> Random.Random.random!() end},
+      # An Elixir string crosses as a Python str; bytes are passed as SnakeBridge.bytes/1.
+      {"sha256",
+       fn ->
+         Hashlib.sha256!(SnakeBridge.bytes("Nobody inspects the spammish repetition"))
+         |> SnakeBridge.method!("hexdigest", [])
+       end},
+      {"b64encode", fn -> Base64.b64encode!(SnakeBridge.bytes("data to be encoded")) end},
+      {"b64decode", fn -> Base64.b64decode!("ZGF0YSB0byBiZSBlbmNvZGVk") end},
+      {"urlparse_netloc",
+       fn ->
+         Urllib.Parse.urlparse!(
+           "http://docs.python.org:80/3/library/urllib.parse.html?highlight=params#url-parsing"
+         )
+         |> SnakeBridge.attr!("netloc")
+       end},
+      # urlencode({"spam": 1, "eggs": 2}) keeps dict order; an Elixir map has none (its keys
+      # arrive sorted), so the ordered form the same page documents, a list of pairs.
+      {"urlencode", fn -> Urllib.Parse.urlencode!([{"spam", 1}, {"eggs", 2}]) end},
+      {"quote", fn -> Urllib.Parse.quote!("/El Niño/") end},
+      {"shlex_split", fn -> Shlex.split!(~s(ls -l "my file")) end},
+      {"shlex_quote", fn -> Shlex.quote!("somefile; rm -rf ~") end},
+      {"fnmatch", fn -> Fnmatch.fnmatch!("foo.txt", "*.txt") end},
+      {"fnmatch_filter", fn -> Fnmatch.filter!(["a.py", "b.txt"], "*.py") end},
+      {"isleap", fn -> PyCalendar.isleap!(2024) end},
+      {"monthrange", fn -> PyCalendar.monthrange!(2024, 2) end},
+      {"uuid_hex",
+       fn -> Uuid.UUID.new!("{12345678-1234-5678-1234-567812345678}") |> Uuid.UUID.hex!() end},
+      {"uuid5", fn -> Uuid.uuid5!(Uuid.py_NAMESPACE_DNS!(), "python.org") |> to_string() end},
+      {"crc32", fn -> Zlib.crc32!(SnakeBridge.bytes("hello world")) end},
+      {"comb", fn -> Math.comb!(5, 2) end},
+      {"prod", fn -> Math.prod!([1, 2, 3, 4]) end},
+      {"dist", fn -> Math.dist!([1, 2], [4, 6]) end},
+      {"pi", fn -> Math.pi!() end},
+      {"factorial_big", fn -> Math.factorial!(30) end},
+      {"sqrt_neg", fn -> Math.sqrt!(-1) end},
+      {"groupby",
+       fn -> Itertools.groupby!("AAAABBBCCDAABBB") |> Builtins.list!() |> length() end},
+      {"product_repeat", fn -> Builtins.list!(Itertools.product!("AB", repeat: 2)) end},
+      {"combinations", fn -> Builtins.list!(Itertools.combinations!("ABCD", 2)) end},
+      {"count_islice", fn -> Builtins.list!(Itertools.islice!(Itertools.count!(10), 3)) end},
+      {"strftime",
+       fn ->
+         Datetime.Datetime.new!(2024, 1, 2, 3, 4, 5)
+         |> Datetime.Datetime.strftime!("%Y-%m-%d %H:%M")
+       end},
+      {"fromisoformat",
+       fn ->
+         Datetime.Datetime.fromisoformat!("2011-11-04T00:05:23") |> Datetime.Datetime.isoformat!()
+       end},
+      {"purepath",
+       fn -> Pathlib.PurePosixPath.new!("/etc/passwd") |> Pathlib.PurePosixPath.name!() end},
+      {"purepath_parts",
+       fn -> Pathlib.PurePosixPath.new!("/usr/bin/python3") |> Pathlib.PurePosixPath.parts!() end},
+      {"purepath_joinpath",
+       fn ->
+         Pathlib.PurePosixPath.new!("/etc")
+         |> Pathlib.PurePosixPath.joinpath!("init.d", "apache2")
+         |> to_string()
+       end},
+      {"sum_start", fn -> Builtins.sum!([1, 2, 3], start: 10) end},
+      {"enumerate", fn -> Builtins.list!(Builtins.enumerate!("abc", start: 1)) end},
+      {"zip", fn -> Builtins.list!(Builtins.zip!([1, 2], [3, 4])) end},
+      {"map_capture",
+       fn -> Builtins.list!(Builtins.map!(&Builtins.Str.upper!/1, ["a", "b"])) end},
+      {"filter_none", fn -> Builtins.list!(Builtins.filter!(nil, [0, 1, 2, nil, 3])) end},
+      {"sorted_key", fn -> Builtins.sorted!(["ccc", "a", "bb"], key: &Builtins.len!/1) end},
+      {"pow_mod", fn -> Builtins.pow!(3, 4, 5) end},
+      {"format", fn -> Builtins.format!(3.14159, ".2f") end},
+      {"str_split", fn -> Builtins.Str.split!("a,b,,c", ",") end},
+      {"str_join", fn -> Builtins.Str.join!(",", ["a", "b"]) end},
+      {"upper_unicode", fn -> Builtins.Str.upper!("straße") end},
+      {"len_unicode", fn -> Builtins.len!("日本語") end},
+      {"fromhex", fn -> Builtins.Bytes.fromhex!("2Ef0 F1f2  ") end},
+      {"from_bytes",
+       fn -> Builtins.Int.from_bytes!(SnakeBridge.bytes(<<0, 16>>), byteorder: "big") end},
+      {"int_bad", fn -> Builtins.int!("abc") end},
+      {"chr_ord", fn -> {Builtins.chr!(97), Builtins.ord!("a")} end},
+      {"hex_bin", fn -> {Builtins.hex!(255), Builtins.bin!(10)} end}
     ]
   end
 end

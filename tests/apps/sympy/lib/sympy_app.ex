@@ -70,7 +70,58 @@ defmodule SympyApp do
       {"poly_degree",
        fn -> Sympy.Poly.new!(Sympy.sympify!("x**2 + 1"), x) |> Sympy.Poly.degree!() end},
       # Eq(x + 1, 3); solve(Eq(x + 1, 3), x)
-      {"solve_eq", fn -> Sympy.solve!(Sympy.Eq.new!(Sympy.sympify!("x + 1"), 3), x) end}
+      {"solve_eq", fn -> Sympy.solve!(Sympy.Eq.new!(Sympy.sympify!("x + 1"), 3), x) end},
+      # more calls as the library's documentation writes them
+      {"sy_symbols_tuple",
+       fn ->
+         {x, y} = Sympy.symbols!("x y")
+         Sympy.expand!(Sympy.Mul.new!(x, y)) |> to_string()
+       end},
+      {"sy_eq_solve",
+       fn ->
+         x = Sympy.Symbol.new!("x")
+         Sympy.solve!(Sympy.Eq.new!(Sympy.Add.new!(x, 1), 4), x) |> Enum.map(&to_string/1)
+       end},
+      {"sy_latex", fn -> Sympy.latex!(Sympy.sympify!("x**2/2")) end},
+      {"sy_evalf_subs",
+       fn ->
+         x = Sympy.Symbol.new!("x")
+         Sympy.sympify!("x**2") |> Sympy.Expr.evalf!(subs: %{x => 2}) |> to_string()
+       end},
+      {"sy_eigenvals",
+       fn ->
+         Sympy.Matrix.new!([[1, 0], [0, 2]])
+         |> Sympy.Matrix.eigenvals!()
+         |> Map.new(fn {k, v} -> {to_string(k), v} end)
+       end},
+      {"sy_lambdify",
+       fn ->
+         x = Sympy.Symbol.new!("x")
+         Sympy.lambdify!(x, Sympy.sympify!("x**2")) |> SnakeBridge.method!("__call__", [3])
+       end},
+      {"sy_apart", fn -> Sympy.apart!(Sympy.sympify!("1/(x**2 + 3*x + 2)")) |> to_string() end},
+      {"sy_trigsimp",
+       fn -> Sympy.trigsimp!(Sympy.sympify!("sin(x)**2 + cos(x)**2")) |> to_string() end},
+      {"sy_limit_oo",
+       fn ->
+         x = Sympy.Symbol.new!("x")
+         Sympy.limit!(Sympy.sympify!("1/x"), x, Sympy.oo!()) |> to_string()
+       end},
+      {"sy_summation",
+       fn ->
+         n = Sympy.Symbol.new!("n")
+         Sympy.summation!(Sympy.sympify!("1/n**2"), {n, 1, Sympy.oo!()}) |> to_string()
+       end},
+      {"sy_nsimplify", fn -> Sympy.nsimplify!(0.5) |> to_string() end},
+      {"sy_binomial", fn -> Sympy.binomial!(5, 2) |> to_string() end},
+      {"sy_function_dsolve",
+       fn ->
+         x = Sympy.Symbol.new!("x")
+         f = Sympy.Function.new!("f")
+         fx = SnakeBridge.method!(f, "__call__", [x])
+         Sympy.dsolve!(Sympy.Eq.new!(Sympy.diff!(fx, x), fx), fx) |> to_string()
+       end},
+      {"sy_pi_evalf", fn -> Sympy.pi!() |> Sympy.Expr.evalf!(5) |> to_string() end}
     ]
   end
 end

@@ -1,5 +1,7 @@
 defmodule TorchApp do
   @moduledoc "Calls as PyTorch's documentation writes them (pytorch.org/docs/stable)."
+  # Tensor arithmetic as PyTorch writes it: t * 2 + 1
+  use SnakeBridge.Operators
 
   alias Torch.Tensor
 
@@ -74,7 +76,44 @@ defmodule TorchApp do
          view = z |> SnakeBridge.share!(as: :dlpack) |> SnakeBridge.from_dlpack!("torch")
          :ok = SnakeBridge.set_item(view, 1, 5.0)
          Tensor.tolist!(z)
-       end}
+       end},
+      # more calls as the library's documentation writes them
+      {"t_zeros_dtype",
+       fn -> Torch.zeros!(2, dtype: Torch.float64!()) |> Torch.Tensor.dtype!() |> to_string() end},
+      {"t_T", fn -> t |> Torch.Tensor.py_T!() |> Torch.Tensor.tolist!() end},
+      {"t_t", fn -> t |> Torch.Tensor.t!() |> Torch.Tensor.tolist!() end},
+      {"t_relu", fn -> Torch.Nn.Functional.relu!(t) |> Torch.Tensor.tolist!() end},
+      {"t_softmax",
+       fn -> Torch.softmax!(Torch.tensor!([0.0, 0.0]), dim: 0) |> Torch.Tensor.tolist!() end},
+      {"t_topk",
+       fn ->
+         Torch.topk!(Torch.tensor!([1.0, 3.0, 2.0]), 2)
+         |> then(& &1["indices"])
+         |> Torch.Tensor.tolist!()
+       end},
+      {"t_sort_desc",
+       fn ->
+         Torch.sort!(Torch.tensor!([1.0, 3.0, 2.0]), descending: true)
+         |> then(& &1["values"])
+         |> Torch.Tensor.tolist!()
+       end},
+      {"t_clamp", fn -> Torch.clamp!(t, min: 0) |> Torch.Tensor.tolist!() end},
+      {"t_flatten", fn -> Torch.flatten!(t) |> Torch.Tensor.tolist!() end},
+      {"t_unsqueeze_shape", fn -> t |> Torch.Tensor.unsqueeze!(0) |> Torch.Tensor.shape!() end},
+      {"t_size", fn -> t |> Torch.Tensor.size!() end},
+      {"t_allclose", fn -> Torch.allclose!(t, t) end},
+      {"t_einsum", fn -> Torch.einsum!("ii", t) |> Torch.Tensor.item!() end},
+      {"t_seed_rand",
+       fn ->
+         Torch.manual_seed!(0)
+         Torch.rand!(2) |> Torch.Tensor.tolist!()
+       end},
+      {"t_linear",
+       fn -> Torch.Nn.Linear.new!(3, 2) |> Torch.Nn.Linear.weight!() |> Torch.Tensor.shape!() end},
+      {"t_no_grad",
+       fn -> SnakeBridge.with_context(Torch.no_grad!(), fn _ -> Torch.is_grad_enabled!() end) end},
+      {"t_ops", fn -> (t * 2 + 1) |> Torch.Tensor.tolist!() end},
+      {"t_argmax_dim", fn -> Torch.argmax!(t, dim: 1) |> Torch.Tensor.tolist!() end}
     ]
   end
 end
