@@ -61,8 +61,8 @@ defmodule SnakeBridge.Runtime do
   @doc "Runs a call. See the module doc for `descriptor` and `opts`."
   @spec call(descriptor, list, keyword) :: {:ok, term} | {:error, Error.t()}
   def call(descriptor, args, opts \\ []) do
-    with {:ok, args, kwargs, sb} <- prepare(descriptor, args, opts) do
-      run(descriptor, descriptor.call_type, args, kwargs, sb)
+    with {:ok, args, kwargs, sb, runtime} <- prepare(descriptor, args, opts) do
+      run(descriptor, descriptor.call_type, args, kwargs, sb, runtime)
     end
   end
 
@@ -100,8 +100,8 @@ defmodule SnakeBridge.Runtime do
   @spec stream(descriptor, list, keyword) :: Enumerable.t()
   def stream(descriptor, args, opts \\ []) do
     iterator_stream(fn ->
-      with {:ok, args, kwargs, sb} <- prepare(descriptor, args, opts),
-           {:ok, %Ref{} = ref} <- run(descriptor, :stream, args, kwargs, sb),
+      with {:ok, args, kwargs, sb, runtime} <- prepare(descriptor, args, opts),
+           {:ok, %Ref{} = ref} <- run(descriptor, :stream, args, kwargs, sb, runtime),
            do: {:ok, ref, sb}
     end)
   end
@@ -210,12 +210,58 @@ defmodule SnakeBridge.Runtime do
   defp prepare(descriptor, args, opts) do
     case Args.shape(descriptor, args, opts) do
       {:ok, args, kwargs, sb} ->
-        with :ok <- check_runtime_opts(sb, descriptor), do: {:ok, args, kwargs, sb}
+        with {:ok, runtime} <- runtime_opts(sb, descriptor), do: {:ok, args, kwargs, sb, runtime}
 
       {:error, message} ->
         bad(descriptor, message)
     end
   end
+
+  # The runtime options a call reads, in one pass over `sb`: `{pool, session, timeout,
+  # numeric_lists, idempotent, retry, node}` with their defaults (numeric_lists and
+  # idempotent: @unset, their defaults depend on the call). The rest of the list is read
+  # first, so the first of a repeated key wins, as for Keyword.get/3. Anything the pass
+  # does not know (an unknown key, a list that is no keyword list) goes to
+  # check_runtime_opts/2, which names the problem.
+  @unset :"$snakebridge_unset"
+  @runtime_defaults {:default, nil, nil, @unset, @unset, nil, nil}
+
+  defp runtime_opts([], _descriptor), do: {:ok, @runtime_defaults}
+
+  defp runtime_opts(sb, descriptor) do
+    case read_runtime_opts(sb) do
+      # Every key the pass does not take is refused there: this is that error.
+      :unknown ->
+        {:error, _} = check_runtime_opts(sb, descriptor)
+
+      {_pool, _session, timeout, _numeric, _idempotent, retry, node} = runtime ->
+        with :ok <- check_timeout(timeout, descriptor),
+             :ok <- check_retry(retry, descriptor),
+             :ok <- check_node(node, descriptor),
+             do: {:ok, runtime}
+    end
+  end
+
+  defp read_runtime_opts([]), do: @runtime_defaults
+  defp read_runtime_opts([{key, value} | rest]), do: read_runtime_opt(key, value, rest)
+  defp read_runtime_opts(_other), do: :unknown
+
+  defp read_runtime_opt(key, value, rest) do
+    case read_runtime_opts(rest) do
+      :unknown -> :unknown
+      runtime -> put_runtime_opt(key, value, runtime)
+    end
+  end
+
+  defp put_runtime_opt(:pool, value, runtime), do: put_elem(runtime, 0, value)
+  defp put_runtime_opt(:session, value, runtime), do: put_elem(runtime, 1, value)
+  defp put_runtime_opt(:timeout, value, runtime), do: put_elem(runtime, 2, value)
+  defp put_runtime_opt(:numeric_lists, value, runtime), do: put_elem(runtime, 3, value)
+  defp put_runtime_opt(:idempotent, value, runtime), do: put_elem(runtime, 4, value)
+  defp put_runtime_opt(:retry, value, runtime), do: put_elem(runtime, 5, value)
+  defp put_runtime_opt(:node, value, runtime), do: put_elem(runtime, 6, value)
+  defp put_runtime_opt(:batch, _value, runtime), do: runtime
+  defp put_runtime_opt(_key, _value, _runtime), do: :unknown
 
   defp check_runtime_opts([], _descriptor), do: :ok
 
@@ -282,11 +328,11 @@ defmodule SnakeBridge.Runtime do
 
   # ---------------------------------------------------------------- execution
 
-  defp run(descriptor, call_type, args, kwargs, sb) do
-    pool = Keyword.get(sb, :pool, :default)
+  defp run(descriptor, call_type, args, kwargs, sb, runtime) do
+    {pool, session, timeout, numeric, idempotent, retry_opts, _node} = runtime
 
     {session, route} =
-      case Keyword.get(sb, :session) do
+      case session do
         nil ->
           {session, owner} = Session.current()
           {session, {:session, session, owner}}
@@ -295,46 +341,51 @@ defmodule SnakeBridge.Runtime do
           {session, {:session, session, nil}}
       end
 
-    {args, kwargs} =
-      if Keyword.get(sb, :numeric_lists, Numeric.numeric_module?(descriptor.python_module)) ==
-           true do
-        {Numeric.pack_args(args), Numeric.pack_kwargs(kwargs)}
-      else
-        {args, kwargs}
+    {registration, call, key, numeric_module} = Wire.plan(call_type, descriptor)
+
+    {args, kwargs, numeric} =
+      case numeric do
+        @unset when numeric_module -> {Numeric.pack_args(args), Numeric.pack_kwargs(kwargs), nil}
+        @unset -> {args, kwargs, nil}
+        true -> {Numeric.pack_args(args), Numeric.pack_kwargs(kwargs), true}
+        _off -> {args, kwargs, false}
       end
 
     wire = %{
       call_type: call_type,
       descriptor: descriptor,
-      registration: Wire.registration(call_type, descriptor),
+      registration: registration,
+      key: key,
       args: args,
       kwargs: python_kwargs(kwargs),
       session: session,
-      numeric:
-        case Keyword.fetch(sb, :numeric_lists) do
-          {:ok, flag} -> flag == true
-          :error -> nil
-        end
+      numeric: numeric
     }
 
     # An idempotent call carries what its retries need: the call's own `retry:`, when it
     # started and, from its first retry on, its whole time limit (the series never runs
     # past the call's deadline).
     retry =
-      if Keyword.get(sb, :idempotent, Map.get(descriptor, :idempotent, false)) == true,
-        do: %{
-          opts: Keyword.get(sb, :retry),
-          done: 1,
-          started: System.monotonic_time(:millisecond),
-          limit: nil
-        }
+      if idempotent == true or
+           (idempotent == @unset and Map.get(descriptor, :idempotent, false) == true),
+         do: %{
+           opts: retry_opts,
+           done: 1,
+           started: System.monotonic_time(:millisecond),
+           limit: nil
+         }
 
-    call = %{call_info(descriptor) | call_type: call_type}
     # Where it runs: this node's pool (an atom) or {pool, node} (SnakeBridge.Cluster);
     # chosen before :start, so every event of the call names the node.
     target = target(pool, sb, session, args, descriptor, call)
-    node = if match?({:error, _}, target), do: nil, else: Router.node_of(target)
-    meta = Map.merge(call, %{pool: pool, node: node})
+
+    # Events cost nothing when nobody listens: no metadata is built.
+    meta =
+      if Telemetry.enabled?() do
+        node = if match?({:error, _}, target), do: nil, else: Router.node_of(target)
+        Map.merge(call, %{pool: pool, node: node})
+      end
+
     started = Telemetry.start(meta)
 
     try do
@@ -346,17 +397,20 @@ defmodule SnakeBridge.Runtime do
         target when is_atom(target) ->
           SnakeBridge.Bulk.placed(wire.args, wire.kwargs, fn args, kwargs ->
             wire = %{wire | args: args, kwargs: kwargs}
-            send_request(target, route, wire, call, Keyword.get(sb, :timeout), retry)
+            send_request(target, route, wire, call, timeout, retry)
           end)
 
         target ->
-          send_request(target, route, wire, call, Keyword.get(sb, :timeout), retry)
+          send_request(target, route, wire, call, timeout, retry)
       end
     rescue
       exception ->
         Telemetry.exception(started, meta, :error, exception, __STACKTRACE__)
         reraise exception, __STACKTRACE__
     else
+      {result, _worker, _served_by} when started == nil ->
+        result
+
       {result, worker, served_by} ->
         # A retry elsewhere may have moved it: :stop names the node that served it.
         meta = Map.put(meta, :node, served_by && Router.node_of(served_by))
@@ -395,7 +449,7 @@ defmodule SnakeBridge.Runtime do
 
     # Callbacks read the wire's session, and the functions in its args and kwargs.
     case pool
-         |> Pool.request(route, request_id, frame, timeout, taint_key(call), registration)
+         |> Pool.request(route, request_id, frame, timeout, wire.key, registration)
          |> Callbacks.await(pool, request_id, wire) do
       {:reply, data, worker} ->
         case decode_reply(data, request_id, wire, call, worker) do
@@ -497,17 +551,6 @@ defmodule SnakeBridge.Runtime do
        wire.numeric
      ), nil}
   end
-
-  # The Python function a crash is counted against: the module's function, or the
-  # method on the object's type.
-  defp taint_key(%{function: function, python_module: module})
-       when is_binary(function) and is_binary(module),
-       do: module <> "." <> function
-
-  defp taint_key(%{function: function, python_module: module}) when is_binary(function),
-    do: "#{module}.#{function}"
-
-  defp taint_key(_call), do: nil
 
   defp worker_error(map, call, worker),
     do: map |> Error.from_worker(call, worker) |> Callbacks.restore(map)

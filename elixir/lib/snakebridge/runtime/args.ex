@@ -64,6 +64,29 @@ defmodule SnakeBridge.Runtime.Args do
   """
   @spec shape(map, term, term) :: {:ok, list, keyword, term} | {:error, String.t()}
   def shape(descriptor, args, opts) do
+    # Most calls give plain positionals (no function, no splat) and no Python keyword
+    # arguments: their checks come down to the positional ones.
+    with {:ok, sb} <- runtime_only(opts),
+         true <- plain?(args),
+         {^args, ^opts} <- named_required(descriptor, args, opts),
+         {:ok, args, kwargs} <- check_positional(descriptor, args, []) do
+      {:ok, args, kwargs, sb}
+    else
+      _ -> shape_any(descriptor, args, opts)
+    end
+  end
+
+  defp runtime_only([]), do: {:ok, []}
+  defp runtime_only([{:snakebridge, sb}]), do: {:ok, sb}
+  defp runtime_only(_opts), do: :any
+
+  # A proper list with no function and no `SnakeBridge.Splat` at its top level.
+  defp plain?([]), do: true
+  defp plain?([%Splat{} | _]), do: false
+  defp plain?([arg | rest]) when not is_function(arg), do: plain?(rest)
+  defp plain?(_args), do: false
+
+  defp shape_any(descriptor, args, opts) do
     cond do
       not proper_list?(args) ->
         {:error,

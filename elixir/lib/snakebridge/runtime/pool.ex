@@ -743,7 +743,7 @@ defmodule SnakeBridge.Runtime.Pool do
   # ---------------------------------------------------------------- queueing
 
   defp submit(state, index, %Job{from: from} = job) do
-    slot = state.slots[index]
+    %{^index => slot} = state.slots
 
     cond do
       Slot.free?(slot) ->
@@ -851,31 +851,38 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   defp dispatch(state, index, job) do
-    slot = send_frame(state.slots[index], job)
-    slot = %{slot | calls: slot.calls + if(job.kind, do: 0, else: 1)}
-    in_flight(put_slot(state, index, slot), index, job)
+    %{^index => slot} = state.slots
+    slot = send_frame(slot, job)
+    calls = slot.calls + if(job.kind, do: 0, else: 1)
+    ensure_tick(put_slot(state, index, %{slot | calls: calls, current: running(job)}))
   end
 
-  # `job` (already written to the worker) is the one it runs now: its timeout starts.
-  defp in_flight(state, index, %Job{timeout: timeout} = job) do
-    slot = state.slots[index]
-
-    deadline =
-      if timeout == :infinity, do: :infinity, else: System.monotonic_time(:millisecond) + timeout
-
-    # The reply starts with `131, 104, 2 | 3` and these bytes: the pool routes it
-    # without decoding it.
-    current = %{job | prefix: Job.reply_prefix(job), deadline: deadline}
-    ensure_tick(put_slot(state, index, %{slot | current: current}))
+  # `job` (already written to the worker) is the one it runs now.
+  defp in_flight(state, index, job) do
+    %{^index => slot} = state.slots
+    ensure_tick(put_slot(state, index, %{slot | current: running(job)}))
   end
+
+  # The job the worker runs now: its timeout starts. The reply starts with
+  # `131, 104, 2 | 3` and `prefix`: the pool routes it without decoding it.
+  defp running(%Job{timeout: :infinity} = job),
+    do: %{job | prefix: Job.reply_prefix(job), deadline: :infinity}
+
+  defp running(%Job{timeout: timeout} = job),
+    do: %{
+      job
+      | prefix: Job.reply_prefix(job),
+        deadline: :erlang.monotonic_time(:millisecond) + timeout
+    }
 
   # A compact frame goes with its descriptor's registration the first time this worker
   # sees that descriptor (one frame, one write), and again whenever the worker last read
   # another descriptor's registration under the same id (ids are hashes, see Wire).
-  defp send_frame(slot, %Job{registration: {id, registration}, frame: frame} = job) do
+  defp send_frame(slot, %Job{registration: {id, registration}, frame: frame}) do
     case slot.registered do
       %{^id => ^registration} ->
-        send_frame(slot, %{job | registration: nil})
+        true = Port.command(slot.port, frame)
+        slot
 
       registered ->
         true = Port.command(slot.port, [registration | frame])
@@ -952,14 +959,13 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   defp handle_frame(state, index, data) do
-    slot = state.slots[index]
+    %{^index => slot} = state.slots
 
     case {slot.current, data} do
       {%Job{prefix: id, waiting: false} = job, <<131, 104, arity, rest::binary>>}
       when arity in [2, 3] and binary_part(rest, 0, byte_size(id)) == id ->
         reply(job.from, {:reply, data, slot.worker})
-        slot = Slot.suspect(slot, job.key, Circuit.verdict(state.circuits, job.key))
-        state = %{state | circuits: Circuit.success(state.circuits, job.key)}
+        {slot, state} = succeeded(slot, state, job.key)
 
         slot =
           cond do
@@ -984,6 +990,15 @@ defmodule SnakeBridge.Runtime.Pool do
     ArgumentError -> other_frame(state, index, data)
   end
 
+  # While no function has crashed a worker there is no circuit to look at.
+  defp succeeded(slot, %{circuits: circuits} = state, _key) when map_size(circuits) == 0,
+    do: {slot, state}
+
+  defp succeeded(slot, state, key) do
+    slot = Slot.suspect(slot, key, Circuit.verdict(state.circuits, key))
+    {slot, %{state | circuits: Circuit.success(state.circuits, key)}}
+  end
+
   # The job in flight answered: the job it was nested in (if any) waits on its callback
   # again, else the next queued job runs.
   defp finish(state, index, slot, %Job{monitor: nil}) do
@@ -994,10 +1009,11 @@ defmodule SnakeBridge.Runtime.Pool do
         state |> in_flight(index, next) |> top_up(index)
 
       {[], []} ->
-        state = put_slot(state, index, %{slot | current: nil})
+        slot = %{slot | current: nil}
+        state = put_slot(state, index, slot)
 
-        case rotation_due(state, state.slots[index]) do
-          nil -> next_job(state, index)
+        case rotation_due(state, slot) do
+          nil -> if :queue.is_empty(slot.queue), do: state, else: next_job(state, index)
           reason -> rotate_or_drain(state, index, reason)
         end
 
@@ -1346,6 +1362,10 @@ defmodule SnakeBridge.Runtime.Pool do
       end
     end)
   end
+
+  # The clock is read only when a max_age: is set (nothing else reads `now`).
+  defp rotation_due(%{limits: %{max_age: nil} = limits}, slot),
+    do: Slot.rotation_due(slot, limits, 0)
 
   defp rotation_due(state, slot), do: Slot.rotation_due(slot, state.limits, now())
 

@@ -49,6 +49,14 @@ defmodule SnakeBridge.Runtime.Telemetry do
   require Logger
 
   @doc false
+  # Whether call events go anywhere (`:telemetry` or the Logger line): callers skip
+  # building their metadata when not.
+  def enabled?, do: backend() != :none
+
+  @doc false
+  # `meta` nil: the caller found events disabled (`enabled?/0`); so is the call's stop.
+  def start(nil), do: nil
+
   def start(meta) do
     case backend() do
       :telemetry ->
@@ -69,6 +77,8 @@ defmodule SnakeBridge.Runtime.Telemetry do
   end
 
   @doc false
+  def stop(nil, _meta, _worker, _result), do: :ok
+
   def stop(started, meta, worker, result) do
     case backend() do
       :none ->

@@ -29,12 +29,26 @@ defmodule SnakeBridge.Runtime.Wire do
   @typedoc "A descriptor's id and its encoded registration frame."
   @type registration :: {pos_integer, binary}
 
+  @typedoc """
+  What every call of a descriptor derives from it alone, worked out once with its
+  registration and kept beside it: the registration (nil past the bound), the call's
+  identity for errors and events (`call_type`, `library`, `python_module`,
+  `function`), the key its crashes are counted under (`"module.function"`, see
+  `SnakeBridge.Runtime.Circuit`; nil without a function) and whether its module takes
+  numeric lists as arrays by default (`SnakeBridge.Runtime.Numeric`).
+  """
+  @type plan :: {registration | nil, map, String.t() | nil, boolean}
+
   @doc """
   The registration of the descriptor `call_type` + `descriptor` on this node, or nil
   once #{@max_registrations} descriptors are registered (the call then goes in full).
   """
   @spec registration(atom, map) :: registration | nil
-  def registration(call_type, descriptor) do
+  def registration(call_type, descriptor), do: elem(plan(call_type, descriptor), 0)
+
+  @doc "The descriptor's `t:plan/0`: one persistent term lookup per call."
+  @spec plan(atom, map) :: plan
+  def plan(call_type, descriptor) do
     ledger = Map.get(descriptor, :ledger, false) == true
 
     key =
@@ -43,7 +57,7 @@ defmodule SnakeBridge.Runtime.Wire do
 
     case :persistent_term.get(key, nil) do
       nil -> register(key, call_type, descriptor, ledger)
-      registration -> registration
+      plan -> plan
     end
   end
 
@@ -54,7 +68,7 @@ defmodule SnakeBridge.Runtime.Wire do
 
     if :atomics.add_get(count, 1, 1) > @max_registrations do
       :atomics.sub(count, 1, 1)
-      nil
+      plan(nil, call_type, descriptor)
     else
       put(key, call_type, descriptor, ledger)
     end
@@ -85,10 +99,30 @@ defmodule SnakeBridge.Runtime.Wire do
     # 1..2^31-1: four bytes on the wire; the same descriptor, the same id on every node.
     id = :erlang.phash2(fields, @id_range) + 1
 
-    registration = {id, :erlang.term_to_binary({0, id, fields})}
-    :persistent_term.put(key, registration)
-    registration
+    plan = plan({id, :erlang.term_to_binary({0, id, fields})}, call_type, descriptor)
+    :persistent_term.put(key, plan)
+    plan
   end
+
+  defp plan(registration, call_type, %{python_module: module, function: function} = descriptor) do
+    call = %{
+      call_type: call_type,
+      library: descriptor.library,
+      python_module: module,
+      function: function
+    }
+
+    {registration, call, crash_key(module, function),
+     SnakeBridge.Runtime.Numeric.numeric_module?(module)}
+  end
+
+  # The Python function a crash is counted against: the module's function, or the
+  # method on the object's type.
+  defp crash_key(module, function) when is_binary(function) and is_binary(module),
+    do: module <> "." <> function
+
+  defp crash_key(module, function) when is_binary(function), do: "#{module}.#{function}"
+  defp crash_key(_module, _function), do: nil
 
   @doc "A compact call frame."
   @spec call(pos_integer, registration, list, map, String.t(), boolean | nil) :: binary

@@ -1,0 +1,148 @@
+# One round of a same-run A/B between two checkouts of the Elixir runtime (see
+# bench/runtime/ab.md): run by ab.sh alternately from each checkout's elixir/ dir. It
+# measures, in this VM, (1) sequential trivial calls beside the raw echo, VM and worker
+# (and echo) pinned to CPU 0: p50s, VM and worker CPU per call (schedstat) and the
+# reductions of the caller and the pool process per call; (2) 8 callers x 2,000 calls
+# unpinned on a 1-worker and a 2-worker pool (default pipeline depth): calls/s and VM
+# and worker CPU per call. Prints one line `AB <term>` for ab_summary.exs.
+defmodule AB.Operator do
+  @d_add %{
+    call_type: :call,
+    library: "operator",
+    python_module: "operator",
+    function: "add",
+    kwargs: [],
+    optional_positional: [],
+    idempotent: false
+  }
+  def add(a, b, opts \\ []), do: SnakeBridge.Runtime.call(@d_add, [a, b], opts)
+end
+
+defmodule AB do
+  def cpu_ns(os_pid) do
+    Path.wildcard("/proc/#{os_pid}/task/*/schedstat")
+    |> Enum.map(fn f -> f |> File.read!() |> String.split() |> hd() |> String.to_integer() end)
+    |> Enum.sum()
+  end
+
+  def pin(os_pid, cpus),
+    do: {_, 0} = System.cmd("taskset", ["-a", "-p", "-c", cpus, to_string(os_pid)])
+
+  def median(xs), do: xs |> Enum.sort() |> Enum.at(div(length(xs), 2))
+
+  def workers(pool), do: for(w <- SnakeBridge.Runtime.Pool.info(pool).workers, do: w.os_pid)
+
+  def reds(pid), do: elem(Process.info(pid, :reductions), 1)
+
+  def side(n, fun, pool_pid, py_pids) do
+    for _ <- 1..div(n, 10), do: fun.()
+    vm = String.to_integer(System.pid())
+    r0 = reds(self())
+    p0 = if pool_pid, do: reds(pool_pid), else: 0
+    c0 = cpu_ns(vm)
+    w0 = Enum.map(py_pids, &cpu_ns/1)
+
+    times =
+      for _ <- 1..n do
+        t0 = System.monotonic_time(:nanosecond)
+        fun.()
+        System.monotonic_time(:nanosecond) - t0
+      end
+
+    cpu = (cpu_ns(vm) - c0) / n / 1000
+    py = Enum.sum(Enum.zip_with(py_pids, w0, fn pid, w -> cpu_ns(pid) - w end)) / n / 1000
+    r1 = reds(self())
+    p1 = if pool_pid, do: reds(pool_pid), else: 0
+
+    %{
+      p50: median(times) / 1000,
+      vm_us: cpu,
+      py_us: py,
+      reds_caller: (r1 - r0) / n,
+      reds_pool: (p1 - p0) / n
+    }
+  end
+
+  def throughput(pool, callers, per_caller) do
+    vm = String.to_integer(System.pid())
+    pids = workers(pool)
+    vm0 = cpu_ns(vm)
+    py0 = Enum.map(pids, &cpu_ns/1)
+    t0 = System.monotonic_time(:nanosecond)
+
+    1..callers
+    |> Enum.map(fn _ ->
+      Task.async(fn ->
+        for _ <- 1..per_caller, do: {:ok, 3} = AB.Operator.add(1, 2, snakebridge: [pool: pool])
+      end)
+    end)
+    |> Task.await_many(:infinity)
+
+    wall = System.monotonic_time(:nanosecond) - t0
+    calls = callers * per_caller
+    py = Enum.sum(Enum.zip_with(pids, py0, fn pid, before -> cpu_ns(pid) - before end))
+    %{rate: calls / (wall / 1.0e9), vm_us: (cpu_ns(vm) - vm0) / calls / 1000, py_us: py / calls / 1000}
+  end
+end
+
+python = System.fetch_env!("SNAKEBRIDGE_PYTHON")
+Application.stop(:snakebridge)
+Application.put_env(:snakebridge, :python, python)
+Application.put_env(:snakebridge, :libraries, operator: :stdlib)
+Application.put_env(:snakebridge, :ledger, false)
+Application.put_env(:snakebridge, :pools, one: [size: 1], two: [size: 2])
+Application.put_env(:snakebridge, :max_queue, 100_000)
+Application.put_env(:snakebridge, :checkout_timeout, 600_000)
+{:ok, _} = Application.ensure_all_started(:snakebridge)
+
+for pool <- [:one, :two] do
+  Stream.repeatedly(fn -> SnakeBridge.Runtime.Pool.info(pool).workers end)
+  |> Enum.find(fn workers -> Enum.all?(workers, &(&1.status == :ready)) end)
+end
+
+[worker] = AB.workers(:one)
+pool_pid = Process.whereis(SnakeBridge.Runtime.Pool.process_name(:one))
+
+port =
+  Port.open({:spawn_executable, python}, [
+    :binary,
+    {:packet, 4},
+    args: [Path.expand("echo_port.py", __DIR__)]
+  ])
+
+{:os_pid, echo_pid} = Port.info(port, :os_pid)
+vm = String.to_integer(System.pid())
+n = String.to_integer(System.get_env("N", "20000"))
+term = {:erlang.unique_integer([:positive]), <<1::64>>, [1, 2], %{}, "session-id-xxxxxxxx", nil}
+
+echo = fn ->
+  Port.command(port, :erlang.term_to_binary(term))
+
+  receive do
+    {^port, {:data, data}} -> :erlang.binary_to_term(data, [:safe])
+  end
+end
+
+call = fn -> {:ok, 3} = AB.Operator.add(1, 2, snakebridge: [pool: :one]) end
+
+AB.pin(vm, "0")
+for pid <- [worker, echo_pid], do: AB.pin(pid, "0")
+e = AB.side(n, echo, nil, [echo_pid])
+c = AB.side(n, call, pool_pid, [worker])
+AB.pin(vm, "0,1")
+for pid <- [worker | AB.workers(:two)], do: AB.pin(pid, "0,1")
+for _ <- 1..300, pool <- [:one, :two], do: AB.Operator.add(1, 2, snakebridge: [pool: pool])
+t1 = AB.throughput(:one, 8, 2_000)
+t2 = AB.throughput(:two, 8, 2_000)
+
+IO.puts(
+  "AB " <>
+    inspect(%{
+      rev: System.get_env("AB_REV", "?"),
+      echo: e,
+      call: c,
+      one: t1,
+      two: t2,
+      load: File.read!("/proc/loadavg") |> String.split() |> hd()
+    })
+)
