@@ -234,6 +234,9 @@ defmodule SnakeBridge.Runtime do
       :unknown ->
         {:error, _} = check_runtime_opts(sb, descriptor)
 
+      {_pool, _session, nil, _numeric, _idempotent, nil, nil} = runtime ->
+        {:ok, runtime}
+
       {_pool, _session, timeout, _numeric, _idempotent, retry, node} = runtime ->
         with :ok <- check_timeout(timeout, descriptor),
              :ok <- check_retry(retry, descriptor),

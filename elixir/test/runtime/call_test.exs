@@ -208,6 +208,28 @@ defmodule SnakeBridge.Runtime.CallTest do
                Runtime.call(@mean, [[1]], snakebridge: [tiemout: 5])
 
       assert message =~ "tiemout"
+
+      for {bad, says} <- [
+            {[pool: :default, timeout: -1], "timeout: must be a positive integer"},
+            {[timeout: 5_000, retry: [attempts: 0]], "attempts"},
+            {[node: :nowhere], "node: must be"},
+            {:oops, "must be a keyword list"},
+            {[{"timeout", 5}], "must be a keyword list"}
+          ] do
+        assert {:error, %Error{type: :bad_argument, message: message, call: %{function: "mean"}}} =
+                 Runtime.call(@mean, [[1]], snakebridge: bad)
+
+        assert message =~ says
+      end
+    end
+
+    test "runtime options: the first of a repeated key counts, as in Keyword.get/3" do
+      sum = %{@mean | function: "sum"}
+      assert {:ok, 3} = Runtime.call(sum, [[1, 2]], snakebridge: [timeout: 5_000, timeout: :bad])
+      assert {:ok, 3} = Runtime.call(sum, [[1, 2]], snakebridge: [pool: :default, pool: :nope])
+
+      assert {:error, %Error{type: :bad_argument}} =
+               Runtime.call(sum, [[1, 2]], snakebridge: [timeout: :bad, timeout: 5_000])
     end
   end
 
