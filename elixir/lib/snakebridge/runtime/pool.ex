@@ -730,7 +730,7 @@ defmodule SnakeBridge.Runtime.Pool do
     end
   end
 
-  defp now, do: System.monotonic_time(:millisecond)
+  defp now, do: :erlang.monotonic_time(:millisecond)
 
   defp schedule_sweep(%{session_ttl: :infinity}), do: :ok
 
@@ -779,14 +779,15 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   defp pipeline(state, index, job) do
-    slot = send_frame(state.slots[index], job)
+    %{^index => slot} = state.slots
+    slot = send_frame(slot, job)
     calls = slot.calls + if(job.kind, do: 0, else: 1)
     put_slot(state, index, %{slot | inflight: slot.inflight ++ [job], calls: calls})
   end
 
   # Queued jobs move into the pipeline while there is room.
   defp top_up(state, index) do
-    slot = state.slots[index]
+    %{^index => slot} = state.slots
 
     if pipelinable_queued?(state, slot) do
       case take_queued(state, index) do
@@ -799,7 +800,7 @@ defmodule SnakeBridge.Runtime.Pool do
   end
 
   defp pipelinable_queued?(state, slot) do
-    Slot.pipeline_room?(slot, state.pipeline) and not :queue.is_empty(slot.queue) and
+    not :queue.is_empty(slot.queue) and Slot.pipeline_room?(slot, state.pipeline) and
       rotation_due(state, slot) == nil
   end
 
@@ -857,12 +858,6 @@ defmodule SnakeBridge.Runtime.Pool do
     ensure_tick(put_slot(state, index, %{slot | calls: calls, current: running(job)}))
   end
 
-  # `job` (already written to the worker) is the one it runs now.
-  defp in_flight(state, index, job) do
-    %{^index => slot} = state.slots
-    ensure_tick(put_slot(state, index, %{slot | current: running(job)}))
-  end
-
   # The job the worker runs now: its timeout starts. The reply starts with
   # `131, 104, 2 | 3` and `prefix`: the pool routes it without decoding it.
   defp running(%Job{timeout: :infinity} = job),
@@ -905,7 +900,7 @@ defmodule SnakeBridge.Runtime.Pool do
   # The next queued job worth running: callers that died while waiting need no answer,
   # and jobs past their checkout deadline get :pool_overloaded.
   defp take_queued(state, index) do
-    slot = state.slots[index]
+    %{^index => slot} = state.slots
 
     case :queue.out(slot.queue) do
       {{:value, %Job{from: from, checkout_by: by} = job}, queue} ->
@@ -1005,8 +1000,8 @@ defmodule SnakeBridge.Runtime.Pool do
     case {slot.stack, slot.inflight} do
       {[], [next | rest]} ->
         # The worker has started the next pipelined job: it is now the one in flight.
-        state = put_slot(state, index, %{slot | current: nil, inflight: rest})
-        state |> in_flight(index, next) |> top_up(index)
+        slot = %{slot | current: running(next), inflight: rest}
+        state |> put_slot(index, slot) |> ensure_tick() |> top_up(index)
 
       {[], []} ->
         slot = %{slot | current: nil}
@@ -1114,8 +1109,10 @@ defmodule SnakeBridge.Runtime.Pool do
     Map.get_lazy(state.gone, worker, fn -> Errors.callback_gone(worker) end)
   end
 
-  defp put_current(state, index, job),
-    do: put_slot(state, index, %{state.slots[index] | current: job})
+  defp put_current(state, index, job) do
+    %{^index => slot} = state.slots
+    put_slot(state, index, %{slot | current: job})
+  end
 
   defp put_slot(state, index, slot), do: %{state | slots: Map.put(state.slots, index, slot)}
 
