@@ -39,6 +39,8 @@ defmodule AB do
     vm = String.to_integer(System.pid())
     r0 = reds(self())
     p0 = if pool_pid, do: reds(pool_pid), else: 0
+    :msacc.reset()
+    :msacc.start()
     c0 = cpu_ns(vm)
     w0 = Enum.map(py_pids, &cpu_ns/1)
 
@@ -51,6 +53,17 @@ defmodule AB do
 
     cpu = (cpu_ns(vm) - c0) / n / 1000
     py = Enum.sum(Enum.zip_with(py_pids, w0, fn pid, w -> cpu_ns(pid) - w end)) / n / 1000
+    :msacc.stop()
+    # Time the normal schedulers spent running Erlang code and collecting garbage
+    # (microstate accounting): the share of the VM's CPU this code controls, without
+    # the schedulers' spinning, which varies with the host's load.
+    states =
+      for %{type: :scheduler, counters: counters} <- :msacc.stats(),
+          {state, us} <- counters,
+          state in [:emulator, :gc],
+          reduce: %{emulator: 0, gc: 0} do
+        acc -> Map.update!(acc, state, &(&1 + us))
+      end
     r1 = reds(self())
     p1 = if pool_pid, do: reds(pool_pid), else: 0
 
@@ -59,7 +72,9 @@ defmodule AB do
       vm_us: cpu,
       py_us: py,
       reds_caller: (r1 - r0) / n,
-      reds_pool: (p1 - p0) / n
+      reds_pool: (p1 - p0) / n,
+      emulator_us: states.emulator / n,
+      gc_us: states.gc / n
     }
   end
 

@@ -965,7 +965,7 @@ defmodule SnakeBridge.Runtime.Pool do
         slot =
           cond do
             job.kind == :heartbeat -> %{slot | rss_kb: rss_kb(data)}
-            job.key == nil -> slot
+            job.key == nil or job.key == slot.last -> slot
             true -> %{slot | last: job.key}
           end
 
