@@ -64,6 +64,7 @@ defmodule AB do
           reduce: %{emulator: 0, gc: 0} do
         acc -> Map.update!(acc, state, &(&1 + us))
       end
+
     r1 = reds(self())
     p1 = if pool_pid, do: reds(pool_pid), else: 0
 
@@ -81,22 +82,38 @@ defmodule AB do
   def throughput(pool, callers, per_caller) do
     vm = String.to_integer(System.pid())
     pids = workers(pool)
+    pool_pid = Process.whereis(SnakeBridge.Runtime.Pool.process_name(pool))
     vm0 = cpu_ns(vm)
     py0 = Enum.map(pids, &cpu_ns/1)
+    p0 = reds(pool_pid)
     t0 = System.monotonic_time(:nanosecond)
 
-    1..callers
-    |> Enum.map(fn _ ->
-      Task.async(fn ->
-        for _ <- 1..per_caller, do: {:ok, 3} = AB.Operator.add(1, 2, snakebridge: [pool: pool])
+    caller_reds =
+      1..callers
+      |> Enum.map(fn _ ->
+        Task.async(fn ->
+          r0 = reds(self())
+
+          for _ <- 1..per_caller,
+              do: {:ok, 3} = AB.Operator.add(1, 2, snakebridge: [pool: pool])
+
+          reds(self()) - r0
+        end)
       end)
-    end)
-    |> Task.await_many(:infinity)
+      |> Task.await_many(:infinity)
+      |> Enum.sum()
 
     wall = System.monotonic_time(:nanosecond) - t0
     calls = callers * per_caller
     py = Enum.sum(Enum.zip_with(pids, py0, fn pid, before -> cpu_ns(pid) - before end))
-    %{rate: calls / (wall / 1.0e9), vm_us: (cpu_ns(vm) - vm0) / calls / 1000, py_us: py / calls / 1000}
+
+    %{
+      rate: calls / (wall / 1.0e9),
+      vm_us: (cpu_ns(vm) - vm0) / calls / 1000,
+      py_us: py / calls / 1000,
+      reds_caller: caller_reds / calls,
+      reds_pool: (reds(pool_pid) - p0) / calls
+    }
   end
 end
 

@@ -17,19 +17,21 @@ median = fn xs -> xs |> Enum.sort() |> Enum.at(div(length(xs), 2)) end
 fmt = fn x -> :erlang.float_to_binary(x / 1, decimals: 2) end
 
 figures = [
-  {"p50 call us (same CPU)", &(&1.call.p50)},
+  {"p50 call us (same CPU)", & &1.call.p50},
   {"p50 call/echo", &(&1.call.p50 / &1.echo.p50)},
-  {"VM CPU us/call (seq)", &(&1.call.vm_us)},
-  {"worker CPU us/call (seq)", &(&1.call.py_us)},
-  {"VM emulator us/call (seq, msacc)", &(&1.call.emulator_us)},
-  {"VM gc us/call (seq, msacc)", &(&1.call.gc_us)},
-  {"echo: VM emulator us/call", &(&1.echo.emulator_us)},
-  {"reductions caller/call", &(&1.call.reds_caller)},
-  {"reductions pool/call", &(&1.call.reds_pool)},
-  {"8 callers 1 worker calls/s", &(&1.one.rate)},
-  {"8 callers 1 worker VM us/call", &(&1.one.vm_us)},
-  {"8 callers 2 workers calls/s", &(&1.two.rate)},
-  {"8 callers 2 workers VM us/call", &(&1.two.vm_us)},
+  {"VM CPU us/call (seq)", & &1.call.vm_us},
+  {"worker CPU us/call (seq)", & &1.call.py_us},
+  {"VM emulator us/call (seq, msacc)", & &1.call.emulator_us},
+  {"VM gc us/call (seq, msacc)", & &1.call.gc_us},
+  {"echo: VM emulator us/call", & &1.echo.emulator_us},
+  {"reductions caller/call", & &1.call.reds_caller},
+  {"reductions pool/call", & &1.call.reds_pool},
+  {"8 callers 1 worker calls/s", & &1.one.rate},
+  {"8 callers 1 worker VM us/call", & &1.one.vm_us},
+  {"8 callers 1 worker reductions caller/call", & &1.one.reds_caller},
+  {"8 callers 1 worker reductions pool/call", & &1.one.reds_pool},
+  {"8 callers 2 workers calls/s", & &1.two.rate},
+  {"8 callers 2 workers VM us/call", & &1.two.vm_us},
   {"2 workers / 1 worker", &(&1.two.rate / &1.one.rate)}
 ]
 
