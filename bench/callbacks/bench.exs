@@ -1,23 +1,14 @@
 # Callbacks benchmark. Run through bench/callbacks/run.py (it sets the interpreter, runs
 # this with `mix run` in elixir/, then renders the table and plot). The baseline is a
 # plain trivial call measured in this same run, in alternating rounds.
+Code.require_file("../support/measure.exs", __DIR__)
+
 defmodule Bench.Callbacks do
+  import Bench.Measure
+
   @out Path.expand("results.etf", __DIR__)
   @pool :cb
   @sb [snakebridge: [pool: @pool, timeout: 600_000]]
-
-  @d_add %{
-    call_type: :call,
-    library: "operator",
-    python_module: "operator",
-    function: "add",
-    kwargs: [],
-    optional_positional: [],
-    idempotent: false
-  }
-
-  def percentile(sorted, p),
-    do: Enum.at(sorted, min(length(sorted) - 1, trunc(length(sorted) * p)))
 
   defp summary(times_us) do
     sorted = Enum.sort(times_us)
@@ -27,7 +18,7 @@ defmodule Bench.Callbacks do
   defp plain_round(n) do
     for _ <- 1..n do
       t0 = System.monotonic_time(:nanosecond)
-      {:ok, 3} = SnakeBridge.Runtime.call(@d_add, [1, 2], @sb)
+      {:ok, 3} = Bench.Operator.add(1, 2, @sb)
       (System.monotonic_time(:nanosecond) - t0) / 1000
     end
   end
@@ -37,8 +28,6 @@ defmodule Bench.Callbacks do
     {:ok, times} = SnakeBridge.call("cbbench", "time_calls", [fn x -> x end, n], @sb)
     times
   end
-
-  defp median(xs), do: xs |> Enum.sort() |> Enum.at(div(length(xs), 2))
 
   defp wall(fun) do
     t0 = System.monotonic_time(:microsecond)

@@ -5,30 +5,13 @@
 # reductions of the caller and the pool process per call; (2) 8 callers x 2,000 calls
 # unpinned on a 1-worker and a 2-worker pool (default pipeline depth): calls/s and VM
 # and worker CPU per call. Prints one line `AB <term>` for ab_summary.exs.
-defmodule AB.Operator do
-  @d_add %{
-    call_type: :call,
-    library: "operator",
-    python_module: "operator",
-    function: "add",
-    kwargs: [],
-    optional_positional: [],
-    idempotent: false
-  }
-  def add(a, b, opts \\ []), do: SnakeBridge.Runtime.call(@d_add, [a, b], opts)
-end
+Code.require_file("../support/measure.exs", __DIR__)
 
 defmodule AB do
-  def cpu_ns(os_pid) do
-    Path.wildcard("/proc/#{os_pid}/task/*/schedstat")
-    |> Enum.map(fn f -> f |> File.read!() |> String.split() |> hd() |> String.to_integer() end)
-    |> Enum.sum()
-  end
+  import Bench.Measure
 
   def pin(os_pid, cpus),
     do: {_, 0} = System.cmd("taskset", ["-a", "-p", "-c", cpus, to_string(os_pid)])
-
-  def median(xs), do: xs |> Enum.sort() |> Enum.at(div(length(xs), 2))
 
   def workers(pool), do: for(w <- SnakeBridge.Runtime.Pool.info(pool).workers, do: w.os_pid)
 
@@ -95,7 +78,7 @@ defmodule AB do
           r0 = reds(self())
 
           for _ <- 1..per_caller,
-              do: {:ok, 3} = AB.Operator.add(1, 2, snakebridge: [pool: pool])
+              do: {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: pool])
 
           reds(self()) - r0
         end)
@@ -155,7 +138,7 @@ echo = fn ->
   end
 end
 
-call = fn -> {:ok, 3} = AB.Operator.add(1, 2, snakebridge: [pool: :one]) end
+call = fn -> {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: :one]) end
 
 AB.pin(vm, "0")
 for pid <- [worker, echo_pid], do: AB.pin(pid, "0")
@@ -163,7 +146,7 @@ e = AB.side(n, echo, nil, [echo_pid])
 c = AB.side(n, call, pool_pid, [worker])
 AB.pin(vm, "0,1")
 for pid <- [worker | AB.workers(:two)], do: AB.pin(pid, "0,1")
-for _ <- 1..300, pool <- [:one, :two], do: AB.Operator.add(1, 2, snakebridge: [pool: pool])
+for _ <- 1..300, pool <- [:one, :two], do: Bench.Operator.add(1, 2, snakebridge: [pool: pool])
 t1 = AB.throughput(:one, 8, 2_000)
 t2 = AB.throughput(:two, 8, 2_000)
 

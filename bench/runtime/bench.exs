@@ -2,22 +2,7 @@
 # with `mix run` in elixir/, then renders the table and plot). Every SnakeBridge figure
 # sits beside the raw port echo (echo_port.py) measured in the same run, in interleaved
 # rounds; the report takes medians of per-round ratios.
-defmodule Bench.Operator do
-  # The exact shape the generator emits for a wrapper (see lib/snakebridge_generated/).
-  @d_add %{
-    call_type: :call,
-    library: "operator",
-    python_module: "operator",
-    function: "add",
-    kwargs: [],
-    optional_positional: [],
-    idempotent: false
-  }
-  def add(a, b, opts \\ []), do: SnakeBridge.Runtime.call(@d_add, [a, b], opts)
-
-  @d_concat %{@d_add | function: "concat"}
-  def concat(a, b, opts \\ []), do: SnakeBridge.Runtime.call(@d_concat, [a, b], opts)
-end
+Code.require_file("../support/measure.exs", __DIR__)
 
 defmodule Bench.Hashlib do
   @d_pbkdf2_hmac %{
@@ -83,14 +68,11 @@ defmodule Bench.Relay do
 end
 
 defmodule Bench do
+  import Bench.Measure
+
   @out Path.expand("results.etf", __DIR__)
   # VM on CPU 0; the Python side (worker or echo) on CPU 0 too, or on CPU 1.
   @placements [same: "0", cross: "1"]
-
-  def median(xs), do: xs |> Enum.sort() |> Enum.at(div(length(xs), 2))
-
-  def percentile(sorted, p),
-    do: Enum.at(sorted, min(length(sorted) - 1, trunc(length(sorted) * p)))
 
   # ---------------------------------------------------------------- placement and CPU
 
@@ -113,16 +95,6 @@ defmodule Bench do
   end
 
   # Nanoseconds on CPU of every thread of a process, from the scheduler's own account.
-  def cpu_ns(os_pid) do
-    "/proc/#{os_pid}/task/*/schedstat"
-    |> Path.wildcard()
-    |> Enum.reduce(0, fn file, acc ->
-      case File.read(file) do
-        {:ok, text} -> acc + (text |> String.split() |> hd() |> String.to_integer())
-        _ -> acc
-      end
-    end)
-  end
 
   # The capacity of each pipe a process holds (F_GETPIPE_SZ through /proc/<pid>/fd).
   def pipe_sizes(python, os_pid) do

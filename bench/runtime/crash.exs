@@ -2,15 +2,16 @@
 # VM after the call-path rows): a crash and the next call with and without a warm spare,
 # a bystander's calls during a crash storm against a quiet pool and against crashes on
 # another pool, and the trivial call with heartbeats on and off, in interleaved rounds.
+Code.require_file("../support/measure.exs", __DIR__)
+
 defmodule Bench.Crash do
+  import Bench.Measure
+
   @support Path.expand("../../elixir/test/support/python", __DIR__)
   # How long the bystander calls in each bystander round (quiet and crash storm alike).
   @bystander_ms 1_500
   @restarts 8
   @trivial 1_000
-
-  def percentile(sorted, p),
-    do: Enum.at(sorted, min(length(sorted) - 1, trunc(length(sorted) * p)))
 
   defp summary(times_us) do
     sorted = Enum.sort(times_us)

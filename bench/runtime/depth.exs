@@ -4,26 +4,12 @@
 # workers' CPU per call (schedstat), and per-round ratios against the first depth's
 # 1-worker pool. Unpinned (both CPUs), as bench/runtime's throughput rows. Run from elixir/:
 #   SNAKEBRIDGE_PYTHON=$PWD/../.venv/bin/python mix run ../bench/runtime/depth.exs
+Code.require_file("../support/measure.exs", __DIR__)
+
 defmodule Depth do
-  @d_add %{
-    call_type: :call,
-    library: "operator",
-    python_module: "operator",
-    function: "add",
-    kwargs: [],
-    optional_positional: [],
-    idempotent: false
-  }
-  def add(pool),
-    do: {:ok, 3} = SnakeBridge.Runtime.call(@d_add, [1, 2], snakebridge: [pool: pool])
+  import Bench.Measure
 
-  def cpu_ns(os_pid) do
-    Path.wildcard("/proc/#{os_pid}/task/*/schedstat")
-    |> Enum.map(fn f -> f |> File.read!() |> String.split() |> hd() |> String.to_integer() end)
-    |> Enum.sum()
-  end
-
-  def median(xs), do: xs |> Enum.sort() |> Enum.at(div(length(xs), 2))
+  def add(pool), do: {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: pool])
 
   def workers(pool), do: for(w <- SnakeBridge.Runtime.Pool.info(pool).workers, do: w.os_pid)
 
@@ -94,11 +80,11 @@ for {name, size, depth} <- pools do
 
   IO.puts(
     "#{size} worker(s), depth #{depth}: " <>
-      "#{round(Depth.median(for r <- rows, do: r[name].rate))} calls/s, " <>
-      "#{Float.round(Depth.median(ratios), 2)}x (#{Float.round(low, 2)}-#{Float.round(high, 2)}) " <>
+      "#{round(Bench.Measure.median(for r <- rows, do: r[name].rate))} calls/s, " <>
+      "#{Float.round(Bench.Measure.median(ratios), 2)}x (#{Float.round(low, 2)}-#{Float.round(high, 2)}) " <>
       "the depth-#{hd(depths)} 1-worker pool; CPU per call VM " <>
-      "#{Float.round(Depth.median(for r <- rows, do: r[name].vm_us), 1)} + Python " <>
-      "#{Float.round(Depth.median(for r <- rows, do: r[name].py_us), 1)} us"
+      "#{Float.round(Bench.Measure.median(for r <- rows, do: r[name].vm_us), 1)} + Python " <>
+      "#{Float.round(Bench.Measure.median(for r <- rows, do: r[name].py_us), 1)} us"
   )
 end
 

@@ -5,25 +5,10 @@
 # of the pool process. Run from elixir/ (VM flags, e.g. `+sbwt none`, in
 # ELIXIR_ERL_OPTIONS; the run prints what it got):
 #   SNAKEBRIDGE_PYTHON=$PWD/../.venv/bin/python mix run ../bench/runtime/profile.exs
-defmodule Profile.Operator do
-  @d_add %{
-    call_type: :call,
-    library: "operator",
-    python_module: "operator",
-    function: "add",
-    kwargs: [],
-    optional_positional: [],
-    idempotent: false
-  }
-  def add(a, b, opts \\ []), do: SnakeBridge.Runtime.call(@d_add, [a, b], opts)
-end
+Code.require_file("../support/measure.exs", __DIR__)
 
 defmodule Profile do
-  def cpu_ns(os_pid) do
-    Path.wildcard("/proc/#{os_pid}/task/*/schedstat")
-    |> Enum.map(fn f -> f |> File.read!() |> String.split() |> hd() |> String.to_integer() end)
-    |> Enum.sum()
-  end
+  import Bench.Measure
 
   def pin(os_pid, cpus),
     do: {_, 0} = System.cmd("taskset", ["-a", "-p", "-c", cpus, to_string(os_pid)])
@@ -35,8 +20,6 @@ defmodule Profile do
       {^port, {:data, data}} -> :erlang.binary_to_term(data, [:safe])
     end
   end
-
-  def median(xs), do: xs |> Enum.sort() |> Enum.at(div(length(xs), 2))
 
   # n sequential calls: per call p50 (µs), VM CPU (µs), busy scheduler time (µs), msacc
   # state times (µs, summed over threads of each type), reductions of caller and pool.
@@ -136,7 +119,7 @@ rows =
       call: fn ->
         Profile.side(
           n,
-          fn -> {:ok, 3} = Profile.Operator.add(1, 2, snakebridge: [pool: :one]) end,
+          fn -> {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: :one]) end,
           pool_pid
         )
       end
@@ -182,17 +165,17 @@ summary =
       key <- [:p50, :vm_cpu, :sched_busy, :reds_caller, :reds_pool],
       rows |> hd() |> Map.has_key?(side),
       into: %{} do
-    {{side, key}, Profile.median(for r <- rows, do: r[side][key])}
+    {{side, key}, Bench.Measure.median(for r <- rows, do: r[side][key])}
   end
 
-ratio = Profile.median(for r <- rows, do: r.call.p50 / r.echo.p50)
+ratio = Bench.Measure.median(for r <- rows, do: r.call.p50 / r.echo.p50)
 msacc_keys = rows |> Enum.flat_map(&Map.keys(&1.call.msacc)) |> Enum.uniq() |> Enum.sort()
 
 msacc =
   for k <- msacc_keys, into: %{} do
     {k,
-     {Profile.median(for(r <- rows, do: Map.get(r.echo.msacc, k, 0.0))),
-      Profile.median(for(r <- rows, do: Map.get(r.call.msacc, k, 0.0)))}}
+     {Bench.Measure.median(for(r <- rows, do: Map.get(r.echo.msacc, k, 0.0))),
+      Bench.Measure.median(for(r <- rows, do: Map.get(r.call.msacc, k, 0.0)))}}
   end
 
 IO.inspect(summary, label: "median")
@@ -200,8 +183,8 @@ IO.inspect(ratio, label: "p50 ratio call/echo (median of rounds)")
 
 if Map.has_key?(hd(rows), :call_heap) do
   heap = for r <- rows, do: {r.call_heap.vm_cpu / r.call.vm_cpu, r.call_heap.p50 / r.call.p50}
-  IO.inspect(Profile.median(for {cpu, _} <- heap, do: cpu), label: "VM CPU call_heap/call")
-  IO.inspect(Profile.median(for {_, p50} <- heap, do: p50), label: "p50 call_heap/call")
+  IO.inspect(Bench.Measure.median(for {cpu, _} <- heap, do: cpu), label: "VM CPU call_heap/call")
+  IO.inspect(Bench.Measure.median(for {_, p50} <- heap, do: p50), label: "p50 call_heap/call")
 end
 
 IO.inspect(msacc, label: "msacc us/call {echo, call}", limit: :infinity)
