@@ -88,6 +88,22 @@ def test_release_session(worker: Worker) -> None:
     assert ok(worker.request("stats"))["refs"] == 0
 
 
+def test_a_share_marks_its_session_as_holding_something(worker: Worker) -> None:
+    # A tensor argument in a session that holds no ref: the shared block is the only
+    # thing the session keeps here, so only the reply's mark gets it released.
+    tensor = {
+        Atom("__struct__"): BYTES,
+        Atom("data"): bytes(8 * 4),
+        Atom("dtype"): "float64",
+        Atom("shape"): (4,),
+    }
+    handle = ok(worker.request("share", session="fresh", args=[tensor], kwargs={"as": "shm"}))
+    assert handle[Atom("__struct__")] == Atom("Elixir.SnakeBridge.ZeroCopyRef")
+    assert worker.last_made_refs
+    assert ok(worker.request("release_session", session="fresh")) == 1
+    assert not worker.last_made_refs
+
+
 def test_allowlist(worker: Worker) -> None:
     assert error(worker.call("os", "system", "true"))["type"] == "not_allowed"
     assert error(worker.call("json", "codecs.open", "x"))["type"] == "not_allowed"

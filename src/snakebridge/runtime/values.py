@@ -139,6 +139,8 @@ class RequestState:
             self.numeric_made = []
         self.opaques = 0
         self.malformed = 0
+        if self.created:
+            self.created = []
         if self.scope is not None:
             self.scope = None
         if self.handles_in:
@@ -667,13 +669,16 @@ class Codec:
     def encode(self, term: Any, head: bytes = b"\x83") -> list[bytes | bytearray | memoryview]:
         """``term`` as frame pieces; ``head`` is pre-encoded bytes it continues (a
         reply's constant ``{id, {:ok, `` prefix, the version byte included)."""
-        if self.state.created:
-            self.state.created = []
+        # What the call itself made (a shared handle) stays in ``created``: the reply
+        # must still tell the pool that the session holds something here.
+        created = self.state.created
+        made = len(created)
         try:
             return self._encode(term, head)
         except BaseException:
-            for ref_id in self.state.created:
+            for ref_id in created[made:]:
                 self.store.release(ref_id)
+            del created[made:]
             raise
 
     def encode_callback(
