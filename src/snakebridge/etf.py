@@ -54,17 +54,12 @@ _BIT_BINARY = 77
 _COMPRESSED = 80
 _SMALL_INT = 97
 _INT = 98
-_ATOM = 100
 _SMALL_TUPLE = 104
 _LARGE_TUPLE = 105
-_NIL = 106
 _STRING = 107
-_LIST = 108
 _BINARY = 109
 _SMALL_BIG = 110
 _LARGE_BIG = 111
-_SMALL_ATOM = 115
-_MAP = 116
 _ATOM_UTF8 = 118
 _SMALL_ATOM_UTF8 = 119
 _NEW_FUN = 112
@@ -235,21 +230,11 @@ def make_reader(
     def dec(buf: bytes, pos: int) -> tuple[Any, int]:
         tag = buf[pos]
         pos += 1
-        if tag in (_SMALL_ATOM_UTF8, _SMALL_ATOM):
-            end = pos + 1 + buf[pos]
-            raw = buf[pos + 1 : end]
-            value = cache_get(raw, atom_cache)
-            if value is atom_cache:
-                value = atom(raw, "utf-8" if tag == _SMALL_ATOM_UTF8 else "latin-1")
-            return value, end
-        if tag in (_ATOM, _ATOM_UTF8):
-            end = pos + 2 + u16(buf, pos)[0]
-            raw = buf[pos + 2 : end]
-            value = cache_get(raw, atom_cache)
-            if value is atom_cache:
-                value = atom(raw, "utf-8" if tag == _ATOM_UTF8 else "latin-1")
-            return value, end
-        if tag == _BINARY:
+        # The tags in order of how often requests hold them, as literals: a chain of
+        # int comparisons with constants is the cheapest dispatch CPython has.
+        if tag == 97:  # SMALL_INTEGER_EXT
+            return buf[pos], pos + 1
+        if tag == 109:  # BINARY_EXT
             pos += 4
             end = pos + u32(buf, pos - 4)[0]
             if end > len(buf):
@@ -259,9 +244,50 @@ def make_reader(
                 return raw.decode("utf-8"), end
             except UnicodeDecodeError:
                 return raw, end
-        if tag == _SMALL_INT:
-            return buf[pos], pos + 1
-        if tag == _MAP:
+        if tag == 119 or tag == 115:  # SMALL_ATOM_UTF8_EXT, SMALL_ATOM_EXT
+            end = pos + 1 + buf[pos]
+            raw = buf[pos + 1 : end]
+            value = cache_get(raw, atom_cache)
+            if value is atom_cache:
+                value = atom(raw, "utf-8" if tag == _SMALL_ATOM_UTF8 else "latin-1")
+            return value, end
+        if tag == 108:  # LIST_EXT
+            size = u32(buf, pos)[0]
+            pos += 4
+            if numeric_list is not None and size >= 2:
+                first = buf[pos]
+                stride = strides.get(first)
+                if stride is not None:
+                    end = pos + stride * size
+                    if (
+                        end < len(buf)
+                        and buf[end] == 106  # NIL_EXT
+                        and buf[pos:end:stride] == bytes((first,)) * size
+                    ):
+                        replaced = numeric_list(first, size, buf, pos)
+                        if replaced is not None:
+                            return replaced, end + 1
+            items: list[Any] = []
+            append = items.append
+            for _ in range(size):
+                item, pos = dec(buf, pos)
+                append(item)
+            if buf[pos] != 106:  # NIL_EXT: a proper list
+                raise DecodeError("improper lists cannot cross to Python")
+            return items, pos + 1
+        if tag == 106:  # NIL_EXT
+            return [], pos
+        if tag == 107:  # STRING_EXT
+            size = u16(buf, pos)[0]
+            pos += 2
+            if pos + size > len(buf):
+                raise DecodeError("string runs past the end of the term")
+            if numeric_list is not None and size >= 2:
+                replaced = numeric_list(_STRING, size, buf, pos)
+                if replaced is not None:
+                    return replaced, pos + size
+            return list(buf[pos : pos + size]), pos + size
+        if tag == 116:  # MAP_EXT
             size = u32(buf, pos)[0]
             pos += 4
             out: dict[Any, Any] = {}
@@ -302,37 +328,11 @@ def make_reader(
             if struct_hook is not None and "__struct__" in out:
                 return struct_hook(out), pos
             return out, pos
-        if tag == _NIL:
-            return [], pos
-        if tag == _LIST:
-            size = u32(buf, pos)[0]
-            pos += 4
-            if numeric_list is not None and size >= 2:
-                first = buf[pos]
-                stride = strides.get(first)
-                if stride is not None:
-                    end = pos + stride * size
-                    if (
-                        end < len(buf)
-                        and buf[end] == _NIL
-                        and buf[pos:end:stride] == bytes((first,)) * size
-                    ):
-                        replaced = numeric_list(first, size, buf, pos)
-                        if replaced is not None:
-                            return replaced, end + 1
-            items: list[Any] = []
-            append = items.append
-            for _ in range(size):
-                item, pos = dec(buf, pos)
-                append(item)
-            if buf[pos] != _NIL:
-                raise DecodeError("improper lists cannot cross to Python")
-            return items, pos + 1
-        if tag == _NEW_FLOAT:
-            return f64(buf, pos)[0], pos + 8
-        if tag == _INT:
+        if tag == 98:  # INTEGER_EXT
             return i32(buf, pos)[0], pos + 4
-        if tag in (_SMALL_TUPLE, _LARGE_TUPLE):
+        if tag == 70:  # NEW_FLOAT_EXT
+            return f64(buf, pos)[0], pos + 8
+        if tag == 104 or tag == 105:  # SMALL_TUPLE_EXT, LARGE_TUPLE_EXT
             if tag == _SMALL_TUPLE:
                 size = buf[pos]
                 pos += 1
@@ -344,17 +344,14 @@ def make_reader(
                 item, pos = dec(buf, pos)
                 elems.append(item)
             return tuple(elems), pos
-        if tag == _STRING:
-            size = u16(buf, pos)[0]
-            pos += 2
-            if pos + size > len(buf):
-                raise DecodeError("string runs past the end of the term")
-            if numeric_list is not None and size >= 2:
-                replaced = numeric_list(_STRING, size, buf, pos)
-                if replaced is not None:
-                    return replaced, pos + size
-            return list(buf[pos : pos + size]), pos + size
-        if tag in (_SMALL_BIG, _LARGE_BIG):
+        if tag == 118 or tag == 100:  # ATOM_UTF8_EXT, ATOM_EXT
+            end = pos + 2 + u16(buf, pos)[0]
+            raw = buf[pos + 2 : end]
+            value = cache_get(raw, atom_cache)
+            if value is atom_cache:
+                value = atom(raw, "utf-8" if tag == _ATOM_UTF8 else "latin-1")
+            return value, end
+        if tag == 110 or tag == 111:  # SMALL_BIG_EXT, LARGE_BIG_EXT
             if tag == _SMALL_BIG:
                 size = buf[pos]
                 pos += 1
@@ -675,17 +672,20 @@ def make_parts_encoder(
     def encode_parts(value: Any, head: bytes = b"\x83") -> list[bytes | bytearray | memoryview]:
         # ``head``: pre-encoded bytes the term continues (a reply's constant
         # ``{id, {:ok, `` prefix), the version byte included.
+        # ``large`` is empty between calls: every exit clears it.
         out = bytearray(head)
-        large.clear()
         try:
             enc(value, out)
         except RecursionError:
-            raise EncodeError("value nests too deeply to encode") from None
-        finally:
-            pieces = list(large)
             large.clear()
-        if not pieces:
+            raise EncodeError("value nests too deeply to encode") from None
+        except BaseException:
+            large.clear()
+            raise
+        if not large:
             return [out]
+        pieces = list(large)
+        large.clear()
         parts: list[bytes | bytearray | memoryview] = []
         view = memoryview(out)
         previous = 0

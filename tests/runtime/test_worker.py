@@ -104,6 +104,30 @@ def test_a_share_marks_its_session_as_holding_something(worker: Worker) -> None:
     assert not worker.last_made_refs
 
 
+def test_keyword_names_arrive_interned() -> None:
+    w = Worker({"sbkeywords": "sbkeywords", "binascii": "binascii"})
+    try:
+        # Atom keys (a keyword list) and string keys (a map) alike, call after call.
+        for _ in range(2):
+            names = ok(w.call("sbkeywords", "interned", **{"alpha": 1, "beta_gamma": 2}))
+            assert names == ["alpha", "beta_gamma"]
+            sent = w.request(
+                "call",
+                library="sbkeywords",
+                python_module="sbkeywords",
+                function="interned",
+                kwargs={"delta": 1, Atom("epsilon"): 2},
+            )
+            assert ok(sent) == ["delta", "epsilon"]
+        # A C function parsing its keywords (Argument Clinic): matched by identity.
+        data = {Atom("__struct__"): BYTES, Atom("data"): b"\x01\xab"}
+        hexed = ok(w.call("binascii", "hexlify", data, sep=":"))
+        # The test harness decodes a UTF-8 binary as text.
+        assert hexed[Atom("data")] == "01:ab"
+    finally:
+        w.close()
+
+
 def test_allowlist(worker: Worker) -> None:
     assert error(worker.call("os", "system", "true"))["type"] == "not_allowed"
     assert error(worker.call("json", "codecs.open", "x"))["type"] == "not_allowed"

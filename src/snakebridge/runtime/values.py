@@ -293,6 +293,8 @@ class Codec:
         self._tails: dict[bytes, dict[Any, Any]] = {}
         # The same for compact calls: (session, numeric) by the bytes after `args`.
         self._compact_tails: dict[bytes, tuple[str, bool | None]] = {}
+        # Keyword names as calls pass them (``keywords``): any spelling -> interned str.
+        self._keyword_names: dict[str, str] = {}
 
     @property
     def has_bulk(self) -> bool:
@@ -582,9 +584,23 @@ class Codec:
             scope = state.scope = Scope(self.bridge)
         return scope.add(opaque)
 
-    def begin(self, session: str) -> None:
-        """Called once the request map is decoded: refs made from now on bind to it."""
-        self.state.session = session
+    def keywords(self, kwargs: dict[Any, Any]) -> dict[str, Any]:
+        """``kwargs`` keyed by interned names, each interned once per worker: a C
+        function matches its keyword names by identity first (equality only after a
+        miss), and some (orjson's) by identity alone."""
+        names = self._keyword_names
+        out: dict[str, Any] = {}
+        for key, value in kwargs.items():
+            name = names.get(key) if isinstance(key, str) else None
+            if name is None:
+                name = str(key)
+                if isinstance(key, str):
+                    name = sys.intern(name)
+                    if len(names) >= _TAIL_CACHE_MAX:
+                        names.clear()
+                    names[name] = name
+            out[name] = value
+        return out
 
     def check_refs(self) -> None:
         session = self.state.session

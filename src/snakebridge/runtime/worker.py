@@ -374,26 +374,30 @@ class Worker:
         self, descriptor: Descriptor, args: Any, kwargs: Any, numeric: Any, session: str
     ) -> Any:
         codec = self.codec
-        codec.begin(session)
+        state = codec.state
+        # Refs made from now on (the result's) bind to the request's session.
+        state.session = session
         if args is None:
             args = []
         if kwargs is None:
             kwargs = {}
         if not isinstance(args, list) or not isinstance(kwargs, dict):
             raise BadRequest("args must be a list and kwargs a map")
-        state = codec.state
         if state.opaques:
             raise EncodeRefused(codec.find_opaque(args, kwargs))
         if state.malformed:
             raise BadRequest(codec.find_malformed(args, kwargs))
-        if descriptor.call_type not in ("release", "release_session"):
+        if (state.refs_in or state.handles_in) and descriptor.call_type not in (
+            "release",
+            "release_session",
+        ):
             codec.check_refs()
         if state.numeric_made:
             keep = descriptor.numeric if numeric is None else bool(numeric)
             args = codec.settle_numeric(args, keep)
             kwargs = codec.settle_numeric(kwargs, keep)
         if kwargs:
-            kwargs = {str(k): v for k, v in kwargs.items()}
+            kwargs = codec.keywords(kwargs)
         return self.dispatcher.run(descriptor, args, kwargs)
 
     def _undecodable(
