@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/runtime/worker_path.py [--rounds 7] [--calls 20000]
     .venv/bin/python bench/runtime/worker_path.py --base REV [--rounds 9] [--pin CPU]
+    .venv/bin/python bench/runtime/worker_path.py --bulk [--base REV] [--rounds 7]
 
 Runs a real ``Worker`` in a child process (output capture installed, as in
 production) and feeds it the exact frame the VM sends for ``operator.add(1, 2)``
@@ -19,6 +20,13 @@ own copy of this script, extracted to a temporary folder) and this tree's, both 
 the audit hooks as shipped, alternate round by round (the order swaps every round);
 each stage's ratio is the median of the per-round ratios (this tree / base) with their
 min-max. It writes ``worker_path_ab.json`` and ``worker_path_ab.md``.
+
+``--bulk`` times 1 MB and 10 MB binary round trips from a Python driver (on CPU 0),
+as the VM sends them (``operator.concat(SnakeBridge.bytes(blob), SnakeBridge.bytes(""))``,
+a compact call), through a real worker process (on CPU 1) beside the raw echo with
+1 MiB pipes (``echo_port.py``, on CPU 1), and ``--base``'s worker when given; the sides
+rotate every round. MB/s from each side's p50; ratios are medians of per-round ratios
+to the echo. It writes ``worker_path_bulk.json`` and ``worker_path_bulk.md``.
 """
 
 from __future__ import annotations
@@ -205,6 +213,173 @@ def ab_table(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+_BYTES = {"__struct__": "Elixir.SnakeBridge.Bytes"}
+
+
+class _Peer:
+    """A child process spoken to with ``{:packet, 4}`` frames over its stdin/stdout."""
+
+    def __init__(self, cmd: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            ["taskset", "-c", "1", *cmd], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in = self.proc.stdin.fileno()
+        self._out = self.proc.stdout.fileno()
+        self._buf = bytearray(16 << 20)
+
+    def send(self, frame: bytes) -> None:
+        view = memoryview(len(frame).to_bytes(4, "big") + frame)
+        while view:
+            view = view[os.write(self._in, view) :]
+
+    def recv(self) -> memoryview:
+        view = memoryview(self._buf)
+        got = 0
+        while got < 4:
+            got += os.readv(self._out, [view[got:4]])
+        size = int.from_bytes(self._buf[:4], "big")
+        got = 0
+        while got < size:
+            got += os.readv(self._out, [view[4 + got : 4 + size]])
+        return view[4 : 4 + size]
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def _worker_peer(root: Path) -> tuple[_Peer, bytes]:
+    """A worker of ``root``'s src, initialized; and the registration of ``operator.concat``."""
+    from snakebridge import etf
+    from snakebridge.etf import Atom
+
+    env = dict(os.environ, PYTHONPATH=str(root / "src"))
+    peer = _Peer([sys.executable, "-m", "snakebridge.runtime.worker"], env)
+    peer.send(etf.encode((Atom("init"), {Atom("libraries"): {"operator": "operator"}})))
+    assert etf.decode(bytes(peer.recv()))[0] == "ready"
+    descriptor = {
+        Atom("call_type"): Atom("call"),
+        Atom("function"): "concat",
+        Atom("ledger"): False,
+        Atom("library"): "operator",
+        Atom("python_module"): "operator",
+    }
+    return peer, etf.encode((0, 9, descriptor))
+
+
+def _bulk_call(blob: bytes) -> bytes:
+    from snakebridge import etf
+    from snakebridge.etf import Atom
+
+    def wrap(data: bytes) -> dict[Atom, Any]:
+        return {Atom("__struct__"): Atom(_BYTES["__struct__"]), Atom("data"): etf.Binary(data),
+                Atom("dtype"): None, Atom("shape"): None}  # fmt: skip
+
+    return etf.encode((123456, 9, [wrap(blob), wrap(b"")], {}, "", None))
+
+
+def bulk(base: str | None, rounds: int) -> dict[str, Any]:
+    """Bulk round trips: the echo, this tree's worker and ``base``'s, interleaved."""
+    os.sched_setaffinity(0, {0})
+    with tempfile.TemporaryDirectory() as tmp:
+        roots = {"this": HERE.parent.parent}
+        commit = None
+        if base is not None:
+            commit = _extract(base, Path(tmp))
+            roots["base"] = Path(tmp)
+        echo = _Peer(
+            [sys.executable, str(HERE / "echo_port.py"), "--pipe-bytes", str(1 << 20)],
+            dict(os.environ),
+        )
+        peers: dict[str, tuple[_Peer, bytes]] = {"echo": (echo, b"")}
+        for side, root in roots.items():
+            peers[side] = _worker_peer(root)
+        first = {side: True for side in peers}
+        rows: list[dict[str, Any]] = []
+        loads = [os.getloadavg()[0]]
+        try:
+            for mb in (1, 10):
+                blob = os.urandom(mb << 20)
+                call = _bulk_call(blob)
+                reps = 20 if mb == 1 else 4
+                for i in range(rounds):
+                    names = list(peers)
+                    names = names[i % len(names) :] + names[: i % len(names)]
+                    row: dict[str, Any] = {"mb": mb, "round": i}
+                    for side in names:
+                        peer, registration = peers[side]
+                        times = []
+                        for _ in range(reps + 1):
+                            frame = call
+                            if side != "echo" and first[side]:
+                                frame, first[side] = registration + call, False
+                            start = time.perf_counter()
+                            peer.send(frame)
+                            reply = peer.recv()
+                            times.append(time.perf_counter() - start)
+                            assert len(reply) > mb << 20
+                        row[side] = mb / statistics.median(times[1:])
+                    rows.append(row)
+                    loads.append(os.getloadavg()[0])
+        finally:
+            for peer, _ in peers.values():
+                peer.close()
+    summary: dict[str, Any] = {
+        "base": commit,
+        "rounds": rounds,
+        "load": _spread(loads),
+        "placement": "driver on CPU 0; echo and workers on CPU 1",
+    }
+    for mb in (1, 10):
+        mine = [r for r in rows if r["mb"] == mb]
+        summary[f"{mb}MB"] = {
+            side: {
+                "mb_s": _spread([r[side] for r in mine]),
+                "of_echo": _spread([r[side] / r["echo"] for r in mine]),
+            }
+            for side in peers
+        }
+        if base is not None:
+            summary[f"{mb}MB"]["this"]["of_base"] = _spread([r["this"] / r["base"] for r in mine])
+    return summary
+
+
+def bulk_table(result: dict[str, Any]) -> str:
+    def triple(values: list[float], fmt: str) -> str:
+        return f"{fmt.format(values[0])} ({fmt.format(values[1])}-{fmt.format(values[2])})"
+
+    base = result["base"]
+    lines = [
+        "# Worker path: bulk binary round trips",
+        "",
+        "Generated by `bench/runtime/worker_path.py --bulk"
+        + (f" --base {base[:10]}`" if base else "`")
+        + ". A Python driver sends the frame the VM sends for "
+        '`operator.concat(SnakeBridge.bytes(blob), SnakeBridge.bytes(""))` (a compact '
+        "call) and reads the reply; the raw echo (`echo_port.py`, 1 MiB pipes) gets the "
+        f"same frame. {result['placement']}; {result['rounds']} rounds, the sides' order "
+        "rotating; per round and side 20 (1 MB) or 4 (10 MB) round trips after one warm-up, "
+        "MB/s from their median; cells are medians (min-max) over rounds, ratios medians of "
+        f"per-round ratios to the echo. Load average {triple(result['load'], '{:.2f}')}.",
+        "",
+        "| size | side | MB/s | of the echo |",
+        "| --- | --- | ---: | ---: |",
+    ]
+    for mb in (1, 10):
+        for side, row in result[f"{mb}MB"].items():
+            label = {"echo": "raw echo", "this": "this tree's worker"}.get(side, "base worker")
+            lines.append(
+                f"| {mb} MB | {label} | {triple(row['mb_s'], '{:.0f}')} | "
+                f"{triple([100 * x for x in row['of_echo']], '{:.0f}')}% |"
+            )
+        if "of_base" in result[f"{mb}MB"]["this"]:
+            ratio = result[f"{mb}MB"]["this"]["of_base"]
+            lines.append(f"| {mb} MB | this / base, per round | | {triple(ratio, '{:.2f}')}x |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=7)
@@ -212,7 +387,14 @@ def main() -> None:
     parser.add_argument("--child", choices=["audited", "plain"])
     parser.add_argument("--base", help="a git revision to A/B this tree's worker against")
     parser.add_argument("--pin", help="a CPU both sides of an A/B run on (taskset)")
+    parser.add_argument("--bulk", action="store_true", help="bulk round trips instead")
     opts = parser.parse_args()
+    if opts.bulk:
+        result = bulk(opts.base, opts.rounds)
+        (HERE / "worker_path_bulk.json").write_text(json.dumps(result, indent=1) + "\n")
+        (HERE / "worker_path_bulk.md").write_text(bulk_table(result))
+        print(json.dumps(result))
+        return
     if opts.base:
         result = ab(opts.base, opts.rounds, opts.calls, opts.pin)
         (HERE / "worker_path_ab.json").write_text(json.dumps(result, indent=1) + "\n")

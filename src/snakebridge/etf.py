@@ -134,6 +134,85 @@ class Binary:
         return f"Binary({bytes(self.data)!r})"
 
 
+class Spliced(bytes):
+    """A frame held without the bytes of its one large binary (:func:`split_point`):
+    those are ``payload``, read from the pipe into an object of their own, and the
+    frame goes on at offset ``at``, where they would have started. The readers put the
+    payload back there, so a bulk argument reaches Python as that very ``bytes`` object
+    instead of as a copy out of the frame. The binary holds more than half the frame,
+    so in the shortened frame it always runs past the end: only there do the readers
+    look for a payload, and every other frame decodes as before."""
+
+    at: int
+    payload: bytes
+
+    @staticmethod
+    def make(body: bytes, at: int, payload: bytes) -> Spliced:
+        frame = Spliced(body)
+        frame.at = at
+        frame.payload = payload
+        return frame
+
+    def after(self, pos: int) -> Spliced:
+        """The frame from ``pos`` on (before the payload), payload kept."""
+        return Spliced.make(self[pos:], self.at - pos, self.payload)
+
+
+def split_point(prefix: bytes | memoryview, size: int) -> tuple[int, int] | None:
+    """``(offset, length)`` of the data of a binary holding more than half of the
+    ``size``-byte frame that starts with ``prefix``, if the term's bytes before that
+    binary are all in ``prefix``; else None (the frame is then read whole)."""
+    least = size // 2 + 1
+    end = len(prefix)
+    pending = 1
+    pos = 1
+    u32 = _U32.unpack_from
+    try:
+        if prefix[0] != VERSION:
+            return None
+        while pending and pos < end:
+            pending -= 1
+            tag = prefix[pos]
+            if tag == 109:  # BINARY_EXT
+                length = u32(prefix, pos + 1)[0]
+                if length >= least:
+                    return pos + 5, length
+                pos += 5 + length
+            elif tag == 97:  # SMALL_INTEGER_EXT
+                pos += 2
+            elif tag == 98:  # INTEGER_EXT
+                pos += 5
+            elif tag == 70:  # NEW_FLOAT_EXT
+                pos += 9
+            elif tag == 106:  # NIL_EXT
+                pos += 1
+            elif tag == 119 or tag == 115:  # SMALL_ATOM_UTF8_EXT, SMALL_ATOM_EXT
+                pos += 2 + prefix[pos + 1]
+            elif tag == 118 or tag == 100 or tag == 107:  # ATOM_UTF8, ATOM, STRING
+                pos += 3 + _U16.unpack_from(prefix, pos + 1)[0]
+            elif tag == 110:  # SMALL_BIG_EXT
+                pos += 3 + prefix[pos + 1]
+            elif tag == 111:  # LARGE_BIG_EXT
+                pos += 6 + u32(prefix, pos + 1)[0]
+            elif tag == 104:  # SMALL_TUPLE_EXT
+                pending += prefix[pos + 1]
+                pos += 2
+            elif tag == 105:  # LARGE_TUPLE_EXT
+                pending += u32(prefix, pos + 1)[0]
+                pos += 5
+            elif tag == 108:  # LIST_EXT: its elements and its tail
+                pending += u32(prefix, pos + 1)[0] + 1
+                pos += 5
+            elif tag == 116:  # MAP_EXT
+                pending += 2 * u32(prefix, pos + 1)[0]
+                pos += 5
+            else:  # compressed, pids, funs...: no split
+                return None
+    except (IndexError, struct.error):
+        return None
+    return None
+
+
 class DecodeError(ValueError):
     """The bytes are not a well-formed ETF term."""
 
@@ -238,8 +317,11 @@ def make_reader(
             pos += 4
             end = pos + u32(buf, pos - 4)[0]
             if end > len(buf):
-                raise DecodeError("binary runs past the end of the term")
-            raw = buf[pos:end]
+                if type(buf) is not Spliced or pos != buf.at:
+                    raise DecodeError("binary runs past the end of the term")
+                raw, end = buf.payload, pos
+            else:
+                raw = buf[pos:end]
             try:
                 return raw.decode("utf-8"), end
             except UnicodeDecodeError:
@@ -291,17 +373,21 @@ def make_reader(
             size = u32(buf, pos)[0]
             pos += 4
             out: dict[Any, Any] = {}
+            val: Any
             raw_fields = False
             for index in range(size):
                 key, pos = dec(buf, pos)
                 if raw_fields and buf[pos] == _BINARY:
                     start = pos + 5
                     pos = start + u32(buf, pos + 1)[0]
-                    if pos > len(buf):
+                    if pos <= len(buf):
+                        # A view, not a copy: the struct hook makes the one copy it
+                        # needs (bytes, or a writable bytearray for a numpy buffer).
+                        val = memoryview(buf)[start:pos]
+                    elif type(buf) is Spliced and start == buf.at:
+                        val, pos = buf.payload, start
+                    else:
                         raise DecodeError("binary runs past the end of the term")
-                    # A view, not a copy: the struct hook makes the one copy it needs
-                    # (bytes, or a writable bytearray for a numpy buffer).
-                    val = memoryview(buf)[start:pos]
                 else:
                     val, pos = dec(buf, pos)
                     # Only a real struct (atom key, atom module) gets raw fields: a map
@@ -393,7 +479,7 @@ def whole_term(dec: Reader, max_inflated: int = MAX_INFLATED) -> Decoder:
     """
 
     def decode_term(data: bytes | bytearray | memoryview) -> Any:
-        buf = data if type(data) is bytes else bytes(data)
+        buf = data if isinstance(data, bytes) else bytes(data)
         if not buf or buf[0] != VERSION:
             raise DecodeError("missing ETF version byte 131")
         if len(buf) > 1 and buf[1] == _COMPRESSED:

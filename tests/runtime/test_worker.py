@@ -128,6 +128,27 @@ def test_keyword_names_arrive_interned() -> None:
         w.close()
 
 
+def test_a_bulk_call_registered_in_its_own_frame(worker: Worker) -> None:
+    # The first call of a descriptor carries its registration; a frame this large has
+    # its binary read apart from the rest (FrameIO), registration and all.
+    descriptor = {
+        Atom("call_type"): Atom("call"),
+        Atom("function"): "concat",
+        Atom("library"): "operator",
+        Atom("python_module"): "operator",
+    }
+    blob = os.urandom(3 << 20)
+
+    def wrap(data: bytes) -> dict[Atom, Any]:
+        return {Atom("__struct__"): BYTES, Atom("data"): etf.Binary(data)}
+
+    for registration in (etf.encode((0, 41, descriptor)), b""):
+        worker.send_raw(registration + etf.encode((5, 41, [wrap(blob), wrap(b"!")], {}, "", None)))
+        reply = worker.reply()
+        assert reply[0] == 5
+        assert ok(reply[1])[Atom("data")] == blob + b"!"
+
+
 def test_allowlist(worker: Worker) -> None:
     assert error(worker.call("os", "system", "true"))["type"] == "not_allowed"
     assert error(worker.call("json", "codecs.open", "x"))["type"] == "not_allowed"

@@ -39,6 +39,7 @@ from snakebridge.etf import (
     Binary,
     DecodeError,
     Opaque,
+    Spliced,
     make_parts_encoder,
     make_reader,
     whole_term,
@@ -399,6 +400,8 @@ class Codec:
                                 raise DecodeError(f"{len(buf) - pos} trailing bytes after the term")
                             if (
                                 len(tail) <= _TAIL_MAX_BYTES
+                                # A spliced frame's bytes do not hold its payload.
+                                and type(buf) is not Spliced
                                 and marks
                                 == (
                                     len(state.refs_in),
