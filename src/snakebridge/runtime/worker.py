@@ -56,7 +56,6 @@ _I32 = struct.Struct(">i").pack
 _FRAMED_REPLY = FRAME_ROOM + b"\x83h\x02"
 # Where the reply tuple's arity byte sits in a framed reply (header, version, tag).
 _REPLY_ARITY = len(_FRAMED_REPLY) - 1
-_FRAMED_REPLY_INT = _FRAMED_REPLY + b"b"
 # A registration `{0, descriptor_id, descriptor}` may precede a compact call in its frame.
 _REGISTRATION = b"\x83h\x03a\x00"
 _read_plain = etf.make_reader()
@@ -83,10 +82,14 @@ def _watch_parent() -> None:
 
 
 def _reply_head(request_id: int, tag: bytes) -> bytes:
-    if -2147483648 <= request_id < 2147483648:
-        # INTEGER_EXT holds every id the pool numbers its calls with, small ones too.
-        return _FRAMED_REPLY_INT + _I32(request_id) + tag
-    return _FRAMED_REPLY + etf.encode(request_id)[1:] + tag
+    # The id as term_to_binary writes it (the pool matches replies by these bytes).
+    if 0 <= request_id < 256:
+        id_bytes = bytes((97, request_id))
+    elif -2147483648 <= request_id < 2147483648:
+        id_bytes = b"b" + _I32(request_id)
+    else:
+        id_bytes = etf.encode(request_id)[1:]
+    return _FRAMED_REPLY + id_bytes + tag
 
 
 # glibc's mallopt parameters, and what the worker sets them to (``_keep_freed_memory``).
