@@ -207,21 +207,28 @@ class Worker:
         }
 
     def serve(self, life: lifeline.Lifeline) -> None:
-        if self.ledger_path is not None:
+        # Only a worker with a ledger to flush is armed per request (``Lifeline``); the
+        # others skip the two calls.
+        graceful = self.ledger_path is not None
+        if graceful:
             life.graceful()
+        read = self.frames.read
+        handle = self.handle
         try:
             while True:
-                frame = self.frames.read()
+                frame = read()
                 if frame is None:
                     return
-                life.busy()
-                self.handle(frame)
+                if graceful:
+                    life.busy()
+                handle(frame)
                 # Freed now, while the caller reads the reply, not when the next request
                 # rebinds the name: a large frame's munmap (tens of ms at 100 MB) would
                 # otherwise land on the next call.
                 del frame
                 # Disarmed before the periodic ledger flush too: the VM may exit during it.
-                life.idle()
+                if graceful:
+                    life.idle()
                 # A call first seen is written at once: a record must not depend on the
                 # worker outliving the VM (mix run ends it, a crash or a kill too).
                 ledger = self.dispatcher.ledger
