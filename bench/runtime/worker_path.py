@@ -244,6 +244,11 @@ class _Peer:
             got += os.readv(self._out, [view[4 + got : 4 + size]])
         return view[4 : 4 + size]
 
+    def cpu_ns(self) -> int:
+        """CPU time of all the child's threads so far (``schedstat``, in ns)."""
+        tasks = Path(f"/proc/{self.proc.pid}/task")
+        return sum(int((t / "schedstat").read_text().split()[0]) for t in tasks.iterdir())
+
     def close(self) -> None:
         assert self.proc.stdin is not None
         self.proc.stdin.close()
@@ -303,7 +308,7 @@ def bulk(base: str | None, rounds: int) -> dict[str, Any]:
             for mb in (1, 10):
                 blob = os.urandom(mb << 20)
                 call = _bulk_call(blob)
-                reps = 20 if mb == 1 else 4
+                reps = 100 if mb == 1 else 20
                 for i in range(rounds):
                     names = list(peers)
                     names = names[i % len(names) :] + names[: i % len(names)]
@@ -311,16 +316,19 @@ def bulk(base: str | None, rounds: int) -> dict[str, Any]:
                     for side in names:
                         peer, registration = peers[side]
                         times = []
-                        for _ in range(reps + 1):
+                        for rep in range(reps + 1):
                             frame = call
                             if side != "echo" and first[side]:
                                 frame, first[side] = registration + call, False
+                            if rep == 1:
+                                cpu = peer.cpu_ns()
                             start = time.perf_counter()
                             peer.send(frame)
                             reply = peer.recv()
                             times.append(time.perf_counter() - start)
                             assert len(reply) > mb << 20
                         row[side] = mb / statistics.median(times[1:])
+                        row[f"{side}_cpu_us"] = (peer.cpu_ns() - cpu) / reps / 1000
                     rows.append(row)
                     loads.append(os.getloadavg()[0])
         finally:
@@ -338,6 +346,7 @@ def bulk(base: str | None, rounds: int) -> dict[str, Any]:
             side: {
                 "mb_s": _spread([r[side] for r in mine]),
                 "of_echo": _spread([r[side] / r["echo"] for r in mine]),
+                "cpu_us": _spread([r[f"{side}_cpu_us"] for r in mine]),
             }
             for side in peers
         }
@@ -360,23 +369,26 @@ def bulk_table(result: dict[str, Any]) -> str:
         '`operator.concat(SnakeBridge.bytes(blob), SnakeBridge.bytes(""))` (a compact '
         "call) and reads the reply; the raw echo (`echo_port.py`, 1 MiB pipes) gets the "
         f"same frame. {result['placement']}; {result['rounds']} rounds, the sides' order "
-        "rotating; per round and side 20 (1 MB) or 4 (10 MB) round trips after one warm-up, "
+        "rotating; per round and side 100 (1 MB) or 20 (10 MB) round trips after one warm-up, "
         "MB/s from their median; cells are medians (min-max) over rounds, ratios medians of "
-        f"per-round ratios to the echo. Load average {triple(result['load'], '{:.2f}')}.",
+        "per-round ratios to the echo. CPU: the process's threads' run time "
+        "(`/proc/<pid>/task/*/schedstat`) over the timed round trips. Load average "
+        f"{triple(result['load'], '{:.2f}')}.",
         "",
-        "| size | side | MB/s | of the echo |",
-        "| --- | --- | ---: | ---: |",
+        "| size | side | MB/s | of the echo | CPU per round trip, that process (µs) |",
+        "| --- | --- | ---: | ---: | ---: |",
     ]
     for mb in (1, 10):
         for side, row in result[f"{mb}MB"].items():
             label = {"echo": "raw echo", "this": "this tree's worker"}.get(side, "base worker")
             lines.append(
                 f"| {mb} MB | {label} | {triple(row['mb_s'], '{:.0f}')} | "
-                f"{triple([100 * x for x in row['of_echo']], '{:.0f}')}% |"
+                f"{triple([100 * x for x in row['of_echo']], '{:.0f}')}% | "
+                f"{triple(row['cpu_us'], '{:.0f}')} |"
             )
         if "of_base" in result[f"{mb}MB"]["this"]:
             ratio = result[f"{mb}MB"]["this"]["of_base"]
-            lines.append(f"| {mb} MB | this / base, per round | | {triple(ratio, '{:.2f}')}x |")
+            lines.append(f"| {mb} MB | this / base, per round | | {triple(ratio, '{:.2f}')}x | |")
     return "\n".join(lines) + "\n"
 
 
