@@ -15,11 +15,12 @@ request, executing it, draining user output, encoding the reply, writing it (to
 with the audit hooks installed (as shipped) and one without, so the hooks' per-call
 cost is the difference of their ``handle`` times. Prints one JSON line.
 
-``--base REV`` is a same-run A/B instead: the git revision's worker (its ``src`` and its
-own copy of this script, extracted to a temporary folder) and this tree's, both with
-the audit hooks as shipped, alternate round by round (the order swaps every round);
-each stage's ratio is the median of the per-round ratios (this tree / base) with their
-min-max. It writes ``worker_path_ab.json`` and ``worker_path_ab.md``.
+``--base REV`` is a same-run A/B instead: the git revision's worker (its ``src``,
+extracted to a temporary folder) and this tree's, each in a process of its own with the
+audit hooks as shipped, are timed in lock step, a batch of ``calls`` of one stage in one
+and then in the other (the order swapping every batch), ``rounds`` times over every
+stage; each stage's ratio is the median of the per-batch ratios (this tree / base) with
+their min-max. It writes ``worker_path_ab.json`` and ``worker_path_ab.md``.
 
 ``--bulk`` times 1 MB and 10 MB binary round trips from a Python driver (on CPU 0),
 as the VM sends them (``operator.concat(SnakeBridge.bytes(blob), SnakeBridge.bytes(""))``,
@@ -66,8 +67,9 @@ def _frames() -> tuple[bytes, bytes]:
     return etf.encode((0, 7, descriptor)), etf.encode((123456, 7, [1, 2], {}, "a" * 16, None))
 
 
-def child(audited: bool, calls: int) -> dict[str, float]:
-    """One round in this process: per-call CPU µs of each stage."""
+def _stages(audited: bool) -> tuple[dict[str, Any], int]:
+    """A worker in this process (output capture installed, as in production) and a
+    function per stage that runs it once; and the request frame's size."""
     from snakebridge.runtime.frames import FrameIO
     from snakebridge.runtime.output import OutputCapture
     from snakebridge.runtime.worker import _OK_HEAD, Worker, _reply_head
@@ -86,37 +88,41 @@ def child(audited: bool, calls: int) -> dict[str, float]:
     request_id, (descriptor_id, args, kwargs, session, numeric) = codec.decode_request(frame)
     descriptor = worker.descriptors[descriptor_id]
     parts = codec.encode(3, _reply_head(request_id, _OK_HEAD))
-
-    def timed(fn: Any) -> float:
-        for _ in range(calls // 10):
-            fn()
-        start = time.thread_time_ns()
-        for _ in range(calls):
-            fn()
-        return (time.thread_time_ns() - start) / calls / 1000
-
     return {
-        "handle": timed(lambda: worker.handle(frame)),
-        "decode": timed(lambda: codec.decode_request(frame)),
-        "execute": timed(lambda: worker._execute(descriptor, list(args), kwargs, numeric, session)),
-        "drain": timed(capture.drain),
-        "encode": timed(lambda: codec.encode(3, _reply_head(request_id, _OK_HEAD))),
-        "write": timed(lambda: frames.write_framed(list(parts))),
-        "frame_bytes": float(len(frame)),
-    }
+        "handle": lambda: worker.handle(frame),
+        "decode": lambda: codec.decode_request(frame),
+        "execute": lambda: worker._execute(descriptor, list(args), kwargs, numeric, session),
+        "drain": capture.drain,
+        "encode": lambda: codec.encode(3, _reply_head(request_id, _OK_HEAD)),
+        "write": lambda: frames.write_framed(list(parts)),
+    }, len(frame)
 
 
-def _run_child(root: Path, kind: str, calls: int, pin: str | None) -> dict[str, float]:
-    """One round of ``root``'s worker (its own src and its own copy of this script)."""
-    env = dict(os.environ, PYTHONPATH=str(root / "src"))
-    cmd = [sys.executable, str(root / "bench/runtime/worker_path.py"), "--child", kind]
-    if pin is not None:
-        cmd = ["taskset", "-c", pin, *cmd]
-    out = subprocess.run(
-        [*cmd, "--calls", str(calls)], check=True, capture_output=True, text=True, env=env
-    ).stdout
-    row: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+def _timed(fn: Any, calls: int) -> float:
+    """Thread CPU µs per call of ``fn``, after a warm-up."""
+    for _ in range(calls // 10):
+        fn()
+    start = time.thread_time_ns()
+    for _ in range(calls):
+        fn()
+    return (time.thread_time_ns() - start) / calls / 1000
+
+
+def child(audited: bool, calls: int) -> dict[str, float]:
+    """One round in this process: per-call CPU µs of each stage."""
+    stages, frame_bytes = _stages(audited)
+    row = {stage: _timed(fn, calls) for stage, fn in stages.items()}
+    row["frame_bytes"] = float(frame_bytes)
     return row
+
+
+def serve(out: int) -> None:
+    """A/B child: times ``<stage> <calls>`` lines from stdin, one answer line each."""
+    stages, _ = _stages(audited=True)
+    os.write(out, (" ".join(stages) + "\n").encode())
+    for line in sys.stdin:
+        stage, calls = line.split()
+        os.write(out, f"{_timed(stages[stage], int(calls))}\n".encode())
 
 
 def _extract(rev: str, into: Path) -> str:
@@ -140,42 +146,78 @@ def _spread(values: list[float]) -> list[float]:
 
 
 def ab(rev: str, rounds: int, calls: int, pin: str | None) -> dict[str, Any]:
-    """Interleaved rounds of ``rev``'s worker and this tree's; per-stage ratios."""
+    """``rev``'s worker and this tree's in two processes (on one CPU with ``pin``),
+    timed in lock step: a batch of a stage in one, then the same batch in the other,
+    the order swapping every batch, so both see the same machine within milliseconds.
+    Both run this script (the stages use worker internals that both revisions have)."""
     with tempfile.TemporaryDirectory() as tmp:
         commit = _extract(rev, Path(tmp))
         roots = {"base": Path(tmp), "this": HERE.parent.parent}
-        rows: dict[str, list[dict[str, float]]] = {"base": [], "this": []}
+        procs: dict[str, subprocess.Popen[str]] = {}
+        for side, root in roots.items():
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--serve"]
+            procs[side] = subprocess.Popen(
+                ["taskset", "-c", pin, *cmd] if pin is not None else cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                env=dict(os.environ, PYTHONPATH=str(root / "src")),
+            )
+
+        def answer(side: str) -> str:
+            out = procs[side].stdout
+            assert out is not None
+            return out.readline()
+
+        stages = answer("this").split()
+        assert answer("base").split() == stages
+
+        def run(side: str, stage: str) -> float:
+            send = procs[side].stdin
+            assert send is not None
+            send.write(f"{stage} {calls}\n")
+            send.flush()
+            return float(answer(side))
+
+        rows: dict[str, dict[str, list[float]]] = {
+            side: {stage: [] for stage in stages} for side in procs
+        }
         loads = [os.getloadavg()[0]]
-        for i in range(rounds):
-            for side in ("base", "this") if i % 2 == 0 else ("this", "base"):
-                rows[side].append(_run_child(roots[side], "audited", calls, pin))
-            loads.append(os.getloadavg()[0])
-    stages = [s for s in rows["base"][0] if s in rows["this"][0] and s != "frame_bytes"]
+        try:
+            for i in range(rounds):
+                for j, stage in enumerate(stages):
+                    for side in ("base", "this") if (i + j) % 2 == 0 else ("this", "base"):
+                        rows[side][stage].append(run(side, stage))
+                loads.append(os.getloadavg()[0])
+        finally:
+            for proc in procs.values():
+                assert proc.stdin is not None
+                proc.stdin.close()
+                proc.wait(timeout=30)
     head = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=HERE, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "src", "bench/runtime/worker_path.py"],
+        cwd=HERE.parent.parent,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     return {
         "base": commit,
         "this": head,
-        "dirty": bool(
-            subprocess.run(
-                ["git", "status", "--porcelain", "--", "src", "bench/runtime/worker_path.py"],
-                cwd=HERE.parent.parent,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout.strip()
-        ),
+        "dirty": bool(dirty),
         "rounds": rounds,
         "calls": calls,
         "pin": pin,
         "load": _spread(loads),
         "stages": {
             stage: {
-                "base_us": _spread([r[stage] for r in rows["base"]]),
-                "this_us": _spread([r[stage] for r in rows["this"]]),
+                "base_us": _spread(rows["base"][stage]),
+                "this_us": _spread(rows["this"][stage]),
                 "ratio": _spread(
-                    [t[stage] / b[stage] for b, t in zip(rows["base"], rows["this"], strict=True)]
+                    [t / b for b, t in zip(rows["base"][stage], rows["this"][stage], strict=True)]
                 ),
             }
             for stage in stages
@@ -195,11 +237,12 @@ def ab_table(result: dict[str, Any]) -> str:
         + (" plus uncommitted changes" if result["dirty"] else "")
         + ". Thread CPU µs per trivial call (`operator.add(1, 2)`, the committed "
         "`request.etf`), audit hooks installed as shipped; "
-        f"{result['rounds']} interleaved rounds of {result['calls']:,} calls per stage, the "
-        "order of the two workers swapping every round; "
+        "the two workers in processes of their own, timed in lock step: "
+        f"{result['rounds']} rounds of one batch of {result['calls']:,} calls per stage "
+        "in each, the order swapping every batch; "
         + (f"both pinned to CPU {result['pin']}; " if result["pin"] else "unpinned; ")
         + f"load average {triple(result['load'], '{:.2f}')} (1-minute, read between rounds). "
-        "Cells are medians (min-max) over rounds; the ratio is the median of per-round "
+        "Cells are medians (min-max) over rounds; the ratio is the median of per-batch "
         "ratios (this / base).",
         "",
         "| stage | base (µs) | this (µs) | ratio |",
@@ -397,6 +440,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--calls", type=int, default=20000)
     parser.add_argument("--child", choices=["audited", "plain"])
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--base", help="a git revision to A/B this tree's worker against")
     parser.add_argument("--pin", help="a CPU both sides of an A/B run on (taskset)")
     parser.add_argument("--bulk", action="store_true", help="bulk round trips instead")
@@ -412,6 +456,10 @@ def main() -> None:
         (HERE / "worker_path_ab.json").write_text(json.dumps(result, indent=1) + "\n")
         (HERE / "worker_path_ab.md").write_text(ab_table(result))
         print(json.dumps(result))
+        return
+    if opts.serve:
+        # The capture takes fd 1 over: the answers go out on a copy.
+        serve(os.dup(1))
         return
     if opts.child:
         # The capture takes fd 1 over, as in a worker: the result goes out on a copy.
