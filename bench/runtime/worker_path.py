@@ -26,8 +26,10 @@ their min-max. It writes ``worker_path_ab.json`` and ``worker_path_ab.md``.
 as the VM sends them (``operator.concat(SnakeBridge.bytes(blob), SnakeBridge.bytes(""))``,
 a compact call), through a real worker process (on CPU 1) beside the raw echo with
 1 MiB pipes (``echo_port.py``, on CPU 1), and ``--base``'s worker when given; the sides
-rotate every round. MB/s from each side's p50; ratios are medians of per-round ratios
-to the echo. It writes ``worker_path_bulk.json`` and ``worker_path_bulk.md``.
+take one round trip each in turn (their order rotating every round). MB/s from each
+side's p50 in a round; ratios are medians of per-round ratios to the echo; CPU per round
+trip from each process's ``schedstat``. It writes ``worker_path_bulk.json`` and
+``worker_path_bulk.md``.
 """
 
 from __future__ import annotations
@@ -356,22 +358,27 @@ def bulk(base: str | None, rounds: int) -> dict[str, Any]:
                     names = list(peers)
                     names = names[i % len(names) :] + names[: i % len(names)]
                     row: dict[str, Any] = {"mb": mb, "round": i}
-                    for side in names:
-                        peer, registration = peers[side]
-                        times = []
-                        for rep in range(reps + 1):
+                    times: dict[str, list[float]] = {side: [] for side in names}
+                    cpu: dict[str, int] = {}
+                    # One round trip of each side in turn: they share the machine's
+                    # moment, not just the round.
+                    for rep in range(reps + 1):
+                        if rep == 1:
+                            cpu = {side: peers[side][0].cpu_ns() for side in names}
+                        for side in names:
+                            peer, registration = peers[side]
                             frame = call
                             if side != "echo" and first[side]:
                                 frame, first[side] = registration + call, False
-                            if rep == 1:
-                                cpu = peer.cpu_ns()
                             start = time.perf_counter()
                             peer.send(frame)
                             reply = peer.recv()
-                            times.append(time.perf_counter() - start)
+                            times[side].append(time.perf_counter() - start)
                             assert len(reply) > mb << 20
-                        row[side] = mb / statistics.median(times[1:])
-                        row[f"{side}_cpu_us"] = (peer.cpu_ns() - cpu) / reps / 1000
+                    for side in names:
+                        row[side] = mb / statistics.median(times[side][1:])
+                        used = peers[side][0].cpu_ns() - cpu[side]
+                        row[f"{side}_cpu_us"] = used / reps / 1000
                     rows.append(row)
                     loads.append(os.getloadavg()[0])
         finally:
@@ -411,9 +418,10 @@ def bulk_table(result: dict[str, Any]) -> str:
         + ". A Python driver sends the frame the VM sends for "
         '`operator.concat(SnakeBridge.bytes(blob), SnakeBridge.bytes(""))` (a compact '
         "call) and reads the reply; the raw echo (`echo_port.py`, 1 MiB pipes) gets the "
-        f"same frame. {result['placement']}; {result['rounds']} rounds, the sides' order "
-        "rotating; per round and side 100 (1 MB) or 20 (10 MB) round trips after one warm-up, "
-        "MB/s from their median; cells are medians (min-max) over rounds, ratios medians of "
+        f"same frame. {result['placement']}; {result['rounds']} rounds of 100 (1 MB) or 20 "
+        "(10 MB) round trips per side after one warm-up, the sides taking one round trip "
+        "each in turn (their order rotating every round); MB/s from a side's median in a "
+        "round; cells are medians (min-max) over rounds, ratios medians of "
         "per-round ratios to the echo. CPU: the process's threads' run time "
         "(`/proc/<pid>/task/*/schedstat`) over the timed round trips. Load average "
         f"{triple(result['load'], '{:.2f}')}.",
