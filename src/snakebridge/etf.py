@@ -54,17 +54,12 @@ _BIT_BINARY = 77
 _COMPRESSED = 80
 _SMALL_INT = 97
 _INT = 98
-_ATOM = 100
 _SMALL_TUPLE = 104
 _LARGE_TUPLE = 105
-_NIL = 106
 _STRING = 107
-_LIST = 108
 _BINARY = 109
 _SMALL_BIG = 110
 _LARGE_BIG = 111
-_SMALL_ATOM = 115
-_MAP = 116
 _ATOM_UTF8 = 118
 _SMALL_ATOM_UTF8 = 119
 _NEW_FUN = 112
@@ -137,6 +132,85 @@ class Binary:
 
     def __repr__(self) -> str:
         return f"Binary({bytes(self.data)!r})"
+
+
+class Spliced(bytes):
+    """A frame held without the bytes of its one large binary (:func:`split_point`):
+    those are ``payload``, read from the pipe into an object of their own, and the
+    frame goes on at offset ``at``, where they would have started. The readers put the
+    payload back there, so a bulk argument reaches Python as that very ``bytes`` object
+    instead of as a copy out of the frame. The binary holds more than half the frame,
+    so in the shortened frame it always runs past the end: only there do the readers
+    look for a payload, and every other frame decodes as before."""
+
+    at: int
+    payload: bytes
+
+    @staticmethod
+    def make(body: bytes, at: int, payload: bytes) -> Spliced:
+        frame = Spliced(body)
+        frame.at = at
+        frame.payload = payload
+        return frame
+
+    def after(self, pos: int) -> Spliced:
+        """The frame from ``pos`` on (before the payload), payload kept."""
+        return Spliced.make(self[pos:], self.at - pos, self.payload)
+
+
+def split_point(prefix: bytes | memoryview, size: int) -> tuple[int, int] | None:
+    """``(offset, length)`` of the data of a binary holding more than half of the
+    ``size``-byte frame that starts with ``prefix``, if the term's bytes before that
+    binary are all in ``prefix``; else None (the frame is then read whole)."""
+    least = size // 2 + 1
+    end = len(prefix)
+    pending = 1
+    pos = 1
+    u32 = _U32.unpack_from
+    try:
+        if prefix[0] != VERSION:
+            return None
+        while pending and pos < end:
+            pending -= 1
+            tag = prefix[pos]
+            if tag == 109:  # BINARY_EXT
+                length = u32(prefix, pos + 1)[0]
+                if length >= least:
+                    return pos + 5, length
+                pos += 5 + length
+            elif tag == 97:  # SMALL_INTEGER_EXT
+                pos += 2
+            elif tag == 98:  # INTEGER_EXT
+                pos += 5
+            elif tag == 70:  # NEW_FLOAT_EXT
+                pos += 9
+            elif tag == 106:  # NIL_EXT
+                pos += 1
+            elif tag == 119 or tag == 115:  # SMALL_ATOM_UTF8_EXT, SMALL_ATOM_EXT
+                pos += 2 + prefix[pos + 1]
+            elif tag == 118 or tag == 100 or tag == 107:  # ATOM_UTF8, ATOM, STRING
+                pos += 3 + _U16.unpack_from(prefix, pos + 1)[0]
+            elif tag == 110:  # SMALL_BIG_EXT
+                pos += 3 + prefix[pos + 1]
+            elif tag == 111:  # LARGE_BIG_EXT
+                pos += 6 + u32(prefix, pos + 1)[0]
+            elif tag == 104:  # SMALL_TUPLE_EXT
+                pending += prefix[pos + 1]
+                pos += 2
+            elif tag == 105:  # LARGE_TUPLE_EXT
+                pending += u32(prefix, pos + 1)[0]
+                pos += 5
+            elif tag == 108:  # LIST_EXT: its elements and its tail
+                pending += u32(prefix, pos + 1)[0] + 1
+                pos += 5
+            elif tag == 116:  # MAP_EXT
+                pending += 2 * u32(prefix, pos + 1)[0]
+                pos += 5
+            else:  # compressed, pids, funs...: no split
+                return None
+    except (IndexError, struct.error):
+        return None
+    return None
 
 
 class DecodeError(ValueError):
@@ -235,47 +309,85 @@ def make_reader(
     def dec(buf: bytes, pos: int) -> tuple[Any, int]:
         tag = buf[pos]
         pos += 1
-        if tag in (_SMALL_ATOM_UTF8, _SMALL_ATOM):
+        # The tags in order of how often requests hold them, as literals: a chain of
+        # int comparisons with constants is the cheapest dispatch CPython has.
+        if tag == 97:  # SMALL_INTEGER_EXT
+            return buf[pos], pos + 1
+        if tag == 109:  # BINARY_EXT
+            pos += 4
+            end = pos + u32(buf, pos - 4)[0]
+            if end > len(buf):
+                if type(buf) is not Spliced or pos != buf.at:
+                    raise DecodeError("binary runs past the end of the term")
+                raw, end = buf.payload, pos
+            else:
+                raw = buf[pos:end]
+            try:
+                return raw.decode("utf-8"), end
+            except UnicodeDecodeError:
+                return raw, end
+        if tag == 119 or tag == 115:  # SMALL_ATOM_UTF8_EXT, SMALL_ATOM_EXT
             end = pos + 1 + buf[pos]
             raw = buf[pos + 1 : end]
             value = cache_get(raw, atom_cache)
             if value is atom_cache:
                 value = atom(raw, "utf-8" if tag == _SMALL_ATOM_UTF8 else "latin-1")
             return value, end
-        if tag in (_ATOM, _ATOM_UTF8):
-            end = pos + 2 + u16(buf, pos)[0]
-            raw = buf[pos + 2 : end]
-            value = cache_get(raw, atom_cache)
-            if value is atom_cache:
-                value = atom(raw, "utf-8" if tag == _ATOM_UTF8 else "latin-1")
-            return value, end
-        if tag == _BINARY:
+        if tag == 108:  # LIST_EXT
+            size = u32(buf, pos)[0]
             pos += 4
-            end = pos + u32(buf, pos - 4)[0]
-            if end > len(buf):
-                raise DecodeError("binary runs past the end of the term")
-            raw = buf[pos:end]
-            try:
-                return raw.decode("utf-8"), end
-            except UnicodeDecodeError:
-                return raw, end
-        if tag == _SMALL_INT:
-            return buf[pos], pos + 1
-        if tag == _MAP:
+            if numeric_list is not None and size >= 2:
+                first = buf[pos]
+                stride = strides.get(first)
+                if stride is not None:
+                    end = pos + stride * size
+                    if (
+                        end < len(buf)
+                        and buf[end] == 106  # NIL_EXT
+                        and buf[pos:end:stride] == bytes((first,)) * size
+                    ):
+                        replaced = numeric_list(first, size, buf, pos)
+                        if replaced is not None:
+                            return replaced, end + 1
+            items: list[Any] = []
+            append = items.append
+            for _ in range(size):
+                item, pos = dec(buf, pos)
+                append(item)
+            if buf[pos] != 106:  # NIL_EXT: a proper list
+                raise DecodeError("improper lists cannot cross to Python")
+            return items, pos + 1
+        if tag == 106:  # NIL_EXT
+            return [], pos
+        if tag == 107:  # STRING_EXT
+            size = u16(buf, pos)[0]
+            pos += 2
+            if pos + size > len(buf):
+                raise DecodeError("string runs past the end of the term")
+            if numeric_list is not None and size >= 2:
+                replaced = numeric_list(_STRING, size, buf, pos)
+                if replaced is not None:
+                    return replaced, pos + size
+            return list(buf[pos : pos + size]), pos + size
+        if tag == 116:  # MAP_EXT
             size = u32(buf, pos)[0]
             pos += 4
             out: dict[Any, Any] = {}
+            val: Any
             raw_fields = False
             for index in range(size):
                 key, pos = dec(buf, pos)
                 if raw_fields and buf[pos] == _BINARY:
                     start = pos + 5
                     pos = start + u32(buf, pos + 1)[0]
-                    if pos > len(buf):
+                    if pos <= len(buf):
+                        # A view, not a copy: the struct hook makes the one copy it
+                        # needs (bytes, or a writable bytearray for a numpy buffer).
+                        val = memoryview(buf)[start:pos]
+                    elif type(buf) is Spliced and start == buf.at:
+                        val, pos = buf.payload, start
+                    else:
                         raise DecodeError("binary runs past the end of the term")
-                    # A view, not a copy: the struct hook makes the one copy it needs
-                    # (bytes, or a writable bytearray for a numpy buffer).
-                    val = memoryview(buf)[start:pos]
                 else:
                     val, pos = dec(buf, pos)
                     # Only a real struct (atom key, atom module) gets raw fields: a map
@@ -302,37 +414,11 @@ def make_reader(
             if struct_hook is not None and "__struct__" in out:
                 return struct_hook(out), pos
             return out, pos
-        if tag == _NIL:
-            return [], pos
-        if tag == _LIST:
-            size = u32(buf, pos)[0]
-            pos += 4
-            if numeric_list is not None and size >= 2:
-                first = buf[pos]
-                stride = strides.get(first)
-                if stride is not None:
-                    end = pos + stride * size
-                    if (
-                        end < len(buf)
-                        and buf[end] == _NIL
-                        and buf[pos:end:stride] == bytes((first,)) * size
-                    ):
-                        replaced = numeric_list(first, size, buf, pos)
-                        if replaced is not None:
-                            return replaced, end + 1
-            items: list[Any] = []
-            append = items.append
-            for _ in range(size):
-                item, pos = dec(buf, pos)
-                append(item)
-            if buf[pos] != _NIL:
-                raise DecodeError("improper lists cannot cross to Python")
-            return items, pos + 1
-        if tag == _NEW_FLOAT:
-            return f64(buf, pos)[0], pos + 8
-        if tag == _INT:
+        if tag == 98:  # INTEGER_EXT
             return i32(buf, pos)[0], pos + 4
-        if tag in (_SMALL_TUPLE, _LARGE_TUPLE):
+        if tag == 70:  # NEW_FLOAT_EXT
+            return f64(buf, pos)[0], pos + 8
+        if tag == 104 or tag == 105:  # SMALL_TUPLE_EXT, LARGE_TUPLE_EXT
             if tag == _SMALL_TUPLE:
                 size = buf[pos]
                 pos += 1
@@ -344,17 +430,14 @@ def make_reader(
                 item, pos = dec(buf, pos)
                 elems.append(item)
             return tuple(elems), pos
-        if tag == _STRING:
-            size = u16(buf, pos)[0]
-            pos += 2
-            if pos + size > len(buf):
-                raise DecodeError("string runs past the end of the term")
-            if numeric_list is not None and size >= 2:
-                replaced = numeric_list(_STRING, size, buf, pos)
-                if replaced is not None:
-                    return replaced, pos + size
-            return list(buf[pos : pos + size]), pos + size
-        if tag in (_SMALL_BIG, _LARGE_BIG):
+        if tag == 118 or tag == 100:  # ATOM_UTF8_EXT, ATOM_EXT
+            end = pos + 2 + u16(buf, pos)[0]
+            raw = buf[pos + 2 : end]
+            value = cache_get(raw, atom_cache)
+            if value is atom_cache:
+                value = atom(raw, "utf-8" if tag == _ATOM_UTF8 else "latin-1")
+            return value, end
+        if tag == 110 or tag == 111:  # SMALL_BIG_EXT, LARGE_BIG_EXT
             if tag == _SMALL_BIG:
                 size = buf[pos]
                 pos += 1
@@ -396,7 +479,7 @@ def whole_term(dec: Reader, max_inflated: int = MAX_INFLATED) -> Decoder:
     """
 
     def decode_term(data: bytes | bytearray | memoryview) -> Any:
-        buf = data if type(data) is bytes else bytes(data)
+        buf = data if isinstance(data, bytes) else bytes(data)
         if not buf or buf[0] != VERSION:
             raise DecodeError("missing ETF version byte 131")
         if len(buf) > 1 and buf[1] == _COMPRESSED:
@@ -675,17 +758,20 @@ def make_parts_encoder(
     def encode_parts(value: Any, head: bytes = b"\x83") -> list[bytes | bytearray | memoryview]:
         # ``head``: pre-encoded bytes the term continues (a reply's constant
         # ``{id, {:ok, `` prefix), the version byte included.
+        # ``large`` is empty between calls: every exit clears it.
         out = bytearray(head)
-        large.clear()
         try:
             enc(value, out)
         except RecursionError:
-            raise EncodeError("value nests too deeply to encode") from None
-        finally:
-            pieces = list(large)
             large.clear()
-        if not pieces:
+            raise EncodeError("value nests too deeply to encode") from None
+        except BaseException:
+            large.clear()
+            raise
+        if not large:
             return [out]
+        pieces = list(large)
+        large.clear()
         parts: list[bytes | bytearray | memoryview] = []
         view = memoryview(out)
         previous = 0

@@ -83,3 +83,17 @@ def test_a_truncated_compact_frame_answers_its_own_id(worker: Worker) -> None:
     assert request_id == 77
     assert "could not be decoded" in error(result)["message"]
     assert ok(worker.call("operator", "add", 1, 1)) == 2
+
+
+def test_a_reply_starts_with_its_id_as_the_request_encodes_it(worker: Worker) -> None:
+    # The pool routes a reply by the id's bytes right after `{` (no decoding).
+    assert worker.proc.stdout is not None
+    worker.send_raw(registration(43, ADD) + compact(1, 43, [0, 0]))
+    assert worker.reply() == (1, ("ok", 0))
+    for request_id in (7, 300, -5, 2**31 + 9, -(2**40)):
+        worker.send_raw(compact(request_id, 43, [1, 1]))
+        size = int.from_bytes(worker.proc.stdout.read(4), "big")
+        frame = worker.proc.stdout.read(size)
+        id_bytes = etf.encode(request_id)[1:]
+        assert frame[1] == 104 and frame[3 : 3 + len(id_bytes)] == id_bytes
+        assert etf.decode(frame) == (request_id, ("ok", 2))

@@ -88,6 +88,67 @@ def test_release_session(worker: Worker) -> None:
     assert ok(worker.request("stats"))["refs"] == 0
 
 
+def test_a_share_marks_its_session_as_holding_something(worker: Worker) -> None:
+    # A tensor argument in a session that holds no ref: the shared block is the only
+    # thing the session keeps here, so only the reply's mark gets it released.
+    tensor = {
+        Atom("__struct__"): BYTES,
+        Atom("data"): bytes(8 * 4),
+        Atom("dtype"): "float64",
+        Atom("shape"): (4,),
+    }
+    handle = ok(worker.request("share", session="fresh", args=[tensor], kwargs={"as": "shm"}))
+    assert handle[Atom("__struct__")] == Atom("Elixir.SnakeBridge.ZeroCopyRef")
+    assert worker.last_made_refs
+    assert ok(worker.request("release_session", session="fresh")) == 1
+    assert not worker.last_made_refs
+
+
+def test_keyword_names_arrive_interned() -> None:
+    w = Worker({"sbkeywords": "sbkeywords", "binascii": "binascii"})
+    try:
+        # Atom keys (a keyword list) and string keys (a map) alike, call after call.
+        for _ in range(2):
+            names = ok(w.call("sbkeywords", "interned", **{"alpha": 1, "beta_gamma": 2}))
+            assert names == ["alpha", "beta_gamma"]
+            sent = w.request(
+                "call",
+                library="sbkeywords",
+                python_module="sbkeywords",
+                function="interned",
+                kwargs={"delta": 1, Atom("epsilon"): 2},
+            )
+            assert ok(sent) == ["delta", "epsilon"]
+        # A C function parsing its keywords (Argument Clinic): matched by identity.
+        data = {Atom("__struct__"): BYTES, Atom("data"): b"\x01\xab"}
+        hexed = ok(w.call("binascii", "hexlify", data, sep=":"))
+        # The test harness decodes a UTF-8 binary as text.
+        assert hexed[Atom("data")] == "01:ab"
+    finally:
+        w.close()
+
+
+def test_a_bulk_call_registered_in_its_own_frame(worker: Worker) -> None:
+    # The first call of a descriptor carries its registration; a frame this large has
+    # its binary read apart from the rest (FrameIO), registration and all.
+    descriptor = {
+        Atom("call_type"): Atom("call"),
+        Atom("function"): "concat",
+        Atom("library"): "operator",
+        Atom("python_module"): "operator",
+    }
+    blob = os.urandom(3 << 20)
+
+    def wrap(data: bytes) -> dict[Atom, Any]:
+        return {Atom("__struct__"): BYTES, Atom("data"): etf.Binary(data)}
+
+    for registration in (etf.encode((0, 41, descriptor)), b""):
+        worker.send_raw(registration + etf.encode((5, 41, [wrap(blob), wrap(b"!")], {}, "", None)))
+        reply = worker.reply()
+        assert reply[0] == 5
+        assert ok(reply[1])[Atom("data")] == blob + b"!"
+
+
 def test_allowlist(worker: Worker) -> None:
     assert error(worker.call("os", "system", "true"))["type"] == "not_allowed"
     assert error(worker.call("json", "codecs.open", "x"))["type"] == "not_allowed"

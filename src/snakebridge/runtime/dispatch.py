@@ -204,7 +204,9 @@ class Dispatcher:
     # ------------------------------------------------------------------ handlers
 
     def _call(self, request: Descriptor, args: list[Any], kwargs: dict[str, Any]) -> Any:
-        fn = self.resolve(request)
+        fn = self._resolved.get(request.key)
+        if fn is None:
+            fn = self.resolve(request)
         if not callable(fn):
             raise TypeError(
                 f"{request.module}.{request.function} is a "

@@ -6,10 +6,13 @@ while the main thread sends replies; a frame must never interleave with another.
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import threading
 from collections import deque
+
+from snakebridge.etf import Spliced, split_point
 
 _HEADER = struct.Struct(">I")
 _pack_header_into = _HEADER.pack_into
@@ -20,11 +23,13 @@ FRAME_ROOM = b"\x00\x00\x00\x00"
 # the pool gives no call to a worker of another version. Bump it with the Elixir side's
 # (SnakeBridge.Runtime.WorkerPort).
 PROTOCOL = 1
+# Frames from this size on are read with their large binary apart (``etf.Spliced``).
+SPLICE_BYTES = 1 << 18
 
 
 class FrameIO:
     def __init__(self, in_fd: int, out_fd: int) -> None:
-        self._reader = open(in_fd, "rb", buffering=1 << 16, closefd=False)  # noqa: SIM115 - lives with the worker
+        self._reader = io.BufferedReader(io.FileIO(in_fd, "rb", closefd=False), 1 << 16)
         self._out_fd = out_fd
         self._lock = threading.Lock()
         self._deferred: deque[bytes] = deque()
@@ -46,10 +51,31 @@ class FrameIO:
         if header is None or len(header) < 4:
             return None
         (size,) = _HEADER.unpack(header)
+        if size >= SPLICE_BYTES:
+            return self._read_spliced(size)
         data = self._reader.read(size)
         if data is None or len(data) < size:
             return None
         return data
+
+    def _read_spliced(self, size: int) -> bytes | None:
+        """A large frame, its large binary read into a ``bytes`` of its own (which the
+        call then gets: no copy of it out of the frame) when what is buffered already
+        reaches it; else whole."""
+        reader = self._reader
+        split = split_point(reader.peek(1), size)
+        if split is None:
+            data = reader.read(size)
+            return data if data is not None and len(data) == size else None
+        at, length = split
+        head = reader.read(at)
+        payload = reader.read(length)
+        tail = reader.read(size - at - length)
+        if head is None or payload is None or tail is None:
+            return None
+        if len(head) + len(payload) + len(tail) < size:
+            return None
+        return Spliced.make(head + tail, at, payload)
 
     def write(self, payload: bytes) -> None:
         self.write_parts([payload])

@@ -125,10 +125,15 @@ class OutputCapture:
 
     def drain(self) -> None:
         """Send everything written so far, partial lines included (end of a call)."""
+        out, err = self._maps
+        # Nothing written and no forwarder send in progress (checked in that order: a
+        # send that took the bytes before the first check still holds the lock at the
+        # second): nothing of the call's can come after its reply, so no lock is taken.
+        if not (out[0] or err[0] or self._pending or self._lock.locked()):
+            return
         # The lock also waits for a forwarder send in progress, so a call's output is
         # always framed before its reply.
         with self._lock:
-            out, err = self._maps
             if out[0] or err[0] or self._pending:
                 for sink in self._sinks:
                     self._send(sink, sink.take(), final=True)

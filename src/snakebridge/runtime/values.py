@@ -39,6 +39,7 @@ from snakebridge.etf import (
     Binary,
     DecodeError,
     Opaque,
+    Spliced,
     make_parts_encoder,
     make_reader,
     whole_term,
@@ -139,6 +140,8 @@ class RequestState:
             self.numeric_made = []
         self.opaques = 0
         self.malformed = 0
+        if self.created:
+            self.created = []
         if self.scope is not None:
             self.scope = None
         if self.handles_in:
@@ -291,6 +294,8 @@ class Codec:
         self._tails: dict[bytes, dict[Any, Any]] = {}
         # The same for compact calls: (session, numeric) by the bytes after `args`.
         self._compact_tails: dict[bytes, tuple[str, bool | None]] = {}
+        # Keyword names as calls pass them (``keywords``): any spelling -> interned str.
+        self._keyword_names: dict[str, str] = {}
 
     @property
     def has_bulk(self) -> bool:
@@ -395,6 +400,8 @@ class Codec:
                                 raise DecodeError(f"{len(buf) - pos} trailing bytes after the term")
                             if (
                                 len(tail) <= _TAIL_MAX_BYTES
+                                # A spliced frame's bytes do not hold its payload.
+                                and type(buf) is not Spliced
                                 and marks
                                 == (
                                     len(state.refs_in),
@@ -580,9 +587,23 @@ class Codec:
             scope = state.scope = Scope(self.bridge)
         return scope.add(opaque)
 
-    def begin(self, session: str) -> None:
-        """Called once the request map is decoded: refs made from now on bind to it."""
-        self.state.session = session
+    def keywords(self, kwargs: dict[Any, Any]) -> dict[str, Any]:
+        """``kwargs`` keyed by interned names, each interned once per worker: a C
+        function matches its keyword names by identity first (equality only after a
+        miss), and some (orjson's) by identity alone."""
+        names = self._keyword_names
+        out: dict[str, Any] = {}
+        for key, value in kwargs.items():
+            name = names.get(key) if isinstance(key, str) else None
+            if name is None:
+                name = str(key)
+                if isinstance(key, str):
+                    name = sys.intern(name)
+                    if len(names) >= _TAIL_CACHE_MAX:
+                        names.clear()
+                    names[name] = name
+            out[name] = value
+        return out
 
     def check_refs(self) -> None:
         session = self.state.session
@@ -667,13 +688,16 @@ class Codec:
     def encode(self, term: Any, head: bytes = b"\x83") -> list[bytes | bytearray | memoryview]:
         """``term`` as frame pieces; ``head`` is pre-encoded bytes it continues (a
         reply's constant ``{id, {:ok, `` prefix, the version byte included)."""
-        if self.state.created:
-            self.state.created = []
+        # What the call itself made (a shared handle) stays in ``created``: the reply
+        # must still tell the pool that the session holds something here.
+        created = self.state.created
+        made = len(created)
         try:
             return self._encode(term, head)
         except BaseException:
-            for ref_id in self.state.created:
+            for ref_id in created[made:]:
                 self.store.release(ref_id)
+            del created[made:]
             raise
 
     def encode_callback(

@@ -82,6 +82,7 @@ def _watch_parent() -> None:
 
 
 def _reply_head(request_id: int, tag: bytes) -> bytes:
+    # The id as term_to_binary writes it (the pool matches replies by these bytes).
     if 0 <= request_id < 256:
         id_bytes = bytes((97, request_id))
     elif -2147483648 <= request_id < 2147483648:
@@ -206,21 +207,28 @@ class Worker:
         }
 
     def serve(self, life: lifeline.Lifeline) -> None:
-        if self.ledger_path is not None:
+        # Only a worker with a ledger to flush is armed per request (``Lifeline``); the
+        # others skip the two calls.
+        graceful = self.ledger_path is not None
+        if graceful:
             life.graceful()
+        read = self.frames.read
+        handle = self.handle
         try:
             while True:
-                frame = self.frames.read()
+                frame = read()
                 if frame is None:
                     return
-                life.busy()
-                self.handle(frame)
+                if graceful:
+                    life.busy()
+                handle(frame)
                 # Freed now, while the caller reads the reply, not when the next request
                 # rebinds the name: a large frame's munmap (tens of ms at 100 MB) would
                 # otherwise land on the next call.
                 del frame
                 # Disarmed before the periodic ledger flush too: the VM may exit during it.
-                life.idle()
+                if graceful:
+                    life.idle()
                 # A call first seen is written at once: a record must not depend on the
                 # worker outliving the VM (mix run ends it, a crash or a kill too).
                 ledger = self.dispatcher.ledger
@@ -357,7 +365,7 @@ class Worker:
         if type(descriptor_id) is not int or not isinstance(descriptor, dict):
             raise etf.DecodeError("a registration is {0, descriptor_id, descriptor_map}")
         self.descriptors[descriptor_id] = self.dispatcher.describe(descriptor)
-        return frame[pos:]
+        return frame.after(pos) if type(frame) is etf.Spliced else frame[pos:]
 
     def handle_nested(self, frame: bytes) -> None:
         """A request that arrived while another waits on a callback: it gets request
@@ -374,26 +382,30 @@ class Worker:
         self, descriptor: Descriptor, args: Any, kwargs: Any, numeric: Any, session: str
     ) -> Any:
         codec = self.codec
-        codec.begin(session)
+        state = codec.state
+        # Refs made from now on (the result's) bind to the request's session.
+        state.session = session
         if args is None:
             args = []
         if kwargs is None:
             kwargs = {}
         if not isinstance(args, list) or not isinstance(kwargs, dict):
             raise BadRequest("args must be a list and kwargs a map")
-        state = codec.state
         if state.opaques:
             raise EncodeRefused(codec.find_opaque(args, kwargs))
         if state.malformed:
             raise BadRequest(codec.find_malformed(args, kwargs))
-        if descriptor.call_type not in ("release", "release_session"):
+        if (state.refs_in or state.handles_in) and descriptor.call_type not in (
+            "release",
+            "release_session",
+        ):
             codec.check_refs()
         if state.numeric_made:
             keep = descriptor.numeric if numeric is None else bool(numeric)
             args = codec.settle_numeric(args, keep)
             kwargs = codec.settle_numeric(kwargs, keep)
         if kwargs:
-            kwargs = {str(k): v for k, v in kwargs.items()}
+            kwargs = codec.keywords(kwargs)
         return self.dispatcher.run(descriptor, args, kwargs)
 
     def _undecodable(
