@@ -19,12 +19,14 @@ from __future__ import annotations
 import difflib
 import enum
 import importlib
+import inspect
 import pkgutil
 import types as pytypes
 from dataclasses import dataclass, field
 from typing import Any
 
 from snakebridge.codegen import model, names
+from snakebridge.codegen.introspect import signatures as G
 from snakebridge.codegen.introspect.objects import (
     Describer,
     answers_attributes,
@@ -363,6 +365,17 @@ class Resolver:
                 qualname=node.prefix + names.path_part(pick),
                 module=node.importable,
             )
+            if req.arity == 0 and _callable_object(value) and _required_positionals(fn) > 0:
+                # Python code passes such an object as a value (dateutil's MO in
+                # relativedelta(weekday=MO)) as often as it calls it (MO(+1)); the
+                # binding is the call, so arity 0 cannot be the value as well.
+                raise ResolveError(
+                    f"{req.module}.{req.function}/0: {path} is a callable "
+                    f"{type(value).__name__} object, and its binding calls it "
+                    f"({req.module}.{req.function}(...) is {pick}(...) in Python, which "
+                    f"needs arguments); to pass the object itself as a value, read it with "
+                    f'SnakeBridge.get("{node.importable}", "{pick}")'
+                )
             node.functions[pick] = fn
             return path
         if node.prefix:
@@ -491,6 +504,17 @@ def _is_exception_request(req: Request) -> bool:
 
 def _is_exception_class(obj: Any) -> bool:
     return isinstance(obj, type) and issubclass(obj, BaseException)
+
+
+def _callable_object(value: Any) -> bool:
+    """An instance whose class defines ``__call__``: neither a function, a builtin, a
+    method nor a class (whose value is reached through ``class/0``)."""
+    return not (isinstance(value, type) or inspect.isroutine(value) or G.is_ufunc(value))
+
+
+def _required_positionals(fn: model.Function) -> int:
+    positional = (model.ParamKind.POSITIONAL_ONLY, model.ParamKind.POSITIONAL_OR_KEYWORD)
+    return sum(1 for p in fn.signature.params if p.kind in positional and not p.has_default)
 
 
 def _is_enum_member(cls: type, name: str) -> bool:
