@@ -115,12 +115,12 @@ class Resolver:
         key = (req.module, req.function)
         if key in self.resolved:
             return self.resolved[key]
-        node, container, qual = self._walk(req.module)
+        node, container, qual = self._walk(req.module, req.function)
         path = self._member(node, container, qual, req)
         self.resolved[key] = path
         return path
 
-    def _walk(self, elixir_module: str) -> tuple[ModuleNode, Any, list[str]]:
+    def _walk(self, elixir_module: str, function: str) -> tuple[ModuleNode, Any, list[str]]:
         root_segments = self.lib.module_name.split(".")
         segments = elixir_module.split(".")
         if segments[: len(root_segments)] != root_segments:
@@ -147,10 +147,17 @@ class Resolver:
                 )
             # One segment can name both a class and a submodule (pandas.core.window's
             # Rolling and rolling): the next segment decides which one the path goes through.
+            # The last segment's next one is the function called: numpy.polynomial's
+            # Polynomial(...) is the class, polyval(...) the module polynomial's function.
             pick = matches[0]
             if len(matches) > 1 and i + 1 < len(rest):
                 pick = next(
                     (m for m in matches if _leads_to(current, m, attrs, bool(qual), rest[i + 1])),
+                    pick,
+                )
+            elif len(matches) > 1:
+                pick = next(
+                    (m for m in matches if _offers(current, m, attrs, bool(qual), function)),
                     pick,
                 )
             self._check_allowed(qual_path(node, [*qual, pick], self.lib))
@@ -572,6 +579,18 @@ def _leads_to(current: Any, name: str, attrs: list[str], in_class: bool, seg: st
     except Exception:  # an import that fails rules the candidate out, nothing more
         return False
     return any(_segment(n) == seg for n in _candidates(obj, in_class))
+
+
+def _offers(current: Any, name: str, attrs: list[str], in_class: bool, function: str) -> bool:
+    """Whether ``name`` under ``current`` has a member that the Elixir ``function`` names
+    (``new`` and ``class`` need a class)."""
+    try:
+        obj = _step(current, name, attrs, in_class)
+    except Exception:  # an import that fails rules the candidate out, nothing more
+        return False
+    if function in ("new", names.CLASS_VALUE_FUNCTION):
+        return isinstance(obj, type)
+    return any(_function(n) == function for n in public_names(obj))
 
 
 def _submodule_names(module: pytypes.ModuleType) -> list[str]:
