@@ -84,3 +84,41 @@ def test_a_function_both_offer_goes_to_the_class(
     rendered = render_library(result.library, LIB, tool_version="0.1.0")
     (degree,) = [s for s in rendered.symbols if s.name == "degree"]
     assert degree.arities[0] == 1  # the ref
+
+
+def test_classmethod_forms_from_stubs_do_not_count_cls() -> None:
+    """A stub writes a classmethod's overloads with ``cls`` first
+    (numpy's ``Polynomial.fit(cls, x, y, deg, ...)``); the binding's arities are the
+    call's, ``Poly.fit(x, y, deg)``, with no extra positional for ``cls``."""
+    from snakebridge.codegen import model
+    from snakebridge.codegen.model import Param, Signature
+
+    pk = model.ParamKind.POSITIONAL_OR_KEYWORD
+    call = (Param("x", pk), Param("y", pk), Param("deg", pk), Param("w", pk, True, "None"))
+    fit = model.Function(
+        name="fit",
+        qualname="Poly.fit",
+        module="sbpoly",
+        kind="classmethod",
+        signature=Signature(call),
+        overloads=(Signature((Param("cls", pk), *call)),),
+    )
+    cls = model.Class(
+        name="Poly",
+        qualname="Poly",
+        module="sbpoly",
+        constructor=Signature(()),
+        constructor_requested=False,
+        methods=(fit,),
+    )
+    library = model.Library(
+        name="sbpoly",
+        version="1.0",
+        python_module="sbpoly",
+        elixir_module="Sbpoly",
+        root=model.Module(name="sbpoly", classes=(cls,)),
+    )
+    rendered = render_library(library, LIB, tool_version="0.1.0")
+    (symbol,) = [s for s in rendered.symbols if s.name == "fit"]
+    # x, y, deg; then w; then opts
+    assert symbol.arities == (3, 4, 5)

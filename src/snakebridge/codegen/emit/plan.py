@@ -190,7 +190,9 @@ def _callable_wrapper(
     deprecated: str | None = None,
 ) -> Wrapper:
     overloads = fn.overloads if fn is not None else ()
-    receivers = ("self",) if receiver is not None else ()
+    # Forms read from stubs or docs spell the receiver (``fit(cls, x, ...)``); the
+    # primary signature has it dropped already.
+    receivers = ("self",) if receiver is not None else ("cls",) if kind == "classmethod" else ()
     forms = [sig, *(_drop_receiver(o, receivers) for o in overloads)]
     call = shape.union(forms, receiver=receiver is not None)
     taken = {"opts"}
