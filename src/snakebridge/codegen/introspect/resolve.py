@@ -30,6 +30,7 @@ from snakebridge.codegen.introspect import signatures as G
 from snakebridge.codegen.introspect.objects import (
     Describer,
     answers_attributes,
+    is_dunder,
     protocol_names,
     public_names,
 )
@@ -252,7 +253,7 @@ class Resolver:
                 )
             elif req.function.startswith(SETTER_PREFIX):
                 hint = _setter_spelling(req.function[len(SETTER_PREFIX) :], candidates)
-            elif isinstance(container, type) and _is_dunder(names.python_name(req.function)):
+            elif isinstance(container, type) and is_dunder(names.python_name(req.function)):
                 hint = (
                     f" (of the dunder methods, only the protocol methods the class defines "
                     f"are bound: {', '.join(protocol_names(container)) or 'none here'})"
@@ -482,7 +483,7 @@ def _hooked(cls: type, req: Request, members: list[str]) -> list[str]:
         or req.function.startswith(SETTER_PREFIX)
         or not answers_attributes(cls)
         or not name.isidentifier()
-        or _is_dunder(name)
+        or is_dunder(name)
         or _function(name) != req.function
     ):
         return []
@@ -537,10 +538,6 @@ def qual_path(node: ModuleNode, parts: list[str], lib: LibraryInfo) -> str:
 def _prefixes(rel: str) -> list[str]:
     parts = rel.split(".")
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
-
-
-def _is_dunder(python_name: str) -> bool:
-    return len(python_name) > 4 and python_name.startswith("__") and python_name.endswith("__")
 
 
 def _segment(python_name: str) -> str:
