@@ -19,8 +19,10 @@ from __future__ import annotations
 import difflib
 import enum
 import importlib
+import importlib.util
 import inspect
 import pkgutil
+import sys
 import types as pytypes
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +101,12 @@ class ModuleNode:
     def importable(self) -> str:
         return self.python_module or self.name
 
+    @property
+    def module(self) -> str:
+        """The module its classes live in, as calls import it: ``importable`` for a
+        module reached under another name, the dotted path for an object's node."""
+        return self.name if self.prefix else self.importable
+
 
 class Resolver:
     def __init__(
@@ -174,7 +182,12 @@ class Resolver:
                     )
                 sub = node.submodules.get(pick)
                 if sub is None:
-                    sub = ModuleNode(f"{node.name}.{pick}", obj)
+                    path = f"{node.name}.{pick}"
+                    # A module attribute that is another module under a name of its own
+                    # (statsmodels.api's nonparametric is statsmodels.nonparametric.api):
+                    # calls import it by its own name, as the dotted path is no module.
+                    real = "" if _importable(path) else str(getattr(obj, "__name__", ""))
+                    sub = ModuleNode(path, obj, python_module=real)
                     node.submodules[pick] = sub
                 node = sub
             elif isinstance(obj, pytypes.ModuleType):
@@ -272,7 +285,7 @@ class Resolver:
         if isinstance(container, type):
             cnode = self._class_node(node, container, qual)
             member = self.describer.member(
-                container, pick, module=node.name, qualname=".".join(qual)
+                container, pick, module=node.module, qualname=".".join(qual)
             )
             if member is None:
                 value = getattr(container, pick)
@@ -281,7 +294,7 @@ class Resolver:
                         value,
                         name=pick,
                         qualname=".".join([*qual, pick]),
-                        module=node.name,
+                        module=node.module,
                         kind="class",
                     )
                     node.functions[fn.qualname] = fn
@@ -404,7 +417,7 @@ class Resolver:
         qualname = ".".join(qual)
         cnode = node.classes.get(qualname)
         if cnode is None:
-            cnode = ClassNode(cls, qual[-1], qualname, node.name)
+            cnode = ClassNode(cls, qual[-1], qualname, node.module)
             node.classes[qualname] = cnode
         return cnode
 
@@ -588,6 +601,17 @@ def _offers(current: Any, name: str, attrs: list[str], in_class: bool, function:
     if function in ("new", names.CLASS_VALUE_FUNCTION):
         return isinstance(obj, type)
     return any(_function(n) == function for n in public_names(obj))
+
+
+def _importable(dotted: str) -> bool:
+    """Whether ``import dotted`` works (``os.path`` does, being in ``sys.modules``;
+    ``statsmodels.api.nonparametric`` does not, ``statsmodels.api`` being no package)."""
+    if dotted in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec(dotted) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _submodule_names(module: pytypes.ModuleType) -> list[str]:
