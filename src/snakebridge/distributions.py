@@ -7,8 +7,10 @@ installed distribution's own metadata: ``top_level.txt`` when the installer wrot
 else the top-level packages and modules its ``RECORD`` lists. Private names
 (``_distutils_hack``) and non-identifiers (``scikit_learn.libs``) are not candidates.
 
-Stdlib only: setup runs this inside the managed venv's interpreter through ``-c``, and
-the worker may call it at start.
+Stdlib only, and importing it imports nothing else of snakebridge: setup runs this
+inside the managed venv's interpreter through ``-c``, and the worker calls it at start
+to find the same import names generation used (the runtime never imports codegen,
+which ``snakebridge.project`` does).
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ import importlib.metadata
 import importlib.util
 import re
 from pathlib import PurePosixPath
-
-from snakebridge.project import ProjectError
 
 
 def top_level_names(dist: importlib.metadata.Distribution) -> tuple[str, ...]:
@@ -59,6 +59,8 @@ def import_name(distribution: str) -> str | None:
         return public[0]
     if spelled in public:
         return spelled
+    from snakebridge.project import ProjectError
+
     found = ", ".join(public) or "no importable top-level module"
     raise ProjectError(
         f"library {distribution!r}: its installed distribution provides {found}, so the "

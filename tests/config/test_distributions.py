@@ -112,3 +112,19 @@ def test_an_undeclared_library_that_is_not_installed_says_so(tmp_path: Path) -> 
     libraries = [undeclared("sb-not-installed-anywhere", ">= 1.0.0", "SbNot")]
     with pytest.raises(ProjectError, match=r"not installed in .*mix snakebridge.setup"):
         cmd(tmp_path, "generate", detections=[det("SbNot", "f", 0)], libraries=libraries)
+
+
+def test_importing_distributions_loads_no_codegen() -> None:
+    """The worker resolves undeclared import names with this module at start, and the
+    runtime never imports codegen (``snakebridge.project`` imports its names)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, snakebridge.distributions as d; "
+        "print(sorted(m for m in sys.modules if m.startswith('snakebridge.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "['snakebridge.distributions']"

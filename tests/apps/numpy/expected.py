@@ -1,4 +1,6 @@
 import numpy as np
+from numpy.polynomial import Polynomial, chebyshev
+from numpy.polynomial import polynomial as P
 
 a = [[1, 2], [3, 4]]
 m = np.array([[1, 2], [3, 4]])
@@ -72,4 +74,10 @@ CASES = {
     "np_linalg_eigvals": lambda: np.linalg.eigvals([[2, 0], [0, 3]]).tolist(),
     "np_shape_attr": lambda: np.zeros((2, 3)).shape,
     "np_where_one": lambda: [v.tolist() for v in np.where(np.greater(np.array([0, 1, 2]), 0))],
+    "np_poly_call": lambda: Polynomial([1, 2, 3])(2),
+    "np_poly_polyval": lambda: P.polyval(2, [1, 2, 3]),
+    "np_chebval": lambda: chebyshev.chebval(1, [1, 2, 3]),
+    "np_poly_fit": lambda: [
+        round(c, 9) for c in Polynomial.fit([0, 1, 2], [1, 3, 5], 1).convert().coef.tolist()
+    ],
 }

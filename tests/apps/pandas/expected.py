@@ -1,7 +1,12 @@
 import io
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
+from dateutil.easter import easter
+from dateutil.parser import parse
+from dateutil.relativedelta import FR, MO, relativedelta
+from dateutil.rrule import DAILY, rrule
 
 df = pd.DataFrame({"col1": [1, 2], "col2": [3, 4]})
 cities = pd.DataFrame({"city": ["a", "b", "a"], "n": [1, 2, 3]})
@@ -70,4 +75,17 @@ CASES = {
     "pd_shift": lambda: pd.Series([1, 2, 3]).shift(1).tolist()[1:],
     "pd_cut": lambda: pd.cut([1, 2, 3, 4], bins=2, labels=False).tolist(),
     "pd_astype": lambda: pd.Series(["1", "2"]).astype("int64").tolist(),
+    "du_parse": lambda: parse("2003-09-25T10:49:41").isoformat(),
+    "du_parse_ignoretz": lambda: parse("Thu Sep 25 10:36:28 BRST 2003", ignoretz=True).isoformat(),
+    "du_parse_dayfirst": lambda: parse("10-09-2003", dayfirst=True).isoformat(),
+    "du_relativedelta_between": lambda: str(
+        relativedelta(datetime(2003, 10, 24, 10, 0), datetime(2003, 9, 17))
+    ),
+    "du_relativedelta_weekday": lambda: str(relativedelta(weekday=MO(+1))),
+    "du_relativedelta_weekday_value": lambda: str(relativedelta(weekday=MO)),
+    "du_weekday_negative": lambda: str(FR(-1)),
+    "du_rrule": lambda: [
+        d.isoformat() for d in rrule(DAILY, count=3, dtstart=parse("19970902T090000"))
+    ],
+    "du_easter": lambda: easter(2024).isoformat(),
 }

@@ -11,7 +11,15 @@ defmodule PandasApp.MixProject do
       elixirc_paths: ["lib", Path.expand("../support", __DIR__)],
       compilers: [:snakebridge] ++ Mix.compilers(),
       deps: [{:snakebridge, path: "../../../elixir"}],
-      snakebridge: [libraries: [pandas: "~> 3.1", numpy: "~> 2.4", io: :stdlib]]
+      snakebridge: [
+        libraries: [
+          pandas: "~> 3.1",
+          numpy: "~> 2.4",
+          io: :stdlib,
+          # pandas' own date parser; its import name differs from its PyPI name
+          "python-dateutil": [version: "~> 4.0", python_module: "dateutil"]
+        ]
+      ]
     ]
   end
 

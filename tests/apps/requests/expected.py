@@ -1,3 +1,9 @@
+import jinja2
+import packaging.markers
+import packaging.requirements
+import packaging.specifiers
+import packaging.utils
+import packaging.version
 import requests
 import requests.utils
 
@@ -37,4 +43,29 @@ CASES = {
         .prepare()
         .headers["Authorization"]
     ),
+    "jinja_template": lambda: jinja2.Template("Hello {{ name }}!").render(name="John Doe"),
+    "jinja_render_dict": lambda: jinja2.Template("{{ a }}-{{ b }}").render({"a": 1, "b": 2}),
+    "jinja_for": lambda: jinja2.Template("{% for i in items %}{{ i }},{% endfor %}").render(
+        items=[1, 2, 3]
+    ),
+    "jinja_autoescape": lambda: (
+        jinja2.Environment(autoescape=True).from_string("{{ x }}").render(x="<b>")
+    ),
+    "jinja_dictloader": lambda: (
+        jinja2.Environment(loader=jinja2.DictLoader({"index.html": "source {{ x }}"}))
+        .get_template("index.html")
+        .render(x=1)
+    ),
+    "version_str": lambda: str(packaging.version.Version("1.0.0")),
+    "version_major": lambda: packaging.version.Version("2.3.4").major,
+    "version_prerelease": lambda: packaging.version.parse("1.0a1").is_prerelease,
+    "specifier_contains": lambda: packaging.specifiers.SpecifierSet(">=1.0").contains("1.5"),
+    "specifier_filter": lambda: list(
+        packaging.specifiers.SpecifierSet("~=1.0").filter(["1.0", "1.3", "2.0"])
+    ),
+    "requirement_name": lambda: (
+        packaging.requirements.Requirement('name[bar]>=2,<3; python_version>"2.0"').name
+    ),
+    "canonicalize_name": lambda: packaging.utils.canonicalize_name("Django_REST.framework"),
+    "marker_evaluate": lambda: packaging.markers.Marker('python_version >= "3.0"').evaluate(),
 }

@@ -11,7 +11,14 @@ defmodule RequestsApp.MixProject do
       elixirc_paths: ["lib", Path.expand("../support", __DIR__)],
       compilers: [:snakebridge] ++ Mix.compilers(),
       deps: [{:snakebridge, path: "../../../elixir"}],
-      snakebridge: [libraries: [requests: "~> 2.34"]]
+      snakebridge: [
+        libraries: [
+          requests: "~> 2.34",
+          jinja2: "~> 3.1",
+          packaging: "~> 26.0",
+          builtins: :stdlib
+        ]
+      ]
     ]
   end
 

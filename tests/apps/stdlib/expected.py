@@ -3,12 +3,14 @@ import bisect
 import calendar
 import collections
 import datetime
+import decimal
 import difflib
 import fnmatch
 import fractions
 import functools
 import hashlib
 import heapq
+import ipaddress
 import itertools
 import json
 import math
@@ -154,4 +156,35 @@ CASES = {
     "int_bad": lambda: int("abc"),
     "chr_ord": lambda: (chr(97), ord("a")),
     "hex_bin": lambda: (hex(255), bin(10)),
+    "ip_address": lambda: str(ipaddress.ip_address("192.168.0.1")),
+    "ip_network_size": lambda: ipaddress.ip_network("192.168.0.0/28").num_addresses,
+    "ip_hosts": lambda: [str(h) for h in ipaddress.ip_network("192.0.2.0/29").hosts()],
+    "ip_exploded": lambda: ipaddress.ip_address("2001:db8::").exploded,
+    "ip_interface_network": lambda: str(ipaddress.ip_interface("192.0.2.5/24").network),
+    "ip_from_int": lambda: str(ipaddress.IPv4Address(3232235521)),
+    "ip_bad": lambda: ipaddress.ip_address("300.1.1.1"),
+    "decimal_prec": lambda: decimal.getcontext().prec,
+    "dedent": lambda: textwrap.dedent("    hello\n      world\n"),
+    "indent": lambda: textwrap.indent("hello\n\nworld\n", "+ "),
+    "indent_predicate": lambda: textwrap.indent("hello\n\nworld\n", "+ ", lambda line: True),
+    "fill": lambda: textwrap.fill("The quick brown fox jumps", width=10),
+    "textwrapper": lambda: textwrap.TextWrapper(width=10).wrap("The quick brown fox jumps"),
+    "capwords": lambda: string.capwords("hello world"),
+    "harmonic_mean": lambda: statistics.harmonic_mean([40, 60]),
+    "inv_cdf": lambda: statistics.NormalDist().inv_cdf(0.975),
+    "from_samples": lambda: statistics.NormalDist.from_samples([2.5, 3.1, 2.1, 2.4, 2.7, 3.5]).mean,
+    "partial": lambda: functools.partial(int, base=2)("10010"),
+    "cmp_to_key": lambda: sorted([3, 1, 2], key=functools.cmp_to_key(lambda a, b: b - a)),
+    "pairwise": lambda: list(itertools.pairwise("ABCDEFG")),
+    "starmap": lambda: list(itertools.starmap(pow, [(2, 5), (3, 2), (10, 3)])),
+    "takewhile": lambda: list(itertools.takewhile(lambda x: x < 5, [1, 4, 6, 3, 8])),
+    "compress": lambda: list(itertools.compress("ABCDEF", [1, 0, 1, 0, 1, 1])),
+    "cycle": lambda: list(itertools.islice(itertools.cycle("ABCD"), 6)),
+    "chain_from_iterable": lambda: list(itertools.chain.from_iterable(["ABC", "DEF"])),
+    "islice_step": lambda: list(itertools.islice("ABCDEFG", 0, None, 2)),
+    "most_common": lambda: collections.Counter("abracadabra").most_common(3),
+    "counter_total": lambda: collections.Counter(cats=4, dogs=8).total(),
+    "chainmap": lambda: collections.ChainMap({"a": 1}, {"a": 2, "b": 3})["a"],
+    "popitem_first": lambda: collections.OrderedDict([("b", 1), ("a", 2)]).popitem(last=False),
+    "namedtuple_kw": lambda: collections.namedtuple("Point", ["x", "y"])(11, y=22).y,
 }

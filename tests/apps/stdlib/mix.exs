@@ -40,7 +40,9 @@ defmodule StdlibApp.MixProject do
           uuid: :stdlib,
           zlib: :stdlib,
           pathlib: :stdlib,
-          random: :stdlib
+          random: :stdlib,
+          ipaddress: :stdlib,
+          decimal: :stdlib
         ]
       ]
     ]

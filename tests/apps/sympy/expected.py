@@ -1,3 +1,4 @@
+import mpmath
 import sympy
 from sympy import (
     Matrix,
@@ -26,6 +27,18 @@ def _dsolve():
     x = sympy.Symbol("x")
     f = sympy.Function("f")
     return str(sympy.dsolve(sympy.Eq(f(x).diff(x), f(x)), f(x)))
+
+
+def _mp_dps_50():
+    mpmath.mp.dps = 50
+    root = str(mpmath.sqrt(2))
+    mpmath.mp.dps = 15
+    return root
+
+
+def _mp_workdps():
+    with mpmath.workdps(30):
+        return str(mpmath.sqrt(2))
 
 
 CASES = {
@@ -77,4 +90,11 @@ CASES = {
     "sy_binomial": lambda: str(sympy.binomial(5, 2)),
     "sy_function_dsolve": _dsolve,
     "sy_pi_evalf": lambda: str(sympy.pi.evalf(5)),
+    "mp_dps": lambda: mpmath.mp.dps,
+    "mp_dps_50": _mp_dps_50,
+    "mp_workdps": _mp_workdps,
+    "mp_fadd": lambda: str(mpmath.fadd(mpmath.mpf("0.1"), mpmath.mpf("0.2"))),
+    "mp_nstr": lambda: mpmath.nstr(mpmath.pi, 10),
+    "mp_findroot": lambda: mpmath.nstr(mpmath.findroot(mpmath.sin, 3.14), 10),
+    "mp_quad": lambda: str(mpmath.quad(mpmath.sin, [0, mpmath.pi])),
 }

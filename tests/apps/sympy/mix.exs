@@ -11,7 +11,7 @@ defmodule SympyApp.MixProject do
       elixirc_paths: ["lib", Path.expand("../support", __DIR__)],
       compilers: [:snakebridge] ++ Mix.compilers(),
       deps: [{:snakebridge, path: "../../../elixir"}],
-      snakebridge: [libraries: [sympy: "~> 1.14"]]
+      snakebridge: [libraries: [sympy: "~> 1.14", mpmath: "~> 1.3"]]
     ]
   end
 

@@ -122,15 +122,33 @@ def _submodule_name(parent: model.Module, sub: model.Module, parent_elixir: str)
     return f"{parent_elixir}.{names.elixir_module(relative)}"
 
 
-def _register_module(ctx: Context, mod: Module) -> None:
-    if mod.name in ctx.module_origin:
-        raise GenerationError(
-            f"Python {ctx.module_origin[mod.name]} and {mod.python} both map to Elixir module "
-            f"{mod.name}; add one of them ({ctx.relative(mod.python)!r}) to `exclude:` of "
-            f"library {ctx.spec.name!r} in mix.exs"
+def _register_module(ctx: Context, mod: Module) -> Module:
+    """Records ``mod`` under its Elixir name and returns the module its wrappers go in.
+
+    A class and a submodule that share an Elixir name (``numpy.polynomial.Polynomial``
+    and ``numpy.polynomial.polynomial``, ``arrow.Arrow`` and ``arrow.arrow``: a module
+    named after the class it defines) are one Elixir module, the class's, holding the
+    submodule's functions as well; ``check_names`` refuses any name both define. Any
+    other two Python objects of one Elixir name are refused.
+    """
+    other = ctx.modules.get(mod.name)
+    if other is None:
+        ctx.module_origin[mod.name] = mod.python
+        ctx.modules[mod.name] = mod
+        return mod
+    if other.is_class != mod.is_class and not (other.exception or mod.exception):
+        cls, sub = (other, mod) if other.is_class else (mod, other)
+        other.python, other.is_class = cls.python, True
+        other.doc = (
+            f"{cls.doc}\n\nThe functions of the Python module `{sub.python}`, which shares "
+            "this Elixir name, are here too."
         )
-    ctx.module_origin[mod.name] = mod.python
-    ctx.modules[mod.name] = mod
+        return other
+    raise GenerationError(
+        f"Python {ctx.module_origin[mod.name]} and {mod.python} both map to Elixir module "
+        f"{mod.name}; add one of them ({ctx.relative(mod.python)!r}) to `exclude:` of "
+        f"library {ctx.spec.name!r} in mix.exs"
+    )
 
 
 # ---------------------------------------------------------------------- signatures
@@ -172,7 +190,9 @@ def _callable_wrapper(
     deprecated: str | None = None,
 ) -> Wrapper:
     overloads = fn.overloads if fn is not None else ()
-    receivers = ("self",) if receiver is not None else ()
+    # Forms read from stubs or docs spell the receiver (``fit(cls, x, ...)``); the
+    # primary signature has it dropped already.
+    receivers = ("self",) if receiver is not None else ("cls",) if kind == "classmethod" else ()
     forms = [sig, *(_drop_receiver(o, receivers) for o in overloads)]
     call = shape.union(forms, receiver=receiver is not None)
     taken = {"opts"}
@@ -288,7 +308,7 @@ def plan_module(ctx: Context, module: model.Module, elixir: str) -> None:
         doc=document.module_doc(elixir, python, module.doc, ctx.source, ctx.tool_version),
         is_class=False,
     )
-    _register_module(ctx, mod)
+    mod = _register_module(ctx, mod)
     for fn in module.functions:
         kind = fn.kind if fn.kind in ("ufunc", "class") else "function"
         mod.wrappers.append(
@@ -339,7 +359,7 @@ def _plan_class(ctx: Context, cls: model.Class, elixir: str) -> None:
         is_class=True,
         exception=cls.exception_mro,
     )
-    _register_module(ctx, mod)
+    mod = _register_module(ctx, mod)
     if cls.constructor_requested:
         ctor = _drop_receiver(cls.constructor, ("self", "cls"))
         mod.wrappers.append(

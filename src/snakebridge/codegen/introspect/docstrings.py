@@ -21,7 +21,7 @@ from snakebridge.codegen import model
 from snakebridge.codegen.introspect import signatures as G
 from snakebridge.codegen.introspect import sourcecode as SC
 from snakebridge.codegen.introspect import types as T
-from snakebridge.codegen.introspect.objects import HOOKED_ATTRIBUTE_DOC
+from snakebridge.codegen.introspect.objects import HOOKED_ATTRIBUTE_DOC, is_dunder
 from snakebridge.codegen.introspect.signatures import parse_signature_line
 from snakebridge.codegen.model import (
     Doc,
@@ -258,7 +258,12 @@ def _document_attributes(cls: model.Class) -> model.Class:
         attributes.extend(
             _document_attributes_entry(name, entry)
             for name, entry in documented.items()
-            if name not in taken and name.isidentifier() and not keyword.iskeyword(name)
+            if name not in taken
+            and name.isidentifier()
+            and not keyword.iskeyword(name)
+            # pydantic's BaseModel documents its __pydantic_fields__ & co.: machinery,
+            # and a getter the resolver could not bind again (it refuses dunders)
+            and not is_dunder(name)
         )
         attributes.sort(key=lambda a: a.name)
     return replace(cls, attributes=tuple(attributes))

@@ -601,6 +601,12 @@ def hooked_attribute(cls: type, name: str) -> Attribute:
     return Attribute(name, "data", readable=True, writable=False, doc=doc)
 
 
+def is_dunder(python_name: str) -> bool:
+    """``__x__``: Python's own protocol or private machinery, never a documented getter
+    (only the protocol methods the allowlist lets a call reach are bound, as methods)."""
+    return len(python_name) > 4 and python_name.startswith("__") and python_name.endswith("__")
+
+
 def public_names(obj: Any) -> list[str]:
     """Public attribute names; for classes also attributes declared by annotation only
     (dataclass fields without defaults are not class attributes)."""

@@ -19,15 +19,20 @@ from __future__ import annotations
 import difflib
 import enum
 import importlib
+import importlib.util
+import inspect
 import pkgutil
+import sys
 import types as pytypes
 from dataclasses import dataclass, field
 from typing import Any
 
 from snakebridge.codegen import model, names
+from snakebridge.codegen.introspect import signatures as G
 from snakebridge.codegen.introspect.objects import (
     Describer,
     answers_attributes,
+    is_dunder,
     protocol_names,
     public_names,
 )
@@ -96,6 +101,12 @@ class ModuleNode:
     def importable(self) -> str:
         return self.python_module or self.name
 
+    @property
+    def module(self) -> str:
+        """The module its classes live in, as calls import it: ``importable`` for a
+        module reached under another name, the dotted path for an object's node."""
+        return self.name if self.prefix else self.importable
+
 
 class Resolver:
     def __init__(
@@ -113,12 +124,12 @@ class Resolver:
         key = (req.module, req.function)
         if key in self.resolved:
             return self.resolved[key]
-        node, container, qual = self._walk(req.module)
+        node, container, qual = self._walk(req.module, req.function)
         path = self._member(node, container, qual, req)
         self.resolved[key] = path
         return path
 
-    def _walk(self, elixir_module: str) -> tuple[ModuleNode, Any, list[str]]:
+    def _walk(self, elixir_module: str, function: str) -> tuple[ModuleNode, Any, list[str]]:
         root_segments = self.lib.module_name.split(".")
         segments = elixir_module.split(".")
         if segments[: len(root_segments)] != root_segments:
@@ -145,10 +156,17 @@ class Resolver:
                 )
             # One segment can name both a class and a submodule (pandas.core.window's
             # Rolling and rolling): the next segment decides which one the path goes through.
+            # The last segment's next one is the function called: numpy.polynomial's
+            # Polynomial(...) is the class, polyval(...) the module polynomial's function.
             pick = matches[0]
             if len(matches) > 1 and i + 1 < len(rest):
                 pick = next(
                     (m for m in matches if _leads_to(current, m, attrs, bool(qual), rest[i + 1])),
+                    pick,
+                )
+            elif len(matches) > 1:
+                pick = next(
+                    (m for m in matches if _offers(current, m, attrs, bool(qual), function)),
                     pick,
                 )
             self._check_allowed(qual_path(node, [*qual, pick], self.lib))
@@ -164,7 +182,12 @@ class Resolver:
                     )
                 sub = node.submodules.get(pick)
                 if sub is None:
-                    sub = ModuleNode(f"{node.name}.{pick}", obj)
+                    path = f"{node.name}.{pick}"
+                    # A module attribute that is another module under a name of its own
+                    # (statsmodels.api's nonparametric is statsmodels.nonparametric.api):
+                    # calls import it by its own name, as the dotted path is no module.
+                    real = "" if _importable(path) else str(getattr(obj, "__name__", ""))
+                    sub = ModuleNode(path, obj, python_module=real)
                     node.submodules[pick] = sub
                 node = sub
             elif isinstance(obj, pytypes.ModuleType):
@@ -243,7 +266,7 @@ class Resolver:
                 )
             elif req.function.startswith(SETTER_PREFIX):
                 hint = _setter_spelling(req.function[len(SETTER_PREFIX) :], candidates)
-            elif isinstance(container, type) and _is_dunder(names.python_name(req.function)):
+            elif isinstance(container, type) and is_dunder(names.python_name(req.function)):
                 hint = (
                     f" (of the dunder methods, only the protocol methods the class defines "
                     f"are bound: {', '.join(protocol_names(container)) or 'none here'})"
@@ -262,7 +285,7 @@ class Resolver:
         if isinstance(container, type):
             cnode = self._class_node(node, container, qual)
             member = self.describer.member(
-                container, pick, module=node.name, qualname=".".join(qual)
+                container, pick, module=node.module, qualname=".".join(qual)
             )
             if member is None:
                 value = getattr(container, pick)
@@ -271,7 +294,7 @@ class Resolver:
                         value,
                         name=pick,
                         qualname=".".join([*qual, pick]),
-                        module=node.name,
+                        module=node.module,
                         kind="class",
                     )
                     node.functions[fn.qualname] = fn
@@ -363,6 +386,17 @@ class Resolver:
                 qualname=node.prefix + names.path_part(pick),
                 module=node.importable,
             )
+            if req.arity == 0 and _callable_object(value) and _required_positionals(fn) > 0:
+                # Python code passes such an object as a value (dateutil's MO in
+                # relativedelta(weekday=MO)) as often as it calls it (MO(+1)); the
+                # binding is the call, so arity 0 cannot be the value as well.
+                raise ResolveError(
+                    f"{req.module}.{req.function}/0: {path} is a callable "
+                    f"{type(value).__name__} object, and its binding calls it "
+                    f"({req.module}.{req.function}(...) is {pick}(...) in Python, which "
+                    f"needs arguments); to pass the object itself as a value, read it with "
+                    f'SnakeBridge.get("{node.importable}", "{pick}")'
+                )
             node.functions[pick] = fn
             return path
         if node.prefix:
@@ -383,7 +417,7 @@ class Resolver:
         qualname = ".".join(qual)
         cnode = node.classes.get(qualname)
         if cnode is None:
-            cnode = ClassNode(cls, qual[-1], qualname, node.name)
+            cnode = ClassNode(cls, qual[-1], qualname, node.module)
             node.classes[qualname] = cnode
         return cnode
 
@@ -462,7 +496,7 @@ def _hooked(cls: type, req: Request, members: list[str]) -> list[str]:
         or req.function.startswith(SETTER_PREFIX)
         or not answers_attributes(cls)
         or not name.isidentifier()
-        or _is_dunder(name)
+        or is_dunder(name)
         or _function(name) != req.function
     ):
         return []
@@ -493,6 +527,17 @@ def _is_exception_class(obj: Any) -> bool:
     return isinstance(obj, type) and issubclass(obj, BaseException)
 
 
+def _callable_object(value: Any) -> bool:
+    """An instance whose class defines ``__call__``: neither a function, a builtin, a
+    method nor a class (whose value is reached through ``class/0``)."""
+    return not (isinstance(value, type) or inspect.isroutine(value) or G.is_ufunc(value))
+
+
+def _required_positionals(fn: model.Function) -> int:
+    positional = (model.ParamKind.POSITIONAL_ONLY, model.ParamKind.POSITIONAL_OR_KEYWORD)
+    return sum(1 for p in fn.signature.params if p.kind in positional and not p.has_default)
+
+
 def _is_enum_member(cls: type, name: str) -> bool:
     return isinstance(cls, enum.EnumMeta) and name in cls.__members__
 
@@ -506,10 +551,6 @@ def qual_path(node: ModuleNode, parts: list[str], lib: LibraryInfo) -> str:
 def _prefixes(rel: str) -> list[str]:
     parts = rel.split(".")
     return [".".join(parts[: i + 1]) for i in range(len(parts))]
-
-
-def _is_dunder(python_name: str) -> bool:
-    return len(python_name) > 4 and python_name.startswith("__") and python_name.endswith("__")
 
 
 def _segment(python_name: str) -> str:
@@ -548,6 +589,29 @@ def _leads_to(current: Any, name: str, attrs: list[str], in_class: bool, seg: st
     except Exception:  # an import that fails rules the candidate out, nothing more
         return False
     return any(_segment(n) == seg for n in _candidates(obj, in_class))
+
+
+def _offers(current: Any, name: str, attrs: list[str], in_class: bool, function: str) -> bool:
+    """Whether ``name`` under ``current`` has a member that the Elixir ``function`` names
+    (``new`` and ``class`` need a class)."""
+    try:
+        obj = _step(current, name, attrs, in_class)
+    except Exception:  # an import that fails rules the candidate out, nothing more
+        return False
+    if function in ("new", names.CLASS_VALUE_FUNCTION):
+        return isinstance(obj, type)
+    return any(_function(n) == function for n in public_names(obj))
+
+
+def _importable(dotted: str) -> bool:
+    """Whether ``import dotted`` works (``os.path`` does, being in ``sys.modules``;
+    ``statsmodels.api.nonparametric`` does not, ``statsmodels.api`` being no package)."""
+    if dotted in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec(dotted) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _submodule_names(module: pytypes.ModuleType) -> list[str]:

@@ -154,6 +154,22 @@ defmodule NumpyApp do
          Numpy.where!(Numpy.array!([0, 1, 2]) |> Numpy.greater!(0))
          |> Tuple.to_list()
          |> Enum.map(&Numpy.Ndarray.tolist!/1)
+       end},
+      # numpy.polynomial: the class Polynomial and the module polynomial are one Elixir
+      # module, Numpy.Polynomial.Polynomial (P.polyval(2, c) and Polynomial(c)(2))
+      {"np_poly_call",
+       fn ->
+         Numpy.Polynomial.Polynomial.new!([1, 2, 3]) |> SnakeBridge.method!("__call__", [2])
+       end},
+      {"np_poly_polyval", fn -> Numpy.Polynomial.Polynomial.polyval!(2, [1, 2, 3]) end},
+      {"np_chebval", fn -> Numpy.Polynomial.Chebyshev.chebval!(1, [1, 2, 3]) end},
+      {"np_poly_fit",
+       fn ->
+         Numpy.Polynomial.Polynomial.fit!([0, 1, 2], [1, 3, 5], 1)
+         |> Numpy.Polynomial.Polynomial.convert!()
+         |> Numpy.Polynomial.Polynomial.coef!()
+         |> Numpy.Ndarray.tolist!()
+         |> Enum.map(&Float.round(&1, 9))
        end}
     ]
   end

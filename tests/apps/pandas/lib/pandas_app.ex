@@ -228,7 +228,48 @@ defmodule PandasApp do
          Pandas.Series.new!(["1", "2"])
          |> Pandas.Series.astype!("int64")
          |> Pandas.Series.tolist!()
-       end}
+       end},
+      # python-dateutil (dateutil.readthedocs.io, examples), which pandas parses dates with
+      {"du_parse",
+       fn -> Dateutil.Parser.parse!("2003-09-25T10:49:41") |> NaiveDateTime.to_iso8601() end},
+      {"du_parse_ignoretz",
+       fn ->
+         Dateutil.Parser.parse!("Thu Sep 25 10:36:28 BRST 2003", ignoretz: true)
+         |> NaiveDateTime.to_iso8601()
+       end},
+      {"du_parse_dayfirst",
+       fn ->
+         Dateutil.Parser.parse!("10-09-2003", dayfirst: true) |> NaiveDateTime.to_iso8601()
+       end},
+      {"du_relativedelta_between",
+       fn ->
+         Dateutil.Relativedelta.Relativedelta.new!(
+           ~N[2003-10-24 10:00:00],
+           ~N[2003-09-17 00:00:00]
+         )
+         |> to_string()
+       end},
+      {"du_relativedelta_weekday",
+       fn ->
+         Dateutil.Relativedelta.Relativedelta.new!(weekday: Dateutil.Relativedelta.py_MO!(1))
+         |> to_string()
+       end},
+      # relativedelta(weekday=MO): the callable object itself, read as a value
+      {"du_relativedelta_weekday_value",
+       fn ->
+         {:ok, mo} = SnakeBridge.get("dateutil.relativedelta", "MO")
+         Dateutil.Relativedelta.Relativedelta.new!(weekday: mo) |> to_string()
+       end},
+      {"du_weekday_negative", fn -> Dateutil.Relativedelta.py_FR!(-1) |> to_string() end},
+      {"du_rrule",
+       fn ->
+         Dateutil.Rrule.rrule!(Dateutil.Rrule.py_DAILY!(),
+           count: 3,
+           dtstart: Dateutil.Parser.parse!("19970902T090000")
+         )
+         |> Enum.map(&NaiveDateTime.to_iso8601/1)
+       end},
+      {"du_easter", fn -> Dateutil.Easter.easter!(2024) |> Date.to_iso8601() end}
     ]
   end
 end

@@ -65,6 +65,63 @@ defmodule RequestsApp do
          |> Requests.Request.prepare!()
          |> Requests.PreparedRequest.headers!()
          |> SnakeBridge.get_item!("Authorization")
+       end},
+      # jinja2 (jinja.palletsprojects.com, API) and packaging (packaging.pypa.io),
+      # pure-Python libraries of the same environment
+      {"jinja_template",
+       fn ->
+         Jinja2.Template.new!("Hello {{ name }}!") |> Jinja2.Template.render!(name: "John Doe")
+       end},
+      {"jinja_render_dict",
+       fn ->
+         Jinja2.Template.new!("{{ a }}-{{ b }}") |> Jinja2.Template.render!(%{"a" => 1, "b" => 2})
+       end},
+      {"jinja_for",
+       fn ->
+         Jinja2.Template.new!("{% for i in items %}{{ i }},{% endfor %}")
+         |> Jinja2.Template.render!(items: [1, 2, 3])
+       end},
+      {"jinja_autoescape",
+       fn ->
+         Jinja2.Environment.new!(autoescape: true)
+         |> Jinja2.Environment.from_string!("{{ x }}")
+         |> Jinja2.Template.render!(x: "<b>")
+       end},
+      {"jinja_dictloader",
+       fn ->
+         loader = Jinja2.DictLoader.new!(%{"index.html" => "source {{ x }}"})
+
+         Jinja2.Environment.new!(loader: loader)
+         |> Jinja2.Environment.get_template!("index.html")
+         |> Jinja2.Template.render!(x: 1)
+       end},
+      {"version_str", fn -> Packaging.Version.Version.new!("1.0.0") |> to_string() end},
+      {"version_major",
+       fn -> Packaging.Version.Version.new!("2.3.4") |> Packaging.Version.Version.major!() end},
+      {"version_prerelease",
+       fn -> Packaging.Version.parse!("1.0a1") |> Packaging.Version.Version.is_prerelease!() end},
+      {"specifier_contains",
+       fn ->
+         Packaging.Specifiers.SpecifierSet.new!(">=1.0")
+         |> Packaging.Specifiers.SpecifierSet.contains!("1.5")
+       end},
+      {"specifier_filter",
+       fn ->
+         Packaging.Specifiers.SpecifierSet.new!("~=1.0")
+         |> Packaging.Specifiers.SpecifierSet.filter!(["1.0", "1.3", "2.0"])
+         |> Builtins.list!()
+       end},
+      {"requirement_name",
+       fn ->
+         Packaging.Requirements.Requirement.new!(~s(name[bar]>=2,<3; python_version>"2.0"))
+         |> Packaging.Requirements.Requirement.name!()
+       end},
+      {"canonicalize_name",
+       fn -> Packaging.Utils.canonicalize_name!("Django_REST.framework") end},
+      {"marker_evaluate",
+       fn ->
+         Packaging.Markers.Marker.new!(~s(python_version >= "3.0"))
+         |> Packaging.Markers.Marker.evaluate!()
        end}
     ]
   end

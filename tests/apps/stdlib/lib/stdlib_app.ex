@@ -214,7 +214,84 @@ defmodule StdlibApp do
        fn -> Builtins.Int.from_bytes!(SnakeBridge.bytes(<<0, 16>>), byteorder: "big") end},
       {"int_bad", fn -> Builtins.int!("abc") end},
       {"chr_ord", fn -> {Builtins.chr!(97), Builtins.ord!("a")} end},
-      {"hex_bin", fn -> {Builtins.hex!(255), Builtins.bin!(10)} end}
+      {"hex_bin", fn -> {Builtins.hex!(255), Builtins.bin!(10)} end},
+      # docs.python.org, further modules and functions as their pages write them
+      {"ip_address", fn -> Ipaddress.ip_address!("192.168.0.1") |> to_string() end},
+      {"ip_network_size",
+       fn -> Ipaddress.ip_network!("192.168.0.0/28") |> Ipaddress.IPv4Network.num_addresses!() end},
+      {"ip_hosts",
+       fn ->
+         Ipaddress.ip_network!("192.0.2.0/29")
+         |> Ipaddress.IPv4Network.hosts!()
+         |> Enum.map(&to_string/1)
+       end},
+      {"ip_exploded",
+       fn -> Ipaddress.ip_address!("2001:db8::") |> Ipaddress.IPv6Address.exploded!() end},
+      {"ip_interface_network",
+       fn ->
+         Ipaddress.ip_interface!("192.0.2.5/24")
+         |> Ipaddress.IPv4Interface.network!()
+         |> to_string()
+       end},
+      {"ip_from_int", fn -> Ipaddress.IPv4Address.new!(3_232_235_521) |> to_string() end},
+      {"ip_bad", fn -> Ipaddress.ip_address!("300.1.1.1") end},
+      {"decimal_prec", fn -> Decimal.getcontext!() |> SnakeBridge.attr!("prec") end},
+      {"dedent", fn -> Textwrap.dedent!("    hello\n      world\n") end},
+      {"indent", fn -> Textwrap.indent!("hello\n\nworld\n", "+ ") end},
+      {"indent_predicate",
+       fn -> Textwrap.indent!("hello\n\nworld\n", "+ ", fn _line -> true end) end},
+      {"fill", fn -> Textwrap.fill!("The quick brown fox jumps", width: 10) end},
+      {"textwrapper",
+       fn ->
+         Textwrap.TextWrapper.new!(width: 10)
+         |> Textwrap.TextWrapper.wrap!("The quick brown fox jumps")
+       end},
+      {"capwords", fn -> PyString.capwords!("hello world") end},
+      {"harmonic_mean", fn -> Statistics.harmonic_mean!([40, 60]) end},
+      {"inv_cdf",
+       fn -> Statistics.NormalDist.new!() |> Statistics.NormalDist.inv_cdf!(0.975) end},
+      {"from_samples",
+       fn ->
+         Statistics.NormalDist.from_samples!([2.5, 3.1, 2.1, 2.4, 2.7, 3.5])
+         |> Statistics.NormalDist.mean!()
+       end},
+      {"partial",
+       fn ->
+         Functools.partial!(&Builtins.int!/2, base: 2)
+         |> SnakeBridge.method!("__call__", ["10010"])
+       end},
+      {"cmp_to_key",
+       fn -> Builtins.sorted!([3, 1, 2], key: Functools.cmp_to_key!(fn a, b -> b - a end)) end},
+      {"pairwise", fn -> Builtins.list!(Itertools.pairwise!("ABCDEFG")) end},
+      {"starmap",
+       fn -> Builtins.list!(Itertools.starmap!(&Builtins.pow!/2, [{2, 5}, {3, 2}, {10, 3}])) end},
+      {"takewhile",
+       fn -> Builtins.list!(Itertools.takewhile!(fn x -> x < 5 end, [1, 4, 6, 3, 8])) end},
+      {"compress", fn -> Builtins.list!(Itertools.compress!("ABCDEF", [1, 0, 1, 0, 1, 1])) end},
+      {"cycle", fn -> Builtins.list!(Itertools.islice!(Itertools.cycle!("ABCD"), 6)) end},
+      {"chain_from_iterable",
+       fn -> Builtins.list!(Itertools.Chain.from_iterable!(["ABC", "DEF"])) end},
+      {"islice_step", fn -> Builtins.list!(Itertools.islice!("ABCDEFG", 0, nil, 2)) end},
+      {"most_common",
+       fn -> Collections.Counter.new!("abracadabra") |> Collections.Counter.most_common!(3) end},
+      {"counter_total",
+       fn -> Collections.Counter.new!(cats: 4, dogs: 8) |> Collections.Counter.total!() end},
+      {"chainmap",
+       fn ->
+         Collections.ChainMap.new!(%{"a" => 1}, %{"a" => 2, "b" => 3})
+         |> SnakeBridge.get_item!("a")
+       end},
+      {"popitem_first",
+       fn ->
+         Collections.OrderedDict.new!([{"b", 1}, {"a", 2}])
+         |> Collections.OrderedDict.popitem!(last: false)
+       end},
+      {"namedtuple_kw",
+       fn ->
+         Collections.namedtuple!("Point", ["x", "y"])
+         |> SnakeBridge.method!("__call__", [11], y: 22)
+         |> SnakeBridge.attr!("y")
+       end}
     ]
   end
 end

@@ -121,7 +121,25 @@ defmodule SympyApp do
          fx = SnakeBridge.method!(f, "__call__", [x])
          Sympy.dsolve!(Sympy.Eq.new!(Sympy.diff!(fx, x), fx), fx) |> to_string()
        end},
-      {"sy_pi_evalf", fn -> Sympy.pi!() |> Sympy.Expr.evalf!(5) |> to_string() end}
+      {"sy_pi_evalf", fn -> Sympy.pi!() |> Sympy.Expr.evalf!(5) |> to_string() end},
+      # mpmath (mpmath.org/doc, sympy's own arithmetic): mp.dps = 50, set and put back
+      {"mp_dps", fn -> Mpmath.mp!() |> Mpmath.CtxMp.MPContext.dps!() end},
+      {"mp_dps_50",
+       fn ->
+         mp = Mpmath.mp!()
+         Mpmath.CtxMp.MPContext.put_dps!(mp, 50)
+         root = Mpmath.sqrt!(2) |> to_string()
+         Mpmath.CtxMp.MPContext.put_dps!(mp, 15)
+         root
+       end},
+      {"mp_workdps",
+       fn ->
+         SnakeBridge.with_context(Mpmath.workdps!(30), fn _ -> to_string(Mpmath.sqrt!(2)) end)
+       end},
+      {"mp_fadd", fn -> Mpmath.fadd!(Mpmath.mpf!("0.1"), Mpmath.mpf!("0.2")) |> to_string() end},
+      {"mp_nstr", fn -> Mpmath.nstr!(Mpmath.pi!(), 10) end},
+      {"mp_findroot", fn -> Mpmath.findroot!(&Mpmath.sin!/1, 3.14) |> Mpmath.nstr!(10) end},
+      {"mp_quad", fn -> Mpmath.quad!(&Mpmath.sin!/1, [0, Mpmath.pi!()]) |> to_string() end}
     ]
   end
 end
