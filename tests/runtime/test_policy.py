@@ -136,6 +136,31 @@ def test_policy_library_from_declaration() -> None:
     assert policy.Library.from_declaration("json", "json").python_module == "json"
 
 
+def test_a_library_declared_by_its_distribution_name_allows_its_import_name() -> None:
+    # mix.exs said `"scikit-learn": "~> 1.9"` with no python_module:, so the Elixir side
+    # sends its guess; generation bound sklearn.*, and the worker must allow the same.
+    w = Worker(
+        {
+            "scikit-learn": {
+                Atom("python_module"): "scikit_learn",
+                Atom("python_module_declared"): False,
+            }
+        }
+    )
+    try:
+        assert ok(w.call("sklearn.utils", "check_random_state", 0, library="scikit-learn"))
+    finally:
+        w.close()
+    declared = policy.Library.from_declaration(
+        "scikit-learn", {"python_module": "scikit_learn", "python_module_declared": True}
+    )
+    assert declared.python_module == "scikit_learn"
+    guessed = policy.Library.from_declaration(
+        "scikit-learn", {"python_module": "scikit_learn", "python_module_declared": False}
+    )
+    assert guessed.python_module == "sklearn"
+
+
 def test_each_refusal_names_its_rule(guarded: Worker) -> None:
     """`reason` and `library` travel as fields (Elixir's `reason` and `policy`), so
     callers match on them instead of parsing messages."""

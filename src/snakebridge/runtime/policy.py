@@ -119,6 +119,20 @@ def root_of(module_name: str) -> str:
     return module_name.split(".", 1)[0]
 
 
+def _import_name(distribution: str, guess: str) -> str:
+    """The import name generation used for a library declared without ``python_module:``
+    (``pyyaml`` is imported as ``yaml``), read the same way from the installed
+    distribution's metadata, so the worker allows the modules the bindings call."""
+    from snakebridge.distributions import resolve
+
+    try:
+        return resolve(distribution, guess)
+    except ValueError:
+        # No single import name: generation refused the library with the fix; the guess
+        # gives any call of it the usual "not installed" answer.
+        return guess
+
+
 @dataclass(frozen=True)
 class Library:
     """One declared library as the policy sees it."""
@@ -139,9 +153,12 @@ class Library:
         ``python_module``, ``include``, ``exclude``, ``allow``."""
         if isinstance(value, Mapping):
             fields = {str(k): v for k, v in value.items()}
+            python_module = str(fields.get("python_module") or name)
+            if fields.get("python_module_declared") is False:
+                python_module = _import_name(name, python_module)
             return cls(
                 name=name,
-                python_module=str(fields.get("python_module") or name),
+                python_module=python_module,
                 include=_strings(fields.get("include")),
                 exclude=_strings(fields.get("exclude")),
                 allow=frozenset(_strings(fields.get("allow"))),

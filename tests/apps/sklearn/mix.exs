@@ -11,7 +11,7 @@ defmodule SklearnApp.MixProject do
       elixirc_paths: ["lib", Path.expand("../support", __DIR__)],
       compilers: [:snakebridge] ++ Mix.compilers(),
       deps: [{:snakebridge, path: "../../../elixir"}],
-      snakebridge: [libraries: ["scikit-learn": [version: "~> 1.9", python_module: "sklearn", module_name: Sklearn], numpy: "~> 2.4"]]
+      snakebridge: [libraries: ["scikit-learn": [version: "~> 1.9", module_name: Sklearn], numpy: "~> 2.4"]]
     ]
   end
 

@@ -87,6 +87,7 @@ defmodule SnakeBridge.Runtime.WorkerPort do
   defp worker_library(lib) do
     %{
       python_module: lib.python_module,
+      python_module_declared: Map.get(lib, :python_module_declared, true),
       include: Map.get(lib, :include, []),
       exclude: Map.get(lib, :exclude, []),
       allow: Map.get(lib, :allow, [])
