@@ -8,7 +8,9 @@ defmodule SnakeBridge.Runtime.Args do
   time, and enforced here at call time, before anything is sent). Keeping them apart
   from the call path lets the two halves change together without touching pooling.
 
-  The last argument of every call, `opts`, is a keyword list: every key except
+  The last argument of every call, `opts`, is a keyword list (or, from a generated
+  wrapper that was not given it, `python_default/0`: then the last argument given may
+  be `opts`, see `shape/3`): every key except
   `:snakebridge` is a Python keyword argument; the `:snakebridge` key holds runtime
   options, which `SnakeBridge.Runtime` checks. A Python keyword argument literally named
   `snakebridge` is spelled with a trailing underscore, `snakebridge_: value`, Python's
@@ -45,30 +47,60 @@ defmodule SnakeBridge.Runtime.Args do
   trailing keyword list (`[]` included) is `opts`, and everything else is positional,
   in order, after `required`.
   """
-  @spec split_varargs(list, list) :: {list, keyword}
+  @spec split_varargs(list, list) :: {list, keyword | :__python_default__}
   def split_varargs(required, extra) do
-    extra = extra |> Enum.reverse() |> Enum.drop_while(&(&1 == @python_default)) |> Enum.reverse()
+    extra = drop_left_out(extra)
 
     case Enum.split(extra, -1) do
       {init, [last]} when is_list(last) ->
-        if Keyword.keyword?(last), do: {required ++ init, last}, else: {required ++ extra, []}
+        if Keyword.keyword?(last),
+          do: {required ++ init, last},
+          else: {required ++ extra, @python_default}
 
       _ ->
-        {required ++ extra, []}
+        {required ++ extra, @python_default}
+    end
+  end
+
+  defp drop_left_out(args) do
+    case :lists.last([nil | args]) do
+      @python_default ->
+        args |> Enum.reverse() |> Enum.drop_while(&(&1 == @python_default)) |> Enum.reverse()
+
+      _ ->
+        args
     end
   end
 
   @doc """
   Checks and shapes one call's arguments. Returns `{:ok, args, kwargs, runtime_opts}`
   or `{:error, message}` naming the problem and the fix.
+
+  With `opts` given (a keyword list), every argument is what it stands for. With `opts`
+  left out (`python_default/0`), trailing left-out arguments are dropped and the last
+  argument given may be `opts`: below the descriptor's `required` count it must be, a
+  keyword list naming every required parameter not given by position (Python's
+  `date(year=2024, month=1, day=2)`); at or above it, a non-empty keyword list that names
+  the parameter at its own position is `opts` (`shorten(text, width=12)`), any other
+  value that parameter's value.
   """
   @spec shape(map, term, term) :: {:ok, list, keyword, term} | {:error, String.t()}
+  def shape(descriptor, args, @python_default) do
+    # `opts` left out (a generated wrapper's default): the last argument may be it.
+    if proper_list?(args) do
+      with {:ok, args, opts} <- named_required(descriptor, drop_left_out(args)) do
+        shape(descriptor, args, opts)
+      end
+    else
+      shape(descriptor, args, [])
+    end
+  end
+
   def shape(descriptor, args, opts) do
     # Most calls give plain positionals (no function, no splat) and no Python keyword
     # arguments: their checks come down to the positional ones.
     with {:ok, sb} <- runtime_only(opts),
          true <- plain?(args),
-         {^args, ^opts} <- named_required(descriptor, args, opts),
          {:ok, args, kwargs} <- check_positional(descriptor, args, []) do
       {:ok, args, kwargs, sb}
     else
@@ -98,7 +130,6 @@ defmodule SnakeBridge.Runtime.Args do
          "opts must be a keyword list (Python keyword arguments), got #{inspect(opts, limit: 5)}"}
 
       true ->
-        {args, opts} = named_required(descriptor, args, opts)
         {sb, kwargs} = Keyword.pop(opts, :snakebridge, [])
         # A capture of a generated binding (`&Numpy.sum!/1`) is the Python object itself.
         kwargs = kwargs |> unreserve() |> SnakeBridge.PythonFunction.swap_kwargs()
@@ -165,26 +196,62 @@ defmodule SnakeBridge.Runtime.Args do
 
   defp proper_list?(_other), do: false
 
-  # `shorten(text, width: 12)`: a trailing keyword list that names the parameter at its
-  # own position is opts, not that parameter's value (Python receives it by name).
-  defp named_required(%{positional: [_ | _] = names, kwargs: accepted} = descriptor, args, [])
-       when is_list(args) and args != [] do
-    given = length(args) - if(descriptor.call_type == :method, do: 1, else: 0)
+  # `opts` left out: is the last argument `opts`? Below the required count it must be,
+  # and it must name every required parameter left out (`date(year: 2024, month: 1,
+  # day: 2)`); at the required count a keyword list naming the parameter at its own
+  # position is `opts` (`shorten(text, width: 12)`), anything else that parameter's
+  # value. A keyword list meant as a value goes with an explicit `opts` (full arity).
+  defp named_required(%{positional: [_ | _] = names, required: required} = descriptor, args)
+       when is_list(args) and is_integer(required) do
+    ref = if descriptor.call_type == :method, do: 1, else: 0
+    given = length(args) - ref
     last = List.last(args)
 
-    with true <- given >= 1 and given <= length(names),
-         [_ | _] <- last,
-         true <- Keyword.keyword?(last),
-         name = Enum.at(names, given - 1),
-         true <- accepted == :any or name in accepted,
-         true <- Keyword.has_key?(last, String.to_atom(name)) do
-      {Enum.drop(args, -1), last}
-    else
-      _ -> {args, []}
+    cond do
+      given >= 1 and given < required ->
+        missing = names |> Enum.take(required) |> Enum.drop(given - 1)
+        by_keyword(descriptor, args, last, missing, given - 1)
+
+      given >= 1 and given <= length(names) and names_own_place?(descriptor, names, given, last) ->
+        {:ok, Enum.drop(args, -1), last}
+
+      true ->
+        {:ok, args, []}
     end
   end
 
-  defp named_required(_descriptor, args, kwargs), do: {args, kwargs}
+  defp named_required(_descriptor, args), do: {:ok, args, []}
+
+  defp names_own_place?(%{kwargs: accepted}, names, given, [_ | _] = last) do
+    name = Enum.at(names, given - 1)
+
+    Keyword.keyword?(last) and (accepted == :any or name in accepted) and
+      Keyword.has_key?(last, String.to_atom(name))
+  end
+
+  defp names_own_place?(_descriptor, _names, _given, _last), do: false
+
+  defp by_keyword(descriptor, args, last, missing, positionals) do
+    if is_list(last) and Keyword.keyword?(last) do
+      case Enum.reject(missing, &Keyword.has_key?(last, String.to_atom(&1))) do
+        [] -> {:ok, Enum.drop(args, -1), last}
+        absent -> missing_error(descriptor, absent, missing, positionals)
+      end
+    else
+      missing_error(descriptor, missing, missing, positionals)
+    end
+  end
+
+  defp missing_error(descriptor, absent, missing, positionals) do
+    keywords = Enum.map_join(missing, ", ", &"#{&1}: ...")
+
+    {:error,
+     "missing required argument(s) #{Enum.map_join(absent, ", ", &"#{&1}:")} for " <>
+       "#{name(descriptor)}: with #{positionals} positional argument(s) the last argument " <>
+       "is the keyword list, which must name every required parameter not given by " <>
+       "position (#{keywords}); or give them positionally (to pass a keyword list as a " <>
+       "parameter's value, give every argument and opts, e.g. `[]`)"}
+  end
 
   defp check_positional(%{positional: names, required: required} = descriptor, args, kwargs)
        when is_list(names) do

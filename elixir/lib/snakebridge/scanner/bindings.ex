@@ -81,7 +81,8 @@ defmodule SnakeBridge.Scanner.Bindings do
   end
 
   @doc """
-  Unknown keywords at call sites, without Python (strict mode): for each detection
+  Unknown keywords, and required parameters a keyword list was meant to name but does
+  not, at call sites, without Python (strict mode): for each detection
   carrying `keywords:` (the literal keyword names its call ends with), the generated
   descriptor of its binding decides, through `SnakeBridge.Runtime.Args`, the same
   check a call makes at run time. Returns `%{file, line, column, message}` maps.
@@ -150,20 +151,30 @@ defmodule SnakeBridge.Scanner.Bindings do
   defp descriptor(_other), do: nil
 
   # The call as the generated function would hand it to the runtime (placeholders for
-  # the values), shaped by Args: its unknown-keyword error, if any.
-  defp unknown_keywords(descriptor, [min | _] = arities, arity, keywords) do
+  # the values), shaped by Args: its unknown-keyword or missing-required error, if any.
+  # At the full arity the keyword list is `opts`; below it the wrapper passes `opts` as
+  # left out, and a flexible one (optional positionals or `*args`) takes a keyword list
+  # after its required arguments as `opts` itself (`Args.split_varargs/2`).
+  defp unknown_keywords(descriptor, arities, arity, keywords) do
     kw = Enum.map(keywords, &{String.to_atom(&1), nil})
     hole = fn n -> List.duplicate(:value, max(n, 0)) end
+    ref = if Map.get(descriptor, :call_type) == :method, do: 1, else: 0
+    required = ref + Map.get(descriptor, :required, 0)
+
+    flexible =
+      Map.get(descriptor, :varargs) == true or
+        length(Map.get(descriptor, :positional, [])) > Map.get(descriptor, :required, 0)
 
     {args, opts} =
       cond do
-        length(arities) > 2 -> Args.split_varargs(hole.(min), hole.(arity - min - 1) ++ [kw])
-        arity == min -> {hole.(arity - 1) ++ [kw], []}
-        true -> {hole.(arity - 1), kw}
+        arity == List.last(arities) -> {hole.(arity - 1), kw}
+        flexible and arity > required -> Args.split_varargs(hole.(arity - 1), [kw])
+        true -> {hole.(arity - 1) ++ [kw], Args.python_default()}
       end
 
     case Args.shape(descriptor, args, opts) do
       {:error, "unknown keyword" <> _ = message} -> message
+      {:error, "missing required" <> _ = message} -> message
       _ -> nil
     end
   end

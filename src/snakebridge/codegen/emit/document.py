@@ -81,6 +81,15 @@ def function_doc(
 def usage(python: str, kind: str, call: CallShape) -> list[str]:
     """How the call shape reads to a user, sentence by sentence."""
     out = [f"Wraps Python `{python}` ({kind})."]
+    named = [f"`{p.name}`" for p in call.required[len(call.required) - call.by_keyword :]]
+    if len(named) == 1:
+        out.append(f"The last required argument, {named[0]}, may be given by name in `opts`.")
+    elif named:
+        out.append(
+            f"Any trailing run of the required arguments {', '.join(named)} may be given by "
+            "name in `opts` instead, one arity fewer each; the keyword list must then name "
+            "every one left out (a keyword list meant as a value goes with `opts` given too)."
+        )
     if call.optional:
         listed = ", ".join(f"`{n}`" for n in call.optional)
         out.append(
@@ -131,8 +140,9 @@ def _discovery_doc(elixir: str) -> str:
         "them answer offline, from data in this module. `SnakeBridge.call/4` reaches any "
         "function of an allowed library dynamically.\n\n"
         "Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and "
-        "`f!` returns the value or raises. Required Python arguments are positional; "
-        "optional positional ones may follow in order, each one more arity, and a Python "
+        "`f!` returns the value or raises. Required Python arguments are positional "
+        "(a trailing run of those Python also takes by name may instead be given by name "
+        "in `opts`); optional positional ones may follow in order, each one more arity, and a Python "
         "`*args` becomes extra arguments (any number of them as "
         "`SnakeBridge.splat(list)`, the last positional); keyword arguments go in the last "
         "argument, "

@@ -17,10 +17,15 @@ The rule, as users read it in every moduledoc:
   last parameter is always ``opts \\\\ []``.
 * Optional positional-or-keyword and keyword-only parameters can also be given in
   ``opts``; optional positional-only ones too (the runtime moves them into place).
-  A required positional-or-keyword parameter written by name, as Python's docs often
-  do (``textwrap.shorten(text, width=12)``), is too: a trailing keyword list naming the
-  parameter at its position is ``opts``. Passing one both ways is an error before the
-  call.
+  Required positional-or-keyword parameters written by name, as Python's docs often
+  do (``textwrap.shorten(text, width=12)``, ``date(year=2024, month=1, day=2)``), are
+  too: any trailing run of them (:attr:`CallShape.by_keyword`; positional-only ones stay
+  positional) may be left out of the positionals, one arity fewer each, down to
+  ``f(opts)``. Below the all-positional arity the last argument is ``opts`` and must name
+  every required parameter left out; at it, a trailing keyword list that names the
+  parameter at its own position is ``opts``, any other value is that parameter's value;
+  at the full arity (``opts`` given) every argument is what it stands for. Passing one
+  both ways is an error before the call.
 * A signature read from text (a docstring line or its Parameters section) or guessed
   (no signature at all) never makes a call impossible that Python accepts: its
   positionals are all optional, extra ones are accepted as if it had ``*args``, and
@@ -66,6 +71,8 @@ class CallShape:
     rest: str | None  # the ``*args`` name; also set for permissive text signatures
     kwargs: tuple[str, ...] | None  # keyword names accepted; None: any
     keyword_docs: tuple[str, ...]  # keyword names as the docs list them
+    # the trailing run of ``required`` Python also takes by name (positional-or-keyword)
+    by_keyword: int = 0
 
     @property
     def flexible(self) -> bool:
@@ -74,8 +81,15 @@ class CallShape:
         return bool(self.optional) or self.rest is not None
 
     @property
-    def min_arity(self) -> int:
+    def all_positional(self) -> int:
+        """The arity that gives every required parameter positionally, ``opts`` left out."""
         return int(self.receiver) + len(self.required)
+
+    @property
+    def min_arity(self) -> int:
+        """Every keyword-capable required parameter in ``opts``, the positional-only ones
+        (and the ref) before it: ``f(opts)`` when there are none."""
+        return self.all_positional - max(self.by_keyword - 1, 0)
 
     @property
     def extra(self) -> int:
@@ -84,7 +98,7 @@ class CallShape:
 
     @property
     def arities(self) -> tuple[int, ...]:
-        return tuple(range(self.min_arity, self.min_arity + self.extra + 1))
+        return tuple(range(self.min_arity, self.all_positional + self.extra + 1))
 
     @property
     def positional_names(self) -> tuple[str, ...]:
@@ -130,6 +144,7 @@ def union(sigs: Sequence[model.Signature], *, receiver: bool) -> CallShape:
         rest=next((s.rest for s in shapes if s.rest is not None), None),
         kwargs=kwargs,
         keyword_docs=tuple(keyword_docs),
+        by_keyword=fewest.by_keyword,
     )
 
 
@@ -140,13 +155,18 @@ def _shape(sig: model.Signature, *, receiver: bool, permissive: bool) -> CallSha
     rest: str | None = None
     kwargs: list[str] | None = []
     keyword_docs: list[str] = []
+    by_keyword = 0
     for p in sig.params:
         if p.kind in _POSITIONAL and rest is None:
             # a text signature's "required" is prose: Python may not require it
             if not p.has_default and not optional and not permissive:
                 required.append(Positional(p.name, p.annotation))
-                if p.kind == ParamKind.POSITIONAL_OR_KEYWORD and kwargs is not None:
-                    kwargs.append(p.name)  # Python also takes it by name (see Args)
+                if p.kind == ParamKind.POSITIONAL_OR_KEYWORD:
+                    by_keyword += 1
+                    if kwargs is not None:
+                        kwargs.append(p.name)  # Python also takes it by name (see Args)
+                else:
+                    by_keyword = 0  # only a trailing run may come by name
                 continue
             optional.append(p.name)
             if p.kind == ParamKind.POSITIONAL_ONLY:
@@ -179,6 +199,7 @@ def _shape(sig: model.Signature, *, receiver: bool, permissive: bool) -> CallSha
         rest=rest,
         kwargs=None if kwargs is None else tuple(dict.fromkeys(kwargs)),
         keyword_docs=tuple(dict.fromkeys(keyword_docs)),
+        by_keyword=min(by_keyword, len(required[:MAX_POSITIONAL])),
     )
 
 

@@ -105,6 +105,13 @@ def wrapper_text(ctx: Context, module: str, w: Wrapper) -> tuple[str, list[str]]
     """The symbol's text (its variants' docs and definitions) and its ``@spec`` lines,
     which go in the module's typespec block (``spec_block``)."""
     call = w.shape
+    # Required parameters after the first of the trailing run Python takes by name default
+    # too (the arities down to `min_arity` share the body), and `opts` defaults to the
+    # left-out marker, so that Args tells an `opts` given at the full arity (every
+    # argument what it stands for) from one left out (the last argument may be `opts`).
+    named = call.by_keyword
+    cut = len(w.params) - max(named - 1, 0)
+    required = [*w.params[:cut], *(f"{p} \\\\ {PYTHON_DEFAULT}" for p in w.params[cut:])]
     if call.flexible:
         taken = set(w.params) | {"opts"}
         extras = [names.variable_name(n, taken) for n in call.optional]
@@ -113,12 +120,12 @@ def wrapper_text(ctx: Context, module: str, w: Wrapper) -> tuple[str, list[str]]
                 names.variable_name(f"arg{k}", taken) for k in range(1, call.extra - len(extras))
             ]
         extras.append("opts")
-        params = [*w.params, *(f"{e} \\\\ {PYTHON_DEFAULT}" for e in extras)]
+        params = [*required, *(f"{e} \\\\ {PYTHON_DEFAULT}" for e in extras)]
         last = "term()" if call.rest is not None else "keyword()"
         types = [*w.param_types, *["term()"] * (len(extras) - 1), last]
     else:
         extras = []
-        params = [*w.params, "opts \\\\ []"]
+        params = [*required, f"opts \\\\ {PYTHON_DEFAULT if named else '[]'}"]
         types = [*w.param_types, "keyword()"]
     full = f"{w.name}/{len(params)}"
     out = [SYMBOL_MARK.format(name=w.name, python=literals.comment_safe(w.python))]
