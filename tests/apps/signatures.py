@@ -6,10 +6,13 @@ JSON line: the checks made and the failures (symbol, arity, the positional count
 tried, Python's message).
 
 How an Elixir arity reads as a Python call (``codegen/emit/shape.py``): ``a`` arguments
-are the ref of an instance method, then positionals, and at the last arity the last one
-is ``opts``. A binding with optional positionals or ``*args`` (more than two arities)
-may end in a positional at any arity but the last; one without them ends in opts at
-its second arity.
+are the ref of an instance method, then positionals; above the smallest arity the last
+one may be ``opts``, and so may the last one of the smallest arity when fewer
+arguments are given than the required positionals (``date(year: 2024, month: 1, day:
+2)``: the keyword list then names every required parameter not given by position, so
+the call is bound with those names as keywords) or when the last required one is
+positional-or-keyword (``shorten(text, width: 12)``). Below the last arity, once every
+required positional is given, an arity may also end in a positional.
 """
 
 from __future__ import annotations
@@ -37,14 +40,24 @@ def resolve(path: str) -> Any:
     raise ImportError(path)
 
 
-def positional_counts(arities: list[int], receiver: int) -> list[tuple[int, int]]:
-    flexible = len(arities) > 2
+def calls(
+    arities: list[int], receiver: int, required: list[inspect.Parameter]
+) -> list[tuple[int, int, list[str]]]:
+    """(arity, positionals after the ref, names given as keywords) of every call the
+    binding claims at each of its arities."""
     out = []
     for a in arities:
-        if a > arities[0]:
-            out.append((a, a - receiver - 1))  # the last argument is opts
-        if a < arities[-1] and (flexible or a == arities[0]):
-            out.append((a, a - receiver))  # every argument positional
+        count = a - receiver
+        below = count < len(required)
+        last_by_name = (
+            count == len(required) >= 1
+            and required[-1].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        )
+        if count >= 1 and (a > arities[0] or below or last_by_name):
+            # the last argument is opts; it names the required ones not given by position
+            out.append((a, count - 1, [p.name for p in required[count - 1 :]]))
+        if a < arities[-1] and not below:
+            out.append((a, count, []))  # every argument positional
     return out
 
 
@@ -67,12 +80,22 @@ def check(entries: list[dict[str, Any]]) -> dict[str, Any]:
             for p in sig.parameters.values()
             if p.kind is p.KEYWORD_ONLY and p.default is p.empty
         }
-        for arity, count in positional_counts(e["arities"], receiver):
+        required = []
+        for p in sig.parameters.values():
+            if p.kind is p.VAR_POSITIONAL:
+                break
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty:
+                required.append(p)
+        # the ref of an instance method is the first positional
+        required = required[receiver:]
+        for arity, count, named in calls(e["arities"], receiver, required):
             checks += 1
             try:
-                sig.bind(*([None] * (count + receiver)), **required_kw)
+                sig.bind(*([None] * (count + receiver)), **required_kw, **dict.fromkeys(named))
             except TypeError as exc:
-                failures.append([e["elixir_module"], e["name"], arity, count, str(exc)])
+                failures.append(
+                    [e["elixir_module"], e["name"], arity, count, named, str(exc)]
+                )
     return {"checks": checks, "failures": failures, "skipped": skipped}
 
 

@@ -118,4 +118,75 @@ defmodule SnakeBridge.Scanner.KeywordsTest do
     assert m8 =~ "bogus:" and not (m8 =~ "dtype:")
     File.rm_rf!(root)
   end
+
+  test "strict mode: a literal keyword list that leaves a required parameter unnamed" do
+    root = Path.join(System.tmp_dir!(), "sb_kw_#{System.unique_integer([:positive])}")
+    File.mkdir_p!(Path.join(root, "lib/snakebridge_generated"))
+
+    # as generated for datetime.date(year, month, day) (every required one by name too)
+    File.write!(Path.join(root, "lib/snakebridge_generated/datetime.ex"), ~S'''
+    defmodule Datetime.Date do
+      def new(
+            year,
+            month \\ :__python_default__,
+            day \\ :__python_default__,
+            opts \\ :__python_default__
+          ) do
+        SnakeBridge.Runtime.call(
+          %{
+            call_type: :call,
+            library: "datetime",
+            python_module: "datetime",
+            function: "date",
+            kwargs: ["year", "month", "day"],
+            positional: ["year", "month", "day"],
+            required: 3,
+            positional_only: [],
+            varargs: false,
+            idempotent: false
+          },
+          [year, month, day],
+          opts
+        )
+      end
+    end
+    ''')
+
+    detection = fn arity, kw, line ->
+      %{
+        module: "Datetime.Date",
+        function: "new",
+        arity: arity,
+        keywords: kw,
+        file: "lib/a.ex",
+        line: line
+      }
+    end
+
+    errors =
+      Bindings.keyword_errors(
+        [
+          # date(year: 2024, month: 1, day: 2), date(2024, month: 1, day: 2): fine
+          detection.(1, ["year", "month", "day"], 3),
+          detection.(2, ["month", "day"], 4),
+          # date(year: 2024, month: 1): day is missing
+          detection.(1, ["year", "month"], 5),
+          # date(2024, 1, day: 2, snakebridge: ...) and the last one by name: fine
+          detection.(3, ["day"], 6),
+          # date(2024, 1, 2, bogus: 1): opts given, an unknown keyword
+          detection.(4, ["bogus"], 7),
+          # date(2024, month: 1, bogus: 1): both problems, the missing day first
+          detection.(2, ["month", "bogus"], 8)
+        ],
+        root,
+        "lib/snakebridge_generated"
+      )
+
+    assert [%{line: 5, message: m5}, %{line: 7, message: m7}, %{line: 8, message: m8}] = errors
+    assert m5 =~ "missing required argument(s) day: for datetime.date"
+    assert m5 =~ "(year: ..., month: ..., day: ...)"
+    assert m7 =~ "unknown keyword argument(s) bogus:"
+    assert m8 =~ "missing required argument(s) day:"
+    File.rm_rf!(root)
+  end
 end

@@ -44,6 +44,13 @@ defmodule StdlibApp do
       {"date_isoformat", fn -> Datetime.Date.new!(2002, 12, 4) |> Datetime.Date.isoformat!() end},
       {"date_fromisoformat",
        fn -> Datetime.Date.fromisoformat!("2019-12-04") |> Datetime.Date.isoformat!() end},
+      # required parameters by name: date(year=2024, month=1, day=2), date(2024, month=1,
+      # day=2), textwrap.shorten(text="Hello  world!", width=12)
+      {"date_by_keyword",
+       fn -> Datetime.Date.new!(year: 2024, month: 1, day: 2) |> Datetime.Date.isoformat!() end},
+      {"date_some_by_keyword",
+       fn -> Datetime.Date.new!(2024, month: 1, day: 2) |> Datetime.Date.isoformat!() end},
+      {"shorten_by_keyword", fn -> Textwrap.shorten!(text: "Hello  world!", width: 12) end},
       # dict(Counter('abracadabra')): a dict subclass stays a Python object (a ref, its
       # methods callable); to_elixir/1 gives the plain map
       {"counter", fn -> Collections.Counter.new!("abracadabra") |> SnakeBridge.to_elixir!() end},
@@ -125,6 +132,9 @@ defmodule StdlibApp do
       {"compile_search",
        fn -> Re.compile!("d") |> Re.Pattern.search!("dog") |> Re.Match.span!() end},
       {"fraction", fn -> Fractions.Fraction.new!(16, -10) |> to_string() end},
+      # Fraction(numerator=1, denominator=3)
+      {"fraction_by_keyword",
+       fn -> Fractions.Fraction.new!(numerator: 1, denominator: 3) |> to_string() end},
       {"fraction_str",
        fn ->
          Fractions.Fraction.new!("3.1415926535897932")
