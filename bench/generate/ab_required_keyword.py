@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import run  # noqa: E402  (the bench's helpers, next to this file)
+import run  # the bench's helpers, next to this file
 
 _RENDER = """
 import json, sys

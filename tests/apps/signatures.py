@@ -93,9 +93,7 @@ def check(entries: list[dict[str, Any]]) -> dict[str, Any]:
             try:
                 sig.bind(*([None] * (count + receiver)), **required_kw, **dict.fromkeys(named))
             except TypeError as exc:
-                failures.append(
-                    [e["elixir_module"], e["name"], arity, count, named, str(exc)]
-                )
+                failures.append([e["elixir_module"], e["name"], arity, count, named, str(exc)])
     return {"checks": checks, "failures": failures, "skipped": skipped}
 
 

@@ -28,9 +28,7 @@ def fn(name: str, *params: Param, kind: str = "function") -> model.Function:
 def library() -> model.Library:
     date = fn("date", Param("year", PK), Param("month", PK), Param("day", PK))
     # positional-only before the by-name run: pow(base, /, exp, mod=None)
-    power = fn(
-        "power", Param("base", PO), Param("exp", PK), Param("mod", PK, True, "None")
-    )
+    power = fn("power", Param("base", PO), Param("exp", PK), Param("mod", PK, True, "None"))
     only = fn("only", Param("a", PO), Param("b", PO))
     cls = model.Class(
         name="Cache",
@@ -38,7 +36,9 @@ def library() -> model.Library:
         module="sbdate",
         constructor=Signature((Param("maxsize", PK), Param("ttl", PK))),
         constructor_requested=True,
-        methods=(fn("put", Param("self", PK), Param("key", PK), Param("value", PK), kind="method"),),
+        methods=(
+            fn("put", Param("self", PK), Param("key", PK), Param("value", PK), kind="method"),
+        ),
     )
     return model.Library(
         name="sbdate",
@@ -102,8 +102,7 @@ def test_generated_wrappers_compile_and_apply_the_rule(elixir_project: ElixirPro
     assert {"new/1", "new/2", "new/3", "put/2", "put/4"} <= cache and "put/1" not in cache
     # `opts` left out and too few positionals: the keyword list must name the rest
     for key in ("missing", "not_keywords"):
-        status, error = result[key]
-        assert status == "error"
+        assert result[key][0] == "error"
     assert "missing required argument(s) day: for sbdate.date" in result["missing"][1]["message"]
     assert "year:, month:, day:" in result["not_keywords"][1]["message"]
     assert "unknown keyword argument(s) bogus:" in result["bogus"][1]["message"]
