@@ -107,6 +107,6 @@ def test_generated_wrappers_compile_and_apply_the_rule(elixir_project: ElixirPro
     assert "year:, month:, day:" in result["not_keywords"][1]["message"]
     assert "unknown keyword argument(s) bogus:" in result["bogus"][1]["message"]
     assert "exp: given both positionally and as a keyword" in result["twice"][1]["message"]
-    assert "Any trailing run of the required arguments `year`, `month`, `day`" in result["doc"]
+    assert "By name in `opts` too, any trailing run: `year`, `month`, `day`." in result["doc"]
     # specs at the full arity of each variant
     assert ("date", 4) in result["specs"] and ("date!", 4) in result["specs"]

@@ -81,15 +81,10 @@ def function_doc(
 def usage(python: str, kind: str, call: CallShape) -> list[str]:
     """How the call shape reads to a user, sentence by sentence."""
     out = [f"Wraps Python `{python}` ({kind})."]
-    named = [f"`{p.name}`" for p in call.required[len(call.required) - call.by_keyword :]]
-    if len(named) == 1:
-        out.append(f"The last required argument, {named[0]}, may be given by name in `opts`.")
-    elif named:
-        out.append(
-            f"Any trailing run of the required arguments {', '.join(named)} may be given by "
-            "name in `opts` instead, one arity fewer each; the keyword list must then name "
-            "every one left out (a keyword list meant as a value goes with `opts` given too)."
-        )
+    # one by name (the last required one) adds no arity; the moduledoc states the rule
+    if call.by_keyword > 1:
+        named = [p.name for p in call.required[len(call.required) - call.by_keyword :]]
+        out.append(f"By name in `opts` too, any trailing run: `{'`, `'.join(named)}`.")
     if call.optional:
         listed = ", ".join(f"`{n}`" for n in call.optional)
         out.append(
