@@ -11,7 +11,7 @@ defmodule DemoTools do
 
   Only the functions your code calls are generated (calling a new one and running `mix compile` adds it). `DemoTools.__functions__()` lists the generated functions with their Python names, `DemoTools.__classes__()` the wrapped classes, `DemoTools.__search__("text")` searches names and summaries here and in nested modules, and `DemoTools.doc(:name)` returns one function's documentation; all of them answer offline, from data in this module. `SnakeBridge.call/4` reaches any function of an allowed library dynamically.
 
-  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments (any number of them as `SnakeBridge.splat(list)`, the last positional); keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
+  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional (a trailing run of those Python also takes by name may instead be given by name in `opts`); optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments (any number of them as `SnakeBridge.splat(list)`, the last positional); keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
 
   @compile [:no_ssa_opt, :no_bsm_opt, :no_bool_opt, :no_share_opt, :no_recv_opt, :no_throw_opt]
@@ -113,7 +113,7 @@ defmodule DemoTools do
 
   Wraps Python `demo_tools.summary` (function). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  def summary(xs, opts \\ []) do
+  def summary(xs, opts \\ :__python_default__) do
     SnakeBridge.Runtime.call(
       %{
         call_type: :call,
@@ -135,7 +135,7 @@ defmodule DemoTools do
   @doc """
   Like `summary/2`, but returns the value or raises `SnakeBridge.Error`.
   """
-  def summary!(xs, opts \\ []) do
+  def summary!(xs, opts \\ :__python_default__) do
     SnakeBridge.Runtime.call!(
       %{
         call_type: :call,

@@ -87,7 +87,7 @@ defmodule Numpy do
 
   Only the functions your code calls are generated (calling a new one and running `mix compile` adds it). `Numpy.__functions__()` lists the generated functions with their Python names, `Numpy.__classes__()` the wrapped classes, `Numpy.__search__("text")` searches names and summaries here and in nested modules, and `Numpy.doc(:name)` returns one function's documentation; all of them answer offline, from data in this module. `SnakeBridge.call/4` reaches any function of an allowed library dynamically.
 
-  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments (any number of them as `SnakeBridge.splat(list)`, the last positional); keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
+  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional (a trailing run of those Python also takes by name may instead be given by name in `opts`); optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments (any number of them as `SnakeBridge.splat(list)`, the last positional); keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
 
   @compile [:no_ssa_opt, :no_bsm_opt, :no_bool_opt, :no_share_opt, :no_recv_opt, :no_throw_opt]
@@ -838,7 +838,7 @@ defmodule Numpy.Linalg do
 
   Only the functions your code calls are generated (calling a new one and running `mix compile` adds it). `Numpy.Linalg.__functions__()` lists the generated functions with their Python names, `Numpy.Linalg.__classes__()` the wrapped classes, `Numpy.Linalg.__search__("text")` searches names and summaries here and in nested modules, and `Numpy.Linalg.doc(:name)` returns one function's documentation; all of them answer offline, from data in this module. `SnakeBridge.call/4` reaches any function of an allowed library dynamically.
 
-  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments (any number of them as `SnakeBridge.splat(list)`, the last positional); keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
+  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional (a trailing run of those Python also takes by name may instead be given by name in `opts`); optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments (any number of them as `SnakeBridge.splat(list)`, the last positional); keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
 
   @compile [:no_ssa_opt, :no_bsm_opt, :no_bool_opt, :no_share_opt, :no_recv_opt, :no_throw_opt]
@@ -849,7 +849,7 @@ defmodule Numpy.Linalg do
   @sb_functions [
     %{
       name: :solve,
-      arities: [2, 3],
+      arities: [1, 2, 3],
       python: "numpy.linalg.solve",
       python_name: "solve",
       kind: :function,
@@ -927,9 +927,9 @@ defmodule Numpy.Linalg do
 
   ## Elixir
 
-  Wraps Python `numpy.linalg.solve` (function). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
+  Wraps Python `numpy.linalg.solve` (function). By name in `opts` too, any trailing run: `a`, `b`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  def solve(a, b, opts \\ []) do
+  def solve(a, b \\ :__python_default__, opts \\ :__python_default__) do
     SnakeBridge.Runtime.call(
       %{
         call_type: :call,
@@ -951,7 +951,7 @@ defmodule Numpy.Linalg do
   @doc """
   Like `solve/3`, but returns the value or raises `SnakeBridge.Error`.
   """
-  def solve!(a, b, opts \\ []) do
+  def solve!(a, b \\ :__python_default__, opts \\ :__python_default__) do
     SnakeBridge.Runtime.call!(
       %{
         call_type: :call,
@@ -1090,7 +1090,7 @@ defmodule Numpy.Ndarray do
 
   Only the functions your code calls are generated (calling a new one and running `mix compile` adds it). `Numpy.Ndarray.__functions__()` lists the generated functions with their Python names, `Numpy.Ndarray.__classes__()` the wrapped classes, `Numpy.Ndarray.__search__("text")` searches names and summaries here and in nested modules, and `Numpy.Ndarray.doc(:name)` returns one function's documentation; all of them answer offline, from data in this module. `SnakeBridge.call/4` reaches any function of an allowed library dynamically.
 
-  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments (any number of them as `SnakeBridge.splat(list)`, the last positional); keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
+  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional (a trailing run of those Python also takes by name may instead be given by name in `opts`); optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments (any number of them as `SnakeBridge.splat(list)`, the last positional); keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
 
   @compile [:no_ssa_opt, :no_bsm_opt, :no_bool_opt, :no_share_opt, :no_recv_opt, :no_throw_opt]

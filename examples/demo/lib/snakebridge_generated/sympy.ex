@@ -15,7 +15,7 @@ defmodule Sympy do
 
   Only the functions your code calls are generated (calling a new one and running `mix compile` adds it). `Sympy.__functions__()` lists the generated functions with their Python names, `Sympy.__classes__()` the wrapped classes, `Sympy.__search__("text")` searches names and summaries here and in nested modules, and `Sympy.doc(:name)` returns one function's documentation; all of them answer offline, from data in this module. `SnakeBridge.call/4` reaches any function of an allowed library dynamically.
 
-  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments (any number of them as `SnakeBridge.splat(list)`, the last positional); keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
+  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional (a trailing run of those Python also takes by name may instead be given by name in `opts`); optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments (any number of them as `SnakeBridge.splat(list)`, the last positional); keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
 
   @compile [:no_ssa_opt, :no_bsm_opt, :no_bool_opt, :no_share_opt, :no_recv_opt, :no_throw_opt]
@@ -1163,7 +1163,7 @@ defmodule Sympy do
 
   Wraps Python `sympy.sstr` (function). Keyword arguments in `opts`: `order`, `full_prec`, `sympy_integers`, `abbrev`, `perm_cyclic`, `min`, `max`, `dps`. Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  def sstr(expr, opts \\ []) do
+  def sstr(expr, opts \\ :__python_default__) do
     SnakeBridge.Runtime.call(
       %{
         call_type: :call,
@@ -1195,7 +1195,7 @@ defmodule Sympy do
   @doc """
   Like `sstr/2`, but returns the value or raises `SnakeBridge.Error`.
   """
-  def sstr!(expr, opts \\ []) do
+  def sstr!(expr, opts \\ :__python_default__) do
     SnakeBridge.Runtime.call!(
       %{
         call_type: :call,
@@ -1674,7 +1674,7 @@ defmodule Sympy.Symbol do
 
   Only the functions your code calls are generated (calling a new one and running `mix compile` adds it). `Sympy.Symbol.__functions__()` lists the generated functions with their Python names, `Sympy.Symbol.__classes__()` the wrapped classes, `Sympy.Symbol.__search__("text")` searches names and summaries here and in nested modules, and `Sympy.Symbol.doc(:name)` returns one function's documentation; all of them answer offline, from data in this module. `SnakeBridge.call/4` reaches any function of an allowed library dynamically.
 
-  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional; optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments (any number of them as `SnakeBridge.splat(list)`, the last positional); keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
+  Every wrapper `f` returns `{:ok, value}` or `{:error, %SnakeBridge.Error{}}`, and `f!` returns the value or raises. Required Python arguments are positional (a trailing run of those Python also takes by name may instead be given by name in `opts`); optional positional ones may follow in order, each one more arity, and a Python `*args` becomes extra arguments (any number of them as `SnakeBridge.splat(list)`, the last positional); keyword arguments go in the last argument, `opts` (where arguments may follow, a trailing keyword list, `[]` included, is `opts`); runtime options (`timeout`, `session`, `pool`) sit under `opts[:snakebridge]`. Python names that are not plain Elixir function names get the prefix `py_` (`N` is `py_N`, `end` is `py_end`, non-ASCII names are hex-encoded after `py_u_`); `doc/1` accepts either name.
   """
 
   @compile [:no_ssa_opt, :no_bsm_opt, :no_bool_opt, :no_share_opt, :no_recv_opt, :no_throw_opt]
@@ -1760,7 +1760,7 @@ defmodule Sympy.Symbol do
 
   Wraps Python `sympy.Symbol` (constructor). Keyword arguments go in `opts` (any name is passed through to Python). Runtime options (`timeout`, `session`, `pool`) go under `opts[:snakebridge]`.
   """
-  def new(name, opts \\ []) do
+  def new(name, opts \\ :__python_default__) do
     SnakeBridge.Runtime.call(
       %{
         call_type: :new,
@@ -1782,7 +1782,7 @@ defmodule Sympy.Symbol do
   @doc """
   Like `new/2`, but returns the value or raises `SnakeBridge.Error`.
   """
-  def new!(name, opts \\ []) do
+  def new!(name, opts \\ :__python_default__) do
     SnakeBridge.Runtime.call!(
       %{
         call_type: :new,
