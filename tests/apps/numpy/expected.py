@@ -16,6 +16,7 @@ CASES = {
     "arange_start_stop": lambda: np.arange(3, 7).tolist(),
     "arange_step": lambda: np.arange(3, 7, 2).tolist(),
     "linspace": lambda: np.linspace(2.0, 3.0, num=5).tolist(),
+    "linspace_by_keyword": lambda: np.linspace(start=2.0, stop=3.0, num=5).tolist(),
     "default_rng": lambda: np.random.default_rng(42).integers(0, 10, 3).tolist(),
     "float64": lambda: np.float64(2.5),
     "zeros": lambda: np.zeros((2, 3)).tolist(),

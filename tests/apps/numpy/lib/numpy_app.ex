@@ -23,6 +23,9 @@ defmodule NumpyApp do
       {"arange_step", fn -> Numpy.arange!(3, 7, 2) |> Numpy.Ndarray.tolist!() end},
       # numpy.linspace(2.0, 3.0, num=5)
       {"linspace", fn -> Numpy.linspace!(2.0, 3.0, num: 5) |> Numpy.Ndarray.tolist!() end},
+      # numpy.linspace(start=2.0, stop=3.0, num=5): required parameters by name
+      {"linspace_by_keyword",
+       fn -> Numpy.linspace!(start: 2.0, stop: 3.0, num: 5) |> Numpy.Ndarray.tolist!() end},
       # rng = np.random.default_rng(42); rng.integers(0, 10, 3)
       {"default_rng",
        fn ->
