@@ -45,7 +45,8 @@ defmodule SnakeBridge.Runtime.Args do
   Splits the extra arguments of a wrapper with optional positionals or `*args`:
   arguments left out (`python_default/0`, always a trailing run) are dropped, then a
   trailing keyword list (`[]` included) is `opts`, and everything else is positional,
-  in order, after `required`.
+  in order, after `required`. Without such a list `opts` is `python_default/0` (left
+  out), and `shape/3` decides whether the last required argument is it.
   """
   @spec split_varargs(list, list) :: {list, keyword | :__python_default__}
   def split_varargs(required, extra) do
