@@ -123,10 +123,10 @@ defmodule SnakeBridge.Runtime.ArgsTest do
     }
 
     assert {:ok, ["Hello"], [width: 12], [timeout: 9]} =
-             Args.shape(shorten, ["Hello", [width: 12, snakebridge: [timeout: 9]]], [])
+             Args.shape(shorten, ["Hello", [width: 12, snakebridge: [timeout: 9]]], @default)
 
     # a keyword list that does not name the parameter is its value
-    assert {:ok, ["Hello", [a: 1]], [], []} = Args.shape(shorten, ["Hello", [a: 1]], [])
+    assert {:ok, ["Hello", [a: 1]], [], []} = Args.shape(shorten, ["Hello", [a: 1]], @default)
   end
 
   test "unknown keywords are refused, listing the valid ones" do
