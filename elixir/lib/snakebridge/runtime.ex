@@ -58,8 +58,15 @@ defmodule SnakeBridge.Runtime do
           optional(:ledger) => boolean
         }
 
+  @typedoc """
+  Keyword options, or the left-out marker `:__python_default__` a generated wrapper
+  passes when its caller gave no `opts`; `SnakeBridge.Runtime.Args.shape/3` may then read
+  the last argument as the keyword list.
+  """
+  @type opts :: keyword | :__python_default__
+
   @doc "Runs a call. See the module doc for `descriptor` and `opts`."
-  @spec call(descriptor, list, keyword) :: {:ok, term} | {:error, Error.t()}
+  @spec call(descriptor, list, opts) :: {:ok, term} | {:error, Error.t()}
   def call(descriptor, args, opts \\ []) do
     with {:ok, args, kwargs, sb, runtime} <- prepare(descriptor, args, opts) do
       run(descriptor, descriptor.call_type, args, kwargs, sb, runtime)
@@ -67,7 +74,7 @@ defmodule SnakeBridge.Runtime do
   end
 
   @doc "Like `call/3` but returns the value or raises (`SnakeBridge.ValueError`, ...)."
-  @spec call!(descriptor, list, keyword) :: term
+  @spec call!(descriptor, list, opts) :: term
   def call!(descriptor, args, opts \\ []) do
     case call(descriptor, args, opts) do
       {:ok, value} -> value
@@ -97,7 +104,7 @@ defmodule SnakeBridge.Runtime do
   trip per `batch` items, so consumption is the backpressure; halting early closes the
   Python generator. Errors raise (a stream has no `{:error, _}` channel).
   """
-  @spec stream(descriptor, list, keyword) :: Enumerable.t()
+  @spec stream(descriptor, list, opts) :: Enumerable.t()
   def stream(descriptor, args, opts \\ []) do
     iterator_stream(fn ->
       with {:ok, args, kwargs, sb, runtime} <- prepare(descriptor, args, opts),
