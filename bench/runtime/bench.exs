@@ -34,39 +34,6 @@ defmodule Bench.Numpy do
   def zeros(shape, opts \\ []), do: SnakeBridge.Runtime.call(@d_zeros, [shape], opts)
 end
 
-defmodule Bench.Relay do
-  # The pool's route without the pool's bookkeeping: a GenServer owns an echo port,
-  # writes each caller's frame and hands the reply bytes back undecoded. Beside the
-  # plain echo it measures what the caller -> process -> port -> process -> caller hops
-  # cost.
-  use GenServer
-
-  def start_link(python), do: GenServer.start_link(__MODULE__, python)
-  def os_pid(relay), do: GenServer.call(relay, :os_pid)
-
-  def echo(relay, term) do
-    :erlang.binary_to_term(GenServer.call(relay, {:echo, :erlang.term_to_binary(term)}), [:safe])
-  end
-
-  @impl true
-  def init(python), do: {:ok, {Bench.echo_port(python), nil}}
-
-  @impl true
-  def handle_call(:os_pid, _from, {port, _} = state),
-    do: {:reply, elem(Port.info(port, :os_pid), 1), state}
-
-  def handle_call({:echo, frame}, from, {port, nil}) do
-    Port.command(port, frame)
-    {:noreply, {port, from}}
-  end
-
-  @impl true
-  def handle_info({port, {:data, data}}, {port, from}) do
-    GenServer.reply(from, data)
-    {:noreply, {port, nil}}
-  end
-end
-
 defmodule Bench do
   import Bench.Measure
 
@@ -243,7 +210,7 @@ defmodule Bench do
     wide = echo_port(python, ["--pipe-bytes", "1048576"])
     {:os_pid, wide_pid} = Port.info(wide, :os_pid)
     :ready = echo(wide, :ready)
-    {:ok, relay} = Bench.Relay.start_link(python)
+    {:ok, relay} = Bench.Relay.start_link(fn -> Bench.echo_port(python) end)
     relay_pid = Bench.Relay.os_pid(relay)
     term = request_like()
     frame_bytes = byte_size(:erlang.term_to_binary(term))

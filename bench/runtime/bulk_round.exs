@@ -1,4 +1,4 @@
-# One round of the bulk A/B (bench/runtime/bulk_ab.md): run by bulk_ab.sh alternately
+# One round of the bulk A/B (bench/runtime/bulk_ab.md): run by `ab.sh bulk` alternately
 # from each checkout's elixir/ dir. In this VM, pinned as bench.exs pins its bulk rows
 # (VM on CPU 0, the Python side on CPU 1), it times 1 MB and 10 MB binary round trips
 # through `operator.concat(SnakeBridge.bytes(blob), b"")` on a 1-worker pool and through
@@ -8,43 +8,9 @@
 # p50, and per round trip the CPU (schedstat, every thread) and minor page faults
 # (/proc/<pid>/stat) of the VM and of the Python process, and the time the VM's
 # schedulers spent in the emulator and in GC (microstate accounting). Prints one line
-# `AB <term>` for bulk_ab_summary.exs. REPS (default 60) round trips per side at 1 MB
+# `AB <term>` for ab_summary.exs. REPS (default 60) round trips per side at 1 MB
 # (batches of 10), a tenth of that at 10 MB (batches of 1).
 Code.require_file("../support/measure.exs", __DIR__)
-
-defmodule BulkAB.Relay do
-  # The pool's route without the pool: a process owns a second 1 MiB-pipe echo port,
-  # writes each caller's frame and hands the reply bytes back undecoded (caller ->
-  # process -> port -> process -> caller). Beside the echo it shows what the two hops
-  # cost a bulk round trip.
-  use GenServer
-
-  def start_link(port), do: GenServer.start_link(__MODULE__, port)
-
-  def echo(relay, term),
-    do:
-      :erlang.binary_to_term(GenServer.call(relay, {:echo, :erlang.term_to_binary(term)}), [
-        :safe
-      ])
-
-  @impl true
-  def init(open), do: {:ok, {open.(), nil}}
-
-  @impl true
-  def handle_call(:os_pid, _from, {port, _} = state),
-    do: {:reply, elem(Port.info(port, :os_pid), 1), state}
-
-  def handle_call({:echo, frame}, from, {port, nil}) do
-    Port.command(port, frame)
-    {:noreply, {port, from}}
-  end
-
-  @impl true
-  def handle_info({port, {:data, data}}, {port, from}) do
-    GenServer.reply(from, data)
-    {:noreply, {port, nil}}
-  end
-end
 
 defmodule BulkAB do
   import Bench.Measure
@@ -178,7 +144,7 @@ end
 
 wide = open_wide.()
 {:os_pid, wide_pid} = Port.info(wide, :os_pid)
-{:ok, relay} = BulkAB.Relay.start_link(open_wide)
+{:ok, relay} = Bench.Relay.start_link(open_wide)
 relay_pid = GenServer.call(relay, :os_pid)
 BulkAB.pin(relay_pid, "1")
 vm = String.to_integer(System.pid())
@@ -209,7 +175,7 @@ rows =
         Bench.Operator.concat(SnakeBridge.bytes(blob), empty, snakebridge: [pool: :one])
     end
 
-    relay_side = fn -> ^blob = BulkAB.Relay.echo(relay, blob) end
+    relay_side = fn -> ^blob = Bench.Relay.echo(relay, blob) end
 
     sides = [
       {:echo, echo_side, wide_pid},

@@ -1,6 +1,6 @@
-# What the call-path benchmarks share: the trivial wrapper they time and how they read
-# CPU time and percentiles. Each script loads it with
-# `Code.require_file("../support/measure.exs", __DIR__)`.
+# What the call-path benchmarks share: the trivial wrapper they time, how they read CPU
+# time and percentiles, and the relay that stands for the pool's hops. Each script
+# loads it with `Code.require_file("../support/measure.exs", __DIR__)`.
 defmodule Bench.Operator do
   @moduledoc false
   # The exact shape the generator emits for a wrapper (see lib/snakebridge_generated/).
@@ -38,5 +38,40 @@ defmodule Bench.Measure do
         _ -> acc
       end
     end)
+  end
+end
+
+defmodule Bench.Relay do
+  @moduledoc false
+  # The pool's route without the pool's bookkeeping: a GenServer owns an echo port
+  # (opened by `open`, a 0-arity function run in the relay, so the relay owns it),
+  # writes each caller's frame and hands the reply bytes back undecoded. Beside the
+  # plain echo it measures what the caller -> process -> port -> process -> caller hops
+  # cost.
+  use GenServer
+
+  def start_link(open), do: GenServer.start_link(__MODULE__, open)
+  def os_pid(relay), do: GenServer.call(relay, :os_pid)
+
+  def echo(relay, term) do
+    :erlang.binary_to_term(GenServer.call(relay, {:echo, :erlang.term_to_binary(term)}), [:safe])
+  end
+
+  @impl true
+  def init(open), do: {:ok, {open.(), nil}}
+
+  @impl true
+  def handle_call(:os_pid, _from, {port, _} = state),
+    do: {:reply, elem(Port.info(port, :os_pid), 1), state}
+
+  def handle_call({:echo, frame}, from, {port, nil}) do
+    Port.command(port, frame)
+    {:noreply, {port, from}}
+  end
+
+  @impl true
+  def handle_info({port, {:data, data}}, {port, from}) do
+    GenServer.reply(from, data)
+    {:noreply, {port, nil}}
   end
 end
