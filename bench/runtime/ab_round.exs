@@ -13,8 +13,6 @@ defmodule AB do
   def pin(os_pid, cpus),
     do: {_, 0} = System.cmd("taskset", ["-a", "-p", "-c", cpus, to_string(os_pid)])
 
-  def workers(pool), do: for(w <- SnakeBridge.Runtime.Pool.info(pool).workers, do: w.os_pid)
-
   def reds(pid), do: elem(Process.info(pid, :reductions), 1)
 
   def side(n, fun, pool_pid, py_pids) do
@@ -64,7 +62,7 @@ defmodule AB do
 
   def throughput(pool, callers, per_caller) do
     vm = String.to_integer(System.pid())
-    pids = workers(pool)
+    pids = Bench.Setup.workers(pool)
     pool_pid = Process.whereis(SnakeBridge.Runtime.Pool.process_name(pool))
     vm0 = cpu_ns(vm)
     py0 = Enum.map(pids, &cpu_ns/1)
@@ -100,30 +98,16 @@ defmodule AB do
   end
 end
 
-python = System.fetch_env!("SNAKEBRIDGE_PYTHON")
-Application.stop(:snakebridge)
-Application.put_env(:snakebridge, :python, python)
-Application.put_env(:snakebridge, :libraries, operator: :stdlib)
-Application.put_env(:snakebridge, :ledger, false)
-Application.put_env(:snakebridge, :pools, one: [size: 1], two: [size: 2])
-Application.put_env(:snakebridge, :max_queue, 100_000)
-Application.put_env(:snakebridge, :checkout_timeout, 600_000)
-{:ok, _} = Application.ensure_all_started(:snakebridge)
+python =
+  Bench.Setup.start([one: [size: 1], two: [size: 2]],
+    max_queue: 100_000,
+    checkout_timeout: 600_000
+  )
 
-for pool <- [:one, :two] do
-  Stream.repeatedly(fn -> SnakeBridge.Runtime.Pool.info(pool).workers end)
-  |> Enum.find(fn workers -> Enum.all?(workers, &(&1.status == :ready)) end)
-end
-
-[worker] = AB.workers(:one)
+[worker] = Bench.Setup.workers(:one)
 pool_pid = Process.whereis(SnakeBridge.Runtime.Pool.process_name(:one))
 
-port =
-  Port.open({:spawn_executable, python}, [
-    :binary,
-    {:packet, 4},
-    args: [Path.expand("echo_port.py", __DIR__)]
-  ])
+port = Bench.Setup.echo_port(python)
 
 {:os_pid, echo_pid} = Port.info(port, :os_pid)
 vm = String.to_integer(System.pid())
@@ -145,7 +129,7 @@ for pid <- [worker, echo_pid], do: AB.pin(pid, "0")
 e = AB.side(n, echo, nil, [echo_pid])
 c = AB.side(n, call, pool_pid, [worker])
 AB.pin(vm, "0,1")
-for pid <- [worker | AB.workers(:two)], do: AB.pin(pid, "0,1")
+for pid <- [worker | Bench.Setup.workers(:two)], do: AB.pin(pid, "0,1")
 for _ <- 1..300, pool <- [:one, :two], do: Bench.Operator.add(1, 2, snakebridge: [pool: pool])
 t1 = AB.throughput(:one, 8, 2_000)
 t2 = AB.throughput(:two, 8, 2_000)

@@ -112,13 +112,7 @@ defmodule Bench do
   end
 
   # `args`: `["--pipe-bytes", n]` gives the echo's pipes the capacity the worker's have.
-  def echo_port(python, args \\ []) do
-    Port.open({:spawn_executable, python}, [
-      :binary,
-      {:packet, 4},
-      args: [Path.expand("echo_port.py", __DIR__) | args]
-    ])
-  end
+  defdelegate echo_port(python, args \\ []), to: Bench.Setup
 
   # The echo pays what any port bridge pays on the Elixir side: encode the request,
   # one port round trip, decode the reply.

@@ -5,25 +5,10 @@
 # prints their mean.
 Code.require_file("../support/measure.exs", __DIR__)
 
-python = System.fetch_env!("SNAKEBRIDGE_PYTHON")
-Application.stop(:snakebridge)
-Application.put_env(:snakebridge, :python, python)
-Application.put_env(:snakebridge, :libraries, operator: :stdlib)
-Application.put_env(:snakebridge, :ledger, false)
-Application.put_env(:snakebridge, :pools, one: [size: 1])
-{:ok, _} = Application.ensure_all_started(:snakebridge)
+python = Bench.Setup.start(one: [size: 1])
+[worker] = Bench.Setup.workers(:one)
 
-Stream.repeatedly(fn -> SnakeBridge.Runtime.Pool.info(:one).workers end)
-|> Enum.find(fn workers -> Enum.all?(workers, &(&1.status == :ready)) end)
-
-[worker] = for w <- SnakeBridge.Runtime.Pool.info(:one).workers, do: w.os_pid
-
-wide =
-  Port.open({:spawn_executable, python}, [
-    :binary,
-    {:packet, 4},
-    args: [Path.expand("echo_port.py", __DIR__), "--pipe-bytes", "1048576"]
-  ])
+wide = Bench.Setup.echo_port(python, ["--pipe-bytes", "1048576"])
 
 {:os_pid, wide_pid} = Port.info(wide, :os_pid)
 pin = fn pid, cpus -> {_, 0} = System.cmd("taskset", ["-a", "-p", "-c", cpus, "#{pid}"]) end

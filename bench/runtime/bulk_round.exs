@@ -121,26 +121,10 @@ defmodule BulkAB do
   end
 end
 
-python = System.fetch_env!("SNAKEBRIDGE_PYTHON")
-Application.stop(:snakebridge)
-Application.put_env(:snakebridge, :python, python)
-Application.put_env(:snakebridge, :libraries, operator: :stdlib)
-Application.put_env(:snakebridge, :ledger, false)
-Application.put_env(:snakebridge, :pools, one: [size: 1])
-{:ok, _} = Application.ensure_all_started(:snakebridge)
+python = Bench.Setup.start(one: [size: 1])
+[worker] = Bench.Setup.workers(:one)
 
-Stream.repeatedly(fn -> SnakeBridge.Runtime.Pool.info(:one).workers end)
-|> Enum.find(fn workers -> Enum.all?(workers, &(&1.status == :ready)) end)
-
-[worker] = for w <- SnakeBridge.Runtime.Pool.info(:one).workers, do: w.os_pid
-
-open_wide = fn ->
-  Port.open({:spawn_executable, python}, [
-    :binary,
-    {:packet, 4},
-    args: [Path.expand("echo_port.py", __DIR__), "--pipe-bytes", "1048576"]
-  ])
-end
+open_wide = fn -> Bench.Setup.echo_port(python, ["--pipe-bytes", "1048576"]) end
 
 wide = open_wide.()
 {:os_pid, wide_pid} = Port.info(wide, :os_pid)

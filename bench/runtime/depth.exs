@@ -11,11 +11,9 @@ defmodule Depth do
 
   def add(pool), do: {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: pool])
 
-  def workers(pool), do: for(w <- SnakeBridge.Runtime.Pool.info(pool).workers, do: w.os_pid)
-
   def run(pool, callers, per_caller) do
     vm = String.to_integer(System.pid())
-    pids = workers(pool)
+    pids = Bench.Setup.workers(pool)
     vm0 = cpu_ns(vm)
     py0 = Enum.map(pids, &cpu_ns/1)
     t0 = System.monotonic_time(:nanosecond)

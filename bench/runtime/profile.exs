@@ -74,23 +74,11 @@ defmodule Profile do
   end
 end
 
-python = System.fetch_env!("SNAKEBRIDGE_PYTHON")
-Application.stop(:snakebridge)
-Application.put_env(:snakebridge, :python, python)
-Application.put_env(:snakebridge, :libraries, operator: :stdlib)
-Application.put_env(:snakebridge, :ledger, false)
-Application.put_env(:snakebridge, :pools, one: [size: 1])
-{:ok, _} = Application.ensure_all_started(:snakebridge)
-Process.sleep(1500)
-[worker] = for w <- SnakeBridge.Runtime.Pool.info(:one).workers, do: w.os_pid
+python = Bench.Setup.start(one: [size: 1])
+[worker] = Bench.Setup.workers(:one)
 pool_pid = Process.whereis(SnakeBridge.Runtime.Pool.process_name(:one))
 
-port =
-  Port.open({:spawn_executable, python}, [
-    :binary,
-    {:packet, 4},
-    args: [Path.expand("echo_port.py", __DIR__)]
-  ])
+port = Bench.Setup.echo_port(python)
 
 {:os_pid, echo_pid} = Port.info(port, :os_pid)
 # VM_CPU / WORKER_CPU: the placement (default both on CPU 0, as the same-CPU rows).

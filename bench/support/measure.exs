@@ -75,3 +75,34 @@ defmodule Bench.Relay do
     {:noreply, {port, nil}}
   end
 end
+
+defmodule Bench.Setup do
+  @moduledoc false
+  @echo Path.expand("../runtime/echo_port.py", __DIR__)
+
+  # Restarts :snakebridge on SNAKEBRIDGE_PYTHON with the operator library, no ledger,
+  # `pools` and any other settings in `env`; returns the interpreter once every worker of
+  # those pools is ready.
+  def start(pools, env \\ []) do
+    python = System.fetch_env!("SNAKEBRIDGE_PYTHON")
+    Application.stop(:snakebridge)
+    settings = [python: python, libraries: [operator: :stdlib], ledger: false, pools: pools]
+    for {key, value} <- settings ++ env, do: Application.put_env(:snakebridge, key, value)
+    {:ok, _} = Application.ensure_all_started(:snakebridge)
+
+    for {pool, _} <- pools do
+      Stream.repeatedly(fn -> SnakeBridge.Runtime.Pool.info(pool).workers end)
+      |> Enum.find(fn workers -> Enum.all?(workers, &(&1.status == :ready)) end)
+    end
+
+    python
+  end
+
+  def workers(pool), do: for(w <- SnakeBridge.Runtime.Pool.info(pool).workers, do: w.os_pid)
+
+  # The raw `{packet, 4}` echo (echo_port.py); `["--pipe-bytes", n]` gives its pipes the
+  # capacity the worker's have.
+  def echo_port(python, args \\ []) do
+    Port.open({:spawn_executable, python}, [:binary, {:packet, 4}, args: [@echo | args]])
+  end
+end
