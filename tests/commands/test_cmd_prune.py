@@ -49,7 +49,7 @@ def test_analyze_text(root: Path) -> None:
     )
     assert reply.exit_code == 0
     assert "numpy: 3 generated, 1 used, 2 unused" in out.text
-    assert "unused  Numpy.Linalg.solve/2,3  (numpy.linalg.solve)" in out.text
+    assert "unused  Numpy.Linalg.solve/1,2,3  (numpy.linalg.solve)" in out.text
     assert (
         "unused  Numpy.std/1,2,3,4,5,6,7  (numpy.std)  used in test/: test/stats_test.exs:12"
         in out.text
