@@ -25,12 +25,7 @@ defmodule AB do
     c0 = cpu_ns(vm)
     w0 = Enum.map(py_pids, &cpu_ns/1)
 
-    times =
-      for _ <- 1..n do
-        t0 = System.monotonic_time(:nanosecond)
-        fun.()
-        System.monotonic_time(:nanosecond) - t0
-      end
+    times = times(n, fun)
 
     cpu = (cpu_ns(vm) - c0) / n / 1000
     py = Enum.sum(Enum.zip_with(py_pids, w0, fn pid, w -> cpu_ns(pid) - w end)) / n / 1000

@@ -92,12 +92,7 @@ defmodule Bench do
     vm0 = cpu_ns(vm)
     py0 = cpu_ns(python_pid)
 
-    times =
-      for _ <- 1..n do
-        t0 = System.monotonic_time(:nanosecond)
-        fun.()
-        System.monotonic_time(:nanosecond) - t0
-      end
+    times = times(n, fun)
 
     vm_cpu = (cpu_ns(vm) - vm0) / n / 1000
     py_cpu = (cpu_ns(python_pid) - py0) / n / 1000

@@ -69,12 +69,7 @@ defmodule BulkAB do
           [f0, _, _] = stat(vm)
           [g0, u0, s0] = stat(py)
 
-          times =
-            for _ <- 1..size do
-              t0 = System.monotonic_time(:nanosecond)
-              fun.()
-              System.monotonic_time(:nanosecond) - t0
-            end
+          times = times(size, fun)
 
           c1 = cpu_ns(vm)
           p1 = cpu_ns(py)

@@ -34,12 +34,7 @@ defmodule Profile do
     :msacc.start()
     c0 = cpu_ns(vm)
 
-    times =
-      for _ <- 1..n do
-        t0 = System.monotonic_time(:nanosecond)
-        fun.()
-        System.monotonic_time(:nanosecond) - t0
-      end
+    times = times(n, fun)
 
     cpu = (cpu_ns(vm) - c0) / n / 1000
     :msacc.stop()

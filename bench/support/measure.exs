@@ -27,6 +27,15 @@ defmodule Bench.Measure do
   def percentile(sorted, p),
     do: Enum.at(sorted, min(length(sorted) - 1, trunc(length(sorted) * p)))
 
+  # Wall time (ns) of each of `n` sequential calls of `fun`.
+  def times(n, fun) do
+    for _ <- 1..n do
+      t0 = System.monotonic_time(:nanosecond)
+      fun.()
+      System.monotonic_time(:nanosecond) - t0
+    end
+  end
+
   # CPU time (ns) an OS process has run, all its threads, from schedstat; a thread that
   # ends between the listing and the read counts as 0.
   def cpu_ns(os_pid) do
