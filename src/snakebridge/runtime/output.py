@@ -4,19 +4,20 @@ At startup the worker moves the protocol to duplicated file descriptors and poin
 fd 1 and fd 2 at unnamed files in memory (``O_TMPFILE`` in /dev/shm), so Python
 ``print``, C code calling ``printf`` or ``write(1, ...)``, and child processes that
 inherit the descriptors all append there, in the order they wrote. Each file is also
-mapped into the worker, and its first byte tells whether anything was written since it
-was last read: the end of a call checks two bytes in memory instead of making a system
+mapped into the worker, and the byte after the last read tells whether anything was
+written since: the end of a call checks two bytes in memory instead of making a system
 call, so a call that prints nothing costs the worker exactly one ``read`` and one
 ``write``. A call that printed has its output sent as ``{:log, level, text}`` frames
 before its reply, so a call's output always reaches Logger ahead of its result, in the
 order it was written. A daemon thread forwards output written while no call ends (long
 calls, background threads) every :data:`FORWARD_SECONDS`.
 
-Reading rewinds the shared file offset by the amount read (``lseek(fd, -n,
-SEEK_CUR)``, atomic with respect to the writers' own offset updates), so the files
-stay small; bytes that a concurrent writer appended meanwhile are moved to the front
-and read next time. C stdio is made unbuffered and Python's streams write through, so
-no output waits in a buffer past the end of its call.
+Reads go forward from a cursor; once past a threshold the file is started over by
+rewinding the shared file offset (``lseek(fd, -n, SEEK_CUR)``, atomic with respect to
+the writers' own offset updates), so it stays small; bytes that a concurrent writer
+appended meanwhile are moved to the front and read next time. C stdio is made
+unbuffered and Python's streams write through, so no output waits in a buffer past the
+end of its call.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ SendLog = Callable[[str, str], None]
 CAPACITY = 1 << 20
 FORWARD_SECONDS = 0.05
 _MAX_PARTIAL = 8192
+# Bytes read before the file is started over (see _Sink._rewind).
+_REWIND = 1 << 16
 _PAGE = mmap.PAGESIZE
 _IONBF = 2
 
@@ -76,30 +79,50 @@ class _Sink:
         # fd 1 (or 2) and self.fd now share one file offset: where the next write lands.
         os.dup2(self.fd, target_fd)
         self.partial = b""
+        self.start = 0  # where the next read begins
 
     def written(self) -> int:
-        return os.lseek(self.fd, 0, os.SEEK_CUR)
+        """Bytes written since the last read."""
+        return os.lseek(self.fd, 0, os.SEEK_CUR) - self.start
+
+    def fresh(self) -> bool:
+        """Whether the byte after the last read is set: two memory reads, no syscall."""
+        return self.map[self.start] != 0
 
     def take(self) -> bytes:
-        """Everything written so far; the file is rewound for the next writes."""
-        end = self.written()
-        if not end:
+        """Everything written since the last read."""
+        start = self.start
+        end = os.lseek(self.fd, 0, os.SEEK_CUR)
+        if end == start:
             return b""
-        data = self.map[: min(end, CAPACITY)]
+        data = self.map[start : min(end, CAPACITY)]
         if end > CAPACITY:
-            data += os.pread(self.fd, end - CAPACITY, CAPACITY)
-        # Only the first byte says "written since the last read": clear it while the
-        # offset is still past it (no writer can touch [0, end) now), and give big
-        # bursts' pages back.
-        self.map[0] = 0
-        if end > 16 * _PAGE:
-            self.map.madvise(mmap.MADV_REMOVE, _PAGE, min(end, CAPACITY) // _PAGE * _PAGE - _PAGE)
+            data += os.pread(self.fd, end - max(start, CAPACITY), max(start, CAPACITY))
+        self.start = end
+        if end >= _REWIND:
+            self._rewind(end)
+        return data
+
+    def _rewind(self, end: int) -> None:
+        """Start the file over, so it stays small. Writers resume at the offset the rewind
+        leaves, so bytes appended during a read must be moved to the front before new
+        writes reach them; reading a cursor and rewinding only past _REWIND bytes makes
+        that window rare (once per _REWIND bytes of output, not once per call) and
+        needs a writer to append most of _REWIND bytes within it to lose anything."""
+        # Zero what was read while no writer can touch [0, end), so the byte after the
+        # next read's start says "written" only when it was: whole pages are given back.
+        pages = min(end, CAPACITY) // _PAGE * _PAGE
+        if pages:
+            self.map.madvise(mmap.MADV_REMOVE, 0, pages)
+        tail = min(end, CAPACITY) - pages
+        if tail:
+            self.map[pages : pages + tail] = bytes(tail)
         raced = os.lseek(self.fd, -end, os.SEEK_CUR)
         if raced:
             # A writer appended while this read ran: its bytes sit right after `end`
             # and become the start of the next read (writers go on from `raced`).
             os.pwrite(self.fd, os.pread(self.fd, raced, end), 0)
-        return data
+        self.start = 0
 
 
 class OutputCapture:
@@ -109,13 +132,11 @@ class OutputCapture:
         self._send_log = send_log
         self._lock = threading.Lock()
         self._sinks: list[_Sink] = []
-        self._maps: tuple[mmap.mmap, ...] = ()
         self._pending = False  # a partial line held back
 
     def install(self) -> None:
         _unbuffer_c_stdio()
         self._sinks = [_Sink(1, "info"), _Sink(2, "warning")]
-        self._maps = tuple(sink.map for sink in self._sinks)
         # Write-through text streams keep no partial line of their own, so nothing is
         # left to flush when a call ends.
         sys.stdout = _text_stream(1)
@@ -125,16 +146,16 @@ class OutputCapture:
 
     def drain(self) -> None:
         """Send everything written so far, partial lines included (end of a call)."""
-        out, err = self._maps
+        out, err = self._sinks
         # Nothing written and no forwarder send in progress (checked in that order: a
         # send that took the bytes before the first check still holds the lock at the
         # second): nothing of the call's can come after its reply, so no lock is taken.
-        if not (out[0] or err[0] or self._pending or self._lock.locked()):
+        if not (out.fresh() or err.fresh() or self._pending or self._lock.locked()):
             return
         # The lock also waits for a forwarder send in progress, so a call's output is
         # always framed before its reply.
         with self._lock:
-            if out[0] or err[0] or self._pending:
+            if out.fresh() or err.fresh() or self._pending:
                 for sink in self._sinks:
                     self._send(sink, sink.take(), final=True)
 
