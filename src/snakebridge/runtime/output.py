@@ -97,7 +97,7 @@ class _Sink:
             return b""
         data = self.map[start : min(end, CAPACITY)]
         if end > CAPACITY:
-            data += os.pread(self.fd, end - max(start, CAPACITY), max(start, CAPACITY))
+            data += os.pread(self.fd, end - CAPACITY, CAPACITY)
         self.start = end
         if end >= _REWIND:
             self._rewind(end)
