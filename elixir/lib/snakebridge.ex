@@ -59,6 +59,12 @@ defmodule SnakeBridge do
          do: Runtime.call(descriptor, [], opts)
   end
 
+  @doc "Like `get/3`, returning the value or raising (`SnakeBridge.get!(\"math\", \"pi\")`)."
+  @spec get!(String.t() | atom, String.t() | atom, keyword) :: term
+  def get!(module, attribute, opts \\ []) do
+    Runtime.call!(descriptor!(:get_attr, module, attribute), [], opts)
+  end
+
   @doc "Calls method `name` on the object behind `ref`."
   @spec method(Ref.t(), String.t() | atom, list, keyword) ::
           {:ok, term} | {:error, SnakeBridge.Error.t()}
