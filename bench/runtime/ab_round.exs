@@ -17,18 +17,11 @@ defmodule AB do
 
   def side(n, fun, pool_pid, py_pids) do
     for _ <- 1..div(n, 10), do: fun.()
-    vm = String.to_integer(System.pid())
     r0 = reds(self())
     p0 = if pool_pid, do: reds(pool_pid), else: 0
     :msacc.reset()
     :msacc.start()
-    c0 = cpu_ns(vm)
-    w0 = Enum.map(py_pids, &cpu_ns/1)
-
-    times = times(n, fun)
-
-    cpu = (cpu_ns(vm) - c0) / n / 1000
-    py = Enum.sum(Enum.zip_with(py_pids, w0, fn pid, w -> cpu_ns(pid) - w end)) / n / 1000
+    {times, vm_ns, py_ns} = cpu(py_pids, fn -> times(n, fun) end)
     :msacc.stop()
     # Time the normal schedulers spent running Erlang code and collecting garbage
     # (microstate accounting): the share of the VM's CPU this code controls, without
@@ -46,8 +39,8 @@ defmodule AB do
 
     %{
       p50: median(times) / 1000,
-      vm_us: cpu,
-      py_us: py,
+      vm_us: vm_ns / n / 1000,
+      py_us: Enum.sum(py_ns) / n / 1000,
       reds_caller: (r1 - r0) / n,
       reds_pool: (p1 - p0) / n,
       emulator_us: states.emulator / n,
@@ -56,18 +49,13 @@ defmodule AB do
   end
 
   def throughput(pool, callers, per_caller) do
-    vm = String.to_integer(System.pid())
     pids = Bench.Setup.workers(pool)
     pool_pid = Process.whereis(SnakeBridge.Runtime.Pool.process_name(pool))
-    vm0 = cpu_ns(vm)
-    py0 = Enum.map(pids, &cpu_ns/1)
     p0 = reds(pool_pid)
-    t0 = System.monotonic_time(:nanosecond)
 
-    caller_reds =
-      1..callers
-      |> Enum.map(fn _ ->
-        Task.async(fn ->
+    {{caller_reds, wall}, vm_ns, py_ns} =
+      cpu(pids, fn ->
+        concurrently(callers, fn ->
           r0 = reds(self())
 
           for _ <- 1..per_caller,
@@ -76,18 +64,14 @@ defmodule AB do
           reds(self()) - r0
         end)
       end)
-      |> Task.await_many(:infinity)
-      |> Enum.sum()
 
-    wall = System.monotonic_time(:nanosecond) - t0
     calls = callers * per_caller
-    py = Enum.sum(Enum.zip_with(pids, py0, fn pid, before -> cpu_ns(pid) - before end))
 
     %{
       rate: calls / (wall / 1.0e9),
-      vm_us: (cpu_ns(vm) - vm0) / calls / 1000,
-      py_us: py / calls / 1000,
-      reds_caller: caller_reds / calls,
+      vm_us: vm_ns / calls / 1000,
+      py_us: Enum.sum(py_ns) / calls / 1000,
+      reds_caller: Enum.sum(caller_reds) / calls,
       reds_pool: (reds(pool_pid) - p0) / calls
     }
   end

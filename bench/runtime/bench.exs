@@ -88,21 +88,14 @@ defmodule Bench do
   # of the Python process, from schedstat deltas over the batch.
   def batch(n, python_pid, fun) do
     for _ <- 1..div(n, 10), do: fun.()
-    vm = String.to_integer(System.pid())
-    vm0 = cpu_ns(vm)
-    py0 = cpu_ns(python_pid)
-
-    times = times(n, fun)
-
-    vm_cpu = (cpu_ns(vm) - vm0) / n / 1000
-    py_cpu = (cpu_ns(python_pid) - py0) / n / 1000
+    {times, vm_ns, [py_ns]} = cpu([python_pid], fn -> times(n, fun) end)
     sorted = Enum.sort(times)
 
     %{
       p50_us: percentile(sorted, 0.50) / 1000,
       p99_us: percentile(sorted, 0.99) / 1000,
-      vm_cpu_us: vm_cpu,
-      py_cpu_us: py_cpu
+      vm_cpu_us: vm_ns / n / 1000,
+      py_cpu_us: py_ns / n / 1000
     }
   end
 
@@ -122,22 +115,13 @@ defmodule Bench do
   # calls/s and CPU per call (µs, the VM's and the workers' schedstat) of `callers`
   # processes making `per_caller` calls each.
   def measured_throughput(worker_pids, callers, per_caller, fun) do
-    pids = [String.to_integer(System.pid()) | worker_pids]
-    cpu0 = Enum.map(pids, &cpu_ns/1)
-    rate = throughput(callers, per_caller, fun)
-    cpu = Enum.zip_with(pids, cpu0, fn pid, before -> cpu_ns(pid) - before end)
-    %{rate: rate, cpu_us: Enum.sum(cpu) / (callers * per_caller) / 1000}
+    {rate, vm_ns, py_ns} = cpu(worker_pids, fn -> throughput(callers, per_caller, fun) end)
+    %{rate: rate, cpu_us: (vm_ns + Enum.sum(py_ns)) / (callers * per_caller) / 1000}
   end
 
   def throughput(callers, per_caller, fun) do
-    t0 = System.monotonic_time(:nanosecond)
-
-    1..callers
-    |> Enum.map(fn _ -> Task.async(fn -> for _ <- 1..per_caller, do: fun.() end) end)
-    |> Task.await_many(:infinity)
-
-    seconds = (System.monotonic_time(:nanosecond) - t0) / 1.0e9
-    callers * per_caller / seconds
+    {_, wall} = concurrently(callers, fn -> for _ <- 1..per_caller, do: fun.() end)
+    callers * per_caller / (wall / 1.0e9)
   end
 
   # `n` echo processes, each driven by one Elixir process doing sequential round trips:

@@ -64,15 +64,9 @@ defmodule BulkAB do
         Enum.reduce(order, acc, fn {name, fun, py}, acc ->
           :msacc.reset()
           :msacc.start()
-          c0 = cpu_ns(vm)
-          p0 = cpu_ns(py)
           [f0, _, _] = stat(vm)
           [g0, u0, s0] = stat(py)
-
-          times = times(size, fun)
-
-          c1 = cpu_ns(vm)
-          p1 = cpu_ns(py)
+          {times, vm_ns, [py_ns]} = cpu([py], fn -> times(size, fun) end)
           [f1, _, _] = stat(vm)
           [g1, u1, s1] = stat(py)
           :msacc.stop()
@@ -82,8 +76,8 @@ defmodule BulkAB do
             %{
               s
               | times: times ++ s.times,
-                vm_ns: s.vm_ns + c1 - c0,
-                py_ns: s.py_ns + p1 - p0,
+                vm_ns: s.vm_ns + vm_ns,
+                py_ns: s.py_ns + py_ns,
                 vm_flt: s.vm_flt + f1 - f0,
                 py_flt: s.py_flt + g1 - g0,
                 py_user: s.py_user + u1 - u0,

@@ -12,51 +12,32 @@ defmodule Depth do
   def add(pool), do: {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: pool])
 
   def run(pool, callers, per_caller) do
-    vm = String.to_integer(System.pid())
-    pids = Bench.Setup.workers(pool)
-    vm0 = cpu_ns(vm)
-    py0 = Enum.map(pids, &cpu_ns/1)
-    t0 = System.monotonic_time(:nanosecond)
+    {{_, wall}, vm_ns, py_ns} =
+      cpu(Bench.Setup.workers(pool), fn ->
+        concurrently(callers, fn -> for _ <- 1..per_caller, do: add(pool) end)
+      end)
 
-    1..callers
-    |> Enum.map(fn _ -> Task.async(fn -> for _ <- 1..per_caller, do: add(pool) end) end)
-    |> Task.await_many(:infinity)
-
-    wall = System.monotonic_time(:nanosecond) - t0
     calls = callers * per_caller
-    py = Enum.sum(Enum.zip_with(pids, py0, fn pid, before -> cpu_ns(pid) - before end))
 
     %{
       rate: calls / (wall / 1.0e9),
-      vm_us: (cpu_ns(vm) - vm0) / calls / 1000,
-      py_us: py / calls / 1000
+      vm_us: vm_ns / calls / 1000,
+      py_us: Enum.sum(py_ns) / calls / 1000
     }
   end
 end
 
-python = System.fetch_env!("SNAKEBRIDGE_PYTHON")
 depths = System.get_env("DEPTHS", "2,4") |> String.split(",") |> Enum.map(&String.to_integer/1)
 rounds = String.to_integer(System.get_env("ROUNDS", "9"))
 pools = for depth <- depths, size <- [1, 2], do: {:"depth#{depth}_#{size}", size, depth}
-Application.stop(:snakebridge)
-Application.put_env(:snakebridge, :python, python)
-Application.put_env(:snakebridge, :libraries, operator: :stdlib)
-Application.put_env(:snakebridge, :ledger, false)
 
-Application.put_env(
-  :snakebridge,
-  :pools,
-  for({name, size, depth} <- pools, do: {name, [size: size, pipeline: depth]})
+Bench.Setup.start(
+  for({name, size, depth} <- pools, do: {name, [size: size, pipeline: depth]}),
+  max_queue: 100_000,
+  checkout_timeout: 600_000
 )
 
-Application.put_env(:snakebridge, :max_queue, 100_000)
-Application.put_env(:snakebridge, :checkout_timeout, 600_000)
-{:ok, _} = Application.ensure_all_started(:snakebridge)
-
 for {name, _, _} <- pools do
-  Stream.repeatedly(fn -> SnakeBridge.Runtime.Pool.info(name).workers end)
-  |> Enum.find(fn workers -> Enum.all?(workers, &(&1.status == :ready)) end)
-
   for _ <- 1..300, do: Depth.add(name)
 end
 

@@ -25,18 +25,13 @@ defmodule Profile do
   # state times (µs, summed over threads of each type), reductions of caller and pool.
   def side(n, fun, pool_pid) do
     for _ <- 1..div(n, 10), do: fun.()
-    vm = String.to_integer(System.pid())
     :erlang.system_flag(:scheduler_wall_time, true)
     sw0 = :erlang.statistics(:scheduler_wall_time_all)
     {:reductions, r0} = Process.info(self(), :reductions)
     pr0 = if pool_pid, do: elem(Process.info(pool_pid, :reductions), 1), else: 0
     :msacc.reset()
     :msacc.start()
-    c0 = cpu_ns(vm)
-
-    times = times(n, fun)
-
-    cpu = (cpu_ns(vm) - c0) / n / 1000
+    {times, vm_ns, []} = cpu([], fn -> times(n, fun) end)
     :msacc.stop()
     stats = :msacc.stats()
     sw1 = :erlang.statistics(:scheduler_wall_time_all)
@@ -60,7 +55,7 @@ defmodule Profile do
 
     %{
       p50: median(times) / 1000,
-      vm_cpu: cpu,
+      vm_cpu: vm_ns / n / 1000,
       sched_busy: busy / n / :erlang.convert_time_unit(1, :microsecond, :native),
       reds_caller: (r1 - r0) / n,
       reds_pool: (pr1 - pr0) / n,

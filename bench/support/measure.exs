@@ -36,6 +36,25 @@ defmodule Bench.Measure do
     end
   end
 
+  # Runs `fun`; returns its result, the CPU time (ns, schedstat) the VM ran meanwhile and
+  # that of each OS process in `os_pids`: `{result, vm_ns, [ns, ...]}`.
+  def cpu(os_pids, fun) do
+    vm = String.to_integer(System.pid())
+    vm0 = cpu_ns(vm)
+    before = Enum.map(os_pids, &cpu_ns/1)
+    result = fun.()
+    vm_ns = cpu_ns(vm) - vm0
+    {result, vm_ns, Enum.zip_with(os_pids, before, &(cpu_ns(&1) - &2))}
+  end
+
+  # Runs `fun` in `n` processes at once; returns their results and the wall time (ns)
+  # until the last one ended.
+  def concurrently(n, fun) do
+    t0 = System.monotonic_time(:nanosecond)
+    results = 1..n |> Enum.map(fn _ -> Task.async(fun) end) |> Task.await_many(:infinity)
+    {results, System.monotonic_time(:nanosecond) - t0}
+  end
+
   # CPU time (ns) an OS process has run, all its threads, from schedstat; a thread that
   # ends between the listing and the read counts as 0.
   def cpu_ns(os_pid) do
