@@ -14,7 +14,7 @@ The file offset belongs to the writers alone: the reader never moves it. Reads g
 forward from a cursor to the offset, and the bytes behind the cursor are given back
 with ``fallocate(FALLOC_FL_PUNCH_HOLE)`` once per :data:`_FREE` bytes read, so the file
 holds only unread output in memory while its offset keeps growing (a sparse file; tmpfs
-takes offsets to 2**63). Every byte of the file is written at most once, so every byte
+takes offsets to 2**63, ext4 under the /tmp fallback to 16 TiB). Every byte of the file is written at most once, so every byte
 past the offset is still zero: the end of a call checks the byte after the cursor in a
 mapping of the file, two memory reads instead of a system call, and a call that prints
 nothing costs the worker exactly one ``read`` and one ``write``. The mapping is a
@@ -25,8 +25,8 @@ Why not the alternatives. Rewinding the offset to reuse the front of the file ra
 writer (threads, and child processes the worker cannot pause): after the rewind writers
 resume at the front while the bytes they appended during the read still have to be
 copied there, and a writer that appends enough meanwhile overwrites them before the
-copy; doing it only when nothing was appended cannot be made atomic with the writers of
-another process. Swapping in a fresh file cannot reach children that hold fd 1 and 2.
+copy. Rewinding only when nothing was appended is no way out: ``lseek`` has no
+compare-and-swap, and a check before it races writers in other processes. Swapping in a fresh file cannot reach children that hold fd 1 and 2.
 ``FALLOC_FL_COLLAPSE_RANGE`` shifts the data under the writers' offset (and tmpfs lacks
 it). A pipe drained by a thread keeps no byte in place for a check in memory: knowing at
 the end of a call that the thread has everything written before it takes a system call
@@ -94,9 +94,9 @@ def _fallocate(fd: int, mode: int, offset: int, length: int) -> None:
 
 
 def _anonymous_file() -> int:
-    """An unnamed file in memory. Not a memfd: the kernel keeps the file offset of a
-    memfd without its lock, so a write racing the reader's rewind could undo it; a
-    regular file's offset is updated atomically with each write."""
+    """An unnamed file in memory. Not a memfd: the kernel keeps a memfd's file offset
+    without the lock a regular file's takes, so two writers sharing it could land on
+    the same bytes; a regular file's offset advances atomically with each write."""
     for folder in ("/dev/shm", tempfile.gettempdir()):
         try:
             return os.open(folder, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
@@ -138,34 +138,43 @@ class _Sink:
 
     def take(self) -> bytes:
         """Everything written since the last read."""
-        start = self.start
         end = os.lseek(self.fd, 0, os.SEEK_CUR)
-        if end == start:
+        if end == self.start:
             return b""
-        mapped = self.base + CAPACITY
-        data = self.map[self.here : min(end, mapped) - self.base]
-        at = max(start + len(data), mapped)
+        stop = end - self.base
+        data = self.map[self.here : stop] if stop <= CAPACITY else self._past_window(end)
+        self.start = end
+        if stop >= CAPACITY // 2 or end - self.freed >= _FREE:
+            self._release(end)
+        else:
+            self.here = stop
+        return data
+
+    def _past_window(self, end: int) -> bytes:
+        """A burst that runs past the mapped window: the rest comes from pread."""
+        data = self.map[self.here :]
+        at = self.base + CAPACITY
         while at < end:
             chunk = os.pread(self.fd, min(end - at, _READ_MAX), at)
             if not chunk:  # pragma: no cover - the offset never passes the file's end
                 break
             data += chunk
             at += len(chunk)
-        self.start = end
+        return data
+
+    def _release(self, end: int) -> None:
+        """Give back the pages read so far and move the window up to the cursor. Only
+        bytes before `end` are touched, and writers only ever write past it."""
+        upto = end // _PAGE * _PAGE
         if end - self.freed >= _FREE:
-            # Only bytes already read are released; writers only ever write past `end`.
-            upto = end // _PAGE * _PAGE
-            _fallocate(
-                self.fd, _FALLOC_FL_PUNCH_HOLE | _FALLOC_FL_KEEP_SIZE, self.freed, upto - self.freed
-            )
+            mode = _FALLOC_FL_PUNCH_HOLE | _FALLOC_FL_KEEP_SIZE
+            _fallocate(self.fd, mode, self.freed, upto - self.freed)
             self.freed = upto
         if end - self.base >= CAPACITY // 2:
-            base = end // _PAGE * _PAGE
-            old, self.map = self.map, self._window(base)
+            old, self.map = self.map, self._window(upto)
             old.close()
-            self.base = base
+            self.base = upto
         self.here = end - self.base
-        return data
 
 
 class OutputCapture:
