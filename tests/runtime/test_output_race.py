@@ -177,3 +177,22 @@ def test_a_child_process_writing_while_the_parent_reads_loses_and_repeats_nothin
     read += taken.take()
     assert child.returncode == 0
     assert bytes(read) == b"".join(b"%07d\n" % j for j in range(count))
+
+
+def test_the_byte_after_the_cursor_says_written_exactly_when_something_was(
+    sink: tuple[Any, int],
+) -> None:
+    # The end-of-call check reads one byte of the mapping: it must stay zero until a
+    # writer gets there, across page releases and moves of the window, and bursts that
+    # run past the window must not leave it set.
+    taken, target = sink
+    writer = Writer(target)
+    read = bytearray()
+    for size in [RECORD, 4096, 70_000, 2 * output.CAPACITY, RECORD] * 8:
+        assert not taken.fresh()
+        writer.append(size)
+        assert taken.fresh()
+        read += taken.take()
+        assert not taken.fresh()
+        assert taken.take() == b""
+    assert bytes(read) == bytes(writer.sent)

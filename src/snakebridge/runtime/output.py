@@ -1,37 +1,38 @@
 """User output capture: nothing user code prints can reach the protocol channel.
 
-At startup the worker moves the protocol to duplicated file descriptors and points
-fd 1 and fd 2 at unnamed files in memory (``O_TMPFILE`` in /dev/shm), so Python
-``print``, C code calling ``printf`` or ``write(1, ...)``, and child processes that
-inherit the descriptors all append there, in the order they wrote: they share one open
-file and so one file offset, which each write advances atomically. A call that printed
-has its output sent as ``{:log, level, text}`` frames before its reply, so a call's
-output always reaches Logger ahead of its result, in the order it was written. A daemon
-thread forwards output written while no call ends (long calls, background threads)
-every :data:`FORWARD_SECONDS`.
+At startup the worker moves the protocol to duplicated file descriptors and points fd 1
+and fd 2 at unnamed files in memory (``O_TMPFILE`` in /dev/shm), so Python ``print``, C
+code calling ``printf`` or ``write(1, ...)``, and child processes that inherit the
+descriptors all append there, in the order they wrote: they share one open file and so
+one file offset, which each write advances atomically. A call that printed has its
+output sent as ``{:log, level, text}`` frames before its reply, so a call's output
+always reaches Logger ahead of its result, in the order it was written. A daemon thread
+forwards output written while no call ends (long calls, background threads) every
+:data:`FORWARD_SECONDS`.
 
 The file offset belongs to the writers alone: the reader never moves it. Reads go
-forward from a cursor to the offset, and the bytes behind the cursor are given back
-with ``fallocate(FALLOC_FL_PUNCH_HOLE)`` once per :data:`_FREE` bytes read, so the file
-holds only unread output in memory while its offset keeps growing (a sparse file; tmpfs
-takes offsets to 2**63, ext4 under the /tmp fallback to 16 TiB). Every byte of the file is written at most once, so every byte
-past the offset is still zero: the end of a call checks the byte after the cursor in a
-mapping of the file, two memory reads instead of a system call, and a call that prints
-nothing costs the worker exactly one ``read`` and one ``write``. The mapping is a
-:data:`CAPACITY` window that moves forward with the cursor; output past it is read with
-``pread``.
+forward from a cursor to the offset, and the bytes behind the cursor are given back with
+``fallocate(FALLOC_FL_PUNCH_HOLE)`` once per :data:`_FREE` bytes read, so the file holds
+only unread output in memory while its offset keeps growing (a sparse file; tmpfs takes
+offsets to 2**63, ext4 under the /tmp fallback to 16 TiB). Every byte of the file is
+written at most once, so every byte past the offset is still zero: the end of a call
+checks the byte after the cursor in a mapping of the file, two memory reads instead of a
+system call, and a call that prints nothing costs the worker exactly one ``read`` and
+one ``write``. The mapping is a :data:`CAPACITY` window that moves forward with the
+cursor; output past it is read with ``pread``.
 
 Why not the alternatives. Rewinding the offset to reuse the front of the file races any
 writer (threads, and child processes the worker cannot pause): after the rewind writers
 resume at the front while the bytes they appended during the read still have to be
 copied there, and a writer that appends enough meanwhile overwrites them before the
 copy. Rewinding only when nothing was appended is no way out: ``lseek`` has no
-compare-and-swap, and a check before it races writers in other processes. Swapping in a fresh file cannot reach children that hold fd 1 and 2.
-``FALLOC_FL_COLLAPSE_RANGE`` shifts the data under the writers' offset (and tmpfs lacks
-it). A pipe drained by a thread keeps no byte in place for a check in memory: knowing at
-the end of a call that the thread has everything written before it takes a system call
-per call, the cost this design exists to avoid. C stdio is made unbuffered and Python's
-streams write through, so no output waits in a buffer past the end of its call.
+compare-and-swap, and a check before it races writers in other processes. Swapping in a
+fresh file cannot reach children that hold fd 1 and 2. ``FALLOC_FL_COLLAPSE_RANGE``
+shifts the data under the writers' offset (and tmpfs lacks it). A pipe drained by a
+thread keeps no byte in place for a check in memory: knowing at the end of a call that
+the thread has everything written before it takes a system call per call, the cost this
+design exists to avoid. C stdio is made unbuffered and Python's streams write through,
+so no output waits in a buffer past the end of its call.
 """
 
 from __future__ import annotations
