@@ -1,23 +1,38 @@
 """User output capture: nothing user code prints can reach the protocol channel.
 
-At startup the worker moves the protocol to duplicated file descriptors and points
-fd 1 and fd 2 at unnamed files in memory (``O_TMPFILE`` in /dev/shm), so Python
-``print``, C code calling ``printf`` or ``write(1, ...)``, and child processes that
-inherit the descriptors all append there, in the order they wrote. Each file is also
-mapped into the worker, and the byte after the last read tells whether anything was
-written since: the end of a call checks two bytes in memory instead of making a system
-call, so a call that prints nothing costs the worker exactly one ``read`` and one
-``write``. A call that printed has its output sent as ``{:log, level, text}`` frames
-before its reply, so a call's output always reaches Logger ahead of its result, in the
-order it was written. A daemon thread forwards output written while no call ends (long
-calls, background threads) every :data:`FORWARD_SECONDS`.
+At startup the worker moves the protocol to duplicated file descriptors and points fd 1
+and fd 2 at unnamed files in memory (``O_TMPFILE`` in /dev/shm), so Python ``print``, C
+code calling ``printf`` or ``write(1, ...)``, and child processes that inherit the
+descriptors all append there, in the order they wrote: they share one open file and so
+one file offset, which each write advances atomically. A call that printed has its
+output sent as ``{:log, level, text}`` frames before its reply, so a call's output
+always reaches Logger ahead of its result, in the order it was written. A daemon thread
+forwards output written while no call ends (long calls, background threads) every
+:data:`FORWARD_SECONDS`.
 
-Reads go forward from a cursor; once past a threshold the file is started over by
-rewinding the shared file offset (``lseek(fd, -n, SEEK_CUR)``, atomic with respect to
-the writers' own offset updates), so it stays small; bytes that a concurrent writer
-appended meanwhile are moved to the front and read next time. C stdio is made
-unbuffered and Python's streams write through, so no output waits in a buffer past the
-end of its call.
+The file offset belongs to the writers alone: the reader never moves it. Reads go
+forward from a cursor to the offset, and the bytes behind the cursor are given back with
+``fallocate(FALLOC_FL_PUNCH_HOLE)`` once per :data:`_FREE` bytes read, so the file holds
+only unread output in memory while its offset keeps growing (a sparse file; tmpfs takes
+offsets to 2**63, ext4 under the /tmp fallback to 16 TiB). Every byte of the file is
+written at most once, so every byte past the offset is still zero: the end of a call
+checks the byte after the cursor in a mapping of the file, two memory reads instead of a
+system call, and a call that prints nothing costs the worker exactly one ``read`` and
+one ``write``. The mapping is a :data:`CAPACITY` window that moves forward with the
+cursor; output past it is read with ``pread``.
+
+Why not the alternatives. Rewinding the offset to reuse the front of the file races any
+writer (threads, and child processes the worker cannot pause): after the rewind writers
+resume at the front while the bytes they appended during the read still have to be
+copied there, and a writer that appends enough meanwhile overwrites them before the
+copy. Rewinding only when nothing was appended is no way out: ``lseek`` has no
+compare-and-swap, and a check before it races writers in other processes. Swapping in a
+fresh file cannot reach children that hold fd 1 and 2. ``FALLOC_FL_COLLAPSE_RANGE``
+shifts the data under the writers' offset (and tmpfs lacks it). A pipe drained by a
+thread keeps no byte in place for a check in memory: knowing at the end of a call that
+the thread has everything written before it takes a system call per call, the cost this
+design exists to avoid. C stdio is made unbuffered and Python's streams write through,
+so no output waits in a buffer past the end of its call.
 """
 
 from __future__ import annotations
@@ -34,14 +49,18 @@ from collections.abc import Callable
 
 SendLog = Callable[[str, str], None]
 
-# Mapped size of each output file; output beyond it in one burst is read with pread.
+# Size of the mapped window over each output file; output beyond it is read with pread.
 CAPACITY = 1 << 20
 FORWARD_SECONDS = 0.05
 _MAX_PARTIAL = 8192
-# Bytes read before the file is started over (see _Sink._rewind).
-_REWIND = 1 << 16
+# Bytes read before their pages are given back (one fallocate per this much output).
+_FREE = 1 << 16
 _PAGE = mmap.PAGESIZE
 _IONBF = 2
+_FALLOC_FL_KEEP_SIZE = 0x01
+_FALLOC_FL_PUNCH_HOLE = 0x02
+# pread returns at most this much at once on Linux.
+_READ_MAX = 0x7FFFF000
 
 
 def _unbuffer_c_stdio() -> None:
@@ -56,10 +75,29 @@ def _unbuffer_c_stdio() -> None:
         pass
 
 
+def _libc_fallocate() -> Callable[[int, int, int, int], int]:
+    libc = ctypes.CDLL(None, use_errno=True)
+    function = getattr(libc, "fallocate64", None) or libc.fallocate
+    function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    function.restype = ctypes.c_int
+    return function
+
+
+_fallocate_call = _libc_fallocate()
+
+
+def _fallocate(fd: int, mode: int, offset: int, length: int) -> None:
+    """``fallocate(2)`` itself: glibc's ``posix_fallocate`` may emulate it by writing
+    zeros, which would overwrite output a writer put there."""
+    if _fallocate_call(fd, mode, offset, length) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, os.strerror(errno))
+
+
 def _anonymous_file() -> int:
-    """An unnamed file in memory. Not a memfd: the kernel keeps the file offset of a
-    memfd without its lock, so a write racing the reader's rewind could undo it; a
-    regular file's offset is updated atomically with each write."""
+    """An unnamed file in memory. Not a memfd: the kernel keeps a memfd's file offset
+    without the lock a regular file's takes, so two writers sharing it could land on
+    the same bytes; a regular file's offset advances atomically with each write."""
     for folder in ("/dev/shm", tempfile.gettempdir()):
         try:
             return os.open(folder, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
@@ -69,17 +107,27 @@ def _anonymous_file() -> int:
 
 
 class _Sink:
-    """One captured descriptor: a memory file, its mapping and the partial line held."""
+    """One captured descriptor: a memory file, a mapped window over it from ``base``,
+    the read cursor and the partial line held."""
 
     def __init__(self, target_fd: int, level: str) -> None:
         self.level = level
         self.fd = _anonymous_file()
-        os.ftruncate(self.fd, CAPACITY)
-        self.map = mmap.mmap(self.fd, CAPACITY)
+        self.start = 0  # where the next read begins
+        self.freed = 0  # the pages before this offset were given back
+        self.base = 0
+        self.map = self._window(0)
+        self.here = 0  # start - base: the index of the byte after the last read
         # fd 1 (or 2) and self.fd now share one file offset: where the next write lands.
         os.dup2(self.fd, target_fd)
         self.partial = b""
-        self.start = 0  # where the next read begins
+
+    def _window(self, base: int) -> mmap.mmap:
+        # The window must lie inside the file. fallocate only ever grows the file and keeps
+        # what is there, so a writer that already wrote past the window loses nothing (a
+        # truncate could cut it off); it holds one zeroed page until a writer gets there.
+        _fallocate(self.fd, 0, base + CAPACITY - 1, 1)
+        return mmap.mmap(self.fd, CAPACITY, offset=base)
 
     def written(self) -> int:
         """Bytes written since the last read."""
@@ -87,42 +135,47 @@ class _Sink:
 
     def fresh(self) -> bool:
         """Whether the byte after the last read is set: two memory reads, no syscall."""
-        return self.map[self.start] != 0
+        return self.map[self.here] != 0
 
     def take(self) -> bytes:
         """Everything written since the last read."""
-        start = self.start
         end = os.lseek(self.fd, 0, os.SEEK_CUR)
-        if end == start:
+        if end == self.start:
             return b""
-        data = self.map[start : min(end, CAPACITY)]
-        if end > CAPACITY:
-            data += os.pread(self.fd, end - CAPACITY, CAPACITY)
+        stop = end - self.base
+        data = self.map[self.here : stop] if stop <= CAPACITY else self._past_window(end)
         self.start = end
-        if end >= _REWIND:
-            self._rewind(end)
+        if stop >= CAPACITY // 2 or end - self.freed >= _FREE:
+            self._release(end)
+        else:
+            self.here = stop
         return data
 
-    def _rewind(self, end: int) -> None:
-        """Start the file over, so it stays small. Writers resume at the offset the rewind
-        leaves, so bytes appended during a read must be moved to the front before new
-        writes reach them; reading a cursor and rewinding only past _REWIND bytes makes
-        that window rare (once per _REWIND bytes of output, not once per call) and
-        needs a writer to append most of _REWIND bytes within it to lose anything."""
-        # Zero what was read while no writer can touch [0, end), so the byte after the
-        # next read's start says "written" only when it was: whole pages are given back.
-        pages = min(end, CAPACITY) // _PAGE * _PAGE
-        if pages:
-            self.map.madvise(mmap.MADV_REMOVE, 0, pages)
-        tail = min(end, CAPACITY) - pages
-        if tail:
-            self.map[pages : pages + tail] = bytes(tail)
-        raced = os.lseek(self.fd, -end, os.SEEK_CUR)
-        if raced:
-            # A writer appended while this read ran: its bytes sit right after `end`
-            # and become the start of the next read (writers go on from `raced`).
-            os.pwrite(self.fd, os.pread(self.fd, raced, end), 0)
-        self.start = 0
+    def _past_window(self, end: int) -> bytes:
+        """A burst that runs past the mapped window: the rest comes from pread."""
+        data = self.map[self.here :]
+        at = self.base + CAPACITY
+        while at < end:
+            chunk = os.pread(self.fd, min(end - at, _READ_MAX), at)
+            if not chunk:  # pragma: no cover - the offset never passes the file's end
+                break
+            data += chunk
+            at += len(chunk)
+        return data
+
+    def _release(self, end: int) -> None:
+        """Give back the pages read so far and move the window up to the cursor. Only
+        bytes before `end` are touched, and writers only ever write past it."""
+        upto = end // _PAGE * _PAGE
+        if end - self.freed >= _FREE:
+            mode = _FALLOC_FL_PUNCH_HOLE | _FALLOC_FL_KEEP_SIZE
+            _fallocate(self.fd, mode, self.freed, upto - self.freed)
+            self.freed = upto
+        if end - self.base >= CAPACITY // 2:
+            old, self.map = self.map, self._window(upto)
+            old.close()
+            self.base = upto
+        self.here = end - self.base
 
 
 class OutputCapture:
