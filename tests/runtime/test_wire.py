@@ -90,7 +90,19 @@ def test_a_reply_starts_with_its_id_as_the_request_encodes_it(worker: Worker) ->
     assert worker.proc.stdout is not None
     worker.send_raw(registration(43, ADD) + compact(1, 43, [0, 0]))
     assert worker.reply() == (1, ("ok", 0))
-    for request_id in (7, 300, -5, 2**31 + 9, -(2**40)):
+    for request_id in (
+        7,
+        255,
+        256,
+        300,
+        -5,
+        2**31 - 1,
+        2**31,
+        -(2**31),
+        -(2**31) - 1,
+        2**31 + 9,
+        -(2**40),
+    ):
         worker.send_raw(compact(request_id, 43, [1, 1]))
         size = int.from_bytes(worker.proc.stdout.read(4), "big")
         frame = worker.proc.stdout.read(size)

@@ -100,7 +100,7 @@ class ImportRefused(ModuleNotFoundError, NotAllowed):
     a refusal if the call fails because of it."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Call:
     """The request being served: what it is (for messages) and whose capabilities apply
     (the request's library, else the library of the ref it is called on)."""

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from snakebridge.etf import (
+    LARGE_BINARY,
     MAX_INFLATED,
     Atom,
     Binary,
@@ -155,6 +156,51 @@ class RequestState:
 
 _U32 = struct.Struct(">I").unpack_from
 _I32 = struct.Struct(">i").unpack_from
+_PACK_U32 = struct.Struct(">I").pack
+
+
+def _bytes_term(raw: bytes | bytearray | memoryview) -> dict[Any, Any]:
+    # The data last: a bytes result's payload is then the last bytes of its reply frame,
+    # which the caller takes as a sub-binary of the frame instead of copying it (key
+    # order inside a map is not part of the term's meaning).
+    return {STRUCT: BYTES_STRUCT, K_DTYPE: None, K_SHAPE: None, K_DATA: Binary(raw)}
+
+
+def _bytes_map_prefix() -> bytes:
+    """What the encoder writes for ``_bytes_term`` up to the data's length field."""
+    encoded = bytes(make_parts_encoder()(_bytes_term(b""))[0])
+    return encoded[1:-4]  # without the version byte and the zero length
+
+
+# A bytes result is encoded as these bytes, the length and the data (``Codec.encode``).
+_BYTES_PREFIX = _bytes_map_prefix()
+
+
+def _atom_terms(name: str) -> tuple[bytes, bytes]:
+    raw = name.encode()
+    return bytes((119, len(raw))) + raw, b"d" + struct.pack(">H", len(raw)) + raw
+
+
+def _elixir_bytes_parts() -> tuple[tuple[bytes, bytes], ...]:
+    """``(before the data's length, after the data)`` of an argument
+    ``%SnakeBridge.Bytes{data: data}`` (no dtype, no shape) as ``term_to_binary`` writes
+    it: the keys sorted, the atoms as SMALL_ATOM_UTF8_EXT (OTP 26 on) or ATOM_EXT."""
+    variants = []
+    for form in (0, 1):
+        atom = {name: _atom_terms(name)[form] for name in ("__struct__", "data", "dtype")}
+        shape, nil = _atom_terms("shape")[form], _atom_terms("nil")[form]
+        before = (
+            b"t\x00\x00\x00\x04"
+            + atom["__struct__"]
+            + _atom_terms(BYTES_STRUCT)[form]
+            + atom["data"]
+            + b"m"
+        )
+        variants.append((before, atom["dtype"] + nil + shape + nil))
+    return tuple(variants)
+
+
+_ELIXIR_BYTES = _elixir_bytes_parts()
 _TAIL_CACHE_MAX = 2048
 _TAIL_MAX_BYTES = 1024
 _IMMUTABLE = (int, float, str, bool, type(None))
@@ -332,6 +378,10 @@ class Codec:
         state = self.state
         state.reset()
         read = self._read
+        if type(buf) is Spliced:
+            bulk = self._spliced_call(buf)
+            if bulk is not None:
+                return bulk
         try:
             if len(buf) > 8 and buf[0] == 131 and buf[1] == 104 and buf[2] == 6:
                 # A compact call {id, descriptor_id, args, kwargs, session, numeric}
@@ -428,6 +478,63 @@ class Codec:
         if not (isinstance(value, tuple) and len(value) == 2):
             raise DecodeError("a request frame is {request_id, request}")
         return value[0], value[1]
+
+    def _spliced_call(self, buf: Spliced) -> tuple[Any, Any] | None:
+        """A bulk compact call read in one pass: ``{id, descriptor_id, args, %{}, session,
+        numeric}`` whose arguments are all ``%SnakeBridge.Bytes{}`` without dtype and
+        shape, its session and flag a tail already seen (``_compact_tails``). The value
+        is what the general decoder gives (each argument a ``bytes``, the spliced one
+        the payload itself); any other frame gives None and takes the general path."""
+        try:
+            if not buf.startswith(b"\x83h\x06"):
+                return None
+            tag = buf[3]
+            if tag == 97:
+                request_id, pos = buf[4], 5
+            elif tag == 98:
+                request_id, pos = _I32(buf, 4)[0], 8
+            else:
+                return None
+            tag = buf[pos]
+            if tag == 97:
+                descriptor_id, pos = buf[pos + 1], pos + 2
+            elif tag == 98:
+                descriptor_id, pos = _I32(buf, pos + 1)[0], pos + 5
+            else:
+                return None
+            if buf[pos] != 108:  # LIST_EXT
+                return None
+            count = _U32(buf, pos + 1)[0]
+            pos += 5
+            end = len(buf)
+            args: list[Any] = []
+            for _ in range(count):
+                for form in _ELIXIR_BYTES:
+                    if buf.startswith(form[0], pos):
+                        break
+                else:
+                    return None
+                before, after = form
+                start = pos + len(before) + 4
+                pos = start + _U32(buf, start - 4)[0]
+                if pos <= end:
+                    args.append(buf[start:pos])
+                elif start == buf.at:
+                    args.append(buf.payload)
+                    pos = start
+                else:
+                    return None
+                if not buf.startswith(after, pos):
+                    return None
+                pos += len(after)
+            if buf[pos] != 106:  # NIL_EXT
+                return None
+            known = self._compact_tails.get(buf[pos + 1 :])
+        except (IndexError, struct.error):
+            return None
+        if known is None:
+            return None
+        return request_id, (descriptor_id, args, {}, *known)
 
     def _struct_in(self, term: dict[Any, Any]) -> Any:
         kind = term[STRUCT]
@@ -690,6 +797,17 @@ class Codec:
         reply's constant ``{id, {:ok, `` prefix, the version byte included)."""
         # What the call itself made (a shared handle) stays in ``created``: the reply
         # must still tell the pool that the session holds something here.
+        cls = type(term)
+        if cls is bytes or cls is bytearray:
+            # A bytes result (a bulk call's): the constant map, the length, the data as
+            # a piece of its own when large (written uncopied, the frame's last bytes).
+            out = bytearray(head)
+            out += _BYTES_PREFIX
+            out += _PACK_U32(len(term))
+            if len(term) >= LARGE_BINARY:
+                return [out, term]
+            out += term
+            return [out]
         created = self.state.created
         made = len(created)
         try:
@@ -778,7 +896,7 @@ class Codec:
         return b"l" + struct.pack(">I", len(items)) + body + b"j"
 
     def _bytes_out(self, raw: bytes | bytearray | memoryview) -> Any:
-        return {STRUCT: BYTES_STRUCT, K_DATA: Binary(raw), K_DTYPE: None, K_SHAPE: None}
+        return _bytes_term(raw)
 
     def _to_ref(self, value: Any, describe: Callable[[Any], str] = _short_repr) -> Any:
         convert = conversions.OUT.get(type(value))

@@ -54,6 +54,7 @@ _OK_HEAD = b"h\x02" + etf.encode(OK)[1:]
 _ERROR_HEAD = b"h\x02" + etf.encode(ERROR)[1:]
 _I32 = struct.Struct(">i").pack
 _FRAMED_REPLY = FRAME_ROOM + b"\x83h\x02"
+_FRAMED_INT = _FRAMED_REPLY + b"b"  # INTEGER_EXT's tag
 # Where the reply tuple's arity byte sits in a framed reply (header, version, tag).
 _REPLY_ARITY = len(_FRAMED_REPLY) - 1
 # A registration `{0, descriptor_id, descriptor}` may precede a compact call in its frame.
@@ -83,9 +84,12 @@ def _watch_parent() -> None:
 
 def _reply_head(request_id: int, tag: bytes) -> bytes:
     # The id as term_to_binary writes it (the pool matches replies by these bytes).
-    if 0 <= request_id < 256:
-        id_bytes = bytes((97, request_id))
-    elif -2147483648 <= request_id < 2147483648:
+    # The pool's ids pass 255 after its first calls: INTEGER_EXT is the common case.
+    if 255 < request_id < 2147483648:
+        return _FRAMED_INT + _I32(request_id) + tag
+    if request_id >= 0:
+        id_bytes = bytes((97, request_id)) if request_id < 256 else etf.encode(request_id)[1:]
+    elif request_id >= -2147483648:
         id_bytes = b"b" + _I32(request_id)
     else:
         id_bytes = etf.encode(request_id)[1:]
