@@ -619,6 +619,13 @@ defmodule SnakeBridge.Runtime do
   # write frames of its own: whatever the bytes say, the caller gets a result, never
   # an exception.
   defp decode_reply(data, request_id, request, call, worker) do
+    case Wire.bytes_reply(data, request_id) do
+      {:ok, _bytes} = result -> result
+      :error -> decode_term(data, request_id, request, call, worker)
+    end
+  end
+
+  defp decode_term(data, request_id, request, call, worker) do
     case :erlang.binary_to_term(data, [:safe]) do
       {^request_id, {:ok, value}} ->
         {:ok, value}
