@@ -622,22 +622,18 @@ defmodule SnakeBridge.Runtime do
   # The pool forwards any frame that starts like this call's reply, and a library can
   # write frames of its own: whatever the bytes say, the caller gets a result, never
   # an exception.
-  #
-  # A plain bytes reply large enough for its copy to matter keeps its payload in the
-  # frame (Wire.bytes_reply/2); a small reply is decoded at once, no match tried first.
-  defp decode_reply(data, request_id, request, call, worker)
-       when byte_size(data) >= @bytes_reply_min do
-    case Wire.bytes_reply(data, request_id) do
-      {:ok, _bytes} = result -> result
-      :error -> decode_term(data, request_id, request, call, worker)
-    end
-  end
+  defp decode_reply(data, request_id, request, call, worker) do
+    # A plain bytes reply large enough for its copy to matter keeps its payload in the
+    # frame (Wire.bytes_reply/2).
+    term =
+      with true <- byte_size(data) >= @bytes_reply_min,
+           {:ok, bytes} <- Wire.bytes_reply(data, request_id) do
+        {request_id, {:ok, bytes}}
+      else
+        _ -> :erlang.binary_to_term(data, [:safe])
+      end
 
-  defp decode_reply(data, request_id, request, call, worker),
-    do: decode_term(data, request_id, request, call, worker)
-
-  defp decode_term(data, request_id, request, call, worker) do
-    case :erlang.binary_to_term(data, [:safe]) do
+    case term do
       {^request_id, {:ok, value}} ->
         {:ok, value}
 

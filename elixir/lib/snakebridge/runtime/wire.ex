@@ -131,7 +131,8 @@ defmodule SnakeBridge.Runtime.Wire do
   # one, of @iovec_min bytes or more.
   defguardp large(arg)
             when (is_binary(arg) and byte_size(arg) >= @iovec_min) or
-                   (is_map_key(arg, :data) and is_binary(:erlang.map_get(:data, arg)) and
+                   (is_map(arg) and is_map_key(arg, :data) and
+                      is_binary(:erlang.map_get(:data, arg)) and
                       byte_size(:erlang.map_get(:data, arg)) >= @iovec_min)
 
   @doc """
