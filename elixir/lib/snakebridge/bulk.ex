@@ -133,6 +133,13 @@ defmodule SnakeBridge.Bulk do
   def share(other, _opts),
     do: refuse("share/2", "a ref to an array or a table, or a SnakeBridge.Tensor", other)
 
+  # large?/1 as a guard (never raising, so `not large_tensor(x)` is true of any other term).
+  defguardp large_tensor(value)
+            when is_map(value) and is_map_key(value, :__struct__) and
+                   :erlang.map_get(:__struct__, value) == Tensor and is_map_key(value, :data) and
+                   is_binary(:erlang.map_get(:data, value)) and
+                   byte_size(:erlang.map_get(:data, value)) >= @segment_min
+
   @doc """
   Runs `fun.(args, kwargs)` with every `SnakeBridge.Tensor` of `segment_min/0` bytes or
   more among `args` and the values of `kwargs` (a keyword list or a map, given back as
@@ -143,6 +150,18 @@ defmodule SnakeBridge.Bulk do
   """
   @spec placed(list, kwargs, (list, kwargs -> result)) :: result
         when kwargs: keyword | %{optional(String.t()) => term}, result: term
+  # A call of up to two arguments and no kwargs (most calls) decides in one match, with
+  # no walk: every call on this node passes here.
+  def placed([], kwargs, fun) when kwargs == [] or kwargs == %{}, do: fun.([], kwargs)
+
+  def placed([a] = args, kwargs, fun)
+      when (kwargs == [] or kwargs == %{}) and not large_tensor(a),
+      do: fun.(args, kwargs)
+
+  def placed([a, b] = args, kwargs, fun)
+      when (kwargs == [] or kwargs == %{}) and not large_tensor(a) and not large_tensor(b),
+      do: fun.(args, kwargs)
+
   def placed(args, kwargs, fun) do
     if any_large?(args) or any_large_kwarg?(kwargs) do
       {args, names} = Enum.map_reduce(args, [], &place_arg/2)

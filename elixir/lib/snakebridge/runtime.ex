@@ -615,11 +615,25 @@ defmodule SnakeBridge.Runtime do
       ]
   end
 
+  # Replies shorter than this (every trivial call's) go straight to binary_to_term: a
+  # copy of so few bytes costs less than trying the bytes match first.
+  @bytes_reply_min 256
+
   # The pool forwards any frame that starts like this call's reply, and a library can
   # write frames of its own: whatever the bytes say, the caller gets a result, never
   # an exception.
   defp decode_reply(data, request_id, request, call, worker) do
-    case :erlang.binary_to_term(data, [:safe]) do
+    # A plain bytes reply large enough for its copy to matter keeps its payload in the
+    # frame (Wire.bytes_reply/2).
+    term =
+      with true <- byte_size(data) >= @bytes_reply_min,
+           {:ok, bytes} <- Wire.bytes_reply(data, request_id) do
+        {request_id, {:ok, bytes}}
+      else
+        _ -> :erlang.binary_to_term(data, [:safe])
+      end
+
+    case term do
       {^request_id, {:ok, value}} ->
         {:ok, value}
 

@@ -75,6 +75,13 @@ defmodule SnakeBridge.Runtime.Pool.Job do
   def reply_prefix(%__MODULE__{frame: <<131, 104, _arity, 98, _id::32, _::binary>> = frame}),
     do: binary_part(frame, 3, 5)
 
+  # An iolist frame (Wire.call/6 with large binaries) starts with its head's bytes.
+  def reply_prefix(%__MODULE__{frame: [<<131, 104, _arity, 97, _id, _::binary>> = head | _]}),
+    do: binary_part(head, 3, 2)
+
+  def reply_prefix(%__MODULE__{frame: [<<131, 104, _arity, 98, _id::32, _::binary>> = head | _]}),
+    do: binary_part(head, 3, 5)
+
   def reply_prefix(%__MODULE__{request_id: request_id}) do
     <<131, id::binary>> = :erlang.term_to_binary(request_id)
     id
