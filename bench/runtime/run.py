@@ -323,7 +323,7 @@ def stage_lines(stages: dict[str, Any]) -> list[str]:
     hooks = stages["audit_hooks_us"]
     lines += [
         "",
-        f"Audit hooks: +{hooks[0]:.2f} µs per `handle` (median of {stages['rounds']} "
+        f"Audit hooks: {hooks[0]:+.2f} µs per `handle` (median of {stages['rounds']} "
         f"rounds, {hooks[1]:+.2f} to {hooks[2]:+.2f}); request frame "
         f"{stages['audited']['frame_bytes'][0]:.0f} bytes; load average {stages['load']:.1f} "
         "when this part ran.",
