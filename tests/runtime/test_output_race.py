@@ -196,3 +196,36 @@ def test_the_byte_after_the_cursor_says_written_exactly_when_something_was(
         assert not taken.fresh()
         assert taken.take() == b""
     assert bytes(read) == bytes(writer.sent)
+
+
+def test_a_file_that_cannot_grow_or_punch_holes_still_reads_everything(
+    monkeypatch: pytest.MonkeyPatch, sink: tuple[Any, int]
+) -> None:
+    # A full /dev/shm refuses to extend the file for a new window (ENOSPC), and some file
+    # systems refuse to punch holes: the capture reads on with pread and asks the offset
+    # at the end of a call, and moves its window again once it can.
+    taken, target = sink
+    writer = Writer(target)
+    real = output._fallocate
+
+    def refusing(fd: int, mode: int, offset: int, length: int) -> None:
+        raise OSError(28, os.strerror(28))
+
+    read = bytearray()
+    with monkeypatch.context() as patch:
+        patch.setattr(output, "_fallocate", refusing)
+        for size in [RECORD, 70_000, 2 * output.CAPACITY, 4096, output.CAPACITY, RECORD] * 3:
+            assert not taken.fresh()
+            writer.append(size)
+            assert taken.fresh()
+            read += taken.take()
+            assert not taken.fresh()
+        assert taken.base == 0
+    assert output._fallocate is real
+    for size in [2 * output.CAPACITY, RECORD, 70_000]:
+        writer.append(size)
+        assert taken.fresh()
+        read += taken.take()
+        assert not taken.fresh()
+    assert taken.base > 0 and "fresh" not in vars(taken)
+    assert bytes(read) == bytes(writer.sent)

@@ -19,7 +19,10 @@ written at most once, so every byte past the offset is still zero: the end of a 
 checks the byte after the cursor in a mapping of the file, two memory reads instead of a
 system call, and a call that prints nothing costs the worker exactly one ``read`` and
 one ``write``. The mapping is a :data:`CAPACITY` window that moves forward with the
-cursor; output past it is read with ``pread``.
+cursor; output past it is read with ``pread``. Where the file cannot grow for a new window
+(a full /dev/shm) the old one stays, and the end-of-call check asks the offset instead
+(one ``lseek``) until a later move succeeds: the capture degrades, it never ends the
+worker.
 
 Why not the alternatives. Rewinding the offset to reuse the front of the file races any
 writer (threads, and child processes the worker cannot pause): after the rewind writers
@@ -37,6 +40,7 @@ so no output waits in a buffer past the end of its call.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import io
 import mmap
@@ -137,6 +141,9 @@ class _Sink:
         """Whether the byte after the last read is set: two memory reads, no syscall."""
         return self.map[self.here] != 0
 
+    def _written(self) -> bool:
+        return self.written() != 0
+
     def take(self) -> bytes:
         """Everything written since the last read."""
         end = os.lseek(self.fd, 0, os.SEEK_CUR)
@@ -154,7 +161,7 @@ class _Sink:
     def _past_window(self, end: int) -> bytes:
         """A burst that runs past the mapped window: the rest comes from pread."""
         data = self.map[self.here :]
-        at = self.base + CAPACITY
+        at = max(self.start, self.base + CAPACITY)
         while at < end:
             chunk = os.pread(self.fd, min(end - at, _READ_MAX), at)
             if not chunk:  # pragma: no cover - the offset never passes the file's end
@@ -169,12 +176,24 @@ class _Sink:
         upto = end // _PAGE * _PAGE
         if end - self.freed >= _FREE:
             mode = _FALLOC_FL_PUNCH_HOLE | _FALLOC_FL_KEEP_SIZE
-            _fallocate(self.fd, mode, self.freed, upto - self.freed)
+            # A file system without hole punching (the /tmp fallback on some): the read
+            # pages stay; the capture must not end the worker over it.
+            with contextlib.suppress(OSError):
+                _fallocate(self.fd, mode, self.freed, upto - self.freed)
             self.freed = upto
         if end - self.base >= CAPACITY // 2:
-            old, self.map = self.map, self._window(upto)
-            old.close()
-            self.base = upto
+            try:
+                window = self._window(upto)
+            except OSError:
+                # No room to extend the file (a full /dev/shm): the old window stays,
+                # reads past it use pread and the end-of-call check asks the offset
+                # (a system call) until a later move succeeds.
+                self.fresh = self._written  # type: ignore[method-assign]
+            else:
+                old, self.map = self.map, window
+                old.close()
+                self.base = upto
+                self.__dict__.pop("fresh", None)
         self.here = end - self.base
 
 
