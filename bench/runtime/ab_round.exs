@@ -10,32 +10,18 @@ Code.require_file("../support/measure.exs", __DIR__)
 defmodule AB do
   import Bench.Measure
 
-  def pin(os_pid, cpus),
-    do: {_, 0} = System.cmd("taskset", ["-a", "-p", "-c", cpus, to_string(os_pid)])
-
-  def reds(pid), do: elem(Process.info(pid, :reductions), 1)
-
   def side(n, fun, pool_pid, py_pids) do
     for _ <- 1..div(n, 10), do: fun.()
-    r0 = reds(self())
-    p0 = if pool_pid, do: reds(pool_pid), else: 0
+    r0 = reductions(self())
+    p0 = reductions(pool_pid)
     :msacc.reset()
     :msacc.start()
     {times, vm_ns, py_ns} = cpu(py_pids, fn -> times(n, fun) end)
     :msacc.stop()
-    # Time the normal schedulers spent running Erlang code and collecting garbage
-    # (microstate accounting): the share of the VM's CPU this code controls, without
-    # the schedulers' spinning, which varies with the host's load.
-    states =
-      for %{type: :scheduler, counters: counters} <- :msacc.stats(),
-          {state, us} <- counters,
-          state in [:emulator, :gc],
-          reduce: %{emulator: 0, gc: 0} do
-        acc -> Map.update!(acc, state, &(&1 + us))
-      end
+    states = scheduler_us()
 
-    r1 = reds(self())
-    p1 = if pool_pid, do: reds(pool_pid), else: 0
+    r1 = reductions(self())
+    p1 = reductions(pool_pid)
 
     %{
       p50: median(times) / 1000,
@@ -51,17 +37,17 @@ defmodule AB do
   def throughput(pool, callers, per_caller) do
     pids = Bench.Setup.workers(pool)
     pool_pid = Process.whereis(SnakeBridge.Runtime.Pool.process_name(pool))
-    p0 = reds(pool_pid)
+    p0 = reductions(pool_pid)
 
     {{caller_reds, wall}, vm_ns, py_ns} =
       cpu(pids, fn ->
         concurrently(callers, fn ->
-          r0 = reds(self())
+          r0 = reductions(self())
 
           for _ <- 1..per_caller,
               do: {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: pool])
 
-          reds(self()) - r0
+          reductions(self()) - r0
         end)
       end)
 
@@ -72,7 +58,7 @@ defmodule AB do
       vm_us: vm_ns / calls / 1000,
       py_us: Enum.sum(py_ns) / calls / 1000,
       reds_caller: Enum.sum(caller_reds) / calls,
-      reds_pool: (reds(pool_pid) - p0) / calls
+      reds_pool: (reductions(pool_pid) - p0) / calls
     }
   end
 end
@@ -103,12 +89,12 @@ end
 
 call = fn -> {:ok, 3} = Bench.Operator.add(1, 2, snakebridge: [pool: :one]) end
 
-AB.pin(vm, "0")
-for pid <- [worker, echo_pid], do: AB.pin(pid, "0")
+Bench.Measure.pin(vm, "0")
+for pid <- [worker, echo_pid], do: Bench.Measure.pin(pid, "0")
 e = AB.side(n, echo, nil, [echo_pid])
 c = AB.side(n, call, pool_pid, [worker])
-AB.pin(vm, "0,1")
-for pid <- [worker | Bench.Setup.workers(:two)], do: AB.pin(pid, "0,1")
+Bench.Measure.pin(vm, "0,1")
+for pid <- [worker | Bench.Setup.workers(:two)], do: Bench.Measure.pin(pid, "0,1")
 for _ <- 1..300, pool <- [:one, :two], do: Bench.Operator.add(1, 2, snakebridge: [pool: pool])
 t1 = AB.throughput(:one, 8, 2_000)
 t2 = AB.throughput(:two, 8, 2_000)

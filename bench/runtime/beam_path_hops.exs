@@ -50,21 +50,7 @@ end
 defmodule Hops do
   import Bench.Measure
 
-  def pin(os_pid, cpus),
-    do: {_, 0} = System.cmd("taskset", ["-a", "-p", "-c", cpus, to_string(os_pid)])
-
-  def reds(nil), do: 0
-  def reds(pid), do: elem(Process.info(pid, :reductions), 1)
-
-  def emulator_us do
-    for %{type: :scheduler, counters: counters} <- :msacc.stats(),
-        {:emulator, us} <- counters,
-        reduce: 0,
-        do: (acc -> acc + us)
-  end
-
   def run(sides, reps, batch) do
-    vm = String.to_integer(System.pid())
     zero = %{times: [], vm_ns: 0, emulator: 0, reds_caller: 0, reds_relay: 0}
     acc = Map.new(sides, fn {name, _fun, _relay} -> {name, zero} end)
 
@@ -75,21 +61,19 @@ defmodule Hops do
         Enum.reduce(order, acc, fn {name, fun, relay}, acc ->
           :msacc.reset()
           :msacc.start()
-          r0 = reds(self())
-          q0 = reds(relay)
-          c0 = cpu_ns(vm)
-          times = times(batch, fun)
-          c1 = cpu_ns(vm)
-          r1 = reds(self())
-          q1 = reds(relay)
+          r0 = reductions(self())
+          q0 = reductions(relay)
+          {times, vm_ns, []} = cpu([], fn -> times(batch, fun) end)
+          r1 = reductions(self())
+          q1 = reductions(relay)
           :msacc.stop()
-          e = emulator_us()
+          e = scheduler_us().emulator
 
           Map.update!(acc, name, fn s ->
             %{
               s
               | times: times ++ s.times,
-                vm_ns: s.vm_ns + c1 - c0,
+                vm_ns: s.vm_ns + vm_ns,
                 emulator: s.emulator + e,
                 reds_caller: s.reds_caller + r1 - r0,
                 reds_relay: s.reds_relay + q1 - q0
@@ -125,10 +109,12 @@ direct = open.()
 notify_port = GenServer.call(notify, :port)
 
 vm = String.to_integer(System.pid())
-Hops.pin(vm, "0")
+Bench.Measure.pin(vm, "0")
 {:os_pid, direct_pid} = Port.info(direct, :os_pid)
 {:os_pid, notify_pid} = Port.info(notify_port, :os_pid)
-for pid <- [direct_pid, Bench.Relay.os_pid(relay), notify_pid, worker], do: Hops.pin(pid, "0")
+
+for pid <- [direct_pid, Bench.Relay.os_pid(relay), notify_pid, worker],
+    do: Bench.Measure.pin(pid, "0")
 
 term = {:erlang.unique_integer([:positive]), <<1::64>>, [1, 2], %{}, "session-id-xxxxxxxx", nil}
 

@@ -43,11 +43,6 @@ defmodule Bench do
 
   # ---------------------------------------------------------------- placement and CPU
 
-  def pin(os_pid, cpus) do
-    {_, 0} = System.cmd("taskset", ["-a", "-p", "-c", cpus, to_string(os_pid)])
-    :ok
-  end
-
   # What the kernel says the process may run on (checks that a pin took effect).
   def allowed(os_pid) do
     "/proc/#{os_pid}/status"

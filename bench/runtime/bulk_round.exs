@@ -15,9 +15,6 @@ Code.require_file("../support/measure.exs", __DIR__)
 defmodule BulkAB do
   import Bench.Measure
 
-  def pin(os_pid, cpus),
-    do: {_, 0} = System.cmd("taskset", ["-a", "-p", "-c", cpus, to_string(os_pid)])
-
   # Minor page faults, user and system CPU ticks of a process so far (fields 10, 14 and
   # 15 of /proc/<pid>/stat, all threads). Ticks are 10 ms: summed over many batches
   # they sample where the CPU time went, without bias.
@@ -25,15 +22,6 @@ defmodule BulkAB do
     [_, after_comm] = :binary.split(File.read!("/proc/#{os_pid}/stat"), ") ")
     fields = String.split(after_comm)
     Enum.map([7, 11, 12], &String.to_integer(Enum.at(fields, &1)))
-  end
-
-  def scheduler_us do
-    for %{type: :scheduler, counters: counters} <- :msacc.stats(),
-        {state, us} <- counters,
-        state in [:emulator, :gc],
-        reduce: %{emulator: 0, gc: 0} do
-      acc -> Map.update!(acc, state, &(&1 + us))
-    end
   end
 
   # `batches` batches of `size` round trips of each side, the sides taking turns batch
@@ -119,11 +107,11 @@ wide = open_wide.()
 {:os_pid, wide_pid} = Port.info(wide, :os_pid)
 {:ok, relay} = Bench.Relay.start_link(open_wide)
 relay_pid = GenServer.call(relay, :os_pid)
-BulkAB.pin(relay_pid, "1")
+Bench.Measure.pin(relay_pid, "1")
 vm = String.to_integer(System.pid())
-BulkAB.pin(vm, "0")
-BulkAB.pin(worker, "1")
-BulkAB.pin(wide_pid, "1")
+Bench.Measure.pin(vm, "0")
+Bench.Measure.pin(worker, "1")
+Bench.Measure.pin(wide_pid, "1")
 
 echo = fn term ->
   Port.command(wide, :erlang.term_to_binary(term))

@@ -10,9 +10,6 @@ Code.require_file("../support/measure.exs", __DIR__)
 defmodule Profile do
   import Bench.Measure
 
-  def pin(os_pid, cpus),
-    do: {_, 0} = System.cmd("taskset", ["-a", "-p", "-c", cpus, to_string(os_pid)])
-
   def echo(port, term) do
     Port.command(port, :erlang.term_to_binary(term))
 
@@ -27,16 +24,16 @@ defmodule Profile do
     for _ <- 1..div(n, 10), do: fun.()
     :erlang.system_flag(:scheduler_wall_time, true)
     sw0 = :erlang.statistics(:scheduler_wall_time_all)
-    {:reductions, r0} = Process.info(self(), :reductions)
-    pr0 = if pool_pid, do: elem(Process.info(pool_pid, :reductions), 1), else: 0
+    r0 = reductions(self())
+    pr0 = reductions(pool_pid)
     :msacc.reset()
     :msacc.start()
     {times, vm_ns, []} = cpu([], fn -> times(n, fun) end)
     :msacc.stop()
     stats = :msacc.stats()
     sw1 = :erlang.statistics(:scheduler_wall_time_all)
-    {:reductions, r1} = Process.info(self(), :reductions)
-    pr1 = if pool_pid, do: elem(Process.info(pool_pid, :reductions), 1), else: 0
+    r1 = reductions(self())
+    pr1 = reductions(pool_pid)
 
     busy =
       Enum.zip(Enum.sort(sw0), Enum.sort(sw1))
@@ -73,8 +70,8 @@ port = Bench.Setup.echo_port(python)
 {:os_pid, echo_pid} = Port.info(port, :os_pid)
 # VM_CPU / WORKER_CPU: the placement (default both on CPU 0, as the same-CPU rows).
 cpu = {System.get_env("VM_CPU", "0"), System.get_env("WORKER_CPU", "0")}
-Profile.pin(String.to_integer(System.pid()), elem(cpu, 0))
-for pid <- [worker, echo_pid], do: Profile.pin(pid, elem(cpu, 1))
+Bench.Measure.pin(String.to_integer(System.pid()), elem(cpu, 0))
+for pid <- [worker, echo_pid], do: Bench.Measure.pin(pid, elem(cpu, 1))
 term = {:erlang.unique_integer([:positive]), <<1::64>>, [1, 2], %{}, "session-id-xxxxxxxx", nil}
 n = String.to_integer(System.get_env("N", "10000"))
 rounds = String.to_integer(System.get_env("ROUNDS", "5"))

@@ -36,6 +36,28 @@ defmodule Bench.Measure do
     end
   end
 
+  # Pins every thread of an OS process to `cpus` (a taskset list such as "0" or "0,1").
+  def pin(os_pid, cpus) do
+    {_, 0} = System.cmd("taskset", ["-a", "-p", "-c", cpus, to_string(os_pid)])
+    :ok
+  end
+
+  # Reductions a BEAM process has run so far (0 for no process).
+  def reductions(nil), do: 0
+  def reductions(pid), do: elem(Process.info(pid, :reductions), 1)
+
+  # Time (µs) the normal schedulers spent running Erlang code and collecting garbage
+  # since :msacc started (microstate accounting): the share of the VM's CPU the code
+  # controls, without the schedulers' spinning, which varies with the host's load.
+  def scheduler_us do
+    for %{type: :scheduler, counters: counters} <- :msacc.stats(),
+        {state, us} <- counters,
+        state in [:emulator, :gc],
+        reduce: %{emulator: 0, gc: 0} do
+      acc -> Map.update!(acc, state, &(&1 + us))
+    end
+  end
+
   # Runs `fun`; returns its result, the CPU time (ns, schedstat) the VM ran meanwhile and
   # that of each OS process in `os_pids`: `{result, vm_ns, [ns, ...]}`.
   def cpu(os_pids, fun) do
