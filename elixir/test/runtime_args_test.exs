@@ -7,19 +7,7 @@ defmodule SnakeBridge.Runtime.ArgsTest do
 
   @default Args.python_default()
 
-  # numpy.mean(a, axis=None, dtype=None, out=None, keepdims=<no value>, *, where=...)
-  @mean %{
-    call_type: :call,
-    library: "numpy",
-    python_module: "numpy",
-    function: "mean",
-    kwargs: ["axis", "dtype", "out", "keepdims", "where"],
-    positional: ["a", "axis", "dtype", "out", "keepdims"],
-    required: 1,
-    positional_only: [],
-    varargs: false,
-    idempotent: false
-  }
+  @mean SnakeBridge.TestDescriptors.numpy_mean()
 
   # builtins.int(x=0, /, base=10)
   @int %{

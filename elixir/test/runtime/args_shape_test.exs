@@ -13,18 +13,7 @@ defmodule SnakeBridge.Runtime.ArgsShapeTest do
     def sum!(a), do: a
   end
 
-  @mean %{
-    call_type: :call,
-    library: "numpy",
-    python_module: "numpy",
-    function: "mean",
-    kwargs: ["axis", "dtype", "out", "keepdims", "where"],
-    positional: ["a", "axis", "dtype", "out", "keepdims"],
-    required: 1,
-    positional_only: [],
-    varargs: false,
-    idempotent: false
-  }
+  @mean SnakeBridge.TestDescriptors.numpy_mean()
 
   @diff %{@mean | function: "diff", kwargs: :any, positional: ["f"], varargs: true}
   @sb [snakebridge: [pool: :p, timeout: 5]]
