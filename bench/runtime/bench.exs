@@ -111,7 +111,14 @@ defmodule Bench do
   # processes making `per_caller` calls each.
   def measured_throughput(worker_pids, callers, per_caller, fun) do
     {rate, vm_ns, py_ns} = cpu(worker_pids, fn -> throughput(callers, per_caller, fun) end)
-    %{rate: rate, cpu_us: (vm_ns + Enum.sum(py_ns)) / (callers * per_caller) / 1000}
+    calls = callers * per_caller
+
+    %{
+      rate: rate,
+      cpu_us: (vm_ns + Enum.sum(py_ns)) / calls / 1000,
+      vm_us: vm_ns / calls / 1000,
+      py_us: Enum.sum(py_ns) / calls / 1000
+    }
   end
 
   def throughput(callers, per_caller, fun) do

@@ -120,8 +120,15 @@ def throughput_rows(results: dict[Any, Any]) -> list[tuple[str, ...]]:
     # left, so 2 workers reach at most cpus / used times one worker at the same CPU per call.
     used = [r["one"]["rate"] * r["one"]["cpu_us"] / 1e6 for r in tput]
 
+    # The CPU per call at which 2 workers could reach 1.7x one worker's rate on this host.
+    needed = [cpus * 1e6 / (1.7 * r["one"]["rate"]) for r in tput]
+
     def cpu_of(key: str) -> str:
         return spread([r[key]["cpu_us"] for r in tput], "{:.1f}")
+
+    def split_of(key: str) -> str:
+        vm = med([r[key]["vm_us"] for r in tput])
+        return f"VM {vm:.1f} + Python {med([r[key]['py_us'] for r in tput]):.1f}"
 
     rows = [
         ("calls/s, 8 callers, 1 worker, pipelined (default)", "", spread(one, "{:,.0f}"),
@@ -132,7 +139,8 @@ def throughput_rows(results: dict[Any, Any]) -> list[tuple[str, ...]]:
          spread([r["unpipelined"]["rate"] / r["echo_one"] for r in tput]) + "x 1 echo process",
          "", ""),
         ("CPU per call (µs, VM + workers) at 8 callers: 1 pipelined / unpipelined / 2 workers",
-         "", f"{cpu_of('one')} / {cpu_of('unpipelined')} / {cpu_of('two')}", "", "", ""),
+         "", f"{cpu_of('one')} / {cpu_of('unpipelined')} / {cpu_of('two')}",
+         f"1 pipelined: {split_of('one')}; 2 workers: {split_of('two')}", "", ""),
         ("calls/s, 8 callers, 2 workers", "", spread(two, "{:,.0f}"), spread(scale) + "x 1 worker",
          "≥ 1.7x 1 worker, where the host scales that far",
          _ok(med(scale) >= min(1.7, ceiling))),
@@ -144,6 +152,9 @@ def throughput_rows(results: dict[Any, Any]) -> list[tuple[str, ...]]:
          spread(used, "{:.2f}"),
          f"2 workers can reach at most {cpus / med(used):.2f}x 1 worker at its CPU per call",
          "", ""),
+        (f"CPU per call (µs, VM + workers) at which 2 workers could reach 1.7x 1 worker: "
+         f"{cpus} CPUs x 1,000,000 µs / (1.7 x 1 worker's calls/s)", "", spread(needed, "{:.1f}"),
+         f"{med(two_cpu) / med(needed):.2f}x that is spent now (2 workers)", "", ""),
         ("ceiling: 1 → 2 echo processes (one Elixir driver each)",
          f"{med([r['echo_one'] for r in tput]):,.0f} → {med([r['echo_two'] for r in tput]):,.0f}",
          "", spread(echo_scale) + "x", "", ""),
