@@ -97,11 +97,15 @@ defmodule Hops do
   end
 end
 
+reps = String.to_integer(System.get_env("REPS", "20000"))
+
+if reps < 1000,
+  do: raise(ArgumentError, "REPS is at least one batch of 1000 round trips, got #{reps}")
+
 python = Bench.Setup.start(one: [size: 1])
 [worker] = Bench.Setup.workers(:one)
 pool = Process.whereis(SnakeBridge.Runtime.Pool.process_name(:one))
 open = fn -> Bench.Setup.echo_port(python) end
-reps = String.to_integer(System.get_env("REPS", "20000"))
 
 direct = open.()
 {:ok, relay} = Bench.Relay.start_link(open)
