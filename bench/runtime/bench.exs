@@ -268,6 +268,10 @@ defmodule Bench do
     for pid <- [vm, echo_pid, relay_pid, one_pid, unpipelined_pid | two_pids],
         do: pin(pid, "0,1")
 
+    open = fn -> Bench.echo_port(python) end
+    floors = for n <- [1, 2], do: elem(Bench.PipelinedRelay.start_link(open, n), 1)
+    [floor_one, floor_two] = for floor <- floors, do: {floor, Bench.PipelinedRelay.os_pids(floor)}
+
     # 2. Throughput, 8 callers, 1 and 2 workers; beside it the host's ceilings: 1 and 2
     # echo processes (BEAM in the loop) and 1 and 2 plain Python processes (ceiling.py).
     tput =
@@ -278,7 +282,9 @@ defmodule Bench do
           unpipelined: pool_throughput(:unpipelined),
           two: pool_throughput(:two),
           echo_one: echo_throughput(python, 1, 16_000, term),
-          echo_two: echo_throughput(python, 2, 8_000, term)
+          echo_two: echo_throughput(python, 2, 8_000, term),
+          floor_one: floor_throughput(floor_one, term),
+          floor_two: floor_throughput(floor_two, term)
         }
 
         IO.inspect(row, label: "throughput")
@@ -435,8 +441,10 @@ defmodule Bench do
     crash = Bench.Crash.run(String.to_integer(System.get_env("CRASH_ROUNDS", "5")))
     {crash_load, 0} = System.cmd("cat", ["/proc/loadavg"])
 
+    floor_processes = for {_, os_pids} <- [floor_one, floor_two], do: length(os_pids)
+
     results = %{
-      settings: settings,
+      settings: Map.put(settings, :floor_processes, floor_processes),
       latency: latency,
       throughput: tput,
       cpu_bound: cpu_bound,
@@ -460,6 +468,10 @@ defmodule Bench do
 
     File.write!(@out, :erlang.term_to_binary(results))
     IO.puts("wrote #{@out}")
+  end
+
+  defp floor_throughput({floor, os_pids}, term) do
+    measured_throughput(os_pids, 8, 2_000, fn -> Bench.PipelinedRelay.echo(floor, term) end)
   end
 
   defp pool_throughput(pool) do

@@ -126,6 +126,48 @@ defmodule Bench.Relay do
   end
 end
 
+defmodule Bench.PipelinedRelay do
+  @moduledoc false
+  # The floor under the pool's throughput: one process owning `n` echo ports, as the pool
+  # owns its workers, writing each caller's frame at once (no depth limit, a stricter
+  # floor than the pool's) and handing the echoed bytes back undecoded to the caller that
+  # has waited longest on that port; ports are taken in turn.
+  use GenServer
+
+  def start_link(open, n), do: GenServer.start_link(__MODULE__, {open, n})
+  def os_pids(relay), do: GenServer.call(relay, :os_pids)
+
+  def echo(relay, term) do
+    :erlang.binary_to_term(GenServer.call(relay, {:echo, :erlang.term_to_binary(term)}), [:safe])
+  end
+
+  @impl true
+  def init({open, n}) do
+    ports = for _ <- 1..n, do: open.()
+    {:ok, %{ports: List.to_tuple(ports), waiting: Map.new(ports, &{&1, :queue.new()}), next: 0}}
+  end
+
+  @impl true
+  def handle_call(:os_pids, _from, state) do
+    {:reply, for(port <- Tuple.to_list(state.ports), do: elem(Port.info(port, :os_pid), 1)),
+     state}
+  end
+
+  def handle_call({:echo, frame}, from, %{ports: ports, next: next} = state) do
+    port = elem(ports, next)
+    Port.command(port, frame)
+    waiting = Map.update!(state.waiting, port, &:queue.in(from, &1))
+    {:noreply, %{state | waiting: waiting, next: rem(next + 1, tuple_size(ports))}}
+  end
+
+  @impl true
+  def handle_info({port, {:data, data}}, state) do
+    {{:value, from}, queue} = :queue.out(Map.fetch!(state.waiting, port))
+    GenServer.reply(from, data)
+    {:noreply, %{state | waiting: Map.put(state.waiting, port, queue)}}
+  end
+end
+
 defmodule Bench.Setup do
   @moduledoc false
   @echo Path.expand("../runtime/echo_port.py", __DIR__)
