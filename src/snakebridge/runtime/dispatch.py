@@ -41,6 +41,7 @@ class Descriptor:
 
     __slots__ = (
         "call_type",
+        "checks_refs",
         "function",
         "handler",
         "key",
@@ -60,6 +61,9 @@ class Descriptor:
         # The allowlist's resolution key (a module-level call names its library).
         self.key = (str(library), self.module, self.function)
         self.ledger = request.get("ledger") is True
+        # Whether the refs among its arguments must be live and the call's session's: a
+        # release names refs that may be gone or another session's, and drops them.
+        self.checks_refs = self.call_type not in ("release", "release_session")
         # Whether numeric lists stay arrays when the call does not say.
         self.numeric = str(request.get("python_module") or "").split(".")[0] in NUMERIC_ROOTS
 

@@ -378,10 +378,6 @@ class Codec:
         state = self.state
         state.reset()
         read = self._read
-        if type(buf) is Spliced:
-            bulk = self._spliced_call(buf)
-            if bulk is not None:
-                return bulk
         try:
             if len(buf) > 8 and buf[0] == 131 and buf[1] == 104 and buf[2] == 6:
                 # A compact call {id, descriptor_id, args, kwargs, session, numeric}
@@ -402,6 +398,12 @@ class Codec:
                     descriptor_id, pos = _I32(buf, pos + 1)[0], pos + 5
                 else:
                     descriptor_id, pos = read(buf, pos)
+                if type(buf) is Spliced:
+                    # A bulk call's frame (its payload read apart): its arguments in
+                    # one pass when they are all binaries.
+                    bulk = self._spliced_args(buf, pos)
+                    if bulk is not None:
+                        return request_id, (descriptor_id, *bulk)
                 args, pos = read(buf, pos)
                 # Without keyword arguments the rest (session, numeric flag) repeats from
                 # call to call: decoded once, cached by its bytes.
@@ -479,29 +481,17 @@ class Codec:
             raise DecodeError("a request frame is {request_id, request}")
         return value[0], value[1]
 
-    def _spliced_call(self, buf: Spliced) -> tuple[Any, Any] | None:
-        """A bulk compact call read in one pass: ``{id, descriptor_id, args, %{}, session,
-        numeric}`` whose arguments are all ``%SnakeBridge.Bytes{}`` without dtype and
-        shape, its session and flag a tail already seen (``_compact_tails``). The value
-        is what the general decoder gives (each argument a ``bytes``, the spliced one
-        the payload itself); any other frame gives None and takes the general path."""
+    def _spliced_args(
+        self, buf: Spliced, pos: int
+    ) -> tuple[list[Any], dict[Any, Any], str, bool | None] | None:
+        """``(args, kwargs, session, numeric)`` of a bulk compact call ``{id,
+        descriptor_id, args, %{}, session, numeric}``, its arguments at ``pos`` (where
+        ``decode_request`` left off after the ids), read in one pass: all of them
+        ``%SnakeBridge.Bytes{}`` without dtype and shape, the session and flag a tail
+        already seen (``_compact_tails``). The value is what the general decoder gives
+        (each argument a ``bytes``, the spliced one the payload itself); any other frame
+        gives None and takes the general path."""
         try:
-            if not buf.startswith(b"\x83h\x06"):
-                return None
-            tag = buf[3]
-            if tag == 97:
-                request_id, pos = buf[4], 5
-            elif tag == 98:
-                request_id, pos = _I32(buf, 4)[0], 8
-            else:
-                return None
-            tag = buf[pos]
-            if tag == 97:
-                descriptor_id, pos = buf[pos + 1], pos + 2
-            elif tag == 98:
-                descriptor_id, pos = _I32(buf, pos + 1)[0], pos + 5
-            else:
-                return None
             if buf[pos] != 108:  # LIST_EXT
                 return None
             count = _U32(buf, pos + 1)[0]
@@ -534,7 +524,7 @@ class Codec:
             return None
         if known is None:
             return None
-        return request_id, (descriptor_id, args, {}, *known)
+        return args, {}, *known
 
     def _struct_in(self, term: dict[Any, Any]) -> Any:
         kind = term[STRUCT]
